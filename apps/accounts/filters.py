@@ -1,0 +1,47 @@
+"""Filters of the people directory, shared by the page and the API."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from martech.common.forms import tri_state
+
+from .models import User
+
+
+class UserFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Name, email, title or team"}
+        ),
+    )
+    team = django_filters.CharFilter(field_name="team", lookup_expr="iexact")
+    is_active = django_filters.BooleanFilter(
+        field_name="is_active", label="Status", widget=tri_state("Active", "Inactive")
+    )
+    started_after = django_filters.DateFilter(
+        field_name="start_date",
+        lookup_expr="gte",
+        label="Started on or after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    started_before = django_filters.DateFilter(
+        field_name="start_date",
+        lookup_expr="lte",
+        label="Started on or before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = User
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(
+            Q(full_name__icontains=value)
+            | Q(email__icontains=value)
+            | Q(job_title__icontains=value)
+            | Q(team__icontains=value)
+        )

@@ -1,0 +1,55 @@
+"""Reads of people and tokens, restricted to what the asking user may see."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from martech.common.errors import NotFoundError
+from martech.common.navigation import SearchResult
+
+from .filters import UserFilter
+from .models import ApiToken, User
+
+
+def user_list(*, user, filters: dict | None = None) -> QuerySet[User]:
+    """Return the people directory, which every signed-in person may read."""
+    queryset = User.objects.select_related("manager").order_by("full_name", "email")
+    return UserFilter(filters or {}, queryset=queryset).qs
+
+
+def user_get(*, user, pk: int) -> User:
+    """Return one person from the directory."""
+    found = User.objects.select_related("manager").filter(pk=pk).first()
+    if found is None:
+        raise NotFoundError("No such person.")
+    return found
+
+
+def user_palette_search(*, user, query: str, limit: int) -> list[SearchResult]:
+    """Find people by name, email or team for the command palette."""
+    matches = User.objects.filter(
+        Q(full_name__icontains=query) | Q(email__icontains=query) | Q(team__icontains=query)
+    ).order_by("full_name")[:limit]
+    return [
+        SearchResult(
+            title=person.full_name,
+            url=reverse("accounts:user_detail", args=[person.pk]),
+            kind="Person",
+            subtitle=" · ".join(filter(None, [person.job_title, person.team])),
+        )
+        for person in matches
+    ]
+
+
+def api_token_list(*, user) -> QuerySet[ApiToken]:
+    """Return ``user``'s own tokens, newest first."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def api_token_get(*, user, pk: int) -> ApiToken:
+    """Return one of ``user``'s own tokens; another person's token does not exist for them."""
+    token = ApiToken.objects.filter(user=user, pk=pk).select_related("user").first()
+    if token is None:
+        raise NotFoundError("No such API token.")
+    return token

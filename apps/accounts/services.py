@@ -1,0 +1,179 @@
+"""Writes for people and API tokens. Each one audits itself in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.audit.services import audit_record, audit_snapshot
+from martech.common.errors import ApplicationError
+
+from .errors import AccountsErrorCode
+from .models import ApiToken, User
+
+TOKEN_PREFIX = "mtc_"  # noqa: S105 (a public prefix, not a secret)
+USER_AUDIT_FIELDS = (
+    "email",
+    "full_name",
+    "team",
+    "job_title",
+    "manager",
+    "start_date",
+    "is_active",
+    "is_superuser",
+)
+
+
+def hash_token(raw: str) -> str:
+    """Return the stored digest of a raw API token."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    full_name: str,
+    team: str = "",
+    job_title: str = "",
+    manager: User | None = None,
+    start_date: dt.date | None = None,
+    password: str | None = None,
+    is_superuser: bool = False,
+) -> User:
+    """Create a person; refuse an email address already in use (case-insensitively)."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ApplicationError(
+            f"A person with the email {email} already exists.",
+            code=AccountsErrorCode.EMAIL_TAKEN,
+            details={"email": email},
+        )
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        full_name=full_name,
+        team=team,
+        job_title=job_title,
+        manager=manager,
+        start_date=start_date or timezone.localdate(),
+        is_superuser=is_superuser,
+    )
+    audit_record(
+        action="accounts.user.created", target=user, after=audit_snapshot(user, USER_AUDIT_FIELDS)
+    )
+    return user
+
+
+@transaction.atomic
+def user_password_changed(*, user: User) -> None:
+    """Record that ``user`` changed their password (the password itself is never logged)."""
+    audit_record(action="accounts.user.password_changed", target=user, actor=user)
+
+
+def _validate_days(days: int | None) -> int:
+    days = settings.API_TOKEN_DEFAULT_DAYS if days is None else days
+    if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
+        raise ApplicationError(
+            f"A token must expire in 1 to {settings.API_TOKEN_MAX_DAYS} days.",
+            code=AccountsErrorCode.INVALID_TOKEN_LIFETIME,
+            details={"days": days, "max_days": settings.API_TOKEN_MAX_DAYS},
+        )
+    return days
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, days: int | None = None) -> tuple[ApiToken, str]:
+    """Create an API token for ``user``; return it with the raw token, which is shown once."""
+    if not user.is_active:
+        raise ApplicationError(
+            "An inactive person cannot hold API tokens.", code=AccountsErrorCode.INACTIVE_USER
+        )
+    days = _validate_days(days)
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name.strip()[:100] or "API token",
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
+        token_hash=hash_token(raw),
+        expires_at=timezone.now() + dt.timedelta(days=days),
+    )
+    audit_record(
+        action="accounts.api_token.created",
+        target=token,
+        after={"name": token.name, "owner": user.email, "expires_at": token.expires_at},
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke a token at once; revoking twice is refused."""
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        raise ApplicationError(
+            "This token is already revoked.", code=AccountsErrorCode.TOKEN_REVOKED, status=409
+        )
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(
+        action="accounts.api_token.revoked",
+        target=token,
+        before={"revoked_at": None},
+        after={"revoked_at": token.revoked_at},
+        metadata={"owner": token.user.email},
+    )
+    return token
+
+
+def api_token_touch(*, token: ApiToken, ip_address: str | None) -> None:
+    """Record a token's use, at most once a minute so that reads do not become writes."""
+    now = timezone.now()
+    if token.last_used_at and now - token.last_used_at < dt.timedelta(minutes=1):
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=ip_address)
+    token.last_used_at, token.last_used_ip = now, ip_address
+
+
+@transaction.atomic
+def api_tokens_purge_expired(*, now: dt.datetime | None = None) -> int:
+    """Delete tokens that expired or were revoked more than the grace period ago.
+
+    Each deletion is audited; the audit events keep the token's name and owner.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.API_TOKEN_PURGE_AFTER_DAYS)
+    stale = list(
+        ApiToken.objects.select_related("user")
+        .select_for_update(of=("self",))
+        .filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff))
+    )
+    for token in stale:
+        audit_record(
+            action="accounts.api_token.purged",
+            target=token,
+            metadata={"owner": token.user.email, "name": token.name, "status": token.status},
+        )
+    ApiToken.objects.filter(pk__in=[t.pk for t in stale]).delete()
+    return len(stale)
+
+
+@transaction.atomic
+def user_set_active(*, user: User, active: bool) -> User:
+    """Activate or deactivate a person; a deactivated person's tokens stop working at once."""
+    before = audit_snapshot(user, ("is_active",))
+    user.is_active = active
+    user.save(update_fields=["is_active", "updated_at"])
+    audit_record(
+        action="accounts.user.activated" if active else "accounts.user.deactivated",
+        target=user,
+        before=before,
+        after=audit_snapshot(user, ("is_active",)),
+    )
+    return user

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("account/tokens/", views.ApiTokenListView.as_view(), name="token_list"),
+    path(
+        "account/tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="token_revoke"
+    ),
+    path("people/", views.UserListView.as_view(), name="user_list"),
+    path("people/<int:pk>/", views.UserDetailView.as_view(), name="user_detail"),
+]

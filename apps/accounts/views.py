@@ -1,0 +1,101 @@
+"""Browser views of the accounts app: sign-in, password, tokens, people."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views import View
+from django.views.generic import TemplateView
+
+from apps.audit.selectors import audit_history_for
+from martech.common.errors import ApplicationError
+from martech.common.views import FilteredListView
+
+from . import selectors, services
+from .filters import UserFilter
+from .forms import ApiTokenCreateForm, LoginForm
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("dashboard")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_password_changed(user=self.request.user)
+        messages.success(self.request, "Your password was changed.")
+        return response
+
+
+class ApiTokenListView(LoginRequiredMixin, View):
+    template_name = "accounts/token_list.html"
+
+    def _render(self, request, form, new_token=None, status=200):
+        tokens = selectors.api_token_list(user=request.user)
+        return render(
+            request,
+            self.template_name,
+            {"tokens": tokens, "form": form, "new_token": new_token},
+            status=status,
+        )
+
+    def get(self, request):
+        return self._render(request, ApiTokenCreateForm())
+
+    def post(self, request):
+        form = ApiTokenCreateForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        try:
+            token, raw = services.api_token_create(
+                user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            return self._render(request, form, status=400)
+        return self._render(request, ApiTokenCreateForm(), new_token={"token": token, "raw": raw})
+
+
+class ApiTokenRevokeView(LoginRequiredMixin, View):
+    def post(self, request, pk: int):
+        token = selectors.api_token_get(user=request.user, pk=pk)
+        try:
+            services.api_token_revoke(token=token)
+        except ApplicationError as exc:
+            messages.warning(request, exc.message)
+        else:
+            messages.success(request, f"Token “{token.name}” was revoked.")
+        return redirect("accounts:token_list")
+
+
+class UserListView(FilteredListView):
+    template_name = "accounts/user_list.html"
+    filterset_class = UserFilter
+    partial_template_name = "accounts/_user_table.html"
+
+    def get_queryset(self):
+        return selectors.user_list(user=self.request.user, filters=self.request.GET)
+
+
+class UserDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/user_detail.html"
+
+    def get_context_data(self, **kwargs):
+        person = selectors.user_get(user=self.request.user, pk=kwargs["pk"])
+        return {
+            **super().get_context_data(**kwargs),
+            "person": person,
+            "reports": person.reports.order_by("full_name"),
+            "history": audit_history_for(user=self.request.user, target=person),
+        }

@@ -1,0 +1,20 @@
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import viewsets
+
+from apps.audit import selectors
+from apps.audit.filters import AuditEventFilter
+from martech.common.permissions import require_capability
+
+from .serializers import AuditEventSerializer
+
+
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """The append-only audit log: every change, by whom, when, from which request."""
+
+    serializer_class = AuditEventSerializer
+    permission_classes = [require_capability(selectors.CAPABILITY)]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AuditEventFilter
+
+    def get_queryset(self):
+        return selectors.audit_event_list(user=self.request.user)

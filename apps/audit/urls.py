@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "audit"
+
+urlpatterns = [
+    path("audit/", views.AuditEventListView.as_view(), name="event_list"),
+    path("audit/<int:pk>/", views.AuditEventDetailView.as_view(), name="event_detail"),
+]

@@ -1,0 +1,5 @@
+"""MarTech Console project package."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,1 @@
+"""The small shared kernel: context, errors, API conventions, health, navigation."""

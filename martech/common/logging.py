@@ -1,0 +1,58 @@
+"""Log filters: stamp the request id, and keep secrets out of every log line."""
+
+import logging
+import re
+
+from . import context
+
+_PATTERNS = [
+    # Authorization headers and bearer tokens.
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 [REDACTED]"),
+    # key=value and "key": "value" pairs whose key names a secret.
+    (
+        re.compile(
+            r"""(?ix)
+            (["']?\b[\w-]*(?:password|passwd|secret|token|api[_-]?key|write[_-]?key|
+            authorization|credential|sessionid|csrftoken)[\w-]*["']?\s*[:=]\s*)
+            (["']?)[^\s"',&;}]+(["']?)
+            """
+        ),
+        r"\1\2[REDACTED]\3",
+    ),
+    # Console API tokens by their recognisable prefix.
+    (re.compile(r"\bmtc_[A-Za-z0-9_-]{8,}"), "mtc_[REDACTED]"),
+    # Credentials inside URLs (postgres://user:secret@host).
+    (re.compile(r"(\w+://[^:/\s@]+:)[^@\s/]+@"), r"\1[REDACTED]@"),
+]
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with anything that looks like a secret replaced."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Rewrite a record's message (and its traceback text) with secrets redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is logged as it is, never dropped
+            return True
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+class RequestContextFilter(logging.Filter):
+    """Add ``request_id`` to every record so log lines can be tied to audit events."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = context.current().request_id or "-"
+        return True

@@ -1,0 +1,72 @@
+"""Request-scoped context: the request id, the client address and the acting user."""
+
+import re
+
+from django.conf import settings
+
+from . import context
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def client_ip(request) -> str | None:
+    """Return the client address, trusting ``DJANGO_PROXY_COUNT`` proxies in front."""
+    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0)
+    if proxies:
+        forwarded = [
+            p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()
+        ]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    """Give every request an id (or keep a well-formed incoming ``X-Request-ID``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else context.new_request_id()
+        request.request_id = request_id
+        with context.acting(request_id=request_id, ip_address=client_ip(request), user=None):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class RequestActorMiddleware:
+    """Record the session user as the actor; API token users are recorded by DRF auth."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            context.set_user(user)
+        return self.get_response(request)
+
+
+class ApplicationErrorMiddleware:
+    """Show a service's NotFound/PermissionDenied as the friendly 404/403 pages."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from .errors import ApplicationError
+        from .views import page_not_found, permission_denied
+
+        if not isinstance(exception, ApplicationError):
+            return None
+        if exception.status == 404:
+            return page_not_found(request, exception)
+        if exception.status == 403:
+            return permission_denied(request, exception)
+        return None

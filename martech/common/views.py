@@ -1,0 +1,169 @@
+"""Shared browser views: list pages, the dashboard, the palette and the error pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.http import HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from .api import error_response
+from .navigation import palette_search
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+class FilteredListView(LoginRequiredMixin, TemplateView):
+    """A list page: a FilterSet form, a paginated table, and an htmx partial for the table.
+
+    Subclasses set ``template_name``, ``partial_template_name``, ``filterset_class`` and
+    ``get_queryset()`` (which calls a permission-restricted selector).
+    """
+
+    filterset_class = None
+    partial_template_name: str = ""
+    paginate_by = 25
+
+    def get_queryset(self):
+        raise NotImplementedError
+
+    def get_template_names(self):
+        if getattr(self.request, "htmx", False) and self.partial_template_name:
+            return [self.partial_template_name]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        paginator = Paginator(self.get_queryset(), self.paginate_by)
+        page = paginator.get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return {
+            **super().get_context_data(**kwargs),
+            "filter_form": self.filterset_class(self.request.GET).form,
+            "page_obj": page,
+            "object_list": page.object_list,
+            "querystring": query.urlencode(),
+            "is_filtered": any(v for k, v in self.request.GET.items() if k != "page"),
+        }
+
+
+class DashboardView(LoginRequiredMixin, TemplateView):
+    template_name = "dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        from apps.accounts.models import ApiToken, User
+        from apps.audit.models import AuditEvent
+
+        user = self.request.user
+        today = timezone.localdate()
+        since = today - dt.timedelta(days=13)
+        can_audit = user.has_perm("audit.view")
+        context = {
+            **super().get_context_data(**kwargs),
+            "people_active": User.objects.filter(is_active=True).count(),
+            "people_new": User.objects.filter(
+                is_active=True, start_date__gt=today - dt.timedelta(days=90)
+            ).count(),
+            "my_tokens_active": ApiToken.objects.usable().filter(user=user).count(),
+            "tenure_days": user.tenure_days(),
+            "can_audit": can_audit,
+        }
+        if can_audit:
+            start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
+            per_day = dict(
+                AuditEvent.objects.filter(occurred_at__gte=start)
+                .annotate(day=TruncDate("occurred_at"))
+                .values_list("day")
+                .annotate(n=Count("id"))
+                .values_list("day", "n")
+            )
+            days = [since + dt.timedelta(days=i) for i in range(14)]
+            context["activity_chart"] = {
+                "labels": [d.strftime("%b %d") for d in days],
+                "values": [per_day.get(d, 0) for d in days],
+            }
+            context["changes_14d"] = sum(per_day.values())
+            context["recent_events"] = AuditEvent.objects.select_related("target_type")[:8]
+        return context
+
+
+def palette(request):
+    """Answer the command palette: pages and objects whose names match ``q``."""
+    if not request.user.is_authenticated:
+        return error_response(401, "not_authenticated", "Sign in to search.")
+    query = request.GET.get("q", "")[:100]
+    results = palette_search(request.user, query)
+    return JsonResponse(
+        {
+            "query": query,
+            "results": [
+                {"title": r.title, "url": r.url, "kind": r.kind, "subtitle": r.subtitle}
+                for r in results
+            ],
+        }
+    )
+
+
+def _error_page(request, status: int, code: str, title: str, message: str):
+    if _is_api(request):
+        return error_response(status, code, message)
+    return render(
+        request,
+        "errors/error.html",
+        {"status": status, "title": title, "message": message},
+        status=status,
+    )
+
+
+def bad_request(request, exception=None):
+    return _error_page(request, 400, "bad_request", "Bad request", "The request was not valid.")
+
+
+def permission_denied(request, exception=None):
+    message = (
+        str(exception)
+        if exception and str(exception)
+        else ("You can see this, but your access does not allow this action.")
+    )
+    return _error_page(request, 403, "permission_denied", "Not allowed", message)
+
+
+def page_not_found(request, exception=None):
+    return _error_page(
+        request,
+        404,
+        "not_found",
+        "Not found",
+        "There is nothing here, or it is not visible to you.",
+    )
+
+
+def server_error(request):
+    request_id = getattr(request, "request_id", "")
+    if _is_api(request):
+        return error_response(
+            500, "server_error", "Something went wrong on our side.", {"request_id": request_id}
+        )
+    # Rendered without the request's context processors: they may need the database,
+    # which may be what failed.
+    body = loader.get_template("errors/500.html").render({"request_id": request_id})
+    return HttpResponseServerError(body)
+
+
+def csrf_failure(request, reason=""):
+    return _error_page(
+        request,
+        403,
+        "csrf_failed",
+        "Form expired",
+        "This form is out of date or was sent from another site. Reload the page and try again.",
+    )

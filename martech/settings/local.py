@@ -1,0 +1,17 @@
+"""Embedded defaults: SQLite, the file-system Celery transport, no server to install.
+
+This is what ``make run`` uses; it is the real product on a laptop.
+"""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "data_folder_in": str(VAR_DIR / "broker" / "queue"),
+    "data_folder_out": str(VAR_DIR / "broker" / "queue"),
+    "control_folder": str(VAR_DIR / "broker" / "control"),
+    "processed_folder": str(VAR_DIR / "broker" / "processed"),
+    "store_processed": False,
+}
+CONSOLE_ENVIRONMENT_LABEL = env("MARTECH_ENVIRONMENT_LABEL", default="Embedded demo")

@@ -1,0 +1,58 @@
+"""Shared fixtures: people, signed-in clients and API clients with real tokens."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from apps.accounts.services import api_token_create
+from tests.factories import AdminFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters live in the (Redis) cache; each test starts from zero."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def admin(db):
+    return AdminFactory()
+
+
+@pytest.fixture
+def user_client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    client.force_login(admin)
+    return client
+
+
+def _api_client_for(person) -> APIClient:
+    _, raw = api_token_create(user=person, name="test token", days=7)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    api.raw_token = raw
+    return api
+
+
+@pytest.fixture
+def api(user):
+    """An API client authenticated as an ordinary person with a bearer token."""
+    return _api_client_for(user)
+
+
+@pytest.fixture
+def admin_api(admin):
+    """An API client authenticated as a superuser with a bearer token."""
+    return _api_client_for(admin)
