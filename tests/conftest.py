@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.accounts.services import api_token_create
@@ -27,15 +28,19 @@ def admin(db):
 
 
 @pytest.fixture
-def user_client(client, user):
-    client.force_login(user)
-    return client
+def user_client(user):
+    """A browser session signed in as an ordinary person."""
+    signed_in = Client()
+    signed_in.force_login(user)
+    return signed_in
 
 
 @pytest.fixture
-def admin_client(client, admin):
-    client.force_login(admin)
-    return client
+def admin_client(admin):
+    """A browser session signed in as a superuser."""
+    signed_in = Client()
+    signed_in.force_login(admin)
+    return signed_in
 
 
 def _api_client_for(person) -> APIClient:

@@ -10,6 +10,7 @@ class AccountsConfig(AppConfig):
         from martech.common.navigation import Page, register_page, register_search
 
         from . import selectors, signals  # noqa: F401  (connects the auth signal receivers)
+        from .api import schema  # noqa: F401  (registers the OpenAPI auth extension)
 
         register_page(
             Page(

@@ -127,7 +127,8 @@ def document_error_responses(result, generator, request, public):
                 codes.append("400")
             if "requestBody" in operation:
                 codes.append("415")
-            if {} not in operation.get("security", []):
+            security = operation.get("security")
+            if security and {} not in security:
                 codes += ["401", "403"]
             responses = operation.setdefault("responses", {})
             for code in codes:

@@ -14,7 +14,7 @@ _PATTERNS = [
             r"""(?ix)
             (["']?\b[\w-]*(?:password|passwd|secret|token|api[_-]?key|write[_-]?key|
             authorization|credential|sessionid|csrftoken)[\w-]*["']?\s*[:=]\s*)
-            (["']?)[^\s"',&;}]+(["']?)
+            (?!(?:bearer|basic)\s)(["']?)[^\s"',&;}]+(["']?)
             """
         ),
         r"\1\2[REDACTED]\3",
@@ -22,7 +22,7 @@ _PATTERNS = [
     # Console API tokens by their recognisable prefix.
     (re.compile(r"\bmtc_[A-Za-z0-9_-]{8,}"), "mtc_[REDACTED]"),
     # Credentials inside URLs (postgres://user:secret@host).
-    (re.compile(r"(\w+://[^:/\s@]+:)[^@\s/]+@"), r"\1[REDACTED]@"),
+    (re.compile(r"(\w+://[^:/\s@]*:)[^@\s/]+@"), r"\1[REDACTED]@"),
 ]
 
 

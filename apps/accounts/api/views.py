@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from apps.accounts import selectors, services
 from apps.accounts.errors import AccountsErrorCode
 from apps.accounts.filters import UserFilter
+from apps.accounts.models import ApiToken
 from martech.common.api import ErrorSerializer, error_body
 
 from .serializers import (
@@ -60,6 +61,8 @@ class ApiTokenViewSet(
     ordering_fields = ["created_at", "expires_at", "name"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ApiToken.objects.none()
         return selectors.api_token_list(user=self.request.user)
 
     def get_object(self):

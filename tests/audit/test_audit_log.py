@@ -1,0 +1,184 @@
+"""The append-only audit log: the writer, its guarantees, its page and its API."""
+
+import datetime as dt
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.services import user_create
+from apps.audit.models import AppendOnlyError, AuditEvent
+from apps.audit.services import audit_diff, audit_record
+from martech.common import context
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_audit_record_takes_actor_request_id_and_ip_from_the_context(user):
+    with context.acting(request_id="req-12345678", ip_address="10.1.2.3", user=user):
+        event = audit_record(
+            action="tools.tool.updated", target=user, before={"a": 1}, after={"a": 2}
+        )
+    assert event.actor == user
+    assert event.actor_label == user.email
+    assert event.request_id == "req-12345678"
+    assert event.ip_address == "10.1.2.3"
+    assert event.target_label == "accounts.user"
+    assert event.changes == {"a": {"before": 1, "after": 2}}
+
+
+def test_audit_record_without_a_user_names_the_system_actor():
+    with context.acting(system_actor="task:accounts.api_tokens_purge_expired"):
+        event = audit_record(action="accounts.api_token.purged")
+    assert event.actor is None
+    assert event.is_system
+    assert event.actor_label == "task:accounts.api_tokens_purge_expired"
+
+
+def test_audit_diff_keeps_only_changed_fields_and_serialises_values():
+    day = dt.date(2026, 3, 1)
+    changes = audit_diff(
+        {"a": 1, "b": day, "c": "x"}, {"a": 1, "b": dt.date(2026, 3, 2), "d": True}
+    )
+    assert changes == {
+        "b": {"before": "2026-03-01", "after": "2026-03-02"},
+        "c": {"before": "x", "after": None},
+        "d": {"before": None, "after": True},
+    }
+
+
+def test_a_rolled_back_change_leaves_no_audit_event():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        user_create(email="ghost@acme.example", full_name="Ghost")
+        raise RuntimeError("the change fails after the audit write")
+    assert not AuditEvent.objects.filter(action="accounts.user.created").exists()
+
+
+def test_audit_events_refuse_update_and_delete_through_the_orm():
+    event = audit_record(action="x.y.created")
+    event.action = "x.y.tampered"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.filter(pk=event.pk).update(action="tampered")
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().delete()
+
+
+def test_postgres_trigger_refuses_raw_sql_update_and_delete():
+    assert connection.vendor == "postgresql"
+    event = audit_record(action="x.y.created")
+    for sql in (
+        "UPDATE audit_auditevent SET action = 'tampered' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).action == "x.y.created"
+
+
+def test_web_requests_stamp_their_request_id_on_audit_events(admin_client, admin):
+    response = admin_client.post(
+        reverse("accounts:token_list"),
+        {"name": "x", "days": 5},
+        HTTP_X_REQUEST_ID="abcdef0123456789",
+    )
+    assert response["X-Request-ID"] == "abcdef0123456789"
+    event = AuditEvent.objects.get(action="accounts.api_token.created")
+    assert event.request_id == "abcdef0123456789"
+    assert event.actor == admin
+
+
+def test_malformed_incoming_request_id_is_replaced(admin_client):
+    response = admin_client.get(reverse("dashboard"), HTTP_X_REQUEST_ID="bad id\n<script>")
+    assert response["X-Request-ID"] != "bad id\n<script>"
+    assert len(response["X-Request-ID"]) == 32
+
+
+def _events(n, **kwargs):
+    for i in range(n):
+        audit_record(action=kwargs.get("action", "tools.tool.updated"), metadata={"i": i})
+
+
+def test_audit_page_needs_the_audit_view_capability(user_client):
+    response = user_client.get(reverse("audit:event_list"))
+    assert response.status_code == 403
+    assert b"audit.view" in response.content
+
+
+def test_audit_page_paginates_and_filters_by_action_prefix(admin_client):
+    _events(60)
+    _events(3, action="accounts.user.created")
+    page = admin_client.get(reverse("audit:event_list"))
+    assert page.status_code == 200
+    assert page.context["page_obj"].paginator.count >= 63
+    assert len(page.context["object_list"]) == 50
+    filtered = admin_client.get(reverse("audit:event_list"), {"action": "accounts.user.cr"})
+    assert {e.action for e in filtered.context["object_list"]} == {"accounts.user.created"}
+
+
+def test_audit_detail_shows_the_before_and_after(admin_client, user):
+    event = audit_record(
+        action="accounts.user.updated",
+        target=user,
+        before={"team": "Brand"},
+        after={"team": "Growth"},
+    )
+    response = admin_client.get(reverse("audit:event_detail", args=[event.pk]))
+    assert response.status_code == 200
+    assert b"Brand" in response.content
+    assert b"Growth" in response.content
+
+
+def test_audit_api_lists_with_filters_and_pagination(admin_api, user):
+    _events(5)
+    audit_record(action="accounts.user.updated", target=user)
+    response = admin_api.get(
+        "/api/v1/audit-events/", {"target_type": "accounts.user", "page_size": 2}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] >= 1
+    assert all(row["target_type"] == "accounts.user" for row in body["results"])
+    assert len(body["results"]) <= 2
+    since = (timezone.now() - dt.timedelta(minutes=5)).isoformat()
+    recent = admin_api.get("/api/v1/audit-events/", {"occurred_after": since, "system": "true"})
+    assert recent.status_code == 200
+    assert all(row["is_system"] for row in recent.json()["results"])
+
+
+def test_audit_api_is_403_without_the_capability(api):
+    response = api.get("/api/v1/audit-events/")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_audit_api_is_read_only(admin_api):
+    event = audit_record(action="x.y.created")
+    assert admin_api.delete(f"/api/v1/audit-events/{event.pk}/").status_code == 405
+    assert admin_api.post("/api/v1/audit-events/", {}, format="json").status_code == 405
+
+
+def test_audit_view_capability_can_be_granted_through_django_permissions(api, user):
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(
+        Permission.objects.get(codename="view", content_type__app_label="audit")
+    )
+    person = type(user).objects.get(pk=user.pk)
+    assert person.has_perm("audit.view")
+    assert api.get("/api/v1/audit-events/").status_code == 200
+
+
+def test_user_history_on_the_profile_page(admin_client):
+    person = UserFactory()
+    audit_record(
+        action="accounts.user.updated", target=person, before={"team": "A"}, after={"team": "B"}
+    )
+    response = admin_client.get(reverse("accounts:user_detail", args=[person.pk]))
+    assert b"accounts.user.updated" in response.content
