@@ -8,7 +8,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.functions import TruncDate
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponseServerError, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone
@@ -40,6 +40,19 @@ class FilteredListView(LoginRequiredMixin, TemplateView):
         if getattr(self.request, "htmx", False) and self.partial_template_name:
             return [self.partial_template_name]
         return [self.template_name]
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if getattr(self.request, "htmx", False):
+            # Keep the address bar short: only the filters actually in use.
+            query = QueryDict(mutable=True)
+            for key, values in self.request.GET.lists():
+                kept = [v for v in values if v]
+                if kept:
+                    query.setlist(key, kept)
+            encoded = query.urlencode()
+            response["HX-Push-Url"] = self.request.path + (f"?{encoded}" if encoded else "")
+        return response
 
     def get_context_data(self, **kwargs):
         paginator = Paginator(self.get_queryset(), self.paginate_by)

@@ -1,0 +1,123 @@
+"""The embedded mode end to end: SQLite, a file-system job queue, a real worker and beat."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests.workers import ROOT, Process, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _shell(env, code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def embedded_env(tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "MARTECH_"))
+    }
+    env.update(DJANGO_SETTINGS_MODULE="martech.settings.local", MARTECH_VAR_DIR=str(tmp_path))
+    return env
+
+
+def test_embedded_console_serves_runs_jobs_and_stops_on_ctrl_c(embedded_env, tmp_path):
+    port = _free_port()
+    console = Process(
+        [sys.executable, "manage.py", "run_embedded", "--port", str(port)], embedded_env
+    )
+    try:
+        # it starts, loads the demo data and prints the address and the demo login
+        console.wait_for("Press Ctrl-C", timeout=180)
+        banner = "".join(console.output)
+        assert f"http://127.0.0.1:{port}/" in banner
+        assert "ops.admin@acme.example / martech-demo-2026" in banner
+        assert (tmp_path / "martech.sqlite3").exists()
+        base = f"http://127.0.0.1:{port}"
+
+        ready = requests.get(f"{base}/readyz", timeout=10).json()
+        assert ready["checks"]["broker"]["transport"] == "filesystem"
+
+        # the demo login works in the browser flow, with CSRF
+        session = requests.Session()
+        session.get(f"{base}/login/", timeout=10)
+        signed_in = session.post(
+            f"{base}/login/",
+            data={
+                "username": "ops.admin@acme.example",
+                "password": "martech-demo-2026",
+                "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            },
+            headers={"Referer": f"{base}/login/"},
+            timeout=10,
+        )
+        assert signed_in.url == f"{base}/"
+        assert "Changes in the last 14 days" in signed_in.text
+        assert session.get(f"{base}/static/vendor/tabler/tabler.min.css", timeout=10).ok
+
+        # beat registered the periodic tasks, and the worker runs queued tasks
+        periodic = _shell(
+            embedded_env,
+            "from django_celery_beat.models import PeriodicTask;"
+            "print(sorted(PeriodicTask.objects.values_list('name', flat=True)))",
+        )
+        assert "accounts-purge-expired-api-tokens" in periodic
+        _shell(
+            embedded_env,
+            "import datetime as dt; from django.utils import timezone;"
+            "from apps.accounts.models import ApiToken;"
+            "from apps.accounts.tasks import api_tokens_purge_expired_task;"
+            "ApiToken.objects.update(expires_at=timezone.now() - dt.timedelta(days=400));"
+            "api_tokens_purge_expired_task.delay()",
+        )
+        wait_until(
+            lambda: (
+                _shell(
+                    embedded_env,
+                    "from apps.audit.models import AuditEvent;"
+                    "print(AuditEvent.objects.filter(action='accounts.api_token.purged').count())",
+                )
+                == "1"
+            ),
+            timeout=60,
+            interval=1,
+        )
+    finally:
+        # Ctrl-C stops everything it started
+        returncode = console.stop(signal.SIGINT, timeout=40)
+    output = "".join(console.output)
+    assert "Stopped the web server, the worker and beat." in output, output[-3000:]
+    assert returncode == 0
+    pids = re.findall(r"Booting worker with pid: (\d+)", output)
+    assert pids
+    for pid in pids:
+        assert (
+            not os.path.exists(f"/proc/{pid}")
+            or "zombie" in open(f"/proc/{pid}/status").read().lower()
+        )
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{base}/healthz", timeout=3)
