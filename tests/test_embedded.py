@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -115,9 +116,7 @@ def test_embedded_console_serves_runs_jobs_and_stops_on_ctrl_c(embedded_env, tmp
     pids = re.findall(r"Booting worker with pid: (\d+)", output)
     assert pids
     for pid in pids:
-        assert (
-            not os.path.exists(f"/proc/{pid}")
-            or "zombie" in open(f"/proc/{pid}/status").read().lower()
-        )
+        status = Path(f"/proc/{pid}/status")
+        assert not status.exists() or "zombie" in status.read_text().lower()
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{base}/healthz", timeout=3)

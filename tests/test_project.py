@@ -107,7 +107,8 @@ def test_compose_images_are_pinned_to_exact_versions():
         image = service.get("image", "")
         assert image, f"{name} has no image"
         repo, _, tag = image.rpartition(":")
-        assert repo and tag and tag != "latest", f"{name}: {image} is not pinned"
+        assert repo, f"{name}: {image} names no repository"
+        assert tag not in {"", "latest"}, f"{name}: {image} is not pinned"
         assert re.match(r"^\d+\.\d+(\.\d+)?", tag), f"{name}: {image} has no exact version"
     dockerfile = (ROOT / "Dockerfile").read_text()
     base = re.search(r"^FROM\s+(\S+)", dockerfile, re.M).group(1)
@@ -196,7 +197,8 @@ def test_compose_runs_exactly_one_beat_and_no_embedded_beat_in_workers():
     assert SERVICES["beat"].get("deploy", {}).get("replicas", 1) == 1
     for name, service in _app_services().items():
         argv = _command(service)
-        assert "-B" not in argv and "--beat" not in argv, name
+        assert "-B" not in argv, name
+        assert "--beat" not in argv, name
 
 
 def test_vendored_assets_match_their_manifest():

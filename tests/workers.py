@@ -21,7 +21,7 @@ class Process:
     def __init__(self, argv: list[str], env: dict[str, str]):
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
-        self.popen = subprocess.Popen(  # noqa: S603
+        self.popen = subprocess.Popen(
             argv,
             cwd=ROOT,
             env=env,

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from martech.common.forms import tri_state
+from martech.common.filters import StrictBooleanFilter
 
 from .models import User
 
@@ -18,8 +18,8 @@ class UserFilter(django_filters.FilterSet):
         ),
     )
     team = django_filters.CharFilter(field_name="team", lookup_expr="iexact")
-    is_active = django_filters.BooleanFilter(
-        field_name="is_active", label="Status", widget=tri_state("Active", "Inactive")
+    is_active = StrictBooleanFilter(
+        field_name="is_active", label="Status", yes="Active", no="Inactive"
     )
     started_after = django_filters.DateFilter(
         field_name="start_date",

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from martech.common.forms import tri_state
+from martech.common.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
 
 from .models import AuditEvent
 
@@ -28,17 +28,14 @@ class AuditEventFilter(django_filters.FilterSet):
     )
     target_id = django_filters.CharFilter(field_name="target_id", label="Target id")
     request_id = django_filters.CharFilter(field_name="request_id", label="Request id")
-    occurred_after = django_filters.IsoDateTimeFilter(
+    occurred_after = UtcIsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", label="From", widget=_DATETIME
     )
-    occurred_before = django_filters.IsoDateTimeFilter(
+    occurred_before = UtcIsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="lt", label="Until", widget=_DATETIME
     )
-    system = django_filters.BooleanFilter(
-        field_name="actor",
-        lookup_expr="isnull",
-        label="Actor kind",
-        widget=tri_state("System", "People"),
+    system = StrictBooleanFilter(
+        field_name="actor", lookup_expr="isnull", label="Actor kind", yes="System", no="People"
     )
 
     class Meta:

@@ -49,10 +49,15 @@ def test_audit_diff_keeps_only_changed_fields_and_serialises_values():
     }
 
 
+@transaction.atomic
+def _create_then_fail():
+    user_create(email="ghost@acme.example", full_name="Ghost")
+    raise RuntimeError("the change fails after the audit write")
+
+
 def test_a_rolled_back_change_leaves_no_audit_event():
-    with pytest.raises(RuntimeError), transaction.atomic():
-        user_create(email="ghost@acme.example", full_name="Ghost")
-        raise RuntimeError("the change fails after the audit write")
+    with pytest.raises(RuntimeError):
+        _create_then_fail()
     assert not AuditEvent.objects.filter(action="accounts.user.created").exists()
 
 
@@ -76,9 +81,12 @@ def test_postgres_trigger_refuses_raw_sql_update_and_delete():
         "UPDATE audit_auditevent SET action = 'tampered' WHERE id = %s",
         "DELETE FROM audit_auditevent WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [event.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).action == "x.y.created"
 
 
@@ -182,3 +190,26 @@ def test_user_history_on_the_profile_page(admin_client):
     )
     response = admin_client.get(reverse("accounts:user_detail", args=[person.pk]))
     assert b"accounts.user.updated" in response.content
+
+
+def test_audit_api_accepts_any_valid_utc_offset_and_rejects_garbage_dates(admin_api):
+    # PostgreSQL refuses offsets past ±15:59; the filter converts to UTC first.
+    ok = admin_api.get("/api/v1/audit-events/", {"occurred_before": "3401-04-28T04:58:23+16:01"})
+    assert ok.status_code == 200
+    bad = admin_api.get("/api/v1/audit-events/", {"occurred_before": "yesterday"})
+    assert bad.status_code == 400
+    assert "occurred_before" in bad.json()["details"]["fields"]
+
+
+def test_boolean_filters_reject_anything_but_true_or_false(admin_api):
+    assert admin_api.get("/api/v1/audit-events/", {"system": "true"}).status_code == 200
+    response = admin_api.get("/api/v1/audit-events/", {"system": "null"})
+    assert response.status_code == 400
+    assert response.json()["details"]["fields"]["system"] == ["Use true or false."]
+
+
+def test_page_size_must_be_a_whole_number_in_range(admin_api):
+    for value in ("0", "abc", "501"):
+        response = admin_api.get("/api/v1/audit-events/", {"page_size": value})
+        assert response.status_code == 400, value
+        assert "page_size" in response.json()["details"]["fields"]

@@ -70,9 +70,13 @@ def test_task_is_queued_only_after_the_transaction_commits(empty_broker):
 
 @pytest.mark.django_db(transaction=True)
 def test_rolled_back_transaction_queues_nothing(empty_broker):
-    with pytest.raises(RuntimeError), transaction.atomic():
+    @transaction.atomic
+    def queue_then_fail():
         api_tokens_purge_expired_task.delay_on_commit()
         raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError):
+        queue_then_fail()
     assert empty_broker.llen("default") == 0
 
 

@@ -24,6 +24,7 @@ from .serializers import (
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
     """The people directory."""
 
+    lookup_value_regex = r"\d+"
     serializer_class = UserSerializer
     filterset_class = UserFilter
     ordering_fields = ["full_name", "email", "start_date", "team"]
@@ -56,6 +57,7 @@ class ApiTokenViewSet(
 ):
     """Your own API tokens. A token is shown once, when it is created; DELETE revokes it."""
 
+    lookup_value_regex = r"\d+"
     serializer_class = ApiTokenSerializer
     filterset_fields = []
     ordering_fields = ["created_at", "expires_at", "name"]

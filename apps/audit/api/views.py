@@ -12,6 +12,7 @@ from .serializers import AuditEventSerializer
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     """The append-only audit log: every change, by whom, when, from which request."""
 
+    lookup_value_regex = r"\d+"
     serializer_class = AuditEventSerializer
     permission_classes = [require_capability(selectors.CAPABILITY)]
     filter_backends = [DjangoFilterBackend]
