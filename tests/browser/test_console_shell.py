@@ -102,3 +102,10 @@ def test_layout_collapses_into_a_menu_on_a_phone(live_server, browser):
         phone.screenshot(path=str(ARTIFACTS / "phone-menu.png"))
     finally:
         context.close()
+
+
+def test_api_reference_renders_from_local_assets_within_the_policy(live_server, page):
+    page.goto(f"{live_server.url}/api/docs/")
+    expect(page.get_by_text("MarTech Console API")).to_be_visible(timeout=10_000)
+    expect(page.get_by_text("/api/v1/audit-events/").first).to_be_visible()
+    assert page.console_errors == []

@@ -1,0 +1,1 @@
+"""Benchmarks: each module measures one path against a same-machine baseline."""

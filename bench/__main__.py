@@ -1,0 +1,19 @@
+"""Run every benchmark: ``python -m bench`` (or ``make bench``)."""
+
+import os
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "martech.settings.test")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/martech_bench")
+
+
+def main() -> int:
+    from bench import audit_write
+
+    for module in (audit_write,):
+        module.main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
