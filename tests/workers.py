@@ -6,13 +6,13 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
+from martech.common.processes import celery_worker_argv
+
 ROOT = Path(__file__).resolve().parent.parent
-QUEUES = "default,events,deliveries,syncs,erasure"
 
 
 class Process:
@@ -64,24 +64,7 @@ class Process:
 def start_worker(env: dict[str, str]) -> Process:
     """Start a Celery worker consuming every queue, and wait until it is ready."""
     worker = Process(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "martech",
-            "worker",
-            "-Q",
-            QUEUES,
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-mingle",
-            "--without-gossip",
-            "--hostname",
-            f"test-{os.getpid()}@%h",
-        ],
+        celery_worker_argv(f"test-{os.getpid()}@%h", "--without-mingle", "--without-gossip"),
         env,
     )
     worker.wait_for("ready.", timeout=60)

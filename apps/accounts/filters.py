@@ -3,10 +3,11 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 
 from martech.common.filters import StrictBooleanFilter
 
-from .models import User
+from .models import ApiToken, User
 
 
 class UserFilter(django_filters.FilterSet):
@@ -45,3 +46,23 @@ class UserFilter(django_filters.FilterSet):
             | Q(job_title__icontains=value)
             | Q(team__icontains=value)
         )
+
+
+class ApiTokenFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name")
+    status = django_filters.ChoiceFilter(
+        method="filter_status",
+        choices=[("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")],
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = []
+
+    def filter_status(self, queryset, name, value):
+        now = timezone.now()
+        if value == "active":
+            return queryset.filter(revoked_at__isnull=True, expires_at__gt=now)
+        if value == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        return queryset.filter(revoked_at__isnull=False)

@@ -226,3 +226,13 @@ def test_revoking_someone_elses_token_in_the_ui_is_404(user_client):
     token, _ = api_token_create(user=UserFactory(), name="theirs", days=5)
     response = user_client.post(reverse("accounts:token_revoke", args=[token.pk]))
     assert response.status_code == 404
+
+
+def test_token_list_filters_by_status(api, user):
+    revoked, _ = api_token_create(user=user, name="old laptop", days=5)
+    api.delete(f"/api/v1/tokens/{revoked.pk}/")
+    active = api.get("/api/v1/tokens/", {"status": "active"}).json()["results"]
+    assert [t["name"] for t in active] == ["test token"]
+    gone = api.get("/api/v1/tokens/", {"status": "revoked"}).json()["results"]
+    assert [t["name"] for t in gone] == ["old laptop"]
+    assert api.get("/api/v1/tokens/", {"status": "lost"}).status_code == 400

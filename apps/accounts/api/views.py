@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from apps.accounts import selectors, services
 from apps.accounts.errors import AccountsErrorCode
-from apps.accounts.filters import UserFilter
+from apps.accounts.filters import ApiTokenFilter, UserFilter
 from apps.accounts.models import ApiToken
 from martech.common.api import ErrorSerializer, error_body
 
@@ -59,7 +59,7 @@ class ApiTokenViewSet(
 
     lookup_value_regex = r"\d+"
     serializer_class = ApiTokenSerializer
-    filterset_fields = []
+    filterset_class = ApiTokenFilter
     ordering_fields = ["created_at", "expires_at", "name"]
 
     def get_queryset(self):

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-QUEUES = "default,events,deliveries,syncs,erasure"
+from martech.common.processes import celery_worker_argv
 
 
 class Command(BaseCommand):
@@ -64,22 +64,7 @@ class Command(BaseCommand):
                 "--graceful-timeout",
                 "5",
             ],
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "martech",
-                "worker",
-                "-Q",
-                QUEUES,
-                "--pool",
-                "solo",
-                "--loglevel",
-                "INFO",
-                "--hostname",
-                "embedded@%h",
-            ],
+            "worker": celery_worker_argv("embedded@%h"),
             "beat": [python, "-m", "celery", "-A", "martech", "beat", "--loglevel", "INFO"],
         }
         processes: dict[str, subprocess.Popen] = {}
