@@ -9,7 +9,9 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from martech.common.navigation import Page, register_page, register_search
 
-        from . import selectors, signals  # noqa: F401  (connects the auth signal receivers)
+        from . import registry, selectors, signals  # noqa: F401  (connects the auth signal receivers)
+
+        registry.discover()
         from .api import schema  # noqa: F401  (registers the OpenAPI auth extension)
 
         register_page(

@@ -7,7 +7,18 @@ from django.utils import timezone
 
 from martech.common.filters import StrictBooleanFilter
 
-from .models import ApiToken, User
+from .models import (
+    AccessAssignment,
+    AccessRequest,
+    AccessRequestStatus,
+    ApiToken,
+    AssignmentSource,
+    Grant,
+    Role,
+    Training,
+    TrainingCompletion,
+    User,
+)
 
 
 class UserFilter(django_filters.FilterSet):
@@ -66,3 +77,92 @@ class ApiTokenFilter(django_filters.FilterSet):
         if value == "expired":
             return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
         return queryset.filter(revoked_at__isnull=False)
+
+
+def _search(*fields):
+    def method(self, queryset, name, value):
+        query = Q()
+        for field in fields:
+            query |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(query)
+
+    return method
+
+
+class RoleFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    capability = django_filters.CharFilter(
+        field_name="capability_rules__capability", label="Has capability", distinct=True
+    )
+    owner = django_filters.NumberFilter(field_name="owner_id")
+
+    class Meta:
+        model = Role
+        fields = []
+
+    filter_q = _search("name", "description")
+
+
+class TrainingFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+
+    class Meta:
+        model = Training
+        fields = []
+
+    filter_q = _search("name", "description")
+
+
+class CompletionFilter(django_filters.FilterSet):
+    user = django_filters.NumberFilter(field_name="user_id")
+    training = django_filters.NumberFilter(field_name="training_id")
+
+    class Meta:
+        model = TrainingCompletion
+        fields = []
+
+
+class AssignmentFilter(django_filters.FilterSet):
+    user = django_filters.NumberFilter(field_name="user_id")
+    role = django_filters.NumberFilter(field_name="role_id")
+    source = django_filters.ChoiceFilter(choices=AssignmentSource.choices)
+    active = StrictBooleanFilter(field_name="ended_at", lookup_expr="isnull", label="Active")
+
+    class Meta:
+        model = AccessAssignment
+        fields = []
+
+
+class GrantFilter(django_filters.FilterSet):
+    user = django_filters.NumberFilter(field_name="user_id")
+    capability = django_filters.CharFilter(field_name="capability")
+    active = StrictBooleanFilter(method="filter_active", label="In force")
+
+    class Meta:
+        model = Grant
+        fields = []
+
+    def filter_active(self, queryset, name, value):
+        effective = Grant.objects.effective().values("pk")
+        return queryset.filter(pk__in=effective) if value else queryset.exclude(pk__in=effective)
+
+
+class AccessRequestFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=AccessRequestStatus.choices)
+    mine = StrictBooleanFilter(method="filter_mine", label="My requests")
+
+    class Meta:
+        model = AccessRequest
+        fields = []
+
+    def __init__(self, *args, request_user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request_user = request_user
+
+    def filter_mine(self, queryset, name, value):
+        user = self.request_user or getattr(self.request, "user", None)
+        if user is None:
+            return queryset
+        if value:
+            return queryset.filter(requester=user)
+        return queryset.exclude(requester=user)

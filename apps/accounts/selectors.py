@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from martech.common.errors import NotFoundError
+from martech.common.errors import NotFoundError, PermissionDeniedError
 from martech.common.navigation import SearchResult
 
-from .filters import UserFilter
-from .models import ApiToken, User
+from .access import user_can
+from .access_services import access_request_can_decide, grants_visible_filter
+from .filters import (
+    AccessRequestFilter,
+    AssignmentFilter,
+    CompletionFilter,
+    GrantFilter,
+    RoleFilter,
+    TrainingFilter,
+    UserFilter,
+)
+from .models import (
+    AccessAssignment,
+    AccessRequest,
+    AccessRequestStatus,
+    ApiToken,
+    Grant,
+    ReviewCampaign,
+    ReviewItem,
+    Role,
+    Training,
+    TrainingCompletion,
+    User,
+)
 
 
 def user_list(*, user, filters: dict | None = None) -> QuerySet[User]:
@@ -53,3 +75,159 @@ def api_token_get(*, user, pk: int) -> ApiToken:
     if token is None:
         raise NotFoundError("No such API token.")
     return token
+
+
+# --- Access ----------------------------------------------------------------------------------
+
+
+def can_view_access_of(viewer, person) -> bool:
+    """A person's capabilities are visible to themselves, their manager, and access staff."""
+    return (
+        viewer.pk == person.pk
+        or person.manager_id == viewer.pk
+        or user_can(viewer, "accounts.view_access")
+        or user_can(viewer, "accounts.manage_access")
+    )
+
+
+def user_access_get(*, user, pk: int):
+    """Return a person whose access ``user`` may read: 404 if unknown, 403 if not theirs."""
+    person = user_get(user=user, pk=pk)
+    if not can_view_access_of(user, person):
+        raise PermissionDeniedError("You can see this person, but not their access.")
+    return person
+
+
+def role_list(*, user, filters: dict | None = None) -> QuerySet[Role]:
+    """Every role, with its holder count; the catalogue is visible to everyone signed in."""
+    queryset = (
+        Role.objects.select_related("owner")
+        .annotate(
+            holder_count=Count(
+                "assignments__user",
+                filter=Q(assignments__ended_at__isnull=True),
+                distinct=True,
+            ),
+            capability_count=Count("capability_rules", distinct=True),
+        )
+        .order_by("name")
+    )
+    return RoleFilter(filters or {}, queryset=queryset).qs
+
+
+def role_get(*, user, pk: int) -> Role:
+    role = Role.objects.select_related("owner").filter(pk=pk).first()
+    if role is None:
+        raise NotFoundError("No such role.")
+    return role
+
+
+def training_list(*, user, filters: dict | None = None) -> QuerySet[Training]:
+    queryset = (
+        Training.objects.select_related("owner")
+        .annotate(completion_count=Count("completions", distinct=True))
+        .order_by("name")
+    )
+    return TrainingFilter(filters or {}, queryset=queryset).qs
+
+
+def training_get(*, user, pk: int) -> Training:
+    training = Training.objects.select_related("owner").filter(pk=pk).first()
+    if training is None:
+        raise NotFoundError("No such training.")
+    return training
+
+
+def completion_list(*, user, filters: dict | None = None) -> QuerySet[TrainingCompletion]:
+    """Completions of the people whose access ``user`` may read."""
+    queryset = TrainingCompletion.objects.select_related("user", "training", "recorded_by")
+    if not (user_can(user, "accounts.view_access") or user_can(user, "accounts.manage_access")):
+        queryset = queryset.filter(Q(user=user) | Q(user__manager=user))
+    return CompletionFilter(filters or {}, queryset=queryset).qs
+
+
+def assignment_list(*, user, filters: dict | None = None) -> QuerySet[AccessAssignment]:
+    queryset = AccessAssignment.objects.select_related("user", "role", "assigned_by").filter(
+        grants_visible_filter(user)
+    )
+    return AssignmentFilter(filters or {}, queryset=queryset).qs
+
+
+def assignment_get(*, user, pk: int) -> AccessAssignment:
+    found = assignment_list(user=user).filter(pk=pk).first()
+    if found is None:
+        raise NotFoundError("No such assignment.")
+    return found
+
+
+def grant_list(*, user, filters: dict | None = None) -> QuerySet[Grant]:
+    queryset = Grant.objects.select_related("user", "assignment__role").filter(
+        grants_visible_filter(user)
+    )
+    return GrantFilter(filters or {}, queryset=queryset).qs
+
+
+def _requests_visible_to(user) -> QuerySet[AccessRequest]:
+    queryset = AccessRequest.objects.select_related(
+        "requester__manager", "role__owner", "decided_by"
+    )
+    if user_can(user, "accounts.manage_access") or user_can(user, "accounts.view_access"):
+        return queryset
+    return queryset.filter(Q(requester=user) | Q(requester__manager=user) | Q(role__owner=user))
+
+
+def access_request_list(*, user, filters: dict | None = None) -> QuerySet[AccessRequest]:
+    return AccessRequestFilter(
+        filters or {}, queryset=_requests_visible_to(user), request_user=user
+    ).qs
+
+
+def access_request_get(*, user, pk: int) -> AccessRequest:
+    found = _requests_visible_to(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFoundError("No such access request.")
+    return found
+
+
+def access_request_inbox(*, user) -> list[AccessRequest]:
+    """Pending requests ``user`` can decide."""
+    pending = _requests_visible_to(user).filter(status=AccessRequestStatus.PENDING)
+    return [r for r in pending if access_request_can_decide(user, r)]
+
+
+def _reviews_visible_to(user) -> QuerySet[ReviewCampaign]:
+    queryset = ReviewCampaign.objects.select_related("created_by").annotate(
+        item_count=Count("items", distinct=True),
+        decided_count=Count("items", filter=~Q(items__decision="pending"), distinct=True),
+    )
+    if user_can(user, "accounts.manage_access"):
+        return queryset
+    return queryset.filter(items__reviewer=user).distinct()
+
+
+def review_list(*, user, filters: dict | None = None) -> QuerySet[ReviewCampaign]:
+    return _reviews_visible_to(user).order_by("-created_at")
+
+
+def review_get(*, user, pk: int) -> ReviewCampaign:
+    found = _reviews_visible_to(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFoundError("No such access review.")
+    return found
+
+
+def review_items_for(*, user, campaign: ReviewCampaign) -> QuerySet[ReviewItem]:
+    """The items of a campaign ``user`` may see: all for access managers, else their own."""
+    items = campaign.items.select_related("user", "reviewer", "assignment__role", "decided_by")
+    if user_can(user, "accounts.manage_access"):
+        return items
+    return items.filter(reviewer=user)
+
+
+def review_item_get(*, user, pk: int) -> ReviewItem:
+    item = ReviewItem.objects.select_related("campaign", "user", "assignment").filter(pk=pk).first()
+    if item is None or not (
+        user_can(user, "accounts.manage_access") or item.reviewer_id == user.pk
+    ):
+        raise NotFoundError("No such review item.")
+    return item

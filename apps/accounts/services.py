@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.audit.services import audit_record, audit_snapshot
 from martech.common.errors import ApplicationError
 
+from .access import access_recompute, require
 from .errors import AccountsErrorCode
 from .models import ApiToken, User
 
@@ -46,8 +47,15 @@ def user_create(
     start_date: dt.date | None = None,
     password: str | None = None,
     is_superuser: bool = False,
+    actor: User | None = None,
 ) -> User:
-    """Create a person; refuse an email address already in use (case-insensitively)."""
+    """Create a person; refuse an email address already in use (case-insensitively).
+
+    With an ``actor`` (the UI and the API), the actor needs ``accounts.manage_access``;
+    birthright rules give the new person their roles at once.
+    """
+    if actor is not None:
+        require(actor, "accounts.manage_access", "add people")
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ApplicationError(
@@ -68,6 +76,7 @@ def user_create(
     audit_record(
         action="accounts.user.created", target=user, after=audit_snapshot(user, USER_AUDIT_FIELDS)
     )
+    access_recompute(user=user)
     return user
 
 
@@ -165,8 +174,13 @@ def api_tokens_purge_expired(*, now: dt.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def user_set_active(*, user: User, active: bool) -> User:
-    """Activate or deactivate a person; a deactivated person's tokens stop working at once."""
+def user_set_active(*, user: User, active: bool, actor: User | None = None) -> User:
+    """Activate or deactivate a person; a deactivated person's tokens and grants stop
+    working at once."""
+    if actor is not None:
+        require(actor, "accounts.manage_access", "activate or deactivate people")
+        if actor.pk == user.pk and not active:
+            raise ApplicationError("You cannot deactivate yourself.", code="deactivate_self")
     before = audit_snapshot(user, ("is_active",))
     user.is_active = active
     user.save(update_fields=["is_active", "updated_at"])
@@ -176,4 +190,5 @@ def user_set_active(*, user: User, active: bool) -> User:
         before=before,
         after=audit_snapshot(user, ("is_active",)),
     )
+    access_recompute(user=user)
     return user

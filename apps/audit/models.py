@@ -54,7 +54,6 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ("-occurred_at", "-id")
         default_permissions = ()
-        permissions = [("view", "Can view the audit log")]
         indexes = [
             models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
             models.Index(fields=["actor", "-occurred_at"], name="audit_actor_idx"),

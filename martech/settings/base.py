@@ -102,7 +102,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses locked-out accounts and IPs before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "apps.accounts.backends.CapabilityBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -246,6 +246,14 @@ CELERY_BEAT_SCHEDULE = {
     "accounts-purge-expired-api-tokens": {
         "task": "accounts.api_tokens_purge_expired",
         "schedule": crontab(hour=3, minute=15),
+    },
+    "accounts-access-recompute-daily": {
+        "task": "accounts.access_recompute_all",
+        "schedule": crontab(hour=0, minute=5),
+    },
+    "accounts-access-housekeeping": {
+        "task": "accounts.access_housekeeping",
+        "schedule": crontab(minute=17),
     },
     "accounts-clear-expired-sessions": {
         "task": "accounts.sessions_clear_expired",

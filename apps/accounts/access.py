@@ -1,0 +1,463 @@
+"""The one permission check, and the engine that keeps grants in step with the rules.
+
+``user_can(user, capability)`` answers every permission question in the console: the
+authentication backend routes ``user.has_perm()`` (templates' ``perms``, DRF permission
+classes) to it, and services and Celery tasks call it directly.
+
+Grants are materialised: ``access_recompute(user=...)`` derives what a person should hold
+from their active assignments (explicit, birthright, approved requests), tenure and valid
+training completions, then grants what is missing and revokes what is no longer due, each
+change audited. It runs immediately after every change that can matter, and daily for the
+clock-driven ones (tenure reached, trainings expired, time-bound access ended).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from martech.common.errors import PermissionDeniedError
+
+from .models import (
+    AccessAssignment,
+    AssignmentSource,
+    BirthrightRule,
+    Grant,
+    RoleCapability,
+    TrainingCompletion,
+    User,
+)
+from .registry import all_capabilities, get_capability
+
+_CACHE_ATTR = "_martech_capabilities"
+
+
+# --- The check ------------------------------------------------------------------------
+
+
+def capabilities_of(user) -> frozenset[str]:
+    """Return the capability codes ``user`` holds now (cached on the user object)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        if user.is_superuser:
+            cached = frozenset(c.code for c in all_capabilities())
+        else:
+            cached = frozenset(
+                Grant.objects.effective().filter(user=user).values_list("capability", flat=True)
+            )
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def user_can(user, capability: str) -> bool:
+    """Answer whether ``user`` holds ``capability`` now. Superusers hold every capability."""
+    if user is None or not getattr(user, "is_active", False):
+        return False
+    if user.is_superuser:
+        return True
+    return capability in capabilities_of(user)
+
+
+def require(user, capability: str, action: str = "do this") -> None:
+    """Raise PermissionDeniedError unless ``user`` holds ``capability``."""
+    if not user_can(user, capability):
+        raise PermissionDeniedError(
+            f"You need the {capability} capability to {action}.",
+            details={"capability": capability},
+        )
+
+
+def forget_cached_capabilities(user) -> None:
+    """Drop the per-object cache after grants changed."""
+    if user is not None and hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+# --- What a person should hold, and why ----------------------------------------------
+
+
+@dataclass
+class Due:
+    capability: str
+    assignment: AccessAssignment
+    reason: str
+    expires_at: dt.datetime | None
+
+
+@dataclass
+class Pending:
+    """A capability a role offers that the person does not have yet."""
+
+    capability: str
+    assignment: AccessAssignment
+    role_name: str
+    available_on: dt.date | None  # when tenure allows it; None if trainings block it
+    missing_trainings: list[str] = field(default_factory=list)
+
+    def describe(self, today: dt.date) -> str:
+        parts = []
+        if self.available_on and self.available_on > today:
+            days = (self.available_on - today).days
+            parts.append(
+                f"in {days} day{'s' if days != 1 else ''} (on {self.available_on:%Y-%m-%d})"
+            )
+        if self.missing_trainings:
+            names = ", ".join(f"“{t}”" for t in self.missing_trainings)
+            parts.append(f"after completing {names}")
+        return " and ".join(parts)
+
+
+def _end_of_day(day: dt.date) -> dt.datetime:
+    """Return the moment a completion that expires on ``day`` stops counting."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _role_reason(assignment: AccessAssignment, rule: RoleCapability, user: User, trainings) -> str:
+    parts = [f"{assignment.role.name} role"]
+    if assignment.source == AssignmentSource.BIRTHRIGHT and assignment.birthright_rule_id:
+        parts[0] += f" (birthright: {assignment.birthright_rule.describe()})"
+    elif assignment.source == AssignmentSource.REQUEST and assignment.access_request_id:
+        parts[0] += f" (access request #{assignment.access_request_id})"
+    if rule.min_tenure_days:
+        reached = user.start_date + dt.timedelta(days=rule.min_tenure_days)
+        parts.append(f"tenure {rule.min_tenure_days} days reached on {reached:%Y-%m-%d}")
+    for completion in trainings:
+        name = completion.training.name
+        if completion.expires_on:
+            parts.append(f"training “{name}” valid until {completion.expires_on:%Y-%m-%d}")
+        else:
+            parts.append(f"training “{name}” completed {completion.completed_on:%Y-%m-%d}")
+    if assignment.ends_at:
+        parts.append(f"until {timezone.localtime(assignment.ends_at):%Y-%m-%d}")
+    return ", ".join(parts)
+
+
+def evaluate(user: User, *, now: dt.datetime | None = None) -> tuple[list[Due], list[Pending]]:
+    """Return what ``user`` should hold now (with reasons) and what their roles still withhold."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if not user.is_active:
+        return [], []
+    assignments = list(
+        AccessAssignment.objects.filter(user=user, ended_at__isnull=True)
+        .select_related("role", "birthright_rule", "access_request__decided_by")
+        .prefetch_related("role__capability_rules__trainings")
+    )
+    completions: dict[int, TrainingCompletion] = {}
+    for completion in TrainingCompletion.objects.filter(user=user).select_related("training"):
+        if not completion.is_valid_on(today):
+            continue
+        best = completions.get(completion.training_id)
+        # Keep the completion that stays valid longest.
+        if best is None or (
+            best.expires_on is not None
+            and (completion.expires_on is None or completion.expires_on > best.expires_on)
+        ):
+            completions[completion.training_id] = completion
+    due: list[Due] = []
+    pending: list[Pending] = []
+    tenure = user.tenure_days(today)
+    for assignment in assignments:
+        if not assignment.is_active(now) or assignment.starts_at > now:
+            continue
+        if assignment.role_id is None:
+            request = assignment.access_request
+            reason = "Granted directly"
+            if request is not None:
+                approver = request.decided_by.full_name if request.decided_by else "an approver"
+                reason = f"Access request #{request.pk} approved by {approver}"
+            if assignment.ends_at:
+                reason += f", until {timezone.localtime(assignment.ends_at):%Y-%m-%d}"
+            due.append(Due(assignment.capability, assignment, reason, assignment.ends_at))
+            continue
+        for rule in assignment.role.capability_rules.all():
+            required = list(rule.trainings.all())
+            valid = [completions[t.pk] for t in required if t.pk in completions]
+            missing = [t.name for t in required if t.pk not in completions]
+            tenure_ok = tenure >= rule.min_tenure_days
+            if tenure_ok and not missing:
+                expiries = [assignment.ends_at] if assignment.ends_at else []
+                expiries += [_end_of_day(c.expires_on) for c in valid if c.expires_on]
+                due.append(
+                    Due(
+                        rule.capability,
+                        assignment,
+                        _role_reason(assignment, rule, user, valid),
+                        min(expiries) if expiries else None,
+                    )
+                )
+            else:
+                pending.append(
+                    Pending(
+                        rule.capability,
+                        assignment,
+                        assignment.role.name,
+                        user.start_date + dt.timedelta(days=rule.min_tenure_days)
+                        if not tenure_ok
+                        else None,
+                        missing,
+                    )
+                )
+    return due, pending
+
+
+# --- Keeping grants in step ---------------------------------------------------------------
+
+
+def _sync_birthright(user: User, now: dt.datetime) -> None:
+    rules = list(BirthrightRule.objects.select_related("role"))
+    active = {
+        a.role_id: a
+        for a in AccessAssignment.objects.filter(
+            user=user, source=AssignmentSource.BIRTHRIGHT, ended_at__isnull=True
+        )
+    }
+    suppressed = set(
+        AccessAssignment.objects.filter(
+            user=user, source=AssignmentSource.BIRTHRIGHT, suppressed=True
+        ).values_list("role_id", flat=True)
+    )
+    matching = {}
+    if user.is_active:
+        for rule in rules:
+            if rule.matches(user) and rule.role_id not in matching:
+                matching[rule.role_id] = rule
+    for role_id, rule in matching.items():
+        if role_id in active or role_id in suppressed:
+            continue
+        assignment = AccessAssignment.objects.create(
+            user=user, role=rule.role, source=AssignmentSource.BIRTHRIGHT, birthright_rule=rule
+        )
+        audit_record(
+            action="accounts.assignment.created",
+            target=assignment,
+            metadata={"user": user.email, "role": rule.role.name, "rule": rule.describe()},
+        )
+    for role_id, assignment in active.items():
+        if role_id not in matching:
+            access_assignment_end(
+                assignment=assignment, reason="no birthright rule matches any more", now=now
+            )
+
+
+def access_assignment_end(
+    *, assignment: AccessAssignment, reason: str, now=None, suppress: bool = False
+) -> AccessAssignment:
+    """End an assignment (its grants are revoked by the next recompute)."""
+    now = now or timezone.now()
+    assignment.ended_at = now
+    assignment.end_reason = reason[:200]
+    assignment.suppressed = suppress and assignment.source == AssignmentSource.BIRTHRIGHT
+    assignment.save(update_fields=["ended_at", "end_reason", "suppressed"])
+    audit_record(
+        action="accounts.assignment.ended",
+        target=assignment,
+        metadata={"user": assignment.user.email, "subject": assignment.subject, "reason": reason},
+    )
+    return assignment
+
+
+def _revoke_reason(grant: Grant, user: User, now: dt.datetime) -> str:
+    if not user.is_active:
+        return "person deactivated"
+    assignment = grant.assignment
+    if assignment.ended_at is not None:
+        return assignment.end_reason or "assignment ended"
+    if assignment.ends_at is not None and assignment.ends_at <= now:
+        return "time-bound access ended"
+    if grant.expires_at is not None and grant.expires_at <= now:
+        return "a required training expired"
+    return "the role's rules no longer allow it"
+
+
+@dataclass
+class RecomputeResult:
+    granted: int = 0
+    revoked: int = 0
+    updated: int = 0
+
+    def __iadd__(self, other: RecomputeResult) -> RecomputeResult:
+        self.granted += other.granted
+        self.revoked += other.revoked
+        self.updated += other.updated
+        return self
+
+
+@transaction.atomic
+def access_recompute(*, user: User, now: dt.datetime | None = None) -> RecomputeResult:
+    """Bring ``user``'s grants in line with their assignments, tenure and trainings."""
+    now = now or timezone.now()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    result = RecomputeResult()
+    # Time-bound assignments that have run out are ended, so they show as ended.
+    for assignment in AccessAssignment.objects.filter(
+        user=user, ended_at__isnull=True, ends_at__lte=now
+    ).select_related("role"):
+        access_assignment_end(assignment=assignment, reason="time-bound access ended", now=now)
+    _sync_birthright(user, now)
+    due, _pending = evaluate(user, now=now)
+    wanted = {(d.capability, d.assignment.pk): d for d in due}
+    current = {
+        (g.capability, g.assignment_id): g
+        for g in Grant.objects.filter(user=user, revoked_at__isnull=True).select_related(
+            "assignment"
+        )
+    }
+    for key, grant in current.items():
+        if key in wanted:
+            want = wanted[key]
+            if grant.reason != want.reason or grant.expires_at != want.expires_at:
+                before = {"reason": grant.reason, "expires_at": grant.expires_at}
+                grant.reason, grant.expires_at = want.reason, want.expires_at
+                grant.save(update_fields=["reason", "expires_at"])
+                audit_record(
+                    action="accounts.grant.updated",
+                    target=grant,
+                    before=before,
+                    after={"reason": grant.reason, "expires_at": grant.expires_at},
+                    metadata={"user": user.email, "capability": grant.capability},
+                )
+                result.updated += 1
+            continue
+        grant.revoked_at = now
+        grant.revoke_reason = _revoke_reason(grant, user, now)[:200]
+        grant.save(update_fields=["revoked_at", "revoke_reason"])
+        audit_record(
+            action="accounts.grant.revoked",
+            target=grant,
+            metadata={
+                "user": user.email,
+                "capability": grant.capability,
+                "reason": grant.revoke_reason,
+            },
+        )
+        result.revoked += 1
+    for key, want in wanted.items():
+        if key in current:
+            continue
+        grant = Grant.objects.create(
+            user=user,
+            capability=want.capability,
+            assignment=want.assignment,
+            reason=want.reason,
+            granted_at=now,
+            expires_at=want.expires_at,
+        )
+        audit_record(
+            action="accounts.grant.granted",
+            target=grant,
+            metadata={"user": user.email, "capability": grant.capability, "reason": grant.reason},
+        )
+        result.granted += 1
+    return result
+
+
+def access_recompute_all(*, now: dt.datetime | None = None) -> RecomputeResult:
+    """Recompute every person, each in their own transaction (the daily job)."""
+    total = RecomputeResult()
+    for person in User.objects.order_by("pk").only("pk").iterator():
+        total += access_recompute(user=person, now=now)
+    return total
+
+
+# --- Explaining access to people -----------------------------------------------------------
+
+
+@dataclass
+class CapabilityStatus:
+    code: str
+    label: str
+    description: str
+    sensitive: bool
+    status: str  # "granted", "upcoming" or "lacking"
+    reasons: list[str]
+    expires_at: dt.datetime | None = None
+
+
+def explain(user: User, *, now: dt.datetime | None = None) -> list[CapabilityStatus]:
+    """Return every capability with whether ``user`` holds it and why, or what is missing."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    grants: dict[str, list[Grant]] = {}
+    if user.is_active:
+        for grant in Grant.objects.effective(now).filter(user=user):
+            grants.setdefault(grant.capability, []).append(grant)
+    _due, pending = evaluate(user, now=now)
+    waiting: dict[str, list[Pending]] = {}
+    for item in pending:
+        waiting.setdefault(item.capability, []).append(item)
+    statuses = []
+    for capability in all_capabilities():
+        held = grants.get(capability.code, [])
+        if user.is_active and user.is_superuser:
+            statuses.append(
+                CapabilityStatus(
+                    capability.code,
+                    capability.label,
+                    capability.description,
+                    capability.sensitive,
+                    "granted",
+                    ["Superuser: holds every capability"],
+                )
+            )
+        elif held:
+            expiries = [g.expires_at for g in held if g.expires_at]
+            statuses.append(
+                CapabilityStatus(
+                    capability.code,
+                    capability.label,
+                    capability.description,
+                    capability.sensitive,
+                    "granted",
+                    [g.reason for g in held],
+                    None if len(expiries) < len(held) else max(expiries),
+                )
+            )
+        elif capability.code in waiting:
+            statuses.append(
+                CapabilityStatus(
+                    capability.code,
+                    capability.label,
+                    capability.description,
+                    capability.sensitive,
+                    "upcoming",
+                    [f"{p.role_name} role: {p.describe(today)}" for p in waiting[capability.code]],
+                )
+            )
+        else:
+            reason = "Person is deactivated" if not user.is_active else "No role gives it"
+            statuses.append(
+                CapabilityStatus(
+                    capability.code,
+                    capability.label,
+                    capability.description,
+                    capability.sensitive,
+                    "lacking",
+                    [reason],
+                )
+            )
+    return statuses
+
+
+def upcoming_messages(user: User, *, now: dt.datetime | None = None) -> list[str]:
+    """Sentences like “In 12 days you will be able to run production syncs.”"""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    held = capabilities_of(user)
+    messages = []
+    seen = set()
+    for item in sorted(evaluate(user, now=now)[1], key=lambda p: p.available_on or dt.date.max):
+        if item.capability in held or item.capability in seen:
+            continue
+        seen.add(item.capability)
+        capability = get_capability(item.capability)
+        label = capability.label.lower() if capability else item.capability
+        when = item.describe(today)
+        messages.append(f"{when[0].upper()}{when[1:]} you will be able to {label}.")
+    return messages

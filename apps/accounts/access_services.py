@@ -1,0 +1,745 @@
+"""Writes that change who may do what: roles, trainings, assignments, requests, reviews.
+
+Every function checks the actor's capability through ``access.require``, audits itself in
+the same transaction, and recomputes the grants of everyone it affects before returning,
+so a change applies at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.audit.services import audit_record, audit_snapshot
+from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
+
+from .access import access_assignment_end, access_recompute, require, user_can
+from .models import (
+    AccessAssignment,
+    AccessRequest,
+    AccessRequestStatus,
+    AssignmentSource,
+    BirthrightRule,
+    Grant,
+    ReviewCampaign,
+    ReviewDecision,
+    ReviewItem,
+    ReviewPolicy,
+    Role,
+    RoleCapability,
+    Training,
+    TrainingCompletion,
+    User,
+)
+from .registry import is_capability
+
+MANAGE = "accounts.manage_access"
+REQUEST_PENDING_DAYS = 30
+MAX_REQUEST_DAYS = 365
+
+
+def _recompute(users: Iterable[User]) -> None:
+    for person in {u.pk: u for u in users}.values():
+        access_recompute(user=person)
+
+
+def _holders(role: Role) -> list[User]:
+    return list(
+        User.objects.filter(assignments__role=role, assignments__ended_at__isnull=True).distinct()
+    )
+
+
+def _check_capability(code: str) -> None:
+    if not is_capability(code):
+        raise ApplicationError(
+            f"There is no capability {code}.",
+            code="unknown_capability",
+            details={"capability": code},
+        )
+
+
+# --- Roles ----------------------------------------------------------------------------------
+
+ROLE_FIELDS = ("name", "description", "owner")
+
+
+@transaction.atomic
+def role_create(*, actor: User, name: str, description: str = "", owner: User) -> Role:
+    require(actor, MANAGE, "create roles")
+    name = name.strip()
+    if Role.objects.filter(name__iexact=name).exists():
+        raise ConflictError(f"A role named {name} already exists.", code="role_name_taken")
+    role = Role.objects.create(name=name, description=description, owner=owner)
+    audit_record(
+        action="accounts.role.created", target=role, after=audit_snapshot(role, ROLE_FIELDS)
+    )
+    return role
+
+
+@transaction.atomic
+def role_update(*, actor: User, role: Role, **changes) -> Role:
+    require(actor, MANAGE, "edit roles")
+    before = audit_snapshot(role, ROLE_FIELDS)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        if Role.objects.filter(name__iexact=changes["name"]).exclude(pk=role.pk).exists():
+            raise ConflictError(
+                f"A role named {changes['name']} already exists.", code="role_name_taken"
+            )
+    for key, value in changes.items():
+        if key not in ROLE_FIELDS:
+            raise ValueError(key)
+        setattr(role, key, value)
+    role.save()
+    audit_record(
+        action="accounts.role.updated",
+        target=role,
+        before=before,
+        after=audit_snapshot(role, ROLE_FIELDS),
+    )
+    _recompute(_holders(role))  # reasons name the role
+    return role
+
+
+@transaction.atomic
+def role_delete(*, actor: User, role: Role) -> None:
+    require(actor, MANAGE, "delete roles")
+    if AccessAssignment.objects.filter(role=role, ended_at__isnull=True).exists():
+        raise ConflictError(
+            f"{role.name} is still held. End its assignments and birthright rules first.",
+            code="role_in_use",
+        )
+    audit_record(
+        action="accounts.role.deleted", target=role, before=audit_snapshot(role, ROLE_FIELDS)
+    )
+    role.delete()
+
+
+@transaction.atomic
+def role_capability_set(
+    *,
+    actor: User,
+    role: Role,
+    capability: str,
+    min_tenure_days: int = 0,
+    trainings: Iterable[Training] = (),
+) -> RoleCapability:
+    """Add a capability to a role, or change its tenure and training requirements."""
+    require(actor, MANAGE, "edit roles")
+    _check_capability(capability)
+    rule, created = RoleCapability.objects.get_or_create(
+        role=role, capability=capability, defaults={"min_tenure_days": min_tenure_days}
+    )
+    before = (
+        None
+        if created
+        else {
+            "min_tenure_days": rule.min_tenure_days,
+            "trainings": sorted(t.name for t in rule.trainings.all()),
+        }
+    )
+    rule.min_tenure_days = min_tenure_days
+    rule.save()
+    rule.trainings.set(list(trainings))
+    audit_record(
+        action="accounts.role.capability_set",
+        target=role,
+        before=before,
+        after={
+            "min_tenure_days": min_tenure_days,
+            "trainings": sorted(t.name for t in rule.trainings.all()),
+        },
+        metadata={"capability": capability},
+    )
+    _recompute(_holders(role))
+    return rule
+
+
+@transaction.atomic
+def role_capability_remove(*, actor: User, rule: RoleCapability) -> None:
+    require(actor, MANAGE, "edit roles")
+    role = rule.role
+    audit_record(
+        action="accounts.role.capability_removed",
+        target=role,
+        metadata={"capability": rule.capability},
+    )
+    rule.delete()
+    _recompute(_holders(role))
+
+
+@transaction.atomic
+def birthright_rule_add(
+    *, actor: User, role: Role, team: str = "", job_title_contains: str = ""
+) -> BirthrightRule:
+    require(actor, MANAGE, "edit birthright rules")
+    team, job_title_contains = team.strip(), job_title_contains.strip()
+    if not team and not job_title_contains:
+        raise ApplicationError(
+            "A birthright rule needs a team, a job title, or both.", code="empty_birthright_rule"
+        )
+    rule = BirthrightRule.objects.create(
+        role=role, team=team, job_title_contains=job_title_contains
+    )
+    audit_record(
+        action="accounts.role.birthright_added", target=role, metadata={"rule": rule.describe()}
+    )
+    _recompute(u for u in User.objects.filter(is_active=True) if rule.matches(u))
+    return rule
+
+
+@transaction.atomic
+def birthright_rule_remove(*, actor: User, rule: BirthrightRule) -> None:
+    require(actor, MANAGE, "edit birthright rules")
+    role = rule.role
+    affected = list(
+        User.objects.filter(assignments__birthright_rule=rule, assignments__ended_at__isnull=True)
+    )
+    audit_record(
+        action="accounts.role.birthright_removed", target=role, metadata={"rule": rule.describe()}
+    )
+    rule.delete()
+    _recompute(affected)
+
+
+# --- Trainings --------------------------------------------------------------------------------
+
+TRAINING_FIELDS = ("name", "description", "validity_days", "owner")
+
+
+@transaction.atomic
+def training_create(
+    *, actor: User, name: str, description: str = "", validity_days=None, owner=None
+) -> Training:
+    require(actor, MANAGE, "edit the training catalog")
+    name = name.strip()
+    if Training.objects.filter(name__iexact=name).exists():
+        raise ConflictError(f"A training named {name} already exists.", code="training_name_taken")
+    training = Training.objects.create(
+        name=name, description=description, validity_days=validity_days, owner=owner
+    )
+    audit_record(
+        action="accounts.training.created",
+        target=training,
+        after=audit_snapshot(training, TRAINING_FIELDS),
+    )
+    return training
+
+
+@transaction.atomic
+def training_update(*, actor: User, training: Training, **changes) -> Training:
+    require(actor, MANAGE, "edit the training catalog")
+    before = audit_snapshot(training, TRAINING_FIELDS)
+    for key, value in changes.items():
+        if key not in TRAINING_FIELDS:
+            raise ValueError(key)
+        setattr(training, key, value)
+    if Training.objects.filter(name__iexact=training.name).exclude(pk=training.pk).exists():
+        raise ConflictError(
+            f"A training named {training.name} already exists.", code="training_name_taken"
+        )
+    training.save()
+    audit_record(
+        action="accounts.training.updated",
+        target=training,
+        before=before,
+        after=audit_snapshot(training, TRAINING_FIELDS),
+    )
+    return training
+
+
+@transaction.atomic
+def training_completion_record(
+    *, actor: User, user: User, training: Training, completed_on: dt.date
+) -> TrainingCompletion:
+    """Record that ``user`` completed ``training``; it expires after the training's validity."""
+    require(actor, MANAGE, "record training completions")
+    if completed_on > timezone.localdate():
+        raise ApplicationError("A completion cannot be in the future.", code="completion_in_future")
+    expires_on = (
+        completed_on + dt.timedelta(days=training.validity_days) if training.validity_days else None
+    )
+    completion = TrainingCompletion.objects.create(
+        user=user,
+        training=training,
+        completed_on=completed_on,
+        expires_on=expires_on,
+        recorded_by=actor,
+    )
+    audit_record(
+        action="accounts.training.completed",
+        target=completion,
+        after={
+            "user": user.email,
+            "training": training.name,
+            "completed_on": completed_on,
+            "expires_on": expires_on,
+        },
+    )
+    access_recompute(user=user)
+    return completion
+
+
+@transaction.atomic
+def training_completion_delete(*, actor: User, completion: TrainingCompletion) -> None:
+    require(actor, MANAGE, "remove training completions")
+    user = completion.user
+    audit_record(
+        action="accounts.training.completion_removed",
+        target=completion,
+        before={
+            "user": user.email,
+            "training": completion.training.name,
+            "completed_on": completion.completed_on,
+        },
+    )
+    completion.delete()
+    access_recompute(user=user)
+
+
+# --- Assignments ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def role_assign(
+    *, actor: User, user: User, role: Role, ends_at: dt.datetime | None = None
+) -> AccessAssignment:
+    """Give ``user`` a role explicitly, optionally until ``ends_at``."""
+    require(actor, MANAGE, "assign roles")
+    if ends_at is not None and ends_at <= timezone.now():
+        raise ApplicationError(
+            "The end of a time-bound role must be in the future.", code="ends_in_past"
+        )
+    if AccessAssignment.objects.filter(
+        user=user, role=role, source=AssignmentSource.EXPLICIT, ended_at__isnull=True
+    ).exists():
+        raise ConflictError(f"{user} already has the {role} role.", code="already_assigned")
+    assignment = AccessAssignment.objects.create(
+        user=user, role=role, source=AssignmentSource.EXPLICIT, assigned_by=actor, ends_at=ends_at
+    )
+    audit_record(
+        action="accounts.assignment.created",
+        target=assignment,
+        metadata={"user": user.email, "role": role.name, "ends_at": ends_at},
+    )
+    access_recompute(user=user)
+    return assignment
+
+
+@transaction.atomic
+def assignment_remove(
+    *, actor: User, assignment: AccessAssignment, reason: str = ""
+) -> AccessAssignment:
+    """End an assignment by hand; a birthright one stays off for this person."""
+    require(actor, MANAGE, "remove access")
+    if assignment.ended_at is not None:
+        raise ConflictError("This access has already ended.", code="already_ended")
+    access_assignment_end(
+        assignment=assignment, reason=reason or f"removed by {actor.full_name}", suppress=True
+    )
+    access_recompute(user=assignment.user)
+    return assignment
+
+
+# --- People -------------------------------------------------------------------------------------
+
+PERSON_FIELDS = ("full_name", "team", "job_title", "manager", "start_date")
+
+
+@transaction.atomic
+def user_update(*, actor: User, user: User, **changes) -> User:
+    """Change a person's attributes; tenure and birthright rules follow at once."""
+    require(actor, MANAGE, "edit people")
+    before = audit_snapshot(user, PERSON_FIELDS)
+    for key, value in changes.items():
+        if key not in PERSON_FIELDS:
+            raise ValueError(key)
+        setattr(user, key, value)
+    if user.manager_id == user.pk:
+        raise ApplicationError("A person cannot be their own manager.", code="own_manager")
+    user.save()
+    audit_record(
+        action="accounts.user.updated",
+        target=user,
+        before=before,
+        after=audit_snapshot(user, PERSON_FIELDS),
+    )
+    access_recompute(user=user)
+    return user
+
+
+# --- Access requests --------------------------------------------------------------------------
+
+
+def access_request_approvers(request: AccessRequest) -> list[User]:
+    """Who may decide a request: the role's owner and the requester's manager, never the
+    requester; when neither exists, the people who manage access."""
+    candidates = []
+    if request.role_id and request.role.owner.is_active:
+        candidates.append(request.role.owner)
+    manager = request.requester.manager
+    if manager is not None and manager.is_active:
+        candidates.append(manager)
+    approvers = [u for u in {c.pk: c for c in candidates}.values() if u.pk != request.requester_id]
+    if approvers:
+        return approvers
+    admins = User.objects.filter(is_active=True).exclude(pk=request.requester_id)
+    return [u for u in admins if user_can(u, MANAGE)]
+
+
+def access_request_can_decide(user: User, request: AccessRequest) -> bool:
+    return user.pk != request.requester_id and any(
+        a.pk == user.pk for a in access_request_approvers(request)
+    )
+
+
+@transaction.atomic
+def access_request_create(
+    *,
+    requester: User,
+    justification: str,
+    duration_days: int,
+    role: Role | None = None,
+    capability: str = "",
+) -> AccessRequest:
+    """Ask for a role or a capability for ``duration_days``."""
+    if bool(role) == bool(capability):
+        raise ApplicationError("Ask for either a role or a capability.", code="role_or_capability")
+    if capability:
+        _check_capability(capability)
+        if user_can(requester, capability):
+            raise ConflictError(f"You already have {capability}.", code="already_held")
+    if (
+        role
+        and AccessAssignment.objects.filter(
+            user=requester, role=role, ended_at__isnull=True
+        ).exists()
+    ):
+        raise ConflictError(f"You already have the {role} role.", code="already_held")
+    if not justification.strip():
+        raise ApplicationError("Say why you need this access.", code="justification_required")
+    if not 1 <= duration_days <= MAX_REQUEST_DAYS:
+        raise ApplicationError(
+            f"Ask for 1 to {MAX_REQUEST_DAYS} days.",
+            code="invalid_duration",
+            details={"duration_days": duration_days},
+        )
+    duplicate = AccessRequest.objects.filter(
+        requester=requester, status=AccessRequestStatus.PENDING, role=role, capability=capability
+    )
+    if duplicate.exists():
+        raise ConflictError(
+            "You already have a pending request for this.", code="duplicate_request"
+        )
+    now = timezone.now()
+    request = AccessRequest.objects.create(
+        requester=requester,
+        role=role,
+        capability=capability,
+        justification=justification.strip(),
+        duration_days=duration_days,
+        expires_at=now + dt.timedelta(days=REQUEST_PENDING_DAYS),
+    )
+    audit_record(
+        action="accounts.access_request.created",
+        target=request,
+        after={
+            "subject": request.subject,
+            "duration_days": duration_days,
+            "justification": request.justification,
+        },
+    )
+    return request
+
+
+def _pending(request: AccessRequest) -> AccessRequest:
+    request = (
+        AccessRequest.objects.select_for_update()
+        .select_related("role__owner", "requester__manager")
+        .get(pk=request.pk)
+    )
+    if request.status != AccessRequestStatus.PENDING:
+        raise ConflictError(
+            f"This request is already {request.get_status_display().lower()}.", code="not_pending"
+        )
+    if request.expires_at <= timezone.now():
+        raise ConflictError("This request has expired.", code="not_pending")
+    return request
+
+
+def _decide(actor: User, request: AccessRequest) -> None:
+    if actor.pk == request.requester_id:
+        raise PermissionDeniedError("You cannot decide your own request.", code="own_request")
+    if not access_request_can_decide(actor, request):
+        raise PermissionDeniedError(
+            "Only the role's owner or the requester's manager can decide this request.",
+            code="not_an_approver",
+        )
+
+
+@transaction.atomic
+def access_request_approve(*, actor: User, request: AccessRequest, note: str = "") -> AccessRequest:
+    """Approve: the access starts now and ends by itself after the requested duration."""
+    request = _pending(request)
+    _decide(actor, request)
+    now = timezone.now()
+    request.status = AccessRequestStatus.APPROVED
+    request.decided_by, request.decided_at, request.decision_note = actor, now, note
+    request.access_ends_at = now + dt.timedelta(days=request.duration_days)
+    request.save()
+    assignment = AccessAssignment.objects.create(
+        user=request.requester,
+        role=request.role,
+        capability=request.capability,
+        source=AssignmentSource.REQUEST,
+        access_request=request,
+        assigned_by=actor,
+        ends_at=request.access_ends_at,
+    )
+    audit_record(
+        action="accounts.access_request.approved",
+        target=request,
+        after={"status": request.status, "access_ends_at": request.access_ends_at},
+        metadata={"note": note, "assignment": assignment.pk},
+    )
+    access_recompute(user=request.requester)
+    return request
+
+
+@transaction.atomic
+def access_request_reject(*, actor: User, request: AccessRequest, note: str = "") -> AccessRequest:
+    request = _pending(request)
+    _decide(actor, request)
+    request.status = AccessRequestStatus.REJECTED
+    request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note
+    request.save()
+    audit_record(
+        action="accounts.access_request.rejected",
+        target=request,
+        after={"status": request.status},
+        metadata={"note": note},
+    )
+    return request
+
+
+@transaction.atomic
+def access_request_cancel(*, actor: User, request: AccessRequest) -> AccessRequest:
+    request = _pending(request)
+    if actor.pk != request.requester_id:
+        raise PermissionDeniedError(
+            "Only the requester can cancel a request.", code="not_requester"
+        )
+    request.status = AccessRequestStatus.CANCELLED
+    request.decided_at = timezone.now()
+    request.save()
+    audit_record(
+        action="accounts.access_request.cancelled", target=request, after={"status": request.status}
+    )
+    return request
+
+
+@transaction.atomic
+def access_requests_expire(*, now: dt.datetime | None = None) -> int:
+    """Close requests nobody decided within 30 days."""
+    now = now or timezone.now()
+    stale = list(
+        AccessRequest.objects.select_for_update().filter(
+            status=AccessRequestStatus.PENDING, expires_at__lte=now
+        )
+    )
+    for request in stale:
+        request.status = AccessRequestStatus.EXPIRED
+        request.save(update_fields=["status"])
+        audit_record(
+            action="accounts.access_request.expired",
+            target=request,
+            after={"status": request.status},
+        )
+    return len(stale)
+
+
+# --- Access reviews ------------------------------------------------------------------------------
+
+
+def _reviewer_for(assignment: AccessAssignment, fallback: User) -> User:
+    if (
+        assignment.role_id
+        and assignment.role.owner.is_active
+        and assignment.role.owner_id != assignment.user_id
+    ):
+        return assignment.role.owner
+    manager = assignment.user.manager
+    if manager is not None and manager.is_active:
+        return manager
+    return fallback
+
+
+@transaction.atomic
+def review_campaign_create(
+    *,
+    actor: User,
+    name: str,
+    deadline: dt.datetime,
+    unreviewed_policy: str,
+    roles: Iterable[Role] = (),
+    capabilities: Iterable[str] = (),
+    description: str = "",
+) -> ReviewCampaign:
+    """Start a review of who holds these roles or capabilities now, one item per holder."""
+    require(actor, MANAGE, "start access reviews")
+    roles, capabilities = list(roles), sorted(set(capabilities))
+    for code in capabilities:
+        _check_capability(code)
+    if not roles and not capabilities:
+        raise ApplicationError(
+            "Choose at least one role or capability to review.", code="empty_review"
+        )
+    if deadline <= timezone.now():
+        raise ApplicationError("The deadline must be in the future.", code="deadline_in_past")
+    if unreviewed_policy not in ReviewPolicy.values:
+        raise ApplicationError("Choose keep or revoke for unreviewed items.", code="invalid_policy")
+    campaign = ReviewCampaign.objects.create(
+        name=name.strip(),
+        description=description,
+        created_by=actor,
+        capabilities=capabilities,
+        deadline=deadline,
+        unreviewed_policy=unreviewed_policy,
+    )
+    campaign.roles.set(roles)
+    now = timezone.now()
+    in_scope: dict[int, set[str]] = {}
+    for assignment in AccessAssignment.objects.filter(ended_at__isnull=True, role__in=roles):
+        in_scope.setdefault(assignment.pk, set())
+    for grant in Grant.objects.effective(now).filter(capability__in=capabilities):
+        in_scope.setdefault(grant.assignment_id, set()).add(grant.capability)
+    assignments = AccessAssignment.objects.filter(
+        pk__in=in_scope, ended_at__isnull=True
+    ).select_related("role__owner", "user__manager")
+    for assignment in assignments:
+        held = sorted(
+            in_scope[assignment.pk]
+            | set(
+                Grant.objects.effective(now)
+                .filter(assignment=assignment)
+                .values_list("capability", flat=True)
+            )
+        )
+        ReviewItem.objects.create(
+            campaign=campaign,
+            assignment=assignment,
+            user=assignment.user,
+            reviewer=_reviewer_for(assignment, actor),
+            capabilities=held,
+        )
+    audit_record(
+        action="accounts.review.created",
+        target=campaign,
+        after={
+            "roles": sorted(r.name for r in roles),
+            "capabilities": capabilities,
+            "deadline": deadline,
+            "unreviewed_policy": unreviewed_policy,
+            "items": campaign.items.count(),
+        },
+    )
+    return campaign
+
+
+def review_item_can_decide(user: User, item: ReviewItem) -> bool:
+    return user.pk != item.user_id and (item.reviewer_id == user.pk or user_can(user, MANAGE))
+
+
+def _apply(item: ReviewItem, decision: str, actor: User | None, note: str, by_policy: bool) -> None:
+    item.decision, item.decided_by, item.decided_at = decision, actor, timezone.now()
+    item.note, item.by_policy = note, by_policy
+    item.save()
+    audit_record(
+        action=f"accounts.review.item_{decision}",
+        target=item.campaign,
+        metadata={
+            "item": item.pk,
+            "user": item.user.email,
+            "subject": item.assignment.subject,
+            "note": note,
+            "by_policy": by_policy,
+        },
+    )
+    if decision == ReviewDecision.REVOKE and item.assignment.ended_at is None:
+        access_assignment_end(
+            assignment=item.assignment,
+            reason=f"revoked in review “{item.campaign.name}”",
+            suppress=True,
+        )
+        access_recompute(user=item.user)
+
+
+@transaction.atomic
+def review_item_decide(
+    *, actor: User, item: ReviewItem, decision: str, note: str = ""
+) -> ReviewItem:
+    """Keep or revoke one item; revoking ends the access at once."""
+    item = (
+        ReviewItem.objects.select_for_update()
+        .select_related("campaign", "assignment", "user")
+        .get(pk=item.pk)
+    )
+    if not item.campaign.is_open:
+        raise ConflictError("This review is closed.", code="review_closed")
+    if actor.pk == item.user_id:
+        raise PermissionDeniedError("You cannot review your own access.", code="own_access")
+    if not review_item_can_decide(actor, item):
+        raise PermissionDeniedError(
+            "Only the item's reviewer or an access manager can decide it.", code="not_the_reviewer"
+        )
+    if decision not in (ReviewDecision.KEEP, ReviewDecision.REVOKE):
+        raise ApplicationError("Decide keep or revoke.", code="invalid_decision")
+    _apply(item, decision, actor, note, by_policy=False)
+    return item
+
+
+@transaction.atomic
+def review_campaign_close(*, campaign: ReviewCampaign, actor: User | None = None) -> ReviewCampaign:
+    """Close a review: undecided items follow the campaign's policy."""
+    if actor is not None:
+        require(actor, MANAGE, "close access reviews")
+    campaign = ReviewCampaign.objects.select_for_update().get(pk=campaign.pk)
+    if not campaign.is_open:
+        raise ConflictError("This review is already closed.", code="review_closed")
+    pending = campaign.items.filter(decision=ReviewDecision.PENDING).select_related(
+        "assignment", "user", "campaign"
+    )
+    decision = (
+        ReviewDecision.REVOKE
+        if campaign.unreviewed_policy == ReviewPolicy.REVOKE
+        else ReviewDecision.KEEP
+    )
+    for item in pending:
+        _apply(item, decision, None, "not reviewed by the deadline", by_policy=True)
+    campaign.closed_at = timezone.now()
+    campaign.save(update_fields=["closed_at"])
+    audit_record(
+        action="accounts.review.closed",
+        target=campaign,
+        metadata={"policy": campaign.unreviewed_policy},
+    )
+    return campaign
+
+
+def review_campaigns_close_overdue(*, now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    overdue = list(ReviewCampaign.objects.filter(closed_at__isnull=True, deadline__lte=now))
+    for campaign in overdue:
+        review_campaign_close(campaign=campaign)
+    return len(overdue)
+
+
+def grants_visible_filter(viewer: User) -> Q:
+    """Whose grants ``viewer`` may read: their own, their reports', or everyone's."""
+    if user_can(viewer, "accounts.view_access") or user_can(viewer, MANAGE):
+        return Q()
+    return Q(user=viewer) | Q(user__manager=viewer)

@@ -1,0 +1,17 @@
+"""Capabilities of the accounts app."""
+
+from .registry import Capability
+
+CAPABILITIES = [
+    Capability(
+        "accounts.manage_access",
+        "Manage access",
+        "Edit people, roles, trainings and completions; run access reviews.",
+        sensitive=True,
+    ),
+    Capability(
+        "accounts.view_access",
+        "See everyone's access",
+        "See each person's capabilities and why they have them.",
+    ),
+]
