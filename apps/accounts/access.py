@@ -232,7 +232,11 @@ def _sync_birthright(user: User, now: dt.datetime) -> None:
         if role_id in active or role_id in suppressed:
             continue
         assignment = AccessAssignment.objects.create(
-            user=user, role=rule.role, source=AssignmentSource.BIRTHRIGHT, birthright_rule=rule
+            user=user,
+            role=rule.role,
+            source=AssignmentSource.BIRTHRIGHT,
+            birthright_rule=rule,
+            starts_at=now,
         )
         audit_record(
             action="accounts.assignment.created",

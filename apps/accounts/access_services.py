@@ -458,7 +458,7 @@ def access_request_create(
 
 def _pending(request: AccessRequest) -> AccessRequest:
     request = (
-        AccessRequest.objects.select_for_update()
+        AccessRequest.objects.select_for_update(of=("self",))
         .select_related("role__owner", "requester__manager")
         .get(pk=request.pk)
     )
@@ -684,7 +684,7 @@ def review_item_decide(
 ) -> ReviewItem:
     """Keep or revoke one item; revoking ends the access at once."""
     item = (
-        ReviewItem.objects.select_for_update()
+        ReviewItem.objects.select_for_update(of=("self",))
         .select_related("campaign", "assignment", "user")
         .get(pk=item.pk)
     )

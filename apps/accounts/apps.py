@@ -45,4 +45,16 @@ class AccountsConfig(AppConfig):
                 keywords=("password", "security"),
             )
         )
+        for label, url_name, icon, order, keywords in [
+            ("My access", "accounts:my_access", "shield-check", 5, ("permissions", "capabilities")),
+            ("Roles", "accounts:role_list", "id-badge-2", 20, ("permissions", "tenure")),
+            ("Trainings", "accounts:training_list", "certificate", 30, ("courses", "completions")),
+            ("Access requests", "accounts:request_list", "inbox", 40, ("approve", "request")),
+            ("Access reviews", "accounts:review_list", "checklist", 50, ("campaign", "recertify")),
+        ]:
+            section = "Account" if url_name == "accounts:my_access" else "Governance"
+            register_page(
+                Page(label, url_name, section=section, icon=icon, order=order, keywords=keywords)
+            )
         register_search("Person", selectors.user_palette_search)
+        register_search("Role", selectors.role_palette_search)

@@ -125,4 +125,142 @@ def load() -> str:
     admin = by_local["ops.admin"]
     if not admin.api_tokens.exists():
         api_token_create(user=admin, name="Looker audit export", days=60)
-    return f"{len(PEOPLE)} people ({created} new); sign in as {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}"
+    access = _load_access(by_local)
+    return (
+        f"{len(PEOPLE)} people ({created} new), {access}; "
+        f"sign in as {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}"
+    )
+
+
+def _load_access(by_local: dict[str, User]) -> str:
+    """Roles with tenure and training rules, birthright rules, requests and a review."""
+    from . import access_services as svc
+    from .models import AccessRequest, ReviewCampaign, Role, Training, TrainingCompletion
+
+    admin = by_local["ops.admin"]
+    today = timezone.localdate()
+    trainings = {}
+    for name, days, description in [
+        ("Access management basics", 365, "Least privilege, time-bound access and reviews."),
+        (
+            "Data protection essentials",
+            365,
+            "GDPR and CCPA for marketers: consent, purposes, erasure.",
+        ),
+        ("Production sends", 180, "Sending to production lists safely: seeds, tests and sign-off."),
+    ]:
+        trainings[name] = Training.objects.filter(name=name).first() or svc.training_create(
+            actor=admin, name=name, description=description, validity_days=days, owner=admin
+        )
+    if Role.objects.exists():
+        return "access already loaded"
+    roles = {
+        "Access Administrator": (
+            "ops.admin",
+            "Runs access for the console: people, roles, trainings and reviews.",
+            [
+                ("accounts.manage_access", 90, ["Access management basics"]),
+                ("accounts.view_access", 0, []),
+                ("audit.view", 0, []),
+            ],
+            [],
+        ),
+        "Marketing Operations": (
+            "dana.whitfield",
+            "Everyone in Marketing Operations: the change history of the stack.",
+            [("audit.view", 30, [])],
+            [("Marketing Operations", "")],
+        ),
+        "Lifecycle Marketing": (
+            "sam.okafor",
+            "Lifecycle marketers: the stack's change history once they have settled in.",
+            [("audit.view", 30, [])],
+            [("Lifecycle Marketing", "")],
+        ),
+        "Privacy & Compliance": (
+            "fatima.haddad",
+            "Privacy officers: every change, and everyone's access.",
+            [("audit.view", 0, ["Data protection essentials"]), ("accounts.view_access", 0, [])],
+            [("Privacy & Legal", "")],
+        ),
+        "Team Lead": (
+            "ops.admin",
+            "Leads and managers see their teams' access and the audit log.",
+            [("accounts.view_access", 180, []), ("audit.view", 180, [])],
+            [("", "Lead"), ("", "Head of"), ("", "Manager")],
+        ),
+    }
+    for name, (owner, description, capabilities, rules) in roles.items():
+        role = svc.role_create(
+            actor=admin, name=name, description=description, owner=by_local[owner]
+        )
+        for code, tenure, needs in capabilities:
+            svc.role_capability_set(
+                actor=admin,
+                role=role,
+                capability=code,
+                min_tenure_days=tenure,
+                trainings=[trainings[t] for t in needs],
+            )
+        for team, title in rules:
+            svc.birthright_rule_add(actor=admin, role=role, team=team, job_title_contains=title)
+    completions = [
+        ("dana.whitfield", "Access management basics", 200),
+        ("fatima.haddad", "Data protection essentials", 90),
+        ("leo.martins", "Data protection essentials", 400),
+        ("sam.okafor", "Production sends", 60),
+        ("mei.tanaka", "Production sends", 20),
+    ]
+    for local, training, days_ago in completions:
+        if not TrainingCompletion.objects.filter(
+            user=by_local[local], training=trainings[training]
+        ).exists():
+            svc.training_completion_record(
+                actor=admin,
+                user=by_local[local],
+                training=trainings[training],
+                completed_on=today - dt.timedelta(days=days_ago),
+            )
+    svc.role_assign(
+        actor=admin,
+        user=by_local["dana.whitfield"],
+        role=Role.objects.get(name="Access Administrator"),
+    )
+    if not AccessRequest.objects.exists():
+        svc.access_request_create(
+            requester=by_local["jonas.berg"],
+            capability="audit.view",
+            duration_days=14,
+            justification="Checking who changed the onboarding journey settings last week.",
+        )
+        svc.access_request_create(
+            requester=by_local["chloe.dubois"],
+            role=Role.objects.get(name="Marketing Operations"),
+            duration_days=30,
+            justification="Covering Leo's reporting while he is on leave.",
+        )
+        approved = svc.access_request_create(
+            requester=by_local["chloe.dubois"],
+            capability="audit.view",
+            duration_days=7,
+            justification="Tracing who changed the paid-social audience sync for the QBR.",
+        )
+        svc.access_request_approve(
+            actor=by_local["ana.costa"], request=approved, note="For the QBR only."
+        )
+    if not ReviewCampaign.objects.exists():
+        campaign = svc.review_campaign_create(
+            actor=admin,
+            name="Q4 2026 access review",
+            description="Quarterly check of who can manage access and read the audit log.",
+            roles=[Role.objects.get(name="Access Administrator")],
+            capabilities=["audit.view"],
+            deadline=timezone.now() + dt.timedelta(days=10),
+            unreviewed_policy="keep",
+        )
+        for item in campaign.items.select_related("reviewer")[:2]:
+            if item.reviewer and item.reviewer.pk != item.user_id:
+                svc.review_item_decide(
+                    actor=item.reviewer, item=item, decision="keep", note="Still needed."
+                )
+    return f"{Role.objects.count()} roles, {len(trainings)} trainings, requests and a review"

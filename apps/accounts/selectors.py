@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from martech.common.errors import NotFoundError, PermissionDeniedError
@@ -36,7 +36,12 @@ from .models import (
 
 def user_list(*, user, filters: dict | None = None) -> QuerySet[User]:
     """Return the people directory, which every signed-in person may read."""
-    queryset = User.objects.select_related("manager").order_by("full_name", "email")
+    active = AccessAssignment.objects.filter(ended_at__isnull=True).select_related("role")
+    queryset = (
+        User.objects.select_related("manager")
+        .prefetch_related(Prefetch("assignments", queryset=active, to_attr="active_assignments"))
+        .order_by("full_name", "email")
+    )
     return UserFilter(filters or {}, queryset=queryset).qs
 
 
@@ -231,3 +236,18 @@ def review_item_get(*, user, pk: int) -> ReviewItem:
     ):
         raise NotFoundError("No such review item.")
     return item
+
+
+def role_palette_search(*, user, query: str, limit: int) -> list[SearchResult]:
+    """Find roles by name for the command palette."""
+    return [
+        SearchResult(
+            title=role.name,
+            url=reverse("accounts:role_detail", args=[role.pk]),
+            kind="Role",
+            subtitle=f"owned by {role.owner.full_name}",
+        )
+        for role in Role.objects.select_related("owner")
+        .filter(name__icontains=query)
+        .order_by("name")[:limit]
+    ]

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -13,8 +14,9 @@ from martech.common.errors import ApplicationError
 from martech.common.views import FilteredListView
 
 from . import selectors, services
+from .access import explain, upcoming_messages, user_can
 from .filters import UserFilter
-from .forms import ApiTokenCreateForm, LoginForm
+from .forms import ApiTokenCreateForm, AssignRoleForm, CompletionForm, LoginForm
 
 
 class LoginView(auth_views.LoginView):
@@ -89,13 +91,32 @@ class UserListView(FilteredListView):
 
 
 class UserDetailView(LoginRequiredMixin, TemplateView):
+    """A person: profile, and for those allowed, each capability and why (or what is missing)."""
+
     template_name = "accounts/user_detail.html"
 
     def get_context_data(self, **kwargs):
-        person = selectors.user_get(user=self.request.user, pk=kwargs["pk"])
-        return {
+        viewer = self.request.user
+        person = selectors.user_get(user=viewer, pk=kwargs["pk"])
+        can_see_access = selectors.can_view_access_of(viewer, person)
+        context = {
             **super().get_context_data(**kwargs),
             "person": person,
             "reports": person.reports.order_by("full_name"),
-            "history": audit_history_for(user=self.request.user, target=person),
+            "history": audit_history_for(user=viewer, target=person),
+            "can_see_access": can_see_access,
+            "can_manage": user_can(viewer, "accounts.manage_access"),
         }
+        if can_see_access:
+            context.update(
+                statuses=explain(person),
+                upcoming=upcoming_messages(person) if person.pk == viewer.pk else [],
+                assignments=person.assignments.filter(ended_at__isnull=True)
+                .select_related("role", "birthright_rule", "access_request")
+                .order_by("role__name", "capability"),
+                completions=person.training_completions.select_related("training"),
+                today=timezone.localdate(),
+                assign_form=AssignRoleForm(),
+                completion_form=CompletionForm(),
+            )
+        return context

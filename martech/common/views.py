@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import HttpResponseServerError, JsonResponse, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils import timezone
-from django.views.generic import TemplateView
+from django.views import View
+from django.views.generic import FormView, TemplateView
 
 from .api import error_response
+from .errors import ApplicationError
 from .navigation import palette_search
 
 
@@ -180,3 +183,84 @@ def csrf_failure(request, reason=""):
         "Form expired",
         "This form is out of date or was sent from another site. Reload the page and try again.",
     )
+
+
+class ActionView(LoginRequiredMixin, View):
+    """A POST-only action: call a service, then redirect with a message.
+
+    Subclasses implement ``act(request, **kwargs)`` and return ``(url, message)``. A
+    validation or conflict error from the service comes back as an error message; a
+    permission or not-found error becomes the 403 or 404 page.
+    """
+
+    http_method_names = ["post"]
+
+    def act(self, request, **kwargs) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def fallback_url(self, request, **kwargs) -> str:
+        return request.headers.get("Referer") or "/"
+
+    def post(self, request, **kwargs):
+        try:
+            url, message = self.act(request, **kwargs)
+        except ApplicationError as exc:
+            if exc.status in (403, 404):
+                raise
+            messages.error(request, exc.message)
+            return redirect(self.fallback_url(request, **kwargs))
+        if message:
+            messages.success(request, message)
+        return redirect(url)
+
+
+class ServiceFormView(LoginRequiredMixin, FormView):
+    """A form page whose valid submission calls a service.
+
+    ``capability`` (optional) is required to see the form at all. ``perform(form)`` calls
+    the service and returns the URL to go to; a service error is shown on the form.
+    """
+
+    template_name = "form_page.html"
+    capability: str | None = None
+    title = ""
+    pretitle = ""
+    submit_label = "Save"
+    success_message = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and self.capability:
+            from apps.accounts.access import require
+
+            require(request.user, self.capability, "use this form")
+        return super().dispatch(request, *args, **kwargs)
+
+    def perform(self, form) -> str:
+        raise NotImplementedError
+
+    def cancel_url(self) -> str:
+        return self.request.headers.get("Referer") or "/"
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "title": self.title,
+            "pretitle": self.pretitle,
+            "submit_label": self.submit_label,
+            "cancel_url": self.cancel_url(),
+        }
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def form_valid(self, form):
+        try:
+            url = self.perform(form)
+        except ApplicationError as exc:
+            if exc.status in (403, 404):
+                raise
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        if self.success_message:
+            messages.success(self.request, self.success_message)
+        return redirect(url)

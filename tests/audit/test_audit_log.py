@@ -7,6 +7,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.access_services import role_assign, role_capability_set, role_create
 from apps.accounts.services import user_create
 from apps.audit.models import AppendOnlyError, AuditEvent
 from apps.audit.services import audit_diff, audit_record
@@ -172,12 +173,14 @@ def test_audit_api_is_read_only(admin_api):
     assert admin_api.post("/api/v1/audit-events/", {}, format="json").status_code == 405
 
 
-def test_audit_view_capability_can_be_granted_through_django_permissions(api, user):
-    from django.contrib.auth.models import Permission
-
-    user.user_permissions.add(
-        Permission.objects.get(codename="view", content_type__app_label="audit")
-    )
+def test_audit_view_granted_by_a_role_opens_the_audit_api(api, user, admin):
+    # given: a role that gives audit.view, assigned to an ordinary person
+    role = role_create(actor=admin, name="Auditors", owner=admin)
+    role_capability_set(actor=admin, role=role, capability="audit.view")
+    assert api.get("/api/v1/audit-events/").status_code == 403
+    # when
+    role_assign(actor=admin, user=user, role=role)
+    # then: the same person, through the same token, may read the log
     person = type(user).objects.get(pk=user.pk)
     assert person.has_perm("audit.view")
     assert api.get("/api/v1/audit-events/").status_code == 200

@@ -42,7 +42,9 @@ def test_sign_in_dashboard_and_command_palette(live_server, page, screenshot):
     expect(palette).to_be_visible()
     expect(page.locator("#palette-input")).to_be_focused()
     page.keyboard.type("dana")
-    option = page.get_by_role("option").filter(has_text="Dana Whitfield")
+    option = (
+        page.locator("#palette-results").get_by_role("option").filter(has_text="Dana Whitfield")
+    )
     expect(option).to_be_visible()
     screenshot("command-palette")
     page.keyboard.press("Enter")
@@ -55,7 +57,9 @@ def test_sign_in_dashboard_and_command_palette(live_server, page, screenshot):
     page.keyboard.press("Control+k")
     expect(page.locator("#palette-input")).to_be_focused()
     page.keyboard.type("audit")
-    expect(page.get_by_role("option").first).to_contain_text("Audit log")
+    expect(page.locator("#palette-results").get_by_role("option").first).to_contain_text(
+        "Audit log"
+    )
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Audit log", level=1)).to_be_visible()
     screenshot("audit-log")

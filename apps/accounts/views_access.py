@@ -1,0 +1,528 @@
+"""Browser views of access: my access, people admin, roles, trainings, requests, reviews."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from martech.common.errors import ApplicationError, NotFoundError
+from martech.common.views import ActionView, FilteredListView, ServiceFormView
+
+from . import access_services as svc
+from . import selectors, services
+from .access import explain, upcoming_messages, user_can
+from .filters import AccessRequestFilter, RoleFilter, TrainingFilter
+from .forms import (
+    AccessRequestForm,
+    AssignRoleForm,
+    BirthrightRuleForm,
+    CompletionForm,
+    DecisionForm,
+    PersonForm,
+    ReviewCampaignForm,
+    RoleCapabilityForm,
+    RoleForm,
+    TrainingForm,
+)
+from .models import AccessAssignment, AccessRequestStatus, BirthrightRule, RoleCapability
+from .registry import get_capability
+
+MANAGE = "accounts.manage_access"
+
+
+def _end_of(day: dt.date | None) -> dt.datetime | None:
+    if day is None:
+        return None
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+
+# --- My access ---------------------------------------------------------------------------
+
+
+class MyAccessView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/my_access.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return {
+            **super().get_context_data(**kwargs),
+            "statuses": explain(user),
+            "upcoming": upcoming_messages(user),
+            "assignments": user.assignments.filter(ended_at__isnull=True).select_related("role"),
+            "completions": user.training_completions.select_related("training"),
+            "requests": selectors.access_request_list(user=user, filters={"mine": "true"})[:10],
+            "today": timezone.localdate(),
+        }
+
+
+# --- People ------------------------------------------------------------------------------
+
+
+class PersonCreateView(ServiceFormView):
+    form_class = PersonForm
+    capability = MANAGE
+    title = "Add a person"
+    pretitle = "People"
+    submit_label = "Add person"
+    success_message = "Person added. Their birthright roles apply at once."
+
+    def get_initial(self):
+        return {"start_date": timezone.localdate()}
+
+    def perform(self, form):
+        data = form.cleaned_data
+        person = services.user_create(
+            actor=self.request.user,
+            email=data["email"],
+            full_name=data["full_name"],
+            team=data["team"],
+            job_title=data["job_title"],
+            manager=data["manager"],
+            start_date=data["start_date"],
+            password=data["password"] or None,
+        )
+        return reverse("accounts:user_detail", args=[person.pk])
+
+
+class PersonEditView(ServiceFormView):
+    form_class = PersonForm
+    capability = MANAGE
+    pretitle = "People"
+    submit_label = "Save changes"
+    success_message = "Saved. Access follows the new attributes at once."
+
+    def get_person(self):
+        return selectors.user_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "editing": self.get_person()}
+
+    def get_initial(self):
+        person = self.get_person()
+        self.title = f"Edit {person.full_name}"
+        return {f: getattr(person, f) for f in svc.PERSON_FIELDS}
+
+    def perform(self, form):
+        person = self.get_person()
+        svc.user_update(actor=self.request.user, user=person, **form.cleaned_data)
+        return reverse("accounts:user_detail", args=[person.pk])
+
+
+class PersonActiveView(ActionView):
+    def act(self, request, pk):
+        person = selectors.user_get(user=request.user, pk=pk)
+        active = request.POST.get("active") == "true"
+        services.user_set_active(actor=request.user, user=person, active=active)
+        state = "reactivated" if active else "deactivated; their access ended"
+        return reverse("accounts:user_detail", args=[pk]), f"{person.full_name} was {state}."
+
+
+class PersonAssignRoleView(ActionView):
+    def act(self, request, pk):
+        person = selectors.user_get(user=request.user, pk=pk)
+        form = AssignRoleForm(request.POST)
+        if not form.is_valid():
+            raise ApplicationError(_first_error(form), code="invalid")
+        role = form.cleaned_data["role"]
+        svc.role_assign(
+            actor=request.user,
+            user=person,
+            role=role,
+            ends_at=_end_of(form.cleaned_data["ends_on"]),
+        )
+        return reverse("accounts:user_detail", args=[pk]), f"{role.name} assigned to {person}."
+
+
+class PersonCompletionView(ActionView):
+    def act(self, request, pk):
+        person = selectors.user_get(user=request.user, pk=pk)
+        form = CompletionForm(request.POST)
+        if not form.is_valid():
+            raise ApplicationError(_first_error(form), code="invalid")
+        svc.training_completion_record(actor=request.user, user=person, **form.cleaned_data)
+        return reverse("accounts:user_detail", args=[pk]), "Training completion recorded."
+
+
+class AssignmentRemoveView(ActionView):
+    def act(self, request, pk):
+        assignment = selectors.assignment_get(user=request.user, pk=pk)
+        svc.assignment_remove(actor=request.user, assignment=assignment)
+        return (
+            reverse("accounts:user_detail", args=[assignment.user_id]),
+            f"{assignment.subject} removed from {assignment.user}.",
+        )
+
+
+class CompletionDeleteView(ActionView):
+    def act(self, request, pk):
+        completion = selectors.completion_list(user=request.user).filter(pk=pk).first()
+        if completion is None:
+            raise NotFoundError("No such completion.")
+        svc.training_completion_delete(actor=request.user, completion=completion)
+        return reverse("accounts:user_detail", args=[completion.user_id]), "Completion removed."
+
+
+def _first_error(form) -> str:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label or field if field in form.fields else ""
+        return f"{label}: {errors[0]}" if label else errors[0]
+    return "The form is not valid."
+
+
+# --- Roles ---------------------------------------------------------------------------------
+
+
+class RoleListView(FilteredListView):
+    template_name = "accounts/role_list.html"
+    partial_template_name = "accounts/_role_table.html"
+    filterset_class = RoleFilter
+
+    def get_queryset(self):
+        return selectors.role_list(user=self.request.user, filters=self.request.GET)
+
+
+class RoleDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/role_detail.html"
+
+    def get_context_data(self, **kwargs):
+        role = selectors.role_get(user=self.request.user, pk=kwargs["pk"])
+        rules = list(role.capability_rules.prefetch_related("trainings"))
+        for rule in rules:
+            rule.meta = get_capability(rule.capability)
+        return {
+            **super().get_context_data(**kwargs),
+            "role": role,
+            "rules": rules,
+            "birthright_rules": role.birthright_rules.all(),
+            "holders": AccessAssignment.objects.filter(role=role, ended_at__isnull=True)
+            .select_related("user")
+            .order_by("user__full_name"),
+            "can_manage": user_can(self.request.user, MANAGE),
+            "capability_form": RoleCapabilityForm(),
+            "birthright_form": BirthrightRuleForm(),
+        }
+
+
+class RoleCreateView(ServiceFormView):
+    form_class = RoleForm
+    capability = MANAGE
+    title = "New role"
+    pretitle = "Roles"
+    submit_label = "Create role"
+
+    def get_initial(self):
+        return {"owner": self.request.user}
+
+    def perform(self, form):
+        role = svc.role_create(actor=self.request.user, **form.cleaned_data)
+        return reverse("accounts:role_detail", args=[role.pk])
+
+
+class RoleEditView(ServiceFormView):
+    form_class = RoleForm
+    capability = MANAGE
+    pretitle = "Roles"
+    submit_label = "Save changes"
+
+    def get_role(self):
+        return selectors.role_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_initial(self):
+        role = self.get_role()
+        self.title = f"Edit {role.name}"
+        return {"name": role.name, "description": role.description, "owner": role.owner}
+
+    def perform(self, form):
+        role = svc.role_update(actor=self.request.user, role=self.get_role(), **form.cleaned_data)
+        return reverse("accounts:role_detail", args=[role.pk])
+
+
+class RoleDeleteView(ActionView):
+    def act(self, request, pk):
+        role = selectors.role_get(user=request.user, pk=pk)
+        svc.role_delete(actor=request.user, role=role)
+        return reverse("accounts:role_list"), f"Role {role.name} deleted."
+
+
+class RoleCapabilitySetView(ActionView):
+    def act(self, request, pk):
+        role = selectors.role_get(user=request.user, pk=pk)
+        form = RoleCapabilityForm(request.POST)
+        if not form.is_valid():
+            raise ApplicationError(_first_error(form), code="invalid")
+        svc.role_capability_set(actor=request.user, role=role, **form.cleaned_data)
+        code = form.cleaned_data["capability"]
+        return reverse("accounts:role_detail", args=[pk]), f"{code} saved; holders updated."
+
+
+class RoleCapabilityRemoveView(ActionView):
+    def act(self, request, pk):
+        rule = RoleCapability.objects.select_related("role").filter(pk=pk).first()
+        if rule is None:
+            raise NotFoundError("No such capability rule.")
+        svc.role_capability_remove(actor=request.user, rule=rule)
+        return reverse("accounts:role_detail", args=[rule.role_id]), f"{rule.capability} removed."
+
+
+class BirthrightAddView(ActionView):
+    def act(self, request, pk):
+        role = selectors.role_get(user=request.user, pk=pk)
+        form = BirthrightRuleForm(request.POST)
+        if not form.is_valid():
+            raise ApplicationError(_first_error(form), code="invalid")
+        rule = svc.birthright_rule_add(actor=request.user, role=role, **form.cleaned_data)
+        return reverse(
+            "accounts:role_detail", args=[pk]
+        ), f"Birthright rule added: {rule.describe()}."
+
+
+class BirthrightRemoveView(ActionView):
+    def act(self, request, pk):
+        rule = BirthrightRule.objects.select_related("role").filter(pk=pk).first()
+        if rule is None:
+            raise NotFoundError("No such birthright rule.")
+        svc.birthright_rule_remove(actor=request.user, rule=rule)
+        return reverse("accounts:role_detail", args=[rule.role_id]), "Birthright rule removed."
+
+
+# --- Trainings --------------------------------------------------------------------------------
+
+
+class TrainingListView(FilteredListView):
+    template_name = "accounts/training_list.html"
+    partial_template_name = "accounts/_training_table.html"
+    filterset_class = TrainingFilter
+
+    def get_queryset(self):
+        return selectors.training_list(user=self.request.user, filters=self.request.GET)
+
+
+class TrainingDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/training_detail.html"
+
+    def get_context_data(self, **kwargs):
+        training = selectors.training_get(user=self.request.user, pk=kwargs["pk"])
+        today = timezone.localdate()
+        completions = selectors.completion_list(
+            user=self.request.user, filters={"training": training.pk}
+        )
+        return {
+            **super().get_context_data(**kwargs),
+            "training": training,
+            "completions": completions,
+            "required_by": training.required_by.select_related("role"),
+            "today": today,
+            "can_manage": user_can(self.request.user, MANAGE),
+        }
+
+
+class TrainingCreateView(ServiceFormView):
+    form_class = TrainingForm
+    capability = MANAGE
+    title = "New training"
+    pretitle = "Trainings"
+    submit_label = "Create training"
+
+    def perform(self, form):
+        training = svc.training_create(actor=self.request.user, **form.cleaned_data)
+        return reverse("accounts:training_detail", args=[training.pk])
+
+
+class TrainingEditView(ServiceFormView):
+    form_class = TrainingForm
+    capability = MANAGE
+    pretitle = "Trainings"
+    submit_label = "Save changes"
+
+    def get_training(self):
+        return selectors.training_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_initial(self):
+        training = self.get_training()
+        self.title = f"Edit {training.name}"
+        return {f: getattr(training, f) for f in svc.TRAINING_FIELDS}
+
+    def perform(self, form):
+        training = svc.training_update(
+            actor=self.request.user, training=self.get_training(), **form.cleaned_data
+        )
+        return reverse("accounts:training_detail", args=[training.pk])
+
+
+# --- Access requests -----------------------------------------------------------------------------
+
+
+class RequestListView(FilteredListView):
+    template_name = "accounts/request_list.html"
+    partial_template_name = "accounts/_request_table.html"
+    filterset_class = AccessRequestFilter
+
+    def get_queryset(self):
+        return selectors.access_request_list(user=self.request.user, filters=self.request.GET)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "inbox": selectors.access_request_inbox(user=self.request.user),
+        }
+
+
+class RequestCreateView(ServiceFormView):
+    form_class = AccessRequestForm
+    title = "Request access"
+    pretitle = "Access requests"
+    submit_label = "Send request"
+    success_message = "Request sent. The role's owner or your manager decides it."
+
+    def get_initial(self):
+        initial = {}
+        if self.request.GET.get("capability"):
+            initial["capability"] = self.request.GET["capability"]
+        if self.request.GET.get("role", "").isdigit():
+            initial["role"] = self.request.GET["role"]
+        return initial
+
+    def perform(self, form):
+        data = form.cleaned_data
+        request = svc.access_request_create(
+            requester=self.request.user,
+            role=data["role"],
+            capability=data["capability"],
+            justification=data["justification"],
+            duration_days=data["duration_days"],
+        )
+        return reverse("accounts:request_detail", args=[request.pk])
+
+
+class RequestDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/request_detail.html"
+
+    def get_context_data(self, **kwargs):
+        request = selectors.access_request_get(user=self.request.user, pk=kwargs["pk"])
+        pending = request.status == AccessRequestStatus.PENDING
+        return {
+            **super().get_context_data(**kwargs),
+            "access_request": request,
+            "approvers": svc.access_request_approvers(request) if pending else [],
+            "can_decide": pending and svc.access_request_can_decide(self.request.user, request),
+            "can_cancel": pending and request.requester_id == self.request.user.pk,
+            "decision_form": DecisionForm(),
+        }
+
+
+class _RequestAction(ActionView):
+    verb = ""
+
+    def act(self, request, pk):
+        access_request = selectors.access_request_get(user=request.user, pk=pk)
+        note = request.POST.get("note", "")
+        if self.verb == "approve":
+            svc.access_request_approve(actor=request.user, request=access_request, note=note)
+        elif self.verb == "reject":
+            svc.access_request_reject(actor=request.user, request=access_request, note=note)
+        else:
+            svc.access_request_cancel(actor=request.user, request=access_request)
+        past = {"approve": "approved", "reject": "rejected", "cancel": "cancelled"}[self.verb]
+        return reverse("accounts:request_detail", args=[pk]), f"Request #{pk} {past}."
+
+
+class RequestApproveView(_RequestAction):
+    verb = "approve"
+
+
+class RequestRejectView(_RequestAction):
+    verb = "reject"
+
+
+class RequestCancelView(_RequestAction):
+    verb = "cancel"
+
+
+# --- Access reviews ---------------------------------------------------------------
+
+
+class ReviewListView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/review_list.html"
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "campaigns": selectors.review_list(user=self.request.user),
+            "can_manage": user_can(self.request.user, MANAGE),
+        }
+
+
+class ReviewCreateView(ServiceFormView):
+    form_class = ReviewCampaignForm
+    capability = MANAGE
+    title = "Start an access review"
+    pretitle = "Access reviews"
+    submit_label = "Start review"
+
+    def get_initial(self):
+        return {
+            "deadline": timezone.localdate() + dt.timedelta(days=14),
+            "unreviewed_policy": "keep",
+        }
+
+    def perform(self, form):
+        data = form.cleaned_data
+        campaign = svc.review_campaign_create(
+            actor=self.request.user,
+            name=data["name"],
+            description=data["description"],
+            roles=data["roles"],
+            capabilities=data["capabilities"],
+            deadline=_end_of(data["deadline"]),
+            unreviewed_policy=data["unreviewed_policy"],
+        )
+        return reverse("accounts:review_detail", args=[campaign.pk])
+
+
+class ReviewDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/review_detail.html"
+
+    def get_context_data(self, **kwargs):
+        campaign = selectors.review_get(user=self.request.user, pk=kwargs["pk"])
+        items = list(selectors.review_items_for(user=self.request.user, campaign=campaign))
+        for item in items:
+            item.can_decide = campaign.is_open and svc.review_item_can_decide(
+                self.request.user, item
+            )
+        percent = (
+            round(100 * campaign.decided_count / campaign.item_count)
+            if campaign.item_count
+            else 100
+        )
+        return {
+            **super().get_context_data(**kwargs),
+            "campaign": campaign,
+            "items": items,
+            "percent": percent,
+            "can_manage": user_can(self.request.user, MANAGE),
+        }
+
+
+class ReviewItemDecideView(ActionView):
+    def act(self, request, pk):
+        item = selectors.review_item_get(user=request.user, pk=pk)
+        decision = request.POST.get("decision", "")
+        svc.review_item_decide(
+            actor=request.user, item=item, decision=decision, note=request.POST.get("note", "")
+        )
+        verb = "kept" if decision == "keep" else "revoked"
+        return (
+            reverse("accounts:review_detail", args=[item.campaign_id]),
+            f"{item.user}'s {item.assignment.subject}: {verb}.",
+        )
+
+
+class ReviewCloseView(ActionView):
+    def act(self, request, pk):
+        campaign = selectors.review_get(user=request.user, pk=pk)
+        svc.review_campaign_close(actor=request.user, campaign=campaign)
+        return reverse("accounts:review_detail", args=[pk]), "Review closed; policy applied."
