@@ -6,6 +6,12 @@ from django.shortcuts import render
 from martech.common.api import error_response
 
 
+def attempted_username(request, credentials) -> str | None:
+    """The account a sign-in attempt names, the way sign-in matches it (case-insensitive)."""
+    value = (credentials or {}).get("username") or request.POST.get("username")
+    return value.strip().lower() if isinstance(value, str) else None
+
+
 def lockout_response(request, original_response=None, credentials=None):
     minutes = int(settings.AXES_COOLOFF_TIME * 60)
     message = (

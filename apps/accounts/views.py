@@ -3,9 +3,11 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -34,8 +36,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("dashboard")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        services.user_password_changed(user=self.request.user)
+        # The new password and its audit record commit together.
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.user_password_changed(user=self.request.user)
         messages.success(self.request, "Your password was changed.")
         return response
 
@@ -45,12 +49,15 @@ class ApiTokenListView(LoginRequiredMixin, View):
 
     def _render(self, request, form, new_token=None, status=200):
         tokens = selectors.api_token_list(user=request.user)
-        return render(
+        response = render(
             request,
             self.template_name,
             {"tokens": tokens, "form": form, "new_token": new_token},
             status=status,
         )
+        # A new token is on this page once: never keep it in a cache or the history.
+        add_never_cache_headers(response)
+        return response
 
     def get(self, request):
         return self._render(request, ApiTokenCreateForm())

@@ -9,6 +9,26 @@ from . import context
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+class ProbeMiddleware:
+    """Answer /healthz and /readyz before anything else.
+
+    Load balancers and container healthchecks call them by address, with a Host header
+    ``ALLOWED_HOSTS`` does not list, and over plain HTTP.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from . import health
+
+        if request.path_info == "/healthz":
+            return health.healthz(request)
+        if request.path_info == "/readyz":
+            return health.readyz(request)
+        return self.get_response(request)
+
+
 def client_ip(request) -> str | None:
     """Return the client address, trusting ``DJANGO_PROXY_COUNT`` proxies in front."""
     proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0)

@@ -62,9 +62,20 @@ class FilteredListView(LoginRequiredMixin, TemplateView):
         page = paginator.get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
+        filter_form = self.filterset_class(self.request.GET).form
+        # An invalid filter is ignored by the list; say so rather than fail silently.
+        filter_errors = (
+            []
+            if filter_form.is_valid()
+            else [
+                f"{filter_form.fields[name].label or name}: {' '.join(errors)}"
+                for name, errors in filter_form.errors.items()
+            ]
+        )
         return {
             **super().get_context_data(**kwargs),
-            "filter_form": self.filterset_class(self.request.GET).form,
+            "filter_form": filter_form,
+            "filter_errors": filter_errors,
             "page_obj": page,
             "object_list": page.object_list,
             "querystring": query.urlencode(),
@@ -117,6 +128,8 @@ def palette(request):
     if not request.user.is_authenticated:
         return error_response(401, "not_authenticated", "Sign in to search.")
     query = request.GET.get("q", "")[:100]
+    if "\x00" in query:
+        return error_response(400, "invalid", "The search text contains a null character.")
     results = palette_search(request.user, query)
     return JsonResponse(
         {

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: probes answer before host checks and redirects, for any Host header.
+    "martech.common.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "martech.common.middleware.RequestContextMiddleware",
@@ -168,9 +170,13 @@ CONTENT_SECURITY_POLICY = {
 # repeated failures, on the login page and on the token endpoint alike.
 AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("DJANGO_LOGIN_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+# Lock an account (from anywhere), an account on one address, and an address (across
+# accounts). A successful sign-in does not wipe the failures counted against an address.
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"], "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "apps.accounts.lockout.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "martech.common.middleware.client_ip"
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
@@ -194,6 +200,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_RATES": {"token_obtain": "20/min"},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles key on the client address behind this many trusted proxies.
+    "NUM_PROXIES": env.int("DJANGO_PROXY_COUNT", default=0) or None,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -15,3 +15,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "store_processed": False,
 }
 CONSOLE_ENVIRONMENT_LABEL = env("MARTECH_ENVIRONMENT_LABEL", default="Embedded demo")
+
+
+def _embedded_secret_key() -> str:
+    """A key made once per installation and kept under var/, unless one is configured."""
+    configured = env("DJANGO_SECRET_KEY", default="")
+    if configured:
+        return configured
+    import secrets
+
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _embedded_secret_key()

@@ -108,3 +108,43 @@ def test_login_form_requires_a_csrf_token():
     response = strict.post(reverse("accounts:login"), {"username": "a@b.example", "password": "x"})
     assert response.status_code == 403
     assert b"Form expired" in response.content
+
+
+def test_an_account_locks_even_when_failures_come_from_many_addresses(user, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for i in range(3):
+        Client(REMOTE_ADDR=f"203.0.113.{i + 1}").post(
+            reverse("accounts:login"), {"username": user.email, "password": "wrong"}
+        )
+    response = Client(REMOTE_ADDR="198.51.100.9").post(
+        reverse("accounts:login"), {"username": user.email.upper(), "password": PASSWORD}
+    )
+    assert response.status_code == 429
+
+
+def test_signing_in_does_not_reset_an_addresses_failures_against_others(settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    attacker, victim = UserFactory(), UserFactory()
+    client = Client(REMOTE_ADDR="203.0.113.50")
+    for _ in range(2):
+        _login(client, victim.email, "guess")
+    assert _login(Client(REMOTE_ADDR="203.0.113.50"), attacker.email, PASSWORD).status_code == 302
+    _login(client, victim.email, "guess")
+    response = _login(Client(REMOTE_ADDR="203.0.113.50"), victim.email, PASSWORD)
+    assert response.status_code == 429
+
+
+def test_lockout_counts_the_client_behind_the_trusted_proxy(settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    people = UserFactory.create_batch(3)
+    for person in people:
+        Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7").post(
+            reverse("accounts:login"), {"username": person.email, "password": "wrong"}
+        )
+    other_client = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.4")
+    fresh = UserFactory()
+    response = other_client.post(
+        reverse("accounts:login"), {"username": fresh.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302

@@ -216,3 +216,10 @@ def test_page_size_must_be_a_whole_number_in_range(admin_api):
         response = admin_api.get("/api/v1/audit-events/", {"page_size": value})
         assert response.status_code == 400, value
         assert "page_size" in response.json()["details"]["fields"]
+
+
+def test_audit_page_says_which_filter_it_could_not_apply(admin_client):
+    response = admin_client.get(reverse("audit:event_list"), {"occurred_after": "garbage"})
+    assert response.status_code == 200
+    assert b"Some filters were not applied" in response.content
+    assert b"From:" in response.content

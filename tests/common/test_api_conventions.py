@@ -62,13 +62,14 @@ def test_throttled_token_endpoint_says_when_to_retry(db, settings):
     from rest_framework.settings import api_settings
     from rest_framework.throttling import ScopedRateThrottle
 
+    previous = ScopedRateThrottle.THROTTLE_RATES
     ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     try:
         client = APIClient()
         payload = {"email": "x@acme.example", "password": "nope", "name": "x"}
         statuses = [client.post("/api/v1/auth/token/", payload, format="json") for _ in range(3)]
     finally:
-        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        ScopedRateThrottle.THROTTLE_RATES = previous
     _assert_error_shape(statuses[-1], 429, "throttled")
     assert statuses[-1].json()["details"]["retry_after_seconds"] > 0
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -59,9 +59,11 @@ def test_session_and_csrf_cookies_are_httponly_and_samesite(client, user):
     session_cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert session_cookie["httponly"]
     assert session_cookie["samesite"] == "Lax"
-    login_page = client.get(reverse("accounts:login"))
-    csrf = login_page.cookies.get(settings.CSRF_COOKIE_NAME)
-    assert csrf is None or csrf["httponly"]
+    anonymous = Client()
+    login_page = anonymous.get(reverse("accounts:login"))
+    csrf = login_page.cookies[settings.CSRF_COOKIE_NAME]
+    assert csrf["httponly"]
+    assert csrf["samesite"] == "Lax"
 
 
 @pytest.mark.django_db
@@ -139,3 +141,16 @@ def test_server_error_is_friendly_and_gives_a_reference(path, expected):
     assert response.status_code == 500
     assert expected in response.content
     assert b"abc123def456" in response.content
+
+
+@pytest.mark.django_db
+def test_palette_refuses_a_null_character_with_400(user_client):
+    response = user_client.get(reverse("palette"), {"q": "ab\x00"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.django_db
+def test_new_token_page_is_never_cached(user_client):
+    response = user_client.post(reverse("accounts:token_list"), {"name": "x", "days": 5})
+    assert "no-store" in response["Cache-Control"]
