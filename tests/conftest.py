@@ -1,7 +1,12 @@
 """Shared fixtures: people, signed-in clients and API clients with real tokens."""
 
+import os
+
 import pytest
+import redis
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -61,3 +66,29 @@ def api(user):
 def admin_api(admin):
     """An API client authenticated as a superuser with a bearer token."""
     return _api_client_for(admin)
+
+
+def _broker():
+    return redis.Redis.from_url(settings.CELERY_BROKER_URL)
+
+
+@pytest.fixture
+def empty_broker():
+    client = _broker()
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def worker_env(empty_broker):
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="martech.settings.test",
+        DATABASE_URL=(
+            f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
+            f"{connection.settings_dict['PORT']}/{connection.settings_dict['NAME']}"
+        ),
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+    )
+    return env

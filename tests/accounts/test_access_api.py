@@ -20,7 +20,6 @@ from apps.accounts.models import (
     Grant,
     ReviewItem,
     Role,
-    Training,
     TrainingCompletion,
     User,
 )

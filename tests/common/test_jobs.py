@@ -2,12 +2,9 @@
 real worker on Redis running a real task with its audit record."""
 
 import datetime as dt
-import os
 
 import pytest
-import redis
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken
@@ -45,18 +42,6 @@ def test_every_task_declares_a_known_queue():
         assert task.queue in queues, name
 
 
-def _broker():
-    return redis.Redis.from_url(settings.CELERY_BROKER_URL)
-
-
-@pytest.fixture
-def empty_broker():
-    client = _broker()
-    client.flushdb()
-    yield client
-    client.flushdb()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_task_is_queued_only_after_the_transaction_commits(empty_broker):
     # given: a transaction that queues a task with delay_on_commit
@@ -78,20 +63,6 @@ def test_rolled_back_transaction_queues_nothing(empty_broker):
     with pytest.raises(RuntimeError):
         queue_then_fail()
     assert empty_broker.llen("default") == 0
-
-
-@pytest.fixture
-def worker_env(empty_broker):
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="martech.settings.test",
-        DATABASE_URL=(
-            f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
-            f"{connection.settings_dict['PORT']}/{connection.settings_dict['NAME']}"
-        ),
-        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-    )
-    return env
 
 
 @pytest.mark.worker

@@ -1,0 +1,449 @@
+"""Every URL of the UI and the API, visited by a person of each kind, answers as it should.
+
+URLs are discovered from the URL resolver: a new URL without an entry here fails the
+suite. Personas: anonymous; an employee with no role; two holders of the Access
+Administrators role, whose capabilities need 90 days of tenure, one at 89 days and one
+at 90 (the clock is frozen); and a superuser. ``login`` means a redirect to sign-in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from apps.accounts import access_services as svc
+from apps.accounts.models import Grant
+from apps.accounts.services import api_token_create
+from apps.audit.services import audit_record
+from tests.factories import PASSWORD, AdminFactory, UserFactory
+
+FROZEN = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)
+TODAY = FROZEN.date()
+PERSONAS = ("anonymous", "employee", "below", "above", "superuser")
+
+
+def _discover(patterns, namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _discover(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def url_names() -> set[str]:
+    return set(_discover(get_resolver().url_patterns))
+
+
+# --- The world every case runs in ---------------------------------------------------------
+
+
+@dataclass
+class World:
+    people: dict[str, Any]
+    tokens: dict[str, str]
+    objects: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name):
+        return self.objects[name]
+
+
+@pytest.fixture
+def world(db):
+    with time_machine.travel(FROZEN, tick=False):
+        su = AdminFactory(full_name="Sasha Super", start_date=TODAY - dt.timedelta(days=2000))
+        employee = UserFactory(full_name="Eli Employee", start_date=TODAY - dt.timedelta(days=400))
+        below = UserFactory(full_name="Bea Below", start_date=TODAY - dt.timedelta(days=89))
+        above = UserFactory(full_name="Abe Above", start_date=TODAY - dt.timedelta(days=90))
+        other = UserFactory(full_name="Olu Other", team="Brand")
+        admins = svc.role_create(actor=su, name="Access Administrators", owner=su)
+        for code in ("accounts.manage_access", "accounts.view_access", "audit.view"):
+            svc.role_capability_set(actor=su, role=admins, capability=code, min_tenure_days=90)
+        svc.role_assign(actor=su, user=below, role=admins)
+        svc.role_assign(actor=su, user=above, role=admins)
+        role = svc.role_create(actor=su, name="Brand Analyst", owner=su)
+        rule = svc.role_capability_set(actor=su, role=role, capability="audit.view")
+        birthright = svc.birthright_rule_add(actor=su, role=role, team="Brand")
+        spare = svc.role_create(actor=su, name="Spare", owner=su)
+        unused = svc.role_create(actor=su, name="Unused", owner=su)
+        training = svc.training_create(actor=su, name="Production sends", validity_days=180)
+        completion = svc.training_completion_record(
+            actor=su, user=other, training=training, completed_on=TODAY - dt.timedelta(days=3)
+        )
+        assignment = svc.role_assign(actor=su, user=other, role=spare)
+        grant = Grant.objects.filter(user=other, revoked_at__isnull=True).first()
+        request_other = svc.access_request_create(
+            requester=other, capability="accounts.view_access", justification="x", duration_days=5
+        )
+        request_employee = svc.access_request_create(
+            requester=employee, role=role, justification="Brand reporting", duration_days=5
+        )
+        campaign = svc.review_campaign_create(
+            actor=su,
+            name="Brand review",
+            roles=[role],
+            deadline=FROZEN + dt.timedelta(days=7),
+            unreviewed_policy="keep",
+        )
+        event = audit_record(action="tests.thing.created")
+        tokens = {}
+        people = {"employee": employee, "below": below, "above": above, "superuser": su}
+        for persona, person in people.items():
+            tokens[persona] = api_token_create(user=person, name="matrix", days=30)[1]
+        employee_token = api_token_create(user=employee, name="to revoke", days=30)[0]
+    assert grant is not None
+    return World(
+        people={**people, "other": other},
+        tokens=tokens,
+        objects={
+            "role": role,
+            "rule": rule,
+            "birthright": birthright,
+            "spare": spare,
+            "unused": unused,
+            "training": training,
+            "completion": completion,
+            "assignment": assignment,
+            "grant": grant,
+            "request_other": request_other,
+            "request_employee": request_employee,
+            "campaign": campaign,
+            "item": campaign.items.get(),
+            "event": event,
+            "employee_token": employee_token,
+        },
+    )
+
+
+# --- Expectations ------------------------------------------------------------------------------
+
+LOGIN = "login"
+
+
+def expect(anonymous, employee, below, above, superuser):
+    return dict(zip(PERSONAS, (anonymous, employee, below, above, superuser), strict=True))
+
+
+UI_ALL = expect(LOGIN, 200, 200, 200, 200)
+UI_MANAGE = expect(LOGIN, 403, 403, 200, 200)
+UI_MANAGE_POST = expect(LOGIN, 403, 403, 302, 302)
+UI_HIDDEN_POST = expect(LOGIN, 404, 404, 302, 302)
+API_ALL = expect(401, 200, 200, 200, 200)
+API_MANAGE = expect(401, 403, 403, 200, 200)
+API_MANAGE_CREATE = expect(401, 403, 403, 201, 201)
+API_MANAGE_DELETE = expect(401, 403, 403, 204, 204)
+API_HIDDEN = expect(401, 404, 404, 200, 200)
+API_HIDDEN_DELETE = expect(401, 404, 404, 204, 204)
+PUBLIC = expect(200, 200, 200, 200, 200)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    expected: dict
+    kwargs: Any = None  # world -> URL kwargs
+    data: Any = None  # world -> request body
+
+
+def _pk(attr):
+    return lambda w: {"pk": getattr(w, attr).pk}
+
+
+def _other(w):
+    return {"pk": w.people["other"].pk}
+
+
+CASES = [
+    # Shell, probes and documentation
+    Case("dashboard", "get", UI_ALL),
+    Case("palette", "get", expect(401, 200, 200, 200, 200)),
+    Case("healthz", "get", PUBLIC),
+    Case("readyz", "get", PUBLIC),
+    Case("api-schema", "get", PUBLIC),
+    Case("api-docs", "get", PUBLIC),
+    # Sign-in and the person's own account
+    Case("accounts:login", "get", expect(200, 302, 302, 302, 302)),
+    Case("accounts:logout", "post", expect(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
+    Case("accounts:password_change", "get", UI_ALL),
+    Case("accounts:token_list", "get", UI_ALL),
+    Case("accounts:token_revoke", "post", expect(LOGIN, 302, 404, 404, 404), _pk("employee_token")),
+    Case("accounts:my_access", "get", UI_ALL),
+    # People
+    Case("accounts:user_list", "get", UI_ALL),
+    Case("accounts:user_detail", "get", UI_ALL, _other),
+    Case("accounts:user_create", "get", UI_MANAGE),
+    Case("accounts:user_edit", "get", UI_MANAGE, _other),
+    Case("accounts:user_active", "post", UI_MANAGE_POST, _other, lambda w: {"active": "false"}),
+    Case(
+        "accounts:user_assign_role",
+        "post",
+        UI_MANAGE_POST,
+        _other,
+        lambda w: {"role": w.role.pk},
+    ),
+    Case(
+        "accounts:user_completion",
+        "post",
+        UI_MANAGE_POST,
+        _other,
+        lambda w: {"training": w.training.pk, "completed_on": TODAY.isoformat()},
+    ),
+    Case("accounts:assignment_remove", "post", UI_HIDDEN_POST, _pk("assignment")),
+    Case("accounts:completion_delete", "post", UI_HIDDEN_POST, _pk("completion")),
+    # Roles and trainings
+    Case("accounts:role_list", "get", UI_ALL),
+    Case("accounts:role_detail", "get", UI_ALL, _pk("role")),
+    Case("accounts:role_create", "get", UI_MANAGE),
+    Case("accounts:role_edit", "get", UI_MANAGE, _pk("role")),
+    Case("accounts:role_delete", "post", UI_MANAGE_POST, _pk("unused")),
+    Case(
+        "accounts:role_capability_set",
+        "post",
+        UI_MANAGE_POST,
+        _pk("role"),
+        lambda w: {"capability": "accounts.view_access", "min_tenure_days": 30},
+    ),
+    Case("accounts:role_capability_remove", "post", UI_MANAGE_POST, _pk("rule")),
+    Case(
+        "accounts:birthright_add", "post", UI_MANAGE_POST, _pk("role"), lambda w: {"team": "Growth"}
+    ),
+    Case("accounts:birthright_remove", "post", UI_MANAGE_POST, _pk("birthright")),
+    Case("accounts:training_list", "get", UI_ALL),
+    Case("accounts:training_detail", "get", UI_ALL, _pk("training")),
+    Case("accounts:training_create", "get", UI_MANAGE),
+    Case("accounts:training_edit", "get", UI_MANAGE, _pk("training")),
+    # Requests: the requester sees theirs; only the role owner (here the superuser) decides
+    Case("accounts:request_list", "get", UI_ALL),
+    Case("accounts:request_create", "get", UI_ALL),
+    Case("accounts:request_detail", "get", expect(LOGIN, 404, 404, 200, 200), _pk("request_other")),
+    Case(
+        "accounts:request_approve",
+        "post",
+        expect(LOGIN, 403, 404, 403, 302),
+        _pk("request_employee"),
+    ),
+    Case(
+        "accounts:request_reject",
+        "post",
+        expect(LOGIN, 403, 404, 403, 302),
+        _pk("request_employee"),
+    ),
+    Case(
+        "accounts:request_cancel",
+        "post",
+        expect(LOGIN, 302, 404, 403, 403),
+        _pk("request_employee"),
+    ),
+    # Reviews: access managers see all; reviewers their items; others nothing
+    Case("accounts:review_list", "get", UI_ALL),
+    Case("accounts:review_create", "get", UI_MANAGE),
+    Case("accounts:review_detail", "get", expect(LOGIN, 404, 404, 200, 200), _pk("campaign")),
+    Case("accounts:review_close", "post", UI_HIDDEN_POST, _pk("campaign")),
+    Case(
+        "accounts:review_item_decide",
+        "post",
+        UI_HIDDEN_POST,
+        _pk("item"),
+        lambda w: {"decision": "keep"},
+    ),
+    # Audit log: audit.view, which the role gives from 90 days of tenure
+    Case("audit:event_list", "get", UI_MANAGE),
+    Case("audit:event_detail", "get", UI_MANAGE, _pk("event")),
+    # --- API ---
+    Case("api:me", "get", API_ALL),
+    Case("api:me-permissions", "get", API_ALL),
+    Case(
+        "api:token-obtain",
+        "post",
+        expect(201, 201, 201, 201, 201),
+        None,
+        lambda w: {"email": w.people["employee"].email, "password": PASSWORD, "name": "cli"},
+    ),
+    Case("api:user-list", "get", API_ALL),
+    Case(
+        "api:user-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {"email": "new.person@acme.example", "full_name": "New Person"},
+    ),
+    Case("api:user-detail", "get", API_ALL, _other),
+    Case("api:user-detail", "patch", API_MANAGE, _other, lambda w: {"team": "Growth"}),
+    Case("api:user-access", "get", expect(401, 403, 403, 200, 200), _other),
+    Case("api:api-token-list", "get", API_ALL),
+    Case("api:api-token-detail", "get", expect(401, 200, 404, 404, 404), _pk("employee_token")),
+    Case("api:api-token-detail", "delete", expect(401, 204, 404, 404, 404), _pk("employee_token")),
+    Case("api:role-list", "get", API_ALL),
+    Case(
+        "api:role-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {"name": "New", "owner": w.people["other"].pk},
+    ),
+    Case("api:role-detail", "get", API_ALL, _pk("role")),
+    Case("api:role-detail", "patch", API_MANAGE, _pk("role"), lambda w: {"description": "Updated"}),
+    Case("api:role-detail", "delete", API_MANAGE_DELETE, _pk("unused")),
+    Case(
+        "api:role-capabilities",
+        "post",
+        API_MANAGE,
+        _pk("role"),
+        lambda w: {"capability": "accounts.view_access", "min_tenure_days": 10},
+    ),
+    Case(
+        "api:role-capability-remove",
+        "delete",
+        API_MANAGE_DELETE,
+        lambda w: {"pk": w.role.pk, "capability": "audit.view"},
+    ),
+    Case(
+        "api:role-birthright-rules",
+        "post",
+        API_MANAGE_CREATE,
+        _pk("role"),
+        lambda w: {"team": "Growth"},
+    ),
+    Case(
+        "api:role-birthright-rule-remove",
+        "delete",
+        API_MANAGE_DELETE,
+        lambda w: {"pk": w.role.pk, "rule_id": w.birthright.pk},
+    ),
+    Case("api:training-list", "get", API_ALL),
+    Case("api:training-list", "post", API_MANAGE_CREATE, None, lambda w: {"name": "GDPR basics"}),
+    Case("api:training-detail", "get", API_ALL, _pk("training")),
+    Case(
+        "api:training-detail", "patch", API_MANAGE, _pk("training"), lambda w: {"validity_days": 90}
+    ),
+    Case("api:training-completion-list", "get", API_ALL),
+    Case(
+        "api:training-completion-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {
+            "user": w.people["other"].pk,
+            "training": w.training.pk,
+            "completed_on": TODAY.isoformat(),
+        },
+    ),
+    Case("api:training-completion-detail", "delete", API_HIDDEN_DELETE, _pk("completion")),
+    Case("api:role-assignment-list", "get", API_ALL),
+    Case(
+        "api:role-assignment-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {"user": w.people["other"].pk, "role": w.role.pk},
+    ),
+    Case("api:role-assignment-detail", "get", API_HIDDEN, _pk("assignment")),
+    Case("api:role-assignment-detail", "delete", API_HIDDEN_DELETE, _pk("assignment")),
+    Case("api:grant-list", "get", API_ALL),
+    Case("api:grant-detail", "get", API_HIDDEN, _pk("grant")),
+    Case("api:access-request-list", "get", API_ALL),
+    Case(
+        "api:access-request-list",
+        "post",
+        expect(401, 201, 201, 201, 201),
+        None,
+        lambda w: {"role": w.spare.pk, "justification": "Cover", "duration_days": 3},
+    ),
+    Case("api:access-request-detail", "get", API_HIDDEN, _pk("request_other")),
+    Case(
+        "api:access-request-approve",
+        "post",
+        expect(401, 403, 404, 403, 200),
+        _pk("request_employee"),
+    ),
+    Case(
+        "api:access-request-reject",
+        "post",
+        expect(401, 403, 404, 403, 200),
+        _pk("request_employee"),
+    ),
+    Case(
+        "api:access-request-cancel",
+        "post",
+        expect(401, 200, 404, 403, 403),
+        _pk("request_employee"),
+    ),
+    Case("api:review-list", "get", API_ALL),
+    Case(
+        "api:review-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {
+            "name": "Spot check",
+            "roles": [w.role.pk],
+            "deadline": (FROZEN + dt.timedelta(days=3)).isoformat(),
+            "unreviewed_policy": "revoke",
+        },
+    ),
+    Case("api:review-detail", "get", API_HIDDEN, _pk("campaign")),
+    Case("api:review-close", "post", API_HIDDEN, _pk("campaign")),
+    Case("api:review-item-list", "get", API_ALL),
+    Case("api:review-item-detail", "get", API_HIDDEN, _pk("item")),
+    Case("api:review-item-decide", "post", API_HIDDEN, _pk("item"), lambda w: {"decision": "keep"}),
+    Case("api:audit-event-list", "get", API_MANAGE),
+    Case("api:audit-event-detail", "get", API_MANAGE, _pk("event")),
+]
+
+
+def test_every_url_has_a_matrix_entry():
+    covered = {case.name for case in CASES}
+    assert sorted(url_names() - covered) == [], "URLs without a permission-matrix entry"
+    assert sorted(covered - url_names()) == [], "matrix entries for URLs that do not exist"
+
+
+def _client(world: World, persona: str, api: bool):
+    if api:
+        client = APIClient()
+        if persona != "anonymous":
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {world.tokens[persona]}")
+        return client
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(world.people[persona])
+    return client
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method}-{c.name}")
+def test_permission_matrix(case: Case, persona: str, world: World):
+    # given
+    api = case.name.startswith("api:")
+    client = _client(world, persona, api)
+    url = reverse(case.name, kwargs=case.kwargs(world) if case.kwargs else None)
+    data = case.data(world) if case.data else {}
+    expected = case.expected[persona]
+    # when
+    with time_machine.travel(FROZEN + dt.timedelta(minutes=1), tick=False):
+        if api:
+            response = getattr(client, case.method)(url, data, format="json")
+        else:
+            response = getattr(client, case.method)(url, data)
+    # then
+    if expected == LOGIN:
+        assert response.status_code == 302, response.content[:300]
+        assert response.url.startswith(reverse("accounts:login"))
+    else:
+        body = getattr(response, "content", b"")[:300]
+        assert response.status_code == expected, f"{persona} {case.method} {url}: {body!r}"
+        if response.status_code == 302 and persona != "anonymous" and not api:
+            # A redirect means success here, not a form error sent back as a message.
+            assert not response.url.startswith(reverse("accounts:login"))
+            errors = [m for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+            assert errors == [], [str(m) for m in errors]
