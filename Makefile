@@ -26,7 +26,7 @@ test: deps-dev  ## install what the tests need and run every test
 	bash scripts/ensure-chromium.sh
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 lint: deps-dev
 	$(PY) -m ruff check .

@@ -1,5 +1,7 @@
 """Tests: real PostgreSQL and Redis on 127.0.0.1, as in production."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
@@ -9,8 +11,15 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/martech")
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
-CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="rediscache://127.0.0.1:6379/13")}
+# Parallel test processes (pytest-xdist gw0, gw1, ...) each get their own Redis databases,
+# so one process flushing its queue or cache never touches another's.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=f"redis://127.0.0.1:6379/{14 - 2 * _WORKER}")
+CACHES = {
+    "default": env.cache_url(
+        "DJANGO_CACHE_URL", default=f"rediscache://127.0.0.1:6379/{13 - 2 * _WORKER}"
+    )
+}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
