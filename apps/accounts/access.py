@@ -399,53 +399,31 @@ def explain(user: User, *, now: dt.datetime | None = None) -> list[CapabilitySta
     statuses = []
     for capability in all_capabilities():
         held = grants.get(capability.code, [])
+        expires_at = None
         if user.is_active and user.is_superuser:
-            statuses.append(
-                CapabilityStatus(
-                    capability.code,
-                    capability.label,
-                    capability.description,
-                    capability.sensitive,
-                    "granted",
-                    ["Superuser: holds every capability"],
-                )
-            )
+            status, reasons = "granted", ["Superuser: holds every capability"]
         elif held:
+            status, reasons = "granted", [g.reason for g in held]
             expiries = [g.expires_at for g in held if g.expires_at]
-            statuses.append(
-                CapabilityStatus(
-                    capability.code,
-                    capability.label,
-                    capability.description,
-                    capability.sensitive,
-                    "granted",
-                    [g.reason for g in held],
-                    None if len(expiries) < len(held) else max(expiries),
-                )
-            )
+            # The capability lapses only when its last grant does.
+            expires_at = max(expiries) if len(expiries) == len(held) else None
         elif capability.code in waiting:
-            statuses.append(
-                CapabilityStatus(
-                    capability.code,
-                    capability.label,
-                    capability.description,
-                    capability.sensitive,
-                    "upcoming",
-                    [f"{p.role_name} role: {p.describe(today)}" for p in waiting[capability.code]],
-                )
-            )
+            status = "upcoming"
+            reasons = [f"{p.role_name} role: {p.describe(today)}" for p in waiting[capability.code]]
         else:
-            reason = "Person is deactivated" if not user.is_active else "No role gives it"
-            statuses.append(
-                CapabilityStatus(
-                    capability.code,
-                    capability.label,
-                    capability.description,
-                    capability.sensitive,
-                    "lacking",
-                    [reason],
-                )
+            status = "lacking"
+            reasons = ["Person is deactivated" if not user.is_active else "No role gives it"]
+        statuses.append(
+            CapabilityStatus(
+                capability.code,
+                capability.label,
+                capability.description,
+                capability.sensitive,
+                status,
+                reasons,
+                expires_at,
             )
+        )
     return statuses
 
 

@@ -237,6 +237,15 @@ class BirthrightRule(models.Model):
         )
 
 
+def _role_xor_capability(name: str) -> models.CheckConstraint:
+    """Exactly one of a role or a single capability."""
+    return models.CheckConstraint(
+        condition=(models.Q(role__isnull=False) & models.Q(capability=""))
+        | (models.Q(role__isnull=True) & ~models.Q(capability="")),
+        name=name,
+    )
+
+
 class AssignmentSource(models.TextChoices):
     EXPLICIT = "explicit", "Assigned"
     BIRTHRIGHT = "birthright", "Birthright rule"
@@ -271,13 +280,7 @@ class AccessAssignment(models.Model):
 
     class Meta:
         ordering = ("-created_at",)
-        constraints = [
-            models.CheckConstraint(
-                condition=(models.Q(role__isnull=False) & models.Q(capability=""))
-                | (models.Q(role__isnull=True) & ~models.Q(capability="")),
-                name="assignment_role_xor_capability",
-            ),
-        ]
+        constraints = [_role_xor_capability("assignment_role_xor_capability")]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.subject}"
@@ -367,13 +370,7 @@ class AccessRequest(models.Model):
 
     class Meta:
         ordering = ("-created_at",)
-        constraints = [
-            models.CheckConstraint(
-                condition=(models.Q(role__isnull=False) & models.Q(capability=""))
-                | (models.Q(role__isnull=True) & ~models.Q(capability="")),
-                name="request_role_xor_capability",
-            ),
-        ]
+        constraints = [_role_xor_capability("request_role_xor_capability")]
 
     def __str__(self) -> str:
         return f"Request #{self.pk}: {self.requester} → {self.subject}"

@@ -80,6 +80,15 @@ def stranger_api(stranger):
 # --- People ---------------------------------------------------------------------------------
 
 
+def test_everyone_reads_the_people_directory(api, stranger):
+    listing = api.get(f"{API}/users/", {"team": "finance"})
+    assert listing.status_code == 200
+    assert [p["id"] for p in listing.json()["results"]] == [stranger.pk]
+    assert api.get(f"{API}/users/{stranger.pk}/").json()["full_name"] == "Sam Stranger"
+    assert api.get(f"{API}/users/999999/").status_code == 404
+    assert api.get(f"{API}/users/", {"is_active": "maybe"}).status_code == 400
+
+
 def test_access_manager_creates_a_person_who_gets_birthright_roles_at_once(admin, manager_api):
     # given
     role = _role(admin, "Analytics", AUDIT)
@@ -353,6 +362,16 @@ def test_role_list_is_readable_by_everyone_and_filters_by_capability(admin, api)
     assert [r["name"] for r in response.json()["results"]] == ["Auditors"]
 
 
+def test_role_create_or_edit_with_bad_input_is_400(admin, manager_api):
+    role = _role(admin, "Auditors")
+    blank = manager_api.post(f"{API}/roles/", {"name": "  "}, format="json")
+    nothing = manager_api.patch(f"{API}/roles/{role.pk}/", {}, format="json")
+    no_owner = manager_api.patch(f"{API}/roles/{role.pk}/", {"owner": 999999}, format="json")
+    assert [r.status_code for r in (blank, nothing, no_owner)] == [400, 400, 400]
+    assert "name" in blank.json()["details"]["fields"]
+    assert nothing.json()["message"] == "Give at least one field to change."
+
+
 def test_role_name_taken_is_a_conflict(admin, manager_api):
     _role(admin, "Auditors")
     response = manager_api.post(f"{API}/roles/", {"name": "auditors"}, format="json")
@@ -388,6 +407,7 @@ def test_role_rules_with_bad_input_are_400(admin, manager_api, path, body, code)
 
 def test_ordinary_user_cannot_change_roles(admin, api):
     role = _role(admin, "Auditors", AUDIT)
+    rule = access_services.birthright_rule_add(actor=admin, role=role, team="Nobody")
     attempts = [
         api.post(f"{API}/roles/", {"name": "Mine"}, format="json"),
         api.patch(f"{API}/roles/{role.pk}/", {"name": "Mine"}, format="json"),
@@ -395,25 +415,37 @@ def test_ordinary_user_cannot_change_roles(admin, api):
         api.post(f"{API}/roles/{role.pk}/capabilities/", {"capability": MANAGE}, format="json"),
         api.delete(f"{API}/roles/{role.pk}/capabilities/{AUDIT}/"),
         api.post(f"{API}/roles/{role.pk}/birthright-rules/", {"team": "X"}, format="json"),
+        api.delete(f"{API}/roles/{role.pk}/birthright-rules/{rule.pk}/"),
     ]
     assert [a.status_code for a in attempts] == [403] * len(attempts)
     assert list(Role.objects.values_list("name", flat=True)) == ["Auditors"]
+    assert role.capability_rules.get().capability == AUDIT
+    assert role.birthright_rules.get().pk == rule.pk
     assert api.get(f"{API}/roles/{role.pk}/").status_code == 200
 
 
 def test_unknown_roles_and_rules_are_404(admin, manager_api):
+    # given
     role = _role(admin, "Auditors", AUDIT)
     other = _role(admin, "Others")
     rule = access_services.birthright_rule_add(actor=admin, role=other, team="Finance")
-    assert manager_api.get(f"{API}/roles/999999/").status_code == 404
-    assert manager_api.patch(f"{API}/roles/999999/", {"name": "X"}, format="json").status_code == (
-        404
-    )
-    assert manager_api.delete(f"{API}/roles/{role.pk}/capabilities/{VIEW}/").status_code == 404
-    # a rule of another role is not this role's rule
-    assert manager_api.delete(f"{API}/roles/{role.pk}/birthright-rules/{rule.pk}/").status_code == (
-        404
-    )
+    unknown = f"{API}/roles/999999/"
+
+    # when
+    answers = [
+        manager_api.get(unknown),
+        manager_api.patch(unknown, {"name": "X"}, format="json"),
+        manager_api.delete(unknown),
+        manager_api.post(f"{unknown}capabilities/", {"capability": AUDIT}, format="json"),
+        manager_api.post(f"{unknown}birthright-rules/", {"team": "X"}, format="json"),
+        # a capability the role does not give, and a rule of another role
+        manager_api.delete(f"{API}/roles/{role.pk}/capabilities/{VIEW}/"),
+        manager_api.delete(f"{API}/roles/{role.pk}/birthright-rules/{rule.pk}/"),
+    ]
+
+    # then
+    assert [a.status_code for a in answers] == [404] * len(answers)
+    assert other.birthright_rules.exists()
 
 
 def test_removing_a_capability_from_a_role_revokes_it_from_holders(admin, manager_api, user):
@@ -760,6 +792,17 @@ def test_a_decided_request_cannot_be_decided_again(admin, boss, requester):
     assert not _holds(requester, AUDIT)
 
 
+def test_a_decision_note_must_be_text(admin, boss, requester):
+    access_request = _request(requester, _role(admin, "Auditors", AUDIT))
+    response = _client_for(boss).post(
+        f"{API}/access-requests/{access_request.pk}/reject/", {"note": {"a": 1}}, format="json"
+    )
+    assert response.status_code == 400
+    assert "note" in response.json()["details"]["fields"]
+    access_request.refresh_from_db()
+    assert access_request.status == "pending"
+
+
 def test_only_the_requester_cancels_and_only_approvers_decide(admin, boss, requester):
     # given: someone who sees every request but approves none of these
     watcher = UserFactory()
@@ -850,6 +893,7 @@ def test_review_revoke_by_the_role_owner_ends_the_access(admin, manager_api, bos
     assert [(i["user_id"], i["subject"], i["can_decide"]) for i in items] == [
         (user.pk, "Auditors", True)
     ]
+    assert boss_api.get(f"{API}/review-items/{items[0]['id']}/").json() == items[0]
     decided = boss_api.post(
         f"{API}/review-items/{items[0]['id']}/decide/",
         {"decision": "revoke", "note": "left the project"},

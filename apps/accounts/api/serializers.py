@@ -20,6 +20,7 @@ from apps.accounts import access_services
 from apps.accounts.models import (
     AccessAssignment,
     AccessRequest,
+    AccessRequestStatus,
     ApiToken,
     BirthrightRule,
     Grant,
@@ -512,7 +513,7 @@ class AccessRequestSerializer(serializers.ModelSerializer):
         user = _request_user(self)
         return bool(
             user is not None
-            and obj.status == "pending"
+            and obj.status == AccessRequestStatus.PENDING
             and obj.expires_at > timezone.now()
             and access_services.access_request_can_decide(user, obj)
         )
@@ -520,9 +521,9 @@ class AccessRequestSerializer(serializers.ModelSerializer):
 
 class AccessRequestCreateSerializer(serializers.Serializer):
     role = serializers.PrimaryKeyRelatedField(
-        queryset=Role.objects.all(), required=False, allow_null=True
+        queryset=Role.objects.all(), required=False, allow_null=True, default=None
     )
-    capability = CapabilityField(required=False, allow_blank=True)
+    capability = CapabilityField(required=False, allow_blank=True, default="")
     justification = serializers.CharField(max_length=MAX_TEXT)
     duration_days = serializers.IntegerField(
         min_value=1, max_value=access_services.MAX_REQUEST_DAYS
@@ -530,7 +531,7 @@ class AccessRequestCreateSerializer(serializers.Serializer):
 
 
 class DecisionNoteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
 
 
 # --- Access reviews ---------------------------------------------------------------------------

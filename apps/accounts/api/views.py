@@ -529,7 +529,6 @@ class AccessRequestViewSet(
     def create(self, request, *args, **kwargs):
         """Ask for either a role or a capability, with a justification and a duration."""
         data = _validated(AccessRequestCreateSerializer, request)
-        data["capability"] = data.get("capability") or ""
         access_request = access_services.access_request_create(requester=request.user, **data)
         return self._answer(access_request, status.HTTP_201_CREATED)
 
@@ -540,7 +539,7 @@ class AccessRequestViewSet(
     def approve(self, request, *args, **kwargs):
         """Approve: the access starts now and ends after the requested number of days."""
         access_request = self.get_object()
-        note = _validated(DecisionNoteSerializer, request).get("note", "")
+        note = _validated(DecisionNoteSerializer, request)["note"]
         access_request = access_services.access_request_approve(
             actor=request.user, request=access_request, note=note
         )
@@ -552,7 +551,7 @@ class AccessRequestViewSet(
     @action(detail=True, methods=["post"])
     def reject(self, request, *args, **kwargs):
         access_request = self.get_object()
-        note = _validated(DecisionNoteSerializer, request).get("note", "")
+        note = _validated(DecisionNoteSerializer, request)["note"]
         access_request = access_services.access_request_reject(
             actor=request.user, request=access_request, note=note
         )
