@@ -42,6 +42,31 @@ REQUEST_PENDING_DAYS = 30
 MAX_REQUEST_DAYS = 365
 
 
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2999, 12, 31)
+MAX_DAYS = 36500
+
+
+def check_days(value: int | None, field: str, *, minimum: int = 0) -> None:
+    """Refuse a day count outside ``minimum``..100 years (date arithmetic must not overflow)."""
+    if value is not None and not minimum <= value <= MAX_DAYS:
+        raise ApplicationError(
+            f"{field} must be from {minimum} to {MAX_DAYS} days.",
+            code="out_of_range",
+            details={field: value},
+        )
+
+
+def check_date(value: dt.date | None, field: str) -> None:
+    """Refuse a date outside the years 1900 to 2999."""
+    if value is not None and not EARLIEST <= value <= LATEST:
+        raise ApplicationError(
+            f"{field} must be between {EARLIEST} and {LATEST}.",
+            code="out_of_range",
+            details={field: str(value)},
+        )
+
+
 def _recompute(users: Iterable[User]) -> None:
     for person in {u.pk: u for u in users}.values():
         access_recompute(user=person)
@@ -113,6 +138,12 @@ def role_delete(*, actor: User, role: Role) -> None:
             f"{role.name} is still held. End its assignments and birthright rules first.",
             code="role_in_use",
         )
+    if AccessAssignment.objects.filter(role=role).exists() or role.access_requests.exists():
+        raise ConflictError(
+            f"{role.name} was held or requested before; it is kept for the record. "
+            "Remove its capabilities instead.",
+            code="role_has_history",
+        )
     audit_record(
         action="accounts.role.deleted", target=role, before=audit_snapshot(role, ROLE_FIELDS)
     )
@@ -131,6 +162,7 @@ def role_capability_set(
     """Add a capability to a role, or change its tenure and training requirements."""
     require(actor, MANAGE, "edit roles")
     _check_capability(capability)
+    check_days(min_tenure_days, "min_tenure_days")
     rule, created = RoleCapability.objects.get_or_create(
         role=role, capability=capability, defaults={"min_tenure_days": min_tenure_days}
     )
@@ -216,6 +248,7 @@ def training_create(
     *, actor: User, name: str, description: str = "", validity_days=None, owner=None
 ) -> Training:
     require(actor, MANAGE, "edit the training catalog")
+    check_days(validity_days, "validity_days", minimum=1)
     name = name.strip()
     if Training.objects.filter(name__iexact=name).exists():
         raise ConflictError(f"A training named {name} already exists.", code="training_name_taken")
@@ -234,6 +267,8 @@ def training_create(
 def training_update(*, actor: User, training: Training, **changes) -> Training:
     require(actor, MANAGE, "edit the training catalog")
     before = audit_snapshot(training, TRAINING_FIELDS)
+    if "validity_days" in changes:
+        check_days(changes["validity_days"], "validity_days", minimum=1)
     for key, value in changes.items():
         if key not in TRAINING_FIELDS:
             raise ValueError(key)
@@ -258,6 +293,7 @@ def training_completion_record(
 ) -> TrainingCompletion:
     """Record that ``user`` completed ``training``; it expires after the training's validity."""
     require(actor, MANAGE, "record training completions")
+    check_date(completed_on, "completed_on")
     if completed_on > timezone.localdate():
         raise ApplicationError("A completion cannot be in the future.", code="completion_in_future")
     expires_on = (
@@ -310,6 +346,8 @@ def role_assign(
 ) -> AccessAssignment:
     """Give ``user`` a role explicitly, optionally until ``ends_at``."""
     require(actor, MANAGE, "assign roles")
+    if ends_at is not None:
+        check_date(ends_at.date(), "ends_at")
     if ends_at is not None and ends_at <= timezone.now():
         raise ApplicationError(
             "The end of a time-bound role must be in the future.", code="ends_in_past"
@@ -359,8 +397,16 @@ def user_update(*, actor: User, user: User, **changes) -> User:
         if key not in PERSON_FIELDS:
             raise ValueError(key)
         setattr(user, key, value)
-    if user.manager_id == user.pk:
-        raise ApplicationError("A person cannot be their own manager.", code="own_manager")
+    check_date(user.start_date, "start_date")
+    boss, seen = user.manager, set()
+    while boss is not None and boss.pk not in seen:
+        if boss.pk == user.pk:
+            raise ApplicationError(
+                "A person cannot manage themselves, directly or through others.",
+                code="manager_cycle",
+            )
+        seen.add(boss.pk)
+        boss = boss.manager
     user.save()
     audit_record(
         action="accounts.user.updated",
@@ -387,8 +433,13 @@ def access_request_approvers(request: AccessRequest) -> list[User]:
     approvers = [u for u in {c.pk: c for c in candidates}.values() if u.pk != request.requester_id]
     if approvers:
         return approvers
-    admins = User.objects.filter(is_active=True).exclude(pk=request.requester_id)
-    return [u for u in admins if user_can(u, MANAGE)]
+    holders = Grant.objects.effective().filter(capability=MANAGE).values("user_id")
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(pk__in=holders))
+        .exclude(pk=request.requester_id)
+        .order_by("full_name")
+    )
 
 
 def access_request_can_decide(user: User, request: AccessRequest) -> bool:

@@ -14,6 +14,8 @@ from .models import (
     ApiToken,
     AssignmentSource,
     Grant,
+    ReviewDecision,
+    ReviewItem,
     Role,
     Training,
     TrainingCompletion,
@@ -166,3 +168,13 @@ class AccessRequestFilter(django_filters.FilterSet):
         if value:
             return queryset.filter(requester=user)
         return queryset.exclude(requester=user)
+
+
+class ReviewItemFilter(django_filters.FilterSet):
+    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    user = django_filters.NumberFilter(field_name="user_id")
+    decision = django_filters.ChoiceFilter(choices=ReviewDecision.choices)
+
+    class Meta:
+        model = ReviewItem
+        fields = []

@@ -15,6 +15,7 @@ from .filters import (
     AssignmentFilter,
     CompletionFilter,
     GrantFilter,
+    ReviewItemFilter,
     RoleFilter,
     TrainingFilter,
     UserFilter,
@@ -221,12 +222,19 @@ def review_get(*, user, pk: int) -> ReviewCampaign:
     return found
 
 
+def review_item_list(*, user, filters: dict | None = None) -> QuerySet[ReviewItem]:
+    """Review items ``user`` may see: all for access managers, else the ones they review."""
+    items = ReviewItem.objects.select_related(
+        "campaign", "user", "reviewer", "assignment__role", "decided_by"
+    )
+    if not user_can(user, "accounts.manage_access"):
+        items = items.filter(reviewer=user)
+    return ReviewItemFilter(filters or {}, queryset=items).qs
+
+
 def review_items_for(*, user, campaign: ReviewCampaign) -> QuerySet[ReviewItem]:
-    """The items of a campaign ``user`` may see: all for access managers, else their own."""
-    items = campaign.items.select_related("user", "reviewer", "assignment__role", "decided_by")
-    if user_can(user, "accounts.manage_access"):
-        return items
-    return items.filter(reviewer=user)
+    """The items of one campaign ``user`` may see."""
+    return review_item_list(user=user).filter(campaign=campaign)
 
 
 def review_item_get(*, user, pk: int) -> ReviewItem:

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.audit.services import audit_record, audit_snapshot
-from martech.common.errors import ApplicationError
+from martech.common.errors import ApplicationError, ConflictError
 
 from .access import access_recompute, require
 from .errors import AccountsErrorCode
@@ -56,9 +56,12 @@ def user_create(
     """
     if actor is not None:
         require(actor, "accounts.manage_access", "add people")
+    from .access_services import check_date
+
+    check_date(start_date, "start_date")
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise ApplicationError(
+        raise ConflictError(
             f"A person with the email {email} already exists.",
             code=AccountsErrorCode.EMAIL_TAKEN,
             details={"email": email},

@@ -312,3 +312,39 @@ def test_every_grant_and_revoke_is_audited(su, clock, auditor_role):
     )
     assert sorted(actions) == ["accounts.grant.granted", "accounts.grant.revoked"]
     assert timezone.now() == START
+
+
+def test_day_counts_and_dates_that_would_overflow_are_refused(su, clock, auditor_role):
+    with pytest.raises(ApplicationError) as tenure:
+        svc.role_capability_set(
+            actor=su, role=auditor_role, capability="audit.view", min_tenure_days=10**7
+        )
+    assert tenure.value.code == "out_of_range"
+    person = UserFactory()
+    with pytest.raises(ApplicationError) as start:
+        svc.user_update(actor=su, user=person, start_date=dt.date(9999, 12, 1))
+    assert start.value.code == "out_of_range"
+    # the person's access can still be explained and recomputed
+    assert explain(fresh(person))
+
+
+def test_a_role_that_was_ever_held_is_kept_for_the_record(su, clock, auditor_role):
+    person = UserFactory()
+    assignment = svc.role_assign(actor=su, user=person, role=auditor_role)
+    svc.assignment_remove(actor=su, assignment=assignment)
+    with pytest.raises(ApplicationError) as kept:
+        svc.role_delete(actor=su, role=auditor_role)
+    assert kept.value.code == "role_has_history"
+
+
+def test_approvers_fall_back_to_access_managers_only(su, clock):
+    manager_role = svc.role_create(actor=su, name="Admins", owner=su)
+    svc.role_capability_set(actor=su, role=manager_role, capability="accounts.manage_access")
+    admin = UserFactory()
+    svc.role_assign(actor=su, user=admin, role=manager_role)
+    UserFactory.create_batch(3)
+    loner = UserFactory(manager=None)
+    request = svc.access_request_create(
+        requester=loner, capability="audit.view", justification="x", duration_days=1
+    )
+    assert {u.pk for u in svc.access_request_approvers(request)} == {su.pk, admin.pk}

@@ -141,7 +141,7 @@ def test_creating_a_person_whose_email_is_taken_is_refused(manager_api, stranger
     response = manager_api.post(
         f"{API}/users/", {"email": stranger.email.upper(), "full_name": "Twin"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["code"] == "email_taken"
 
 
@@ -200,7 +200,16 @@ def test_a_person_cannot_become_their_own_manager(manager_api, stranger):
         f"{API}/users/{stranger.pk}/", {"manager": stranger.pk}, format="json"
     )
     assert response.status_code == 400
-    assert response.json()["code"] == "own_manager"
+    assert response.json()["code"] == "manager_cycle"
+
+
+def test_management_chains_cannot_loop(manager_api, stranger):
+    from tests.factories import UserFactory
+
+    boss = UserFactory(manager=stranger)
+    response = manager_api.patch(f"{API}/users/{stranger.pk}/", {"manager": boss.pk}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "manager_cycle"
 
 
 def test_ordinary_user_cannot_edit_people_even_themselves(api, user):

@@ -6,7 +6,6 @@ the caller's capability and audits), an output serializer answers. Reads go thro
 selectors, which hide what the caller may not see (404).
 """
 
-import django_filters
 from django.contrib.auth import authenticate
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
@@ -19,7 +18,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from apps.accounts import access_services, selectors, services
-from apps.accounts.access import explain, upcoming_messages, user_can
+from apps.accounts.access import explain, upcoming_messages
 from apps.accounts.errors import AccountsErrorCode
 from apps.accounts.filters import (
     AccessRequestFilter,
@@ -27,6 +26,7 @@ from apps.accounts.filters import (
     AssignmentFilter,
     CompletionFilter,
     GrantFilter,
+    ReviewItemFilter,
     RoleFilter,
     TrainingFilter,
     UserFilter,
@@ -37,7 +37,6 @@ from apps.accounts.models import (
     ApiToken,
     Grant,
     ReviewCampaign,
-    ReviewDecision,
     ReviewItem,
     Role,
     Training,
@@ -114,7 +113,7 @@ class UserViewSet(
     def get_object(self):
         return selectors.user_get(user=self.request.user, pk=self.kwargs["pk"])
 
-    @extend_schema(request=UserCreateSerializer, responses={201: UserSerializer})
+    @extend_schema(request=UserCreateSerializer, responses={201: UserSerializer, **CONFLICT})
     def create(self, request, *args, **kwargs):
         """Add a person; birthright rules give them their roles at once."""
         data = _validated(UserCreateSerializer, request)
@@ -614,30 +613,6 @@ class ReviewViewSet(
         return self._answer(campaign)
 
 
-class ReviewItemFilter(django_filters.FilterSet):
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
-    user = django_filters.NumberFilter(field_name="user_id")
-    decision = django_filters.ChoiceFilter(choices=ReviewDecision.choices)
-
-    class Meta:
-        model = ReviewItem
-        fields = []
-
-
-def _review_items_visible_to(user):
-    """Every review item ``user`` may see, across campaigns.
-
-    The same rule as ``selectors.review_items_for`` (all for access managers, else the
-    items they review), which only answers for one campaign.
-    """
-    items = ReviewItem.objects.select_related(
-        "campaign", "user", "reviewer", "assignment__role", "decided_by"
-    )
-    if user_can(user, access_services.MANAGE):
-        return items
-    return items.filter(reviewer=user)
-
-
 class ReviewItemViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -655,7 +630,7 @@ class ReviewItemViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ReviewItem.objects.none()
-        return _review_items_visible_to(self.request.user)
+        return selectors.review_item_list(user=self.request.user)
 
     def get_object(self):
         return selectors.review_item_get(user=self.request.user, pk=self.kwargs["pk"])
