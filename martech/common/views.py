@@ -87,7 +87,9 @@ class DashboardView(LoginRequiredMixin, TemplateView):
     template_name = "dashboard.html"
 
     def get_context_data(self, **kwargs):
+        from apps.accounts.access import upcoming_messages
         from apps.accounts.models import ApiToken, User
+        from apps.accounts.selectors import access_request_inbox
         from apps.audit.models import AuditEvent
 
         user = self.request.user
@@ -103,6 +105,8 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             "my_tokens_active": ApiToken.objects.usable().filter(user=user).count(),
             "tenure_days": user.tenure_days(),
             "can_audit": can_audit,
+            "upcoming": upcoming_messages(user),
+            "inbox_count": len(access_request_inbox(user=user)),
         }
         if can_audit:
             start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))

@@ -49,3 +49,18 @@ def test_dashboard_shows_activity_for_auditors(admin_client):
     assert response.status_code == 200
     assert response.context["activity_chart"]["values"][-1] >= 1  # this sign-in
     assert b"activity-chart-data" in response.content
+
+
+def test_dashboard_tells_a_manager_about_requests_waiting_for_them(user):
+    from django.test import Client
+
+    from apps.accounts.access_services import access_request_create
+
+    report = UserFactory(manager=user)
+    access_request_create(
+        requester=report, capability="audit.view", justification="QBR", duration_days=3
+    )
+    manager = Client()
+    manager.force_login(user)
+    response = manager.get(reverse("dashboard"))
+    assert b"1 access request is waiting for your decision" in response.content
