@@ -63,4 +63,5 @@ def test_dashboard_tells_a_manager_about_requests_waiting_for_them(user):
     manager = Client()
     manager.force_login(user)
     response = manager.get(reverse("dashboard"))
-    assert b"1 access request is waiting for your decision" in response.content
+    assert response.context["inbox_count"] == 1
+    assert b"1 access request</a> is waiting for your decision" in response.content
