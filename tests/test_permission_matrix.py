@@ -23,6 +23,7 @@ from apps.accounts import access_services as svc
 from apps.accounts.models import Grant
 from apps.accounts.services import api_token_create
 from apps.audit.services import audit_record
+from apps.tools.services import tool_create
 from tests.factories import PASSWORD, AdminFactory, UserFactory
 
 FROZEN = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)
@@ -67,7 +68,13 @@ def world(db):
         above = UserFactory(full_name="Abe Above", start_date=TODAY - dt.timedelta(days=90))
         other = UserFactory(full_name="Olu Other", team="Brand")
         admins = svc.role_create(actor=su, name="Access Administrators", owner=su)
-        for code in ("accounts.manage_access", "accounts.view_access", "audit.view"):
+        for code in (
+            "accounts.manage_access",
+            "accounts.view_access",
+            "audit.view",
+            "tools.view",
+            "tools.manage",
+        ):
             svc.role_capability_set(actor=su, role=admins, capability=code, min_tenure_days=90)
         svc.role_assign(actor=su, user=below, role=admins)
         svc.role_assign(actor=su, user=above, role=admins)
@@ -96,6 +103,13 @@ def world(db):
             unreviewed_policy="keep",
         )
         event = audit_record(action="tests.thing.created")
+        tool = tool_create(
+            actor=su,
+            name="Braze",
+            vendor="Braze",
+            category="Messaging",
+            capabilities=["email_lifecycle"],
+        )
         tokens = {}
         people = {"employee": employee, "below": below, "above": above, "superuser": su}
         for persona, person in people.items():
@@ -120,6 +134,7 @@ def world(db):
             "campaign": campaign,
             "item": campaign.items.get(),
             "event": event,
+            "tool": tool,
             "employee_token": employee_token,
         },
     )
@@ -179,6 +194,8 @@ CASES = [
     Case("accounts:token_list", "get", UI_ALL),
     Case("accounts:token_revoke", "post", expect(LOGIN, 302, 404, 404, 404), _pk("employee_token")),
     Case("accounts:my_access", "get", UI_ALL),
+    Case("accounts:notification_list", "get", UI_ALL),
+    Case("accounts:notifications_read_all", "post", expect(LOGIN, 302, 302, 302, 302)),
     # People
     Case("accounts:user_list", "get", UI_ALL),
     Case("accounts:user_detail", "get", UI_ALL, _other),
@@ -260,6 +277,15 @@ CASES = [
     # Audit log: audit.view, which the role gives from 90 days of tenure
     Case("audit:event_list", "get", UI_MANAGE),
     Case("audit:event_detail", "get", UI_MANAGE, _pk("event")),
+    # Tool registry: tools.view to read, tools.manage to change
+    Case("tools:tool_list", "get", UI_MANAGE),
+    Case("tools:tool_detail", "get", UI_MANAGE, _pk("tool")),
+    Case("tools:redundancy", "get", UI_MANAGE),
+    Case("tools:tool_create", "get", UI_MANAGE),
+    Case("tools:tool_edit", "get", UI_MANAGE, _pk("tool")),
+    Case("tools:tool_export", "get", UI_MANAGE),
+    Case("tools:renewals", "get", UI_MANAGE),
+    Case("tools:tool_import", "get", UI_MANAGE),
     # --- API ---
     Case("api:me", "get", API_ALL),
     Case("api:me-permissions", "get", API_ALL),
@@ -397,6 +423,24 @@ CASES = [
     Case("api:review-item-list", "get", API_ALL),
     Case("api:review-item-detail", "get", API_HIDDEN, _pk("item")),
     Case("api:review-item-decide", "post", API_HIDDEN, _pk("item"), lambda w: {"decision": "keep"}),
+    Case("api:tool-list", "get", API_MANAGE),
+    Case(
+        "api:tool-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {"name": "Iterable", "vendor": "Iterable", "category": "Messaging"},
+    ),
+    Case("api:tool-detail", "get", API_MANAGE, _pk("tool")),
+    Case("api:tool-detail", "patch", API_MANAGE, _pk("tool"), lambda w: {"seats_used": 3}),
+    Case("api:tool-redundancy", "get", API_MANAGE),
+    Case(
+        "api:tool-import",
+        "post",
+        API_MANAGE,
+        None,
+        lambda w: {"csv": "name,vendor,category\nIterable,Iterable,Messaging\n"},
+    ),
     Case("api:audit-event-list", "get", API_MANAGE),
     Case("api:audit-event-detail", "get", API_MANAGE, _pk("event")),
 ]

@@ -443,3 +443,30 @@ class ReviewItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign}: {self.assignment}"
+
+
+class Notification(models.Model):
+    """A message for one person, shown in the console and (optionally) sent by email."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    # Stops the same notice being sent twice, e.g. "tools.renewal:12:2027-01-30:60".
+    dedupe_key = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notification_once_per_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.title}"

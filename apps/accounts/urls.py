@@ -23,6 +23,12 @@ urlpatterns = [
         "people/<int:pk>/trainings/", access.PersonCompletionView.as_view(), name="user_completion"
     ),
     path("access/me/", access.MyAccessView.as_view(), name="my_access"),
+    path("notifications/", access.NotificationListView.as_view(), name="notification_list"),
+    path(
+        "notifications/read/",
+        access.NotificationsReadView.as_view(),
+        name="notifications_read_all",
+    ),
     path(
         "access/assignments/<int:pk>/remove/",
         access.AssignmentRemoveView.as_view(),

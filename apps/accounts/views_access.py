@@ -29,6 +29,7 @@ from .forms import (
     TrainingForm,
 )
 from .models import AccessAssignment, AccessRequestStatus, BirthrightRule, RoleCapability
+from .notifications import notifications_mark_read
 from .registry import get_capability
 
 MANAGE = "accounts.manage_access"
@@ -526,3 +527,22 @@ class ReviewCloseView(ActionView):
         campaign = selectors.review_get(user=request.user, pk=pk)
         svc.review_campaign_close(actor=request.user, campaign=campaign)
         return reverse("accounts:review_detail", args=[pk]), "Review closed; policy applied."
+
+
+# --- Notifications ----------------------------------------------------------------------
+
+
+class NotificationListView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/notification_list.html"
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "notifications": self.request.user.notifications.all()[:100],
+        }
+
+
+class NotificationsReadView(ActionView):
+    def act(self, request):
+        count = notifications_mark_read(user=request.user)
+        return reverse("accounts:notification_list"), f"{count} marked as read." if count else ""

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "martech.common",
     "apps.accounts",
     "apps.audit",
+    "apps.tools",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "martech.common.context_processors.shell",
+                "apps.accounts.context_processors.notifications",
             ],
         },
     },
@@ -222,6 +224,10 @@ SPECTACULAR_SETTINGS = {
         "martech.common.api.document_error_responses",
     ],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ToolStatusEnum": "apps.tools.choices.ToolStatus",
+        "AccessRequestStatusEnum": "apps.accounts.models.AccessRequestStatus",
+    },
 }
 
 # Celery: configured so that work is not lost. A message is acknowledged only after its
@@ -262,6 +268,10 @@ CELERY_BEAT_SCHEDULE = {
     "accounts-access-housekeeping": {
         "task": "accounts.access_housekeeping",
         "schedule": crontab(minute=17),
+    },
+    "tools-renewal-notices": {
+        "task": "tools.renewal_notices",
+        "schedule": crontab(hour=8, minute=0),
     },
     "accounts-clear-expired-sessions": {
         "task": "accounts.sessions_clear_expired",
@@ -306,3 +316,6 @@ LOGGING = {
 
 # Shown in the page header so nobody mistakes a sandbox for production.
 CONSOLE_ENVIRONMENT_LABEL = env("MARTECH_ENVIRONMENT_LABEL", default="")
+
+# The console's own address, for links in emails.
+CONSOLE_BASE_URL = env("MARTECH_BASE_URL", default="http://127.0.0.1:8000")

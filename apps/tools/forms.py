@@ -1,0 +1,40 @@
+"""Browser forms of the tool registry."""
+
+from django import forms
+
+from apps.accounts.models import User
+
+from .choices import DataCategory, ToolCapability, ToolStatus
+
+
+class ToolForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    vendor = forms.CharField(max_length=120)
+    category = forms.CharField(max_length=80, help_text="How the vendor sells it, e.g. “CDP”.")
+    capabilities = forms.MultipleChoiceField(
+        choices=ToolCapability.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    status = forms.ChoiceField(choices=ToolStatus.choices, initial=ToolStatus.ACTIVE)
+    business_owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    technical_owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    team = forms.CharField(max_length=100, required=False)
+    annual_cost = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, initial=0)
+    currency = forms.CharField(max_length=3, initial="USD")
+    seats_bought = forms.IntegerField(min_value=0, max_value=10_000_000, required=False)
+    seats_used = forms.IntegerField(min_value=0, max_value=10_000_000, required=False)
+    contract_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    renewal_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    notice_period_days = forms.IntegerField(min_value=0, max_value=730, initial=30)
+    auto_renew = forms.BooleanField(required=False, initial=True)
+    data_categories = forms.MultipleChoiceField(
+        choices=DataCategory.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    dpa_on_file = forms.BooleanField(label="DPA on file", required=False)
+    has_deletion_api = forms.BooleanField(label="Vendor offers a deletion API", required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = User.objects.filter(is_active=True).order_by("full_name")
+        self.fields["business_owner"].queryset = people
+        self.fields["technical_owner"].queryset = people
