@@ -14,6 +14,7 @@ clock-driven ones (tenure reached, trainings expired, time-bound access ended).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -34,6 +35,7 @@ from .models import (
 from .registry import all_capabilities, get_capability
 
 _CACHE_ATTR = "_martech_capabilities"
+logger = logging.getLogger(__name__)
 
 
 # --- The check ------------------------------------------------------------------------
@@ -177,6 +179,8 @@ def evaluate(user: User, *, now: dt.datetime | None = None) -> tuple[list[Due], 
             due.append(Due(assignment.capability, assignment, reason, assignment.ends_at))
             continue
         for rule in assignment.role.capability_rules.all():
+            if rule.capability in (assignment.excluded_capabilities or []):
+                continue
             required = list(rule.trainings.all())
             valid = [completions[t.pk] for t in required if t.pk in completions]
             missing = [t.name for t in required if t.pk not in completions]
@@ -192,7 +196,11 @@ def evaluate(user: User, *, now: dt.datetime | None = None) -> tuple[list[Due], 
                         min(expiries) if expiries else None,
                     )
                 )
-            else:
+            elif assignment.ends_at is None or (
+                user.start_date + dt.timedelta(days=rule.min_tenure_days)
+                < timezone.localdate(assignment.ends_at)
+            ):
+                # Only promise what the assignment will still be there for.
                 pending.append(
                     Pending(
                         rule.capability,
@@ -297,6 +305,7 @@ class RecomputeResult:
 def access_recompute(*, user: User, now: dt.datetime | None = None) -> RecomputeResult:
     """Bring ``user``'s grants in line with their assignments, tenure and trainings."""
     now = now or timezone.now()
+    forget_cached_capabilities(user)
     user = User.objects.select_for_update().get(pk=user.pk)
     result = RecomputeResult()
     # Time-bound assignments that have run out are ended, so they show as ended.
@@ -366,7 +375,11 @@ def access_recompute_all(*, now: dt.datetime | None = None) -> RecomputeResult:
     """Recompute every person, each in their own transaction (the daily job)."""
     total = RecomputeResult()
     for person in User.objects.order_by("pk").only("pk").iterator():
-        total += access_recompute(user=person, now=now)
+        try:
+            total += access_recompute(user=person, now=now)
+        except Exception:
+            # One person's failure must not stop everyone else's access from updating.
+            logger.exception("Recomputing access failed for person %s", person.pk)
     return total
 
 

@@ -284,6 +284,7 @@ def training_update(*, actor: User, training: Training, **changes) -> Training:
         before=before,
         after=audit_snapshot(training, TRAINING_FIELDS),
     )
+    _recompute(User.objects.filter(training_completions__training=training).distinct())
     return training
 
 
@@ -352,6 +353,8 @@ def role_assign(
         raise ApplicationError(
             "The end of a time-bound role must be in the future.", code="ends_in_past"
         )
+    # Serialise changes to one person's access: concurrent calls cannot both pass the check.
+    user = User.objects.select_for_update().get(pk=user.pk)
     if AccessAssignment.objects.filter(
         user=user, role=role, source=AssignmentSource.EXPLICIT, ended_at__isnull=True
     ).exists():
@@ -408,6 +411,11 @@ def user_update(*, actor: User, user: User, **changes) -> User:
         seen.add(boss.pk)
         boss = boss.manager
     user.save()
+    if (before["team"], before["job_title"]) != (user.team, user.job_title):
+        # A new team or title is a new start: birthright roles removed by hand may apply again.
+        AccessAssignment.objects.filter(
+            user=user, source=AssignmentSource.BIRTHRIGHT, suppressed=True
+        ).update(suppressed=False)
     audit_record(
         action="accounts.user.updated",
         target=user,
@@ -458,6 +466,7 @@ def access_request_create(
     capability: str = "",
 ) -> AccessRequest:
     """Ask for a role or a capability for ``duration_days``."""
+    requester = User.objects.select_for_update().get(pk=requester.pk)
     if bool(role) == bool(capability):
         raise ApplicationError("Ask for either a role or a capability.", code="role_or_capability")
     if capability:
@@ -519,6 +528,8 @@ def _pending(request: AccessRequest) -> AccessRequest:
         )
     if request.expires_at <= timezone.now():
         raise ConflictError("This request has expired.", code="not_pending")
+    if not request.requester.is_active:
+        raise ConflictError("The requester is deactivated.", code="requester_inactive")
     return request
 
 
@@ -720,13 +731,30 @@ def _apply(item: ReviewItem, decision: str, actor: User | None, note: str, by_po
             "by_policy": by_policy,
         },
     )
-    if decision == ReviewDecision.REVOKE and item.assignment.ended_at is None:
+    assignment = item.assignment
+    if decision != ReviewDecision.REVOKE or assignment.ended_at is not None:
+        return
+    whole = assignment.role_id is None or item.campaign.roles.filter(pk=assignment.role_id).exists()
+    if whole:
         access_assignment_end(
-            assignment=item.assignment,
+            assignment=assignment,
             reason=f"revoked in review “{item.campaign.name}”",
             suppress=True,
         )
-        access_recompute(user=item.user)
+    else:
+        # The review was about some capabilities only: withdraw those, keep the role.
+        before = list(assignment.excluded_capabilities or [])
+        withdrawn = set(item.capabilities) & set(item.campaign.capabilities)
+        assignment.excluded_capabilities = sorted(set(before) | withdrawn)
+        assignment.save(update_fields=["excluded_capabilities"])
+        audit_record(
+            action="accounts.assignment.capabilities_withdrawn",
+            target=assignment,
+            before={"excluded_capabilities": before},
+            after={"excluded_capabilities": assignment.excluded_capabilities},
+            metadata={"review": item.campaign.name, "user": item.user.email},
+        )
+    access_recompute(user=item.user)
 
 
 @transaction.atomic
@@ -739,7 +767,7 @@ def review_item_decide(
         .select_related("campaign", "assignment", "user")
         .get(pk=item.pk)
     )
-    if not item.campaign.is_open:
+    if not item.campaign.is_open or item.campaign.deadline <= timezone.now():
         raise ConflictError("This review is closed.", code="review_closed")
     if actor.pk == item.user_id:
         raise PermissionDeniedError("You cannot review your own access.", code="own_access")

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
+from martech.common.forms import BoundedDateField
+
 from .models import Role, Training, User
 from .registry import capability_choices
 
@@ -43,7 +45,7 @@ class PersonForm(forms.Form):
     team = forms.CharField(max_length=100, required=False)
     job_title = forms.CharField(max_length=150, required=False)
     manager = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
-    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = BoundedDateField()
     password = forms.CharField(
         widget=forms.PasswordInput(render_value=False),
         required=False,
@@ -78,7 +80,7 @@ class RoleForm(forms.Form):
 class RoleCapabilityForm(forms.Form):
     capability = forms.ChoiceField(choices=())
     min_tenure_days = forms.IntegerField(
-        label="Minimum tenure (days)", min_value=0, max_value=3650, initial=0
+        label="Minimum tenure (days)", min_value=0, max_value=36500, initial=0
     )
     trainings = forms.ModelMultipleChoiceField(
         queryset=Training.objects.order_by("name"),
@@ -118,16 +120,13 @@ class TrainingForm(forms.Form):
 
 class CompletionForm(forms.Form):
     training = forms.ModelChoiceField(queryset=Training.objects.order_by("name"))
-    completed_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    completed_on = BoundedDateField()
 
 
 class AssignRoleForm(forms.Form):
     role = forms.ModelChoiceField(queryset=Role.objects.order_by("name"))
-    ends_on = forms.DateField(
-        label="Until (optional)",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave empty for lasting access.",
+    ends_on = BoundedDateField(
+        label="Until (optional)", required=False, help_text="Leave empty for lasting access."
     )
 
 
@@ -159,7 +158,7 @@ class ReviewCampaignForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     roles = forms.ModelMultipleChoiceField(queryset=Role.objects.order_by("name"), required=False)
     capabilities = forms.MultipleChoiceField(choices=(), required=False)
-    deadline = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = BoundedDateField()
     unreviewed_policy = forms.ChoiceField(
         label="At the deadline, unreviewed access is",
         choices=[("keep", "kept"), ("revoke", "revoked")],

@@ -276,11 +276,20 @@ class AccessAssignment(models.Model):
     end_reason = models.CharField(max_length=200, blank=True)
     # A birthright assignment revoked by a person is not re-created by its rule.
     suppressed = models.BooleanField(default=False)
+    # Capabilities of the role withdrawn from this holder alone (by an access review).
+    excluded_capabilities = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ("-created_at",)
-        constraints = [_role_xor_capability("assignment_role_xor_capability")]
+        constraints = [
+            _role_xor_capability("assignment_role_xor_capability"),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(ended_at__isnull=True, source="explicit"),
+                name="one_open_explicit_assignment_per_role",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.subject}"

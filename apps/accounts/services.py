@@ -193,5 +193,24 @@ def user_set_active(*, user: User, active: bool, actor: User | None = None) -> U
         before=before,
         after=audit_snapshot(user, ("is_active",)),
     )
+    if not active:
+        _cancel_pending_requests(user)
     access_recompute(user=user)
     return user
+
+
+def _cancel_pending_requests(user: User) -> None:
+    """A deactivated person's open requests are cancelled (audited), never approved later."""
+    from .models import AccessRequest, AccessRequestStatus
+
+    for request in AccessRequest.objects.filter(requester=user, status=AccessRequestStatus.PENDING):
+        request.status = AccessRequestStatus.CANCELLED
+        request.decided_at = timezone.now()
+        request.decision_note = "Requester deactivated."
+        request.save(update_fields=["status", "decided_at", "decision_note"])
+        audit_record(
+            action="accounts.access_request.cancelled",
+            target=request,
+            after={"status": request.status},
+            metadata={"reason": "requester deactivated"},
+        )

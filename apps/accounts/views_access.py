@@ -14,7 +14,7 @@ from martech.common.views import ActionView, FilteredListView, ServiceFormView
 
 from . import access_services as svc
 from . import selectors, services
-from .access import explain, upcoming_messages, user_can
+from .access import explain, require, upcoming_messages, user_can
 from .filters import AccessRequestFilter, RoleFilter, TrainingFilter
 from .forms import (
     AccessRequestForm,
@@ -99,6 +99,8 @@ class PersonEditView(ServiceFormView):
     def get_person(self):
         return selectors.user_get(user=self.request.user, pk=self.kwargs["pk"])
 
+    load_object = get_person
+
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "editing": self.get_person()}
 
@@ -116,7 +118,10 @@ class PersonEditView(ServiceFormView):
 class PersonActiveView(ActionView):
     def act(self, request, pk):
         person = selectors.user_get(user=request.user, pk=pk)
-        active = request.POST.get("active") == "true"
+        choice = request.POST.get("active")
+        if choice not in ("true", "false"):
+            raise ApplicationError("Say whether to activate (true) or deactivate (false).")
+        active = choice == "true"
         services.user_set_active(actor=request.user, user=person, active=active)
         state = "reactivated" if active else "deactivated; their access ended"
         return reverse("accounts:user_detail", args=[pk]), f"{person.full_name} was {state}."
@@ -125,6 +130,7 @@ class PersonActiveView(ActionView):
 class PersonAssignRoleView(ActionView):
     def act(self, request, pk):
         person = selectors.user_get(user=request.user, pk=pk)
+        require(request.user, MANAGE, "assign roles")
         form = AssignRoleForm(request.POST)
         if not form.is_valid():
             raise ApplicationError(_first_error(form), code="invalid")
@@ -141,6 +147,7 @@ class PersonAssignRoleView(ActionView):
 class PersonCompletionView(ActionView):
     def act(self, request, pk):
         person = selectors.user_get(user=request.user, pk=pk)
+        require(request.user, MANAGE, "record training completions")
         form = CompletionForm(request.POST)
         if not form.is_valid():
             raise ApplicationError(_first_error(form), code="invalid")
@@ -232,6 +239,8 @@ class RoleEditView(ServiceFormView):
     def get_role(self):
         return selectors.role_get(user=self.request.user, pk=self.kwargs["pk"])
 
+    load_object = get_role
+
     def get_initial(self):
         role = self.get_role()
         self.title = f"Edit {role.name}"
@@ -252,6 +261,7 @@ class RoleDeleteView(ActionView):
 class RoleCapabilitySetView(ActionView):
     def act(self, request, pk):
         role = selectors.role_get(user=request.user, pk=pk)
+        require(request.user, MANAGE, "edit roles")
         form = RoleCapabilityForm(request.POST)
         if not form.is_valid():
             raise ApplicationError(_first_error(form), code="invalid")
@@ -272,6 +282,7 @@ class RoleCapabilityRemoveView(ActionView):
 class BirthrightAddView(ActionView):
     def act(self, request, pk):
         role = selectors.role_get(user=request.user, pk=pk)
+        require(request.user, MANAGE, "edit birthright rules")
         form = BirthrightRuleForm(request.POST)
         if not form.is_valid():
             raise ApplicationError(_first_error(form), code="invalid")
@@ -341,6 +352,8 @@ class TrainingEditView(ServiceFormView):
 
     def get_training(self):
         return selectors.training_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    load_object = get_training
 
     def get_initial(self):
         training = self.get_training()

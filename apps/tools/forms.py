@@ -3,6 +3,7 @@
 from django import forms
 
 from apps.accounts.models import User
+from martech.common.forms import BoundedDateField
 
 from .choices import DataCategory, ToolCapability, ToolStatus
 
@@ -22,8 +23,8 @@ class ToolForm(forms.Form):
     currency = forms.CharField(max_length=3, initial="USD")
     seats_bought = forms.IntegerField(min_value=0, max_value=10_000_000, required=False)
     seats_used = forms.IntegerField(min_value=0, max_value=10_000_000, required=False)
-    contract_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    renewal_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    contract_start = BoundedDateField(required=False)
+    renewal_date = BoundedDateField(required=False)
     notice_period_days = forms.IntegerField(min_value=0, max_value=730, initial=30)
     auto_renew = forms.BooleanField(required=False, initial=True)
     data_categories = forms.MultipleChoiceField(

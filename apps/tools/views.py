@@ -67,6 +67,8 @@ class ToolEditView(ServiceFormView):
     def get_tool(self):
         return selectors.tool_get(user=self.request.user, pk=self.kwargs["pk"])
 
+    load_object = get_tool
+
     def get_initial(self):
         tool = self.get_tool()
         self.title = f"Edit {tool.name}"

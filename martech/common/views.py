@@ -245,11 +245,16 @@ class ServiceFormView(LoginRequiredMixin, FormView):
     submit_label = "Save"
     success_message = ""
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and self.capability:
-            from apps.accounts.access import require
+    def load_object(self):
+        """Fetch the object the form edits (404 if unknown), before permissions are checked."""
 
-            require(request.user, self.capability, "use this form")
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.load_object()
+            if self.capability:
+                from apps.accounts.access import require
+
+                require(request.user, self.capability, "use this form")
         return super().dispatch(request, *args, **kwargs)
 
     def perform(self, form) -> str:

@@ -348,3 +348,66 @@ def test_approvers_fall_back_to_access_managers_only(su, clock):
         requester=loner, capability="audit.view", justification="x", duration_days=1
     )
     assert {u.pk for u in svc.access_request_approvers(request)} == {su.pk, admin.pk}
+
+
+def test_a_review_over_one_capability_revokes_only_that_capability(su, clock):
+    role = svc.role_create(actor=su, name="Analysts", owner=su)
+    svc.role_capability_set(actor=su, role=role, capability="audit.view")
+    svc.role_capability_set(actor=su, role=role, capability="accounts.view_access")
+    person = UserFactory()
+    svc.role_assign(actor=su, user=person, role=role)
+    campaign = svc.review_campaign_create(
+        actor=su,
+        name="Audit readers",
+        capabilities=["audit.view"],
+        deadline=START + dt.timedelta(days=5),
+        unreviewed_policy="keep",
+    )
+    svc.review_item_decide(actor=su, item=campaign.items.get(), decision="revoke")
+    person = fresh(person)
+    assert not person.has_perm("audit.view")
+    assert person.has_perm("accounts.view_access")
+    assert AuditEvent.objects.filter(action="accounts.assignment.capabilities_withdrawn").exists()
+
+
+def test_review_decisions_close_at_the_deadline(su, clock, auditor_role):
+    person = UserFactory(start_date=START.date() - dt.timedelta(days=400))
+    svc.role_assign(actor=su, user=person, role=auditor_role)
+    campaign = svc.review_campaign_create(
+        actor=su,
+        name="Q1",
+        roles=[auditor_role],
+        deadline=START + dt.timedelta(days=1),
+        unreviewed_policy="keep",
+    )
+    clock.shift(dt.timedelta(days=1, seconds=1))
+    with pytest.raises(ApplicationError) as late:
+        svc.review_item_decide(actor=su, item=campaign.items.get(), decision="revoke")
+    assert late.value.code == "review_closed"
+
+
+def test_deactivation_cancels_pending_requests(su, clock):
+    person = UserFactory()
+    request = svc.access_request_create(
+        requester=person, capability="audit.view", justification="x", duration_days=3
+    )
+    user_set_active(actor=su, user=fresh(person), active=False)
+    request.refresh_from_db()
+    assert request.status == AccessRequestStatus.CANCELLED
+
+
+def test_upcoming_never_promises_past_the_end_of_a_time_bound_role(su, clock, auditor_role):
+    person = UserFactory(start_date=START.date() - dt.timedelta(days=80))
+    svc.role_assign(actor=su, user=person, role=auditor_role, ends_at=START + dt.timedelta(days=2))
+    assert upcoming_messages(fresh(person)) == []
+
+
+def test_concurrent_style_duplicate_explicit_assignment_is_refused(su, clock, auditor_role):
+    from django.db import IntegrityError, transaction
+
+    from apps.accounts.models import AccessAssignment
+
+    person = UserFactory()
+    svc.role_assign(actor=su, user=person, role=auditor_role)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccessAssignment.objects.create(user=person, role=auditor_role, source="explicit")

@@ -45,6 +45,7 @@ from apps.accounts.models import (
 )
 from martech.common.api import ErrorSerializer, error_body
 from martech.common.errors import NotFoundError
+from martech.common.permissions import require_capability
 
 from .serializers import (
     AccessRequestCreateSerializer,
@@ -91,7 +92,21 @@ def _validated(serializer_class, request, **kwargs) -> dict:
 # --- People ---------------------------------------------------------------------------------
 
 
+class ManageWritesMixin:
+    """Writes listed in ``manage_actions`` need accounts.manage_access, checked before the
+    body is read: someone without it gets 403, not a validation error about the body."""
+
+    manage_actions: frozenset[str] = frozenset()
+
+    def get_permissions(self):
+        permissions = super().get_permissions()
+        if self.action in self.manage_actions:
+            permissions.append(require_capability(access_services.MANAGE)())
+        return permissions
+
+
 class UserViewSet(
+    ManageWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -99,6 +114,7 @@ class UserViewSet(
     """The people directory. Everyone signed in reads it; changing it needs
     accounts.manage_access."""
 
+    manage_actions = frozenset({"create", "partial_update"})
     lookup_value_regex = r"\d+"
     serializer_class = UserSerializer
     filterset_class = UserFilter
@@ -255,11 +271,22 @@ RULE_ID_PATH = OpenApiParameter("rule_id", OpenApiTypes.INT, OpenApiParameter.PA
 ROLE_ID_PATH = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
-class RoleViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class RoleViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Roles: named bundles of capabilities, each with its tenure and training rules, and
     the birthright rules that give the role automatically. Changes need
     accounts.manage_access; everyone signed in reads the catalogue."""
 
+    manage_actions = frozenset(
+        {
+            "capabilities",
+            "capability_remove",
+            "birthright_rules",
+            "partial_update",
+            "birthright_rule_remove",
+            "destroy",
+            "create",
+        }
+    )
     lookup_value_regex = r"\d+"
     serializer_class = RoleSerializer
     filterset_class = RoleFilter
@@ -355,9 +382,10 @@ class RoleViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 # --- Trainings -------------------------------------------------------------------------------
 
 
-class TrainingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class TrainingViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The training catalogue. Changes need accounts.manage_access."""
 
+    manage_actions = frozenset({"create", "partial_update"})
     lookup_value_regex = r"\d+"
     serializer_class = TrainingSerializer
     filterset_class = TrainingFilter
@@ -395,6 +423,7 @@ class TrainingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class TrainingCompletionViewSet(
+    ManageWritesMixin,
     mixins.ListModelMixin,
     viewsets.GenericViewSet,
 ):
@@ -402,6 +431,7 @@ class TrainingCompletionViewSet(
     reports' completions (everyone's with accounts.view_access); recording and removing
     them needs accounts.manage_access."""
 
+    manage_actions = frozenset({"create"})
     lookup_value_regex = r"\d+"
     serializer_class = CompletionSerializer
     filterset_class = CompletionFilter
@@ -435,6 +465,7 @@ class TrainingCompletionViewSet(
 
 
 class RoleAssignmentViewSet(
+    ManageWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -442,6 +473,7 @@ class RoleAssignmentViewSet(
     """Who holds which role (or single capability), from where, and until when. DELETE ends
     an assignment; a birthright one then stays off for that person."""
 
+    manage_actions = frozenset({"create"})
     lookup_value_regex = r"\d+"
     serializer_class = AssignmentSerializer
     filterset_class = AssignmentFilter
@@ -570,6 +602,7 @@ class AccessRequestViewSet(
 
 
 class ReviewViewSet(
+    ManageWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -577,6 +610,7 @@ class ReviewViewSet(
     """Access reviews: who holds some roles or capabilities, item by item, to keep or revoke.
     Access managers see and run every review; reviewers see the ones they have items in."""
 
+    manage_actions = frozenset({"create"})
     lookup_value_regex = r"\d+"
     serializer_class = ReviewCampaignSerializer
     ordering_fields = ["created_at", "deadline", "name"]
