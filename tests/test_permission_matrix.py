@@ -285,6 +285,7 @@ CASES = [
     Case("tools:tool_edit", "get", UI_MANAGE, _pk("tool")),
     Case("tools:tool_export", "get", UI_MANAGE),
     Case("tools:renewals", "get", UI_MANAGE),
+    Case("tools:advisor", "get", UI_MANAGE),
     Case("tools:tool_import", "get", UI_MANAGE),
     # --- API ---
     Case("api:me", "get", API_ALL),
@@ -434,6 +435,18 @@ CASES = [
     Case("api:tool-detail", "get", API_MANAGE, _pk("tool")),
     Case("api:tool-detail", "patch", API_MANAGE, _pk("tool"), lambda w: {"seats_used": 3}),
     Case("api:tool-redundancy", "get", API_MANAGE),
+    Case(
+        "api:tool-advisor",
+        "post",
+        API_MANAGE,
+        None,
+        lambda w: {
+            "monthly_active_users": 1000,
+            "events_per_month": 1000,
+            "destinations": 1,
+            "engineers": 1,
+        },
+    ),
     Case(
         "api:tool-import",
         "post",

@@ -44,4 +44,15 @@ class ToolsConfig(AppConfig):
                 keywords=("contracts", "notice", "calendar"),
             )
         )
+        register_page(
+            Page(
+                "Architecture advisor",
+                "tools:advisor",
+                section="Stack",
+                icon="compass",
+                order=40,
+                permission="tools.view",
+                keywords=("cdp", "warehouse", "reverse etl", "event bus", "decision"),
+            )
+        )
         register_search("Tool", selectors.tool_palette_search)

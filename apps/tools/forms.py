@@ -39,3 +39,24 @@ class ToolForm(forms.Form):
         people = User.objects.filter(is_active=True).order_by("full_name")
         self.fields["business_owner"].queryset = people
         self.fields["technical_owner"].queryset = people
+
+
+class AdvisorForm(forms.Form):
+    monthly_active_users = forms.IntegerField(min_value=0, max_value=10_000_000_000, initial=80_000)
+    events_per_month = forms.IntegerField(
+        min_value=0, max_value=10**13, initial=5_000_000, help_text="Tracked events a month."
+    )
+    destinations = forms.IntegerField(
+        min_value=0, max_value=500, initial=4, help_text="Tools that receive customer data."
+    )
+    engineers = forms.IntegerField(
+        label="Engineers for data infrastructure",
+        min_value=0,
+        max_value=10_000,
+        initial=1,
+        help_text="People who can keep a warehouse, dbt and pipelines healthy.",
+    )
+    real_time = forms.BooleanField(label="Activation must happen within seconds", required=False)
+    regulated_multi_region = forms.BooleanField(
+        label="Data-residency rules across several regions", required=False
+    )

@@ -15,9 +15,10 @@ from martech.common.errors import ApplicationError
 from martech.common.views import FilteredListView, ServiceFormView
 
 from . import selectors, services
+from .advisor import Situation, advise
 from .choices import ToolCapability
 from .filters import ToolFilter
-from .forms import ToolForm
+from .forms import AdvisorForm, ToolForm
 from .inventory import COLUMNS, tools_export_csv, tools_import_csv
 from .renewals import renewal_calendar
 
@@ -169,3 +170,15 @@ class RenewalsView(LoginRequiredMixin, TemplateView):
             for month, items in groupby(entries, key=lambda e: e.notice_deadline.replace(day=1))
         ]
         return {**super().get_context_data(**kwargs), "months": months, "count": len(entries)}
+
+
+class AdvisorView(LoginRequiredMixin, TemplateView):
+    """Recommend a data-layer pattern from the company's situation, against today's stack."""
+
+    template_name = "tools/advisor.html"
+
+    def get_context_data(self, **kwargs):
+        require(self.request.user, "tools.view", "use the architecture advisor")
+        form = AdvisorForm(self.request.GET or None)
+        advice = advise(Situation(**form.cleaned_data)) if form.is_valid() else None
+        return {**super().get_context_data(**kwargs), "form": form, "advice": advice}

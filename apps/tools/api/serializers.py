@@ -86,3 +86,22 @@ class InventoryReportSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     errors = RowErrorSerializer(many=True)
+
+
+class SituationSerializer(serializers.Serializer):
+    monthly_active_users = serializers.IntegerField(min_value=0, max_value=10_000_000_000)
+    events_per_month = serializers.IntegerField(min_value=0, max_value=10**13)
+    destinations = serializers.IntegerField(min_value=0, max_value=500)
+    engineers = serializers.IntegerField(min_value=0, max_value=10_000)
+    real_time = serializers.BooleanField(default=False)
+    regulated_multi_region = serializers.BooleanField(default=False)
+
+
+class AdviceSerializer(serializers.Serializer):
+    pattern = serializers.CharField()
+    label = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    current_pattern = serializers.CharField()
+    current_label = serializers.CharField()
+    current_tools = serializers.ListField(child=serializers.CharField())
+    matches_today = serializers.BooleanField()

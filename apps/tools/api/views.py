@@ -3,7 +3,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.accounts.access import require
 from apps.tools import selectors, services
+from apps.tools.advisor import Situation, advise
 from apps.tools.filters import ToolFilter
 from apps.tools.inventory import tools_import_csv
 from apps.tools.models import Tool
@@ -11,9 +13,11 @@ from martech.common.api import ErrorSerializer
 from martech.common.errors import ApplicationError
 
 from .serializers import (
+    AdviceSerializer,
     InventoryImportSerializer,
     InventoryReportSerializer,
     OverlapGroupSerializer,
+    SituationSerializer,
     ToolSerializer,
 )
 
@@ -81,6 +85,23 @@ class ToolViewSet(
                 details=body,
             )
         return Response(body)
+
+    @extend_schema(request=SituationSerializer, responses={200: AdviceSerializer})
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="advisor",
+        url_name="advisor",
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def advisor(self, request):
+        """Recommend a data-layer pattern for a situation, compared with today's stack."""
+        require(request.user, "tools.view", "use the architecture advisor")
+        serializer = SituationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        advice = advise(Situation(**serializer.validated_data))
+        return Response(AdviceSerializer(advice).data)
 
     @extend_schema(responses=OverlapGroupSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
