@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from martech.common.errors import NotFoundError, PermissionDeniedError
 from martech.common.navigation import SearchResult
 
 from .access import user_can
-from .access_services import access_request_can_decide, grants_visible_filter
+from .access_services import grants_visible_filter
 from .filters import (
     AccessRequestFilter,
     AssignmentFilter,
@@ -196,9 +196,34 @@ def access_request_get(*, user, pk: int) -> AccessRequest:
 
 
 def access_request_inbox(*, user) -> list[AccessRequest]:
-    """Pending requests ``user`` can decide."""
-    pending = _requests_visible_to(user).filter(status=AccessRequestStatus.PENDING)
-    return [r for r in pending if access_request_can_decide(user, r)]
+    """Pending requests ``user`` can decide, in one query.
+
+    The rule of ``access_services.access_request_approvers``: the role's active owner and
+    the requester's active manager decide, never the requester; when neither exists, the
+    people who manage access do.
+    """
+    owner = Q(role__owner__is_active=True) & ~Q(role__owner=F("requester"))
+    manager = Q(requester__manager__is_active=True) & ~Q(requester__manager=F("requester"))
+    mine = (owner & Q(role__owner=user)) | (manager & Q(requester__manager=user))
+    if user_can(user, "accounts.manage_access"):
+        # Written without negation: NOT over nullable joins would drop the rows with no role
+        # or no manager, which are exactly the ones meant here.
+        no_owner = (
+            Q(role__isnull=True) | Q(role__owner__is_active=False) | Q(role__owner=F("requester"))
+        )
+        no_manager = (
+            Q(requester__manager__isnull=True)
+            | Q(requester__manager__is_active=False)
+            | Q(requester__manager=F("requester"))
+        )
+        mine |= no_owner & no_manager
+    return list(
+        AccessRequest.objects.select_related("requester__manager", "role__owner", "decided_by")
+        .filter(status=AccessRequestStatus.PENDING)
+        .exclude(requester=user)
+        .filter(mine)
+        .order_by("created_at")
+    )
 
 
 def _reviews_visible_to(user) -> QuerySet[ReviewCampaign]:

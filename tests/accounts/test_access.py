@@ -411,3 +411,39 @@ def test_concurrent_style_duplicate_explicit_assignment_is_refused(su, clock, au
     svc.role_assign(actor=su, user=person, role=auditor_role)
     with pytest.raises(IntegrityError), transaction.atomic():
         AccessAssignment.objects.create(user=person, role=auditor_role, source="explicit")
+
+
+def test_inbox_query_agrees_with_the_approver_rule_for_everyone(su, clock):
+    from apps.accounts.selectors import access_request_inbox
+
+    # given: requests with a role owner, with a manager, with both, with neither, and one
+    # whose only possible approver is the requester themself
+    admins = svc.role_create(actor=su, name="Admins", owner=su)
+    svc.role_capability_set(actor=su, role=admins, capability="accounts.manage_access")
+    access_admin = UserFactory()
+    svc.role_assign(actor=su, user=access_admin, role=admins)
+    owner, boss = UserFactory(), UserFactory()
+    gone = UserFactory(is_active=False)
+    owned = svc.role_create(actor=su, name="Owned", owner=owner)
+    orphaned = svc.role_create(actor=su, name="Orphaned", owner=gone)
+    people = [
+        UserFactory(manager=boss),
+        UserFactory(manager=None),
+        UserFactory(manager=gone),
+        owner,
+    ]
+    for person in people:
+        svc.access_request_create(requester=person, role=owned, justification="x", duration_days=1)
+        svc.access_request_create(
+            requester=person, role=orphaned, justification="x", duration_days=1
+        )
+        svc.access_request_create(
+            requester=person, capability="audit.view", justification="x", duration_days=1
+        )
+    everyone = [fresh(u) for u in (su, access_admin, owner, boss, *people)]
+    pending = list(svc.AccessRequest.objects.select_related("role__owner", "requester__manager"))
+    # then: for each person, the one-query inbox equals the per-request rule
+    for person in everyone:
+        expected = {r.pk for r in pending if svc.access_request_can_decide(person, r)}
+        assert {r.pk for r in access_request_inbox(user=person)} == expected, person
+    assert access_request_inbox(user=fresh(boss))
