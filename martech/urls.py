@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.audit.api.urls")),
     path("", include("apps.tools.api.urls")),
+    path("", include("apps.intake.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.audit.urls")),
     path("", include("apps.tools.urls")),
+    path("", include("apps.intake.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -49,6 +49,13 @@ def url_names() -> set[str]:
 # --- The world every case runs in ---------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Lazy:
+    """An object built on first use (in the frozen world), for objects few cases need."""
+
+    build: Any  # world -> object
+
+
 @dataclass
 class World:
     people: dict[str, Any]
@@ -56,7 +63,13 @@ class World:
     objects: dict[str, Any] = field(default_factory=dict)
 
     def __getattr__(self, name):
-        return self.objects[name]
+        if name not in self.objects:
+            raise AttributeError(name)
+        value = self.objects[name]
+        if isinstance(value, Lazy):
+            with time_machine.travel(FROZEN, tick=False):
+                value = self.objects[name] = value.build(self)
+        return value
 
 
 @pytest.fixture
@@ -74,6 +87,8 @@ def world(db):
             "audit.view",
             "tools.view",
             "tools.manage",
+            "intake.submit",
+            "intake.decide",
         ):
             svc.role_capability_set(actor=su, role=admins, capability=code, min_tenure_days=90)
         svc.role_assign(actor=su, user=below, role=admins)
@@ -136,8 +151,67 @@ def world(db):
             "event": event,
             "tool": tool,
             "employee_token": employee_token,
+            **INTAKE_OBJECTS,
         },
     )
+
+
+# --- Intake requests, built only by the cases that need them ----------------------------------
+
+
+def _intake(stage: str):
+    """A request by the superuser walked up to ``stage``, with Abe Above as the approver."""
+
+    def build(w: World):
+        from apps.intake import services as intake
+
+        su, above = w.people["superuser"], w.people["above"]
+        req = intake.intake_create(
+            actor=su,
+            title=f"Request at {stage}",
+            problem_statement="Leads wait two days.",
+            who_suffers="Sales.",
+            cost_hours_per_month=8,
+            evidence="Tickets.",
+        )
+        if stage == "problem":
+            return req
+        req = intake.intake_advance(actor=su, request=req)
+        intake.stakeholder_add(actor=su, request=req, person=above, part="approver")
+        intake.stakeholder_add(actor=su, request=req, person=w.people["other"], part="informed")
+        if stage == "people":
+            return req
+        req = intake.intake_advance(actor=su, request=req)
+        req = intake.intake_update(
+            actor=su, request=req, approach="buy", proposed_capabilities=["crm"]
+        )
+        for name in ("OneSignal", "Airship"):
+            intake.candidate_add(actor=su, request=req, name=name, vendor=name)
+        if stage == "system":
+            return req
+        req = intake.intake_advance(actor=su, request=req)
+        if stage == "deferred":
+            return intake.intake_defer(
+                actor=above, request=req, revisit_on=TODAY + dt.timedelta(days=30), comment="Q3"
+            )
+        if stage == "approved":
+            intake.intake_vote(actor=above, request=req, verdict="approve", comment="Yes")
+        return req
+
+    return Lazy(build)
+
+
+INTAKE_OBJECTS = {
+    "intake_problem": _intake("problem"),
+    "intake_people": _intake("people"),
+    "intake_system": _intake("system"),
+    "intake_decision": _intake("decision"),
+    "intake_deferred": _intake("deferred"),
+    "intake_approved": _intake("approved"),
+    "intake_stakeholder": Lazy(lambda w: w.intake_people.stakeholders.get(part="informed")),
+    "intake_candidate": Lazy(lambda w: w.intake_system.candidates.get(name="Airship")),
+    "intake_task": Lazy(lambda w: w.intake_approved.onboarding_tasks.first()),
+}
 
 
 # --- Expectations ------------------------------------------------------------------------------
@@ -160,6 +234,11 @@ API_MANAGE_DELETE = expect(401, 403, 403, 204, 204)
 API_HIDDEN = expect(401, 404, 404, 200, 200)
 API_HIDDEN_DELETE = expect(401, 404, 404, 204, 204)
 PUBLIC = expect(200, 200, 200, 200, 200)
+API_HIDDEN_CREATE = expect(401, 404, 404, 201, 201)
+# Intake decisions: the superuser requested, so only the approver (Abe Above) may decide.
+UI_APPROVER_POST = expect(LOGIN, 404, 404, 302, 403)
+API_APPROVER = expect(401, 404, 404, 200, 403)
+INTAKE_DETAIL = expect(LOGIN, 404, 404, 200, 200)
 
 
 @dataclass(frozen=True)
@@ -287,6 +366,55 @@ CASES = [
     Case("tools:renewals", "get", UI_MANAGE),
     Case("tools:advisor", "get", UI_MANAGE),
     Case("tools:tool_import", "get", UI_MANAGE),
+    # PPS intake: deciders (and the requester) see and move a request; approvers decide it
+    Case("intake:board", "get", UI_ALL),
+    Case("intake:request_list", "get", UI_ALL),
+    Case("intake:request_create", "get", UI_MANAGE),
+    Case("intake:request_detail", "get", INTAKE_DETAIL, _pk("intake_problem")),
+    Case("intake:problem_edit", "get", INTAKE_DETAIL, _pk("intake_problem")),
+    Case("intake:system_edit", "get", INTAKE_DETAIL, _pk("intake_system")),
+    Case("intake:advance", "post", UI_HIDDEN_POST, _pk("intake_problem")),
+    Case("intake:withdraw", "post", UI_HIDDEN_POST, _pk("intake_problem")),
+    Case(
+        "intake:approve",
+        "post",
+        UI_APPROVER_POST,
+        _pk("intake_decision"),
+        lambda w: {"comment": "Yes"},
+    ),
+    Case(
+        "intake:reject",
+        "post",
+        UI_APPROVER_POST,
+        _pk("intake_decision"),
+        lambda w: {"comment": "No"},
+    ),
+    Case(
+        "intake:defer",
+        "post",
+        UI_APPROVER_POST,
+        _pk("intake_decision"),
+        lambda w: {"revisit_on": (TODAY + dt.timedelta(days=20)).isoformat(), "comment": "Q3"},
+    ),
+    Case("intake:reopen", "post", UI_HIDDEN_POST, _pk("intake_deferred")),
+    Case(
+        "intake:stakeholder_add",
+        "post",
+        UI_HIDDEN_POST,
+        _pk("intake_people"),
+        lambda w: {"person": w.people["employee"].pk, "part": "consulted"},
+    ),
+    Case("intake:stakeholder_remove", "post", UI_HIDDEN_POST, _pk("intake_stakeholder")),
+    Case(
+        "intake:candidate_add",
+        "post",
+        UI_HIDDEN_POST,
+        _pk("intake_system"),
+        lambda w: {"name": "Pushwoosh", "currency": "USD"},
+    ),
+    Case("intake:candidate_prefer", "post", UI_HIDDEN_POST, _pk("intake_candidate")),
+    Case("intake:candidate_remove", "post", UI_HIDDEN_POST, _pk("intake_candidate")),
+    Case("intake:task_set", "post", UI_HIDDEN_POST, _pk("intake_task"), lambda w: {"done": "true"}),
     # --- API ---
     Case("api:me", "get", API_ALL),
     Case("api:me-permissions", "get", API_ALL),
@@ -454,6 +582,80 @@ CASES = [
         None,
         lambda w: {"csv": "name,vendor,category\nIterable,Iterable,Messaging\n"},
     ),
+    Case("api:intake-request-list", "get", API_ALL),
+    Case("api:intake-request-list", "post", API_MANAGE_CREATE, None, lambda w: {"title": "CDP"}),
+    Case("api:intake-request-detail", "get", API_HIDDEN, _pk("intake_problem")),
+    Case(
+        "api:intake-request-detail",
+        "patch",
+        API_HIDDEN,
+        _pk("intake_problem"),
+        lambda w: {"title": "Renamed"},
+    ),
+    Case("api:intake-request-advance", "post", API_HIDDEN, _pk("intake_problem")),
+    Case("api:intake-request-withdraw", "post", API_HIDDEN, _pk("intake_problem")),
+    Case(
+        "api:intake-request-approve",
+        "post",
+        API_APPROVER,
+        _pk("intake_decision"),
+        lambda w: {"comment": "Yes"},
+    ),
+    Case(
+        "api:intake-request-reject",
+        "post",
+        API_APPROVER,
+        _pk("intake_decision"),
+        lambda w: {"comment": "No"},
+    ),
+    Case(
+        "api:intake-request-defer",
+        "post",
+        API_APPROVER,
+        _pk("intake_decision"),
+        lambda w: {"revisit_on": (TODAY + dt.timedelta(days=20)).isoformat(), "comment": "Q3"},
+    ),
+    Case("api:intake-request-reopen", "post", API_HIDDEN, _pk("intake_deferred")),
+    Case(
+        "api:intake-request-stakeholders",
+        "post",
+        API_HIDDEN_CREATE,
+        _pk("intake_people"),
+        lambda w: {"person": w.people["employee"].pk, "part": "consulted"},
+    ),
+    Case(
+        "api:intake-request-stakeholder-remove",
+        "delete",
+        API_HIDDEN_DELETE,
+        lambda w: {"pk": w.intake_people.pk, "stakeholder_id": w.intake_stakeholder.pk},
+    ),
+    Case(
+        "api:intake-request-candidates",
+        "post",
+        API_HIDDEN_CREATE,
+        _pk("intake_system"),
+        lambda w: {"name": "Pushwoosh"},
+    ),
+    Case(
+        "api:intake-request-candidate-remove",
+        "delete",
+        API_HIDDEN_DELETE,
+        lambda w: {"pk": w.intake_system.pk, "candidate_id": w.intake_candidate.pk},
+    ),
+    Case(
+        "api:intake-request-candidate-prefer",
+        "post",
+        API_HIDDEN,
+        lambda w: {"pk": w.intake_system.pk, "candidate_id": w.intake_candidate.pk},
+    ),
+    Case(
+        "api:intake-request-onboarding-task",
+        "patch",
+        API_HIDDEN,
+        lambda w: {"pk": w.intake_approved.pk, "task_id": w.intake_task.pk},
+        lambda w: {"done": True},
+    ),
+    Case("api:intake-request-overlap", "get", API_HIDDEN, _pk("intake_system")),
     Case("api:audit-event-list", "get", API_MANAGE),
     Case("api:audit-event-detail", "get", API_MANAGE, _pk("event")),
 ]

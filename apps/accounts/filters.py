@@ -64,6 +64,7 @@ class UserFilter(django_filters.FilterSet):
 class ApiTokenFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name")
     status = django_filters.ChoiceFilter(
+        label="Status",
         method="filter_status",
         choices=[("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")],
     )

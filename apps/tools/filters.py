@@ -16,7 +16,7 @@ class ToolFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(choices=ToolStatus.choices)
     capability = django_filters.ChoiceFilter(
-        choices=ToolCapability.choices, method="filter_capability"
+        label="Capability", choices=ToolCapability.choices, method="filter_capability"
     )
     team = django_filters.CharFilter(field_name="team", lookup_expr="iexact")
     renews_before = django_filters.DateFilter(

@@ -101,3 +101,56 @@ def redundancy_report(*, user) -> list[OverlapGroup]:
         )
         groups.append(group)
     return sorted(groups, key=lambda g: (-len(g.tools), -sum(g.annual_cost.values())))
+
+
+@dataclass
+class CapabilityOverlap:
+    """The tools in use that already do one capability, for a proposal that asks for it."""
+
+    capability: str
+    label: str
+    tools: list[Tool]
+    annual_cost: dict[str, Decimal] | None  # per currency; None if the viewer may not see cost
+
+    @property
+    def sentence(self) -> str:
+        count = len(self.tools)
+        noun = "tool" if count == 1 else "tools"
+        label = self.label if self.label[1:2].isupper() else self.label[0].lower() + self.label[1:]
+        return f"You already pay for {count} {noun} with {label}"
+
+
+def capability_overlap(
+    *, user, capabilities: list[str], exclude: int | None = None
+) -> list[CapabilityOverlap]:
+    """For each proposed capability, the registry's tools in use that already have it.
+
+    Tool names are shown to anyone who can see the proposal; costs only to those who can
+    see the registry. ``exclude`` leaves out one tool (the one the proposal brought in).
+    """
+    show_cost = user_can(user, "tools.view")
+    wanted = [c for c in dict.fromkeys(capabilities or []) if c in ToolCapability.values]
+    if not wanted:
+        return []
+    labels = dict(ToolCapability.choices)
+    found: dict[str, list[Tool]] = {c: [] for c in wanted}
+    for tool in Tool.objects.filter(status__in=IN_USE).exclude(pk=exclude).order_by("name"):
+        for capability in tool.capabilities or []:
+            if capability in found:
+                found[capability].append(tool)
+    overlaps = []
+    for capability, tools in found.items():
+        if not tools:
+            continue
+        cost = None
+        if show_cost:
+            cost = {}
+            for tool in tools:
+                cost[tool.currency] = cost.get(tool.currency, Decimal("0")) + tool.annual_cost
+        overlaps.append(CapabilityOverlap(capability, labels[capability], tools, cost))
+    return overlaps
+
+
+def tool_by_name(name: str) -> Tool | None:
+    """The registered tool of this name (any case), for linking a proposal to the registry."""
+    return Tool.objects.filter(name__iexact=name.strip()).first()

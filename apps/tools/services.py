@@ -8,7 +8,7 @@ from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
 from martech.common.errors import ApplicationError, ConflictError
 
-from .choices import DataCategory, ToolCapability
+from .choices import DataCategory, ToolCapability, ToolStatus
 from .models import Tool
 
 FIELDS = (
@@ -76,5 +76,44 @@ def tool_update(*, actor, tool: Tool, **changes) -> Tool:
     tool.save()
     audit_record(
         action="tools.tool.updated", target=tool, before=before, after=audit_snapshot(tool, FIELDS)
+    )
+    return tool
+
+
+@transaction.atomic
+def tool_adopt_from_intake(
+    *, intake_request_id: int, existing: Tool | None = None, **fields
+) -> Tool:
+    """Bring a tool in as ``evaluating`` because an intake request was approved.
+
+    The approvers' decision is the authority, so no registry capability is asked of the
+    person whose vote completed it. An ``existing`` registry entry that is proposed or
+    retired moves to evaluating; one already in use is left as it is.
+    """
+    metadata = {"intake_request": intake_request_id}
+    if existing is None:
+        existing = Tool.objects.filter(name__iexact=fields["name"]).first()
+    if existing is not None:
+        tool = Tool.objects.select_for_update().get(pk=existing.pk)
+        if tool.status in (ToolStatus.PROPOSED, ToolStatus.RETIRED):
+            before = audit_snapshot(tool, FIELDS)
+            tool.status = ToolStatus.EVALUATING
+            tool.save()
+            audit_record(
+                action="tools.tool.updated",
+                target=tool,
+                before=before,
+                after=audit_snapshot(tool, FIELDS),
+                metadata=metadata,
+            )
+        return tool
+    tool = Tool(status=ToolStatus.EVALUATING, **fields)
+    _validate(tool)
+    tool.save()
+    audit_record(
+        action="tools.tool.created",
+        target=tool,
+        after=audit_snapshot(tool, FIELDS),
+        metadata=metadata,
     )
     return tool

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.audit",
     "apps.tools",
+    "apps.intake",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +227,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "ToolStatusEnum": "apps.tools.choices.ToolStatus",
+        "ToolCapabilityEnum": "apps.tools.choices.ToolCapability",
+        "IntakeStageEnum": "apps.intake.choices.Stage",
+        "IntakeOutcomeEnum": "apps.intake.choices.Outcome",
         "AccessRequestStatusEnum": "apps.accounts.models.AccessRequestStatus",
     },
 }
@@ -272,6 +276,10 @@ CELERY_BEAT_SCHEDULE = {
     "tools-renewal-notices": {
         "task": "tools.renewal_notices",
         "schedule": crontab(hour=8, minute=0),
+    },
+    "intake-revisit-reminders": {
+        "task": "intake.revisit_reminders",
+        "schedule": crontab(hour=8, minute=10),
     },
     "accounts-clear-expired-sessions": {
         "task": "accounts.sessions_clear_expired",

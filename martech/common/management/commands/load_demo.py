@@ -5,6 +5,7 @@ from importlib import import_module
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from martech.common import context
 
@@ -14,6 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with (
+            # The demo people are fictional: their notifications stay in the console.
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
             context.acting(system_actor="demo-loader", request_id=context.new_request_id()),
             transaction.atomic(),
         ):
