@@ -11,6 +11,8 @@ api_v1 = [
     path("", include("apps.audit.api.urls")),
     path("", include("apps.tools.api.urls")),
     path("", include("apps.intake.api.urls")),
+    path("", include("apps.identity.api.urls")),
+    path("", include("apps.consent.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +24,8 @@ urlpatterns = [
     path("", include("apps.audit.urls")),
     path("", include("apps.tools.urls")),
     path("", include("apps.intake.urls")),
+    path("", include("apps.identity.urls")),
+    path("", include("apps.consent.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

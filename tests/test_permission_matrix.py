@@ -23,6 +23,12 @@ from apps.accounts import access_services as svc
 from apps.accounts.models import Grant
 from apps.accounts.services import api_token_create
 from apps.audit.services import audit_record
+from apps.consent.defaults import ensure_default_purposes
+from apps.consent.models import Purpose
+from apps.identity import services as identity
+from apps.identity.models import Merge
+from apps.identity.normalise import Ident
+from apps.identity.selectors import profile_resolve
 from apps.tools.services import tool_create
 from tests.factories import PASSWORD, AdminFactory, UserFactory
 
@@ -74,6 +80,7 @@ class World:
 
 @pytest.fixture
 def world(db):
+    ensure_default_purposes()
     with time_machine.travel(FROZEN, tick=False):
         su = AdminFactory(full_name="Sasha Super", start_date=TODAY - dt.timedelta(days=2000))
         employee = UserFactory(full_name="Eli Employee", start_date=TODAY - dt.timedelta(days=400))
@@ -89,6 +96,11 @@ def world(db):
             "tools.manage",
             "intake.submit",
             "intake.decide",
+            "identity.view",
+            "identity.manage",
+            "consent.view",
+            "consent.record",
+            "consent.manage_purposes",
         ):
             svc.role_capability_set(actor=su, role=admins, capability=code, min_tenure_days=90)
         svc.role_assign(actor=su, user=below, role=admins)
@@ -152,6 +164,7 @@ def world(db):
             "tool": tool,
             "employee_token": employee_token,
             **INTAKE_OBJECTS,
+            **GRAPH_OBJECTS,
         },
     )
 
@@ -211,6 +224,36 @@ INTAKE_OBJECTS = {
     "intake_stakeholder": Lazy(lambda w: w.intake_people.stakeholders.get(part="informed")),
     "intake_candidate": Lazy(lambda w: w.intake_system.candidates.get(name="Airship")),
     "intake_task": Lazy(lambda w: w.intake_approved.onboarding_tasks.first()),
+}
+
+
+def _graph(w: World):
+    """Profile A (anonymous id + email, merged), profile B, and a link waiting for review."""
+    identity.identifier_observe(("email", "mei@example.com"))
+    identity.link_record(a=("anonymous_id", "a-1"), b=("email", "mei@example.com"), rule="identify")
+    identity.identifier_observe(("anonymous_id", "b-1"))
+    pending = identity.link_record(
+        a=("anonymous_id", "a-1"),
+        b=("anonymous_id", "w-1"),
+        rule="ip_user_agent",
+        kind="probabilistic",
+        confidence=0.7,
+    )
+    return {
+        "a": profile_resolve(Ident("anonymous_id", "a-1")),
+        "b": profile_resolve(Ident("anonymous_id", "b-1")),
+        "merge": Merge.objects.get(),
+        "pending": pending,
+    }
+
+
+GRAPH_OBJECTS = {
+    "graph": Lazy(_graph),
+    "profile": Lazy(lambda w: w.graph["a"]),
+    "profile_b": Lazy(lambda w: w.graph["b"]),
+    "merge": Lazy(lambda w: w.graph["merge"]),
+    "pending_link": Lazy(lambda w: w.graph["pending"]),
+    "purpose": Lazy(lambda w: Purpose.objects.get(code="analytics")),
 }
 
 
@@ -415,6 +458,36 @@ CASES = [
     Case("intake:candidate_prefer", "post", UI_HIDDEN_POST, _pk("intake_candidate")),
     Case("intake:candidate_remove", "post", UI_HIDDEN_POST, _pk("intake_candidate")),
     Case("intake:task_set", "post", UI_HIDDEN_POST, _pk("intake_task"), lambda w: {"done": "true"}),
+    # Identity graph and consent: identity.* and consent.*, from 90 days in the role
+    Case("identity:profile_list", "get", UI_MANAGE),
+    Case("identity:review_queue", "get", UI_MANAGE),
+    Case("identity:profile_detail", "get", UI_MANAGE, _pk("profile")),
+    Case(
+        "identity:profile_merge",
+        "post",
+        UI_MANAGE_POST,
+        _pk("profile"),
+        lambda w: {"other": w.profile_b.pk},
+    ),
+    Case("identity:merge_undo", "post", UI_MANAGE_POST, _pk("merge")),
+    Case("identity:link_confirm", "post", UI_MANAGE_POST, _pk("pending_link")),
+    Case("identity:link_reject", "post", UI_MANAGE_POST, _pk("pending_link")),
+    Case("consent:lookup", "get", UI_MANAGE),
+    Case(
+        "consent:record",
+        "post",
+        UI_MANAGE_POST,
+        None,
+        lambda w: {
+            "identifier": "email:mei@example.com",
+            "purpose": "analytics",
+            "granted": "true",
+            "jurisdiction": "gdpr",
+        },
+    ),
+    Case("consent:purpose_list", "get", UI_MANAGE),
+    Case("consent:purpose_create", "get", UI_MANAGE),
+    Case("consent:purpose_edit", "get", UI_MANAGE, _pk("purpose")),
     # --- API ---
     Case("api:me", "get", API_ALL),
     Case("api:me-permissions", "get", API_ALL),
@@ -656,6 +729,42 @@ CASES = [
         lambda w: {"done": True},
     ),
     Case("api:intake-request-overlap", "get", API_HIDDEN, _pk("intake_system")),
+    Case("api:profile-list", "get", API_MANAGE),
+    Case("api:profile-detail", "get", API_MANAGE, _pk("profile")),
+    Case(
+        "api:profile-merge", "post", API_MANAGE, _pk("profile"), lambda w: {"other": w.profile_b.pk}
+    ),
+    Case(
+        "api:profile-unmerge", "post", API_MANAGE, _pk("profile"), lambda w: {"merge": w.merge.pk}
+    ),
+    Case("api:identity-link-list", "get", API_MANAGE),
+    Case("api:identity-link-detail", "get", API_MANAGE, _pk("pending_link")),
+    Case("api:identity-link-confirm", "post", API_MANAGE, _pk("pending_link")),
+    Case("api:identity-link-reject", "post", API_MANAGE, _pk("pending_link")),
+    Case("api:consent-record-list", "get", API_MANAGE),
+    Case(
+        "api:consent-record-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {
+            "identifier": "email:mei@example.com",
+            "purpose": "analytics",
+            "granted": True,
+            "jurisdiction": "gdpr",
+        },
+    ),
+    Case("api:consent-state", "get", API_MANAGE, None, lambda w: {"identifier": "email:a@b.co"}),
+    Case("api:purpose-list", "get", API_MANAGE),
+    Case(
+        "api:purpose-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {"code": "research", "name": "Research", "legal_basis": "consent"},
+    ),
+    Case("api:purpose-detail", "get", API_MANAGE, _pk("purpose")),
+    Case("api:purpose-detail", "patch", API_MANAGE, _pk("purpose"), lambda w: {"position": 5}),
     Case("api:audit-event-list", "get", API_MANAGE),
     Case("api:audit-event-detail", "get", API_MANAGE, _pk("event")),
 ]

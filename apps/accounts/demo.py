@@ -264,3 +264,20 @@ def _load_access(by_local: dict[str, User]) -> str:
                     actor=item.reviewer, item=item, decision="keep", note="Still needed."
                 )
     return f"{Role.objects.count()} roles, {len(trainings)} trainings, requests and a review"
+
+
+def grant_demo_capabilities(admin, rules: dict[str, list[tuple[str, int]]]) -> None:
+    """Give the demo roles an app's capabilities (role name -> [(capability, tenure)])."""
+    from . import access_services as svc
+    from .models import Role
+
+    for role_name, entries in rules.items():
+        role = Role.objects.filter(name=role_name).first()
+        if role is None:
+            continue
+        existing = set(role.capability_rules.values_list("capability", flat=True))
+        for capability, tenure in entries:
+            if capability not in existing:
+                svc.role_capability_set(
+                    actor=admin, role=role, capability=capability, min_tenure_days=tenure
+                )

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from apps.accounts import access_services as access
-from apps.accounts.models import Role, User
+from apps.accounts.demo import grant_demo_capabilities
+from apps.accounts.models import User
 
 from . import services
 from .models import IntakeRequest
@@ -176,24 +176,11 @@ REQUESTS = [
 ]
 
 
-def _grant_demo_access(admin) -> None:
-    for role_name, rules in ACCESS.items():
-        role = Role.objects.filter(name=role_name).first()
-        if role is None:
-            continue
-        existing = set(role.capability_rules.values_list("capability", flat=True))
-        for capability, tenure in rules:
-            if capability not in existing:
-                access.role_capability_set(
-                    actor=admin, role=role, capability=capability, min_tenure_days=tenure
-                )
-
-
 def load() -> str:
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
     if admin is None:
         return "no administrator to act as"
-    _grant_demo_access(admin)
+    grant_demo_capabilities(admin, ACCESS)
     if IntakeRequest.objects.exists():
         return "intake already loaded"
     people = {u.email.split("@")[0]: u for u in User.objects.all()}

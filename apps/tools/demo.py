@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from apps.accounts import access_services as access
-from apps.accounts.models import Role, User
+from apps.accounts.demo import grant_demo_capabilities
+from apps.accounts.models import User
 
 from .models import Tool
 from .services import tool_create
@@ -281,16 +281,7 @@ def load() -> str:
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
     if admin is None:
         return "no administrator to act as"
-    for role_name, rules in ACCESS.items():
-        role = Role.objects.filter(name=role_name).first()
-        existing = (
-            set(role.capability_rules.values_list("capability", flat=True)) if role else set()
-        )
-        for capability, tenure in rules:
-            if role and capability not in existing:
-                access.role_capability_set(
-                    actor=admin, role=role, capability=capability, min_tenure_days=tenure
-                )
+    grant_demo_capabilities(admin, ACCESS)
     people = {u.email.split("@")[0]: u for u in User.objects.all()}
     people["priya"] = people.get("ops.admin")
     today = timezone.localdate()

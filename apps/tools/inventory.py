@@ -148,8 +148,12 @@ def tools_import_csv(*, actor, text: str) -> ImportReport:
     require(actor, "tools.manage", "import an inventory")
     if len(text.encode()) > MAX_BYTES:
         raise ApplicationError("The file is larger than 2 MB.", code="file_too_large")
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = sorted(REQUIRED - set(reader.fieldnames or []))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise ApplicationError(f"The file is not valid CSV: {exc}.", code="invalid_csv") from exc
+    missing = sorted(REQUIRED - set(fieldnames or []))
     if missing:
         raise ApplicationError(
             f"The file has no {', '.join(missing)} column. Expected columns: {', '.join(COLUMNS)}.",
@@ -193,4 +197,8 @@ def tools_import_csv(*, actor, text: str) -> ImportReport:
                 raise _Abort
     except _Abort:
         report.created = report.updated = 0
+    except csv.Error as exc:
+        raise ApplicationError(
+            f"The file is not valid CSV after line {report.rows + 1}: {exc}.", code="invalid_csv"
+        ) from exc
     return report

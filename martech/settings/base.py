@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.tools",
     "apps.intake",
+    "apps.identity",
+    "apps.consent",
 ]
 
 MIDDLEWARE = [
@@ -295,6 +297,17 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="martech-console@l
 API_TOKEN_DEFAULT_DAYS = env.int("MARTECH_API_TOKEN_DEFAULT_DAYS", default=90)
 API_TOKEN_MAX_DAYS = env.int("MARTECH_API_TOKEN_MAX_DAYS", default=365)
 API_TOKEN_PURGE_AFTER_DAYS = env.int("MARTECH_API_TOKEN_PURGE_AFTER_DAYS", default=30)
+
+# Identity graph: the region phone numbers without a country code belong to, values that
+# never link anything besides the built-in placeholders, and how many identifiers of each
+# type one profile may hold (a user id is always at most one).
+IDENTITY_DEFAULT_REGION = env("MARTECH_IDENTITY_DEFAULT_REGION", default="US")
+IDENTITY_BLOCKLIST = env.list(
+    "MARTECH_IDENTITY_BLOCKLIST", default=["test@example.com", "noreply@example.com"]
+)
+IDENTITY_MAX_PER_TYPE = env.int("MARTECH_IDENTITY_MAX_PER_TYPE", default=25)
+# Consent: the regime assumed for a subject nobody recorded a jurisdiction for.
+CONSENT_DEFAULT_JURISDICTION = env("MARTECH_CONSENT_DEFAULT_JURISDICTION", default="gdpr")
 
 LOGGING = {
     "version": 1,

@@ -256,3 +256,10 @@ def test_api_import_answers_with_the_row_report(admin_api):
     assert bad.status_code == 400
     assert bad.json()["code"] == "import_failed"
     assert bad.json()["details"]["errors"][0]["field"] == "status"
+
+
+def test_a_malformed_csv_is_a_clear_400_not_a_server_error(admin_api):
+    for text in ("na\rme,vendor\nx,y\n", 'name,vendor,category\n"Braze,Braze\n'):
+        response = admin_api.post("/api/v1/tools/import/", {"csv": text}, format="json")
+        assert response.status_code == 400, response.content
+        assert response.json()["code"] in ("invalid_csv", "missing_columns", "import_failed")

@@ -1,0 +1,28 @@
+"""Filters of the consent ledger's API."""
+
+import django_filters
+
+from apps.identity.filters import identifier_validator
+from apps.identity.normalise import parse
+from martech.common.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
+
+from .choices import Source
+from .models import ConsentRecord
+
+
+class ConsentRecordFilter(django_filters.FilterSet):
+    identifier = django_filters.CharFilter(
+        method="filter_identifier", label="Identifier", validators=[identifier_validator]
+    )
+    purpose = django_filters.CharFilter(field_name="purpose__code", label="Purpose")
+    source = django_filters.ChoiceFilter(choices=Source.choices)
+    granted = StrictBooleanFilter(yes="Granted", no="Denied")
+    occurred_after = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+
+    class Meta:
+        model = ConsentRecord
+        fields = []
+
+    def filter_identifier(self, queryset, name, value):
+        ident = parse(value)
+        return queryset.filter(identifier_type=ident.type, identifier_value=ident.value)

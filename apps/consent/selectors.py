@@ -1,0 +1,132 @@
+"""Reads of the consent ledger: the state in force for a subject, derived from the records
+of every identifier of their profile, latest choice first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from apps.accounts.access import require
+from apps.identity.normalise import Ident
+from apps.identity.selectors import linked_identifiers
+from martech.common.errors import NotFoundError
+
+from .models import ConsentRecord, Purpose
+
+
+@dataclass
+class PurposeState:
+    purpose: Purpose
+    granted: bool
+    record: ConsentRecord | None  # None: the jurisdiction's default applies
+    reason: str
+
+
+@dataclass
+class ConsentState:
+    subject: Ident
+    identifiers: list[Ident]
+    jurisdiction: str
+    purposes: list[PurposeState]
+
+    def granted(self) -> list[str]:
+        return [p.purpose.code for p in self.purposes if p.granted]
+
+
+def _records_of(identifiers: list[Ident]) -> QuerySet[ConsentRecord]:
+    match = reduce(or_, (Q(identifier_type=i.type, identifier_value=i.value) for i in identifiers))
+    return ConsentRecord.objects.filter(match).select_related("purpose", "recorded_by")
+
+
+def consent_state(subject: Ident, *, at: dt.datetime | None = None) -> ConsentState:
+    """Each purpose granted or not for ``subject`` at ``at`` (now), and why."""
+    identifiers = linked_identifiers(subject)
+    records = _records_of(identifiers)
+    if at is not None:
+        records = records.filter(occurred_at__lte=at)
+    latest: dict[int, ConsentRecord] = {}
+    newest = None
+    for record in records.order_by("-occurred_at", "-id"):
+        newest = newest or record
+        latest.setdefault(record.purpose_id, record)
+    jurisdiction = newest.jurisdiction if newest else settings.CONSENT_DEFAULT_JURISDICTION
+    states = []
+    for purpose in Purpose.objects.filter(is_active=True):
+        record = latest.get(purpose.pk)
+        if record is None:
+            granted = purpose.default_for(jurisdiction)
+            reason = f"No choice recorded: the {jurisdiction.upper()} default applies."
+        else:
+            granted = record.granted
+            via = "" if record.subject == str(subject) else f" under {record.subject}"
+            reason = (
+                f"{'Granted' if granted else 'Denied'} ({record.get_source_display().lower()})"
+                f"{via} on {record.occurred_at:%Y-%m-%d %H:%M}, the latest choice."
+            )
+        states.append(PurposeState(purpose, granted, record, reason))
+    return ConsentState(subject, identifiers, jurisdiction, states)
+
+
+def consent_snapshot(subject: Ident, *, at: dt.datetime | None = None) -> dict[str, bool]:
+    """The purposes in force at ``at`` (collection time), to attach to an event."""
+    state = consent_state(subject, at=at or timezone.now())
+    return {p.purpose.code: p.granted for p in state.purposes}
+
+
+def may_process(subject: Ident, purposes: list[str] | tuple[str, ...]) -> bool:
+    """Whether every one of ``purposes`` is granted for ``subject`` now."""
+    snapshot = consent_snapshot(subject)
+    return all(snapshot.get(code, False) for code in purposes)
+
+
+def consent_history(subject: Ident) -> QuerySet[ConsentRecord]:
+    """Every record of every identifier of the subject's profile, newest first."""
+    return _records_of(linked_identifiers(subject)).order_by("-occurred_at", "-id")
+
+
+def record_list(*, user, filters: dict | None = None) -> QuerySet[ConsentRecord]:
+    require(user, "consent.view", "see consent records")
+    return ConsentRecord.objects.select_related("purpose", "recorded_by").order_by(
+        "-occurred_at", "-id"
+    )
+
+
+def purpose_list(*, user) -> QuerySet[Purpose]:
+    require(user, "consent.view", "see purposes")
+    return Purpose.objects.all()
+
+
+def purpose_get(*, user, pk: int) -> Purpose:
+    require(user, "consent.view", "see purposes")
+    purpose = Purpose.objects.filter(pk=pk).first()
+    if purpose is None:
+        raise NotFoundError("No such purpose.")
+    return purpose
+
+
+def purpose_counts() -> dict[int, dict[str, int]]:
+    """Per purpose, how many identifiers' latest choice grants or denies it."""
+    later = ConsentRecord.objects.filter(
+        identifier_type=OuterRef("identifier_type"),
+        identifier_value=OuterRef("identifier_value"),
+        purpose=OuterRef("purpose"),
+    ).filter(Q(occurred_at__gt=OuterRef("occurred_at")) | Q(
+        occurred_at=OuterRef("occurred_at"), id__gt=OuterRef("id")
+    ))  # fmt: skip
+    rows = (
+        ConsentRecord.objects.filter(~Exists(later))
+        .values("purpose_id", "granted")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        entry = counts.setdefault(row["purpose_id"], {"granted": 0, "denied": 0})
+        entry["granted" if row["granted"] else "denied"] += row["n"]
+    return counts

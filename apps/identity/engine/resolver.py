@@ -1,0 +1,199 @@
+"""Recompute which profile each identifier of a connected group belongs to.
+
+The group is every identifier reachable from the seeds through deterministic evidence
+(links that merged, and links that were held back as conflicts). Its links are replayed in a
+canonical order (when the evidence was observed, then the identifiers' text), with the
+per-profile limits checked at each union; a link that would break a limit becomes a
+conflict. The outcome depends only on the set of evidence, never on its arrival order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from ..choices import EVIDENCE, IdentifierType, LinkKind, LinkStatus, ProfileState
+from ..models import Identifier, Link, Merge, Profile
+
+MAX_GROUP = 100_000
+
+
+def limit_for(kind: str) -> int:
+    return 1 if kind == IdentifierType.USER_ID else settings.IDENTITY_MAX_PER_TYPE
+
+
+def state_of(types) -> str:
+    types = set(types)
+    if IdentifierType.USER_ID in types:
+        return ProfileState.IDENTIFIED
+    if types & {IdentifierType.EMAIL, IdentifierType.PHONE}:
+        return ProfileState.TRANSITIONING
+    return ProfileState.ANONYMOUS
+
+
+class _Sets:
+    """Union-find whose roots also count their identifiers by type."""
+
+    def __init__(self, types: dict[int, str]):
+        self.parent = {i: i for i in types}
+        self.counts = {i: Counter({t: 1}) for i, t in types.items()}
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def union(self, a: int, b: int) -> tuple[bool, str]:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True, ""
+        together = self.counts[ra] + self.counts[rb]
+        over = sorted(t for t, n in together.items() if n > limit_for(t))
+        if over:
+            kind = over[0]
+            if kind == IdentifierType.USER_ID:
+                return False, "The profiles have different user ids: review, do not merge."
+            return False, f"Together they would hold more than {limit_for(kind)} {kind} values."
+        if len(self.counts[ra]) < len(self.counts[rb]):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.counts[ra] = together
+        del self.counts[rb]
+        return True, ""
+
+
+def _group(seeds: set[int]) -> tuple[set[int], list[Link]]:
+    members, frontier, links = set(seeds), set(seeds), {}
+    while frontier and len(members) < MAX_GROUP:
+        batch = list(frontier)[:5000]
+        frontier -= set(batch)
+        found = Link.objects.filter(
+            Q(a_id__in=batch) | Q(b_id__in=batch),
+            kind=LinkKind.DETERMINISTIC,
+            status__in=EVIDENCE,
+        )
+        for link in found:
+            links[link.pk] = link
+            for end in (link.a_id, link.b_id):
+                if end not in members:
+                    members.add(end)
+                    frontier.add(end)
+    return members, list(links.values())
+
+
+def resolve(seeds: set[int]) -> set[int]:
+    """Re-resolve the group around ``seeds``; return the ids of the profiles that changed."""
+    members, links = _group(seeds)
+    idents = {i.pk: i for i in Identifier.objects.filter(pk__in=members).select_related("profile")}
+    text = {pk: f"{i.type}:{i.value}" for pk, i in idents.items()}
+    links.sort(key=lambda k: (k.observed_at, *sorted((text[k.a_id], text[k.b_id])), k.rule))
+    sets = _Sets({pk: i.type for pk, i in idents.items()})
+    changed_links: list[Link] = []
+    joined_by: dict[int, Link] = {}
+    for link in links:
+        ok, reason = sets.union(link.a_id, link.b_id)
+        status = LinkStatus.ACTIVE if ok else LinkStatus.CONFLICT
+        if (link.status, link.reason) != (status, reason):
+            link.status, link.reason = status, reason
+            changed_links.append(link)
+        if ok:
+            for end in (link.a_id, link.b_id):
+                joined_by.setdefault(end, link)
+    if changed_links:
+        Link.objects.bulk_update(changed_links, ["status", "reason"])
+
+    groups: dict[int, list[int]] = defaultdict(list)
+    for pk in idents:
+        groups[sets.find(pk)].append(pk)
+    ordered = sorted(groups.values(), key=lambda g: min(text[pk] for pk in g))
+    claimed: set[int] = set()
+    touched: set[int] = set()
+    now = timezone.now()
+    for group in ordered:
+        # Keep the oldest profile the group already uses (largest share first on a split).
+        share = Counter(idents[pk].profile_id for pk in group)
+        choices = sorted((p for p in share if p not in claimed), key=lambda p: (-share[p], p))
+        split = not choices
+        target_id = choices[0] if choices else _home(group, share, text, claimed)
+        claimed.add(target_id)
+        moving = [pk for pk in group if idents[pk].profile_id != target_id]
+        if not moving:
+            continue
+        by_loser: dict[int, list[int]] = defaultdict(list)
+        for pk in moving:
+            by_loser[idents[pk].profile_id].append(pk)
+        Identifier.objects.filter(pk__in=moving).update(profile_id=target_id)
+        touched |= {target_id, *by_loser}
+        for loser, moved in by_loser.items():
+            if split:
+                continue  # identifiers leaving a profile after an undo: not a merge
+            Merge.objects.create(
+                winner_id=target_id,
+                loser_id=loser,
+                link=next((joined_by[pk] for pk in moved if pk in joined_by), None),
+                identifiers=sorted(text[pk] for pk in moved),
+                at=now,
+            )
+        for pk in moving:
+            idents[pk].profile_id = target_id
+    if touched:
+        _refresh(touched)
+    return touched
+
+
+def _home(group, share, text, claimed) -> int:
+    """The profile a group split off by an undo returns to: the one it was merged out of,
+    if that is empty now; otherwise a new profile."""
+    names = {text[pk] for pk in group}
+    undone = Merge.objects.filter(winner_id__in=list(share), undone_at__isnull=False)
+    for merge in undone.order_by("-undone_at", "-id"):
+        if (
+            names & set(merge.identifiers)
+            and merge.loser_id not in claimed
+            and not Identifier.objects.filter(profile_id=merge.loser_id).exists()
+        ):
+            return merge.loser_id
+    return Profile.objects.create().pk
+
+
+def _refresh(profile_ids: set[int]) -> None:
+    """Recompute states, attribution and merged_into of the profiles that changed."""
+    types: dict[int, set[str]] = defaultdict(set)
+    for profile_id, kind in Identifier.objects.filter(profile_id__in=profile_ids).values_list(
+        "profile_id", "type"
+    ):
+        types[profile_id].add(kind)
+    profiles = {p.pk: p for p in Profile.objects.filter(pk__in=profile_ids)}
+    absorbed_into = dict(
+        Merge.objects.filter(loser_id__in=profile_ids, undone_at__isnull=True)
+        .order_by("at", "id")
+        .values_list("loser_id", "winner_id")
+    )
+    now = timezone.now()
+    for pk, profile in profiles.items():
+        profile.updated_at = now
+        if types.get(pk):
+            profile.state = state_of(types[pk])
+            profile.merged_into = None
+        else:
+            profile.merged_into_id = absorbed_into.get(pk)
+    # Attribution follows the identifiers: the earliest first touch and the latest last
+    # touch of everything that was merged in.
+    for merge in Merge.objects.filter(winner_id__in=profile_ids, undone_at__isnull=True):
+        winner, loser = profiles.get(merge.winner_id), merge.loser
+        if winner is None:
+            continue
+        first, last = loser.first_touch or {}, loser.last_touch or {}
+        if first and (not winner.first_touch or first.get("at", "") < winner.first_touch["at"]):
+            winner.first_touch = first
+        if last and (not winner.last_touch or last.get("at", "") > winner.last_touch["at"]):
+            winner.last_touch = last
+    Profile.objects.bulk_update(
+        profiles.values(), ["state", "merged_into", "first_touch", "last_touch", "updated_at"]
+    )

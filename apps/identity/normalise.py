@@ -1,0 +1,98 @@
+"""Identifier values in one canonical form, and the junk that never links anything."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from django.conf import settings
+
+from martech.common.errors import ApplicationError
+
+from .choices import CUSTOM_PREFIX, IdentifierType
+
+JUNK = {"", "null", "none", "nil", "undefined", "anonymous", "unknown", "0", "-1", "nan", "n/a"}
+_ZEROS = re.compile(r"^[0\-:.]+$")  # 0000, 00000000-0000-0000-0000-000000000000, 00:00:…
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CUSTOM = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_VALUE = 320
+
+
+class InvalidIdentifier(ApplicationError):
+    code = "invalid_identifier"
+
+
+@dataclass(frozen=True, order=True)
+class Ident:
+    """A normalised identifier: its type and canonical value."""
+
+    type: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.value}"
+
+
+def _check_type(kind: str) -> str:
+    kind = (kind or "").strip().lower()
+    if kind in IdentifierType.values:
+        return kind
+    if kind.startswith(CUSTOM_PREFIX) and _CUSTOM.match(kind[len(CUSTOM_PREFIX) :]):
+        return kind
+    raise InvalidIdentifier(
+        f"Unknown identifier type {kind!r}: use one of {', '.join(IdentifierType.values)} "
+        "or custom:<name>.",
+        details={"type": kind},
+    )
+
+
+def is_junk(value: str) -> bool:
+    """Placeholder values SDKs send when they know nothing; they must never link people."""
+    lowered = value.strip().lower()
+    blocked = {v.strip().lower() for v in settings.IDENTITY_BLOCKLIST}
+    return lowered in JUNK or lowered in blocked or bool(_ZEROS.match(lowered))
+
+
+def normalise(kind: str, value) -> Ident:
+    """Return the canonical identifier, or raise InvalidIdentifier with the reason."""
+    kind = _check_type(kind)
+    if value is None:
+        raise InvalidIdentifier("The value is empty.", code="junk_identifier")
+    value = str(value).strip()
+    if len(value) > MAX_VALUE:
+        raise InvalidIdentifier(f"The value is longer than {MAX_VALUE} characters.")
+    if is_junk(value):
+        raise InvalidIdentifier(
+            f"{value!r} is a placeholder, not an identifier; it never links anything.",
+            code="junk_identifier",
+            details={"value": value},
+        )
+    if kind == IdentifierType.EMAIL:
+        value = value.lower()
+        if not _EMAIL.match(value):
+            raise InvalidIdentifier(f"{value!r} is not an email address.")
+    elif kind == IdentifierType.PHONE:
+        try:
+            number = phonenumbers.parse(value, settings.IDENTITY_DEFAULT_REGION)
+        except phonenumbers.NumberParseException as exc:
+            raise InvalidIdentifier(f"{value!r} is not a phone number: {exc}.") from exc
+        if not phonenumbers.is_valid_number(number):
+            raise InvalidIdentifier(f"{value!r} is not a valid phone number.")
+        value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    elif kind == IdentifierType.DEVICE_ID:
+        value = value.lower()
+    if is_junk(value):
+        raise InvalidIdentifier(f"{value!r} is a placeholder.", code="junk_identifier")
+    return Ident(kind, value)
+
+
+def parse(text: str) -> Ident:
+    """Parse ``type:value`` (as in ``?identifier=email:ana@example.com``)."""
+    kind, sep, value = (text or "").partition(":")
+    if kind == "custom" and sep:
+        name, sep, value = value.partition(":")
+        kind = f"custom:{name}"
+    if not sep:
+        raise InvalidIdentifier("Write the identifier as type:value, e.g. email:ana@example.com.")
+    return normalise(kind, value)

@@ -1,0 +1,124 @@
+"""Reads of the identity graph. ``profile_resolve`` and ``profile_identifiers`` are for
+other apps (no person involved); the ``*_for`` reads check ``identity.view``."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+
+from apps.accounts.access import require, user_can
+from martech.common.errors import NotFoundError
+from martech.common.navigation import SearchResult
+
+from .choices import LinkStatus
+from .models import Identifier, Link, Merge, Profile
+from .normalise import Ident, InvalidIdentifier, parse
+
+
+def profile_resolve(ident: Ident) -> Profile | None:
+    """The profile an identifier belongs to, or None if it was never seen."""
+    found = Identifier.objects.filter(type=ident.type, value=ident.value).first()
+    return found.profile if found else None
+
+
+def profile_identifiers(profile: Profile) -> list[Ident]:
+    """Every identifier of a profile (what erasure must reach)."""
+    return [Ident(t, v) for t, v in profile.identifiers.values_list("type", "value")]
+
+
+def linked_identifiers(ident: Ident) -> list[Ident]:
+    """All identifiers of the profile ``ident`` belongs to (itself if it is unknown)."""
+    profile = profile_resolve(ident)
+    return profile_identifiers(profile) if profile else [ident]
+
+
+def profile_list(*, user, filters: dict | None = None) -> QuerySet[Profile]:
+    from .filters import ProfileFilter
+
+    require(user, "identity.view", "see profiles")
+    queryset = (
+        Profile.objects.filter(identifiers__isnull=False)
+        .annotate(identifier_count=Count("identifiers", distinct=True))
+        .order_by("-updated_at", "-id")
+    )
+    return ProfileFilter(filters or {}, queryset=queryset).qs.distinct()
+
+
+def profile_get(*, user, pk: int) -> Profile:
+    require(user, "identity.view", "see profiles")
+    profile = Profile.objects.filter(pk=pk).first()
+    if profile is None:
+        raise NotFoundError("No such profile.")
+    return profile
+
+
+def profile_find(*, user, identifier: str) -> Profile:
+    """The profile of ``type:value``; 404 if nobody with it was ever seen."""
+    require(user, "identity.view", "see profiles")
+    profile = profile_resolve(parse(identifier))
+    if profile is None:
+        raise NotFoundError("No profile has this identifier.")
+    return profile
+
+
+def profile_links(profile: Profile) -> QuerySet[Link]:
+    return (
+        Link.objects.filter(Q(a__profile=profile) | Q(b__profile=profile))
+        .select_related("a", "b", "created_by", "decided_by")
+        .distinct()
+        .order_by("-observed_at", "-id")
+    )
+
+
+def profile_merges(profile: Profile) -> QuerySet[Merge]:
+    return Merge.objects.filter(Q(winner=profile) | Q(loser=profile)).select_related(
+        "link", "undone_by"
+    )
+
+
+def review_queue(*, user) -> QuerySet[Link]:
+    require(user, "identity.view", "see the review queue")
+    return (
+        Link.objects.filter(status__in=(LinkStatus.PENDING, LinkStatus.CONFLICT))
+        .select_related("a__profile", "b__profile")
+        .order_by("-confidence", "observed_at", "id")
+    )
+
+
+def link_get(*, user, pk: int) -> Link:
+    require(user, "identity.view", "see identity links")
+    link = Link.objects.filter(pk=pk).select_related("a", "b").first()
+    if link is None:
+        raise NotFoundError("No such link.")
+    return link
+
+
+def merge_get(*, user, pk: int) -> Merge:
+    require(user, "identity.view", "see merges")
+    merge = Merge.objects.filter(pk=pk).select_related("link").first()
+    if merge is None:
+        raise NotFoundError("No such merge.")
+    return merge
+
+
+def profile_palette_search(*, user, query: str, limit: int) -> list[SearchResult]:
+    if not user_can(user, "identity.view") or len(query.strip()) < 3:
+        return []
+    try:
+        ident = parse(query) if ":" in query else None
+    except InvalidIdentifier:
+        ident = None
+    found = Identifier.objects.select_related("profile")
+    if ident:
+        found = found.filter(type=ident.type, value=ident.value)
+    else:
+        found = found.filter(value__icontains=query.strip().lower())
+    return [
+        SearchResult(
+            f"{i.type}:{i.value}",
+            reverse("identity:profile_detail", args=[i.profile_id]),
+            "Profile",
+            f"Profile {i.profile_id} · {i.profile.get_state_display()}",
+        )
+        for i in found.order_by("type", "value")[:limit]
+    ]

@@ -1,0 +1,203 @@
+"""Writes of the identity graph: observe identifiers, record evidence, review, undo.
+
+Other apps call ``identifier_observe``, ``link_record`` and ``touch_record``; the
+people-facing actions (review, manual merge, undo) need ``identity.manage`` and are audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.access import require
+from apps.audit.services import audit_record
+from martech.common.errors import ApplicationError, ConflictError
+
+from .choices import LinkKind, LinkStatus, Rule
+from .engine.resolver import resolve, state_of
+from .models import Identifier, Link, Merge, Profile
+from .normalise import Ident, normalise
+
+__all__ = [
+    "identifier_observe", "link_record", "link_review", "merge_undo", "profile_merge",
+    "touch_record",
+]  # fmt: skip
+
+
+def _ident(value) -> Ident:
+    return value if isinstance(value, Ident) else normalise(*value)
+
+
+@transaction.atomic
+def identifier_observe(ident: Ident | tuple[str, str], *, source: str = "") -> Identifier:
+    """Return the identifier, creating it (in a profile of its own) the first time it is seen."""
+    ident = _ident(ident)
+    found = Identifier.objects.filter(type=ident.type, value=ident.value).first()
+    if found is not None:
+        return found
+    profile = Profile.objects.create(state=state_of([ident.type]))
+    identifier, created = Identifier.objects.get_or_create(
+        type=ident.type, value=ident.value, defaults={"profile": profile, "source": source}
+    )
+    if not created:
+        profile.delete()
+    return identifier
+
+
+@transaction.atomic
+def link_record(
+    *,
+    a: Ident | tuple[str, str],
+    b: Ident | tuple[str, str],
+    rule: str,
+    kind: str = LinkKind.DETERMINISTIC,
+    confidence: float = 1.0,
+    source: str = "",
+    event_ref: str = "",
+    observed_at: dt.datetime | None = None,
+    actor=None,
+) -> Link:
+    """Record evidence that two identifiers are one person.
+
+    Deterministic evidence merges their profiles (within the limits); probabilistic evidence
+    waits in the review queue and never merges by itself.
+    """
+    a, b = _ident(a), _ident(b)
+    if a == b:
+        raise ApplicationError("A link needs two different identifiers.", code="same_identifier")
+    if kind not in LinkKind.values or rule not in Rule.values:
+        raise ApplicationError("Unknown link kind or rule.", code="invalid_link")
+    if not 0 < confidence <= 1:
+        raise ApplicationError("Confidence is between 0 and 1.", code="invalid_confidence")
+    if kind == LinkKind.DETERMINISTIC:
+        confidence = 1.0
+    ia = identifier_observe(a, source=source)
+    ib = identifier_observe(b, source=source)
+    pair = Link.objects.filter(a__in=(ia, ib), b__in=(ia, ib), kind=kind)
+    if kind == LinkKind.DETERMINISTIC:
+        existing = pair.filter(status__in=(LinkStatus.ACTIVE, LinkStatus.CONFLICT)).first()
+    else:
+        existing = pair.filter(status__in=(LinkStatus.PENDING, LinkStatus.REJECTED)).first()
+    observed_at = observed_at or timezone.now()
+    if existing is not None:
+        if kind == LinkKind.PROBABILISTIC and confidence > existing.confidence:
+            Link.objects.filter(pk=existing.pk).update(confidence=confidence)
+        if kind == LinkKind.DETERMINISTIC and observed_at < existing.observed_at:
+            # The pair's evidence counts from its earliest sighting, whatever arrived first.
+            Link.objects.filter(pk=existing.pk).update(observed_at=observed_at)
+            resolve({ia.pk, ib.pk})
+        existing.refresh_from_db()
+        return existing
+    link = Link.objects.create(
+        a=ia,
+        b=ib,
+        kind=kind,
+        status=LinkStatus.ACTIVE if kind == LinkKind.DETERMINISTIC else LinkStatus.PENDING,
+        confidence=confidence,
+        rule=rule,
+        source=source,
+        event_ref=event_ref,
+        observed_at=observed_at,
+        created_by=actor,
+    )
+    if kind == LinkKind.DETERMINISTIC:
+        resolve({ia.pk, ib.pk})
+        link.refresh_from_db()
+    return link
+
+
+@transaction.atomic
+def link_review(*, actor, link: Link, confirm: bool, note: str = "") -> Link:
+    """Confirm a probabilistic link (it becomes deterministic, with the reviewer as
+    provenance) or reject it."""
+    require(actor, "identity.manage", "review identity links")
+    link = Link.objects.select_for_update().get(pk=link.pk)
+    if link.status != LinkStatus.PENDING:
+        raise ConflictError("This link was already reviewed.", code="already_reviewed")
+    link.decided_by, link.decided_at = actor, timezone.now()
+    link.reason = note[:300]
+    if confirm:
+        link.kind, link.status, link.rule, link.confidence = (
+            LinkKind.DETERMINISTIC, LinkStatus.ACTIVE, Rule.REVIEWED, 1.0,
+        )  # fmt: skip
+    else:
+        link.status = LinkStatus.REJECTED
+    link.save()
+    audit_record(
+        action="identity.link.confirmed" if confirm else "identity.link.rejected",
+        target=link,
+        metadata={"a": str(link.a), "b": str(link.b), "note": note},
+    )
+    if confirm:
+        resolve({link.a_id, link.b_id})
+        link.refresh_from_db()
+    return link
+
+
+@transaction.atomic
+def profile_merge(*, actor, profile: Profile, other: Profile, note: str = "") -> Link:
+    """Merge two profiles by hand: a deterministic link with the person as provenance."""
+    require(actor, "identity.manage", "merge profiles")
+    if profile.pk == other.pk:
+        raise ApplicationError("Choose two different profiles.", code="same_profile")
+    a = profile.identifiers.order_by("type", "value").first()
+    b = other.identifiers.order_by("type", "value").first()
+    if a is None or b is None:
+        raise ConflictError("A profile without identifiers cannot be merged.", code="empty")
+    link = link_record(
+        a=Ident(a.type, a.value), b=Ident(b.type, b.value), rule=Rule.MANUAL, actor=actor,
+        source=f"person:{actor.email}",
+    )  # fmt: skip
+    audit_record(
+        action="identity.profile.merged",
+        target=profile,
+        metadata={"other": other.pk, "link": link.pk, "status": link.status, "note": note},
+    )
+    if link.status == LinkStatus.CONFLICT:
+        raise ConflictError(link.reason, code="merge_conflict", details={"link": link.pk})
+    return link
+
+
+@transaction.atomic
+def merge_undo(*, actor, merge: Merge) -> Merge:
+    """Undo a merge: its link stops counting, and the group is resolved again."""
+    require(actor, "identity.manage", "undo merges")
+    merge = Merge.objects.select_for_update().get(pk=merge.pk)
+    if merge.undone_at:
+        raise ConflictError("This merge was already undone.", code="already_undone")
+    if merge.link_id is None:
+        raise ConflictError("The link behind this merge is gone.", code="no_link")
+    Link.objects.filter(pk=merge.link_id).update(
+        status=LinkStatus.UNDONE, decided_by=actor, decided_at=timezone.now()
+    )
+    merge.undone_at, merge.undone_by = timezone.now(), actor
+    merge.save()
+    link = merge.link
+    resolve({link.a_id, link.b_id})
+    audit_record(
+        action="identity.merge.undone",
+        target=merge.winner,
+        metadata={"merge": merge.pk, "loser": merge.loser_id, "link": merge.link_id},
+    )
+    return merge
+
+
+@transaction.atomic
+def touch_record(ident: Ident | tuple[str, str], touch: dict, *, at: dt.datetime) -> Profile:
+    """Record a marketing touch: the first stays, the last is overwritten by later ones."""
+    identifier = identifier_observe(ident)
+    profile = Profile.objects.select_for_update().get(pk=identifier.profile_id)
+    stamp = at.isoformat()
+    entry = {**touch, "at": stamp}
+    changed = []
+    if not profile.first_touch or stamp < profile.first_touch.get("at", ""):
+        profile.first_touch = entry
+        changed.append("first_touch")
+    if not profile.last_touch or stamp >= profile.last_touch.get("at", ""):
+        profile.last_touch = entry
+        changed.append("last_touch")
+    if changed:
+        profile.save(update_fields=[*changed, "updated_at"])
+    return profile
