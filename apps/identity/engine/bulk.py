@@ -115,11 +115,16 @@ def bulk_link(evidence: Iterable[Evidence], *, source: str = "") -> BulkResult:
         ends.append((pair[0], pair[1]))
     existing = _existing(keys)
     text = [f"{k}:{v}" for k, v in keys]
-    order = sorted(
-        range(len(batch)),
-        key=lambda n: (batch[n].observed_at, *sorted((text[ends[n][0]], text[ends[n][1]])),
-                       batch[n].rule),
-    )  # fmt: skip
+
+    def canonical(n: int):
+        ta, tb = text[ends[n][0]], text[ends[n][1]]
+        return (
+            (batch[n].observed_at, ta, tb, batch[n].rule)
+            if ta < tb
+            else (batch[n].observed_at, tb, ta, batch[n].rule)
+        )
+
+    order = sorted(range(len(batch)), key=canonical)
     sets = _Sets({n: keys[n][0] for n in range(len(keys))})
     statuses: list[tuple[str, str]] = [("", "")] * len(batch)
     for n in order:

@@ -35,36 +35,50 @@ def state_of(types) -> str:
 
 
 class _Sets:
-    """Union-find whose roots also count their identifiers by type."""
+    """Union-find whose roots also count their identifiers by type (counts are kept only for
+    roots of more than one identifier; a single identifier counts its own type once)."""
 
     def __init__(self, types: dict[int, str]):
         self.parent = {i: i for i in types}
-        self.counts = {i: Counter({t: 1}) for i, t in types.items()}
+        self.types = types
+        self.counts: dict[int, dict[str, int]] = {}
+        self.other_limit = settings.IDENTITY_MAX_PER_TYPE
 
     def find(self, i: int) -> int:
+        parent = self.parent
         root = i
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[i] != root:
-            self.parent[i], i = root, self.parent[i]
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
         return root
+
+    def _counts(self, root: int) -> dict[str, int]:
+        return self.counts.get(root) or {self.types[root]: 1}
 
     def union(self, a: int, b: int) -> tuple[bool, str]:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True, ""
-        together = self.counts[ra] + self.counts[rb]
-        over = sorted(t for t, n in together.items() if n > limit_for(t))
+        ca, cb = self._counts(ra), self._counts(rb)
+        if len(ca) < len(cb) or (len(ca) == len(cb) and sum(ca.values()) < sum(cb.values())):
+            ra, rb, ca, cb = rb, ra, cb, ca
+        over = []
+        for kind, n in cb.items():
+            limit = 1 if kind == IdentifierType.USER_ID else self.other_limit
+            if ca.get(kind, 0) + n > limit:
+                over.append(kind)
         if over:
-            kind = over[0]
+            kind = min(over)
             if kind == IdentifierType.USER_ID:
                 return False, "The profiles have different user ids: review, do not merge."
             return False, f"Together they would hold more than {limit_for(kind)} {kind} values."
-        if len(self.counts[ra]) < len(self.counts[rb]):
-            ra, rb = rb, ra
+        merged = dict(ca)
+        for kind, n in cb.items():
+            merged[kind] = merged.get(kind, 0) + n
         self.parent[rb] = ra
-        self.counts[ra] = together
-        del self.counts[rb]
+        self.counts[ra] = merged
+        self.counts.pop(rb, None)
         return True, ""
 
 
