@@ -66,17 +66,45 @@ class Link(models.Model):
     observed_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     reason = models.CharField(max_length=300, blank=True, help_text="Why it did not merge.")
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
         ordering = ("observed_at", "id")
-        indexes = [models.Index(fields=["status", "kind"])]
+        # Nearly every link is machine evidence that is simply active: the indexes cover only
+        # the rows a person works on, so bulk loads do not pay for them.
+        indexes = [
+            models.Index(
+                fields=["status", "observed_at"],
+                condition=models.Q(status__in=["pending", "conflict"]),
+                name="identity_link_review",
+            ),
+            models.Index(
+                fields=["created_by"],
+                condition=models.Q(created_by__isnull=False),
+                name="identity_link_created_by",
+            ),
+            models.Index(
+                fields=["decided_by"],
+                condition=models.Q(decided_by__isnull=False),
+                name="identity_link_decided_by",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(a=models.F("b")), name="identity_link_two")
         ]

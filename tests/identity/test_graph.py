@@ -225,3 +225,16 @@ def test_a_bulk_batch_that_meets_the_existing_graph_is_regrouped():
     assert _profile(EMAIL) == _profile(ANON)
     assert _profile(Ident("user_id", "u-9")) != _profile(ANON)
     assert Link.objects.filter(status="conflict").count() == 1
+
+
+def test_the_bulk_loader_stores_values_with_tabs_backslashes_and_newlines_unchanged():
+    odd = Ident("custom:crm", "acct\\7\tnorth\nwest\r")
+    result = bulk_link([Evidence(EMAIL, odd, "import", T0, source="crm\timport")])
+    assert result.identifiers == 2
+    stored = Identifier.objects.get(type="custom:crm")
+    assert stored.value == odd.value
+    assert stored.source == ""
+    link = Link.objects.get()
+    assert link.source == "crm\timport"
+    assert link.observed_at == T0
+    assert stored.profile == _profile(EMAIL)
