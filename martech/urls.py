@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("apps.intake.api.urls")),
     path("", include("apps.identity.api.urls")),
     path("", include("apps.consent.api.urls")),
+    path("", include("apps.schemas.api.urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include("apps.intake.urls")),
     path("", include("apps.identity.urls")),
     path("", include("apps.consent.urls")),
+    path("", include("apps.schemas.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -101,6 +101,9 @@ def world(db):
             "consent.view",
             "consent.record",
             "consent.manage_purposes",
+            "schemas.view",
+            "schemas.edit",
+            "schemas.publish",
         ):
             svc.role_capability_set(actor=su, role=admins, capability=code, min_tenure_days=90)
         svc.role_assign(actor=su, user=below, role=admins)
@@ -165,6 +168,7 @@ def world(db):
             "employee_token": employee_token,
             **INTAKE_OBJECTS,
             **GRAPH_OBJECTS,
+            **SCHEMA_OBJECTS,
         },
     )
 
@@ -255,6 +259,56 @@ GRAPH_OBJECTS = {
     "pending_link": Lazy(lambda w: w.graph["pending"]),
     "purpose": Lazy(lambda w: Purpose.objects.get(code="analytics")),
 }
+
+
+def _registry(w: World) -> dict:
+    """Two events (one published with a draft in progress, one published only), a plan, drift."""
+    from apps.schemas import services as schemas
+    from apps.schemas.engine.validate import compiled_plan, gate
+
+    su = w.people["superuser"]
+    doc = {"type": "object", "properties": {"total": {"type": "number"}}, "required": ["total"]}
+    order = schemas.schema_create(
+        actor=su, name="Order Completed", json_schema=doc, fields={"total": {"purpose": "revenue"}}
+    )
+    published = schemas.version_publish(actor=su, version=order.versions.get())
+    draft = schemas.draft_create(actor=su, schema=order)
+    signup = schemas.schema_create(
+        actor=su, name="Signed Up", json_schema={"type": "object", "properties": {}}
+    )
+    schemas.version_publish(actor=su, version=signup.versions.get())
+    plan = schemas.plan_create(actor=su, name="Web", versions=[published])
+    verdict = gate(compiled_plan(plan), "allow", "Order Completed", {"total": 1, "coupon": "X"})
+    violation = schemas.findings_record(
+        source="web", event_name="Order Completed", findings=verdict.findings,
+        properties={"total": 1, "coupon": "X"}, plan=plan,
+    )[0]  # fmt: skip
+    from apps.schemas.models import Observation
+
+    return {
+        "schema": order, "draft": draft, "published": published, "signup": signup,
+        "plan": plan, "violation": violation, "observation": Observation.objects.get(),
+    }  # fmt: skip
+
+
+def _version(attr):
+    return lambda w: {"pk": w.registry["schema"].pk, "version_pk": w.registry[attr].pk}
+
+
+def _api_version(attr):
+    return lambda w: {"schema_pk": w.registry["schema"].pk, "pk": w.registry[attr].pk}
+
+
+def _bundle(w: World) -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.schemas.engine.bundle import export_plan
+
+    data = export_plan(w.registry["plan"])
+    return {"file": SimpleUploadedFile("plan.zip", data, "application/zip"), "name": "Imported"}
+
+
+SCHEMA_OBJECTS = {"registry": Lazy(_registry)}
 
 
 # --- Expectations ------------------------------------------------------------------------------
@@ -488,6 +542,30 @@ CASES = [
     Case("consent:purpose_list", "get", UI_MANAGE),
     Case("consent:purpose_create", "get", UI_MANAGE),
     Case("consent:purpose_edit", "get", UI_MANAGE, _pk("purpose")),
+    # Schema registry: schemas.*, from 90 days in the role
+    Case("schemas:schema_list", "get", UI_MANAGE),
+    Case("schemas:schema_create", "get", UI_MANAGE),
+    Case("schemas:schema_detail", "get", INTAKE_DETAIL, lambda w: {"pk": w.registry["schema"].pk}),
+    Case("schemas:schema_edit", "get", INTAKE_DETAIL, lambda w: {"pk": w.registry["schema"].pk}),
+    Case("schemas:draft_create", "post", UI_HIDDEN_POST, lambda w: {"pk": w.registry["signup"].pk}),
+    Case("schemas:version_detail", "get", INTAKE_DETAIL, _version("draft")),
+    Case("schemas:version_edit", "get", INTAKE_DETAIL, _version("draft")),
+    Case("schemas:version_publish", "post", UI_HIDDEN_POST, _version("draft")),
+    Case("schemas:version_deprecate", "post", UI_HIDDEN_POST, _version("published")),
+    Case("schemas:version_discard", "post", UI_HIDDEN_POST, _version("draft")),
+    Case("schemas:plan_list", "get", UI_MANAGE),
+    Case("schemas:plan_create", "get", UI_MANAGE),
+    Case("schemas:plan_import", "post", UI_MANAGE_POST, None, _bundle),
+    Case("schemas:plan_detail", "get", INTAKE_DETAIL, lambda w: {"pk": w.registry["plan"].pk}),
+    Case("schemas:plan_edit", "get", INTAKE_DETAIL, lambda w: {"pk": w.registry["plan"].pk}),
+    Case("schemas:plan_export", "get", INTAKE_DETAIL, lambda w: {"pk": w.registry["plan"].pk}),
+    Case("schemas:violations", "get", UI_MANAGE),
+    Case(
+        "schemas:observation_draft",
+        "post",
+        UI_HIDDEN_POST,
+        lambda w: {"pk": w.registry["observation"].pk},
+    ),
     # --- API ---
     Case("api:me", "get", API_ALL),
     Case("api:me-permissions", "get", API_ALL),
@@ -755,6 +833,62 @@ CASES = [
         },
     ),
     Case("api:consent-state", "get", API_MANAGE, None, lambda w: {"identifier": "email:a@b.co"}),
+    Case("api:schema-list", "get", API_MANAGE),
+    Case("api:schema-list", "post", API_MANAGE_CREATE, None, lambda w: {"name": "Cart Viewed"}),
+    Case("api:schema-detail", "get", API_HIDDEN, lambda w: {"pk": w.registry["schema"].pk}),
+    Case(
+        "api:schema-detail",
+        "patch",
+        API_HIDDEN,
+        lambda w: {"pk": w.registry["schema"].pk},
+        lambda w: {"owner": "Growth"},
+    ),
+    Case(
+        "api:schema-validate",
+        "post",
+        API_MANAGE,
+        None,
+        lambda w: {"event": "Order Completed", "properties": {}, "plan": w.registry["plan"].pk},
+    ),
+    Case(
+        "api:schema-version-list",
+        "get",
+        API_HIDDEN,
+        lambda w: {"schema_pk": w.registry["schema"].pk},
+    ),
+    Case(
+        "api:schema-version-list",
+        "post",
+        API_HIDDEN_CREATE,
+        lambda w: {"schema_pk": w.registry["signup"].pk},
+    ),
+    Case("api:schema-version-detail", "get", API_HIDDEN, _api_version("draft")),
+    Case(
+        "api:schema-version-detail",
+        "patch",
+        API_HIDDEN,
+        _api_version("draft"),
+        lambda w: {"notes": "Coupons"},
+    ),
+    Case("api:schema-version-detail", "delete", API_HIDDEN_DELETE, _api_version("draft")),
+    Case("api:schema-version-preview", "get", API_HIDDEN, _api_version("draft")),
+    Case("api:schema-version-publish", "post", API_HIDDEN, _api_version("draft")),
+    Case("api:schema-version-deprecate", "post", API_HIDDEN, _api_version("published")),
+    Case("api:tracking-plan-list", "get", API_MANAGE),
+    Case("api:tracking-plan-list", "post", API_MANAGE_CREATE, None, lambda w: {"name": "iOS"}),
+    Case("api:tracking-plan-detail", "get", API_HIDDEN, lambda w: {"pk": w.registry["plan"].pk}),
+    Case(
+        "api:tracking-plan-detail",
+        "patch",
+        API_HIDDEN,
+        lambda w: {"pk": w.registry["plan"].pk},
+        lambda w: {"versions": [w.registry["published"].pk]},
+    ),
+    Case("api:tracking-plan-export", "get", API_HIDDEN, lambda w: {"pk": w.registry["plan"].pk}),
+    # The import takes a multipart upload: JSON answers 415, after the permission check.
+    Case("api:tracking-plan-import", "post", expect(401, 403, 403, 415, 415)),
+    Case("api:violation-list", "get", API_MANAGE),
+    Case("api:violation-detail", "get", API_HIDDEN, lambda w: {"pk": w.registry["violation"].pk}),
     Case("api:purpose-list", "get", API_MANAGE),
     Case(
         "api:purpose-list",

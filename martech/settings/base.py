@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.intake",
     "apps.identity",
     "apps.consent",
+    "apps.schemas",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,11 @@ SPECTACULAR_SETTINGS = {
         "IntakeStageEnum": "apps.intake.choices.Stage",
         "IntakeOutcomeEnum": "apps.intake.choices.Outcome",
         "AccessRequestStatusEnum": "apps.accounts.models.AccessRequestStatus",
+        "SchemaVersionStatusEnum": "apps.schemas.choices.VersionStatus",
+        "SchemaChangeKindEnum": "apps.schemas.choices.ChangeKind",
+        "ViolationKindEnum": "apps.schemas.choices.ViolationKind",
+        "EnforcementModeEnum": "apps.schemas.choices.Enforcement",
+        "DataCategoryEnum": "apps.schemas.choices.DataCategory",
     },
 }
 

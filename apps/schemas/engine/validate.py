@@ -1,0 +1,212 @@
+"""Validate events against a tracking plan with compiled validators, cached per plan revision.
+
+A plan is compiled once (one ``jsonschema_rs`` validator per event, draft 2020-12) and kept
+in the process until the plan's revision changes. Checking an event is a dictionary lookup,
+a set difference for unplanned properties and one call into the compiled validator; the
+errors are only walked when the event is invalid.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import jsonschema_rs
+
+from ..choices import Enforcement, ViolationKind
+
+REDACTED = "[redacted]"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_DIGITS = re.compile(r"\+?[\d\s().-]{7,}")
+_SAMPLE_CHARS = 80
+_RANGE_KINDS = frozenset(
+    {"Enum", "Constant", "Minimum", "Maximum", "ExclusiveMinimum", "ExclusiveMaximum",
+     "MinLength", "MaxLength", "Pattern", "Format", "MultipleOf", "MinItems", "MaxItems",
+     "UniqueItems", "MinProperties", "MaxProperties"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CompiledEvent:
+    version_id: int
+    number: str
+    validator: jsonschema_rs.Validator
+    declared: frozenset[str]
+    personal: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CompiledPlan:
+    plan_id: int | None
+    revision: int
+    events: Mapping[str, CompiledEvent]
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    path: str
+    message: str
+    sample: object = None
+    version_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the gate decided: ``deliver``, ``flag`` (deliver, marked) or ``quarantine``."""
+
+    action: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def valid(self) -> bool:
+        return not self.findings
+
+
+def compile_schema(json_schema: dict) -> jsonschema_rs.Validator:
+    return jsonschema_rs.Draft202012Validator(json_schema)
+
+
+def compile_event(version_id: int, number: str, json_schema: dict, personal: Iterable[str]):
+    return CompiledEvent(
+        version_id=version_id,
+        number=number,
+        validator=compile_schema(json_schema),
+        declared=frozenset((json_schema.get("properties") or {}).keys()),
+        personal=frozenset(personal),
+    )
+
+
+_cache: dict[int, CompiledPlan] = {}
+_lock = threading.Lock()
+
+
+def compiled_plan(plan) -> CompiledPlan:
+    """The compiled form of ``plan``; compiled at most once per plan revision per process."""
+    hit = _cache.get(plan.pk)
+    if hit is not None and hit.revision == plan.revision:
+        return hit
+    with _lock:
+        hit = _cache.get(plan.pk)
+        if hit is not None and hit.revision == plan.revision:
+            return hit
+        from ..selectors import plan_contents
+
+        events = {
+            version.schema.name: compile_event(
+                version.pk,
+                version.number,
+                version.json_schema,
+                (f.name for f in version.fields.all() if f.personal),
+            )
+            for version in plan_contents(plan)
+        }
+        compiled = CompiledPlan(plan.pk, plan.revision, events)
+        _cache[plan.pk] = compiled
+        return compiled
+
+
+def forget(plan_id: int) -> None:
+    _cache.pop(plan_id, None)
+
+
+def _redact(value, personal: bool):
+    if personal:
+        return REDACTED
+    if isinstance(value, str):
+        if _EMAIL.search(value) or _DIGITS.fullmatch(value.strip()):
+            return REDACTED
+        return value[:_SAMPLE_CHARS]
+    if isinstance(value, dict | list):
+        return f"<{type(value).__name__} of {len(value)}>"
+    return value
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def check(plan: CompiledPlan, event_name: str, properties) -> list[Finding]:
+    """Every way the event breaks the plan (empty when it follows it)."""
+    event = plan.events.get(event_name)
+    if event is None:
+        return [Finding(ViolationKind.UNPLANNED_EVENT, "",
+                        f"{event_name!r} is not in the tracking plan.")]  # fmt: skip
+    if not isinstance(properties, dict):
+        return [Finding(ViolationKind.WRONG_TYPE, "", "The properties are not an object.",
+                        _json_type(properties), event.version_id)]  # fmt: skip
+    findings: list[Finding] = []
+    if not event.declared.issuperset(properties):
+        for name in sorted(properties.keys() - event.declared):
+            findings.append(
+                Finding(ViolationKind.UNEXPECTED_PROPERTY, name,
+                        f"{name!r} is not in {event_name} {event.number}.",
+                        {"type": _json_type(properties[name])}, event.version_id)
+            )  # fmt: skip
+    if event.validator.is_valid(properties):
+        return findings
+    for error in event.validator.iter_errors(properties):
+        kind_name = type(error.kind).__name__
+        path = list(error.instance_path)
+        top = str(path[0]) if path else ""
+        if kind_name == "AdditionalProperties" and not path:
+            continue  # already reported, one finding per property
+        if kind_name == "Required":
+            missing = getattr(error.kind, "property", None)
+            where = ".".join([*map(str, path), str(missing)]) if missing is not None else ""
+            findings.append(Finding(ViolationKind.MISSING_REQUIRED, where, error.message,
+                                    None, event.version_id))  # fmt: skip
+            continue
+        if kind_name == "Type":
+            kind = ViolationKind.WRONG_TYPE
+        elif kind_name in _RANGE_KINDS:
+            kind = ViolationKind.OUT_OF_RANGE
+        elif kind_name == "AdditionalProperties":
+            kind = ViolationKind.UNEXPECTED_PROPERTY
+        else:
+            kind = ViolationKind.OUT_OF_RANGE
+        personal = top in event.personal
+        message = error.message
+        if personal or _redact(error.instance, False) == REDACTED:
+            # The validator quotes the value; never store personal data in the message.
+            message = f"{kind.label} at {'.'.join(map(str, path)) or '(event)'}."
+        findings.append(
+            Finding(kind, ".".join(map(str, path)), message[:500],
+                    _redact(error.instance, personal), event.version_id)
+        )  # fmt: skip
+    return findings
+
+
+_DELIVER = Verdict("deliver", ())
+
+
+def gate(plan: CompiledPlan, mode: str, event_name: str, properties) -> Verdict:
+    """Validate and decide by the source's enforcement mode."""
+    event = plan.events.get(event_name)
+    if (
+        event is not None
+        and type(properties) is dict
+        and event.declared.issuperset(properties)
+        and event.validator.is_valid(properties)
+    ):
+        return _DELIVER  # the common case: one lookup, one set check, one compiled call
+    findings = tuple(check(plan, event_name, properties))
+    if not findings or mode == Enforcement.ALLOW:
+        return Verdict("deliver", findings)
+    if mode == Enforcement.FLAG:
+        return Verdict("flag", findings)
+    return Verdict("quarantine", findings)

@@ -1,0 +1,48 @@
+"""Filters of the registry's lists, shared by the pages and the API."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from .choices import VersionStatus, ViolationKind
+from .models import EventSchema, Violation
+
+
+class SchemaFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Event, owner, property"}),
+    )
+    status = django_filters.ChoiceFilter(
+        choices=VersionStatus.choices, method="filter_status", label="Has a version that is"
+    )
+
+    class Meta:
+        model = EventSchema
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(owner__icontains=value)
+            | Q(description__icontains=value)
+            | Q(versions__fields__name__icontains=value)
+        ).distinct()
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(versions__status=value).distinct()
+
+
+class ViolationFilter(django_filters.FilterSet):
+    source = django_filters.CharFilter(lookup_expr="exact", label="Source")
+    event_name = django_filters.CharFilter(lookup_expr="exact", label="Event")
+    kind = django_filters.ChoiceFilter(choices=ViolationKind.choices, label="Kind")
+    since = django_filters.IsoDateTimeFilter(
+        field_name="occurred_at", lookup_expr="gte", label="Since"
+    )
+
+    class Meta:
+        model = Violation
+        fields = []

@@ -1,0 +1,141 @@
+"""Reads of the schema registry, restricted by ``schemas.view``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from apps.accounts.access import user_can
+from martech.common.errors import NotFoundError
+
+from .choices import VersionStatus
+from .models import EventSchema, Observation, PropertySpec, SchemaVersion, TrackingPlan, Violation
+
+
+def _visible(user) -> bool:
+    return user is not None and user_can(user, "schemas.view")
+
+
+def schema_list(*, user) -> QuerySet[EventSchema]:
+    if not _visible(user):
+        return EventSchema.objects.none()
+    published = Q(versions__status=VersionStatus.PUBLISHED)
+    return EventSchema.objects.annotate(
+        version_count=Count("versions", distinct=True),
+        published_count=Count("versions", filter=published, distinct=True),
+        draft_count=Count("versions", filter=Q(versions__status=VersionStatus.DRAFT),
+                          distinct=True),
+        last_published=Max("versions__published_at"),
+    )  # fmt: skip
+
+
+def schema_get(*, user, pk) -> EventSchema:
+    schema = schema_list(user=user).filter(pk=pk).first()
+    if schema is None:
+        raise NotFoundError("No such event schema.")
+    return schema
+
+
+def version_list(*, user, schema: EventSchema | None = None) -> QuerySet[SchemaVersion]:
+    if not _visible(user):
+        return SchemaVersion.objects.none()
+    versions = SchemaVersion.objects.select_related("schema", "created_by", "published_by")
+    return versions.filter(schema=schema) if schema is not None else versions
+
+
+def version_get(*, user, pk, schema: EventSchema | None = None) -> SchemaVersion:
+    version = (
+        version_list(user=user, schema=schema)
+        .prefetch_related(Prefetch("fields", queryset=PropertySpec.objects.order_by("name")))
+        .filter(pk=pk)
+        .first()
+    )
+    if version is None:
+        raise NotFoundError("No such schema version.")
+    return version
+
+
+def latest_published(schema: EventSchema) -> SchemaVersion | None:
+    return (
+        schema.versions.exclude(model__isnull=True)
+        .order_by("-model", "-revision", "-addition")
+        .first()
+    )
+
+
+def current_draft(schema: EventSchema) -> SchemaVersion | None:
+    return schema.versions.filter(status=VersionStatus.DRAFT).first()
+
+
+def plan_list(*, user) -> QuerySet[TrackingPlan]:
+    if not _visible(user):
+        return TrackingPlan.objects.none()
+    return TrackingPlan.objects.annotate(event_count=Count("versions", distinct=True))
+
+
+def plan_get(*, user, pk) -> TrackingPlan:
+    plan = plan_list(user=user).filter(pk=pk).first()
+    if plan is None:
+        raise NotFoundError("No such tracking plan.")
+    return plan
+
+
+def plan_contents(plan: TrackingPlan) -> QuerySet[SchemaVersion]:
+    return (
+        plan.versions.select_related("schema").prefetch_related("fields").order_by("schema__name")
+    )
+
+
+def violation_list(*, user) -> QuerySet[Violation]:
+    if not _visible(user):
+        return Violation.objects.none()
+    return Violation.objects.select_related("version__schema", "plan")
+
+
+def violation_counts(*, user, days: int = 14, filters: dict | None = None) -> dict:
+    """Counts per day and kind over the last ``days`` days, for the drift chart."""
+    today = timezone.localdate()
+    since = today - dt.timedelta(days=days - 1)
+    start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
+    rows = (
+        violation_list(user=user)
+        .filter(occurred_at__gte=start, **(filters or {}))
+        .annotate(day=TruncDate("occurred_at"))
+        .values("day", "kind")
+        .annotate(n=Count("id"))
+    )
+    labels = [since + dt.timedelta(days=i) for i in range(days)]
+    per_kind: dict[str, dict] = {}
+    for row in rows:
+        per_kind.setdefault(row["kind"], {})[row["day"]] = row["n"]
+    return {
+        "labels": [d.strftime("%b %d") for d in labels],
+        "series": {kind: [per.get(d, 0) for d in labels] for kind, per in per_kind.items()},
+    }
+
+
+def violation_summary(*, user, since: dt.datetime) -> list[dict]:
+    """Counts per source, event and kind since a moment, most frequent first."""
+    return list(
+        violation_list(user=user)
+        .filter(occurred_at__gte=since)
+        .values("source", "event_name", "kind")
+        .annotate(n=Count("id"), last=Max("occurred_at"))
+        .order_by("-n", "source", "event_name", "kind")
+    )
+
+
+def observation_list(*, user) -> QuerySet[Observation]:
+    if not _visible(user):
+        return Observation.objects.none()
+    return Observation.objects.all()
+
+
+def observation_get(*, user, pk) -> Observation:
+    observation = observation_list(user=user).filter(pk=pk).first()
+    if observation is None:
+        raise NotFoundError("No such observation.")
+    return observation

@@ -1,0 +1,428 @@
+"""Browser views of the schema registry: schemas, drafts and publishing, plans, violations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import TemplateView
+
+from apps.accounts.access import require, user_can
+from martech.common.errors import ApplicationError
+from martech.common.views import ActionView, FilteredListView, ServiceFormView
+
+from . import selectors, services
+from .choices import ChangeKind, ViolationKind
+from .engine import bundle
+from .filters import SchemaFilter, ViolationFilter
+from .forms import DraftForm, ImportForm, PlanForm, PropertyFormSet, SchemaForm
+
+
+class SchemaListView(FilteredListView):
+    template_name = "schemas/schema_list.html"
+    partial_template_name = "schemas/_schema_table.html"
+    filterset_class = SchemaFilter
+
+    def get_queryset(self):
+        require(self.request.user, "schemas.view", "see event schemas")
+        queryset = selectors.schema_list(user=self.request.user).order_by("name")
+        return SchemaFilter(self.request.GET, queryset=queryset).qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for schema in context["object_list"]:
+            schema.latest = selectors.latest_published(schema)
+        context["can_edit"] = user_can(self.request.user, "schemas.edit")
+        return context
+
+
+class SchemaCreateView(ServiceFormView):
+    form_class = SchemaForm
+    capability = "schemas.edit"
+    title = "New event schema"
+    pretitle = "Data · Schema registry"
+    submit_label = "Create with a first draft"
+
+    def perform(self, form):
+        schema = services.schema_create(actor=self.request.user, **form.cleaned_data)
+        draft = selectors.current_draft(schema)
+        return reverse("schemas:version_edit", args=[schema.pk, draft.pk])
+
+    def cancel_url(self):
+        return reverse("schemas:schema_list")
+
+
+class SchemaEditView(ServiceFormView):
+    form_class = SchemaForm
+    capability = "schemas.edit"
+    title = "Edit event schema"
+    pretitle = "Data · Schema registry"
+
+    def load_object(self):
+        self.schema = selectors.schema_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_initial(self):
+        return {f: getattr(self.schema, f) for f in ("name", "description", "owner")}
+
+    def perform(self, form):
+        services.schema_update(actor=self.request.user, schema=self.schema, **form.cleaned_data)
+        return reverse("schemas:schema_detail", args=[self.schema.pk])
+
+    def cancel_url(self):
+        return reverse("schemas:schema_detail", args=[self.schema.pk])
+
+
+class SchemaDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "schemas/schema_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        schema = selectors.schema_get(user=user, pk=self.kwargs["pk"])
+        versions = list(selectors.version_list(user=user, schema=schema).prefetch_related("plans"))
+        return {
+            **super().get_context_data(**kwargs),
+            "schema": schema,
+            "versions": versions,
+            "draft": next((v for v in versions if v.is_draft), None),
+            "latest": selectors.latest_published(schema),
+            "can_edit": user_can(user, "schemas.edit"),
+        }
+
+
+def _property_rows(version) -> list[dict]:
+    schema = version.json_schema
+    required = set(schema.get("required") or ())
+    nodes = schema.get("properties") or {}
+    rows = []
+    for spec in version.fields.all():
+        node = nodes.get(spec.name) if isinstance(nodes.get(spec.name), dict) else {}
+        kind = node.get("type", "any")
+        rows.append(
+            {
+                "spec": spec,
+                "type": kind if isinstance(kind, str) else " | ".join(kind),
+                "required": spec.name in required,
+                "enum": node.get("enum"),
+            }
+        )
+    return rows
+
+
+class VersionDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "schemas/version_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        schema = selectors.schema_get(user=user, pk=self.kwargs["pk"])
+        version = selectors.version_get(user=user, pk=self.kwargs["version_pk"], schema=schema)
+        context = {
+            **super().get_context_data(**kwargs),
+            "schema": schema,
+            "version": version,
+            "rows": _property_rows(version),
+            "pretty": json.dumps(version.json_schema, indent=2, ensure_ascii=False),
+            "can_edit": user_can(user, "schemas.edit"),
+            "can_publish": user_can(user, "schemas.publish"),
+            "kinds": ChangeKind,
+        }
+        if version.is_draft:
+            context["preview"] = services.publish_preview(version)
+        return context
+
+
+class VersionEditView(LoginRequiredMixin, TemplateView):
+    """Edit a draft: its JSON Schema and what each property is for."""
+
+    template_name = "schemas/version_edit.html"
+
+    def _load(self):
+        user = self.request.user
+        self.schema = selectors.schema_get(user=user, pk=self.kwargs["pk"])
+        self.version = selectors.version_get(
+            user=user, pk=self.kwargs["version_pk"], schema=self.schema
+        )
+        require(user, "schemas.edit", "edit schema drafts")
+        if not self.version.is_draft:
+            raise ApplicationError(
+                "Published versions never change: start a new draft.",
+                code="not_a_draft",
+                status=409,
+            )
+
+    def _initial_properties(self):
+        return [
+            {
+                f: getattr(spec, f)
+                for f in ("name", "description", "purpose", "data_category", "personal", "owner")
+            }
+            for spec in self.version.fields.all()
+        ]
+
+    def get(self, request, *args, **kwargs):
+        self._load()
+        form = DraftForm(
+            initial={
+                "json_schema": json.dumps(self.version.json_schema, indent=2, ensure_ascii=False),
+                "notes": self.version.notes,
+            }
+        )
+        formset = PropertyFormSet(initial=self._initial_properties(), prefix="p")
+        return self.render_to_response(self._context(form, formset))
+
+    def _context(self, form, formset):
+        return {"schema": self.schema, "version": self.version, "form": form, "formset": formset}
+
+    def post(self, request, *args, **kwargs):
+        self._load()
+        form = DraftForm(request.POST)
+        formset = PropertyFormSet(request.POST, prefix="p")
+        if form.is_valid() and formset.is_valid():
+            fields = {
+                row["name"]: {k: v for k, v in row.items() if k != "name"}
+                for row in formset.cleaned_data
+                if row.get("name")
+            }
+            new_names = (
+                set((form.cleaned_data["json_schema"] or {}).get("properties") or {})
+                if isinstance(form.cleaned_data["json_schema"], dict)
+                else set()
+            )
+            fields = {k: v for k, v in fields.items() if k in new_names}
+            try:
+                services.draft_update(
+                    actor=request.user,
+                    version=self.version,
+                    json_schema=form.cleaned_data["json_schema"],
+                    fields=fields,
+                    notes=form.cleaned_data["notes"],
+                )
+            except ApplicationError as exc:
+                if exc.status in (403, 404):
+                    raise
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Draft saved.")
+                target = (
+                    "schemas:version_edit" if "stay" in request.POST else "schemas:version_detail"
+                )
+                return redirect(target, self.schema.pk, self.version.pk)
+        return self.render_to_response(self._context(form, formset), status=400)
+
+
+class DraftCreateView(ActionView):
+    def act(self, request, pk):
+        schema = selectors.schema_get(user=request.user, pk=pk)
+        version = services.draft_create(actor=request.user, schema=schema)
+        return reverse("schemas:version_edit", args=[schema.pk, version.pk]), "Draft started."
+
+
+class _VersionAction(ActionView):
+    def version(self, request, pk, version_pk):
+        schema = selectors.schema_get(user=request.user, pk=pk)
+        return selectors.version_get(user=request.user, pk=version_pk, schema=schema)
+
+    def fallback_url(self, request, pk, version_pk):
+        return reverse("schemas:version_detail", args=[pk, version_pk])
+
+
+class VersionPublishView(_VersionAction):
+    def act(self, request, pk, version_pk):
+        version = services.version_publish(
+            actor=request.user, version=self.version(request, pk, version_pk)
+        )
+        return (
+            reverse("schemas:version_detail", args=[pk, version_pk]),
+            f"Published {version} ({version.get_change_kind_display().lower()}).",
+        )
+
+
+class VersionDeprecateView(_VersionAction):
+    def act(self, request, pk, version_pk):
+        version = services.version_deprecate(
+            actor=request.user, version=self.version(request, pk, version_pk)
+        )
+        return reverse("schemas:version_detail", args=[pk, version_pk]), f"{version} deprecated."
+
+
+class VersionDiscardView(_VersionAction):
+    def act(self, request, pk, version_pk):
+        schema = services.draft_discard(
+            actor=request.user, version=self.version(request, pk, version_pk)
+        )
+        if schema.pk is None:
+            return reverse("schemas:schema_list"), f"{schema.name} discarded."
+        return reverse("schemas:schema_detail", args=[pk]), "Draft discarded."
+
+
+# --- Tracking plans ----------------------------------------------------------------------
+
+
+class PlanListView(LoginRequiredMixin, TemplateView):
+    template_name = "schemas/plan_list.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        require(user, "schemas.view", "see tracking plans")
+        return {
+            **super().get_context_data(**kwargs),
+            "plans": selectors.plan_list(user=user),
+            "can_edit": user_can(user, "schemas.edit"),
+            "import_form": ImportForm(),
+        }
+
+
+class PlanDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "schemas/plan_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        plan = selectors.plan_get(user=user, pk=self.kwargs["pk"])
+        versions = list(selectors.plan_contents(plan))
+        for version in versions:
+            latest = selectors.latest_published(version.schema)
+            version.newer = latest if latest and latest.pk != version.pk else None
+        return {
+            **super().get_context_data(**kwargs),
+            "plan": plan,
+            "versions": versions,
+            "can_edit": user_can(user, "schemas.edit"),
+        }
+
+
+class PlanFormView(ServiceFormView):
+    form_class = PlanForm
+    capability = "schemas.edit"
+    template_name = "schemas/plan_form.html"
+    pretitle = "Data · Tracking plans"
+
+    def load_object(self):
+        self.plan = None
+        if "pk" in self.kwargs:
+            self.plan = selectors.plan_get(user=self.request.user, pk=self.kwargs["pk"])
+        self.title = f"Edit {self.plan.name}" if self.plan else "New tracking plan"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "plan": self.plan}
+
+    def get_initial(self):
+        return {"name": self.plan.name, "description": self.plan.description} if self.plan else {}
+
+    def perform(self, form):
+        data = form.cleaned_data
+        versions = list(
+            selectors.version_list(user=self.request.user).filter(pk__in=form.chosen_versions())
+        )
+        if self.plan is None:
+            plan = services.plan_create(
+                actor=self.request.user,
+                name=data["name"],
+                description=data["description"],
+                versions=versions,
+            )
+        else:
+            plan = services.plan_update(
+                actor=self.request.user,
+                plan=self.plan,
+                name=data["name"],
+                description=data["description"],
+                versions=versions,
+            )
+        return reverse("schemas:plan_detail", args=[plan.pk])
+
+    def cancel_url(self):
+        return (
+            reverse("schemas:plan_detail", args=[self.plan.pk])
+            if self.plan
+            else reverse("schemas:plan_list")
+        )
+
+
+class PlanExportView(LoginRequiredMixin, View):
+    def get(self, request, pk):
+        plan = selectors.plan_get(user=request.user, pk=pk)
+        response = HttpResponse(bundle.export_plan(plan), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="tracking-plan-{plan.pk}.zip"'
+        return response
+
+
+class PlanImportView(ActionView):
+    def fallback_url(self, request):
+        return reverse("schemas:plan_list")
+
+    def act(self, request):
+        require(request.user, "schemas.edit", "import tracking plans")
+        form = ImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            name, errors = next(iter(form.errors.items()))
+            raise ApplicationError(f"{name}: {errors[0]}")
+        result = bundle.import_plan(
+            actor=request.user, upload=form.cleaned_data["file"], name=form.cleaned_data["name"]
+        )
+        return (
+            reverse("schemas:plan_detail", args=[result["plan"].pk]),
+            "Imported: " + "; ".join(result["report"]) if result["report"] else "Imported.",
+        )
+
+
+# --- Violations and drift ----------------------------------------------------------------
+
+
+class ViolationsView(FilteredListView):
+    template_name = "schemas/violations.html"
+    partial_template_name = "schemas/_violation_table.html"
+    filterset_class = ViolationFilter
+    paginate_by = 20
+
+    def get_queryset(self):
+        require(self.request.user, "schemas.view", "see violations")
+        return ViolationFilter(
+            self.request.GET, queryset=selectors.violation_list(user=self.request.user)
+        ).qs
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        context = super().get_context_data(**kwargs)
+        counts = selectors.violation_counts(user=user)
+        labels = dict(ViolationKind.choices)
+        context["chart"] = {
+            "labels": counts["labels"],
+            "series": [
+                {"label": labels.get(k, k), "data": v} for k, v in sorted(counts["series"].items())
+            ],
+        }
+        context["summary"] = selectors.violation_summary(
+            user=user, since=timezone.now() - dt.timedelta(days=14)
+        )[:30]
+        for row in context["summary"]:
+            row["kind_label"] = labels.get(row["kind"], row["kind"])
+        observations = selectors.observation_list(user=user)
+        # Pairs built here: a property may be called "items", which templates would misread.
+        context["unplanned_events"] = [
+            (o, sorted(o.example_properties.items())) for o in observations.filter(property="")[:20]
+        ]
+        context["unplanned_properties"] = [
+            (o, sorted(o.types.items())) for o in observations.exclude(property="")[:30]
+        ]
+        context["can_edit"] = user_can(user, "schemas.edit")
+        return context
+
+
+class ObservationDraftView(ActionView):
+    def fallback_url(self, request, pk):
+        return reverse("schemas:violations")
+
+    def act(self, request, pk):
+        observation = selectors.observation_get(user=request.user, pk=pk)
+        draft = services.draft_from_observation(actor=request.user, observation=observation)
+        return (
+            reverse("schemas:version_edit", args=[draft.schema_id, draft.pk]),
+            f"Draft of {draft.schema.name} with {observation.property or 'what was observed'}: "
+            "give each property a purpose, then publish.",
+        )
