@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.accounts.api.serializers import BoundedDateField
 from apps.accounts.models import User
 from apps.intake.choices import Approach, Outcome, Part
 from apps.intake.models import (
@@ -195,7 +196,7 @@ class NoteSerializer(serializers.Serializer):
 
 
 class DeferSerializer(serializers.Serializer):
-    revisit_on = serializers.DateField()
+    revisit_on = BoundedDateField()
     comment = serializers.CharField(max_length=4000)
 
 

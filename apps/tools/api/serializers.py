@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.accounts.api.serializers import BoundedDateField
 from apps.accounts.models import User
 from apps.tools.choices import DataCategory, ToolCapability, ToolStatus
 from apps.tools.models import Tool
@@ -29,8 +30,8 @@ class ToolSerializer(serializers.ModelSerializer):
         min_value=0, max_value=10_000_000, allow_null=True, required=False
     )
     notice_period_days = serializers.IntegerField(min_value=0, max_value=730, required=False)
-    contract_start = serializers.DateField(allow_null=True, required=False)
-    renewal_date = serializers.DateField(allow_null=True, required=False)
+    contract_start = BoundedDateField(allow_null=True, required=False)
+    renewal_date = BoundedDateField(allow_null=True, required=False)
     notice_deadline = serializers.DateField(read_only=True, allow_null=True)
     seat_utilisation = serializers.FloatField(read_only=True, allow_null=True)
 
