@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("apps.identity.api.urls")),
     path("", include("apps.consent.api.urls")),
     path("", include("apps.schemas.api.urls")),
+    path("", include("apps.events.api.urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("", include("apps.identity.urls")),
     path("", include("apps.consent.urls")),
     path("", include("apps.schemas.urls")),
+    path("", include("apps.events.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

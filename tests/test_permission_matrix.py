@@ -104,6 +104,8 @@ def world(db):
             "schemas.view",
             "schemas.edit",
             "schemas.publish",
+            "events.view",
+            "events.manage_sources",
         ):
             svc.role_capability_set(actor=su, role=admins, capability=code, min_tenure_days=90)
         svc.role_assign(actor=su, user=below, role=admins)
@@ -308,7 +310,18 @@ def _bundle(w: World) -> dict:
     return {"file": SimpleUploadedFile("plan.zip", data, "application/zip"), "name": "Imported"}
 
 
-SCHEMA_OBJECTS = {"registry": Lazy(_registry)}
+def _source(w: World):
+    from apps.events.services import source_create
+
+    source, _ = source_create(actor=w.people["superuser"], name="Web storefront")
+    return source
+
+
+SCHEMA_OBJECTS = {
+    "registry": Lazy(_registry),
+    "source": Lazy(_source),
+    "write_key": Lazy(lambda w: w.source.write_keys.get()),
+}
 
 
 # --- Expectations ------------------------------------------------------------------------------
@@ -565,6 +578,24 @@ CASES = [
         "post",
         UI_HIDDEN_POST,
         lambda w: {"pk": w.registry["observation"].pk},
+    ),
+    # Sources: events.*, from 90 days in the role
+    Case("events:source_list", "get", UI_MANAGE),
+    Case("events:source_create", "get", UI_MANAGE),
+    Case("events:source_detail", "get", INTAKE_DETAIL, _pk("source")),
+    Case("events:source_edit", "get", INTAKE_DETAIL, _pk("source")),
+    Case(
+        "events:key_rotate",
+        "post",
+        expect(LOGIN, 404, 404, 200, 200),
+        _pk("source"),
+        lambda w: {"overlap_hours": 1},
+    ),
+    Case(
+        "events:key_revoke",
+        "post",
+        UI_HIDDEN_POST,
+        lambda w: {"pk": w.source.pk, "key_pk": w.write_key.pk},
     ),
     # --- API ---
     Case("api:me", "get", API_ALL),
@@ -888,6 +919,24 @@ CASES = [
     # The import takes a multipart upload: JSON answers 415, after the permission check.
     Case("api:tracking-plan-import", "post", expect(401, 403, 403, 415, 415)),
     Case("api:violation-list", "get", API_MANAGE),
+    Case("api:source-list", "get", API_MANAGE),
+    Case("api:source-list", "post", API_MANAGE_CREATE, None, lambda w: {"name": "iOS app"}),
+    Case("api:source-detail", "get", API_HIDDEN, _pk("source")),
+    Case("api:source-detail", "patch", API_HIDDEN, _pk("source"), lambda w: {"rate_limit": 50}),
+    Case(
+        "api:source-rotate-key",
+        "post",
+        API_HIDDEN_CREATE,
+        _pk("source"),
+        lambda w: {"overlap_hours": 1},
+    ),
+    Case(
+        "api:source-revoke-key",
+        "post",
+        API_HIDDEN,
+        _pk("source"),
+        lambda w: {"key": w.write_key.pk},
+    ),
     Case("api:violation-detail", "get", API_HIDDEN, lambda w: {"pk": w.registry["violation"].pk}),
     Case("api:purpose-list", "get", API_MANAGE),
     Case(

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.identity",
     "apps.consent",
     "apps.schemas",
+    "apps.events",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +240,8 @@ SPECTACULAR_SETTINGS = {
         "ViolationKindEnum": "apps.schemas.choices.ViolationKind",
         "EnforcementModeEnum": "apps.schemas.choices.Enforcement",
         "DataCategoryEnum": "apps.schemas.choices.DataCategory",
+        "SourceKindEnum": "apps.events.choices.SourceKind",
+        "SourceEnvironmentEnum": "apps.events.choices.Environment",
     },
 }
 
@@ -314,6 +317,8 @@ IDENTITY_BLOCKLIST = env.list(
 IDENTITY_MAX_PER_TYPE = env.int("MARTECH_IDENTITY_MAX_PER_TYPE", default=25)
 # Consent: the regime assumed for a subject nobody recorded a jurisdiction for.
 CONSENT_DEFAULT_JURISDICTION = env("MARTECH_CONSENT_DEFAULT_JURISDICTION", default="gdpr")
+# Sources: how long a rotated write key keeps working beside its replacement, by default.
+WRITE_KEY_OVERLAP_HOURS = env.int("MARTECH_WRITE_KEY_OVERLAP_HOURS", default=24)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    name = "apps.events"
+    label = "events"
+    verbose_name = "Event collection"
+
+    def ready(self) -> None:
+        from martech.common.navigation import Page, register_page
+
+        register_page(
+            Page(
+                "Sources",
+                "events:source_list",
+                section="Data",
+                icon="plug",
+                order=5,
+                permission="events.view",
+                keywords=("source", "write key", "collection", "sdk", "tracking"),
+            )
+        )

@@ -1,0 +1,18 @@
+"""Capabilities of event collection."""
+
+from apps.accounts.registry import Capability
+
+CAPABILITIES = [
+    Capability(
+        "events.view",
+        "See sources and events",
+        "See the sources that send events, their settings and the events they sent.",
+    ),
+    Capability(
+        "events.manage_sources",
+        "Manage sources",
+        "Create sources, choose their tracking plan and enforcement, and issue, rotate and "
+        "revoke their write keys.",
+        sensitive=True,
+    ),
+]

@@ -1,0 +1,171 @@
+"""Writes of sources and their write keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.access import require
+from apps.audit.services import audit_record, audit_snapshot
+from martech.common.errors import ApplicationError, ConflictError
+
+from .models import Source, WriteKey
+
+KEY_PREFIX = "wk_"
+SOURCE_FIELDS = ("name", "kind", "environment", "description", "allowed_origins", "plan",
+                 "enforcement", "rate_limit", "is_active")  # fmt: skip
+MAX_OVERLAP_HOURS = 30 * 24
+
+
+def hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def normalise_origins(origins) -> list[str]:
+    """``scheme://host[:port]`` for each allowed browser origin; ``*`` is refused."""
+    if isinstance(origins, str):
+        origins = origins.replace(",", "\n").splitlines()
+    clean = []
+    for origin in origins or ():
+        origin = str(origin).strip().rstrip("/")
+        if not origin:
+            continue
+        parts = urlsplit(origin)
+        if origin == "*" or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ApplicationError(
+                f"{origin!r} is not an origin: write scheme and host, such as "
+                "https://www.acme.example (no wildcards).",
+                code="invalid_origin",
+            )
+        if parts.path or parts.query or parts.fragment or "@" in parts.netloc:
+            raise ApplicationError(
+                f"{origin!r}: an origin has no path, query or credentials.", code="invalid_origin"
+            )
+        normal = f"{parts.scheme}://{parts.netloc.lower()}"
+        if normal not in clean:
+            clean.append(normal)
+    if len(clean) > 50:
+        raise ApplicationError("At most 50 allowed origins.", code="invalid_origin")
+    return clean
+
+
+def _validate(source: Source) -> None:
+    source.name = (source.name or "").strip()
+    if not source.name:
+        raise ApplicationError("A source needs a name.", code="invalid")
+    source.allowed_origins = normalise_origins(source.allowed_origins)
+    if not 1 <= source.rate_limit <= 100_000:
+        raise ApplicationError(
+            "The rate limit is between 1 and 100,000 requests a second.", code="invalid"
+        )
+    if source.plan_id is None and source.enforcement == "block":
+        raise ApplicationError(
+            "Blocking needs a tracking plan: without one every event would be quarantined.",
+            code="block_without_plan",
+        )
+
+
+def _issue_key(source: Source, actor) -> tuple[WriteKey, str]:
+    raw = KEY_PREFIX + secrets.token_urlsafe(24)
+    key = WriteKey.objects.create(
+        source=source, prefix=raw[: len(KEY_PREFIX) + 6], key_hash=hash_key(raw), created_by=actor
+    )
+    return key, raw
+
+
+@transaction.atomic
+def source_create(*, actor, **fields) -> tuple[Source, str]:
+    """Create a source with its first write key; the raw key is returned once."""
+    require(actor, "events.manage_sources", "create sources")
+    source = Source(owner=actor, **fields)
+    _validate(source)
+    if Source.objects.filter(name__iexact=source.name).exists():
+        raise ConflictError(f"A source named {source.name!r} exists.", code="duplicate")
+    source.save()
+    key, raw = _issue_key(source, actor)
+    after = {**audit_snapshot(source, SOURCE_FIELDS), "write_key": key.prefix}
+    audit_record(action="events.source.created", target=source, after=after)
+    return source, raw
+
+
+@transaction.atomic
+def source_update(*, actor, source: Source, **changes) -> Source:
+    require(actor, "events.manage_sources", "change sources")
+    source = Source.objects.select_for_update().get(pk=source.pk)
+    before = audit_snapshot(source, SOURCE_FIELDS)
+    for key, value in changes.items():
+        if key not in SOURCE_FIELDS:
+            raise ValueError(key)
+        setattr(source, key, value)
+    _validate(source)
+    try:
+        with transaction.atomic():
+            source.save()
+    except IntegrityError:
+        raise ConflictError("A source with that name exists.", code="duplicate") from None
+    audit_record(action="events.source.updated", target=source, before=before,
+                 after=audit_snapshot(source, SOURCE_FIELDS))  # fmt: skip
+    return source
+
+
+@transaction.atomic
+def write_key_rotate(*, actor, source: Source, overlap_hours: int = 24) -> tuple[WriteKey, str]:
+    """Issue a new key; the keys in use keep working for ``overlap_hours``, then expire."""
+    require(actor, "events.manage_sources", "rotate write keys")
+    if not 0 <= overlap_hours <= MAX_OVERLAP_HOURS:
+        raise ApplicationError(
+            f"The overlap is between 0 and {MAX_OVERLAP_HOURS} hours.", code="invalid"
+        )
+    source = Source.objects.select_for_update().get(pk=source.pk)
+    ends = timezone.now() + dt.timedelta(hours=overlap_hours)
+    retiring = list(source.write_keys.usable())
+    for old in retiring:
+        if old.expires_at is None or old.expires_at > ends:
+            old.expires_at = ends
+            old.save(update_fields=["expires_at"])
+    key, raw = _issue_key(source, actor)
+    audit_record(action="events.write_key.rotated", target=source,
+                 metadata={"new": key.prefix, "retiring": [k.prefix for k in retiring],
+                           "overlap_ends": ends.isoformat()})  # fmt: skip
+    return key, raw
+
+
+@transaction.atomic
+def write_key_revoke(*, actor, key: WriteKey) -> WriteKey:
+    require(actor, "events.manage_sources", "revoke write keys")
+    key = WriteKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked_at is not None:
+        raise ConflictError("This key is already revoked.", code="already_revoked")
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    audit_record(action="events.write_key.revoked", target=key.source,
+                 metadata={"key": key.prefix})  # fmt: skip
+    return key
+
+
+def authenticate_key(raw: str) -> Source | None:
+    """The active source a write key belongs to, or None (unknown, expired, revoked)."""
+    if not raw or len(raw) > 200:
+        return None
+    key = (
+        WriteKey.objects.usable()
+        .select_related("source", "source__plan")
+        .filter(key_hash=hash_key(raw))
+        .first()
+    )
+    if key is None:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
+        WriteKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key.source
+
+
+def default_overlap_hours() -> int:
+    return settings.WRITE_KEY_OVERLAP_HOURS

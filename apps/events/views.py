@@ -1,0 +1,128 @@
+"""Browser views of sources and their write keys."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.generic import TemplateView
+
+from apps.accounts.access import require, user_can
+from martech.common.errors import ApplicationError
+from martech.common.views import ActionView, ServiceFormView
+
+from . import selectors, services
+from .forms import RotateForm, SourceForm
+
+
+class SourceListView(LoginRequiredMixin, TemplateView):
+    template_name = "events/source_list.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        require(user, "events.view", "see sources")
+        return {
+            **super().get_context_data(**kwargs),
+            "sources": selectors.source_list(user=user),
+            "can_manage": user_can(user, "events.manage_sources"),
+        }
+
+
+def _key_page(request, source, raw, title):
+    """The only page that ever shows a raw write key."""
+    return render(request, "events/key_created.html", {"source": source, "raw": raw,
+                                                       "title": title})  # fmt: skip
+
+
+class SourceCreateView(ServiceFormView):
+    form_class = SourceForm
+    capability = "events.manage_sources"
+    title = "New source"
+    pretitle = "Data · Sources"
+    submit_label = "Create and show the write key"
+
+    def get_initial(self):
+        return {"is_active": True, "enforcement": "allow", "rate_limit": 200}
+
+    def form_valid(self, form):
+        try:
+            source, raw = services.source_create(actor=self.request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            if exc.status in (403, 404):
+                raise
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        return _key_page(self.request, source, raw, "Source created")
+
+    def cancel_url(self):
+        return reverse("events:source_list")
+
+
+class SourceEditView(ServiceFormView):
+    form_class = SourceForm
+    capability = "events.manage_sources"
+    title = "Edit source"
+    pretitle = "Data · Sources"
+
+    def load_object(self):
+        self.source = selectors.source_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_initial(self):
+        s = self.source
+        return {
+            "name": s.name, "kind": s.kind, "environment": s.environment,
+            "description": s.description, "allowed_origins": "\n".join(s.allowed_origins),
+            "plan": s.plan_id, "enforcement": s.enforcement, "rate_limit": s.rate_limit,
+            "is_active": s.is_active,
+        }  # fmt: skip
+
+    def perform(self, form):
+        services.source_update(actor=self.request.user, source=self.source, **form.cleaned_data)
+        return reverse("events:source_detail", args=[self.source.pk])
+
+    def cancel_url(self):
+        return reverse("events:source_detail", args=[self.source.pk])
+
+
+class SourceDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "events/source_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        source = selectors.source_get(user=user, pk=self.kwargs["pk"])
+        return {
+            **super().get_context_data(**kwargs),
+            "source": source,
+            "keys": list(source.write_keys.select_related("created_by")),
+            "can_manage": user_can(user, "events.manage_sources"),
+            "rotate_form": RotateForm(initial={"overlap_hours": services.default_overlap_hours()}),
+            "collect_url": self.request.build_absolute_uri("/v1/batch"),
+        }
+
+
+class KeyRotateView(LoginRequiredMixin, TemplateView):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        source = selectors.source_get(user=request.user, pk=pk)
+        require(request.user, "events.manage_sources", "rotate write keys")
+        form = RotateForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "overlap_hours: " + form.errors["overlap_hours"][0])
+            return redirect("events:source_detail", pk)
+        _, raw = services.write_key_rotate(
+            actor=request.user, source=source, overlap_hours=form.cleaned_data["overlap_hours"]
+        )
+        return _key_page(request, source, raw, "New write key")
+
+
+class KeyRevokeView(ActionView):
+    def fallback_url(self, request, pk, key_pk):
+        return reverse("events:source_detail", args=[pk])
+
+    def act(self, request, pk, key_pk):
+        source = selectors.source_get(user=request.user, pk=pk)
+        key = selectors.write_key_get(source=source, pk=key_pk)
+        services.write_key_revoke(actor=request.user, key=key)
+        return reverse("events:source_detail", args=[pk]), f"Write key {key.prefix}… revoked."
