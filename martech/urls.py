@@ -21,6 +21,7 @@ urlpatterns = [
     path("", common_views.DashboardView.as_view(), name="dashboard"),
     path("palette/", common_views.palette, name="palette"),
     path("healthz", health.healthz, name="healthz"),
+    path("", include("apps.events.collect_urls")),
     path("readyz", health.readyz, name="readyz"),
     path("", include("apps.accounts.urls")),
     path("", include("apps.audit.urls")),

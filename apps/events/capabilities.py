@@ -15,4 +15,11 @@ CAPABILITIES = [
         "revoke their write keys.",
         sensitive=True,
     ),
+    Capability(
+        "events.replay",
+        "Replay events",
+        "Send quarantined or failed events through the pipeline again, after the schema, the "
+        "plan or the cause was fixed.",
+        sensitive=True,
+    ),
 ]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.schemas.choices import Enforcement
 from apps.schemas.models import TrackingPlan
 
-from .choices import Environment, SourceKind
+from .choices import Environment, EventStatus, MessageType, SourceKind
 
 
 class Source(models.Model):
@@ -89,3 +89,49 @@ class WriteKey(models.Model):
         if self.expires_at:
             return "retiring"
         return "active"
+
+
+class Event(models.Model):
+    """One accepted message, stored before the collection API answers 200."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="events")
+    message_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=10, choices=MessageType.choices)
+    name = models.CharField(max_length=200, blank=True, help_text="Event or page name.")
+    anonymous_id = models.CharField(max_length=200, blank=True)
+    user_id = models.CharField(max_length=200, blank=True)
+    payload = models.JSONField(help_text="The message as received, with batch context merged.")
+    timestamp = models.DateTimeField(help_text="When it happened (Segment's semantics).")
+    received_at = models.DateTimeField(default=timezone.now)
+    gpc = models.BooleanField(default=False, help_text="Sent with Sec-GPC: 1.")
+    status = models.CharField(
+        max_length=12, choices=EventStatus.choices, default=EventStatus.RECEIVED
+    )
+    violations = models.JSONField(default=list, blank=True)
+    consent = models.JSONField(null=True, blank=True, help_text="Purposes granted when collected.")
+    profile_id = models.BigIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-received_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "message_id"], name="events_message_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=Q(status__in=["received", "failed"]),
+                name="events_waiting",
+            ),
+            models.Index(fields=["source", "-received_at"], name="events_by_source"),
+            models.Index(
+                fields=["source", "received_at"],
+                condition=Q(status="quarantined"),
+                name="events_quarantined",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.name or ''} ({self.message_id})".strip()

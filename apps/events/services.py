@@ -169,3 +169,25 @@ def authenticate_key(raw: str) -> Source | None:
 
 def default_overlap_hours() -> int:
     return settings.WRITE_KEY_OVERLAP_HOURS
+
+
+@transaction.atomic
+def events_replay(*, actor, events) -> int:
+    """Put quarantined or failed events back in the pipeline; they are validated again."""
+    from .choices import EventStatus
+    from .collect import _kick_pipeline
+    from .models import Event
+
+    require(actor, "events.replay", "replay events")
+    ids = [e.pk for e in events]
+    count = Event.objects.filter(
+        pk__in=ids, status__in=[EventStatus.QUARANTINED, EventStatus.FAILED]
+    ).update(status=EventStatus.RECEIVED, attempts=0, error="", violations=[])
+    if not count:
+        raise ApplicationError(
+            "Nothing to replay: only quarantined or failed events can be replayed.",
+            code="nothing_to_replay",
+        )
+    audit_record(action="events.event.replayed", metadata={"events": ids[:200], "count": count})
+    transaction.on_commit(_kick_pipeline)
+    return count

@@ -296,6 +296,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.sessions_clear_expired",
         "schedule": crontab(hour=3, minute=30),
     },
+    "events-sweep": {
+        "task": "events.sweep",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 EMAIL_BACKEND = env(

@@ -1,0 +1,289 @@
+"""The collection API, compatible with Segment's HTTP Tracking API.
+
+``POST /v1/batch`` and ``/v1/{track,identify,page,screen,group,alias}``. The write key comes
+by HTTP Basic (``writeKey:``) or as ``writeKey`` in the body; bodies may be gzipped. Every
+accepted message is stored (one transaction) before the answer, which is exactly HTTP 200;
+a message resent with the same ``messageId`` by the same source is stored once.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import uuid
+import zlib
+from dataclasses import dataclass
+
+import orjson
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from .choices import MessageType
+from .models import Event, Source
+from .services import authenticate_key
+
+log = logging.getLogger(__name__)
+MAX_MESSAGE = 32 * 1024
+MAX_BATCH = 500 * 1024
+MAX_MESSAGES = 2500
+TYPES = frozenset(MessageType.values)
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    message_id: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "messageId": self.message_id, "code": self.code,
+                "message": self.message}  # fmt: skip
+
+
+def _error(status: int, code: str, message: str, headers=None, origin_ok: str = "") -> HttpResponse:
+    response = JsonResponse({"success": False, "code": code, "message": message}, status=status)
+    for key, value in (headers or {}).items():
+        response[key] = value
+    if origin_ok:
+        response["Access-Control-Allow-Origin"] = origin_ok
+        response["Vary"] = "Origin"
+    return response
+
+
+def _body(request) -> bytes:
+    raw = request.body
+    if len(raw) > MAX_BATCH and request.headers.get("Content-Encoding", "") != "gzip":
+        raise Refused(400, "payload_too_large", "The body is larger than 500 KB.")
+    if request.headers.get("Content-Encoding", "").lower() == "gzip":
+        try:
+            inflater = zlib.decompressobj(wbits=31)
+            raw = inflater.decompress(raw, MAX_BATCH + 1)
+        except zlib.error:
+            raise Refused(400, "invalid_gzip", "The body is not valid gzip.") from None
+        if len(raw) > MAX_BATCH or inflater.unconsumed_tail:
+            raise Refused(400, "payload_too_large", "The body is larger than 500 KB unzipped.")
+    return raw
+
+
+def _write_key(request, body: dict) -> str:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise Refused(
+                401, "invalid_write_key", "The Basic credentials are not valid."
+            ) from None
+        return decoded.split(":", 1)[0]
+    key = body.get("writeKey") or body.get("write_key")
+    return key if isinstance(key, str) else ""
+
+
+def _origin(request, source: Source) -> str:
+    origin = request.headers.get("Origin", "")
+    if not origin:
+        return ""
+    if origin.lower().rstrip("/") not in source.allowed_origins:
+        raise Refused(403, "origin_not_allowed", f"{origin} may not send events for this source.")
+    return origin
+
+
+def _rate_limit(source: Source) -> None:
+    second = int(timezone.now().timestamp())
+    key = f"events:rate:{source.pk}:{second}"
+    added = cache.add(key, 1, timeout=2)
+    count = 1 if added else cache.incr(key)
+    if count > source.rate_limit:
+        raise Refused(429, "rate_limited",
+                      f"More than {source.rate_limit} requests a second for this source.",
+                      {"Retry-After": "1"})  # fmt: skip
+
+
+def _when(value, field: str) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{field} is not an ISO 8601 date-time.")
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{field} is not an ISO 8601 date-time.") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed
+
+
+def _check(message, kind: str | None, received: dt.datetime, batch_sent) -> tuple[dict, dict]:
+    """The message normalised, and the event row's fields; ValueError(code, reason) if refused."""
+    if not isinstance(message, dict):
+        raise ValueError("invalid_message", "A message is a JSON object.")
+    kind = kind or message.get("type")
+    if kind not in TYPES:
+        raise ValueError("invalid_type", f"type must be one of {', '.join(sorted(TYPES))}.")
+    user_id, anonymous_id = message.get("userId"), message.get("anonymousId")
+    for name, value in (("userId", user_id), ("anonymousId", anonymous_id)):
+        if value is not None and not isinstance(value, str | int):
+            raise ValueError("invalid_identity", f"{name} must be a string.")
+    user_id = "" if user_id is None else str(user_id).strip()
+    anonymous_id = "" if anonymous_id is None else str(anonymous_id).strip()
+    if not user_id and not anonymous_id:
+        raise ValueError("missing_identity", "Every message needs a userId or an anonymousId.")
+    if len(user_id) > 200 or len(anonymous_id) > 200:
+        raise ValueError("invalid_identity", "userId and anonymousId are at most 200 characters.")
+    name = ""
+    if kind == MessageType.TRACK:
+        name = message.get("event")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("missing_event", "A track call needs an event name.")
+    elif kind in (MessageType.PAGE, MessageType.SCREEN):
+        name = message.get("name") if isinstance(message.get("name"), str) else ""
+    elif kind == MessageType.ALIAS:
+        if not message.get("previousId") or not user_id:
+            raise ValueError("missing_previous_id", "An alias call needs previousId and userId.")
+    elif kind == MessageType.GROUP and not message.get("groupId"):
+        raise ValueError("missing_group_id", "A group call needs a groupId.")
+    message_id = message.get("messageId")
+    if message_id is None:
+        message_id = f"console-{uuid.uuid4()}"
+    if not isinstance(message_id, str) or not 0 < len(message_id) <= 100:
+        raise ValueError("invalid_message_id", "messageId is a string of at most 100 characters.")
+    try:
+        original = _when(message.get("timestamp") or message.get("originalTimestamp"), "timestamp")
+        sent = _when(message.get("sentAt"), "sentAt") or batch_sent
+    except ValueError as exc:
+        raise ValueError("invalid_timestamp", str(exc)) from None
+    # Segment: correct the device clock by the delay between sending and receiving.
+    timestamp = received - (sent - original) if original and sent else original or received
+    message = {**message, "type": kind, "messageId": message_id,
+               "receivedAt": received.isoformat(), "timestamp": timestamp.isoformat()}  # fmt: skip
+    if original:
+        message["originalTimestamp"] = original.isoformat()
+    fields = {"message_id": message_id, "type": kind, "name": name.strip()[:200],
+              "anonymous_id": anonymous_id, "user_id": user_id, "timestamp": timestamp}  # fmt: skip
+    return message, fields
+
+
+def _kick_pipeline() -> None:
+    """Ask for one pipeline run (at most one request a second), after the commit."""
+    if cache.add("events:kick", 1, timeout=1):
+        from .tasks import process_events_task
+
+        try:
+            process_events_task.delay()
+        except Exception:
+            # The events are stored; the minute sweeper picks them up.
+            log.warning("could not ask for a pipeline run", exc_info=True)
+
+
+def accept(request, kind: str | None):
+    """Authenticate, check limits, store every valid message; return (stored, rejections)."""
+    received = timezone.now()
+    raw = _body(request)
+    try:
+        body = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError as exc:
+        raise Refused(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
+    if not isinstance(body, dict):
+        raise Refused(400, "invalid_json", "The body must be a JSON object.")
+    key = _write_key(request, body)
+    if not key:
+        raise Refused(
+            401, "missing_write_key", "Send the write key as the Basic user name or writeKey."
+        )
+    source = authenticate_key(key)
+    if source is None:
+        raise Refused(401, "invalid_write_key", "Unknown, expired or revoked write key.")
+    origin = _origin(request, source)
+    _rate_limit(source)
+    if kind is None:
+        messages = body.get("batch")
+        if not isinstance(messages, list):
+            raise Refused(400, "invalid_batch", "batch must be a list of messages.")
+        if len(messages) > MAX_MESSAGES:
+            raise Refused(400, "batch_too_large", f"At most {MAX_MESSAGES} messages a batch.")
+        shared = {k: body[k] for k in ("context", "integrations") if isinstance(body.get(k), dict)}
+    else:
+        messages, shared = [body], {}
+    try:
+        batch_sent = _when(body.get("sentAt"), "sentAt")
+    except ValueError as exc:
+        raise Refused(400, "invalid_timestamp", str(exc)) from None
+    gpc = request.headers.get("Sec-GPC", "").strip() == "1"
+    rows, rejected, seen = [], [], set()
+    for index, message in enumerate(messages):
+        if isinstance(message, dict) and shared:
+            merged = {**shared, **message}
+            for part, value in shared.items():
+                if isinstance(message.get(part), dict):
+                    merged[part] = {**value, **message[part]}
+            message = merged
+        if isinstance(message, dict):
+            message.pop("writeKey", None)
+        try:
+            if len(orjson.dumps(message)) > MAX_MESSAGE:
+                raise ValueError("message_too_large", "A message is at most 32 KB.")
+            normal, fields = _check(message, kind, received, batch_sent)
+        except ValueError as exc:
+            code, reason = exc.args if len(exc.args) == 2 else ("invalid_message", str(exc))
+            message_id = message.get("messageId", "") if isinstance(message, dict) else ""
+            rejected.append(Rejection(index, str(message_id)[:100], code, reason))
+            continue
+        if fields["message_id"] in seen:
+            continue
+        seen.add(fields["message_id"])
+        rows.append(Event(source=source, payload=normal, received_at=received, gpc=gpc,
+                          **fields))  # fmt: skip
+    if rows:
+        with transaction.atomic():
+            Event.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+            transaction.on_commit(_kick_pipeline)
+    return len(rows), rejected, origin
+
+
+@csrf_exempt
+def collect(request, kind: str | None = None):
+    if request.method == "OPTIONS":
+        return preflight(request)
+    if request.method != "POST":
+        return _error(405, "method_not_allowed", "Send events with POST.")
+    origin = ""
+    try:
+        _, rejected, origin = accept(request, kind)
+    except Refused as exc:
+        return _error(exc.status, exc.code, exc.message, exc.headers)
+    if kind is not None and rejected:
+        r = rejected[0]
+        return _error(400, r.code, r.message, origin_ok=origin)
+    body = {"success": True}
+    if rejected:
+        body["rejected"] = [r.as_dict() for r in rejected]
+    response = HttpResponse(orjson.dumps(body), content_type="application/json", status=200)
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    return response
+
+
+def preflight(request):
+    """CORS preflight: allowed for any origin some source allows; the POST checks the key."""
+    origin = request.headers.get("Origin", "").lower().rstrip("/")
+    response = HttpResponse(status=204)
+    allowed = Source.objects.filter(is_active=True).values_list("allowed_origins", flat=True)
+    if origin and any(origin in origins for origins in allowed):
+        response["Access-Control-Allow-Origin"] = request.headers["Origin"]
+        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Content-Encoding"
+        response["Access-Control-Max-Age"] = "600"
+        response["Vary"] = "Origin"
+    return response

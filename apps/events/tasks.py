@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from .pipeline import process_waiting
+
+
+@shared_task(name="events.process", queue="events", acks_late=True)
+def process_events_task() -> int:
+    """Process the events waiting in the store, in batches (asked for after each intake)."""
+    return process_waiting()
+
+
+@shared_task(name="events.sweep", queue="events")
+def sweep_events_task() -> int:
+    """Every minute: pick up events nobody processed (a killed worker, a lost message)."""
+    return process_waiting()

@@ -1,0 +1,232 @@
+"""The Segment-compatible collection API: authentication, limits, per-message reasons,
+deduplication, rate limits and CORS; then the pipeline with each enforcement mode."""
+
+import base64
+import gzip
+import json
+
+import pytest
+
+from apps.consent.defaults import ensure_default_purposes
+from apps.consent.models import ConsentRecord
+from apps.events import services
+from apps.events.models import Event
+from apps.events.pipeline import process_waiting
+from apps.identity.models import Identifier
+from apps.schemas import services as schemas
+from apps.schemas.models import Violation
+
+ORDER = {"type": "object", "properties": {"total": {"type": "number"}}, "required": ["total"]}
+
+
+@pytest.fixture(autouse=True)
+def purposes(db):
+    ensure_default_purposes()
+
+
+@pytest.fixture
+def web(admin):
+    source, raw = services.source_create(
+        actor=admin, name="Web", allowed_origins=["https://www.acme.example"], rate_limit=1000
+    )
+    return source, raw
+
+
+def _auth(raw):
+    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{raw}:".encode()).decode()}
+
+
+def _post(client, path, body, raw=None, **extra):
+    data = body if isinstance(body, bytes) else json.dumps(body)
+    headers = _auth(raw) if raw else {}
+    return client.post(path, data, content_type="application/json", **headers, **extra)
+
+
+def _track(message_id, **extra):
+    return {"type": "track", "event": "Order Completed", "messageId": message_id,
+            "anonymousId": "ajs-1", "properties": {"total": 5}, **extra}  # fmt: skip
+
+
+def test_a_batch_is_stored_before_an_exact_200(client, web):
+    source, raw = web
+    body = {
+        "batch": [_track("m1"), {"type": "identify", "userId": "u-1", "anonymousId": "ajs-1",
+                                 "messageId": "m2", "traits": {"email": "Mia@Example.com"}}],
+        "context": {"library": {"name": "analytics-python"}},
+    }  # fmt: skip
+    response = _post(client, "/v1/batch", body, raw)
+    assert response.status_code == 200
+    assert response.json() == {"success": True}
+    stored = {e.message_id: e for e in Event.objects.filter(source=source)}
+    assert set(stored) == {"m1", "m2"}
+    assert stored["m1"].payload["context"]["library"]["name"] == "analytics-python"
+    assert stored["m1"].name == "Order Completed"
+
+
+def test_the_write_key_may_come_in_the_body_and_bad_keys_are_401(client, web):
+    _, raw = web
+    ok = _post(client, "/v1/track", {**_track("m1"), "writeKey": raw})
+    assert ok.status_code == 200
+    assert "writeKey" not in Event.objects.get().payload
+    missing = _post(client, "/v1/track", _track("m2"))
+    assert (missing.status_code, missing.json()["code"]) == (401, "missing_write_key")
+    wrong = _post(client, "/v1/track", _track("m3"), "wk_nope")
+    assert (wrong.status_code, wrong.json()["code"]) == (401, "invalid_write_key")
+
+
+def test_device_clock_skew_is_corrected_like_segment(client, web):
+    _, raw = web
+    message = _track("m1", timestamp="2026-01-01T10:00:00Z", sentAt="2026-01-01T10:00:05Z")
+    _post(client, "/v1/track", message, raw)
+    event = Event.objects.get()
+    skew = (event.received_at - event.timestamp).total_seconds()
+    assert 4.9 < skew < 5.1  # received minus (sentAt - timestamp)
+    assert event.payload["originalTimestamp"].startswith("2026-01-01T10:00:00")
+
+
+def test_gzip_bodies_are_accepted_and_bad_ones_refused(client, web):
+    _, raw = web
+    packed = gzip.compress(json.dumps({"batch": [_track("m1")]}).encode())
+    ok = _post(client, "/v1/batch", packed, raw, HTTP_CONTENT_ENCODING="gzip")
+    assert ok.status_code == 200
+    bad = _post(client, "/v1/batch", b"not gzip", raw, HTTP_CONTENT_ENCODING="gzip")
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid_gzip")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{not json", "invalid_json"),
+        (json.dumps({"batch": "x"}).encode(), "invalid_batch"),
+        (json.dumps({"batch": [{}] * 2501}).encode(), "batch_too_large"),
+        (json.dumps({"batch": [_track(f"m{i}", pad="x" * 2000) for i in range(300)]}).encode(),
+         "payload_too_large"),
+    ],
+)  # fmt: skip
+def test_malformed_or_oversize_input_is_a_400_with_a_code(client, web, body, code):
+    _, raw = web
+    response = _post(client, "/v1/batch", body, raw)
+    assert (response.status_code, response.json()["code"]) == (400, code)
+    assert not Event.objects.exists()
+
+
+def test_bad_messages_are_rejected_one_by_one_with_reasons(client, web):
+    _, raw = web
+    batch = [
+        _track("ok"),
+        {"type": "track", "event": "X", "messageId": "no-id"},
+        {"type": "track", "anonymousId": "a", "messageId": "no-event"},
+        _track("big", properties={"blob": "x" * 33_000}),
+    ]
+    response = _post(client, "/v1/batch", {"batch": batch}, raw)
+    assert response.status_code == 200
+    rejected = {r["messageId"]: r["code"] for r in response.json()["rejected"]}
+    assert rejected == {"no-id": "missing_identity", "no-event": "missing_event",
+                        "big": "message_too_large"}  # fmt: skip
+    assert list(Event.objects.values_list("message_id", flat=True)) == ["ok"]
+    single = _post(client, "/v1/track", {"event": "X", "messageId": "s"}, raw)
+    assert (single.status_code, single.json()["code"]) == (400, "missing_identity")
+
+
+def test_a_resent_message_is_stored_once(client, web):
+    _, raw = web
+    for _ in range(3):
+        assert _post(client, "/v1/batch", {"batch": [_track("same")]}, raw).status_code == 200
+    assert Event.objects.count() == 1
+
+
+def test_over_its_rate_limit_a_source_gets_429_with_retry_after(client, admin, web):
+    source, raw = web
+    services.source_update(actor=admin, source=source, rate_limit=2)
+    codes = [_post(client, "/v1/track", _track(f"m{i}"), raw).status_code for i in range(4)]
+    assert codes[:2] == [200, 200]
+    assert 429 in codes[2:]
+    limited = _post(client, "/v1/track", _track("m9"), raw)
+    if limited.status_code == 429:
+        assert limited["Retry-After"] == "1"
+        assert limited.json()["code"] == "rate_limited"
+
+
+def test_browsers_get_cors_for_allowed_origins_only(client, web):
+    _, raw = web
+    ok = _post(client, "/v1/track", _track("m1"), raw, HTTP_ORIGIN="https://www.acme.example")
+    assert ok["Access-Control-Allow-Origin"] == "https://www.acme.example"
+    other = _post(client, "/v1/track", _track("m2"), raw, HTTP_ORIGIN="https://evil.example")
+    assert (other.status_code, other.json()["code"]) == (403, "origin_not_allowed")
+    preflight = client.options("/v1/batch", HTTP_ORIGIN="https://www.acme.example")
+    assert preflight.status_code == 204
+    assert "POST" in preflight["Access-Control-Allow-Methods"]
+    assert "Access-Control-Allow-Origin" not in client.options(
+        "/v1/batch", HTTP_ORIGIN="https://evil.example"
+    )
+
+
+# --- The pipeline ----------------------------------------------------------------------------
+
+
+def test_the_pipeline_stitches_identity_and_attaches_consent_and_gpc(client, web):
+    _, raw = web
+    body = {"batch": [
+        _track("m1"),
+        {"type": "identify", "userId": "u-1", "anonymousId": "ajs-1", "messageId": "m2",
+         "traits": {"email": "Mia@Example.com"}},
+    ]}  # fmt: skip
+    _post(client, "/v1/batch", body, raw, HTTP_SEC_GPC="1")
+    assert process_waiting() == 2
+    cookie = Identifier.objects.get(type="anonymous_id", value="ajs-1")
+    email = Identifier.objects.get(type="email", value="mia@example.com")
+    assert cookie.profile_id == email.profile_id
+    events = {e.message_id: e for e in Event.objects.all()}
+    assert {e.status for e in events.values()} == {"processed"}
+    assert events["m2"].profile_id == cookie.profile_id
+    assert events["m1"].consent["sale_share"] is False  # GPC
+    assert ConsentRecord.objects.filter(purpose__code="sale_share", source="gpc").count() == 1
+
+
+@pytest.fixture
+def planned(admin, web):
+    source, raw = web
+    schema = schemas.schema_create(actor=admin, name="Order Completed", json_schema=ORDER,
+                                   fields={"total": {"purpose": "revenue"}})  # fmt: skip
+    version = schemas.version_publish(actor=admin, version=schema.versions.get())
+    plan = schemas.plan_create(actor=admin, name="Web", versions=[version])
+    return source, raw, plan
+
+
+@pytest.mark.parametrize(
+    ("mode", "status"), [("allow", "processed"), ("flag", "flagged"), ("block", "quarantined")]
+)
+def test_each_enforcement_mode_applies_to_real_events(client, admin, planned, mode, status):
+    source, raw, plan = planned
+    services.source_update(actor=admin, source=source, plan=plan, enforcement=mode)
+    _post(client, "/v1/batch", {"batch": [_track("bad", properties={"total": "5"}),
+                                          _track("good")]}, raw)  # fmt: skip
+    process_waiting()
+    events = {e.message_id: e for e in Event.objects.all()}
+    assert events["good"].status == "processed"
+    assert events["bad"].status == status
+    assert events["bad"].violations[0]["kind"] == "wrong_type"
+    assert Violation.objects.get().event_ref == "bad"
+    if mode == "block":
+        assert events["bad"].consent is None  # never processed further
+        assert events["bad"].profile_id is None
+
+
+def test_a_quarantined_event_is_kept_and_replayed_after_the_plan_is_fixed(client, admin, planned):
+    source, raw, plan = planned
+    services.source_update(actor=admin, source=source, plan=plan, enforcement="block")
+    _post(client, "/v1/track", _track("late", event="Cart Abandoned", properties={}), raw)
+    process_waiting()
+    event = Event.objects.get()
+    assert event.status == "quarantined"
+    assert event.violations[0]["kind"] == "unplanned_event"
+    # the fix: Cart Abandoned joins the plan
+    cart = schemas.schema_create(actor=admin, name="Cart Abandoned")
+    version = schemas.version_publish(actor=admin, version=cart.versions.get())
+    schemas.plan_update(actor=admin, plan=plan, versions=[*plan.versions.all(), version])
+    assert services.events_replay(actor=admin, events=[event]) == 1
+    process_waiting()
+    event.refresh_from_db()
+    assert event.status == "processed"
+    assert event.violations == []
+    assert event.profile_id is not None
