@@ -318,8 +318,21 @@ def _source(w: World):
     return source
 
 
+def _quarantined(w: World):
+    from django.utils import timezone
+
+    from apps.events.models import Event
+
+    return Event.objects.create(
+        source=w.source, message_id="m-1", type="track", name="Cart Abandoned",
+        anonymous_id="ajs-1", payload={"event": "Cart Abandoned"}, timestamp=timezone.now(),
+        status="quarantined", violations=[{"kind": "unplanned_event"}],
+    )  # fmt: skip
+
+
 SCHEMA_OBJECTS = {
     "registry": Lazy(_registry),
+    "quarantined": Lazy(_quarantined),
     "source": Lazy(_source),
     "write_key": Lazy(lambda w: w.source.write_keys.get()),
 }
@@ -603,6 +616,15 @@ CASES = [
         "post",
         UI_HIDDEN_POST,
         lambda w: {"pk": w.source.pk, "key_pk": w.write_key.pk},
+    ),
+    Case("events:event_list", "get", UI_MANAGE),
+    Case("events:event_detail", "get", INTAKE_DETAIL, _pk("quarantined")),
+    Case("events:event_replay", "post", UI_HIDDEN_POST, _pk("quarantined")),
+    Case(
+        "events:source_replay",
+        "post",
+        UI_HIDDEN_POST,
+        lambda w: {"pk": w.quarantined.source_id},
     ),
     # --- API ---
     Case("api:me", "get", API_ALL),
@@ -926,6 +948,9 @@ CASES = [
     # The import takes a multipart upload: JSON answers 415, after the permission check.
     Case("api:tracking-plan-import", "post", expect(401, 403, 403, 415, 415)),
     Case("api:violation-list", "get", API_MANAGE),
+    Case("api:event-list", "get", API_MANAGE),
+    Case("api:event-detail", "get", API_HIDDEN, _pk("quarantined")),
+    Case("api:event-replay", "post", API_MANAGE, None, lambda w: {"events": [w.quarantined.pk]}),
     Case("api:source-list", "get", API_MANAGE),
     Case("api:source-list", "post", API_MANAGE_CREATE, None, lambda w: {"name": "iOS app"}),
     Case("api:source-detail", "get", API_HIDDEN, _pk("source")),

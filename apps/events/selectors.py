@@ -5,7 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from apps.accounts.access import user_can
 from martech.common.errors import NotFoundError
 
-from .models import Source, WriteKey
+from .models import Event, Source, WriteKey
 
 
 def source_list(*, user) -> QuerySet[Source]:
@@ -28,3 +28,20 @@ def write_key_get(*, source: Source, pk) -> WriteKey:
     if key is None:
         raise NotFoundError("This source has no such write key.")
     return key
+
+
+def event_list(*, user) -> QuerySet[Event]:
+    if user is None or not user_can(user, "events.view"):
+        return Event.objects.none()
+    return Event.objects.select_related("source")
+
+
+def event_get(*, user, pk) -> Event:
+    event = event_list(user=user).filter(pk=pk).first()
+    if event is None:
+        raise NotFoundError("No such event.")
+    return event
+
+
+def status_counts(source: Source) -> dict[str, int]:
+    return dict(source.events.values("status").annotate(n=Count("id")).values_list("status", "n"))

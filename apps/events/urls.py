@@ -12,4 +12,8 @@ urlpatterns = [
     path("sources/<int:pk>/rotate-key/", views.KeyRotateView.as_view(), name="key_rotate"),
     path("sources/<int:pk>/keys/<int:key_pk>/revoke/", views.KeyRevokeView.as_view(),
          name="key_revoke"),
+    path("sources/<int:pk>/replay/", views.SourceReplayView.as_view(), name="source_replay"),
+    path("events/", views.EventListView.as_view(), name="event_list"),
+    path("events/<int:pk>/", views.EventDetailView.as_view(), name="event_detail"),
+    path("events/<int:pk>/replay/", views.EventReplayView.as_view(), name="event_replay"),
 ]  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
@@ -10,9 +12,11 @@ from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
 from martech.common.errors import ApplicationError
-from martech.common.views import ActionView, ServiceFormView
+from martech.common.views import ActionView, FilteredListView, ServiceFormView
 
 from . import selectors, services
+from .choices import EventStatus
+from .filters import EventFilter
 from .forms import RotateForm, SourceForm
 
 
@@ -91,6 +95,7 @@ class SourceDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         source = selectors.source_get(user=user, pk=self.kwargs["pk"])
+        counts = selectors.status_counts(source)
         return {
             **super().get_context_data(**kwargs),
             "source": source,
@@ -98,6 +103,9 @@ class SourceDetailView(LoginRequiredMixin, TemplateView):
             "can_manage": user_can(user, "events.manage_sources"),
             "rotate_form": RotateForm(initial={"overlap_hours": services.default_overlap_hours()}),
             "collect_url": self.request.build_absolute_uri("/v1/batch"),
+            "counts": counts,
+            "status_rows": [(v, label, counts.get(v, 0)) for v, label in EventStatus.choices],
+            "can_replay": user_can(user, "events.replay"),
         }
 
 
@@ -126,3 +134,62 @@ class KeyRevokeView(ActionView):
         key = selectors.write_key_get(source=source, pk=key_pk)
         services.write_key_revoke(actor=request.user, key=key)
         return reverse("events:source_detail", args=[pk]), f"Write key {key.prefix}… revoked."
+
+
+# --- Events ----------------------------------------------------------------------------------
+
+
+class EventListView(FilteredListView):
+    template_name = "events/event_list.html"
+    partial_template_name = "events/_event_table.html"
+    filterset_class = EventFilter
+    paginate_by = 50
+
+    def get_queryset(self):
+        require(self.request.user, "events.view", "see events")
+        queryset = selectors.event_list(user=self.request.user)
+        return EventFilter(self.request.GET, queryset=queryset).qs.order_by("-received_at", "-id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_replay"] = user_can(self.request.user, "events.replay")
+        context["live"] = not self.request.GET.get("page")
+        return context
+
+
+class EventDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "events/event_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        event = selectors.event_get(user=user, pk=self.kwargs["pk"])
+        return {
+            **super().get_context_data(**kwargs),
+            "event": event,
+            "raw": json.dumps(event.payload, indent=2, ensure_ascii=False, sort_keys=True),
+            "can_replay": user_can(user, "events.replay"),
+            "replayable": event.status in (EventStatus.QUARANTINED, EventStatus.FAILED),
+        }
+
+
+class EventReplayView(ActionView):
+    def fallback_url(self, request, pk):
+        return reverse("events:event_detail", args=[pk])
+
+    def act(self, request, pk):
+        event = selectors.event_get(user=request.user, pk=pk)
+        services.events_replay(actor=request.user, events=[event])
+        return reverse("events:event_detail", args=[pk]), "Sent through the pipeline again."
+
+
+class SourceReplayView(ActionView):
+    """Replay every quarantined event of a source (after its plan or schemas were fixed)."""
+
+    def fallback_url(self, request, pk):
+        return reverse("events:source_detail", args=[pk])
+
+    def act(self, request, pk):
+        source = selectors.source_get(user=request.user, pk=pk)
+        waiting = list(source.events.filter(status=EventStatus.QUARANTINED).only("pk")[:10_000])
+        count = services.events_replay(actor=request.user, events=waiting)
+        return reverse("events:source_detail", args=[pk]), f"{count} events sent again."

@@ -230,3 +230,23 @@ def test_a_quarantined_event_is_kept_and_replayed_after_the_plan_is_fixed(client
     assert event.status == "processed"
     assert event.violations == []
     assert event.profile_id is not None
+
+
+def test_the_demo_traffic_is_processed_with_a_quarantined_ios_event(client, admin):
+    from django.core.management import call_command
+
+    call_command("load_demo")
+    statuses = dict(Event.objects.values_list("message_id", "status"))
+    assert set(statuses.values()) >= {"processed", "flagged", "quarantined"}
+    wishlist = Event.objects.get(name="Wishlist Added")
+    assert wishlist.status == "quarantined"
+    client.force_login(admin)
+    page = client.get("/events/", {"status": "quarantined"})
+    assert page.status_code == 200
+    assert b"Wishlist Added" in page.content
+    detail = client.get(f"/events/{wishlist.pk}/")
+    assert b"unplanned_event" in detail.content
+    live = client.get("/events/", HTTP_HX_REQUEST="true")
+    assert b'hx-trigger="every 5s"' in live.content
+    sandbox = _post(client, "/v1/track", _track("try-1"), "wk_demo_sandbox_key_2026")
+    assert sandbox.status_code == 200

@@ -3,8 +3,8 @@ from rest_framework import serializers
 from apps.schemas.choices import Enforcement
 from apps.schemas.models import TrackingPlan
 
-from ..choices import Environment, SourceKind
-from ..models import Source, WriteKey
+from ..choices import Environment, EventStatus, MessageType, SourceKind
+from ..models import Event, Source, WriteKey
 from ..services import MAX_OVERLAP_HOURS
 
 
@@ -58,3 +58,27 @@ class RotatedSerializer(serializers.Serializer):
 
 class RevokeSerializer(serializers.Serializer):
     key = serializers.IntegerField(min_value=1)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    type = serializers.ChoiceField(choices=MessageType.choices)
+    status = serializers.ChoiceField(choices=EventStatus.choices)
+
+    class Meta:
+        model = Event
+        fields = ["id", "source", "source_name", "message_id", "type", "name", "user_id",
+                  "anonymous_id", "timestamp", "received_at", "status", "violations", "consent",
+                  "profile_id", "gpc", "attempts", "error", "processed_at", "payload"]  # fmt: skip
+        read_only_fields = fields
+
+
+class ReplaySerializer(serializers.Serializer):
+    events = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=10_000
+    )
+    source = serializers.IntegerField(min_value=1, required=False)
+
+
+class ReplayedSerializer(serializers.Serializer):
+    replayed = serializers.IntegerField()

@@ -1,7 +1,8 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import SourceViewSet
+from .views import EventViewSet, SourceViewSet
 
 router = SimpleRouter()
 router.register("sources", SourceViewSet, basename="source")
+router.register("events", EventViewSet, basename="event")
 urlpatterns = router.urls

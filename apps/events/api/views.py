@@ -5,10 +5,16 @@ from rest_framework.response import Response
 
 from apps.accounts.access import require
 from martech.common.api import ErrorSerializer
+from martech.common.errors import ApplicationError
 
 from .. import selectors, services
-from ..models import Source
+from ..choices import EventStatus
+from ..filters import EventFilter
+from ..models import Event, Source
 from .serializers import (
+    EventSerializer,
+    ReplayedSerializer,
+    ReplaySerializer,
     RevokeSerializer,
     RotatedSerializer,
     RotateSerializer,
@@ -89,3 +95,39 @@ class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(
             WriteKeySerializer(services.write_key_revoke(actor=request.user, key=key)).data
         )
+
+
+class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Events as stored by the collection API, newest first (events.view); filter by
+    ``source``, ``status``, ``type``, ``q`` and ``received_after``."""
+
+    lookup_value_regex = r"\d+"
+    serializer_class = EventSerializer
+    filterset_class = EventFilter
+    ordering_fields = ["received_at", "timestamp", "id"]
+    ordering = ["-received_at", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Event.objects.none()
+        require(self.request.user, "events.view", "see events")
+        return selectors.event_list(user=self.request.user)
+
+    def get_object(self):
+        return selectors.event_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(request=ReplaySerializer, responses={200: ReplayedSerializer, **ERRORS})
+    @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
+    def replay(self, request, *args, **kwargs):
+        """Send quarantined or failed events through the pipeline again (events.replay):
+        ``events`` (ids) or every quarantined event of ``source``."""
+        require(request.user, "events.replay", "replay events")
+        data = _validated(ReplaySerializer, request)
+        if bool(data.get("events")) == bool(data.get("source")):
+            raise ApplicationError("Give either events or source.", code="invalid")
+        if data.get("source"):
+            source = selectors.source_get(user=request.user, pk=data["source"])
+            events = list(source.events.filter(status=EventStatus.QUARANTINED).only("pk")[:10_000])
+        else:
+            events = list(selectors.event_list(user=request.user).filter(pk__in=data["events"]))
+        return Response({"replayed": services.events_replay(actor=request.user, events=events)})

@@ -1,0 +1,35 @@
+"""Filters of the event stream, shared by the page and the API."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from .choices import EventStatus, MessageType
+from .models import Event, Source
+
+
+class EventFilter(django_filters.FilterSet):
+    source = django_filters.ModelChoiceFilter(queryset=Source.objects.order_by("name"))
+    status = django_filters.ChoiceFilter(choices=EventStatus.choices)
+    type = django_filters.ChoiceFilter(choices=MessageType.choices)
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Event, user, message id"}),
+    )
+    received_after = django_filters.IsoDateTimeFilter(
+        field_name="received_at", lookup_expr="gte", label="Received after"
+    )
+
+    class Meta:
+        model = Event
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(message_id=value)
+            | Q(user_id=value)
+            | Q(anonymous_id=value)
+        )
