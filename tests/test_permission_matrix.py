@@ -597,7 +597,7 @@ CASES = [
     # JSON, so every persona gets the same 400.
     *[
         Case(f"collect:{kind}", "post", expect(400, 400, 400, 400, 400))
-        for kind in ("batch", "track", "identify", "page", "screen", "group", "alias")
+        for kind in ("batch", "consent", "track", "identify", "page", "screen", "group", "alias")
     ],
     # Sources: events.*, from 90 days in the role
     Case("events:source_list", "get", UI_MANAGE),

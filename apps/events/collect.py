@@ -287,3 +287,87 @@ def preflight(request):
         response["Access-Control-Max-Age"] = "600"
         response["Vary"] = "Origin"
     return response
+
+
+def _consent_subject(body: dict):
+    from apps.identity.normalise import InvalidIdentifier, normalise
+
+    for field, kind in (("userId", "user_id"), ("anonymousId", "anonymous_id")):
+        value = body.get(field)
+        if value not in (None, ""):
+            try:
+                return normalise(kind, value)
+            except InvalidIdentifier as exc:
+                raise Refused(400, "invalid_identity", exc.message) from None
+    raise Refused(400, "missing_identity", "Send the visitor's anonymousId or userId.")
+
+
+@csrf_exempt
+def consent(request):
+    """``POST /v1/consent``: a banner's choices, sent by the website with its write key.
+
+    ``{"anonymousId" | "userId", "choices": {"analytics": true, ...}, "jurisdiction",
+    "noticeVersion", "source": "banner" | "form"}``. Every choice is in the ledger before the
+    answer; ``Sec-GPC: 1`` also records an opt-out of sale/share.
+    """
+    from apps.consent.choices import Jurisdiction
+    from apps.consent.services import consent_record, gpc_record
+    from martech.common.errors import ApplicationError
+
+    if request.method == "OPTIONS":
+        return preflight(request)
+    if request.method != "POST":
+        return _error(405, "method_not_allowed", "Send choices with POST.")
+    origin = ""
+    try:
+        raw = _body(request)
+        try:
+            body = orjson.loads(raw) if raw else {}
+        except orjson.JSONDecodeError as exc:
+            raise Refused(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
+        if not isinstance(body, dict):
+            raise Refused(400, "invalid_json", "The body must be a JSON object.")
+        key = _write_key(request, body)
+        source = authenticate_key(key) if key else None
+        if source is None:
+            raise Refused(401, "invalid_write_key" if key else "missing_write_key",
+                          "A valid write key of the website is needed.")  # fmt: skip
+        origin = _origin(request, source)
+        _rate_limit(source)
+        subject = _consent_subject(body)
+        choices = body.get("choices")
+        gpc = request.headers.get("Sec-GPC", "").strip() == "1"
+        if not isinstance(choices, dict) or not (choices or gpc):
+            raise Refused(400, "invalid_choices", 'choices is an object: {"analytics": true}.')
+        if any(not isinstance(v, bool) for v in choices.values()):
+            raise Refused(400, "invalid_choices", "Each choice is true or false.")
+        jurisdiction = body.get("jurisdiction") or Jurisdiction.OTHER
+        kind = body.get("source") or "banner"
+        if kind not in ("banner", "form"):
+            raise Refused(400, "invalid_source", "source is banner or form.")
+        evidence = {"source": source.name, "origin": request.headers.get("Origin", ""),
+                    "user_agent": request.headers.get("User-Agent", "")[:300]}  # fmt: skip
+        try:
+            with transaction.atomic():
+                for purpose, granted in choices.items():
+                    consent_record(
+                        subject=subject, purpose=str(purpose), granted=granted, source=kind,
+                        jurisdiction=jurisdiction, evidence=evidence,
+                        notice_version=str(body.get("noticeVersion") or "")[:50],
+                        via=f"collection:{source.name}",
+                    )  # fmt: skip
+                if gpc:
+                    gpc_record(subject=subject, jurisdiction=jurisdiction,
+                               via=f"collection:{source.name}")  # fmt: skip
+        except ApplicationError as exc:
+            raise Refused(400, exc.code, exc.message) from None
+    except Refused as exc:
+        return _error(exc.status, exc.code, exc.message, exc.headers, origin_ok=origin)
+    response = HttpResponse(
+        orjson.dumps({"success": True, "recorded": len(choices) + (1 if gpc else 0)}),
+        content_type="application/json",
+    )
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    return response
