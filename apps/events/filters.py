@@ -4,12 +4,16 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from martech.common.filters import UtcIsoDateTimeFilter
+
 from .choices import EventStatus, MessageType
 from .models import Event, Source
 
 
 class EventFilter(django_filters.FilterSet):
-    source = django_filters.ModelChoiceFilter(queryset=Source.objects.order_by("name"))
+    source = django_filters.ModelChoiceFilter(
+        queryset=Source.objects.order_by("name"), empty_label="Any"
+    )
     status = django_filters.ChoiceFilter(choices=EventStatus.choices)
     type = django_filters.ChoiceFilter(choices=MessageType.choices)
     q = django_filters.CharFilter(
@@ -17,7 +21,7 @@ class EventFilter(django_filters.FilterSet):
         label="Search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Event, user, message id"}),
     )
-    received_after = django_filters.IsoDateTimeFilter(
+    received_after = UtcIsoDateTimeFilter(
         field_name="received_at", lookup_expr="gte", label="Received after"
     )
 

@@ -4,6 +4,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from martech.common.filters import UtcIsoDateTimeFilter
+
 from .choices import VersionStatus, ViolationKind
 from .models import EventSchema, Violation
 
@@ -39,9 +41,7 @@ class ViolationFilter(django_filters.FilterSet):
     source = django_filters.CharFilter(lookup_expr="exact", label="Source")
     event_name = django_filters.CharFilter(lookup_expr="exact", label="Event")
     kind = django_filters.ChoiceFilter(choices=ViolationKind.choices, label="Kind")
-    since = django_filters.IsoDateTimeFilter(
-        field_name="occurred_at", lookup_expr="gte", label="Since"
-    )
+    since = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte", label="Since")
 
     class Meta:
         model = Violation

@@ -139,6 +139,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# django-filter: an unselected choice in a filter form reads "Any".
+FILTERS_EMPTY_CHOICE_LABEL = "Any"
+
 CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://martech")}
 
 # Sessions: HttpOnly cookies that expire after an idle period; every request renews them.

@@ -156,3 +156,11 @@ def test_violations_are_listed_with_filters(admin_api, admin, order):
 def test_someone_without_schemas_view_gets_404_for_a_schema(api, order, method):
     url = _versions_url(order.schema_id)
     assert getattr(api, method)(url).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/api/v1/violations/", "/api/v1/events/"])
+def test_a_far_offset_in_a_time_filter_is_not_a_500(admin_api, url):
+    key = "since" if "violations" in url else "received_after"
+    response = admin_api.get(url, {key: "2895-06-29T15:13:43+19:04"})
+    assert response.status_code in (200, 400)
+    assert admin_api.get(url, {key: "not a time"}).status_code == 400
