@@ -110,6 +110,9 @@ class Event(models.Model):
     violations = models.JSONField(default=list, blank=True)
     consent = models.JSONField(null=True, blank=True, help_text="Purposes granted when collected.")
     profile_id = models.BigIntegerField(null=True, blank=True)
+    attribution = models.JSONField(
+        null=True, blank=True, help_text="The arrival's referrer class, UTMs and click id."
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)

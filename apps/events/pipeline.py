@@ -19,10 +19,11 @@ from apps.consent.services import gpc_record
 from apps.identity.choices import IdentifierType, Rule
 from apps.identity.models import Identifier
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
-from apps.identity.services import identifier_observe, link_record
+from apps.identity.services import identifier_observe, link_record, touch_record
 from apps.schemas.engine.validate import compiled_plan, gate
 from apps.schemas.services import findings_record
 
+from .attribution import extract
 from .choices import EventStatus, MessageType
 from .models import Event
 
@@ -103,6 +104,11 @@ def process_one(event: Event) -> None:
         if event.gpc:
             snapshot[SALE_SHARE] = False
         event.consent = snapshot
+        touch = extract(event.payload, event.timestamp)
+        event.attribution = touch
+        if touch is not None and touch["channel"] != "internal":
+            recorded = {k: v for k, v in touch.items() if k != "marketing"}
+            touch_record(subject, recorded, at=event.timestamp, last=touch["marketing"])
 
 
 def process_batch(limit: int = BATCH) -> int:
@@ -127,10 +133,9 @@ def process_batch(limit: int = BATCH) -> int:
                 event.status = EventStatus.FAILED
                 event.error = f"{type(exc).__name__}: {exc}"[:2000]
             event.processed_at = now
-        Event.objects.bulk_update(
-            events,
-            ["status", "violations", "consent", "profile_id", "attempts", "error", "processed_at"],
-        )
+        fields = ["status", "violations", "consent", "profile_id", "attribution", "attempts",
+                  "error", "processed_at"]  # fmt: skip
+        Event.objects.bulk_update(events, fields)
     return len(events)
 
 

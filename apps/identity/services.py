@@ -185,8 +185,11 @@ def merge_undo(*, actor, merge: Merge) -> Merge:
 
 
 @transaction.atomic
-def touch_record(ident: Ident | tuple[str, str], touch: dict, *, at: dt.datetime) -> Profile:
-    """Record a marketing touch: the first stays, the last is overwritten by later ones."""
+def touch_record(
+    ident: Ident | tuple[str, str], touch: dict, *, at: dt.datetime, last: bool = True
+) -> Profile:
+    """Record an arrival: the first touch stays, the last is overwritten by later marketing
+    arrivals (``last=False`` for direct navigation, which may only set the first)."""
     identifier = identifier_observe(ident)
     profile = Profile.objects.select_for_update().get(pk=identifier.profile_id)
     stamp = at.isoformat()
@@ -195,7 +198,7 @@ def touch_record(ident: Ident | tuple[str, str], touch: dict, *, at: dt.datetime
     if not profile.first_touch or stamp < profile.first_touch.get("at", ""):
         profile.first_touch = entry
         changed.append("first_touch")
-    if not profile.last_touch or stamp >= profile.last_touch.get("at", ""):
+    if last and (not profile.last_touch or stamp >= profile.last_touch.get("at", "")):
         profile.last_touch = entry
         changed.append("last_touch")
     if changed:

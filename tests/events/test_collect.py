@@ -250,3 +250,31 @@ def test_the_demo_traffic_is_processed_with_a_quarantined_ios_event(client, admi
     assert b'hx-trigger="every 5s"' in live.content
     sandbox = _post(client, "/v1/track", _track("try-1"), "wk_demo_sandbox_key_2026")
     assert sandbox.status_code == 200
+
+
+def test_first_touch_stays_and_last_touch_follows_marketing_arrivals(client, web):
+    from apps.identity.models import Profile
+
+    _, raw = web
+    site = "https://www.acme.example"
+
+    def page(message_id, url, referrer, minute):
+        return {"type": "page", "anonymousId": "ajs-7", "messageId": message_id,
+                "timestamp": f"2026-06-01T10:{minute:02d}:00Z",
+                "context": {"page": {"url": url, "referrer": referrer}}}  # fmt: skip
+
+    batch = [
+        page("p1", f"{site}/?utm_source=newsletter&utm_medium=email", "", 0),
+        page("p2", f"{site}/shoes", f"{site}/", 5),  # internal
+        page("p3", f"{site}/", "", 30),  # direct: not a marketing arrival
+        page("p4", f"{site}/?gclid=Cj0K", "https://www.google.com/", 50),
+    ]
+    _post(client, "/v1/batch", {"batch": batch}, raw)
+    process_waiting()
+    profile = Profile.objects.get(identifiers__value="ajs-7")
+    assert (profile.first_touch["channel"], profile.first_touch["source"]) == (
+        "email",
+        "newsletter",
+    )
+    assert (profile.last_touch["channel"], profile.last_touch["network"]) == ("paid", "google_ads")
+    assert Event.objects.get(message_id="p2").attribution["channel"] == "internal"
