@@ -191,3 +191,22 @@ def events_replay(*, actor, events) -> int:
     audit_record(action="events.event.replayed", metadata={"events": ids[:200], "count": count})
     transaction.on_commit(_kick_pipeline)
     return count
+
+
+def payloads_purge(*, now=None) -> int:
+    """Empty the raw payloads of processed events past the retention; keep the facts."""
+    from .choices import EventStatus
+    from .models import Event
+
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.EVENT_RETENTION_DAYS)
+    count = (
+        Event.objects.filter(
+            received_at__lt=cutoff, status__in=[EventStatus.PROCESSED, EventStatus.FLAGGED]
+        )
+        .exclude(payload={})
+        .update(payload={})
+    )
+    if count:
+        audit_record(action="events.payloads.purged",
+                     metadata={"events": count, "before": cutoff.isoformat()})  # fmt: skip
+    return count

@@ -13,3 +13,11 @@ def process_events_task() -> int:
 def sweep_events_task() -> int:
     """Every minute: pick up events nobody processed (a killed worker, a lost message)."""
     return process_waiting()
+
+
+@shared_task(name="events.purge_payloads", queue="events")
+def purge_payloads_task() -> int:
+    """Nightly: empty the raw payload of processed events older than the retention."""
+    from .services import payloads_purge
+
+    return payloads_purge()

@@ -299,6 +299,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.sessions_clear_expired",
         "schedule": crontab(hour=3, minute=30),
     },
+    "events-purge-payloads": {
+        "task": "events.purge_payloads",
+        "schedule": crontab(hour=2, minute=40),
+    },
     "events-sweep": {
         "task": "events.sweep",
         "schedule": crontab(minute="*"),
@@ -326,6 +330,8 @@ IDENTITY_MAX_PER_TYPE = env.int("MARTECH_IDENTITY_MAX_PER_TYPE", default=25)
 CONSENT_DEFAULT_JURISDICTION = env("MARTECH_CONSENT_DEFAULT_JURISDICTION", default="gdpr")
 # Sources: how long a rotated write key keeps working beside its replacement, by default.
 WRITE_KEY_OVERLAP_HOURS = env.int("MARTECH_WRITE_KEY_OVERLAP_HOURS", default=24)
+# Events: days a processed event keeps its raw payload; the processed facts stay.
+EVENT_RETENTION_DAYS = env.int("MARTECH_EVENT_RETENTION_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -278,3 +278,25 @@ def test_first_touch_stays_and_last_touch_follows_marketing_arrivals(client, web
     )
     assert (profile.last_touch["channel"], profile.last_touch["network"]) == ("paid", "google_ads")
     assert Event.objects.get(message_id="p2").attribution["channel"] == "internal"
+
+
+def test_raw_payloads_are_purged_after_the_retention_but_the_facts_stay(client, web, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.events.services import payloads_purge
+
+    _, raw = web
+    settings.EVENT_RETENTION_DAYS = 30
+    _post(client, "/v1/batch", {"batch": [_track("old"), _track("new")]}, raw)
+    process_waiting()
+    Event.objects.filter(message_id="old").update(
+        received_at=timezone.now() - dt.timedelta(days=31)
+    )
+    assert payloads_purge() == 1
+    old, new = Event.objects.get(message_id="old"), Event.objects.get(message_id="new")
+    assert old.payload == {}
+    assert (old.name, old.status, old.anonymous_id) == ("Order Completed", "processed", "ajs-1")
+    assert old.consent is not None
+    assert new.payload["event"] == "Order Completed"
