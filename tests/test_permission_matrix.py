@@ -618,6 +618,7 @@ CASES = [
         lambda w: {"pk": w.source.pk, "key_pk": w.write_key.pk},
     ),
     Case("events:event_list", "get", UI_MANAGE),
+    Case("events:health", "get", UI_MANAGE),
     Case("events:event_detail", "get", INTAKE_DETAIL, _pk("quarantined")),
     Case("events:event_replay", "post", UI_HIDDEN_POST, _pk("quarantined")),
     Case(

@@ -11,6 +11,28 @@ class EventsConfig(AppConfig):
 
         register_page(
             Page(
+                "Events",
+                "events:event_list",
+                section="Data",
+                icon="activity",
+                order=6,
+                permission="events.view",
+                keywords=("events", "stream", "live", "quarantine", "replay"),
+            )
+        )
+        register_page(
+            Page(
+                "Pipeline health",
+                "events:health",
+                section="Data",
+                icon="heartbeat",
+                order=7,
+                permission="events.view",
+                keywords=("pipeline", "lag", "throughput", "failures"),
+            )
+        )
+        register_page(
+            Page(
                 "Sources",
                 "events:source_list",
                 section="Data",

@@ -45,3 +45,35 @@ def event_get(*, user, pk) -> Event:
 
 def status_counts(source: Source) -> dict[str, int]:
     return dict(source.events.values("status").annotate(n=Count("id")).values_list("status", "n"))
+
+
+def pipeline_health(*, user, now=None) -> dict:
+    """Lag, throughput and failures of the pipeline, for its health page."""
+    import datetime as dt
+
+    from django.db.models import Min
+    from django.utils import timezone
+
+    from .choices import EventStatus
+
+    events = event_list(user=user)
+    now = now or timezone.now()
+    waiting = events.filter(status=EventStatus.RECEIVED)
+    oldest = waiting.aggregate(oldest=Min("received_at"))["oldest"]
+    hour = now - dt.timedelta(hours=1)
+    done = events.filter(processed_at__gte=hour).exclude(status=EventStatus.RECEIVED)
+    return {
+        "waiting": waiting.count(),
+        "lag_seconds": (now - oldest).total_seconds() if oldest else 0,
+        "processed_last_hour": done.count(),
+        "accepted_last_hour": events.filter(received_at__gte=hour).count(),
+        "failed": events.filter(status=EventStatus.FAILED).count(),
+        "quarantined": events.filter(status=EventStatus.QUARANTINED).count(),
+        "recent_failures": list(events.filter(status=EventStatus.FAILED).order_by("-id")[:20]),
+        "per_source": list(
+            events.filter(received_at__gte=hour)
+            .values("source__name")
+            .annotate(n=Count("id"))
+            .order_by("-n")[:20]
+        ),
+    }

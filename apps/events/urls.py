@@ -14,6 +14,7 @@ urlpatterns = [
          name="key_revoke"),
     path("sources/<int:pk>/replay/", views.SourceReplayView.as_view(), name="source_replay"),
     path("events/", views.EventListView.as_view(), name="event_list"),
+    path("events/health/", views.PipelineHealthView.as_view(), name="health"),
     path("events/<int:pk>/", views.EventDetailView.as_view(), name="event_detail"),
     path("events/<int:pk>/replay/", views.EventReplayView.as_view(), name="event_replay"),
 ]  # fmt: skip

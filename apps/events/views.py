@@ -193,3 +193,15 @@ class SourceReplayView(ActionView):
         waiting = list(source.events.filter(status=EventStatus.QUARANTINED).only("pk")[:10_000])
         count = services.events_replay(actor=request.user, events=waiting)
         return reverse("events:source_detail", args=[pk]), f"{count} events sent again."
+
+
+class PipelineHealthView(LoginRequiredMixin, TemplateView):
+    template_name = "events/health.html"
+
+    def get_context_data(self, **kwargs):
+        require(self.request.user, "events.view", "see the pipeline")
+        return {
+            **super().get_context_data(**kwargs),
+            "health": selectors.pipeline_health(user=self.request.user),
+            "can_replay": user_can(self.request.user, "events.replay"),
+        }

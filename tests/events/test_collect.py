@@ -6,6 +6,7 @@ import gzip
 import json
 
 import pytest
+from django.urls import reverse
 
 from apps.consent.defaults import ensure_default_purposes
 from apps.consent.models import ConsentRecord
@@ -300,3 +301,22 @@ def test_raw_payloads_are_purged_after_the_retention_but_the_facts_stay(client, 
     assert (old.name, old.status, old.anonymous_id) == ("Order Completed", "processed", "ajs-1")
     assert old.consent is not None
     assert new.payload["event"] == "Order Completed"
+
+
+def test_the_health_page_shows_lag_failures_and_quarantine(admin_client, web):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    source, _ = web
+    now = timezone.now()
+    for i, status in enumerate(["received", "failed", "quarantined", "processed"]):
+        Event.objects.create(source=source, message_id=f"h{i}", type="track", name="X",
+                             anonymous_id="a", payload={}, status=status, error="boom" * (i == 1),
+                             timestamp=now, received_at=now - dt.timedelta(seconds=90),
+                             processed_at=now)  # fmt: skip
+    page = admin_client.get(reverse("events:health"))
+    health = page.context["health"]
+    assert (health["waiting"], health["failed"], health["quarantined"]) == (1, 1, 1)
+    assert health["lag_seconds"] >= 90
+    assert b"boom" in page.content
