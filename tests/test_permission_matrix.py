@@ -619,6 +619,7 @@ CASES = [
     ),
     Case("events:event_list", "get", UI_MANAGE),
     Case("events:health", "get", UI_MANAGE),
+    Case("events:attribution", "get", UI_MANAGE),
     Case("events:event_detail", "get", INTAKE_DETAIL, _pk("quarantined")),
     Case("events:event_replay", "post", UI_HIDDEN_POST, _pk("quarantined")),
     Case(

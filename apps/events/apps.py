@@ -22,6 +22,17 @@ class EventsConfig(AppConfig):
         )
         register_page(
             Page(
+                "Attribution",
+                "events:attribution",
+                section="Data",
+                icon="chart-bar",
+                order=8,
+                permission="events.view",
+                keywords=("attribution", "first touch", "last touch", "utm", "campaign", "channel"),
+            )
+        )
+        register_page(
+            Page(
                 "Pipeline health",
                 "events:health",
                 section="Data",

@@ -2,6 +2,7 @@ from django import forms
 
 from apps.schemas.choices import Enforcement
 from apps.schemas.models import TrackingPlan
+from martech.common.forms import BoundedDateField
 
 from .choices import Environment, SourceKind
 from .services import MAX_OVERLAP_HOURS
@@ -43,3 +44,23 @@ class RotateForm(forms.Form):
         max_value=MAX_OVERLAP_HOURS,
         label="Old keys keep working for (hours)",
     )
+
+
+class AttributionForm(forms.Form):
+    start = BoundedDateField(label="From")
+    end = BoundedDateField(label="To")
+    dimension = forms.ChoiceField(choices=[], label="By")
+
+    def __init__(self, *args, **kwargs):
+        from .selectors import DIMENSIONS
+
+        super().__init__(*args, **kwargs)
+        self.fields["dimension"].choices = list(DIMENSIONS.items())
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The range ends before it starts.")
+        if data.get("start") and data.get("end") and (data["end"] - data["start"]).days > 731:
+            raise forms.ValidationError("Choose at most two years.")
+        return data

@@ -77,3 +77,38 @@ def pipeline_health(*, user, now=None) -> dict:
             .order_by("-n")[:20]
         ),
     }
+
+
+DIMENSIONS = {"channel": "Channel", "campaign": "Campaign", "network": "Ad network",
+              "source": "UTM source"}  # fmt: skip
+
+
+def attribution_report(*, user, start, end, dimension: str = "channel") -> list[dict]:
+    """Profiles whose first (or last) touch fell in [start, end], by ``dimension``."""
+    import datetime as dt
+
+    from django.db.models.fields.json import KT
+
+    from apps.identity.models import Profile
+
+    if user is None or not user_can(user, "events.view"):
+        return []
+    if dimension not in DIMENSIONS:
+        raise ValueError(dimension)
+    low = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC).isoformat()
+    high = dt.datetime.combine(end, dt.time.max, tzinfo=dt.UTC).isoformat()
+    rows: dict[str, dict] = {}
+    for touch in ("first_touch", "last_touch"):
+        counted = (
+            Profile.objects.filter(merged_into__isnull=True)
+            .annotate(at=KT(f"{touch}__at"), value=KT(f"{touch}__{dimension}"))
+            .filter(at__gte=low, at__lte=high)
+            .values("value")
+            .annotate(n=Count("id"))
+        )
+        for row in counted:
+            key = row["value"] or "(none)"
+            rows.setdefault(key, {"value": key, "first_touch": 0, "last_touch": 0})[touch] = row[
+                "n"
+            ]
+    return sorted(rows.values(), key=lambda r: (-r["first_touch"] - r["last_touch"], r["value"]))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("sources/<int:pk>/replay/", views.SourceReplayView.as_view(), name="source_replay"),
     path("events/", views.EventListView.as_view(), name="event_list"),
     path("events/health/", views.PipelineHealthView.as_view(), name="health"),
+    path("attribution/", views.AttributionView.as_view(), name="attribution"),
     path("events/<int:pk>/", views.EventDetailView.as_view(), name="event_detail"),
     path("events/<int:pk>/replay/", views.EventReplayView.as_view(), name="event_replay"),
 ]  # fmt: skip

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
@@ -17,7 +21,7 @@ from martech.common.views import ActionView, FilteredListView, ServiceFormView
 from . import selectors, services
 from .choices import EventStatus
 from .filters import EventFilter
-from .forms import RotateForm, SourceForm
+from .forms import AttributionForm, RotateForm, SourceForm
 
 
 class SourceListView(LoginRequiredMixin, TemplateView):
@@ -205,3 +209,42 @@ class PipelineHealthView(LoginRequiredMixin, TemplateView):
             "health": selectors.pipeline_health(user=self.request.user),
             "can_replay": user_can(self.request.user, "events.replay"),
         }
+
+
+class AttributionView(LoginRequiredMixin, TemplateView):
+    """First touch against last touch by channel, campaign, network or source; CSV too."""
+
+    template_name = "events/attribution.html"
+
+    def get(self, request, *args, **kwargs):
+        require(request.user, "events.view", "see attribution")
+        today = timezone.localdate()
+        data = {"start": today - dt.timedelta(days=29), "end": today, "dimension": "channel",
+                **request.GET.dict()}  # fmt: skip
+        form = AttributionForm(data)
+        rows = []
+        if form.is_valid():
+            rows = selectors.attribution_report(user=request.user, **form.cleaned_data)
+            if request.GET.get("format") == "csv":
+                response = HttpResponse(content_type="text/csv; charset=utf-8")
+                response["Content-Disposition"] = 'attachment; filename="attribution.csv"'
+                writer = csv.writer(response)
+                writer.writerow([form.cleaned_data["dimension"], "first_touch", "last_touch"])
+                for row in rows:
+                    writer.writerow(
+                        [_csv_safe(row["value"]), row["first_touch"], row["last_touch"]]
+                    )
+                return response
+        chart = {"labels": [r["value"] for r in rows[:15]],
+                 "first": [r["first_touch"] for r in rows[:15]],
+                 "last": [r["last_touch"] for r in rows[:15]]}  # fmt: skip
+        status = 200 if form.is_valid() else 400
+        return self.render_to_response(
+            {"form": form, "rows": rows, "chart": chart, "query": request.GET.urlencode()},
+            status=status,
+        )
+
+
+def _csv_safe(value: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: quote them."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value

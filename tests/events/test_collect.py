@@ -320,3 +320,35 @@ def test_the_health_page_shows_lag_failures_and_quarantine(admin_client, web):
     assert (health["waiting"], health["failed"], health["quarantined"]) == (1, 1, 1)
     assert health["lag_seconds"] >= 90
     assert b"boom" in page.content
+
+
+def test_the_attribution_report_compares_first_and_last_touch_and_exports_csv(
+    client, admin_client, web
+):
+    _, raw = web
+    site = "https://www.acme.example"
+    batch = []
+    for person, first, last in (("a", "utm_medium=email&utm_source=news", "gclid=x1"),
+                                ("b", "utm_medium=email&utm_source=news", "fbclid=y2"),
+                                ("c", "gclid=z3", "")):  # fmt: skip
+        for n, query in enumerate((first, last)):
+            if query:
+                batch.append({"type": "page", "anonymousId": f"ajs-{person}",
+                              "messageId": f"{person}{n}",
+                              "context": {"page": {"url": f"{site}/?{query}"}}})  # fmt: skip
+    _post(client, "/v1/batch", {"batch": batch}, raw)
+    process_waiting()
+    page = admin_client.get(reverse("events:attribution"), {"dimension": "channel"})
+    rows = {r["value"]: (r["first_touch"], r["last_touch"]) for r in page.context["rows"]}
+    assert rows == {"email": (2, 0), "paid": (1, 3)}
+    by_network = admin_client.get(reverse("events:attribution"), {"dimension": "network"})
+    networks = {r["value"]: r["last_touch"] for r in by_network.context["rows"]}
+    assert (networks["google_ads"], networks["meta"]) == (2, 1)
+    export = {"dimension": "channel", "format": "csv"}
+    csv_text = admin_client.get(reverse("events:attribution"), export).content.decode()
+    assert csv_text.splitlines()[0] == "channel,first_touch,last_touch"
+    assert "paid,1,3" in csv_text
+    bad = admin_client.get(
+        reverse("events:attribution"), {"start": "2026-05-01", "end": "2026-01-01"}
+    )
+    assert bad.status_code == 400
