@@ -150,3 +150,10 @@ def document_error_responses(result, generator, request, public):
                     code, {"description": _ERROR_DESCRIPTIONS[code], "content": ref}
                 )
     return result
+
+
+def validated_body(serializer_class, request, **kwargs) -> dict:
+    """Return the validated body of ``request`` (400 with the field errors otherwise)."""
+    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -43,7 +43,7 @@ from apps.accounts.models import (
     TrainingCompletion,
     User,
 )
-from martech.common.api import ErrorSerializer, error_body
+from martech.common.api import ErrorSerializer, error_body, validated_body
 from martech.common.errors import NotFoundError
 from martech.common.permissions import require_capability
 
@@ -80,13 +80,6 @@ from .serializers import (
 )
 
 CONFLICT = {409: ErrorSerializer}
-
-
-def _validated(serializer_class, request, **kwargs) -> dict:
-    """Return the validated body of ``request`` (400 with the field errors otherwise)."""
-    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # --- People ---------------------------------------------------------------------------------
@@ -132,7 +125,7 @@ class UserViewSet(
     @extend_schema(request=UserCreateSerializer, responses={201: UserSerializer, **CONFLICT})
     def create(self, request, *args, **kwargs):
         """Add a person; birthright rules give them their roles at once."""
-        data = _validated(UserCreateSerializer, request)
+        data = validated_body(UserCreateSerializer, request)
         person = services.user_create(actor=request.user, **data)
         return Response(UserSerializer(person).data, status=status.HTTP_201_CREATED)
 
@@ -140,7 +133,7 @@ class UserViewSet(
     def partial_update(self, request, *args, **kwargs):
         """Change a person's attributes, or (de)activate them; access follows at once."""
         person = self.get_object()
-        changes = _validated(UserUpdateSerializer, request)
+        changes = validated_body(UserUpdateSerializer, request)
         active = changes.pop("is_active", None)
         # One answer for the whole body: a refused part undoes the others.
         with transaction.atomic():
@@ -314,7 +307,7 @@ class RoleViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.GenericView
 
     @extend_schema(request=RoleInputSerializer, responses={201: RoleSerializer, **CONFLICT})
     def create(self, request, *args, **kwargs):
-        data = _validated(RoleInputSerializer, request)
+        data = validated_body(RoleInputSerializer, request)
         data.setdefault("owner", request.user)
         role = access_services.role_create(actor=request.user, **data)
         return self._answer(role, status.HTTP_201_CREATED)
@@ -322,7 +315,7 @@ class RoleViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.GenericView
     @extend_schema(request=RoleInputSerializer, responses={200: RoleSerializer, **CONFLICT})
     def partial_update(self, request, *args, **kwargs):
         role = self.get_object()
-        changes = _validated(RoleInputSerializer, request, partial=True)
+        changes = validated_body(RoleInputSerializer, request, partial=True)
         role = access_services.role_update(actor=request.user, role=role, **changes)
         return self._answer(role)
 
@@ -337,7 +330,7 @@ class RoleViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.GenericView
     def capabilities(self, request, *args, **kwargs):
         """Add a capability to the role, or change its tenure and training requirements."""
         role = self.get_object()
-        data = _validated(RoleCapabilitySetSerializer, request)
+        data = validated_body(RoleCapabilitySetSerializer, request)
         rule = access_services.role_capability_set(actor=request.user, role=role, **data)
         return Response(RoleCapabilitySerializer(rule).data)
 
@@ -363,7 +356,7 @@ class RoleViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.GenericView
     def birthright_rules(self, request, *args, **kwargs):
         """Give the role automatically to everyone whose team and job title match."""
         role = self.get_object()
-        data = _validated(BirthrightRuleCreateSerializer, request)
+        data = validated_body(BirthrightRuleCreateSerializer, request)
         rule = access_services.birthright_rule_add(actor=request.user, role=role, **data)
         return Response(BirthrightRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
@@ -410,14 +403,14 @@ class TrainingViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.Generic
 
     @extend_schema(request=TrainingInputSerializer, responses={201: TrainingSerializer, **CONFLICT})
     def create(self, request, *args, **kwargs):
-        data = _validated(TrainingInputSerializer, request)
+        data = validated_body(TrainingInputSerializer, request)
         training = access_services.training_create(actor=request.user, **data)
         return self._answer(training, status.HTTP_201_CREATED)
 
     @extend_schema(request=TrainingInputSerializer, responses={200: TrainingSerializer, **CONFLICT})
     def partial_update(self, request, *args, **kwargs):
         training = self.get_object()
-        changes = _validated(TrainingInputSerializer, request, partial=True)
+        changes = validated_body(TrainingInputSerializer, request, partial=True)
         training = access_services.training_update(actor=request.user, training=training, **changes)
         return self._answer(training)
 
@@ -451,7 +444,7 @@ class TrainingCompletionViewSet(
 
     @extend_schema(request=CompletionCreateSerializer, responses={201: CompletionSerializer})
     def create(self, request, *args, **kwargs):
-        data = _validated(CompletionCreateSerializer, request)
+        data = validated_body(CompletionCreateSerializer, request)
         completion = access_services.training_completion_record(actor=request.user, **data)
         return Response(CompletionSerializer(completion).data, status=status.HTTP_201_CREATED)
 
@@ -493,7 +486,7 @@ class RoleAssignmentViewSet(
     )
     def create(self, request, *args, **kwargs):
         """Give a person a role, optionally until a moment (time-bound)."""
-        data = _validated(AssignmentCreateSerializer, request)
+        data = validated_body(AssignmentCreateSerializer, request)
         assignment = access_services.role_assign(actor=request.user, **data)
         return Response(AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
 
@@ -559,7 +552,7 @@ class AccessRequestViewSet(
     )
     def create(self, request, *args, **kwargs):
         """Ask for either a role or a capability, with a justification and a duration."""
-        data = _validated(AccessRequestCreateSerializer, request)
+        data = validated_body(AccessRequestCreateSerializer, request)
         access_request = access_services.access_request_create(requester=request.user, **data)
         return self._answer(access_request, status.HTTP_201_CREATED)
 
@@ -570,7 +563,7 @@ class AccessRequestViewSet(
     def approve(self, request, *args, **kwargs):
         """Approve: the access starts now and ends after the requested number of days."""
         access_request = self.get_object()
-        note = _validated(DecisionNoteSerializer, request)["note"]
+        note = validated_body(DecisionNoteSerializer, request)["note"]
         access_request = access_services.access_request_approve(
             actor=request.user, request=access_request, note=note
         )
@@ -582,7 +575,7 @@ class AccessRequestViewSet(
     @action(detail=True, methods=["post"])
     def reject(self, request, *args, **kwargs):
         access_request = self.get_object()
-        note = _validated(DecisionNoteSerializer, request)["note"]
+        note = validated_body(DecisionNoteSerializer, request)["note"]
         access_request = access_services.access_request_reject(
             actor=request.user, request=access_request, note=note
         )
@@ -633,7 +626,7 @@ class ReviewViewSet(
     )
     def create(self, request, *args, **kwargs):
         """Start a review of everyone holding these roles or capabilities now."""
-        data = _validated(ReviewCampaignCreateSerializer, request)
+        data = validated_body(ReviewCampaignCreateSerializer, request)
         campaign = access_services.review_campaign_create(actor=request.user, **data)
         return self._answer(campaign, status.HTTP_201_CREATED)
 
@@ -676,6 +669,6 @@ class ReviewItemViewSet(
     def decide(self, request, *args, **kwargs):
         """Keep or revoke; revoking ends the access at once."""
         item = self.get_object()
-        data = _validated(ReviewDecideSerializer, request)
+        data = validated_body(ReviewDecideSerializer, request)
         item = access_services.review_item_decide(actor=request.user, item=item, **data)
         return Response(ReviewItemSerializer(item, context={"request": request}).data)

@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.accounts.access import require
-from martech.common.api import ErrorSerializer
+from martech.common.api import ErrorSerializer, validated_body
 from martech.common.errors import ApplicationError
 
 from .. import selectors, services
@@ -24,12 +24,6 @@ from .serializers import (
 )
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
-
-
-def _validated(serializer_class, request, **kwargs) -> dict:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -54,7 +48,7 @@ class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=SourceSerializer, responses={201: SourceCreatedSerializer, **ERRORS})
     def create(self, request, *args, **kwargs):
         require(request.user, "events.manage_sources", "create sources")
-        data = _validated(SourceSerializer, request)
+        data = validated_body(SourceSerializer, request)
         source, raw = services.source_create(actor=request.user, **data)
         body = SourceSerializer(source).data
         return Response({**body, "write_key": raw}, status=status.HTTP_201_CREATED)
@@ -63,7 +57,7 @@ class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def partial_update(self, request, *args, **kwargs):
         source = self.get_object()
         require(request.user, "events.manage_sources", "change sources")
-        data = _validated(SourceSerializer, request, partial=True)
+        data = validated_body(SourceSerializer, request, partial=True)
         source = services.source_update(actor=request.user, source=source, **data)
         return Response(SourceSerializer(source).data)
 
@@ -75,7 +69,7 @@ class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ``overlap_hours`` (default from MARTECH_WRITE_KEY_OVERLAP_HOURS)."""
         source = self.get_object()
         require(request.user, "events.manage_sources", "rotate write keys")
-        data = _validated(RotateSerializer, request)
+        data = validated_body(RotateSerializer, request)
         hours = data.get("overlap_hours", services.default_overlap_hours())
         key, raw = services.write_key_rotate(actor=request.user, source=source,
                                              overlap_hours=hours)  # fmt: skip
@@ -90,7 +84,7 @@ class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         source = self.get_object()
         require(request.user, "events.manage_sources", "revoke write keys")
         key = selectors.write_key_get(
-            source=source, pk=_validated(RevokeSerializer, request)["key"]
+            source=source, pk=validated_body(RevokeSerializer, request)["key"]
         )
         return Response(
             WriteKeySerializer(services.write_key_revoke(actor=request.user, key=key)).data
@@ -122,7 +116,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         """Send quarantined or failed events through the pipeline again (events.replay):
         ``events`` (ids) or every quarantined event of ``source``."""
         require(request.user, "events.replay", "replay events")
-        data = _validated(ReplaySerializer, request)
+        data = validated_body(ReplaySerializer, request)
         if bool(data.get("events")) == bool(data.get("source")):
             raise ApplicationError("Give either events or source.", code="invalid")
         if data.get("source"):

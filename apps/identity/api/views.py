@@ -7,7 +7,7 @@ from apps.accounts.access import require
 from apps.identity import selectors, services
 from apps.identity.filters import ProfileFilter
 from apps.identity.models import Link, Merge, Profile
-from martech.common.api import ErrorSerializer
+from martech.common.api import ErrorSerializer, validated_body
 from martech.common.errors import NotFoundError
 
 from .serializers import (
@@ -20,12 +20,6 @@ from .serializers import (
 )
 
 CONFLICT = {409: ErrorSerializer}
-
-
-def _validated(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 @extend_schema_view(
@@ -68,7 +62,7 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         A limit (such as two different user ids) answers 409 ``merge_conflict``."""
         profile = self.get_object()
         require(request.user, "identity.manage", "merge profiles")
-        data = _validated(MergeRequestSerializer, request)
+        data = validated_body(MergeRequestSerializer, request)
         other = selectors.profile_get(user=request.user, pk=data["other"])
         services.profile_merge(actor=request.user, profile=profile, other=other, note=data["note"])
         profile.refresh_from_db()
@@ -81,7 +75,7 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """Undo one of this profile's merges; the profiles split again."""
         profile = self.get_object()
         require(request.user, "identity.manage", "undo merges")
-        data = _validated(UnmergeSerializer, request)
+        data = validated_body(UnmergeSerializer, request)
         merge = Merge.objects.filter(pk=data["merge"], winner=profile).first()
         if merge is None:
             raise NotFoundError("This profile has no such merge.")
@@ -113,7 +107,7 @@ class IdentityLinkViewSet(
     def _review(self, request, confirm):
         link = self.get_object()
         require(request.user, "identity.manage", "review identity links")
-        note = _validated(ReviewSerializer, request)["note"]
+        note = validated_body(ReviewSerializer, request)["note"]
         link = services.link_review(actor=request.user, link=link, confirm=confirm, note=note)
         return Response(LinkSerializer(link).data)
 

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from apps.intake import selectors, services
 from apps.intake.filters import IntakeFilter
 from apps.intake.models import Candidate, IntakeRequest, OnboardingTask, Stakeholder
-from martech.common.api import ErrorSerializer
+from martech.common.api import ErrorSerializer, validated_body
 from martech.common.errors import NotFoundError
 
 from .serializers import (
@@ -30,12 +30,6 @@ from .serializers import (
 CONFLICT = {409: ErrorSerializer}
 DETAIL = {200: IntakeRequestDetailSerializer, **CONFLICT}
 NO_LIST = {"pagination_class": None, "filterset_class": None}
-
-
-def _validated(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class IntakeRequestViewSet(
@@ -89,7 +83,7 @@ class IntakeRequestViewSet(
     @extend_schema(request=IntakeCreateSerializer, responses={201: IntakeRequestDetailSerializer})
     def create(self, request, *args, **kwargs):
         """Start a request at the Problem stage (intake.submit)."""
-        data = _validated(IntakeCreateSerializer, request)
+        data = validated_body(IntakeCreateSerializer, request)
         obj = services.intake_create(actor=request.user, **data)
         return self._detail(obj, status.HTTP_201_CREATED)
 
@@ -115,7 +109,7 @@ class IntakeRequestViewSet(
     def withdraw(self, request, *args, **kwargs):
         obj = self.get_object()
         services.require_editor(request.user, obj, "withdraw this request")
-        note = _validated(NoteSerializer, request)["note"]
+        note = validated_body(NoteSerializer, request)["note"]
         obj = services.intake_withdraw(actor=request.user, request=obj, note=note)
         return self._detail(obj)
 
@@ -134,7 +128,7 @@ class IntakeRequestViewSet(
     def _vote(self, request, verdict):
         obj = self.get_object()
         services.require_approver(request.user, obj, "decide this request")
-        comment = _validated(CommentSerializer, request)["comment"]
+        comment = validated_body(CommentSerializer, request)["comment"]
         services.intake_vote(actor=request.user, request=obj, verdict=verdict, comment=comment)
         return self._detail(obj)
 
@@ -144,7 +138,7 @@ class IntakeRequestViewSet(
         """Park the decision until a revisit date, when a reminder goes out."""
         obj = self.get_object()
         services.require_approver(request.user, obj, "defer this request")
-        data = _validated(DeferSerializer, request)
+        data = validated_body(DeferSerializer, request)
         obj = services.intake_defer(actor=request.user, request=obj, **data)
         return self._detail(obj)
 
@@ -163,7 +157,7 @@ class IntakeRequestViewSet(
         """Name a stakeholder and their part (People stage onwards, until Decision)."""
         obj = self.get_object()
         services.require_editor(request.user, obj, "name stakeholders")
-        data = _validated(StakeholderCreateSerializer, request)
+        data = validated_body(StakeholderCreateSerializer, request)
         stakeholder = services.stakeholder_add(actor=request.user, request=obj, **data)
         return Response(StakeholderSerializer(stakeholder).data, status=status.HTTP_201_CREATED)
 
@@ -190,7 +184,7 @@ class IntakeRequestViewSet(
         """Add a candidate tool (System stage only)."""
         obj = self.get_object()
         services.require_editor(request.user, obj, "add candidate tools")
-        data = _validated(CandidateCreateSerializer, request)
+        data = validated_body(CandidateCreateSerializer, request)
         candidate = services.candidate_add(actor=request.user, request=obj, **data)
         return Response(CandidateSerializer(candidate).data, status=status.HTTP_201_CREATED)
 
@@ -237,7 +231,7 @@ class IntakeRequestViewSet(
         if task is None:
             raise NotFoundError("The request has no such onboarding step.")
         services.require_onboarder(request.user, obj)
-        done = _validated(TaskUpdateSerializer, request)["done"]
+        done = validated_body(TaskUpdateSerializer, request)["done"]
         task = services.onboarding_task_set(actor=request.user, task=task, done=done)
         return Response(OnboardingTaskSerializer(task).data)
 

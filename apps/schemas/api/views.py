@@ -6,7 +6,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.accounts.access import require
-from martech.common.api import ErrorSerializer
+from martech.common.api import ErrorSerializer, validated_body
 from martech.common.errors import ApplicationError, NotFoundError
 
 from .. import selectors, services
@@ -31,12 +31,6 @@ from .serializers import (
 )
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
-
-
-def _validated(serializer_class, request, partial=False) -> dict:
-    serializer = serializer_class(data=request.data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _versions(user, ids) -> list[SchemaVersion]:
@@ -74,7 +68,7 @@ class SchemaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request, *args, **kwargs):
         """Create an event schema with its first draft (a JSON Schema of the properties)."""
         require(request.user, "schemas.edit", "create event schemas")
-        data = _validated(SchemaCreateSerializer, request)
+        data = validated_body(SchemaCreateSerializer, request)
         schema = services.schema_create(actor=request.user, **data)
         return Response(SchemaSerializer(schema).data, status=status.HTTP_201_CREATED)
 
@@ -82,7 +76,7 @@ class SchemaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def partial_update(self, request, *args, **kwargs):
         schema = self.get_object()
         require(request.user, "schemas.edit", "change event schemas")
-        data = _validated(SchemaUpdateSerializer, request)
+        data = validated_body(SchemaUpdateSerializer, request)
         schema = services.schema_update(actor=request.user, schema=schema, **data)
         return Response(SchemaSerializer(schema).data)
 
@@ -94,7 +88,7 @@ class SchemaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Validate a sample event against a tracking plan (``plan``) or one schema version
         (``version``) and return its violations; nothing is stored."""
         require(request.user, "schemas.view", "validate events")
-        data = _validated(ValidateRequestSerializer, request)
+        data = validated_body(ValidateRequestSerializer, request)
         if bool(data.get("plan")) == bool(data.get("version")):
             raise ApplicationError("Give either plan or version.", code="invalid")
         if data.get("plan"):
@@ -172,7 +166,7 @@ class SchemaVersionViewSet(
         personal data, owner) and notes. Published versions answer 409 ``not_a_draft``."""
         version = self.get_object()
         require(request.user, "schemas.edit", "edit schema drafts")
-        data = _validated(DraftWriteSerializer, request)
+        data = validated_body(DraftWriteSerializer, request)
         fields = {k: dict(v) for k, v in data.pop("fields", {}).items()}
         services.draft_update(actor=request.user, version=version, fields=fields, **data)
         return Response(VersionSerializer(self.get_object()).data)
@@ -247,7 +241,7 @@ class TrackingPlanViewSet(
     )
     def create(self, request, *args, **kwargs):
         require(request.user, "schemas.edit", "create tracking plans")
-        data = _validated(TrackingPlanWriteSerializer, request)
+        data = validated_body(TrackingPlanWriteSerializer, request)
         if not data.get("name"):
             raise ApplicationError("name: This field is required.", code="invalid")
         versions = _versions(request.user, data.pop("versions", []))
@@ -260,7 +254,7 @@ class TrackingPlanViewSet(
     def partial_update(self, request, *args, **kwargs):
         plan = self.get_object()
         require(request.user, "schemas.edit", "change tracking plans")
-        data = _validated(TrackingPlanWriteSerializer, request)
+        data = validated_body(TrackingPlanWriteSerializer, request)
         if "versions" in data:
             data["versions"] = _versions(request.user, data["versions"])
         plan = services.plan_update(actor=request.user, plan=plan, **data)
@@ -292,7 +286,7 @@ class TrackingPlanViewSet(
         """Import an exported plan: unknown versions are published (numbered by their
         change), known ones reused, and the plan created or updated."""
         require(request.user, "schemas.edit", "import tracking plans")
-        data = _validated(ImportSerializer, request)
+        data = validated_body(ImportSerializer, request)
         result = bundle.import_plan(
             actor=request.user, upload=data["file"], name=data.get("name", "")
         )
