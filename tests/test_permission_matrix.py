@@ -599,6 +599,8 @@ CASES = [
         Case(f"collect:{kind}", "post", expect(400, 400, 400, 400, 400))
         for kind in ("batch", "consent", "track", "identify", "page", "screen", "group", "alias")
     ],
+    Case("collect:snowplow-tp2", "post", expect(400, 400, 400, 400, 400)),
+    Case("collect:snowplow-pixel", "get", expect(401, 401, 401, 401, 401)),
     # Sources: events.*, from 90 days in the role
     Case("events:source_list", "get", UI_MANAGE),
     Case("events:source_create", "get", UI_MANAGE),

@@ -220,6 +220,13 @@ def accept(request, kind: str | None):
     except ValueError as exc:
         raise Refused(400, "invalid_timestamp", str(exc)) from None
     gpc = request.headers.get("Sec-GPC", "").strip() == "1"
+    stored, rejected = store(source, messages, kind=kind, shared=shared, received=received,
+                             batch_sent=batch_sent, gpc=gpc)  # fmt: skip
+    return stored, rejected, origin
+
+
+def store(source, messages, *, kind, shared, received, batch_sent, gpc):
+    """Check each message and store the valid ones in one transaction (duplicates once)."""
     rows, rejected, seen = [], [], set()
     for index, message in enumerate(messages):
         if isinstance(message, dict) and shared:
@@ -248,7 +255,7 @@ def accept(request, kind: str | None):
         with transaction.atomic():
             Event.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
             transaction.on_commit(_kick_pipeline)
-    return len(rows), rejected, origin
+    return len(rows), rejected
 
 
 @csrf_exempt
