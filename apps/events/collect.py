@@ -249,7 +249,9 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
         if fields["message_id"] in seen:
             continue
         seen.add(fields["message_id"])
-        rows.append(Event(source=source, payload=normal, received_at=received, gpc=gpc,
+        context = normal.get("context") if isinstance(normal.get("context"), dict) else {}
+        said_gpc = gpc or context.get("gpc") is True  # the header, or the snippet's flag
+        rows.append(Event(source=source, payload=normal, received_at=received, gpc=said_gpc,
                           **fields))  # fmt: skip
     if rows:
         with transaction.atomic():
