@@ -24,6 +24,7 @@ run: deps  ## run the console, a Celery worker and beat on SQLite (Ctrl-C stops 
 
 test: deps-dev  ## install what the tests need and run every test
 	bash scripts/ensure-chromium.sh
+	npm ci --prefix tests/sdk_node --no-audit --no-fund --ignore-scripts --loglevel=error
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest -n 2
