@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 import orjson
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+
+from martech.common.pgcopy import copy_rows
 
 from .choices import MessageType
 from .models import Event, Source
@@ -255,9 +257,41 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
                           **fields))  # fmt: skip
     if rows:
         with transaction.atomic():
-            Event.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+            _insert(rows)
             transaction.on_commit(_kick_pipeline)
     return len(rows), rejected
+
+
+_COLUMNS = (
+    "source_id", "message_id", "type", "name", "anonymous_id", "user_id", "payload", "timestamp",
+    "received_at", "gpc", "status", "violations", "attempts", "error",
+)  # fmt: skip
+_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS events_staging ON COMMIT DELETE ROWS AS "  # noqa: S608
+    f"SELECT {', '.join(_COLUMNS)} FROM events_event WITH NO DATA"
+)
+_MOVE = (
+    f"INSERT INTO events_event ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "  # noqa: S608
+    "FROM events_staging ON CONFLICT (source_id, message_id) DO NOTHING"
+)
+
+
+def _insert(rows: list[Event]) -> None:
+    """Store the rows; a messageId the source already sent is skipped.
+
+    On PostgreSQL: COPY into a session-local staging table, then one INSERT … SELECT … ON
+    CONFLICT DO NOTHING (several times faster than row-by-row inserts)."""
+    if connection.vendor != "postgresql":
+        Event.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_STAGING)
+        copy_rows("events_staging", _COLUMNS, (
+            (e.source_id, e.message_id, e.type, e.name, e.anonymous_id, e.user_id, e.payload,
+             e.timestamp, e.received_at, e.gpc, e.status, [], 0, "")
+            for e in rows
+        ))  # fmt: skip
+        cursor.execute(_MOVE)
 
 
 @csrf_exempt

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from martech.common.pgcopy import copy_rows
+
 from ..choices import LinkKind, LinkStatus
 from ..models import Identifier
 from ..normalise import Ident
@@ -78,31 +80,11 @@ def _reserve_ids(table: str, n: int) -> list[int]:
     return list(range(start, start + n))
 
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_CHUNK = 20_000
-
-
-def _text(value) -> str:
-    """One field in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return str(value).translate(_ESCAPES)
-
-
 def _copy(table: str, columns: list[str], rows: list[tuple]) -> None:
     if not rows:
         return
     if connection.vendor == "postgresql":
-        # Rows are formatted here and sent in large blocks: per-row calls into the driver
-        # cost more than the formatting itself.
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # psycopg 3
-            with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for start in range(0, len(rows), _CHUNK):
-                    block = rows[start : start + _CHUNK]
-                    copy.write("".join("\t".join(map(_text, row)) + "\n" for row in block))
+        copy_rows(table, columns, rows)
         return
     placeholders = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
