@@ -70,14 +70,15 @@ def _serve(port: int) -> subprocess.Popen:
     )  # fmt: skip
     import requests
 
-    for _ in range(200):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
             return server
-        except requests.ConnectionError:
-            time.sleep(0.1)
+        except requests.RequestException:
+            time.sleep(0.2)
     server.kill()
-    raise RuntimeError("gunicorn did not start")
+    raise RuntimeError("gunicorn did not start within a minute")
 
 
 def _drive(port: int, key: str, bodies: list[bytes]) -> tuple[float, list[float]]:
