@@ -130,3 +130,61 @@ def purpose_counts() -> dict[int, dict[str, int]]:
         entry = counts.setdefault(row["purpose_id"], {"granted": 0, "denied": 0})
         entry["granted" if row["granted"] else "denied"] += row["n"]
     return counts
+
+
+def consent_snapshots(requests: list[tuple[Ident, dt.datetime]]) -> list[dict[str, bool]]:
+    """``consent_snapshot`` for many (subject, moment) pairs in four queries, for a batch of
+    events: the same answers as asking one by one."""
+    from collections import defaultdict
+
+    from apps.identity.models import Identifier
+
+    if not requests:
+        return []
+    subjects = {s for s, _ in requests}
+    by_type: dict[str, set[str]] = defaultdict(set)
+    for subject in subjects:
+        by_type[subject.type].add(subject.value)
+    match = reduce(or_, (Q(type=t, value__in=values) for t, values in by_type.items()))
+    found = Identifier.objects.filter(match).values_list("type", "value", "profile_id")
+    profile_of = {(t, v): p for t, v, p in found}
+    members: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for profile, t, v in Identifier.objects.filter(
+        profile_id__in=set(profile_of.values())
+    ).values_list("profile_id", "type", "value"):
+        members[profile].append((t, v))
+    linked = {
+        s: members[profile_of[(s.type, s.value)]] if (s.type, s.value) in profile_of
+        else [(s.type, s.value)]
+        for s in subjects
+    }  # fmt: skip
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for idents in linked.values():
+        for t, v in idents:
+            wanted[t].add(v)
+    records_of: dict[tuple[str, str], list[ConsentRecord]] = defaultdict(list)
+    match = reduce(or_, (Q(identifier_type=t, identifier_value__in=vs) for t, vs in wanted.items()))
+    for record in ConsentRecord.objects.filter(match).order_by("-occurred_at", "-id"):
+        records_of[(record.identifier_type, record.identifier_value)].append(record)
+    purposes = list(Purpose.objects.filter(is_active=True))
+    answers = []
+    for subject, at in requests:
+        records = sorted(
+            (
+                r
+                for ident in linked[subject]
+                for r in records_of.get(ident, ())
+                if r.occurred_at <= at
+            ),
+            key=lambda r: (r.occurred_at, r.id),
+            reverse=True,
+        )
+        latest: dict[int, ConsentRecord] = {}
+        for record in records:
+            latest.setdefault(record.purpose_id, record)
+        jurisdiction = records[0].jurisdiction if records else settings.CONSENT_DEFAULT_JURISDICTION
+        answers.append({
+            p.code: latest[p.pk].granted if p.pk in latest else p.default_for(jurisdiction)
+            for p in purposes
+        })  # fmt: skip
+    return answers

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from apps.consent.choices import SALE_SHARE
-from apps.consent.selectors import consent_snapshot, consent_state
+from apps.consent.selectors import consent_snapshots, consent_state
 from apps.consent.services import gpc_record
 from apps.identity.choices import IdentifierType, Rule
 from apps.identity.models import Identifier
@@ -70,7 +71,8 @@ def _identity(event: Event) -> tuple[Ident | None, int | None]:
     return subject, identifier_observe(subject, source=event.source.name).profile_id
 
 
-def process_one(event: Event) -> None:
+def process_one(event: Event) -> Ident | None:
+    """Validate and stitch one event; return the subject whose consent it needs."""
     source = event.source
     if event.type == MessageType.TRACK and source.plan_id:
         properties = event.payload.get("properties", {})
@@ -86,29 +88,34 @@ def process_one(event: Event) -> None:
             )  # fmt: skip
         if verdict.action == "quarantine":
             event.status = EventStatus.QUARANTINED
-            return
+            return None
         event.status = EventStatus.FLAGGED if verdict.action == "flag" else EventStatus.PROCESSED
     else:
         event.violations = []
         event.status = EventStatus.PROCESSED
     subject, event.profile_id = _identity(event)
-    if subject is not None:
-        if event.gpc:
-            state = consent_state(subject)
-            sale = next((p for p in state.purposes if p.purpose.code == SALE_SHARE), None)
-            # Recorded once: not again while the latest choice is already an opt-out.
-            if sale is not None and (sale.record is None or sale.record.granted):
-                gpc_record(subject=subject, jurisdiction=state.jurisdiction,
-                           via=f"collection:{source.name}")  # fmt: skip
-        snapshot = consent_snapshot(subject, at=event.received_at)  # at collection time
-        if event.gpc:
-            snapshot[SALE_SHARE] = False
-        event.consent = snapshot
-        touch = extract(event.payload, event.timestamp)
-        event.attribution = touch
-        if touch is not None and touch["channel"] != "internal":
-            recorded = {k: v for k, v in touch.items() if k != "marketing"}
-            touch_record(subject, recorded, at=event.timestamp, last=touch["marketing"])
+    if subject is None:
+        return None
+    if event.gpc:
+        state = consent_state(subject)
+        sale = next((p for p in state.purposes if p.purpose.code == SALE_SHARE), None)
+        # Recorded once: not again while the latest choice is already an opt-out.
+        if sale is not None and (sale.record is None or sale.record.granted):
+            gpc_record(subject=subject, jurisdiction=state.jurisdiction,
+                       via=f"collection:{source.name}")  # fmt: skip
+    touch = extract(event.payload, event.timestamp)
+    event.attribution = touch
+    if touch is not None and touch["channel"] != "internal":
+        recorded = {k: v for k, v in touch.items() if k != "marketing"}
+        touch_record(subject, recorded, at=event.timestamp, last=touch["marketing"],
+                     profile_id=event.profile_id)  # fmt: skip
+    return subject
+
+
+_WRITE_BACK = (
+    "UPDATE events_event SET status = %s, violations = %s, consent = %s, profile_id = %s, "
+    "attribution = %s, attempts = %s, error = %s, processed_at = %s WHERE id = %s"
+)
 
 
 def process_batch(limit: int = BATCH) -> int:
@@ -122,20 +129,38 @@ def process_batch(limit: int = BATCH) -> int:
             .order_by("id")[:limit]
         )  # fmt: skip
         now = timezone.now()
+        needs_consent = []
         for event in events:
             event.attempts += 1
             try:
                 with transaction.atomic():
-                    process_one(event)
+                    subject = process_one(event)
                     event.error = ""
+                if subject is not None:
+                    needs_consent.append((event, subject))
             except Exception as exc:  # recorded on the event, retried later
                 log.exception("event %s failed", event.pk)
                 event.status = EventStatus.FAILED
                 event.error = f"{type(exc).__name__}: {exc}"[:2000]
+                event.attribution = event.profile_id = event.consent = None
             event.processed_at = now
-        fields = ["status", "violations", "consent", "profile_id", "attribution", "attempts",
-                  "error", "processed_at"]  # fmt: skip
-        Event.objects.bulk_update(events, fields)
+        # The purposes granted at collection, for the whole batch at once.
+        snapshots = consent_snapshots([(s, e.received_at) for e, s in needs_consent])
+        for (event, _), snapshot in zip(needs_consent, snapshots, strict=True):
+            event.consent = {**snapshot, SALE_SHARE: False} if event.gpc else snapshot
+        rows = [
+            (e.status, Jsonb(e.violations), Jsonb(e.consent) if e.consent is not None else None,
+             e.profile_id, Jsonb(e.attribution) if e.attribution is not None else None,
+             e.attempts, e.error, e.processed_at, e.pk)
+            for e in events
+        ]  # fmt: skip
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.executemany(_WRITE_BACK, rows)
+        else:
+            fields = ["status", "violations", "consent", "profile_id", "attribution",
+                      "attempts", "error", "processed_at"]  # fmt: skip
+            Event.objects.bulk_update(events, fields)
     return len(events)
 
 

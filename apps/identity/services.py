@@ -186,12 +186,18 @@ def merge_undo(*, actor, merge: Merge) -> Merge:
 
 @transaction.atomic
 def touch_record(
-    ident: Ident | tuple[str, str], touch: dict, *, at: dt.datetime, last: bool = True
+    ident: Ident | tuple[str, str],
+    touch: dict,
+    *,
+    at: dt.datetime,
+    last: bool = True,
+    profile_id: int | None = None,
 ) -> Profile:
     """Record an arrival: the first touch stays, the last is overwritten by later marketing
     arrivals (``last=False`` for direct navigation, which may only set the first)."""
-    identifier = identifier_observe(ident)
-    profile = Profile.objects.select_for_update().get(pk=identifier.profile_id)
+    if profile_id is None:  # callers that just resolved the identifier pass its profile
+        profile_id = identifier_observe(ident).profile_id
+    profile = Profile.objects.select_for_update().get(pk=profile_id)
     stamp = at.isoformat()
     entry = {**touch, "at": stamp}
     changed = []

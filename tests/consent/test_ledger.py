@@ -194,3 +194,26 @@ def test_the_api_explains_bad_identifiers_and_needs_capabilities():
     refused = reader.post("/api/v1/consent-records/", {}, format="json")
     assert refused.status_code == 403
     assert _api().get("/api/v1/consent-state/", {"identifier": "email:a@b.co"}).status_code == 403
+
+
+def test_snapshots_for_a_batch_agree_with_asking_one_by_one():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.consent.selectors import consent_snapshot, consent_snapshots
+    from apps.consent.services import consent_record
+    from apps.identity.normalise import Ident
+    from apps.identity.services import link_record
+
+    now = timezone.now()
+    cookie, email, other = (Ident("anonymous_id", "ajs-b1"), Ident("email", "b1@example.com"),
+                            Ident("anonymous_id", "ajs-b2"))  # fmt: skip
+    consent_record(subject=cookie, purpose="analytics", granted=True, source="banner",
+                   jurisdiction="gdpr", occurred_at=now - dt.timedelta(days=3))  # fmt: skip
+    consent_record(subject=email, purpose="analytics", granted=False, source="form",
+                   jurisdiction="ccpa", occurred_at=now - dt.timedelta(days=1))  # fmt: skip
+    link_record(a=cookie, b=email, rule="identify")
+    asks = [(cookie, now), (cookie, now - dt.timedelta(days=2)), (email, now),
+            (other, now), (Ident("user_id", "never-seen"), now)]  # fmt: skip
+    assert consent_snapshots(asks) == [consent_snapshot(s, at=at) for s, at in asks]
