@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
 from martech.common.errors import ApplicationError
+from martech.common.exports import csv_cell
 from martech.common.views import ActionView, FilteredListView, ServiceFormView
 
 from . import selectors, services
@@ -231,9 +232,7 @@ class AttributionView(LoginRequiredMixin, TemplateView):
                 writer = csv.writer(response)
                 writer.writerow([form.cleaned_data["dimension"], "first_touch", "last_touch"])
                 for row in rows:
-                    writer.writerow(
-                        [_csv_safe(row["value"]), row["first_touch"], row["last_touch"]]
-                    )
+                    writer.writerow([csv_cell(row["value"]), row["first_touch"], row["last_touch"]])
                 return response
         chart = {"labels": [r["value"] for r in rows[:15]],
                  "first": [r["first_touch"] for r in rows[:15]],
@@ -243,8 +242,3 @@ class AttributionView(LoginRequiredMixin, TemplateView):
             {"form": form, "rows": rows, "chart": chart, "query": request.GET.urlencode()},
             status=status,
         )
-
-
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas: quote them."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
