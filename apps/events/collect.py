@@ -188,9 +188,8 @@ def _kick_pipeline() -> None:
             log.warning("could not ask for a pipeline run", exc_info=True)
 
 
-def accept(request, kind: str | None):
-    """Authenticate, check limits, store every valid message; return (stored, rejections)."""
-    received = timezone.now()
+def json_body(request) -> dict:
+    """The request's JSON object (gzip allowed), or a 400 that says what is wrong."""
     raw = _body(request)
     try:
         body = orjson.loads(raw) if raw else {}
@@ -198,16 +197,26 @@ def accept(request, kind: str | None):
         raise Refused(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
     if not isinstance(body, dict):
         raise Refused(400, "invalid_json", "The body must be a JSON object.")
-    key = _write_key(request, body)
+    return body
+
+
+def admit(request, key: str, *, how: str = "as the Basic user name or writeKey"):
+    """The active source of ``key`` if its origin and rate limit allow; (source, CORS origin)."""
     if not key:
-        raise Refused(
-            401, "missing_write_key", "Send the write key as the Basic user name or writeKey."
-        )
+        raise Refused(401, "missing_write_key", f"Send the source's write key {how}.")
     source = authenticate_key(key)
     if source is None:
         raise Refused(401, "invalid_write_key", "Unknown, expired or revoked write key.")
     origin = _origin(request, source)
     _rate_limit(source)
+    return source, origin
+
+
+def accept(request, kind: str | None):
+    """Authenticate, check limits, store every valid message; return (stored, rejections)."""
+    received = timezone.now()
+    body = json_body(request)
+    source, origin = admit(request, _write_key(request, body))
     if kind is None:
         messages = body.get("batch")
         if not isinstance(messages, list):
@@ -363,20 +372,8 @@ def consent(request):
         return _error(405, "method_not_allowed", "Send choices with POST.")
     origin = ""
     try:
-        raw = _body(request)
-        try:
-            body = orjson.loads(raw) if raw else {}
-        except orjson.JSONDecodeError as exc:
-            raise Refused(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
-        if not isinstance(body, dict):
-            raise Refused(400, "invalid_json", "The body must be a JSON object.")
-        key = _write_key(request, body)
-        source = authenticate_key(key) if key else None
-        if source is None:
-            raise Refused(401, "invalid_write_key" if key else "missing_write_key",
-                          "A valid write key of the website is needed.")  # fmt: skip
-        origin = _origin(request, source)
-        _rate_limit(source)
+        body = json_body(request)
+        source, origin = admit(request, _write_key(request, body))
         subject = _consent_subject(body)
         choices = body.get("choices")
         gpc = request.headers.get("Sec-GPC", "").strip() == "1"

@@ -22,8 +22,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from .collect import MAX_MESSAGES, Refused, _body, _error, _origin, _rate_limit, store
-from .services import authenticate_key
+from .collect import MAX_MESSAGES, Refused, _error, admit, json_body, store
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 IGLU = re.compile(r"^iglu:([\w.-]+)/([\w.-]+)/jsonschema/\d+-\d+-\d+$")
@@ -126,14 +125,8 @@ def _accept(request, events: list, received) -> tuple[int, list, str]:
     if len(events) > MAX_MESSAGES:
         raise Refused(400, "batch_too_large", f"At most {MAX_MESSAGES} events a request.")
     keys = {e.get("aid") for e in events if isinstance(e, dict)}
-    if len(keys) != 1 or not next(iter(keys)):
-        raise Refused(401, "missing_write_key",
-                      "Set the tracker's app id (aid) to the source's write key.")  # fmt: skip
-    source = authenticate_key(next(iter(keys)))
-    if source is None:
-        raise Refused(401, "invalid_write_key", "Unknown, expired or revoked write key (aid).")
-    origin = _origin(request, source)
-    _rate_limit(source)
+    key = next(iter(keys)) if len(keys) == 1 else ""
+    source, origin = admit(request, key or "", how="as the tracker's app id (aid)")
     valid, positions, rejected = [], [], []
     for index, event in enumerate(events):
         try:
@@ -160,12 +153,8 @@ def tp2(request):
         return _error(405, "method_not_allowed", "Send events with POST.")
     received = timezone.now()
     try:
-        raw = _body(request)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise Refused(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        body = json_body(request)
+        if not isinstance(body.get("data"), list):
             raise Refused(400, "invalid_payload", "Expected {schema: payload_data, data: [...]}.")
         if "payload_data" not in str(body.get("schema", "")):
             raise Refused(400, "invalid_payload", "The schema must be Snowplow's payload_data.")

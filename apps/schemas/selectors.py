@@ -4,8 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    CharField,
+    Count,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import (
+    Cast,
+    Concat,
+    TruncDate,
+)
 from django.utils import timezone
 
 from apps.accounts.access import user_can
@@ -23,11 +37,19 @@ def schema_list(*, user) -> QuerySet[EventSchema]:
     if not _visible(user):
         return EventSchema.objects.none()
     published = Q(versions__status=VersionStatus.PUBLISHED)
+    newest = SchemaVersion.objects.filter(schema=OuterRef("pk"), model__isnull=False).order_by(
+        "-model", "-revision", "-addition"
+    )
+    draft = SchemaVersion.objects.filter(schema=OuterRef("pk"), status=VersionStatus.DRAFT)
     return EventSchema.objects.annotate(
+        # The latest version and the draft, for lists, without a query per row.
+        latest_number=Subquery(newest.annotate(n=Concat(
+            Cast("model", CharField()), Value("-"), Cast("revision", CharField()), Value("-"),
+            Cast("addition", CharField()))).values("n")[:1]),
+        latest_status=Subquery(newest.values("status")[:1]),
+        draft_id=Subquery(draft.values("pk")[:1]),
         version_count=Count("versions", distinct=True),
         published_count=Count("versions", filter=published, distinct=True),
-        draft_count=Count("versions", filter=Q(versions__status=VersionStatus.DRAFT),
-                          distinct=True),
         last_published=Max("versions__published_at"),
     )  # fmt: skip
 

@@ -37,8 +37,6 @@ class SchemaListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        for schema in context["object_list"]:
-            schema.latest = selectors.latest_published(schema)
         context["can_edit"] = user_can(self.request.user, "schemas.edit")
         return context
 

@@ -164,3 +164,25 @@ def test_a_far_offset_in_a_time_filter_is_not_a_500(admin_api, url):
     response = admin_api.get(url, {key: "2895-06-29T15:13:43+19:04"})
     assert response.status_code in (200, 400)
     assert admin_api.get(url, {key: "not a time"}).status_code == 400
+
+
+def test_schema_lists_take_the_same_queries_for_one_row_or_many(admin_api, admin_client, admin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(call):
+        with CaptureQueriesContext(connection) as queries:
+            assert call().status_code == 200
+        return len(queries)
+
+    services.schema_create(actor=admin, name="Event 0")
+    admin_api.get(reverse("api:schema-list"))  # the token's first use is recorded once
+    one = (count(lambda: admin_api.get(reverse("api:schema-list"))),
+           count(lambda: admin_client.get(reverse("schemas:schema_list"))))  # fmt: skip
+    for n in range(1, 8):
+        services.schema_create(actor=admin, name=f"Event {n}")
+    many = (count(lambda: admin_api.get(reverse("api:schema-list"))),
+            count(lambda: admin_client.get(reverse("schemas:schema_list"))))  # fmt: skip
+    assert many == one
+    listed = admin_api.get(reverse("api:schema-list")).json()["results"]
+    assert all(row["draft"] and row["latest"] is None for row in listed)

@@ -70,12 +70,16 @@ class SchemaSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "latest", "draft", "created_at", "updated_at"]
 
     def get_latest(self, obj) -> str | None:
+        if hasattr(obj, "latest_number"):  # annotated by the list selector
+            return obj.latest_number
         from ..selectors import latest_published
 
         version = latest_published(obj)
         return version.number if version else None
 
     def get_draft(self, obj) -> int | None:
+        if hasattr(obj, "draft_id"):
+            return obj.draft_id
         from ..selectors import current_draft
 
         draft = current_draft(obj)
