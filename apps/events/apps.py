@@ -7,7 +7,16 @@ class EventsConfig(AppConfig):
     verbose_name = "Event collection"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from martech.common.navigation import Page, register_page
+
+        from .models import Source, WriteKey
+        from .services import keys_changed
+
+        for model in (Source, WriteKey):
+            post_save.connect(keys_changed, sender=model, dispatch_uid=f"keys-{model.__name__}")
+            post_delete.connect(keys_changed, sender=model, dispatch_uid=f"keys-{model.__name__}-")
 
         register_page(
             Page(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import re
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from martech.common.pgcopy import copy_rows
+from martech.common.pgcopy import execute_arrays
 
 from .choices import MessageType
 from .models import Event, Source
@@ -33,6 +34,9 @@ MAX_MESSAGE = 32 * 1024
 MAX_BATCH = 500 * 1024
 MAX_MESSAGES = 2500
 TYPES = frozenset(MessageType.values)
+# An escaped NUL (\u0000 after an even number of backslashes): PostgreSQL's text and jsonb
+# cannot hold it.
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 class Refused(Exception):
@@ -249,8 +253,11 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
         if isinstance(message, dict):
             message.pop("writeKey", None)
         try:
-            if len(orjson.dumps(message)) > MAX_MESSAGE:
+            encoded = orjson.dumps(message)
+            if len(encoded) > MAX_MESSAGE:
                 raise ValueError("message_too_large", "A message is at most 32 KB.")
+            if b"u0000" in encoded and _NUL.search(encoded):
+                raise ValueError("invalid_character", "Text may not contain the NUL character.")
             normal, fields = _check(message, kind, received, batch_sent)
         except ValueError as exc:
             code, reason = exc.args if len(exc.args) == 2 else ("invalid_message", str(exc))
@@ -262,8 +269,9 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
         seen.add(fields["message_id"])
         context = normal.get("context") if isinstance(normal.get("context"), dict) else {}
         said_gpc = gpc or context.get("gpc") is True  # the header, or the snippet's flag
-        rows.append(Event(source=source, payload=normal, received_at=received, gpc=said_gpc,
-                          **fields))  # fmt: skip
+        rows.append((source.pk, fields["message_id"], fields["type"], fields["name"],
+                     fields["anonymous_id"], fields["user_id"], normal, fields["timestamp"],
+                     received, said_gpc))  # fmt: skip
     if rows:
         with transaction.atomic():
             _insert(rows)
@@ -273,34 +281,31 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
 
 _COLUMNS = (
     "source_id", "message_id", "type", "name", "anonymous_id", "user_id", "payload", "timestamp",
-    "received_at", "gpc", "status", "violations", "attempts", "error",
+    "received_at", "gpc",
 )  # fmt: skip
-_STAGING = (
-    "CREATE TEMP TABLE IF NOT EXISTS events_staging ON COMMIT DELETE ROWS AS "  # noqa: S608
-    f"SELECT {', '.join(_COLUMNS)} FROM events_event WITH NO DATA"
+_INSERT = (
+    f"INSERT INTO events_event ({', '.join(_COLUMNS)}, status, violations, attempts, error) "  # noqa: S608
+    "SELECT s, m, t, n, a, u, p::jsonb, ts, r, g, 'received', '[]', 0, '' FROM unnest("
+    "%b::bigint[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
+    "%b::timestamptz[], %b::timestamptz[], %b::bool[]) AS v(s, m, t, n, a, u, p, ts, r, g) "
+    "ON CONFLICT (source_id, message_id) DO NOTHING"
 )
-_MOVE = (
-    f"INSERT INTO events_event ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "  # noqa: S608
-    "FROM events_staging ON CONFLICT (source_id, message_id) DO NOTHING"
-)
 
 
-def _insert(rows: list[Event]) -> None:
-    """Store the rows; a messageId the source already sent is skipped.
+def _insert(rows: list[tuple]) -> None:
+    """Store the rows (tuples in ``_COLUMNS`` order); a messageId the source already sent is
+    skipped.
 
-    On PostgreSQL: COPY into a session-local staging table, then one INSERT … SELECT … ON
-    CONFLICT DO NOTHING (several times faster than row-by-row inserts)."""
+    On PostgreSQL: one INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING, with whole
+    columns bound as binary arrays and payloads serialised by orjson (several times faster
+    than row-by-row inserts)."""
     if connection.vendor != "postgresql":
-        Event.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        events = [Event(**dict(zip(_COLUMNS, row, strict=True))) for row in rows]
+        Event.objects.bulk_create(events, ignore_conflicts=True, batch_size=500)
         return
-    with connection.cursor() as cursor:
-        cursor.execute(_STAGING)
-        copy_rows("events_staging", _COLUMNS, (
-            (e.source_id, e.message_id, e.type, e.name, e.anonymous_id, e.user_id, e.payload,
-             e.timestamp, e.received_at, e.gpc, e.status, [], 0, "")
-            for e in rows
-        ))  # fmt: skip
-        cursor.execute(_MOVE)
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    columns[6] = [orjson.dumps(payload).decode() for payload in columns[6]]
+    execute_arrays(_INSERT, columns)
 
 
 @csrf_exempt

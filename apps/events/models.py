@@ -94,7 +94,10 @@ class WriteKey(models.Model):
 class Event(models.Model):
     """One accepted message, stored before the collection API answers 200."""
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="events")
+    # No index of its own: (source, message_id) and (source, received_at) lead with it.
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     message_id = models.CharField(max_length=100)
     type = models.CharField(max_length=10, choices=MessageType.choices)
     name = models.CharField(max_length=200, blank=True, help_text="Event or page name.")

@@ -9,20 +9,31 @@ retried) without stopping the batch.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from functools import reduce
+from operator import or_
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from apps.consent.choices import SALE_SHARE
 from apps.consent.selectors import consent_snapshots, consent_state
 from apps.consent.services import gpc_record
-from apps.identity.choices import IdentifierType, Rule
-from apps.identity.models import Identifier
+from apps.identity.choices import IdentifierType, LinkKind, LinkStatus, Rule
+from apps.identity.models import Identifier, Link
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
-from apps.identity.services import identifier_observe, link_record, touch_record
+from apps.identity.services import (
+    identifier_observe,
+    identifiers_observe,
+    link_record,
+    touch_record,
+    touches_record,
+)
 from apps.schemas.engine.validate import compiled_plan, gate
 from apps.schemas.services import findings_record
+from martech.common.pgcopy import execute_arrays
 
 from .attribution import extract
 from .choices import EventStatus, MessageType
@@ -42,8 +53,8 @@ def _ident(kind: str, value) -> Ident | None:
         return None
 
 
-def _identity(event: Event) -> tuple[Ident | None, int | None]:
-    """Apply the event's identity evidence; return its subject and profile."""
+def _evidence(event: Event) -> tuple[Ident | None, list[tuple[Ident, Ident, str]]]:
+    """The event's subject and the identity evidence it carries (nothing is written)."""
     payload = event.payload
     user = _ident(IdentifierType.USER_ID, event.user_id)
     anonymous = _ident(IdentifierType.ANONYMOUS_ID, event.anonymous_id)
@@ -63,58 +74,161 @@ def _identity(event: Event) -> tuple[Ident | None, int | None]:
     subject = user or anonymous
     if email and subject:
         evidence.append((subject, email, rule))
+    return subject, evidence
+
+
+def _link(event: Event, evidence) -> None:
     for a, b, kind in evidence:
         link_record(a=a, b=b, rule=kind, source=event.source.name, event_ref=event.message_id,
                     observed_at=event.timestamp)  # fmt: skip
-    if subject is None:
-        return None, None
-    return subject, identifier_observe(subject, source=event.source.name).profile_id
+
+
+def _gate(event: Event) -> bool:
+    """Check a track against the source's plan; False when the event is quarantined."""
+    source = event.source
+    event.violations = []
+    event.status = EventStatus.PROCESSED
+    if event.type != MessageType.TRACK or not source.plan_id:
+        return True
+    properties = event.payload.get("properties", {})
+    verdict = gate(compiled_plan(source.plan), source.enforcement, event.name, properties)
+    event.violations = [
+        {"kind": f.kind, "path": f.path, "message": f.message} for f in verdict.findings
+    ]
+    if verdict.findings:
+        findings_record(
+            source=source.name, event_name=event.name, findings=verdict.findings,
+            properties=properties, plan=source.plan, event_ref=event.message_id,
+            occurred_at=event.timestamp,
+        )  # fmt: skip
+    if verdict.action == "quarantine":
+        event.status = EventStatus.QUARANTINED
+        return False
+    if verdict.action == "flag":
+        event.status = EventStatus.FLAGGED
+    return True
+
+
+def _honour_gpc(event: Event, subject: Ident) -> None:
+    state = consent_state(subject)
+    sale = next((p for p in state.purposes if p.purpose.code == SALE_SHARE), None)
+    # Recorded once: not again while the latest choice is already an opt-out.
+    if sale is not None and (sale.record is None or sale.record.granted):
+        gpc_record(subject=subject, jurisdiction=state.jurisdiction,
+                   via=f"collection:{event.source.name}")  # fmt: skip
 
 
 def process_one(event: Event) -> Ident | None:
-    """Validate and stitch one event; return the subject whose consent it needs."""
-    source = event.source
-    if event.type == MessageType.TRACK and source.plan_id:
-        properties = event.payload.get("properties", {})
-        verdict = gate(compiled_plan(source.plan), source.enforcement, event.name, properties)
-        event.violations = [
-            {"kind": f.kind, "path": f.path, "message": f.message} for f in verdict.findings
-        ]
-        if verdict.findings:
-            findings_record(
-                source=source.name, event_name=event.name, findings=verdict.findings,
-                properties=properties, plan=source.plan, event_ref=event.message_id,
-                occurred_at=event.timestamp,
-            )  # fmt: skip
-        if verdict.action == "quarantine":
-            event.status = EventStatus.QUARANTINED
-            return None
-        event.status = EventStatus.FLAGGED if verdict.action == "flag" else EventStatus.PROCESSED
-    else:
-        event.violations = []
-        event.status = EventStatus.PROCESSED
-    subject, event.profile_id = _identity(event)
-    if subject is None:
+    """Validate and stitch one event; return the subject whose consent it needs.
+
+    The reference for ``_process_together``, which does the same for a whole batch, and the
+    path a batch falls back to when something in it fails."""
+    if not _gate(event):
         return None
-    if event.gpc:
-        state = consent_state(subject)
-        sale = next((p for p in state.purposes if p.purpose.code == SALE_SHARE), None)
-        # Recorded once: not again while the latest choice is already an opt-out.
-        if sale is not None and (sale.record is None or sale.record.granted):
-            gpc_record(subject=subject, jurisdiction=state.jurisdiction,
-                       via=f"collection:{source.name}")  # fmt: skip
-    touch = extract(event.payload, event.timestamp)
-    event.attribution = touch
-    if touch is not None and touch["channel"] != "internal":
-        recorded = {k: v for k, v in touch.items() if k != "marketing"}
-        touch_record(subject, recorded, at=event.timestamp, last=touch["marketing"],
+    subject, evidence = _evidence(event)
+    _link(event, evidence)
+    if subject is None:
+        event.profile_id = None
+        return None
+    event.profile_id = identifier_observe(subject, source=event.source.name).profile_id
+    arrival = _arrival(event, subject)
+    if arrival is not None:
+        touch_record(subject, arrival[0], at=event.timestamp, last=arrival[1],
                      profile_id=event.profile_id)  # fmt: skip
     return subject
 
 
+def _arrival(event: Event, subject: Ident) -> tuple[dict, bool] | None:
+    """Honour GPC, extract the event's attribution; the touch to record on its profile and
+    whether it is a marketing arrival (which may overwrite the last touch), or None."""
+    if event.gpc:
+        _honour_gpc(event, subject)
+    touch = extract(event.payload, event.timestamp)
+    event.attribution = touch
+    if touch is None or touch["channel"] == "internal":
+        return None
+    return {k: v for k, v in touch.items() if k != "marketing"}, touch["marketing"]
+
+
+def _failed(event: Event, exc: Exception) -> None:
+    log.exception("event %s failed", event.pk)
+    event.status = EventStatus.FAILED
+    event.error = f"{type(exc).__name__}: {exc}"[:2000]
+    event.attribution = event.profile_id = event.consent = None
+
+
+def _recorded_pairs(evidence) -> set[tuple[Ident, Ident]]:
+    """Pairs whose deterministic link is already stored no later than this sighting: for
+    them ``link_record`` would change nothing."""
+    idents = {i for a, b, _ in evidence for i in (a, b)}
+    if not idents:
+        return set()
+    match = reduce(or_, (Q(type=i.type, value=i.value) for i in idents))
+    pk_of = {Ident(t, v): pk for pk, t, v in Identifier.objects.filter(match).values_list(
+        "pk", "type", "value")}  # fmt: skip
+    earliest: dict[frozenset, object] = {}
+    pks = set(pk_of.values())
+    for a, b, at in Link.objects.filter(
+        a_id__in=pks, b_id__in=pks, kind=LinkKind.DETERMINISTIC,
+        status__in=(LinkStatus.ACTIVE, LinkStatus.CONFLICT),
+    ).values_list("a_id", "b_id", "observed_at"):  # fmt: skip
+        key = frozenset((a, b))
+        earliest[key] = min(at, earliest.get(key, at))
+    done = set()
+    for a, b, at in evidence:
+        if a in pk_of and b in pk_of:
+            first = earliest.get(frozenset((pk_of[a], pk_of[b])))
+            if first is not None and first <= at:
+                done.add((a, b))
+    return done
+
+
+def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
+    """``process_one`` for a whole batch: the same outcome, with the identity and touch writes
+    grouped (new identifiers in bulk, one update per profile touched) instead of per event.
+    Any failure raises: the caller then processes the batch event by event."""
+    planned: list[tuple[Event, Ident | None, list]] = []
+    for event in events:
+        event.error = ""
+        if _gate(event):
+            planned.append((event, *_evidence(event)))
+        else:
+            event.profile_id = None
+    done = _recorded_pairs([(a, b, e.timestamp) for e, _, ev in planned for a, b, _ in ev])
+    stitched = []
+    for event, subject, evidence in planned:
+        _link(event, [(a, b, rule) for a, b, rule in evidence if (a, b) not in done])
+        stitched.append((event, subject))
+    first_seen: dict[Ident, str] = {}
+    for event, subject in stitched:
+        if subject is not None:
+            first_seen.setdefault(subject, event.source.name)
+    profile_of = identifiers_observe(first_seen)
+    touches: dict[int, list] = defaultdict(list)
+    out = []
+    for event, subject in stitched:
+        if subject is None:
+            event.profile_id = None
+            continue
+        event.profile_id = profile_of[subject]
+        arrival = _arrival(event, subject)
+        if arrival is not None:
+            touches[event.profile_id].append((event.timestamp, *arrival))
+        out.append((event, subject))
+    if touches:
+        touches_record(touches)
+    return out
+
+
+# The whole batch's outcome in one statement: one array per column.
 _WRITE_BACK = (
-    "UPDATE events_event SET status = %s, violations = %s, consent = %s, profile_id = %s, "
-    "attribution = %s, attempts = %s, error = %s, processed_at = %s WHERE id = %s"
+    "UPDATE events_event e SET status = v.status, violations = v.violations, "
+    "consent = v.consent, profile_id = v.profile_id, attribution = v.attribution, "
+    "attempts = v.attempts, error = v.error, processed_at = v.processed_at "
+    "FROM unnest(%b::varchar[], %b::jsonb[], %b::jsonb[], %b::bigint[], %b::jsonb[], "
+    "%b::int[], %b::text[], %b::timestamptz[], %b::bigint[]) "
+    "AS v(status, violations, consent, profile_id, attribution, attempts, error, "
+    "processed_at, id) WHERE e.id = v.id"
 )
 
 
@@ -129,21 +243,25 @@ def process_batch(limit: int = BATCH) -> int:
             .order_by("id")[:limit]
         )  # fmt: skip
         now = timezone.now()
-        needs_consent = []
         for event in events:
             event.attempts += 1
-            try:
-                with transaction.atomic():
-                    subject = process_one(event)
-                    event.error = ""
-                if subject is not None:
-                    needs_consent.append((event, subject))
-            except Exception as exc:  # recorded on the event, retried later
-                log.exception("event %s failed", event.pk)
-                event.status = EventStatus.FAILED
-                event.error = f"{type(exc).__name__}: {exc}"[:2000]
-                event.attribution = event.profile_id = event.consent = None
             event.processed_at = now
+        try:
+            with transaction.atomic():
+                needs_consent = _process_together(events)
+        except Exception:  # something failed for the batch as a whole: isolate it event by event
+            log.exception("batch failed as a whole; processing its events one by one")
+            needs_consent = []
+            for event in events:
+                event.attribution = event.profile_id = event.consent = None
+                try:
+                    with transaction.atomic():
+                        subject = process_one(event)
+                        event.error = ""
+                    if subject is not None:
+                        needs_consent.append((event, subject))
+                except Exception as exc:  # recorded on the event, retried later
+                    _failed(event, exc)
         # The purposes granted at collection, for the whole batch at once.
         snapshots = consent_snapshots([(s, e.received_at) for e, s in needs_consent])
         for (event, _), snapshot in zip(needs_consent, snapshots, strict=True):
@@ -154,10 +272,9 @@ def process_batch(limit: int = BATCH) -> int:
              e.attempts, e.error, e.processed_at, e.pk)
             for e in events
         ]  # fmt: skip
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.executemany(_WRITE_BACK, rows)
-        else:
+        if rows and connection.vendor == "postgresql":
+            execute_arrays(_WRITE_BACK, [list(column) for column in zip(*rows, strict=True)])
+        elif rows:
             fields = ["status", "violations", "consent", "profile_id", "attribution",
                       "attempts", "error", "processed_at"]  # fmt: skip
             Event.objects.bulk_update(events, fields)

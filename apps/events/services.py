@@ -8,6 +8,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -149,21 +150,41 @@ def write_key_revoke(*, actor, key: WriteKey) -> WriteKey:
     return key
 
 
+# Write keys answer from a per-process memory for up to a minute: the collection API then
+# asks Redis for one value instead of PostgreSQL for a join. Any change to a source or a key
+# (signals in apps.py) replaces the generation, so every process forgets what it knew.
+KEYS_GENERATION = "events:write-keys:generation"
+KEY_MEMORY_SECONDS = 60
+_known: dict[str, tuple[object, dt.datetime, Source | None]] = {}
+
+
+def keys_changed(**_) -> None:
+    """Make every process look its write keys up again (after the current commit)."""
+    _known.clear()
+    transaction.on_commit(lambda: cache.set(KEYS_GENERATION, secrets.token_hex(8), None))
+
+
 def authenticate_key(raw: str) -> Source | None:
     """The active source a write key belongs to, or None (unknown, expired, revoked)."""
     if not raw or len(raw) > 200:
         return None
-    key = (
-        WriteKey.objects.usable()
-        .select_related("source", "source__plan")
-        .filter(key_hash=hash_key(raw))
-        .first()
-    )
+    digest, now = hash_key(raw), timezone.now()
+    generation = cache.get(KEYS_GENERATION)
+    seen = _known.get(digest)
+    if seen is not None and seen[0] == generation and now < seen[1]:
+        return seen[2]
+    key = WriteKey.objects.usable(now).select_related("source").filter(key_hash=digest).first()
+    until = now + dt.timedelta(seconds=KEY_MEMORY_SECONDS)
+    if len(_known) > 10_000:  # a flood of made-up keys does not grow memory without end
+        _known.clear()
     if key is None:
+        _known[digest] = (generation, until, None)
         return None
-    now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
         WriteKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    if key.expires_at is not None:
+        until = min(until, key.expires_at)
+    _known[digest] = (generation, until, key.source)
     return key.source
 
 

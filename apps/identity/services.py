@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from apps.accounts.access import require
 from apps.audit.services import audit_record
 from martech.common.errors import ApplicationError, ConflictError
+from martech.common.pgcopy import execute_arrays
 
 from .choices import LinkKind, LinkStatus, Rule
 from .engine.resolver import resolve, state_of
@@ -21,8 +23,14 @@ from .models import Identifier, Link, Merge, Profile
 from .normalise import Ident, normalise
 
 __all__ = [
-    "identifier_observe", "link_record", "link_review", "merge_undo", "profile_merge",
+    "identifier_observe",
+    "identifiers_observe",
+    "link_record",
+    "link_review",
+    "merge_undo",
+    "profile_merge",
     "touch_record",
+    "touches_record",
 ]  # fmt: skip
 
 
@@ -44,6 +52,48 @@ def identifier_observe(ident: Ident | tuple[str, str], *, source: str = "") -> I
     if not created:
         profile.delete()
     return identifier
+
+
+@transaction.atomic
+def identifiers_observe(idents: dict[Ident, str]) -> dict[Ident, int]:
+    """``identifier_observe`` for many identifiers at once (each mapped to the source that saw
+    it first); return each one's profile id. Three statements whatever the number: one
+    lookup, then for the new ones their profiles and identifiers in bulk. An identifier
+    another transaction created in the meantime keeps its profile; the spare one is dropped.
+    """
+    found = _profiles_of(idents)
+    missing = [ident for ident in idents if ident not in found]
+    if not missing:
+        return found
+    profiles = Profile.objects.bulk_create(
+        [Profile(state=state_of([ident.type])) for ident in missing]
+    )
+    # ignore_conflicts gives no ids back, so what is stored is read again below.
+    Identifier.objects.bulk_create(
+        [
+            Identifier(type=i.type, value=i.value, profile=p, source=idents[i][:120])
+            for i, p in zip(missing, profiles, strict=True)
+        ],
+        ignore_conflicts=True,
+    )
+    found.update(_profiles_of(missing))
+    spare = {p.pk for p in profiles} - set(found.values())
+    if spare:
+        Profile.objects.filter(pk__in=spare).delete()
+    return found
+
+
+def _profiles_of(idents) -> dict[Ident, int]:
+    by_type: dict[str, list[str]] = {}
+    for ident in idents:
+        by_type.setdefault(ident.type, []).append(ident.value)
+    out: dict[Ident, int] = {}
+    for kind, values in by_type.items():
+        for value, profile_id in Identifier.objects.filter(type=kind, value__in=values).values_list(
+            "value", "profile_id"
+        ):
+            out[Ident(kind, value)] = profile_id
+    return out
 
 
 @transaction.atomic
@@ -210,3 +260,35 @@ def touch_record(
     if changed:
         profile.save(update_fields=[*changed, "updated_at"])
     return profile
+
+
+def touches_record(touches: dict[int, list[tuple[dt.datetime, dict, bool]]]) -> None:
+    """``touch_record`` for many arrivals at once: for each profile id, its arrivals
+    ``(at, touch, last)`` in the order they happened to be processed. The outcome is the
+    same as recording them one by one; each profile is read and written once."""
+    with transaction.atomic():
+        profiles = Profile.objects.select_for_update().filter(pk__in=touches).order_by("pk")
+        changed = []
+        for profile in profiles:
+            dirty = False
+            for at, touch, last in touches[profile.pk]:
+                stamp = at.isoformat()
+                if not profile.first_touch or stamp < profile.first_touch.get("at", ""):
+                    profile.first_touch, dirty = {**touch, "at": stamp}, True
+                if last and (not profile.last_touch or stamp >= profile.last_touch.get("at", "")):
+                    profile.last_touch, dirty = {**touch, "at": stamp}, True
+            if dirty:
+                profile.updated_at = timezone.now()
+                changed.append(profile)
+        if not changed:
+            return
+        if connection.vendor == "postgresql":  # one statement, not a CASE per row and field
+            execute_arrays(
+                "UPDATE identity_profile p SET first_touch = v.first, last_touch = v.last, "
+                "updated_at = v.at FROM unnest(%b::jsonb[], %b::jsonb[], %b::timestamptz[], "
+                "%b::bigint[]) AS v(first, last, at, id) WHERE p.id = v.id",
+                [[Jsonb(p.first_touch) for p in changed], [Jsonb(p.last_touch) for p in changed],
+                 [p.updated_at for p in changed], [p.pk for p in changed]],
+            )  # fmt: skip
+        else:
+            Profile.objects.bulk_update(changed, ["first_touch", "last_touch", "updated_at"])

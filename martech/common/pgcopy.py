@@ -1,13 +1,19 @@
-"""Bulk writes with PostgreSQL COPY (text format), shared by the bulk loaders."""
+"""Bulk writes with PostgreSQL COPY, shared by the bulk loaders.
+
+Text format by default; with ``types`` (PostgreSQL type names, one per column) the rows go in
+binary format, encoded by psycopg's compiled dumpers: no text formatting in Python and no
+parsing of numbers and timestamps in the server.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import orjson
 from django.db import connection
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 CHUNK = 20_000
 
 
@@ -22,18 +28,42 @@ def text_field(value) -> str:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return orjson.dumps(value).decode().translate(_ESCAPES)
-    return str(value).translate(_ESCAPES)
+        return orjson.dumps(value).decode().translate(ESCAPES)
+    return str(value).translate(ESCAPES)
 
 
-def copy_rows(table: str, columns: list[str] | tuple[str, ...], rows) -> None:
-    """COPY ``rows`` (tuples in ``columns`` order) into ``table``, in large blocks."""
-    rows = list(rows)
-    if not rows:
+def copy_rows(table: str, columns: list[str] | tuple[str, ...], rows, types=None) -> None:
+    """COPY ``rows`` (tuples in ``columns`` order) into ``table``.
+
+    ``rows`` may be a generator: rows are sent as they are produced, so the server stores
+    while the caller builds the next ones.
+    """
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         return
+    rows = itertools.chain([first], rows)
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg 3
+        if types is not None:
+            statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+            with raw.copy(statement) as copy:
+                copy.set_types(list(types))
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+            return
         with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for start in range(0, len(rows), CHUNK):
-                block = rows[start : start + CHUNK]
+            while block := list(itertools.islice(rows, CHUNK)):
                 copy.write("".join("\t".join(map(text_field, row)) + "\n" for row in block))
+
+
+def execute_arrays(sql: str, columns: list[list]) -> None:
+    """Run ``sql`` with whole columns as array parameters (``%b`` placeholders), bound in
+    binary by the server: one statement for a batch of rows (``UPDATE … FROM unnest(…)``)
+    without quoting every element as text, which Django's client-side binding would do."""
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, columns)

@@ -118,13 +118,16 @@ def test_bad_messages_are_rejected_one_by_one_with_reasons(client, web):
         {"type": "track", "event": "X", "messageId": "no-id"},
         {"type": "track", "anonymousId": "a", "messageId": "no-event"},
         _track("big", properties={"blob": "x" * 33_000}),
+        _track("nul", properties={"note": "a\u0000b"}),  # PostgreSQL text cannot hold NUL
+        _track("escaped", properties={"note": "a\\u0000b"}),  # a backslash, then u0000: fine
     ]
     response = _post(client, "/v1/batch", {"batch": batch}, raw)
     assert response.status_code == 200
     rejected = {r["messageId"]: r["code"] for r in response.json()["rejected"]}
     assert rejected == {"no-id": "missing_identity", "no-event": "missing_event",
-                        "big": "message_too_large"}  # fmt: skip
-    assert list(Event.objects.values_list("message_id", flat=True)) == ["ok"]
+                        "big": "message_too_large", "nul": "invalid_character"}  # fmt: skip
+    stored = Event.objects.values_list("message_id", flat=True)
+    assert sorted(stored) == ["escaped", "ok"]
     single = _post(client, "/v1/track", {"event": "X", "messageId": "s"}, raw)
     assert (single.status_code, single.json()["code"]) == (400, "missing_identity")
 

@@ -55,6 +55,7 @@ def test_a_rotated_key_keeps_working_until_the_overlap_ends(admin, web):
 
 def test_a_revoked_key_or_an_inactive_source_is_refused_at_once(admin, web):
     source, raw = web
+    assert services.authenticate_key(raw) == source  # now remembered by this process
     services.write_key_revoke(actor=admin, key=source.write_keys.get())
     assert services.authenticate_key(raw) is None
     _, again = services.write_key_rotate(actor=admin, source=source, overlap_hours=0)
@@ -111,3 +112,47 @@ def test_the_create_page_shows_the_key_once(admin_client):
     assert services.authenticate_key(raw).name == "Web"
     detail = admin_client.get(reverse("events:source_detail", args=[response.context["source"].pk]))
     assert raw not in detail.content.decode()
+
+
+_OTHER_PROCESS = """
+import sys, django
+django.setup()
+from apps.events.services import authenticate_key
+for line in sys.stdin:
+    source = authenticate_key(line.strip())
+    print(source.name if source else "refused", flush=True)
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_process_that_remembers_a_key_refuses_it_once_revoked(admin):
+    """The collection API's processes keep keys in memory; a revocation committed anywhere
+    reaches them before their next request."""
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    source, raw = services.source_create(actor=admin, name="Shop")
+    other = subprocess.Popen(
+        [sys.executable, "-c", _OTHER_PROCESS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True, env={**os.environ, "DATABASE_URL": url,
+                        "DJANGO_SETTINGS_MODULE": "martech.settings.test"},
+    )  # fmt: skip
+    try:
+
+        def ask() -> str:
+            other.stdin.write(raw + "\n")
+            other.stdin.flush()
+            return other.stdout.readline().strip()
+
+        assert ask() == "Shop"
+        assert ask() == "Shop"  # from memory this time
+        services.write_key_revoke(actor=admin, key=source.write_keys.get())
+        assert ask() == "refused"
+    finally:
+        other.stdin.close()
+        other.wait(timeout=30)

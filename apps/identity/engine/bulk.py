@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from martech.common.pgcopy import copy_rows
 
@@ -42,20 +44,21 @@ class BulkResult:
     regrouped: int  # groups that met identifiers already in the graph
 
 
-def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+def _existing(keys: list[tuple[str, str]], raw=None) -> dict[tuple[str, str], int]:
+    """Ids of the keys already in the graph. ``raw`` is the PostgreSQL connection of the
+    running transaction, passed in when this runs on a helper thread."""
     found: dict[tuple[str, str], int] = {}
     by_type: dict[str, list[str]] = defaultdict(list)
     for kind, value in keys:
         by_type[kind].append(value)
     for kind, values in by_type.items():
-        if connection.vendor == "postgresql":
+        if raw is not None:
             # One array parameter per type: far cheaper than thousands of placeholders.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT id, value FROM identity_identifier WHERE type = %s AND value = ANY(%s)",
-                    [kind, values],
-                )
-                found.update(((kind, value), pk) for pk, value in cursor.fetchall())
+            rows = raw.execute(
+                "SELECT id, value FROM identity_identifier WHERE type = %s AND value = ANY(%s)",
+                [kind, values],
+            ).fetchall()
+            found.update(((kind, value), pk) for pk, value in rows)
             continue
         for start in range(0, len(values), 500):
             chunk = values[start : start + 500]
@@ -66,25 +69,35 @@ def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
     return found
 
 
-def _reserve_ids(table: str, n: int) -> list[int]:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [table, n],
-            )
-            return [row[0] for row in cursor.fetchall()]
+def _reserve_ids(table: str, n: int) -> range:
+    """A block of ``n`` ids from the table's sequence.
+
+    The table is locked against other writers (readers are not blocked) until the
+    transaction ends, so that no concurrent insert can draw a value inside the block
+    between reading and advancing the sequence; one statement instead of ``n`` nextval calls.
+    """
+    if n == 0:
+        return range(0)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'),"
+                " nextval(pg_get_serial_sequence(%s, 'id')) + %s - 1)",
+                [table, table, n],
+            )
+            last = cursor.fetchone()[0]
+            return range(last - n + 1, last + 1)
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
         start = cursor.fetchone()[0] + 1
-    return list(range(start, start + n))
+    return range(start, start + n)
 
 
-def _copy(table: str, columns: list[str], rows: list[tuple]) -> None:
+def _copy(table: str, columns: list[str], types: list[str], rows: Iterable[tuple]) -> None:
     if not rows:
         return
     if connection.vendor == "postgresql":
-        copy_rows(table, columns, rows)
+        copy_rows(table, columns, rows, types=types)
         return
     placeholders = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
@@ -111,7 +124,12 @@ def bulk_link(evidence: Iterable[Evidence], *, source: str = "") -> BulkResult:
                 keys.append(key)
             pair.append(local)
         ends.append((pair[0], pair[1]))
-    existing = _existing(keys)
+    # The lookup of what is already stored runs in the server while the batch is resolved
+    # in memory here (the driver releases the GIL while it waits).
+    lookup = pool = None
+    if connection.vendor == "postgresql":
+        pool = ThreadPoolExecutor(1)
+        lookup = pool.submit(_existing, keys, connection.connection)
     text = [f"{k}:{v}" for k, v in keys]
 
     def canonical(n: int):
@@ -125,13 +143,19 @@ def bulk_link(evidence: Iterable[Evidence], *, source: str = "") -> BulkResult:
     order = sorted(range(len(batch)), key=canonical)
     sets = _Sets({n: keys[n][0] for n in range(len(keys))})
     statuses: list[tuple[str, str]] = [("", "")] * len(batch)
+    active, conflict = LinkStatus.ACTIVE.value, LinkStatus.CONFLICT.value
     for n in order:
         a, b = ends[n]
         if a == b:
             continue
         ok, reason = sets.union(a, b)
-        statuses[n] = (LinkStatus.ACTIVE if ok else LinkStatus.CONFLICT, reason)
+        statuses[n] = (active if ok else conflict, reason)
 
+    if pool is not None:
+        existing = lookup.result()
+        pool.shutdown()
+    else:
+        existing = _existing(keys)
     groups: dict[int, list[int]] = defaultdict(list)
     for n in range(len(keys)):
         groups[sets.find(n)].append(n)
@@ -140,46 +164,58 @@ def bulk_link(evidence: Iterable[Evidence], *, source: str = "") -> BulkResult:
     regroup_seeds = {existing[keys[n]] for g in groups.values() for n in g if keys[n] in existing}
 
     now = timezone.now()
+    empty = Jsonb({}) if connection.vendor == "postgresql" else "{}"
     profile_ids = _reserve_ids("identity_profile", len(new_groups))
     _copy(
         "identity_profile",
         ["id", "state", "first_touch", "last_touch", "created_at", "updated_at"],
+        ["int8", "varchar", "jsonb", "jsonb", "timestamptz", "timestamptz"],
         [
-            (pk, state_of(keys[n][0] for n in g), "{}", "{}", now, now)
+            (pk, state_of(keys[n][0] for n in g).value, empty, empty, now, now)
             for pk, g in zip(profile_ids, new_groups, strict=True)
         ],
     )
-    ids = _reserve_ids("identity_identifier", sum(len(g) for g in new_groups))
-    pk_of: dict[int, int] = {n: existing[key] for n, key in enumerate(keys) if key in existing}
-    rows, cursor = [], 0
-    for group, profile_id in zip(new_groups, profile_ids, strict=True):
-        for n in group:
-            pk_of[n] = ids[cursor]
-            rows.append((ids[cursor], keys[n][0], keys[n][1], profile_id, source, now))
-            cursor += 1
+    ids_block = _reserve_ids("identity_identifier", sum(len(g) for g in new_groups))
+    ids = iter(ids_block)
+    pk_of: list[int] = [existing.get(key, 0) for key in keys]
+
+    def identifier_rows():
+        for group, profile_id in zip(new_groups, profile_ids, strict=True):
+            for n in group:
+                pk_of[n] = pk = next(ids)
+                kind, value = keys[n]
+                yield (pk, kind, value, profile_id, source, now)
+
     _copy(
         "identity_identifier",
         ["id", "type", "value", "profile_id", "source", "first_seen"],
-        rows,
+        ["int8", "varchar", "varchar", "int8", "varchar", "timestamptz"],
+        identifier_rows(),
     )
-    link_rows = [
-        (pk_of[ends[n][0]], pk_of[ends[n][1]], LinkKind.DETERMINISTIC, statuses[n][0], 1.0,
-         item.rule, item.source or source, "", item.observed_at, now, statuses[n][1])
-        for n, item in enumerate(batch)
-        if ends[n][0] != ends[n][1]
-    ]  # fmt: skip
+    kept = [n for n in range(len(batch)) if ends[n][0] != ends[n][1]]
+    link_ids = _reserve_ids("identity_link", len(kept))
+    deterministic = LinkKind.DETERMINISTIC.value
+
+    def link_rows():
+        for pk, n in zip(link_ids, kept, strict=True):
+            item, (a, b), (status, reason) = batch[n], ends[n], statuses[n]
+            yield (pk, pk_of[a], pk_of[b], deterministic, status, 1.0, item.rule,
+                   item.source or source, "", item.observed_at, now, reason)  # fmt: skip
+
     _copy(
         "identity_link",
-        ["a_id", "b_id", "kind", "status", "confidence", "rule", "source", "event_ref",
+        ["id", "a_id", "b_id", "kind", "status", "confidence", "rule", "source", "event_ref",
          "observed_at", "created_at", "reason"],
-        link_rows,
+        ["int8", "int8", "int8", "varchar", "varchar", "float8", "varchar", "varchar", "varchar",
+         "timestamptz", "timestamptz", "varchar"],
+        link_rows(),
     )  # fmt: skip
     if regroup_seeds:
         resolve(regroup_seeds)
     return BulkResult(
-        links=len(link_rows),
-        identifiers=len(rows),
+        links=len(kept),
+        identifiers=len(ids_block),
         profiles=len(profile_ids),
-        conflicts=sum(1 for s, _ in statuses if s == LinkStatus.CONFLICT),
+        conflicts=sum(1 for s, _ in statuses if s == conflict),
         regrouped=len(regroup_seeds),
     )
