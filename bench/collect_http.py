@@ -73,8 +73,8 @@ def _serve(port: int) -> subprocess.Popen:
         "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789abcdef0123456789",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_CACHE_URL": os.environ.get("BENCH_CACHE_URL", "rediscache://127.0.0.1:6379/9"),
-        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/10"),
+        "DJANGO_CACHE_URL": "rediscache://127.0.0.1:6379/9",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/10",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "martech.wsgi:application", "-b", f"127.0.0.1:{port}",

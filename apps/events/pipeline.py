@@ -16,7 +16,6 @@ from operator import or_
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from apps.consent.choices import SALE_SHARE
 from apps.consent.selectors import consent_snapshots, consent_state
@@ -33,11 +32,11 @@ from apps.identity.services import (
 )
 from apps.schemas.engine.validate import compiled_plan, gate
 from apps.schemas.services import findings_record
-from martech.common.pgcopy import execute_arrays
+from martech.common.pgcopy import execute_arrays, jsonb
 
 from .attribution import extract
 from .choices import EventStatus, MessageType
-from .models import Event
+from .models import Event, Source
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -232,20 +231,29 @@ _WRITE_BACK = (
 )
 
 
+_READS = ("id", "source_id", "message_id", "type", "name", "anonymous_id", "user_id", "payload",
+          "timestamp", "received_at", "gpc", "status", "attempts")  # fmt: skip
+
+
 def process_batch(limit: int = BATCH) -> int:
     """Process up to ``limit`` waiting events; return how many were taken."""
     with transaction.atomic():
+        # Only what processing reads; what it writes is set below, so never loaded one by one.
         events = list(
-            Event.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("source", "source__plan")
+            Event.objects.select_for_update(skip_locked=True)
+            .only(*_READS)
             .filter(status__in=[EventStatus.RECEIVED, EventStatus.FAILED],
                     attempts__lt=MAX_ATTEMPTS)
             .order_by("id")[:limit]
         )  # fmt: skip
+        sources = Source.objects.select_related("plan").in_bulk({e.source_id for e in events})
         now = timezone.now()
         for event in events:
+            event.source = sources[event.source_id]
             event.attempts += 1
             event.processed_at = now
+            event.violations, event.error = [], ""
+            event.attribution = event.profile_id = event.consent = None
         try:
             with transaction.atomic():
                 needs_consent = _process_together(events)
@@ -254,6 +262,7 @@ def process_batch(limit: int = BATCH) -> int:
             needs_consent = []
             for event in events:
                 event.attribution = event.profile_id = event.consent = None
+                event.violations, event.error = [], ""
                 try:
                     with transaction.atomic():
                         subject = process_one(event)
@@ -267,8 +276,7 @@ def process_batch(limit: int = BATCH) -> int:
         for (event, _), snapshot in zip(needs_consent, snapshots, strict=True):
             event.consent = {**snapshot, SALE_SHARE: False} if event.gpc else snapshot
         rows = [
-            (e.status, Jsonb(e.violations), Jsonb(e.consent) if e.consent is not None else None,
-             e.profile_id, Jsonb(e.attribution) if e.attribution is not None else None,
+            (e.status, jsonb(e.violations), jsonb(e.consent), e.profile_id, jsonb(e.attribution),
              e.attempts, e.error, e.processed_at, e.pk)
             for e in events
         ]  # fmt: skip

@@ -10,12 +10,11 @@ import datetime as dt
 
 from django.db import connection, transaction
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from apps.accounts.access import require
 from apps.audit.services import audit_record
 from martech.common.errors import ApplicationError, ConflictError
-from martech.common.pgcopy import execute_arrays
+from martech.common.pgcopy import execute_arrays, jsonb
 
 from .choices import LinkKind, LinkStatus, Rule
 from .engine.resolver import resolve, state_of
@@ -88,11 +87,20 @@ def _profiles_of(idents) -> dict[Ident, int]:
     for ident in idents:
         by_type.setdefault(ident.type, []).append(ident.value)
     out: dict[Ident, int] = {}
-    for kind, values in by_type.items():
-        for value, profile_id in Identifier.objects.filter(type=kind, value__in=values).values_list(
-            "value", "profile_id"
-        ):
-            out[Ident(kind, value)] = profile_id
+    with connection.cursor() as cursor:
+        for kind, values in by_type.items():
+            if connection.vendor == "postgresql":  # one array, not a placeholder per value
+                cursor.execute(
+                    "SELECT value, profile_id FROM identity_identifier "
+                    "WHERE type = %s AND value = ANY(%s)",
+                    [kind, values],
+                )
+                found = cursor.fetchall()
+            else:
+                found = Identifier.objects.filter(type=kind, value__in=values).values_list(
+                    "value", "profile_id"
+                )
+            out.update((Ident(kind, value), profile_id) for value, profile_id in found)
     return out
 
 
@@ -287,7 +295,7 @@ def touches_record(touches: dict[int, list[tuple[dt.datetime, dict, bool]]]) -> 
                 "UPDATE identity_profile p SET first_touch = v.first, last_touch = v.last, "
                 "updated_at = v.at FROM unnest(%b::jsonb[], %b::jsonb[], %b::timestamptz[], "
                 "%b::bigint[]) AS v(first, last, at, id) WHERE p.id = v.id",
-                [[Jsonb(p.first_touch) for p in changed], [Jsonb(p.last_touch) for p in changed],
+                [[jsonb(p.first_touch) for p in changed], [jsonb(p.last_touch) for p in changed],
                  [p.updated_at for p in changed], [p.pk for p in changed]],
             )  # fmt: skip
         else:
