@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("apps.identity.api.urls")),
     path("", include("apps.consent.api.urls")),
     path("", include("apps.schemas.api.urls")),
+    path("", include("apps.destinations.api.urls")),
     path("", include("apps.events.api.urls")),
 ]
 
@@ -30,6 +31,7 @@ urlpatterns = [
     path("", include("apps.identity.urls")),
     path("", include("apps.consent.urls")),
     path("", include("apps.schemas.urls")),
+    path("destinations/", include("apps.destinations.urls")),
     path("", include("apps.events.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

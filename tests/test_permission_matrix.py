@@ -107,6 +107,10 @@ def world(db):
             "events.view",
             "events.manage_sources",
             "events.replay",
+            "destinations.view",
+            "destinations.manage",
+            "destinations.replay",
+            "destinations.send_production",
         ):
             svc.role_capability_set(actor=su, role=admins, capability=code, min_tenure_days=90)
         svc.role_assign(actor=su, user=below, role=admins)
@@ -330,7 +334,29 @@ def _quarantined(w: World):
     )  # fmt: skip
 
 
+def _destination(w: World):
+    from apps.destinations.services import destination_create
+
+    return destination_create(
+        actor=w.people["superuser"], name="Hooks", adapter="webhook", tool=w.tool,
+        config={"url": "https://hooks.acme.example/martech"},
+        credentials={"signing_secret": "s3cret"},
+    )  # fmt: skip
+
+
+def _dead_letter(w: World):
+    from apps.destinations.models import Delivery
+
+    return Delivery.objects.create(
+        destination=w.destination, message_id="m-9", event_name="Order Completed",
+        subject="anonymous_id:ajs-9", status="dead", attempts=1, response_code=400,
+        error="400: bad field", payload={"kind": "event", "message": {"type": "track"}},
+    )  # fmt: skip
+
+
 SCHEMA_OBJECTS = {
+    "destination": Lazy(_destination),
+    "dead_letter": Lazy(_dead_letter),
     "registry": Lazy(_registry),
     "quarantined": Lazy(_quarantined),
     "source": Lazy(_source),
@@ -630,6 +656,19 @@ CASES = [
         UI_HIDDEN_POST,
         lambda w: {"pk": w.quarantined.source_id},
     ),
+    # Destinations: destinations.*, from 90 days in the role
+    Case("destinations:destination_list", "get", UI_MANAGE),
+    Case("destinations:destination_create", "get", UI_MANAGE),
+    Case("destinations:destination_detail", "get", INTAKE_DETAIL, _pk("destination")),
+    Case("destinations:destination_edit", "get", INTAKE_DETAIL, _pk("destination")),
+    Case("destinations:destination_test", "post", UI_HIDDEN_POST, _pk("destination")),
+    Case("destinations:destination_toggle", "post", UI_HIDDEN_POST, _pk("destination")),
+    Case("destinations:deliveries", "get", UI_MANAGE),
+    Case("destinations:dead_letters", "get", UI_MANAGE),
+    Case(
+        "destinations:replay", "post", UI_MANAGE_POST, None, lambda w: {"ids": [w.dead_letter.pk]}
+    ),
+    Case("destinations:inbox", "get", UI_MANAGE),
     # --- API ---
     Case("api:me", "get", API_ALL),
     Case("api:me-permissions", "get", API_ALL),
@@ -952,6 +991,40 @@ CASES = [
     # The import takes a multipart upload: JSON answers 415, after the permission check.
     Case("api:tracking-plan-import", "post", expect(401, 403, 403, 415, 415)),
     Case("api:violation-list", "get", API_MANAGE),
+    Case("api:destination-list", "get", API_MANAGE),
+    Case(
+        "api:destination-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {
+            "name": "Audit hook",
+            "adapter": "webhook",
+            "tool": w.tool.pk,
+            "config": {"url": "https://hooks.acme.example/audit"},
+        },
+    ),
+    Case("api:destination-detail", "get", API_HIDDEN, _pk("destination")),
+    Case(
+        "api:destination-detail",
+        "patch",
+        API_HIDDEN,
+        _pk("destination"),
+        lambda w: {"description": "Every order"},
+    ),
+    Case("api:destination-send-test", "post", API_HIDDEN_CREATE, _pk("destination")),
+    Case("api:delivery-list", "get", API_MANAGE),
+    Case("api:delivery-detail", "get", API_HIDDEN, _pk("dead_letter")),
+    Case("api:dead-letter-list", "get", API_MANAGE),
+    Case("api:dead-letter-detail", "get", API_HIDDEN, _pk("dead_letter")),
+    Case("api:dead-letter-replay", "post", API_HIDDEN, _pk("dead_letter")),
+    Case(
+        "api:dead-letter-replay-many",
+        "post",
+        API_MANAGE,
+        None,
+        lambda w: {"deliveries": [w.dead_letter.pk]},
+    ),
     Case("api:event-list", "get", API_MANAGE),
     Case("api:event-detail", "get", API_HIDDEN, _pk("quarantined")),
     Case("api:event-replay", "post", API_MANAGE, None, lambda w: {"events": [w.quarantined.pk]}),

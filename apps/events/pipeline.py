@@ -20,6 +20,7 @@ from django.utils import timezone
 from apps.consent.choices import SALE_SHARE
 from apps.consent.selectors import consent_snapshots, consent_state
 from apps.consent.services import gpc_record
+from apps.destinations.routing import Routed, route
 from apps.identity.choices import IdentifierType, LinkKind, LinkStatus, Rule
 from apps.identity.models import Identifier, Link
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
@@ -286,7 +287,37 @@ def process_batch(limit: int = BATCH) -> int:
             fields = ["status", "violations", "consent", "profile_id", "attribution",
                       "attempts", "error", "processed_at"]  # fmt: skip
             Event.objects.bulk_update(events, fields)
+        # Routing, in the same transaction: every destination gets a delivery or a reason.
+        subjects = dict(needs_consent)
+        route([_routed(e, subjects.get(e)) for e in events if _final(e)])
     return len(events)
+
+
+def _final(event: Event) -> bool:
+    return event.status != EventStatus.FAILED or event.attempts >= MAX_ATTEMPTS
+
+
+def _routed(event: Event, subject: Ident | None) -> Routed:
+    """What routing needs of a processed event: its message, consent and identifiers."""
+    payload = event.payload or {}
+    identifiers = {}
+    for kind, value in (("user_id", event.user_id), ("anonymous_id", event.anonymous_id)):
+        ident = _ident(kind, value)
+        if ident is not None:
+            identifiers[kind] = ident.value
+    traits = payload.get("traits") or (payload.get("context") or {}).get("traits") or {}
+    if isinstance(traits, dict):
+        for kind in ("email", "phone"):
+            ident = _ident(kind, traits.get(kind))
+            if ident is not None:
+                identifiers[kind] = ident.value
+    touch = event.attribution or {}
+    if touch.get("click_id_type") in ("gclid", "gbraid", "wbraid"):
+        identifiers[touch["click_id_type"]] = touch["click_id"]
+    return Routed(
+        event_id=event.pk, message_id=event.message_id, message=payload, status=event.status,
+        consent=event.consent, subject=str(subject) if subject else "", identifiers=identifiers,
+    )  # fmt: skip
 
 
 def process_waiting(limit: int = BATCH, max_batches: int = 50) -> int:

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.identity",
     "apps.consent",
     "apps.schemas",
+    "apps.destinations",
     "apps.events",
 ]
 
@@ -303,6 +304,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.purge_payloads",
         "schedule": crontab(hour=2, minute=40),
     },
+    "destinations-dispatch": {
+        "task": "destinations.dispatch",
+        "schedule": 15.0,
+    },
     "events-sweep": {
         "task": "events.sweep",
         "schedule": crontab(minute="*"),
@@ -332,6 +337,12 @@ CONSENT_DEFAULT_JURISDICTION = env("MARTECH_CONSENT_DEFAULT_JURISDICTION", defau
 WRITE_KEY_OVERLAP_HOURS = env.int("MARTECH_WRITE_KEY_OVERLAP_HOURS", default=24)
 # Events: days a processed event keeps its raw payload; the processed facts stay.
 EVENT_RETENTION_DAYS = env.int("MARTECH_EVENT_RETENTION_DAYS", default=30)
+# Destinations: Fernet keys for credentials (newest first; empty: derived from SECRET_KEY),
+# how long temporary failures are retried before a delivery is dead-lettered, and the
+# vendor request timeout in seconds.
+CREDENTIAL_KEYS = env.list("MARTECH_CREDENTIAL_KEYS", default=[])
+DELIVERY_RETRY_HOURS = env.float("MARTECH_DELIVERY_RETRY_HOURS", default=4.0)
+DELIVERY_TIMEOUT_SECONDS = env.float("MARTECH_DELIVERY_TIMEOUT_SECONDS", default=10.0)
 
 LOGGING = {
     "version": 1,

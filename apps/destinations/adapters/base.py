@@ -1,0 +1,124 @@
+"""What every adapter is: a thin class that speaks one vendor's documented HTTP API.
+
+An adapter turns a batch of ``Item`` s into the HTTP requests the vendor expects
+(``requests``) and reads the vendor's answer (``classify``). It never sends anything itself:
+the delivery engine sends, records, retries and dead-letters, so the same requests can be
+shown in the sandbox inbox exactly as the vendor would receive them. Business rules
+(consent, suppression, which events) stay out of adapters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import orjson
+
+
+class Verdict(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"  # temporary: timeouts, 408, 429, 5xx
+    PERMANENT = "permanent"  # the vendor refused it: straight to the dead letters
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to send.
+
+    ``kind`` is ``event`` (a tracked event) or ``profile`` (an upsert of a person's fields).
+    ``message`` is the canonical Segment-shaped message (type, event, properties, traits,
+    context, timestamp, messageId, userId, anonymousId). ``identifiers`` are normalised
+    (``email`` lower-cased, ``phone`` in E.164, ``user_id``, ``anonymous_id``, ``gclid``…).
+    ``fields`` are the destination's field mappings already applied.
+    """
+
+    key: int
+    kind: str
+    message: dict
+    identifiers: dict[str, str] = field(default_factory=dict)
+    fields: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One HTTP request to the vendor, carrying the items whose keys it lists."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    keys: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    verdict: Verdict
+    status: int | None
+    message: str = ""
+    retry_after: float | None = None  # seconds, from Retry-After or the vendor's own field
+    # Vendors that accept part of a batch say which items failed: key -> (verdict, message).
+    failed: dict[int, tuple[Verdict, str]] = field(default_factory=dict)
+
+
+def sha256(value: str) -> str:
+    """The hex SHA-256 of a normalised identifier, as ad networks want it."""
+    return hashlib.sha256(value.strip().lower().encode()).hexdigest()
+
+
+def json_body(value) -> bytes:
+    return orjson.dumps(value)
+
+
+def retry_after(headers) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    import email.utils
+    import time
+
+    raw = (headers.get("retry-after") or "").strip()
+    if not raw:
+        return None
+    if raw.isdigit():
+        return float(raw)
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Adapter:
+    """The base every adapter extends; class attributes declare what it can do."""
+
+    key = ""
+    label = ""
+    vendor = ""
+    docs_url = ""
+    supports: frozenset[str] = frozenset({"events"})  # events, profiles, deletion
+    # The identifiers it needs; an item without any of them is filtered, not sent.
+    needs: tuple[str, ...] = ()
+    batch_size = 100
+    rate_limit = 10.0  # requests a second
+    default_base_url = ""
+    # JSON Schema (draft 2020-12) of the configuration; credentials are separate.
+    config_schema: dict = {"type": "object", "properties": {}, "additionalProperties": False}
+    credential_fields: tuple[str, ...] = ()
+
+    def requests(self, items: list[Item], config: dict, credentials: dict, base_url: str):
+        """The HTTP requests that send ``items``; a list of ``Outbound``."""
+        raise NotImplementedError
+
+    def deletion(self, identifiers: dict[str, str], config: dict, credentials: dict,
+                 base_url: str) -> Outbound:  # fmt: skip
+        """The request that erases a person (adapters that support ``deletion``)."""
+        raise NotImplementedError
+
+    def classify(self, status: int, headers, body: bytes, keys: tuple[int, ...]) -> Result:
+        """Read the vendor's answer. The default follows HTTP: 2xx delivered; 408, 429 and
+        5xx temporary (honouring Retry-After); other 4xx permanent with the vendor's text."""
+        text = body[:500].decode(errors="replace")
+        if 200 <= status < 300:
+            return Result(Verdict.DELIVERED, status)
+        if status in (408, 425, 429) or status >= 500:
+            return Result(Verdict.RETRY, status, text, retry_after(headers))
+        return Result(Verdict.PERMANENT, status, text)

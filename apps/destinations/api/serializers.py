@@ -1,0 +1,85 @@
+from rest_framework import serializers
+
+from apps.tools.models import Tool
+
+from ..adapters import adapter_choices
+from ..choices import DeliveryStatus, Environment, FilterReason, Sends
+from ..models import Capture, Delivery, Destination
+
+
+class MappingSerializer(serializers.Serializer):
+    # "from" is a keyword: declared through the field map below.
+    to = serializers.CharField(max_length=120)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(max_length=200)
+        return fields
+
+
+class DestinationSerializer(serializers.ModelSerializer):
+    adapter = serializers.ChoiceField(choices=[])
+    tool = serializers.PrimaryKeyRelatedField(queryset=Tool.objects.all())
+    environment = serializers.ChoiceField(choices=Environment.choices, required=False)
+    sends = serializers.ChoiceField(choices=Sends.choices, required=False)
+    config = serializers.DictField(required=False)
+    purposes = serializers.ListField(child=serializers.CharField(max_length=40), required=False,
+                                     max_length=30)  # fmt: skip
+    event_names = serializers.ListField(child=serializers.CharField(max_length=200),
+                                        required=False, max_length=500)  # fmt: skip
+    mappings = MappingSerializer(many=True, required=False)
+    credentials = serializers.DictField(
+        child=serializers.CharField(max_length=4000, allow_blank=True), write_only=True,
+        required=False, help_text="Write-only: stored encrypted, never returned. An empty "
+        "value clears that credential; absent names are kept.",
+    )  # fmt: skip
+    credentials_set = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="Names of the credentials that are set.",
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["adapter"].choices = adapter_choices()
+
+    class Meta:
+        model = Destination
+        fields = ["id", "name", "adapter", "tool", "environment", "description", "config",
+                  "credentials", "credentials_set", "base_url", "purposes", "sends",
+                  "event_names", "mappings", "is_enabled", "last_success_at", "last_error",
+                  "last_error_at", "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = ["id", "credentials_set", "last_success_at", "last_error",
+                            "last_error_at", "created_at", "updated_at"]  # fmt: skip
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, read_only=True)
+    reason = serializers.ChoiceField(choices=FilterReason.choices, read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = ["id", "destination", "event_id", "message_id", "event_name", "status",
+                  "reason", "consent", "attempts", "first_attempt_at", "last_attempt_at",
+                  "next_attempt_at", "delivered_at", "response_code", "error", "replayed_at",
+                  "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class CaptureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Capture
+        fields = ["id", "destination", "method", "url", "headers", "body", "items", "created_at"]
+        read_only_fields = fields
+
+
+class DeadLetterReplaySerializer(serializers.Serializer):
+    deliveries = serializers.ListField(child=serializers.IntegerField(min_value=1),
+                                       required=False, max_length=10_000)  # fmt: skip
+    destination = serializers.IntegerField(
+        min_value=1, required=False, help_text="Every dead letter of this destination."
+    )
+
+
+class DeadLettersReplayedSerializer(serializers.Serializer):
+    replayed = serializers.IntegerField()
+    filtered = serializers.IntegerField(help_text="Consent or suppression changed since.")

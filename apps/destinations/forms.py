@@ -1,0 +1,104 @@
+import json
+
+from django import forms
+
+from apps.tools.models import Tool
+
+from .adapters import adapter_choices
+from .choices import Environment, Sends
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+class DestinationForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    adapter = forms.ChoiceField(choices=[], label="Vendor API")
+    tool = forms.ModelChoiceField(
+        queryset=Tool.objects.order_by("name"), label="Registry tool",
+        help_text="The tool in the registry this destination feeds.",
+    )  # fmt: skip
+    environment = forms.ChoiceField(
+        choices=Environment.choices,
+        help_text="Production destinations reach real customer records: enabling, changing "
+        "or replaying to one needs destinations.send_production.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    sends = forms.ChoiceField(choices=Sends.choices)
+    purposes = forms.MultipleChoiceField(
+        choices=[], required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="An event goes here only if its consent snapshot grants every one.",
+    )  # fmt: skip
+    event_names = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Order Completed"}),
+        required=False, label="Events",
+        help_text="Track events this destination takes, one per line; empty: every event.",
+    )  # fmt: skip
+    mappings = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "traits.first_name -> firstname"}),
+        required=False, label="Field mappings",
+        help_text="One per line: a path in the event -> the vendor's field.",
+    )  # fmt: skip
+    config = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}), required=False,
+        label="Configuration (JSON)", help_text="Checked against the vendor API's settings.",
+    )  # fmt: skip
+    credentials = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off",
+                                     "placeholder": "access_token=…"}),
+        required=False, label="Credentials",
+        help_text="One per line, name=value. Write-only: stored encrypted and never shown "
+        "again; leave empty to keep the ones set, name= to clear one.",
+    )  # fmt: skip
+    base_url = forms.URLField(
+        required=False, label="API origin", assume_scheme="https",
+        help_text="Only when the vendor's API lives elsewhere (a regional instance, a proxy).",
+    )  # fmt: skip
+    is_enabled = forms.BooleanField(required=False, label="Enabled: route events here")
+
+    def __init__(self, *args, **kwargs):
+        from apps.consent.models import Purpose
+
+        super().__init__(*args, **kwargs)
+        self.fields["adapter"].choices = adapter_choices()
+        self.fields["purposes"].choices = list(
+            Purpose.objects.filter(is_active=True).order_by("position").values_list("code", "name")
+        )
+
+    def clean_event_names(self):
+        return _lines(self.cleaned_data["event_names"])
+
+    def clean_mappings(self):
+        out = []
+        for line in _lines(self.cleaned_data["mappings"]):
+            source, arrow, target = line.partition("->")
+            if not arrow or not source.strip() or not target.strip():
+                raise forms.ValidationError(f"{line!r}: write it as path -> field.")
+            out.append({"from": source.strip(), "to": target.strip()})
+        return out
+
+    def clean_config(self):
+        raw = self.cleaned_data["config"].strip() or "{}"
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError("The configuration is a JSON object.")
+        return value
+
+    def clean_credentials(self):
+        out = {}
+        for line in _lines(self.cleaned_data["credentials"]):
+            name, equals, value = line.partition("=")
+            if not equals or not name.strip():
+                raise forms.ValidationError("Write each credential as name=value.")
+            out[name.strip()] = value.strip()
+        return out
+
+
+class ReplayForm(forms.Form):
+    ids = forms.CharField(required=False)
+    everything = forms.BooleanField(required=False)
+    destination = forms.IntegerField(required=False)

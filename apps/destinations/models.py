@@ -1,0 +1,135 @@
+"""Destinations (an adapter instance tied to a registry tool), deliveries and test captures."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .choices import DeliveryStatus, Environment, FilterReason, Sends
+
+
+class Destination(models.Model):
+    """Where data goes: one vendor API, configured, with the consent it requires."""
+
+    name = models.CharField(max_length=120, unique=True)
+    adapter = models.CharField(max_length=40)
+    tool = models.ForeignKey("tools.Tool", on_delete=models.PROTECT, related_name="destinations")
+    environment = models.CharField(
+        max_length=12, choices=Environment.choices, default=Environment.SANDBOX
+    )
+    description = models.TextField(blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    # The credentials as one Fernet token (see ``crypto``); never shown back.
+    credentials_token = models.TextField(blank=True)
+    credentials_set = models.JSONField(default=list, blank=True, help_text="Names only.")
+    base_url = models.URLField(
+        blank=True, help_text="The vendor API's origin, if not its public default."
+    )
+    purposes = models.JSONField(default=list, blank=True, help_text="Purpose codes required.")
+    sends = models.CharField(max_length=10, choices=Sends.choices, default=Sends.EVENTS)
+    event_names = models.JSONField(default=list, blank=True, help_text="Empty: every event.")
+    mappings = models.JSONField(default=list, blank=True, help_text='[{"from", "to"}]')
+    is_enabled = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == Environment.PRODUCTION
+
+
+class Delivery(models.Model):
+    """One event (or profile) for one destination: what was sent, under which consent, and
+    how it ended. Every routed event has one per enabled destination."""
+
+    destination = models.ForeignKey(
+        Destination, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_id = models.BigIntegerField(null=True, blank=True)
+    message_id = models.CharField(max_length=100, blank=True)
+    event_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=400, blank=True, help_text="type:value")
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices)
+    reason = models.CharField(max_length=20, choices=FilterReason.choices, blank=True)
+    consent = models.JSONField(null=True, blank=True, help_text="The snapshot used.")
+    payload = models.JSONField(null=True, blank=True, help_text="What is sent (until purged).")
+    attempts = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-id",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["destination", "event_id"],
+                condition=Q(event_id__isnull=False),
+                name="destinations_delivery_once",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["destination", "next_attempt_at", "id"],
+                condition=Q(status__in=["pending", "retrying"]),
+                name="destinations_due",
+            ),
+            models.Index(
+                fields=["destination", "subject", "id"],
+                condition=Q(status__in=["pending", "retrying"]),
+                name="destinations_unfinished",
+            ),
+            models.Index(fields=["event_id"], name="destinations_by_event"),
+            models.Index(
+                fields=["destination", "-created_at"],
+                name="destinations_recent",
+            ),
+            models.Index(
+                fields=["-last_attempt_at"],
+                condition=Q(status="dead"),
+                name="destinations_dead",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id or self.pk} → {self.destination_id}"
+
+
+class Capture(models.Model):
+    """A request the console built for a "send test", kept in the sandbox inbox instead of
+    going to the vendor: exactly what the vendor would receive, secrets masked."""
+
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="captures")
+    method = models.CharField(max_length=8)
+    url = models.CharField(max_length=2000)
+    headers = models.JSONField(default=dict)
+    body = models.TextField(blank=True)
+    items = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url}"

@@ -1,0 +1,174 @@
+"""Routing: for each processed event and each enabled destination, decide once whether it
+goes there (a pending delivery) or why not (a filtered one, with its reason).
+
+The events pipeline calls ``route`` after a batch; erasure registers a suppression check with
+``register_suppression_check`` (it sits below this app, so it plugs in rather than being
+imported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from .adapters import adapter_for
+from .choices import DeliveryStatus, FilterReason, Sends
+from .models import Delivery, Destination
+
+EVENT_TYPES = frozenset({"track", "page", "screen"})
+PROFILE_TYPES = frozenset({"identify"})
+
+# Callables that take subjects ("type:value") and return the suppressed ones.
+_suppression_checks: list[Callable[[set[str]], set[str]]] = []
+
+
+def register_suppression_check(check: Callable[[set[str]], set[str]]) -> None:
+    if check not in _suppression_checks:
+        _suppression_checks.append(check)
+
+
+def suppressed(subjects: Iterable[str]) -> set[str]:
+    subjects = {s for s in subjects if s}
+    out: set[str] = set()
+    for check in _suppression_checks:
+        out |= check(subjects)
+    return out
+
+
+@dataclass
+class Routed:
+    """What routing needs to know of one event after the pipeline."""
+
+    event_id: int
+    message_id: str
+    message: dict
+    status: str  # processed, flagged, quarantined, failed (final)
+    consent: dict | None
+    subject: str = ""
+    identifiers: dict[str, str] = field(default_factory=dict)
+
+
+def takes(destination: Destination, message: dict) -> bool:
+    kind = message.get("type")
+    wanted = set()
+    if destination.sends in (Sends.EVENTS, Sends.BOTH):
+        wanted |= EVENT_TYPES
+    if destination.sends in (Sends.PROFILES, Sends.BOTH):
+        wanted |= PROFILE_TYPES
+    if kind not in wanted:
+        return False
+    if destination.event_names and kind == "track":
+        return message.get("event") in destination.event_names
+    return True
+
+
+def consent_allows(destination: Destination, consent: dict | None) -> bool:
+    return all((consent or {}).get(code) is True for code in destination.purposes)
+
+
+def _path(message: dict, dotted: str):
+    value = message
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def mapped(destination: Destination, message: dict) -> dict:
+    """The destination's field mappings applied: ``{"from": "traits.first_name", "to":
+    "firstname"}`` reads a path of the message and writes a vendor field."""
+    out = {}
+    for rule in destination.mappings:
+        value = _path(message, rule.get("from", ""))
+        if value is not None:
+            out[rule["to"]] = value
+    return out
+
+
+def decide(destination: Destination, item: Routed, blocked: set[str]) -> tuple[str, str]:
+    """(status, reason) of ``item`` for ``destination``."""
+    if item.status == "quarantined":
+        return DeliveryStatus.FILTERED, FilterReason.SCHEMA
+    if item.status == "failed":
+        return DeliveryStatus.FILTERED, FilterReason.FAILED
+    if not takes(destination, item.message):
+        return DeliveryStatus.FILTERED, FilterReason.EVENT_FILTER
+    if item.subject and item.subject in blocked:
+        return DeliveryStatus.FILTERED, FilterReason.SUPPRESSION
+    if not consent_allows(destination, item.consent):
+        return DeliveryStatus.FILTERED, FilterReason.CONSENT
+    needs = adapter_for(destination.adapter).needs
+    if needs and not any(item.identifiers.get(kind) for kind in needs):
+        return DeliveryStatus.FILTERED, FilterReason.IDENTIFIER
+    return DeliveryStatus.PENDING, ""
+
+
+def payload_of(destination: Destination, item: Routed) -> dict:
+    kind = "profile" if item.message.get("type") in PROFILE_TYPES else "event"
+    return {"kind": kind, "message": item.message, "identifiers": item.identifiers,
+            "fields": mapped(destination, item.message)}  # fmt: skip
+
+
+@transaction.atomic
+def route(items: list[Routed], destinations: list[Destination] | None = None) -> int:
+    """Record, for every item and enabled destination, a pending or a filtered delivery.
+    Idempotent: an event already routed keeps its delivery, except that a filtered one is
+    decided again (a quarantined event that was fixed and replayed). Returns how many
+    deliveries are now pending."""
+    if not items:
+        return 0
+    if destinations is None:
+        destinations = list(Destination.objects.filter(is_enabled=True))
+    if not destinations:
+        return 0
+    blocked = suppressed(i.subject for i in items)
+    ids = [i.event_id for i in items]
+    known = {
+        (d, e): (pk, status)
+        for pk, d, e, status in Delivery.objects.filter(
+            destination__in=destinations, event_id__in=ids
+        ).values_list("pk", "destination_id", "event_id", "status")
+    }
+    now = timezone.now()
+    new, again, pending = [], [], 0
+    for destination in destinations:
+        for item in items:
+            status, reason = decide(destination, item, blocked)
+            if status == DeliveryStatus.PENDING:
+                pending += 1
+            seen = known.get((destination.pk, item.event_id))
+            if seen is not None:
+                if seen[1] == DeliveryStatus.FILTERED:
+                    again.append((seen[0], destination, item, status, reason))
+                continue
+            new.append(
+                Delivery(
+                    destination=destination, event_id=item.event_id,
+                    message_id=item.message_id, event_name=_name(item.message),
+                    subject=item.subject, status=status, reason=reason, consent=item.consent,
+                    payload=payload_of(destination, item) if status == "pending" else None,
+                    next_attempt_at=now if status == "pending" else None, created_at=now,
+                )
+            )  # fmt: skip
+    Delivery.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    for pk, destination, item, status, reason in again:
+        Delivery.objects.filter(pk=pk, status=DeliveryStatus.FILTERED).update(
+            status=status, reason=reason, consent=item.consent,
+            payload=payload_of(destination, item) if status == "pending" else None,
+            next_attempt_at=now if status == "pending" else None,
+        )  # fmt: skip
+    if pending:
+        from .tasks import kick
+
+        transaction.on_commit(kick)
+    return pending
+
+
+def _name(message: dict) -> str:
+    kind = message.get("type", "")
+    name = message.get("event") or message.get("name") or ""
+    return (f"{kind}: {name}" if name and kind != "track" else name or kind)[:200]

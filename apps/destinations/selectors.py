@@ -1,0 +1,125 @@
+"""Reads of destinations and deliveries, restricted by ``destinations.view``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Count, Min, Q, QuerySet
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from apps.accounts.access import user_can
+from martech.common.errors import NotFoundError
+
+from .adapters import CATALOG
+from .choices import UNFINISHED, DeliveryStatus
+from .models import Capture, Delivery, Destination
+
+
+def _may(user) -> bool:
+    return user is not None and user_can(user, "destinations.view")
+
+
+def destination_list(*, user) -> QuerySet[Destination]:
+    if not _may(user):
+        return Destination.objects.none()
+    since = timezone.now() - dt.timedelta(hours=24)
+    recent = Q(deliveries__last_attempt_at__gte=since)
+    return Destination.objects.select_related("tool").annotate(
+        delivered_24h=Count("deliveries", filter=recent & Q(deliveries__status="delivered")),
+        dead_24h=Count("deliveries", filter=recent & Q(deliveries__status="dead")),
+        retrying_now=Count("deliveries", filter=Q(deliveries__status="retrying")),
+        pending_now=Count("deliveries", filter=Q(deliveries__status__in=UNFINISHED)),
+        oldest_pending=Min("deliveries__created_at",
+                           filter=Q(deliveries__status__in=UNFINISHED)),
+    )  # fmt: skip
+
+
+def destination_get(*, user, pk) -> Destination:
+    destination = destination_list(user=user).filter(pk=pk).first()
+    if destination is None:
+        raise NotFoundError("No such destination.")
+    return destination
+
+
+def health(destination: Destination) -> dict:
+    """Success rate, lag and an hourly chart of outcomes over the last 24 hours."""
+    now = timezone.now()
+    since = now - dt.timedelta(hours=24)
+    rows = (
+        Delivery.objects.filter(destination=destination, last_attempt_at__gte=since)
+        .annotate(hour=TruncHour("last_attempt_at"))
+        .values("hour", "status")
+        .annotate(n=Count("id"))
+    )
+    hours = [(since + dt.timedelta(hours=h + 1)).replace(minute=0, second=0, microsecond=0)
+             for h in range(24)]  # fmt: skip
+    series: dict[str, dict] = defaultdict(dict)
+    for row in rows:
+        series[row["status"]][row["hour"]] = row["n"]
+    delivered = sum(series["delivered"].values())
+    failed = sum(series["dead"].values()) + sum(series["retrying"].values())
+    oldest = getattr(destination, "oldest_pending", None)
+    return {
+        "success_rate": delivered / (delivered + failed) if delivered + failed else None,
+        "lag_seconds": (now - oldest).total_seconds() if oldest else 0,
+        "chart": {
+            "labels": [h.strftime("%H:00") for h in hours],
+            "series": [
+                {"label": label, "color": color,
+                 "data": [series[status].get(h, 0) for h in hours]}
+                for status, label, color in (("delivered", "Delivered", "#2fb344"),
+                                             ("retrying", "Retrying", "#f76707"),
+                                             ("dead", "Dead letters", "#d63939"))
+                if series[status]
+            ],
+        },
+    }  # fmt: skip
+
+
+def recent_deliveries(destination: Destination, limit: int = 25) -> list[Delivery]:
+    return list(destination.deliveries.order_by("-id")[:limit])
+
+
+def delivery_list(*, user) -> QuerySet[Delivery]:
+    if not _may(user):
+        return Delivery.objects.none()
+    return Delivery.objects.select_related("destination")
+
+
+def dead_letter_list(*, user) -> QuerySet[Delivery]:
+    return delivery_list(user=user).filter(status=DeliveryStatus.DEAD)
+
+
+def delivery_get(*, user, pk) -> Delivery:
+    delivery = delivery_list(user=user).filter(pk=pk).first()
+    if delivery is None:
+        raise NotFoundError("No such delivery.")
+    return delivery
+
+
+def capture_list(*, user) -> QuerySet[Capture]:
+    if not _may(user):
+        return Capture.objects.none()
+    return Capture.objects.select_related("destination", "created_by")
+
+
+def routes_of_event(*, user, event_id: int) -> list[dict]:
+    """Where one event went and why not elsewhere: every destination's delivery, and the
+    destinations that were not enabled when it was routed."""
+    if not _may(user):
+        return []
+    deliveries = {
+        d.destination_id: d
+        for d in Delivery.objects.filter(event_id=event_id).select_related("destination")
+    }
+    out = []
+    for destination in Destination.objects.order_by("name"):
+        delivery = deliveries.get(destination.pk)
+        out.append({"destination": destination, "delivery": delivery})
+    return out
+
+
+def adapter_catalog() -> list:
+    return list(CATALOG.values())

@@ -1,0 +1,299 @@
+"""Writes of destinations: create, change, credentials, enable, send test, replay.
+
+Changing a production destination (or enabling one, or replaying to one) needs
+``destinations.send_production`` on top of the usual capability; that capability is
+tenure-gated by the access rules. Credentials are write-only: stored encrypted, audited by
+name only, never returned.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from jsonschema import Draft202012Validator
+
+from apps.accounts.access import require
+from apps.audit.services import audit_record, audit_snapshot
+from martech.common.errors import ApplicationError, ConflictError
+
+from . import crypto
+from .adapters import CATALOG, Item, adapter_for
+from .choices import DeliveryStatus, Environment, FilterReason, Sends
+from .models import Capture, Delivery, Destination
+from .routing import consent_allows, suppressed
+
+FIELDS = ("name", "adapter", "tool", "environment", "description", "config", "base_url",
+          "purposes", "sends", "event_names", "mappings", "is_enabled")  # fmt: skip
+MASK = "•••"
+
+
+def _guard(actor, destination: Destination, action: str) -> None:
+    require(actor, "destinations.manage", action)
+    if destination.is_production:
+        require(actor, "destinations.send_production", f"{action} (a production destination)")
+
+
+def _validate(destination: Destination) -> None:
+    if not destination.name.strip():
+        raise ApplicationError("A destination needs a name.", code="invalid_name")
+    adapter = CATALOG.get(destination.adapter)
+    if adapter is None:
+        raise ApplicationError(
+            f"Unknown adapter {destination.adapter!r}; choose one of {', '.join(CATALOG)}.",
+            code="invalid_adapter",
+        )
+    if destination.environment not in Environment.values:
+        raise ApplicationError("Environment is production or sandbox.", code="invalid_environment")
+    if destination.sends not in Sends.values:
+        raise ApplicationError("Sends is events, profiles or both.", code="invalid_sends")
+    supports = adapter.supports
+    if hasattr(adapter, "supports_for") and isinstance(destination.config, dict):
+        supports = adapter.supports_for(destination.config)
+    if destination.sends != Sends.EVENTS and "profiles" not in supports:
+        raise ApplicationError(f"{adapter.label} takes no profiles.", code="profiles_unsupported")
+    if destination.sends != Sends.PROFILES and "events" not in supports:
+        raise ApplicationError(f"{adapter.label} takes no events.", code="events_unsupported")
+    if not isinstance(destination.config, dict):
+        raise ApplicationError("Configuration is a JSON object.", code="invalid_config")
+    problems = sorted(
+        Draft202012Validator(adapter.config_schema).iter_errors(destination.config),
+        key=lambda e: list(e.path),
+    )
+    if problems:
+        first = problems[0]
+        where = ".".join(str(p) for p in first.path) or "configuration"
+        raise ApplicationError(f"{where}: {first.message}", code="invalid_config",
+                               details={"errors": [p.message for p in problems[:10]]})  # fmt: skip
+    if destination.base_url:
+        parts = urlsplit(destination.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ApplicationError("The API origin is an http(s) URL.", code="invalid_base_url")
+    _validate_lists(destination)
+
+
+def _validate_lists(destination: Destination) -> None:
+    from apps.consent.models import Purpose
+
+    purposes = destination.purposes
+    if not isinstance(purposes, list) or not all(isinstance(p, str) for p in purposes):
+        raise ApplicationError("Purposes are a list of purpose codes.", code="invalid_purposes")
+    known = set(Purpose.objects.filter(is_active=True).values_list("code", flat=True))
+    unknown = sorted(set(purposes) - known)
+    if unknown:
+        raise ApplicationError(f"Unknown purposes: {', '.join(unknown)}.", code="invalid_purposes")
+    destination.purposes = sorted(set(purposes))
+    names = destination.event_names
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ApplicationError("Events are a list of event names.", code="invalid_event_names")
+    destination.event_names = sorted({n.strip() for n in names})
+    mappings = destination.mappings
+    if not isinstance(mappings, list) or not all(
+        isinstance(m, dict) and set(m) == {"from", "to"} and all(
+            isinstance(m[k], str) and m[k].strip() for k in ("from", "to"))
+        for m in mappings
+    ):  # fmt: skip
+        raise ApplicationError(
+            'Mappings are a list of {"from": "traits.first_name", "to": "firstname"}.',
+            code="invalid_mappings",
+        )
+    targets = [m["to"] for m in mappings]
+    if len(targets) != len(set(targets)):
+        raise ApplicationError("Two mappings write the same field.", code="invalid_mappings")
+
+
+def _clean_credentials(adapter_key: str, credentials) -> dict[str, str]:
+    adapter = adapter_for(adapter_key)
+    if not isinstance(credentials, dict) or not all(
+        isinstance(v, str) for v in credentials.values()
+    ):
+        raise ApplicationError("Credentials are an object of strings.", code="invalid_credentials")
+    unknown = sorted(set(credentials) - set(adapter.credential_fields))
+    if unknown:
+        raise ApplicationError(
+            f"{adapter.label} has no credential {', '.join(unknown)}; it takes "
+            f"{', '.join(adapter.credential_fields) or 'none'}.",
+            code="invalid_credentials",
+        )
+    return credentials
+
+
+def _store_credentials(destination: Destination, changes: dict[str, str]) -> list[str]:
+    current = crypto.decrypt(destination.credentials_token)
+    for name, value in changes.items():
+        if value:
+            current[name] = value
+        else:
+            current.pop(name, None)
+    destination.credentials_token = crypto.encrypt(current)
+    destination.credentials_set = sorted(current)
+    return sorted(changes)
+
+
+def _snapshot(destination: Destination) -> dict:
+    return {**audit_snapshot(destination, FIELDS), "credentials": destination.credentials_set}
+
+
+@transaction.atomic
+def destination_create(*, actor, credentials: dict | None = None, **fields) -> Destination:
+    destination = Destination(created_by=actor, **fields)
+    _guard(actor, destination, "create destinations")
+    _validate(destination)
+    if Destination.objects.filter(name__iexact=destination.name).exists():
+        raise ConflictError(f"A destination named {destination.name!r} exists.", code="duplicate")
+    _store_credentials(destination, _clean_credentials(destination.adapter, credentials or {}))
+    destination.save()
+    audit_record(action="destinations.destination.created", target=destination,
+                 after=_snapshot(destination))  # fmt: skip
+    return destination
+
+
+@transaction.atomic
+def destination_update(*, actor, destination: Destination, credentials: dict | None = None,
+                       **changes) -> Destination:  # fmt: skip
+    destination = Destination.objects.select_for_update().get(pk=destination.pk)
+    _guard(actor, destination, "change destinations")  # as it is now
+    before = _snapshot(destination)
+    for key, value in changes.items():
+        if key not in FIELDS:
+            raise ValueError(key)
+        setattr(destination, key, value)
+    _guard(actor, destination, "change destinations")  # and as it will be
+    _validate(destination)
+    changed_credentials = []
+    if credentials:
+        changed_credentials = _store_credentials(
+            destination, _clean_credentials(destination.adapter, credentials)
+        )
+    try:
+        with transaction.atomic():
+            destination.save()
+    except IntegrityError:
+        raise ConflictError("A destination with that name exists.", code="duplicate") from None
+    audit_record(action="destinations.destination.updated", target=destination, before=before,
+                 after=_snapshot(destination),
+                 metadata={"credentials_changed": changed_credentials})  # fmt: skip
+    return destination
+
+
+def sample_item() -> Item:
+    """A believable order for a "send test": the same shape as a real routed event."""
+    now = timezone.now().isoformat()
+    message = {
+        "type": "track", "event": "Order Completed", "messageId": "test-order-1001",
+        "userId": "cus_test_1001", "anonymousId": "ajs-test-1001", "timestamp": now,
+        "properties": {"order_id": "1001", "revenue": 129.9, "currency": "EUR"},
+        "traits": {"email": "ana.sample@acme.example", "first_name": "Ana"},
+        "context": {"page": {"url": "https://www.acme.example/checkout/done?gclid=test-gclid"}},
+    }  # fmt: skip
+    identifiers = {"user_id": "cus_test_1001", "anonymous_id": "ajs-test-1001",
+                   "email": "ana.sample@acme.example", "phone": "+14155550100",
+                   "gclid": "test-gclid"}  # fmt: skip
+    return Item(key=0, kind="event", message=message, identifiers=identifiers)
+
+
+def _mask(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
+
+
+@transaction.atomic
+def send_test(*, actor, destination: Destination) -> list[Capture]:
+    """Build exactly what the vendor would receive for a sample event and keep it in the
+    sandbox inbox (credentials masked); nothing leaves the console."""
+    require(actor, "destinations.manage", "send tests")
+    from .routing import mapped
+
+    adapter = adapter_for(destination.adapter)
+    item = sample_item()
+    if destination.sends == Sends.PROFILES:
+        item = Item(0, "profile", {**item.message, "type": "identify"}, item.identifiers)
+    item = Item(item.key, item.kind, item.message, item.identifiers,
+                mapped(destination, item.message))  # fmt: skip
+    credentials = crypto.decrypt(destination.credentials_token)
+    secrets = sorted((v for v in credentials.values() if v), key=len, reverse=True)
+    base_url = (destination.base_url or adapter.default_base_url).rstrip("/")
+    try:
+        requests = adapter.requests([item], destination.config, credentials, base_url)
+    except Exception as exc:
+        raise ApplicationError(f"The vendor request cannot be built: {exc}",
+                               code="invalid_config") from None  # fmt: skip
+    captures = [
+        Capture.objects.create(
+            destination=destination, method=r.method, url=_mask(r.url, secrets),
+            headers={k: _mask(v, secrets) for k, v in r.headers.items()},
+            body=_mask(r.body.decode(errors="replace"), secrets), items=len(r.keys),
+            created_by=actor,
+        )
+        for r in requests
+    ]  # fmt: skip
+    audit_record(action="destinations.destination.test_sent", target=destination,
+                 metadata={"captures": [c.pk for c in captures]})  # fmt: skip
+    return captures
+
+
+@transaction.atomic
+def deliveries_replay(*, actor, deliveries) -> dict[str, int]:
+    """Send dead letters again. Consent and suppression are checked again first: a delivery
+    whose subject has since withdrawn consent or been erased is filtered instead. Replaying
+    a delivery that is not dead changes nothing."""
+    from apps.consent.selectors import consent_snapshot
+    from apps.identity.normalise import Ident
+
+    require(actor, "destinations.replay", "replay dead letters")
+    rows = list(
+        Delivery.objects.select_for_update()
+        .select_related("destination")
+        .filter(pk__in=[d.pk for d in deliveries], status=DeliveryStatus.DEAD)
+    )
+    if any(r.destination.is_production for r in rows):
+        require(actor, "destinations.send_production", "replay to a production destination")
+    blocked = suppressed(r.subject for r in rows)
+    now = timezone.now()
+    counts = {"replayed": 0, "filtered": 0}
+    for row in rows:
+        consent = None
+        if row.subject and ":" in row.subject:
+            kind, value = row.subject.split(":", 1)
+            consent = consent_snapshot(Ident(kind, value), at=now)
+        if row.subject in blocked:
+            row.status, row.reason = DeliveryStatus.FILTERED, FilterReason.SUPPRESSION
+        elif not consent_allows(row.destination, consent):
+            row.status, row.reason = DeliveryStatus.FILTERED, FilterReason.CONSENT
+        else:
+            row.status, row.reason = DeliveryStatus.PENDING, ""
+            row.next_attempt_at, row.first_attempt_at = now, None
+        if row.status == DeliveryStatus.FILTERED:
+            row.payload = None
+        row.consent, row.replayed_at = consent, now
+        counts["replayed" if row.status == DeliveryStatus.PENDING else "filtered"] += 1
+    for destination in {r.destination for r in rows}:
+        mine = [r for r in rows if r.destination_id == destination.pk]
+        audit_record(
+            action="destinations.delivery.replayed", target=destination,
+            metadata={"deliveries": [r.pk for r in mine][:500], "count": len(mine),
+                      "filtered": sum(1 for r in mine if r.status == DeliveryStatus.FILTERED)},
+        )  # fmt: skip
+    Delivery.objects.bulk_update(
+        rows, ["status", "reason", "next_attempt_at", "first_attempt_at", "payload", "consent",
+               "replayed_at"],
+    )  # fmt: skip
+    if counts["replayed"]:
+        from .tasks import kick
+
+        transaction.on_commit(kick)
+    return counts
+
+
+def credentials_rotate() -> int:
+    """Re-encrypt every destination's credentials with the newest key; returns how many."""
+    count = 0
+    with transaction.atomic():
+        for destination in Destination.objects.select_for_update().exclude(credentials_token=""):
+            destination.credentials_token = crypto.rotate(destination.credentials_token)
+            destination.save(update_fields=["credentials_token"])
+            count += 1
+    return count

@@ -1,0 +1,210 @@
+"""Browser views of destinations, dead letters and the sandbox inbox."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.urls import reverse
+from django.views.generic import TemplateView
+
+from apps.accounts.access import require, user_can
+from martech.common.errors import ApplicationError
+from martech.common.views import ActionView, FilteredListView, ServiceFormView
+
+from . import selectors, services
+from .adapters import CATALOG
+from .filters import DeadLetterFilter, DeliveryFilter
+from .forms import DestinationForm
+
+
+class DestinationListView(LoginRequiredMixin, TemplateView):
+    template_name = "destinations/destination_list.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        require(user, "destinations.view", "see destinations")
+        return {
+            **super().get_context_data(**kwargs),
+            "destinations": selectors.destination_list(user=user),
+            "catalog": selectors.adapter_catalog(),
+            "can_manage": user_can(user, "destinations.manage"),
+        }
+
+
+def _initial(d) -> dict:
+    return {
+        "name": d.name, "adapter": d.adapter, "tool": d.tool_id, "environment": d.environment,
+        "description": d.description, "sends": d.sends, "purposes": d.purposes,
+        "event_names": "\n".join(d.event_names),
+        "mappings": "\n".join(f"{m['from']} -> {m['to']}" for m in d.mappings),
+        "config": json.dumps(d.config, indent=2), "base_url": d.base_url,
+        "is_enabled": d.is_enabled,
+    }  # fmt: skip
+
+
+class DestinationCreateView(ServiceFormView):
+    form_class = DestinationForm
+    capability = "destinations.manage"
+    title = "New destination"
+    pretitle = "Data · Destinations"
+    submit_label = "Create destination"
+
+    def get_initial(self):
+        return {"environment": "sandbox", "sends": "events", "config": "{}"}
+
+    def perform(self, form):
+        destination = services.destination_create(actor=self.request.user, **form.cleaned_data)
+        return reverse("destinations:destination_detail", args=[destination.pk])
+
+    def cancel_url(self):
+        return reverse("destinations:destination_list")
+
+
+class DestinationEditView(ServiceFormView):
+    form_class = DestinationForm
+    capability = "destinations.manage"
+    title = "Edit destination"
+    pretitle = "Data · Destinations"
+
+    def load_object(self):
+        self.destination = selectors.destination_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_initial(self):
+        return _initial(self.destination)
+
+    def perform(self, form):
+        data = dict(form.cleaned_data)
+        services.destination_update(actor=self.request.user, destination=self.destination,
+                                    **data)  # fmt: skip
+        return reverse("destinations:destination_detail", args=[self.destination.pk])
+
+    def cancel_url(self):
+        return reverse("destinations:destination_detail", args=[self.destination.pk])
+
+
+class DestinationDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "destinations/destination_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        destination = selectors.destination_get(user=user, pk=self.kwargs["pk"])
+        adapter = CATALOG.get(destination.adapter)
+        return {
+            **super().get_context_data(**kwargs),
+            "destination": destination,
+            "adapter": adapter,
+            "config": json.dumps(destination.config, indent=2, sort_keys=True),
+            "missing_credentials": [f for f in adapter.credential_fields
+                                    if f not in destination.credentials_set] if adapter else [],
+            "health": selectors.health(destination),
+            "deliveries": selectors.recent_deliveries(destination),
+            "can_manage": user_can(user, "destinations.manage"),
+            "can_production": user_can(user, "destinations.send_production"),
+        }  # fmt: skip
+
+
+class DestinationTestView(ActionView):
+    def fallback_url(self, request, pk):
+        return reverse("destinations:destination_detail", args=[pk])
+
+    def act(self, request, pk):
+        destination = selectors.destination_get(user=request.user, pk=pk)
+        captures = services.send_test(actor=request.user, destination=destination)
+        url = reverse("destinations:inbox") + f"?destination={destination.pk}"
+        return url, f"{len(captures)} request{'s' if len(captures) != 1 else ''} captured."
+
+
+class DestinationToggleView(ActionView):
+    def fallback_url(self, request, pk):
+        return reverse("destinations:destination_detail", args=[pk])
+
+    def act(self, request, pk):
+        destination = selectors.destination_get(user=request.user, pk=pk)
+        enable = not destination.is_enabled
+        services.destination_update(actor=request.user, destination=destination,
+                                    is_enabled=enable)  # fmt: skip
+        word = "enabled: events are routed here" if enable else "disabled"
+        return reverse("destinations:destination_detail", args=[pk]), f"{destination} {word}."
+
+
+class DeadLetterListView(FilteredListView):
+    template_name = "destinations/dead_letters.html"
+    partial_template_name = "destinations/_dead_letter_table.html"
+    filterset_class = DeadLetterFilter
+    paginate_by = 50
+
+    def get_queryset(self):
+        require(self.request.user, "destinations.view", "see dead letters")
+        queryset = selectors.dead_letter_list(user=self.request.user)
+        return DeadLetterFilter(self.request.GET, queryset=queryset).qs.order_by("-id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_replay"] = user_can(self.request.user, "destinations.replay")
+        context["total"] = self.get_queryset().count()
+        return context
+
+
+class DeliveryListView(FilteredListView):
+    template_name = "destinations/delivery_list.html"
+    partial_template_name = "destinations/_delivery_table.html"
+    filterset_class = DeliveryFilter
+    paginate_by = 50
+
+    def get_queryset(self):
+        require(self.request.user, "destinations.view", "see deliveries")
+        queryset = selectors.delivery_list(user=self.request.user)
+        return DeliveryFilter(self.request.GET, queryset=queryset).qs.order_by("-id")
+
+
+class ReplayView(ActionView):
+    """Replay the dead letters ticked on the page, or every one the filter shows."""
+
+    def fallback_url(self, request):
+        return reverse("destinations:dead_letters")
+
+    def act(self, request):
+        require(request.user, "destinations.replay", "replay dead letters")
+        queryset = selectors.dead_letter_list(user=request.user)
+        if request.POST.get("everything"):
+            queryset = DeadLetterFilter(request.POST, queryset=queryset).qs
+        else:
+            ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+            if not ids:
+                raise ApplicationError("Tick the dead letters to replay.", code="nothing_chosen")
+            queryset = queryset.filter(pk__in=ids)
+        counts = services.deliveries_replay(actor=request.user, deliveries=list(queryset[:10_000]))
+        message = f"{counts['replayed']} sent again"
+        if counts["filtered"]:
+            message += f"; {counts['filtered']} filtered (consent or suppression changed)"
+        return reverse("destinations:dead_letters"), message + "."
+
+
+class InboxView(LoginRequiredMixin, TemplateView):
+    template_name = "destinations/inbox.html"
+
+    def get_context_data(self, **kwargs):
+        from django.core.paginator import Paginator
+
+        user = self.request.user
+        require(user, "destinations.view", "see the sandbox inbox")
+        captures = selectors.capture_list(user=user)
+        chosen = self.request.GET.get("destination", "")
+        if chosen.isdigit():
+            captures = captures.filter(destination_id=int(chosen))
+        page = Paginator(captures, 20).get_page(self.request.GET.get("page"))
+        return {
+            **super().get_context_data(**kwargs),
+            "page_obj": page,
+            "captures": [(c, _pretty(c.body)) for c in page.object_list],
+            "destinations": selectors.destination_list(user=user),
+            "chosen": chosen,
+        }
+
+
+def _pretty(body: str) -> str:
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except (json.JSONDecodeError, TypeError):
+        return body

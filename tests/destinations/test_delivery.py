@@ -1,0 +1,265 @@
+"""Routing and delivery against a loopback vendor: consent decides where events go, every
+event ends delivered, filtered (with why) or dead-lettered, temporary failures are retried
+for four hours with backoff, permanent ones dead-lettered, dead letters replayed."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from apps.consent.services import consent_record
+from apps.destinations import services
+from apps.destinations.delivery import backoff, deliver
+from apps.destinations.models import Delivery
+from apps.events.pipeline import process_waiting
+from apps.identity.normalise import Ident
+from martech.common.errors import PermissionDeniedError
+
+from .conftest import hook, person_with, send
+from .vendors import FakeVendor
+
+
+def _track(n, who, event="Order Completed", **extra):
+    return {"type": "track", "event": event, "messageId": f"m{n}", "anonymousId": who,
+            "properties": {"revenue": n}, **extra}  # fmt: skip
+
+
+def _grant(who, purpose, granted=True):
+    consent_record(subject=Ident("anonymous_id", who), purpose=purpose, granted=granted,
+                   source="banner", jurisdiction="gdpr")  # fmt: skip
+
+
+def _statuses(destination):
+    return dict(Delivery.objects.filter(destination=destination)
+                .values_list("message_id", "status"))  # fmt: skip
+
+
+def test_events_reach_only_the_destinations_their_consent_allows(client, admin, tool, web):
+    """The consent matrix: three subjects by three destinations; nothing arrives anywhere
+    its subject did not allow."""
+    _, raw = web
+    with FakeVendor("webhook") as v1, FakeVendor("webhook") as v2, FakeVendor("webhook") as v3:
+        open_ = hook(admin, tool, v1, name="No purpose")
+        analytics = hook(admin, tool, v2, name="Analytics", purposes=["analytics"])
+        ads = hook(admin, tool, v3, name="Ads", purposes=["analytics", "advertising"])
+        _grant("both", "analytics")
+        _grant("both", "advertising")
+        _grant("stats", "analytics")
+        _grant("stats", "advertising", granted=False)
+        send(client, raw, [_track(1, "both"), _track(2, "stats"), _track(3, "nobody")])
+        assert process_waiting() == 3
+        for destination in (open_, analytics, ads):
+            deliver(destination)
+        received = {
+            name: {m["messageId"] for r in vendor.requests for m in r.body["batch"]}
+            for name, vendor in (("open", v1), ("analytics", v2), ("ads", v3))
+        }
+    assert received == {"open": {"m1", "m2", "m3"}, "analytics": {"m1", "m2"}, "ads": {"m1"}}
+    assert _statuses(ads) == {"m1": "delivered", "m2": "filtered", "m3": "filtered"}
+    filtered = Delivery.objects.get(destination=ads, message_id="m2")
+    assert (filtered.reason, filtered.payload) == ("consent", None)
+    assert filtered.consent["advertising"] is False  # the snapshot it was decided on
+
+
+def test_every_accepted_event_ends_delivered_filtered_or_dead_for_every_destination(
+    client, admin, tool, web
+):
+    _, raw = web
+    with FakeVendor("webhook") as good, FakeVendor("webhook") as picky:
+        a = hook(admin, tool, good, name="Good", event_names=["Order Completed"])
+        b = hook(admin, tool, picky, name="Picky", purposes=["analytics"])
+        _grant("v1", "analytics")
+        picky.fail_next(1, 400, {"error": "unknown field revenue"})
+        messages = [_track(i, f"v{i % 3}", event="Order Completed" if i % 2 else "Cart Viewed")
+                    for i in range(1, 13)]  # fmt: skip
+        send(client, raw, messages)
+        process_waiting()
+        deliver(a)
+        deliver(b)
+    rows = list(Delivery.objects.values_list("destination_id", "message_id", "status", "reason"))
+    assert len(rows) == 12 * 2  # one per event and destination
+    assert {status for _, _, status, _ in rows} <= {"delivered", "filtered", "dead"}
+    assert all(reason for _, _, status, reason in rows if status == "filtered")
+    reasons = {reason for d, _, status, reason in rows if status == "filtered"}
+    assert reasons == {"event_filter", "consent"}
+    assert Delivery.objects.filter(destination=b, status="dead").exists()
+
+
+def test_a_vendor_down_3h59m_gets_everything_and_beyond_4h_everything_is_dead_lettered(
+    client, admin, tool, web
+):
+    _, raw = web
+    start = timezone.now()
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor)
+        send(client, raw, [_track(1, "a"), _track(2, "b")])
+        process_waiting()
+        vendor.down = True
+        with time_machine.travel(start, tick=False):
+            deliver(destination)
+        moment = start
+        while moment < start + dt.timedelta(hours=3, minutes=59):
+            moment += dt.timedelta(minutes=10)
+            with time_machine.travel(moment, tick=False):
+                deliver(destination)
+        assert set(_statuses(destination).values()) == {"retrying"}
+        vendor.down = False
+        with time_machine.travel(start + dt.timedelta(hours=4, minutes=30), tick=False):
+            deliver(destination)
+        assert set(_statuses(destination).values()) == {"delivered"}
+
+        send(client, raw, [_track(3, "c")])
+        process_waiting()
+        vendor.down = True
+        later = start + dt.timedelta(hours=5)
+        for minutes in range(0, 4 * 60 + 31, 10):
+            with time_machine.travel(later + dt.timedelta(minutes=minutes), tick=False):
+                deliver(destination)
+    dead = Delivery.objects.get(destination=destination, message_id="m3")
+    assert dead.status == "dead"
+    assert "after 4 hours" in dead.error
+    assert dead.response_code == 503
+
+
+def test_a_permanent_refusal_goes_straight_to_the_dead_letters_with_the_vendor_error(
+    client, admin, tool, web
+):
+    _, raw = web
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor)
+        vendor.fail_next(1, 422, {"error": "field revenue must be a string"})
+        send(client, raw, [_track(1, "a")])
+        process_waiting()
+        deliver(destination)
+    row = Delivery.objects.get(destination=destination)
+    assert (row.status, row.attempts, row.response_code) == ("dead", 1, 422)
+    assert "revenue must be a string" in row.error
+
+
+def test_retry_after_is_honoured_and_backoff_is_full_jitter_under_a_growing_ceiling(
+    client, admin, tool, web
+):
+    _, raw = web
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor)
+        vendor.fail_next(1, 429, {"error": "slow down"}, headers={"Retry-After": "600"})
+        send(client, raw, [_track(1, "a")])
+        process_waiting()
+        before = timezone.now()
+        deliver(destination)
+    row = Delivery.objects.get(destination=destination)
+    assert row.status == "retrying"
+    assert row.next_attempt_at >= before + dt.timedelta(seconds=600)
+    waits = [backoff(5) for _ in range(200)]
+    assert 0 <= min(waits) < max(waits) <= 30 * 16
+    assert max(backoff(30) for _ in range(50)) <= 30 * 60
+
+
+def test_a_subjects_events_keep_their_order_while_others_flow(client, admin, tool, web):
+    _, raw = web
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor)
+        send(client, raw, [_track(1, "ann"), _track(2, "bob"), _track(3, "ann")])
+        process_waiting()
+        first = Delivery.objects.get(destination=destination, message_id="m1")
+        Delivery.objects.filter(pk=first.pk).update(
+            status="retrying", next_attempt_at=timezone.now() + dt.timedelta(hours=1)
+        )
+        deliver(destination)
+        sent = [m["messageId"] for r in vendor.requests for m in r.body["batch"]]
+    assert sent == ["m2"]  # ann's m3 waits behind her m1
+    assert _statuses(destination) == {"m1": "retrying", "m2": "delivered", "m3": "pending"}
+
+
+def test_a_failing_destination_does_not_hold_up_a_healthy_one(client, admin, tool, web):
+    _, raw = web
+    with FakeVendor("webhook") as healthy, FakeVendor("webhook") as broken:
+        ok = hook(admin, tool, healthy, name="Healthy")
+        bad = hook(admin, tool, broken, name="Broken")
+        broken.down = True
+        send(client, raw, [_track(i, f"p{i}") for i in range(1, 31)])
+        process_waiting()
+        run = deliver(bad)
+        assert run.stopped == "vendor failing"
+        assert run.requests == 1  # it stops at once
+        deliver(ok)
+    assert set(_statuses(ok).values()) == {"delivered"}
+    assert set(_statuses(bad).values()) == {"retrying"}
+
+
+def test_dead_letters_replay_checks_consent_again_and_is_idempotent(client, admin, tool, web):
+    _, raw = web
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor, purposes=["analytics"])
+        _grant("ann", "analytics")
+        _grant("bob", "analytics")
+        vendor.fail_next(1, 400, {"error": "bad"})
+        send(client, raw, [_track(1, "ann"), _track(2, "bob")])
+        process_waiting()
+        deliver(destination)
+        assert set(_statuses(destination).values()) == {"dead"}
+        _grant("bob", "analytics", granted=False)  # bob withdraws before the replay
+        dead = list(Delivery.objects.filter(destination=destination))
+        assert services.deliveries_replay(actor=admin, deliveries=dead) == {
+            "replayed": 1, "filtered": 1}  # fmt: skip
+        assert services.deliveries_replay(actor=admin, deliveries=dead) == {
+            "replayed": 0, "filtered": 0}  # fmt: skip
+        deliver(destination)
+        sent = [m["messageId"] for r in vendor.requests[1:] for m in r.body["batch"]]
+    assert sent == ["m1"]
+    assert _statuses(destination) == {"m1": "delivered", "m2": "filtered"}
+    assert Delivery.objects.get(message_id="m2").reason == "consent"
+
+
+def test_production_destinations_need_send_production_which_tenure_gates(admin, tool):
+    with FakeVendor("webhook") as vendor:
+        codes = ("destinations.view", "destinations.manage", "destinations.send_production")
+        newcomer = person_with(admin, *codes, tenure_days=30, name="New Hire")
+        veteran = person_with(admin, *codes, tenure_days=400, name="Veteran")
+        sandbox = hook(newcomer, tool, vendor, name="Sandbox hook")  # sandbox: fine
+        assert sandbox.is_enabled
+        with pytest.raises(PermissionDeniedError):
+            hook(newcomer, tool, vendor, name="Prod hook", environment="production")
+        prod = hook(veteran, tool, vendor, name="Prod hook", environment="production")
+        with pytest.raises(PermissionDeniedError):
+            services.destination_update(actor=newcomer, destination=prod, is_enabled=False)
+        with pytest.raises(PermissionDeniedError):
+            services.destination_update(actor=newcomer, destination=sandbox,
+                                        environment="production")  # fmt: skip
+        services.destination_update(actor=veteran, destination=prod, is_enabled=False)
+
+
+def test_credentials_are_encrypted_write_only_and_survive_a_key_rotation(admin, tool, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.CREDENTIAL_KEYS = [old]
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor)
+    stored = Delivery.destination.field.related_model.objects.get(pk=destination.pk)
+    assert vendor.credentials["signing_secret"] not in stored.credentials_token
+    assert stored.credentials_set == ["signing_secret"]
+    settings.CREDENTIAL_KEYS = [new, old]
+    call_command("rotate_credential_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    settings.CREDENTIAL_KEYS = [new]
+    from apps.destinations import crypto
+
+    stored.refresh_from_db()
+    assert crypto.decrypt(stored.credentials_token) == {
+        "signing_secret": vendor.credentials["signing_secret"]
+    }
+
+
+def test_send_test_captures_exactly_what_the_vendor_would_get_with_secrets_masked(admin, tool):
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor, mappings=[{"from": "traits.first_name",
+                                                           "to": "firstname"}])  # fmt: skip
+        (capture,) = services.send_test(actor=admin, destination=destination)
+        assert vendor.requests == []  # nothing left the console
+        assert capture.url == vendor.base_url + "/hooks/martech"
+    assert capture.body.startswith('{"batch":[{')
+    assert '"firstname":"Ana"' in capture.body
+    assert vendor.credentials["signing_secret"] not in str(capture.headers)
+    assert capture.headers["X-Martech-Signature"].startswith("t=")
