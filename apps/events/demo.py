@@ -98,5 +98,8 @@ def _traffic() -> int:
     add(backend, 87, "track", "Order Completed", user="cus_51207",
         properties={"order_id": "A-20931", "total": 79.0, "currency": "EUR"})  # fmt: skip
     Event.objects.bulk_create(rows)
-    process_waiting()
+    process_waiting()  # routes to the demo destinations too
+    from apps.destinations.demo import settle_history
+
+    settle_history()
     return len(rows)

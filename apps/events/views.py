@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
+from apps.destinations.selectors import routes_of_event
 from martech.common.errors import ApplicationError
 from martech.common.exports import csv_cell
 from martech.common.views import ActionView, FilteredListView, ServiceFormView
@@ -174,6 +175,8 @@ class EventDetailView(LoginRequiredMixin, TemplateView):
             "raw": json.dumps(event.payload, indent=2, ensure_ascii=False, sort_keys=True),
             "can_replay": user_can(user, "events.replay"),
             "replayable": event.status in (EventStatus.QUARANTINED, EventStatus.FAILED),
+            "show_routes": user_can(user, "destinations.view"),
+            "routes": routes_of_event(user=user, event_id=event.pk),
         }
 
 

@@ -90,6 +90,7 @@ class FakeVendor:
         self.kind = kind
         self.credentials = CREDENTIALS[kind]
         self.down = False
+        self.latency = 0.0  # seconds before each answer: a slow vendor
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self._scripted: deque[Answer] = deque()
@@ -178,6 +179,8 @@ class FakeVendor:
         with self._lock:
             self._received.append(received)
             scripted = self._scripted.popleft() if self._scripted else None
+        if self.latency:
+            time.sleep(self.latency)
         if self.down:
             status, body, headers = 503, {"message": "Service Unavailable"}, {}
         elif scripted is not None:
