@@ -8,9 +8,9 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/martec
 
 
 def main() -> int:
-    from bench import audit_write, collect_http, identity_resolve, schema_validate
+    from bench import audit_write, collect_http, delivery, identity_resolve, schema_validate
 
-    for module in (audit_write, identity_resolve, schema_validate, collect_http):
+    for module in (audit_write, identity_resolve, schema_validate, collect_http, delivery):
         module.main()
     return 0
 

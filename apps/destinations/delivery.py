@@ -20,8 +20,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+
+from martech.common.pgcopy import execute_arrays
 
 from .adapters import Item, Result, Verdict, adapter_for
 from .choices import UNFINISHED, DeliveryStatus
@@ -78,6 +80,16 @@ def _due(destination: Destination, limit: int, now: dt.datetime) -> list[Deliver
     return [r for r in rows if not r.subject or r.pk in allowed][:limit]
 
 
+_RECORD = (
+    "UPDATE destinations_delivery d SET status = v.status, attempts = v.attempts, "
+    "first_attempt_at = v.first, last_attempt_at = v.last, next_attempt_at = v.next, "
+    "delivered_at = v.delivered, response_code = v.code, error = v.error "
+    "FROM unnest(%b::varchar[], %b::int[], %b::timestamptz[], %b::timestamptz[], "
+    "%b::timestamptz[], %b::timestamptz[], %b::int[], %b::text[], %b::bigint[]) "
+    "AS v(status, attempts, first, last, next, delivered, code, error, id) WHERE d.id = v.id"
+)
+
+
 def _record(rows: list[Delivery], result: Result, now: dt.datetime, run: Run) -> None:
     window = dt.timedelta(hours=settings.DELIVERY_RETRY_HOURS)
     for row in rows:
@@ -103,6 +115,14 @@ def _record(rows: list[Delivery], result: Result, now: dt.datetime, run: Run) ->
                 message = f"Still failing after {hours:g} hours of retries: {message}"
             row.status, row.error, row.next_attempt_at = DeliveryStatus.DEAD, message[:2000], None
             run.dead += 1
+    if connection.vendor == "postgresql":  # one statement for the batch
+        execute_arrays(_RECORD, [
+            [r.status for r in rows], [r.attempts for r in rows],
+            [r.first_attempt_at for r in rows], [r.last_attempt_at for r in rows],
+            [r.next_attempt_at for r in rows], [r.delivered_at for r in rows],
+            [r.response_code for r in rows], [r.error for r in rows], [r.pk for r in rows],
+        ])  # fmt: skip
+        return
     Delivery.objects.bulk_update(
         rows,
         ["status", "attempts", "first_attempt_at", "last_attempt_at", "next_attempt_at",
@@ -129,7 +149,8 @@ def deliver(destination: Destination, *, budget_seconds: float = 30.0) -> Run:
     credentials = decrypt(destination.credentials_token)
     base_url = (destination.base_url or adapter.default_base_url).rstrip("/")
     started = time.monotonic()
-    spacing = 1.0 / adapter.rate_limit if adapter.rate_limit else 0.0
+    rate = adapter.rate_for(destination.config)
+    spacing = 1.0 / rate if rate else 0.0
     last_request = 0.0
     while time.monotonic() - started < budget_seconds:
         with transaction.atomic():

@@ -98,6 +98,7 @@ class DestinationDetailView(LoginRequiredMixin, TemplateView):
             "missing_credentials": [f for f in adapter.credential_fields
                                     if f not in destination.credentials_set] if adapter else [],
             "health": selectors.health(destination),
+            "rate": adapter.rate_for(destination.config) if adapter else 0,
             "deliveries": selectors.recent_deliveries(destination),
             "can_manage": user_can(user, "destinations.manage"),
             "can_production": user_can(user, "destinations.send_production"),

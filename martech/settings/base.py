@@ -367,6 +367,10 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # Vendor request lines can carry credentials in the query (Meta's access_token):
+        # the HTTP client never logs them; delivery outcomes are recorded on deliveries.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 

@@ -263,3 +263,36 @@ def test_send_test_captures_exactly_what_the_vendor_would_get_with_secrets_maske
     assert '"firstname":"Ana"' in capture.body
     assert vendor.credentials["signing_secret"] not in str(capture.headers)
     assert capture.headers["X-Martech-Signature"].startswith("t=")
+
+
+def test_a_suppressed_subject_is_filtered_at_routing_and_at_replay(client, admin, tool, web):
+    """Erasure plugs its suppression list into routing; here a list of one subject."""
+    from apps.destinations import routing
+
+    erased: set[str] = set()
+
+    def check(subjects: set[str]) -> set[str]:
+        return subjects & erased
+
+    routing.register_suppression_check(check)
+    try:
+        _, raw = web
+        with FakeVendor("webhook") as vendor:
+            destination = hook(admin, tool, vendor)
+            erased.add("anonymous_id:gone")
+            vendor.fail_next(1, 400, {"error": "bad"})
+            send(client, raw, [_track(1, "gone"), _track(2, "kept")])
+            process_waiting()
+            deliver(destination)
+            assert _statuses(destination) == {"m1": "filtered", "m2": "dead"}
+            assert Delivery.objects.get(message_id="m1").reason == "suppression"
+            erased.add("anonymous_id:kept")  # erased after it was dead-lettered
+            counts = services.deliveries_replay(
+                actor=admin, deliveries=list(Delivery.objects.filter(status="dead"))
+            )
+            deliver(destination)
+            assert len(vendor.requests) == 1  # only the refused first attempt
+        assert counts == {"replayed": 0, "filtered": 1}
+        assert Delivery.objects.get(message_id="m2").reason == "suppression"
+    finally:
+        routing._suppression_checks.remove(check)

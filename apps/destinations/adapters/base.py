@@ -104,6 +104,10 @@ class Adapter:
     config_schema: dict = {"type": "object", "properties": {}, "additionalProperties": False}
     credential_fields: tuple[str, ...] = ()
 
+    def rate_for(self, config: dict) -> float:
+        """Requests a second this destination may make (the vendor's limit by default)."""
+        return self.rate_limit
+
     def requests(self, items: list[Item], config: dict, credentials: dict, base_url: str):
         """The HTTP requests that send ``items``; a list of ``Outbound``."""
         raise NotImplementedError

@@ -34,11 +34,16 @@ class Webhook(Adapter):
                     "description": "Where batches are POSTed."},
             "deletion_url": {"type": "string", "pattern": "^https?://",
                              "description": "Where erasures are POSTed (default: url)."},
+            "requests_per_second": {"type": "integer", "minimum": 1, "maximum": 1000,
+                                    "description": "What the receiver can take (default 20)."},
         },
         "required": ["url"],
         "additionalProperties": False,
     }  # fmt: skip
     credential_fields = ("signing_secret",)
+
+    def rate_for(self, config: dict) -> float:
+        return float(config.get("requests_per_second") or self.rate_limit)
 
     def _post(self, url: str, payload: dict, credentials: dict, keys) -> Outbound:
         body = json_body(payload)

@@ -1,0 +1,226 @@
+"""Delivery to two loopback destinations, one healthy and one answering 503, against a plain
+HTTP client posting the same requests to the same loopback server, in the same run.
+
+``BENCH_DELIVERY_EVENTS`` deliveries (default 100,000) wait for each destination, both signed
+webhooks. Reported: the baseline (the very request bodies the adapter builds, POSTed with
+httpx and nothing else); the console delivering to the healthy destination alone; and the
+same while the failing destination is retried without pause in a second process (the worst
+case: the scheduler normally waits out its backoff). Senders run in their own processes, as
+Celery workers do; the loopback servers run in this one.
+
+Targets: the failing destination slows the healthy one by under 10%.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+import statistics
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from bench.audit_write import _setup
+
+N = int(os.environ.get("BENCH_DELIVERY_EVENTS", "100000"))
+ROUNDS = int(os.environ.get("BENCH_DELIVERY_ROUNDS", "3"))
+
+
+class _Server:
+    """A keep-alive HTTP/1.1 server on a loopback port that answers every POST with
+    ``status``."""
+
+    def __init__(self, status: int):
+        answer = status
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = b'{"ok":true}' if answer < 300 else b'{"message":"Service Unavailable"}'
+                self.send_response(answer)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/martech"
+
+
+def _message(i: int) -> dict:
+    return {"type": "track", "event": "Order Completed", "messageId": f"bench-{i}",
+            "anonymousId": f"ajs-{i % 5000:05d}", "timestamp": "2026-11-30T10:00:00+00:00",
+            "properties": {"order_id": f"A-{i}", "revenue": 49.9, "currency": "EUR"},
+            "context": {"library": {"name": "bench"}}}  # fmt: skip
+
+
+def _fill(destination) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from apps.destinations.models import Delivery
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM destinations_delivery WHERE destination_id = %s",
+                       [destination.pk])  # fmt: skip
+    now = timezone.now()
+    Delivery.objects.bulk_create(
+        (
+            Delivery(destination=destination, message_id=f"bench-{i}",
+                     event_name="Order Completed", subject=f"anonymous_id:ajs-{i % 5000:05d}",
+                     status="pending", next_attempt_at=now,
+                     payload={"kind": "event", "message": _message(i), "identifiers": {},
+                              "fields": {}})
+            for i in range(N)
+        ),
+        batch_size=5000,
+    )  # fmt: skip
+
+
+def _destinations(healthy_url: str, failing_url: str):
+    from apps.accounts.models import User
+    from apps.destinations.models import Destination
+    from apps.destinations.services import destination_create
+    from apps.tools.models import Tool
+
+    actor = User.objects.filter(email="bench@martech.example").first()
+    if actor is None:
+        actor = User.objects.create_superuser(
+            email="bench@martech.example", password=None, full_name="Bench"
+        )
+    Destination.objects.filter(name__startswith="Bench ").delete()
+    tool = Tool.objects.filter(name="Bench hooks").first() or Tool.objects.create(
+        name="Bench hooks", vendor="Bench", category="Automation"
+    )
+    made = []
+    for name, url in (("Bench healthy", healthy_url), ("Bench failing", failing_url)):
+        made.append(destination_create(
+            actor=actor, name=name, adapter="webhook", tool=tool, is_enabled=True,
+            config={"url": url, "requests_per_second": 1000},
+            credentials={"signing_secret": "bench-secret"},
+        ))  # fmt: skip
+    return made
+
+
+def _baseline(url: str, bodies: list[tuple[dict, bytes]], results) -> None:
+    import httpx
+
+    client = httpx.Client(timeout=30)
+    started = time.perf_counter()
+    for headers, body in bodies:
+        client.post(url, headers=headers, content=body).raise_for_status()
+    results.put(time.perf_counter() - started)
+
+
+def _drain(pk: int, results) -> None:
+    from django.db import connections
+
+    from apps.destinations.delivery import deliver
+    from apps.destinations.models import Delivery, Destination
+
+    connections.close_all()
+    destination = Destination.objects.get(pk=pk)
+    started = time.perf_counter()
+    while Delivery.objects.filter(destination=destination, status="pending").exists():
+        deliver(destination, budget_seconds=3600)
+    results.put(time.perf_counter() - started)
+
+
+def _hammer(pk: int, stop) -> None:
+    """Retry the failing destination over and over, as if its backoff were zero."""
+    from django.db import connections
+    from django.utils import timezone
+
+    from apps.destinations.delivery import deliver
+    from apps.destinations.models import Delivery, Destination
+
+    connections.close_all()
+    destination = Destination.objects.get(pk=pk)
+    while not stop.is_set():
+        deliver(destination, budget_seconds=5)
+        Delivery.objects.filter(destination=destination, status="retrying").update(
+            next_attempt_at=timezone.now()
+        )
+
+
+def main() -> None:
+    _setup()
+    from django.db import connections
+
+    from apps.destinations.adapters import adapter_for
+    from apps.destinations.delivery import items_of
+    from apps.destinations.models import Delivery
+
+    healthy_server, failing_server = _Server(200), _Server(503)
+    healthy, failing = _destinations(healthy_server.url, failing_server.url)
+    _fill(healthy)
+    adapter = adapter_for("webhook")
+    rows = list(Delivery.objects.filter(destination=healthy).order_by("id"))
+    bodies = []
+    for start in range(0, len(rows), adapter.batch_size):
+        for request in adapter.requests(items_of(rows[start : start + adapter.batch_size]),
+                                        healthy.config, {"signing_secret": "bench-secret"},
+                                        ""):  # fmt: skip
+            bodies.append((request.headers, request.body))
+    connections.close_all()
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+    base, alone, beside = [], [], []
+    for _ in range(ROUNDS):
+        child = ctx.Process(target=_baseline, args=(healthy_server.url, bodies, results))
+        child.start()
+        base.append(results.get())
+        child.join()
+
+        _fill(healthy)
+        connections.close_all()
+        child = ctx.Process(target=_drain, args=(healthy.pk, results))
+        child.start()
+        alone.append(results.get())
+        child.join()
+
+        _fill(healthy)
+        _fill(failing)
+        connections.close_all()
+        stop = ctx.Event()
+        noisy = ctx.Process(target=_hammer, args=(failing.pk, stop))
+        noisy.start()
+        child = ctx.Process(target=_drain, args=(healthy.pk, results))
+        child.start()
+        beside.append(results.get())
+        child.join()
+        stop.set()
+        noisy.join(timeout=60)
+    failed = Delivery.objects.filter(destination=failing)
+    failed_requests = failed.values_list("attempts", flat=True)
+    b, a, s = statistics.median(base), statistics.median(alone), statistics.median(beside)
+    print(f"delivery: {N:,} events to a healthy and a failing (503) loopback webhook, "
+          f"{ROUNDS} rounds, medians")  # fmt: skip
+    print(f"  httpx, same requests      {b:8.2f} s  {N / b:10,.0f} events/s")
+    print(f"  console, healthy alone    {a:8.2f} s  {N / a:10,.0f} events/s  "
+          f"({b / a:.0%} of the baseline)")  # fmt: skip
+    print(
+        f"  console, beside a 503 one {s:8.2f} s  {N / s:10,.0f} events/s  "
+        f"(meanwhile the 503 one's first batch was tried {max(failed_requests, default=0):,} "
+        "times)"
+    )
+    print(f"  slowed by                 {(s - a) / a:8.1%}  (target: under 10%)")
+
+
+if __name__ == "__main__":
+    main()
