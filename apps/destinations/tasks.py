@@ -29,7 +29,7 @@ def kick() -> None:
             logging.getLogger(__name__).warning("could not ask for a dispatch", exc_info=True)
 
 
-@shared_task(name="destinations.dispatch", ignore_result=True)
+@shared_task(name="destinations.dispatch", queue="deliveries", ignore_result=True)
 def dispatch_task() -> int:
     due = Delivery.objects.filter(
         destination=OuterRef("pk"), status__in=UNFINISHED, next_attempt_at__lte=timezone.now()
@@ -42,7 +42,7 @@ def dispatch_task() -> int:
     return started
 
 
-@shared_task(name="destinations.deliver", ignore_result=True, acks_late=True)
+@shared_task(name="destinations.deliver", queue="deliveries", ignore_result=True, acks_late=True)
 def deliver_task(destination_id: int) -> None:
     from .delivery import deliver
 
