@@ -111,6 +111,8 @@ def world(db):
             "destinations.manage",
             "destinations.replay",
             "destinations.send_production",
+            "syncs.view",
+            "syncs.manage",
         ):
             svc.role_capability_set(actor=su, role=admins, capability=code, min_tenure_days=90)
         svc.role_assign(actor=su, user=below, role=admins)
@@ -354,7 +356,24 @@ def _dead_letter(w: World):
     )  # fmt: skip
 
 
+def _warehouse(w: World):
+    from apps.syncs.services import warehouse_create
+
+    return warehouse_create(actor=w.people["superuser"], name="Console", kind="console")
+
+
+def _model(w: World):
+    from apps.syncs.services import model_create
+
+    return model_create(
+        actor=w.people["superuser"], name="Ones", warehouse=w.warehouse,
+        sql="SELECT 1 AS id, 'a' AS label", primary_key="id",
+    )  # fmt: skip
+
+
 SCHEMA_OBJECTS = {
+    "warehouse": Lazy(_warehouse),
+    "model": Lazy(_model),
     "destination": Lazy(_destination),
     "dead_letter": Lazy(_dead_letter),
     "registry": Lazy(_registry),
@@ -669,6 +688,16 @@ CASES = [
         "destinations:replay", "post", UI_MANAGE_POST, None, lambda w: {"ids": [w.dead_letter.pk]}
     ),
     Case("destinations:inbox", "get", UI_MANAGE),
+    # Reverse ETL: syncs.*, from 90 days in the role
+    Case("syncs:warehouse_list", "get", UI_MANAGE),
+    Case("syncs:warehouse_create", "get", UI_MANAGE),
+    Case("syncs:warehouse_detail", "get", INTAKE_DETAIL, _pk("warehouse")),
+    Case("syncs:warehouse_edit", "get", INTAKE_DETAIL, _pk("warehouse")),
+    Case("syncs:warehouse_test", "post", UI_HIDDEN_POST, _pk("warehouse")),
+    Case("syncs:model_list", "get", UI_MANAGE),
+    Case("syncs:model_create", "get", UI_MANAGE),
+    Case("syncs:model_detail", "get", INTAKE_DETAIL, _pk("model")),
+    Case("syncs:model_edit", "get", INTAKE_DETAIL, _pk("model")),
     # --- API ---
     Case("api:me", "get", API_ALL),
     Case("api:me-permissions", "get", API_ALL),
@@ -1025,6 +1054,44 @@ CASES = [
         None,
         lambda w: {"deliveries": [w.dead_letter.pk]},
     ),
+    Case("api:warehouse-list", "get", API_MANAGE),
+    Case(
+        "api:warehouse-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {
+            "name": "Analytics",
+            "kind": "postgres",
+            "dsn": "postgresql://reader@db.acme.example/analytics",
+        },
+    ),
+    Case("api:warehouse-detail", "get", API_HIDDEN, _pk("warehouse")),
+    Case(
+        "api:warehouse-detail",
+        "patch",
+        API_HIDDEN,
+        _pk("warehouse"),
+        lambda w: {"description": "Read-only"},
+    ),
+    Case("api:warehouse-test", "post", API_HIDDEN, _pk("warehouse")),
+    Case("api:model-list", "get", API_MANAGE),
+    Case(
+        "api:model-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {
+            "name": "Twos",
+            "warehouse": w.warehouse.pk,
+            "sql": "SELECT 2 AS id",
+            "primary_key": "id",
+        },
+    ),
+    Case("api:model-detail", "get", API_HIDDEN, _pk("model")),
+    Case("api:model-detail", "patch", API_HIDDEN, _pk("model"), lambda w: {"description": "x"}),
+    Case("api:model-preview", "get", API_HIDDEN, _pk("model")),
+    Case("api:model-key-check", "get", API_HIDDEN, _pk("model")),
     Case("api:event-list", "get", API_MANAGE),
     Case("api:event-detail", "get", API_HIDDEN, _pk("quarantined")),
     Case("api:event-replay", "post", API_MANAGE, None, lambda w: {"events": [w.quarantined.pk]}),

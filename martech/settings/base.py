@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.schemas",
     "apps.destinations",
     "apps.events",
+    "apps.syncs",
 ]
 
 MIDDLEWARE = [

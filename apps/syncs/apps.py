@@ -1,0 +1,33 @@
+from django.apps import AppConfig
+
+
+class SyncsConfig(AppConfig):
+    name = "apps.syncs"
+    label = "syncs"
+    verbose_name = "Reverse ETL"
+
+    def ready(self) -> None:
+        from martech.common.navigation import Page, register_page
+
+        register_page(
+            Page(
+                "Warehouses",
+                "syncs:warehouse_list",
+                section="Data",
+                icon="database",
+                order=12,
+                permission="syncs.view",
+                keywords=("warehouse", "reverse etl", "connection", "postgres", "dsn"),
+            )
+        )
+        register_page(
+            Page(
+                "Models",
+                "syncs:model_list",
+                section="Data",
+                icon="table",
+                order=13,
+                permission="syncs.view",
+                keywords=("model", "sql", "reverse etl", "preview", "primary key"),
+            )
+        )
