@@ -58,6 +58,7 @@ def _due(destination: Destination, limit: int, now: dt.datetime) -> list[Deliver
     rows = list(
         Delivery.objects.select_for_update(skip_locked=True)
         .filter(destination=destination, status__in=UNFINISHED, next_attempt_at__lte=now)
+        .only("id", "subject")  # the rest is loaded below, for the rows chosen
         .order_by("id")[: limit * 2]
     )
     if not rows:
@@ -77,7 +78,9 @@ def _due(destination: Destination, limit: int, now: dt.datetime) -> list[Deliver
             if pk not in taken:
                 break
             allowed.add(pk)
-    return [r for r in rows if not r.subject or r.pk in allowed][:limit]
+    chosen = [r.pk for r in rows if not r.subject or r.pk in allowed][:limit]
+    full = Delivery.objects.in_bulk(chosen)
+    return [full[pk] for pk in chosen]
 
 
 _RECORD = (

@@ -296,3 +296,25 @@ def test_a_suppressed_subject_is_filtered_at_routing_and_at_replay(client, admin
         assert Delivery.objects.get(message_id="m2").reason == "suppression"
     finally:
         routing._suppression_checks.remove(check)
+
+
+def test_a_vendor_slower_than_the_timeout_is_a_temporary_failure(client, admin, tool, web,
+                                                                 settings):  # fmt: skip
+    from apps.destinations import client as http
+
+    settings.DELIVERY_TIMEOUT_SECONDS = 0.5
+    http._local.__dict__.clear()  # a new client with the new timeout
+    _, raw = web
+    try:
+        with FakeVendor("webhook") as vendor:
+            destination = hook(admin, tool, vendor)
+            vendor.latency = 2.0
+            send(client, raw, [_track(1, "a")])
+            process_waiting()
+            run = deliver(destination)
+        row = Delivery.objects.get(destination=destination)
+        assert run.stopped == "vendor failing"
+        assert (row.status, row.response_code) == ("retrying", None)
+        assert "did not answer in time" in row.error
+    finally:
+        http._local.__dict__.clear()
