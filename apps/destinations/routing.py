@@ -1,9 +1,9 @@
 """Routing: for each processed event and each enabled destination, decide once whether it
 goes there (a pending delivery) or why not (a filtered one, with its reason).
 
-The events pipeline calls ``route`` after a batch; erasure registers a suppression check with
-``register_suppression_check`` (it sits below this app, so it plugs in rather than being
-imported).
+The events pipeline calls ``route`` after a batch. Erasure registers its suppression list
+with ``register_suppression_check`` (it sits below this app, so it plugs in rather than
+being imported); routing, dead-letter replay and the collection API all ask ``suppressed``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ _suppression_checks: list[Callable[[set[str]], set[str]]] = []
 def register_suppression_check(check: Callable[[set[str]], set[str]]) -> None:
     if check not in _suppression_checks:
         _suppression_checks.append(check)
+
+
+def has_suppression_checks() -> bool:
+    return bool(_suppression_checks)
 
 
 def suppressed(subjects: Iterable[str]) -> set[str]:

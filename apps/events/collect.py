@@ -23,6 +23,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.destinations.routing import has_suppression_checks, suppressed
 from martech.common.pgcopy import execute_arrays
 
 from .choices import MessageType
@@ -180,6 +181,39 @@ def _check(message, kind: str | None, received: dt.datetime, batch_sent) -> tupl
     return message, fields
 
 
+def _subjects(row: tuple) -> list[str]:
+    """The row's identifiers as ``type:value`` after normalisation (as the pipeline keys
+    subjects), for the suppression list."""
+    from apps.identity.normalise import InvalidIdentifier, normalise
+
+    out = []
+    for kind, value in (("user_id", row[5]), ("anonymous_id", row[4])):
+        if value:
+            try:
+                out.append(str(normalise(kind, value)))
+            except InvalidIdentifier:
+                continue
+    return out
+
+
+def _refuse_suppressed(rows: list[tuple], indexes: list[int], rejected: list) -> list[tuple]:
+    """Drop the rows whose person is on the suppression list, each with a reason."""
+    wanted = [_subjects(row) for row in rows]
+    blocked = suppressed({s for subjects in wanted for s in subjects})
+    if not blocked:
+        return rows
+    kept = []
+    for row, index, subjects in zip(rows, indexes, wanted, strict=True):
+        if blocked.intersection(subjects):
+            rejected.append(Rejection(index, row[1], "subject_suppressed",
+                                      "This person asked to be erased; their events are "
+                                      "not accepted."))  # fmt: skip
+        else:
+            kept.append(row)
+    rejected.sort(key=lambda r: r.index)
+    return kept
+
+
 def _kick_pipeline() -> None:
     """Ask for one pipeline run (at most one request a second), after the commit."""
     if cache.add("events:kick", 1, timeout=1):
@@ -241,8 +275,9 @@ def accept(request, kind: str | None):
 
 
 def store(source, messages, *, kind, shared, received, batch_sent, gpc):
-    """Check each message and store the valid ones in one transaction (duplicates once)."""
-    rows, rejected, seen = [], [], set()
+    """Check each message and store the valid ones in one transaction (duplicates once);
+    messages about erased (suppressed) people are refused."""
+    rows, rejected, seen, indexes = [], [], set(), []
     for index, message in enumerate(messages):
         if isinstance(message, dict) and shared:
             merged = {**shared, **message}
@@ -272,6 +307,9 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
         rows.append((source.pk, fields["message_id"], fields["type"], fields["name"],
                      fields["anonymous_id"], fields["user_id"], normal, fields["timestamp"],
                      received, said_gpc))  # fmt: skip
+        indexes.append(index)
+    if rows and has_suppression_checks():
+        rows = _refuse_suppressed(rows, indexes, rejected)
     if rows:
         with transaction.atomic():
             _insert(rows)

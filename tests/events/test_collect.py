@@ -355,3 +355,30 @@ def test_the_attribution_report_compares_first_and_last_touch_and_exports_csv(
         reverse("events:attribution"), {"start": "2026-05-01", "end": "2026-01-01"}
     )
     assert bad.status_code == 400
+
+
+def test_events_of_a_suppressed_person_are_refused_at_the_door(client, web):
+    """Erasure plugs its suppression list in; the collection API then refuses that person's
+    messages with a reason (by user id or anonymous id, after normalisation)."""
+    from apps.destinations import routing
+
+    def erased(subjects: set[str]) -> set[str]:
+        return subjects & {"user_id:u-gone", "anonymous_id:ajs-gone"}
+
+    routing.register_suppression_check(erased)
+    try:
+        _, raw = web
+        body = {"batch": [_track("keep"), _track("by-user", userId=" u-gone "),
+                          _track("by-cookie", anonymousId="ajs-gone")]}  # fmt: skip
+        response = _post(client, "/v1/batch", body, raw)
+        single = _post(client, "/v1/track", _track("alone", anonymousId="ajs-gone"), raw)
+    finally:
+        routing._suppression_checks.remove(erased)
+    assert response.status_code == 200
+    rejected = {r["messageId"]: (r["index"], r["code"]) for r in response.json()["rejected"]}
+    assert rejected == {
+        "by-user": (1, "subject_suppressed"),
+        "by-cookie": (2, "subject_suppressed"),
+    }
+    assert list(Event.objects.values_list("message_id", flat=True)) == ["keep"]
+    assert (single.status_code, single.json()["code"]) == (400, "subject_suppressed")
