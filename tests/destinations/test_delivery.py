@@ -279,9 +279,9 @@ def test_a_suppressed_subject_is_filtered_at_routing_and_at_replay(client, admin
         _, raw = web
         with FakeVendor("webhook") as vendor:
             destination = hook(admin, tool, vendor)
-            erased.add("anonymous_id:gone")
             vendor.fail_next(1, 400, {"error": "bad"})
             send(client, raw, [_track(1, "gone"), _track(2, "kept")])
+            erased.add("anonymous_id:gone")  # erased after collection, before processing
             process_waiting()
             deliver(destination)
             assert _statuses(destination) == {"m1": "filtered", "m2": "dead"}
