@@ -159,12 +159,16 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
                 )
             )  # fmt: skip
     Delivery.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
-    for pk, destination, item, status, reason in again:
-        Delivery.objects.filter(pk=pk, status=DeliveryStatus.FILTERED).update(
-            status=status, reason=reason, consent=item.consent,
-            payload=payload_of(destination, item) if status == "pending" else None,
-            next_attempt_at=now if status == "pending" else None,
-        )  # fmt: skip
+    decided_again = [
+        Delivery(pk=pk, status=status, reason=reason, consent=item.consent,
+                 payload=payload_of(destination, item) if status == "pending" else None,
+                 next_attempt_at=now if status == "pending" else None)
+        for pk, destination, item, status, reason in again
+    ]  # fmt: skip
+    Delivery.objects.bulk_update(
+        decided_again, ["status", "reason", "consent", "payload", "next_attempt_at"],
+        batch_size=500,
+    )  # fmt: skip
     if pending:
         from .tasks import kick
 

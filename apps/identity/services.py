@@ -17,6 +17,7 @@ from martech.common.errors import ApplicationError, ConflictError
 from martech.common.pgcopy import execute_arrays, jsonb
 
 from .choices import LinkKind, LinkStatus, Rule
+from .engine.bulk import identifier_lookup
 from .engine.resolver import resolve, state_of
 from .models import Identifier, Link, Merge, Profile
 from .normalise import Ident, normalise
@@ -83,25 +84,8 @@ def identifiers_observe(idents: dict[Ident, str]) -> dict[Ident, int]:
 
 
 def _profiles_of(idents) -> dict[Ident, int]:
-    by_type: dict[str, list[str]] = {}
-    for ident in idents:
-        by_type.setdefault(ident.type, []).append(ident.value)
-    out: dict[Ident, int] = {}
-    with connection.cursor() as cursor:
-        for kind, values in by_type.items():
-            if connection.vendor == "postgresql":  # one array, not a placeholder per value
-                cursor.execute(
-                    "SELECT value, profile_id FROM identity_identifier "
-                    "WHERE type = %s AND value = ANY(%s)",
-                    [kind, values],
-                )
-                found = cursor.fetchall()
-            else:
-                found = Identifier.objects.filter(type=kind, value__in=values).values_list(
-                    "value", "profile_id"
-                )
-            out.update((Ident(kind, value), profile_id) for value, profile_id in found)
-    return out
+    found = identifier_lookup([(i.type, i.value) for i in idents], "profile_id")
+    return {Ident(kind, value): profile for (kind, value), profile in found.items()}
 
 
 @transaction.atomic

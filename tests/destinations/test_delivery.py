@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.consent.services import consent_record
 from apps.destinations import services
 from apps.destinations.delivery import backoff, deliver
-from apps.destinations.models import Delivery
+from apps.destinations.models import Delivery, Destination
 from apps.events.pipeline import process_waiting
 from apps.identity.normalise import Ident
 from martech.common.errors import PermissionDeniedError
@@ -238,7 +238,7 @@ def test_credentials_are_encrypted_write_only_and_survive_a_key_rotation(admin, 
     settings.CREDENTIAL_KEYS = [old]
     with FakeVendor("webhook") as vendor:
         destination = hook(admin, tool, vendor)
-    stored = Delivery.destination.field.related_model.objects.get(pk=destination.pk)
+    stored = Destination.objects.get(pk=destination.pk)
     assert vendor.credentials["signing_secret"] not in stored.credentials_token
     assert stored.credentials_set == ["signing_secret"]
     settings.CREDENTIAL_KEYS = [new, old]
@@ -318,3 +318,21 @@ def test_a_vendor_slower_than_the_timeout_is_a_temporary_failure(client, admin, 
         assert "did not answer in time" in row.error
     finally:
         http._local.__dict__.clear()
+
+
+def test_replaying_many_dead_letters_asks_consent_in_a_few_queries_not_one_per_person(
+    admin, tool, django_assert_max_num_queries
+):
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor, purposes=["analytics"])
+    Delivery.objects.bulk_create(
+        Delivery(destination=destination, message_id=f"m{i}", subject=f"anonymous_id:p{i}",
+                 status="dead", payload={"kind": "event", "message": {"type": "track"}})
+        for i in range(60)
+    )  # fmt: skip
+    for i in range(0, 60, 2):
+        _grant(f"p{i}", "analytics")
+    dead = list(Delivery.objects.all())
+    with django_assert_max_num_queries(30):
+        counts = services.deliveries_replay(actor=admin, deliveries=dead)
+    assert counts == {"replayed": 30, "filtered": 30}

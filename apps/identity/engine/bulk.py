@@ -44,28 +44,37 @@ class BulkResult:
     regrouped: int  # groups that met identifiers already in the graph
 
 
-def _existing(keys: list[tuple[str, str]], raw=None) -> dict[tuple[str, str], int]:
-    """Ids of the keys already in the graph. ``raw`` is the PostgreSQL connection of the
-    running transaction, passed in when this runs on a helper thread."""
-    found: dict[tuple[str, str], int] = {}
+def identifier_lookup(keys, column: str = "id", raw=None) -> dict[tuple[str, str], int]:
+    """``column`` (``id`` or ``profile_id``) of the identifiers among ``keys`` ((type, value)
+    pairs) that are in the graph. On PostgreSQL one array parameter per type, far cheaper
+    than a placeholder per value. ``raw`` is the PostgreSQL connection of the running
+    transaction, passed in when this runs on a helper thread."""
+    if column not in ("id", "profile_id"):
+        raise ValueError(column)
     by_type: dict[str, list[str]] = defaultdict(list)
     for kind, value in keys:
         by_type[kind].append(value)
+    found: dict[tuple[str, str], int] = {}
+    statement = (
+        f"SELECT {column}, value FROM identity_identifier "  # noqa: S608
+        "WHERE type = %s AND value = ANY(%s)"
+    )
     for kind, values in by_type.items():
         if raw is not None:
-            # One array parameter per type: far cheaper than thousands of placeholders.
-            rows = raw.execute(
-                "SELECT id, value FROM identity_identifier WHERE type = %s AND value = ANY(%s)",
-                [kind, values],
-            ).fetchall()
-            found.update(((kind, value), pk) for pk, value in rows)
-            continue
-        for start in range(0, len(values), 500):
-            chunk = values[start : start + 500]
-            for pk, value in Identifier.objects.filter(type=kind, value__in=chunk).values_list(
-                "pk", "value"
-            ):
-                found[(kind, value)] = pk
+            rows = raw.execute(statement, [kind, values]).fetchall()
+        elif connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(statement, [kind, values])
+                rows = cursor.fetchall()
+        else:
+            rows = [
+                row
+                for start in range(0, len(values), 500)
+                for row in Identifier.objects.filter(
+                    type=kind, value__in=values[start : start + 500]
+                ).values_list(column, "value")
+            ]
+        found.update(((kind, value), ref) for ref, value in rows)
     return found
 
 
@@ -129,7 +138,7 @@ def bulk_link(evidence: Iterable[Evidence], *, source: str = "") -> BulkResult:
     lookup = pool = None
     if connection.vendor == "postgresql":
         pool = ThreadPoolExecutor(1)
-        lookup = pool.submit(_existing, keys, connection.connection)
+        lookup = pool.submit(identifier_lookup, keys, "id", connection.connection)
     text = [f"{k}:{v}" for k, v in keys]
 
     def canonical(n: int):
@@ -155,7 +164,7 @@ def bulk_link(evidence: Iterable[Evidence], *, source: str = "") -> BulkResult:
         existing = lookup.result()
         pool.shutdown()
     else:
-        existing = _existing(keys)
+        existing = identifier_lookup(keys)
     groups: dict[int, list[int]] = defaultdict(list)
     for n in range(len(keys)):
         groups[sets.find(n)].append(n)

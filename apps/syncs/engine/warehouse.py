@@ -86,22 +86,26 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
-def _run(warehouse: Warehouse, statement, params=()):
+@contextmanager
+def _as_application_error():
+    """A failing query becomes a 400 that says why, never a 500."""
     try:
-        with reading(warehouse) as conn:
-            cursor = conn.cursor()
-            cursor.execute(statement, params)
-            return conn, cursor.description, cursor.fetchall()
+        yield
     except (psycopg.Error, sqlite3.Error) as exc:
         raise ApplicationError(f"The query failed: {_first_line(exc)}", code="query_failed",
                                status=400) from None  # fmt: skip
+
+
+def _rows(warehouse: Warehouse, statement) -> list[tuple]:
+    with _as_application_error(), reading(warehouse) as conn:
+        return conn.execute(statement).fetchall()
 
 
 def test_connection(warehouse: Warehouse) -> str:
     """A one-line description of the server, or ApplicationError with the reason."""
     if warehouse.kind == WarehouseKind.CONSOLE and _sqlite():
         return f"SQLite {sqlite3.sqlite_version} (read-only)"
-    _, _, rows = _run(warehouse, "SELECT version()")
+    rows = _rows(warehouse, "SELECT version()")
     return rows[0][0].split(" on ")[0]
 
 
@@ -112,23 +116,19 @@ def _wrapped(sql: str, suffix: str) -> str:
 def preview(warehouse: Warehouse, sql: str, limit: int = 20) -> Preview:
     """The first rows of a model and its columns with their types."""
     statement = _wrapped(sql, f"LIMIT {int(limit)}")
-    try:
-        with reading(warehouse) as conn:
-            cursor = conn.cursor()
-            cursor.execute(statement)
-            rows = cursor.fetchall()
-            columns = []
-            for i, column in enumerate(cursor.description):
-                if isinstance(conn, sqlite3.Connection):
-                    sample = next((r[i] for r in rows if r[i] is not None), None)
-                    kind = type(sample).__name__ if sample is not None else "unknown"
-                else:
-                    info = conn.adapters.types.get(column.type_code)
-                    kind = info.name if info else str(column.type_code)
-                columns.append({"name": column[0], "type": kind})
-    except (psycopg.Error, sqlite3.Error) as exc:
-        raise ApplicationError(f"The query failed: {_first_line(exc)}", code="query_failed",
-                               status=400) from None  # fmt: skip
+    with _as_application_error(), reading(warehouse) as conn:
+        cursor = conn.cursor()
+        cursor.execute(statement)
+        rows = cursor.fetchall()
+        columns = []
+        for i, column in enumerate(cursor.description):
+            if isinstance(conn, sqlite3.Connection):
+                sample = next((r[i] for r in rows if r[i] is not None), None)
+                kind = type(sample).__name__ if sample is not None else "unknown"
+            else:
+                info = conn.adapters.types.get(column.type_code)
+                kind = info.name if info else str(column.type_code)
+            columns.append({"name": column[0], "type": kind})
     return Preview(columns=columns, rows=[tuple(r) for r in rows])
 
 
@@ -139,14 +139,14 @@ def check_key(warehouse: Warehouse, sql: str, key: str) -> KeyCheck:
     else:
         quoted = pgsql.Identifier(key).as_string(None)
     base = check_sql(sql)
-    _, _, counts = _run(warehouse, f"SELECT count(*), count(*) - count({quoted}) "  # noqa: S608
+    counts = _rows(warehouse, f"SELECT count(*), count(*) - count({quoted}) "  # noqa: S608
                                    f"FROM ({base}) AS model")  # fmt: skip
     twice = (
         f"SELECT CAST({quoted} AS TEXT), count(*) FROM ({base}) AS model "  # noqa: S608
         f"WHERE {quoted} IS NOT NULL GROUP BY {quoted} HAVING count(*) > 1 "
         "ORDER BY count(*) DESC LIMIT 10"
     )
-    _, _, dupes = _run(warehouse, twice)
+    dupes = _rows(warehouse, twice)
     return KeyCheck(rows=counts[0][0], nulls=counts[0][1],
                     duplicates=[(str(k), n) for k, n in dupes])  # fmt: skip
 
