@@ -1,6 +1,9 @@
 from django import forms
 
-from .models import Warehouse, WarehouseKind
+from apps.destinations.models import Destination
+from apps.identity.choices import IdentifierType
+
+from .models import ScheduleKind, SqlModel, SyncMode, SyncObject, Warehouse, WarehouseKind
 
 
 class WarehouseForm(forms.Form):
@@ -28,4 +31,44 @@ class ModelForm(forms.Form):
         help_text="One SELECT. It runs read-only with the warehouse's statement timeout.",
     )  # fmt: skip
     primary_key = forms.CharField(max_length=120, label="Primary-key column")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class SyncForm(forms.Form):
+    """A sync's settings; its field mappings are edited on their own page."""
+
+    name = forms.CharField(max_length=120)
+    model = forms.ModelChoiceField(queryset=SqlModel.objects.order_by("name"))
+    destination = forms.ModelChoiceField(queryset=Destination.objects.order_by("name"))
+    object = forms.ChoiceField(choices=SyncObject.choices, label="Destination object")
+    mode = forms.ChoiceField(choices=SyncMode.choices)
+    subject_column = forms.CharField(
+        max_length=120, label="Identifier column",
+        help_text="The model's column that says who the row is about.",
+    )  # fmt: skip
+    subject_type = forms.ChoiceField(choices=IdentifierType.choices, label="Identifier type")
+    event_name = forms.CharField(
+        max_length=200, required=False, label="Conversion event name",
+        help_text="Conversions only, e.g. Opportunity Created.",
+    )  # fmt: skip
+    audience_field = forms.CharField(
+        max_length=100, required=False, label="Audience attribute",
+        help_text="Audiences only: set true for members, false for people who left.",
+    )  # fmt: skip
+    schedule = forms.ChoiceField(choices=ScheduleKind.choices)
+    interval_minutes = forms.IntegerField(
+        min_value=5, max_value=10080, required=False, label="Every (minutes)"
+    )
+    cron = forms.CharField(
+        max_length=120, required=False, label="Cron",
+        help_text="minute hour day month weekday, e.g. 0 6 * * 1-5",
+    )  # fmt: skip
+    row_threshold = forms.IntegerField(
+        min_value=1, required=False, label="Approval above (rows)",
+        help_text="Runs touching more rows of a production destination wait for approval. "
+        "Empty: the console's default.",
+    )  # fmt: skip
+    failed_share_alert = forms.IntegerField(
+        min_value=0, max_value=100, initial=5, label="Alert when failed rows exceed (%)"
+    )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)

@@ -1,11 +1,12 @@
 """Reads of warehouses and models, restricted by ``syncs.view``."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.utils import timezone
 
 from apps.accounts.access import user_can
 from martech.common.errors import NotFoundError
 
-from .models import SqlModel, Warehouse
+from .models import SqlModel, Sync, SyncRun, Warehouse
 
 
 def warehouse_list(*, user) -> QuerySet[Warehouse]:
@@ -32,3 +33,50 @@ def model_get(*, user, pk) -> SqlModel:
     if found is None:
         raise NotFoundError("No such model.")
     return found
+
+
+def sync_list(*, user) -> QuerySet[Sync]:
+    if user is None or not user_can(user, "syncs.view"):
+        return Sync.objects.none()
+    last = SyncRun.objects.filter(sync=OuterRef("pk"), dry_run=False).order_by("-created_at")
+    return Sync.objects.select_related("model", "destination").annotate(
+        last_status=Subquery(last.values("status")[:1]),
+        last_run_at=Subquery(last.values("created_at")[:1]),
+    )
+
+
+def sync_get(*, user, pk) -> Sync:
+    found = sync_list(user=user).filter(pk=pk).first()
+    if found is None:
+        raise NotFoundError("No such sync.")
+    return found
+
+
+def run_list(*, user) -> QuerySet[SyncRun]:
+    if user is None or not user_can(user, "syncs.view"):
+        return SyncRun.objects.none()
+    return SyncRun.objects.select_related("sync", "sync__destination", "requested_by",
+                                          "approved_by")  # fmt: skip
+
+
+def run_get(*, user, pk) -> SyncRun:
+    found = run_list(user=user).filter(pk=pk).first()
+    if found is None:
+        raise NotFoundError("No such run.")
+    return found
+
+
+def run_history(sync: Sync, limit: int = 20) -> dict:
+    """Rows per run by outcome, oldest first, for the sync's history chart."""
+    runs = list(sync.runs.filter(dry_run=False, finished_at__isnull=False)
+                .order_by("-created_at")[:limit])[::-1]  # fmt: skip
+    return {
+        "labels": [timezone.localtime(r.created_at).strftime("%b %d %H:%M") for r in runs],
+        "series": [
+            {"label": "Sent", "data": [r.added + r.changed + r.removed for r in runs],
+             "color": "#2fb344"},
+            {"label": "Skipped", "data": [r.skipped_consent + r.skipped_suppression
+                                          + r.skipped_mode for r in runs], "color": "#f76707"},
+            {"label": "Failed", "data": [r.failed for r in runs], "color": "#d63939"},
+        ],
+    }  # fmt: skip

@@ -3,18 +3,35 @@ host and database only."""
 
 from __future__ import annotations
 
+import logging
+
 import psycopg
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
 from apps.destinations import crypto
+from apps.destinations.adapters import adapter_for
 from martech.common.errors import ApplicationError, ConflictError
 
 from .engine import warehouse as engine
 from .engine.sql import check_sql
-from .models import SqlModel, Warehouse, WarehouseKind
+from .models import (
+    ACTIVE_RUN,
+    RunStatus,
+    ScheduleKind,
+    SqlModel,
+    Sync,
+    SyncMode,
+    SyncObject,
+    SyncRun,
+    Warehouse,
+    WarehouseKind,
+)
+
+log = logging.getLogger(__name__)
 
 WAREHOUSE_FIELDS = ("name", "kind", "display", "statement_timeout", "description")
 MODEL_FIELDS = ("name", "warehouse", "sql", "primary_key", "description")
@@ -154,3 +171,294 @@ def model_update(*, actor, model: SqlModel, **changes) -> SqlModel:
     audit_record(action="syncs.model.updated", target=model, before=before,
                  after=audit_snapshot(model, MODEL_FIELDS))  # fmt: skip
     return model
+
+
+# -- syncs -------------------------------------------------------------------------------
+
+SYNC_FIELDS = ("name", "model", "destination", "object", "mode", "subject_column",
+               "subject_type", "mappings", "event_name", "audience_field", "schedule",
+               "interval_minutes", "cron", "row_threshold", "failed_share_alert",
+               "description")  # fmt: skip
+NEEDS_SUPPORT = {SyncObject.CONTACTS: "profiles", SyncObject.USERS: "profiles",
+                 SyncObject.AUDIENCES: "profiles", SyncObject.CONVERSIONS: "events"}  # fmt: skip
+
+
+def _supports(destination) -> frozenset[str]:
+    adapter = adapter_for(destination.adapter)
+    supports_for = getattr(adapter, "supports_for", None)
+    return supports_for(destination.config) if supports_for else adapter.supports
+
+
+def _clean_mappings(raw) -> list[dict]:
+    if not isinstance(raw, list):
+        raise ApplicationError('Mappings are a list of {"from", "to"}.', code="invalid_mappings")
+    out = []
+    for rule in raw:
+        if (
+            not isinstance(rule, dict)
+            or not isinstance(rule.get("from"), str)
+            or not isinstance(rule.get("to"), str)
+        ):
+            raise ApplicationError('Each mapping is {"from": column, "to": field}.',
+                                   code="invalid_mappings")  # fmt: skip
+        source, target = rule["from"].strip(), rule["to"].strip()
+        if source or target:
+            out.append({"from": source, "to": target})
+    return out
+
+
+def _validate_sync(sync: Sync) -> None:
+    """Everything a run relies on, checked when the sync is saved, with the field named."""
+    from apps.identity.choices import IdentifierType
+
+    if not sync.name.strip():
+        raise ApplicationError("A sync needs a name.", code="invalid_name")
+    destination = sync.destination
+    adapter = adapter_for(destination.adapter)
+    if sync.object not in SyncObject.values:
+        raise ApplicationError("Object is contacts, users, conversions or audiences.",
+                               code="invalid_object")  # fmt: skip
+    if sync.mode not in SyncMode.values:
+        raise ApplicationError("Mode is upsert, update, insert or mirror.", code="invalid_mode")
+    need = NEEDS_SUPPORT[sync.object]
+    if need not in _supports(destination):
+        raise ApplicationError(
+            f"{adapter.label} does not take {sync.get_object_display().lower()} "
+            f"(it takes {', '.join(sorted(_supports(destination)))}).",
+            code="unsupported_object",
+        )
+    if sync.mode == SyncMode.MIRROR:
+        if sync.object == SyncObject.CONVERSIONS:
+            raise ApplicationError("Conversions cannot be mirrored: vendors do not remove them.",
+                                   code="unsupported_mode")  # fmt: skip
+        if sync.object != SyncObject.AUDIENCES and "deletion" not in _supports(destination):
+            raise ApplicationError(f"{adapter.label} cannot remove records, so it cannot mirror.",
+                                   code="unsupported_mode")  # fmt: skip
+    if sync.subject_type not in IdentifierType.values:
+        raise ApplicationError(
+            f"The identifier type is one of {', '.join(IdentifierType.values)}.",
+            code="invalid_subject_type")  # fmt: skip
+    if adapter.needs and sync.subject_type not in adapter.needs:
+        raise ApplicationError(
+            f"{adapter.label} finds people by {' or '.join(adapter.needs)}, "
+            f"not by {sync.subject_type}.", code="invalid_subject_type")  # fmt: skip
+    columns = [c["name"] for c in sync.model.columns]
+    if sync.subject_column not in columns:
+        raise ApplicationError(
+            f"The model has no column {sync.subject_column!r}; it has {', '.join(columns)}.",
+            code="invalid_subject_column")  # fmt: skip
+    sync.mappings = _clean_mappings(sync.mappings)
+    seen: set[str] = set()
+    for rule in sync.mappings:
+        if rule["from"] not in columns:
+            raise ApplicationError(
+                f"Mapping from {rule['from'] or '(empty)'!r}: the model has no such column "
+                f"({', '.join(columns)}).", code="invalid_mappings")  # fmt: skip
+        problem = adapter.field_error(rule["to"])
+        if problem:
+            raise ApplicationError(f"Mapping to {rule['to'] or '(empty)'!r}: {problem}",
+                                   code="invalid_mappings")  # fmt: skip
+        if rule["to"] in seen:
+            raise ApplicationError(f"Two mappings write {rule['to']!r}.", code="invalid_mappings")
+        seen.add(rule["to"])
+    if sync.object == SyncObject.CONVERSIONS and not sync.event_name.strip():
+        raise ApplicationError("A conversions sync needs the conversion's event name.",
+                               code="invalid_event_name")  # fmt: skip
+    if sync.object == SyncObject.AUDIENCES:
+        problem = adapter.field_error(sync.audience_field)
+        if problem or sync.audience_field in seen:
+            raise ApplicationError(
+                f"Audience attribute: {problem or 'a mapping writes it already.'}",
+                code="invalid_audience_field")  # fmt: skip
+    _validate_schedule(sync)
+    if sync.row_threshold is not None and sync.row_threshold < 1:
+        raise ApplicationError("The row threshold is at least 1.", code="invalid_threshold")
+    if not 0 <= int(sync.failed_share_alert) <= 100:
+        raise ApplicationError("The failed-rows alert is a percentage, 0 to 100.",
+                               code="invalid_threshold")  # fmt: skip
+
+
+def _validate_schedule(sync: Sync) -> None:
+    from celery.schedules import crontab
+
+    if sync.schedule not in ScheduleKind.values:
+        raise ApplicationError("Schedule is manual, interval or cron.", code="invalid_schedule")
+    if sync.schedule == ScheduleKind.INTERVAL and not 5 <= (sync.interval_minutes or 0) <= 10080:
+        raise ApplicationError("An interval is 5 to 10,080 minutes (a week).",
+                               code="invalid_schedule")  # fmt: skip
+    if sync.schedule == ScheduleKind.CRON:
+        parts = sync.cron.split()
+        if len(parts) != 5:
+            raise ApplicationError(
+                "A cron schedule has five fields: minute hour day month weekday, "
+                "e.g. '0 6 * * 1-5'.", code="invalid_schedule")  # fmt: skip
+        try:
+            crontab(minute=parts[0], hour=parts[1], day_of_month=parts[2],
+                    month_of_year=parts[3], day_of_week=parts[4])  # fmt: skip
+        except (ValueError, KeyError) as exc:
+            raise ApplicationError(f"The cron schedule is not valid: {exc}.",
+                                   code="invalid_schedule") from None  # fmt: skip
+
+
+def _apply_schedule(sync: Sync) -> None:
+    """Keep the sync's django-celery-beat entry in step with its schedule and pause."""
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    if sync.schedule == ScheduleKind.MANUAL:
+        if sync.periodic_task_id:
+            PeriodicTask.objects.filter(pk=sync.periodic_task_id).delete()
+            sync.periodic_task = None
+        return
+    task = sync.periodic_task or PeriodicTask(name=f"sync {sync.pk}: {sync.name}"[:200],
+                                              task="syncs.scheduled")  # fmt: skip
+    task.name = f"sync {sync.pk}: {sync.name}"[:200]
+    task.args = f"[{sync.pk}]"
+    task.queue = "syncs"
+    task.enabled = not sync.is_paused
+    task.interval, task.crontab = None, None
+    if sync.schedule == ScheduleKind.INTERVAL:
+        task.interval, _ = IntervalSchedule.objects.get_or_create(
+            every=sync.interval_minutes, period=IntervalSchedule.MINUTES
+        )
+    else:
+        m, h, dom, moy, dow = sync.cron.split()
+        task.crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=m, hour=h, day_of_month=dom, month_of_year=moy, day_of_week=dow,
+            timezone=settings.TIME_ZONE,
+        )  # fmt: skip
+    task.save()
+    sync.periodic_task = task
+
+
+def _sync_snapshot(sync: Sync) -> dict:
+    snap = audit_snapshot(sync, SYNC_FIELDS)
+    return {**snap, "model": sync.model_id, "destination": sync.destination_id}
+
+
+@transaction.atomic
+def sync_create(*, actor, **fields) -> Sync:
+    require(actor, "syncs.run", "create syncs")
+    sync = Sync(created_by=actor, **fields)
+    _validate_sync(sync)
+    if Sync.objects.filter(name__iexact=sync.name).exists():
+        raise ConflictError(f"A sync named {sync.name!r} exists.", code="duplicate")
+    sync.save()
+    _apply_schedule(sync)
+    sync.save(update_fields=["periodic_task"])
+    audit_record(action="syncs.sync.created", target=sync, after=_sync_snapshot(sync))
+    return sync
+
+
+@transaction.atomic
+def sync_update(*, actor, sync: Sync, **changes) -> Sync:
+    require(actor, "syncs.run", "change syncs")
+    sync = Sync.objects.select_for_update().select_related("model", "destination").get(pk=sync.pk)
+    before = _sync_snapshot(sync)
+    for key, value in changes.items():
+        if key not in SYNC_FIELDS:
+            raise ValueError(key)
+        setattr(sync, key, value)
+    _validate_sync(sync)
+    try:
+        with transaction.atomic():
+            sync.save()
+    except IntegrityError:
+        raise ConflictError("A sync with that name exists.", code="duplicate") from None
+    _apply_schedule(sync)
+    sync.save(update_fields=["periodic_task"])
+    audit_record(action="syncs.sync.updated", target=sync, before=before,
+                 after=_sync_snapshot(sync))  # fmt: skip
+    return sync
+
+
+@transaction.atomic
+def sync_pause(*, actor, sync: Sync, paused: bool) -> Sync:
+    require(actor, "syncs.run", "pause or resume syncs")
+    sync = Sync.objects.select_for_update().get(pk=sync.pk)
+    if sync.is_paused == paused:
+        return sync
+    sync.is_paused = paused
+    sync.save(update_fields=["is_paused", "updated_at"])
+    _apply_schedule(sync)
+    audit_record(action="syncs.sync.paused" if paused else "syncs.sync.resumed", target=sync)
+    return sync
+
+
+def _enqueue(run: SyncRun) -> None:
+    from .tasks import run_task
+
+    def send() -> None:
+        try:
+            run_task.delay(run.pk)
+        except Exception:  # the run is stored as queued; the sweeper starts it
+            log.warning("could not queue sync run %s", run.pk, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def sync_run(*, actor, sync: Sync, dry_run: bool = False, trigger: str = "manual") -> SyncRun:
+    """Queue a run (or a dry run) of ``sync``. One run at a time; a run waiting for approval
+    is superseded by a new request."""
+    if actor is not None:
+        require(actor, "syncs.run", "run syncs")
+    sync = Sync.objects.select_for_update().get(pk=sync.pk)
+    if sync.is_paused and not dry_run:
+        raise ApplicationError("The sync is paused; resume it to run it.", code="sync_paused")
+    active = sync.runs.filter(status__in=ACTIVE_RUN).first()
+    if active is not None:
+        state = active.get_status_display().lower()
+        raise ConflictError(f"Run {active.pk} of this sync is still {state}.",
+                            code="run_in_progress")  # fmt: skip
+    sync.runs.filter(status=RunStatus.NEEDS_APPROVAL).update(
+        status=RunStatus.CANCELLED, error="Superseded by a newer run."
+    )
+    now = timezone.now()
+    run = SyncRun.objects.create(sync=sync, dry_run=dry_run, trigger=trigger, mode=sync.mode,
+                                 requested_by=actor, created_at=now, heartbeat_at=now)  # fmt: skip
+    audit_record(action="syncs.run.dry_run" if dry_run else "syncs.run.requested", target=sync,
+                 metadata={"run": run.pk, "trigger": trigger})  # fmt: skip
+    _enqueue(run)
+    return run
+
+
+def sync_run_scheduled(sync_id: int) -> SyncRun | None:
+    sync = Sync.objects.filter(pk=sync_id, is_paused=False).first()
+    if sync is None or sync.schedule == ScheduleKind.MANUAL:
+        return None
+    try:
+        return sync_run(actor=None, sync=sync, trigger="schedule")
+    except ConflictError:  # the previous run is still going
+        return None
+
+
+@transaction.atomic
+def sync_run_approve(*, actor, run: SyncRun) -> SyncRun:
+    """Let a held run go ahead (``syncs.run_production``, tenure-gated by the access rules)."""
+    require(actor, "syncs.run_production", "approve runs into production destinations")
+    run = SyncRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != RunStatus.NEEDS_APPROVAL:
+        raise ConflictError("Only a run waiting for approval can be approved.",
+                            code="not_waiting")  # fmt: skip
+    run.status, run.approved_by, run.heartbeat_at = RunStatus.QUEUED, actor, timezone.now()
+    run.done, run.finished_at = 0, None
+    run.save(update_fields=["status", "approved_by", "heartbeat_at", "done", "finished_at"])
+    audit_record(action="syncs.run.approved", target=run.sync,
+                 metadata={"run": run.pk, "reasons": run.approval_reason,
+                           "planned": run.planned})  # fmt: skip
+    _enqueue(run)
+    return run
+
+
+@transaction.atomic
+def sync_run_cancel(*, actor, run: SyncRun) -> SyncRun:
+    require(actor, "syncs.run", "cancel runs")
+    run = SyncRun.objects.select_for_update().get(pk=run.pk)
+    if run.status not in (RunStatus.NEEDS_APPROVAL, RunStatus.QUEUED):
+        raise ConflictError("Only a queued run or one waiting for approval can be cancelled.",
+                            code="not_cancellable")  # fmt: skip
+    run.status, run.finished_at = RunStatus.CANCELLED, timezone.now()
+    run.error = f"Cancelled by {actor.email}."
+    run.save(update_fields=["status", "finished_at", "error"])
+    audit_record(action="syncs.run.cancelled", target=run.sync, metadata={"run": run.pk})
+    return run

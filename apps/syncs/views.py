@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
@@ -10,9 +13,10 @@ from apps.accounts.access import require, user_can
 from martech.common.errors import ApplicationError
 from martech.common.views import ActionView, ServiceFormView
 
-from . import selectors, services
+from . import running, selectors, services
 from .engine import warehouse as engine
-from .forms import ModelForm, WarehouseForm
+from .forms import ModelForm, SyncForm, WarehouseForm
+from .models import RowOutcome
 
 
 class WarehouseListView(LoginRequiredMixin, TemplateView):
@@ -155,3 +159,196 @@ class ModelDetailView(LoginRequiredMixin, TemplateView):
         except ApplicationError as exc:
             context["error"] = exc.message
         return context
+
+
+# -- syncs -------------------------------------------------------------------------------
+
+
+class SyncListView(LoginRequiredMixin, TemplateView):
+    template_name = "syncs/sync_list.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        require(user, "syncs.view", "see syncs")
+        return {**super().get_context_data(**kwargs), "syncs": selectors.sync_list(user=user),
+                "can_run": user_can(user, "syncs.run")}  # fmt: skip
+
+
+def _sync_initial(sync) -> dict:
+    return {name: getattr(sync, name) for name in (
+        "name", "object", "mode", "subject_column", "subject_type", "event_name",
+        "audience_field", "schedule", "interval_minutes", "cron", "row_threshold",
+        "failed_share_alert", "description")} | {"model": sync.model_id,
+                                                 "destination": sync.destination_id}  # fmt: skip
+
+
+class SyncCreateView(ServiceFormView):
+    form_class = SyncForm
+    capability = "syncs.run"
+    title = "New sync"
+    pretitle = "Data · Reverse ETL"
+    submit_label = "Create and map fields"
+
+    def get_initial(self):
+        return {"mode": "upsert", "object": "contacts", "schedule": "manual",
+                "subject_type": "email", "failed_share_alert": 5,
+                "model": self.request.GET.get("model")}  # fmt: skip
+
+    def perform(self, form):
+        sync = services.sync_create(actor=self.request.user, **form.cleaned_data)
+        return reverse("syncs:sync_mappings", args=[sync.pk])
+
+    def cancel_url(self):
+        return reverse("syncs:sync_list")
+
+
+class SyncEditView(ServiceFormView):
+    form_class = SyncForm
+    capability = "syncs.run"
+    title = "Edit sync"
+    pretitle = "Data · Reverse ETL"
+
+    def load_object(self):
+        self.sync = selectors.sync_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_initial(self):
+        return _sync_initial(self.sync)
+
+    def perform(self, form):
+        services.sync_update(actor=self.request.user, sync=self.sync, **form.cleaned_data)
+        return reverse("syncs:sync_detail", args=[self.sync.pk])
+
+    def cancel_url(self):
+        return reverse("syncs:sync_detail", args=[self.sync.pk])
+
+
+class SyncMappingsView(LoginRequiredMixin, TemplateView):
+    """Field mappings: each row maps a model column to a field of the destination object,
+    checked against what the destination's adapter accepts."""
+
+    template_name = "syncs/sync_mappings.html"
+    BLANK_ROWS = 3
+
+    def _load(self):
+        user = self.request.user
+        require(user, "syncs.view", "see syncs")
+        self.sync = selectors.sync_get(user=user, pk=self.kwargs["pk"])
+        require(user, "syncs.run", "change syncs")
+
+    def get(self, request, *args, **kwargs):
+        self._load()
+        return self.render_to_response(self._context(self.sync.mappings))
+
+    def post(self, request, *args, **kwargs):
+        self._load()
+        pairs = zip(request.POST.getlist("from"), request.POST.getlist("to"), strict=False)
+        rules = [{"from": f, "to": t} for f, t in pairs]
+        try:
+            services.sync_update(actor=request.user, sync=self.sync, mappings=rules)
+        except ApplicationError as exc:
+            if exc.status in (403, 404):
+                raise
+            return self.render_to_response(self._context(rules, error=exc.message), status=400)
+        messages.success(request, "Mappings saved.")
+        return redirect("syncs:sync_detail", pk=self.sync.pk)
+
+    def _context(self, rules, error: str = "") -> dict:
+        from apps.destinations.adapters import adapter_for
+
+        adapter = adapter_for(self.sync.destination.adapter)
+        rows = [r for r in rules if r.get("from") or r.get("to")]
+        rows += [{"from": "", "to": ""}] * self.BLANK_ROWS
+        return {"sync": self.sync, "rows": rows, "error": error, "adapter": adapter,
+                "columns": [c["name"] for c in self.sync.model.columns]}  # fmt: skip
+
+
+class SyncDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "syncs/sync_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        sync = selectors.sync_get(user=user, pk=self.kwargs["pk"])
+        runs = list(sync.runs.select_related("requested_by", "approved_by")[:20])
+        return {**super().get_context_data(**kwargs), "sync": sync, "runs": runs,
+                "latest": runs[0] if runs else None,
+                "chart": selectors.run_history(sync),
+                "threshold": running.threshold_of(sync),
+                "can_run": user_can(user, "syncs.run")}  # fmt: skip
+
+
+class SyncRunView(ActionView):
+    dry_run = False
+
+    def fallback_url(self, request, pk):
+        return reverse("syncs:sync_detail", args=[pk])
+
+    def act(self, request, pk):
+        sync = selectors.sync_get(user=request.user, pk=pk)
+        run = services.sync_run(actor=request.user, sync=sync, dry_run=self.dry_run)
+        what = "Dry run" if self.dry_run else "Run"
+        return reverse("syncs:run_detail", args=[run.pk]), f"{what} {run.pk} queued."
+
+
+class SyncDryRunView(SyncRunView):
+    dry_run = True
+
+
+class SyncPauseView(ActionView):
+    paused = True
+
+    def fallback_url(self, request, pk):
+        return reverse("syncs:sync_detail", args=[pk])
+
+    def act(self, request, pk):
+        sync = selectors.sync_get(user=request.user, pk=pk)
+        services.sync_pause(actor=request.user, sync=sync, paused=self.paused)
+        return reverse("syncs:sync_detail", args=[pk]), (
+            "Paused: no scheduled or manual runs." if self.paused else "Resumed.")  # fmt: skip
+
+
+class SyncResumeView(SyncPauseView):
+    paused = False
+
+
+class RunDetailView(LoginRequiredMixin, TemplateView):
+    """A run: live progress, counts, the dry run behind a held run, and per-row results."""
+
+    template_name = "syncs/run_detail.html"
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request"):
+            return ["syncs/_run_progress.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        run = selectors.run_get(user=user, pk=self.kwargs["pk"])
+        rows = run.row_results.all()
+        outcome = self.request.GET.get("outcome", "")
+        if outcome in RowOutcome.values:
+            rows = rows.filter(outcome=outcome)
+        page = Paginator(rows, 50).get_page(self.request.GET.get("page"))
+        return {**super().get_context_data(**kwargs), "run": run, "page": page,
+                "outcome": outcome, "outcomes": RowOutcome.choices,
+                "can_run": user_can(user, "syncs.run"),
+                "can_approve": user_can(user, "syncs.run_production")}  # fmt: skip
+
+
+class RunApproveView(ActionView):
+    def fallback_url(self, request, pk):
+        return reverse("syncs:run_detail", args=[pk])
+
+    def act(self, request, pk):
+        run = selectors.run_get(user=request.user, pk=pk)
+        services.sync_run_approve(actor=request.user, run=run)
+        return reverse("syncs:run_detail", args=[pk]), "Approved: the run goes ahead."
+
+
+class RunCancelView(ActionView):
+    def fallback_url(self, request, pk):
+        return reverse("syncs:run_detail", args=[pk])
+
+    def act(self, request, pk):
+        run = selectors.run_get(user=request.user, pk=pk)
+        services.sync_run_cancel(actor=request.user, run=run)
+        return reverse("syncs:run_detail", args=[pk]), "Run cancelled."

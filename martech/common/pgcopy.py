@@ -64,12 +64,14 @@ def jsonb(value):
     return Jsonb(value, dumps=orjson.dumps) if value is not None else None
 
 
-def execute_arrays(sql: str, columns: list[list]) -> None:
+def execute_arrays(sql: str, columns: list[list]) -> list[tuple]:
     """Run ``sql`` with whole columns as array parameters (``%b`` placeholders), bound in
     binary by the server: one statement for a batch of rows (``UPDATE … FROM unnest(…)``)
-    without quoting every element as text, which Django's client-side binding would do."""
+    without quoting every element as text, which Django's client-side binding would do.
+    Returns the rows of a statement that returns any."""
     import psycopg
 
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, columns)
+        return cursor.fetchall() if cursor.description else []

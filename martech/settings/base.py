@@ -313,6 +313,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.sweep",
         "schedule": crontab(minute="*"),
     },
+    "syncs-sweep": {
+        "task": "syncs.sweep",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 EMAIL_BACKEND = env(
@@ -344,6 +348,11 @@ EVENT_RETENTION_DAYS = env.int("MARTECH_EVENT_RETENTION_DAYS", default=30)
 CREDENTIAL_KEYS = env.list("MARTECH_CREDENTIAL_KEYS", default=[])
 DELIVERY_RETRY_HOURS = env.float("MARTECH_DELIVERY_RETRY_HOURS", default=4.0)
 DELIVERY_TIMEOUT_SECONDS = env.float("MARTECH_DELIVERY_TIMEOUT_SECONDS", default=10.0)
+# Reverse ETL: runs touching more rows than this in a production destination need approval
+# by someone with syncs.run_production (a sync may set its own), and a run whose worker has
+# been silent this many seconds is picked up again by the sweeper.
+SYNC_ROW_THRESHOLD = env.int("MARTECH_SYNC_ROW_THRESHOLD", default=10_000)
+SYNC_STALE_SECONDS = env.int("MARTECH_SYNC_STALE_SECONDS", default=300)
 
 LOGGING = {
     "version": 1,

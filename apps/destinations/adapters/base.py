@@ -103,6 +103,20 @@ class Adapter:
     # JSON Schema (draft 2020-12) of the configuration; credentials are separate.
     config_schema: dict = {"type": "object", "properties": {}, "additionalProperties": False}
     credential_fields: tuple[str, ...] = ()
+    # What a mapped field may be called at the vendor (syncs validate their mappings).
+    field_pattern = r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$"
+    field_hint = "letters, digits, _ and ., starting with a letter or _"
+    reserved_fields: frozenset[str] = frozenset()
+
+    def field_error(self, name: str) -> str:
+        """Why ``name`` cannot be a mapped field at this vendor, or "" if it can."""
+        import re
+
+        if not re.match(self.field_pattern, name or ""):
+            return f"{name!r} is not a {self.label} field name ({self.field_hint})."
+        if name in self.reserved_fields:
+            return f"{name!r} is set by the console itself at {self.label}; map another field."
+        return ""
 
     def rate_for(self, config: dict) -> float:
         """Requests a second this destination may make (the vendor's limit by default)."""

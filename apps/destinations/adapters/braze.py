@@ -49,6 +49,11 @@ class Braze(Adapter):
         },
         "additionalProperties": False,
     }
+    field_pattern = r"^[A-Za-z_][A-Za-z0-9_ .-]{0,254}$"
+    field_hint = "custom attribute names, not starting with $"
+    reserved_fields = frozenset(
+        {"external_id", "user_alias", "braze_id", "email", "_update_existing_only"}
+    )
     credential_fields = ("api_key",)
 
     def _headers(self, credentials: dict) -> dict[str, str]:

@@ -53,6 +53,9 @@ class CustomerIo(Adapter):
     rate_limit = 50.0  # Track API fair use is 100 requests a second
     default_base_url = "https://track.customer.io"
     config_schema = {"type": "object", "properties": {}, "additionalProperties": False}
+    field_pattern = r"^[A-Za-z_][A-Za-z0-9_.]{0,149}$"
+    field_hint = "attribute names"
+    reserved_fields = frozenset({"id", "email", "cio_id"})
     credential_fields = ("site_id", "api_key")
 
     def _headers(self, credentials: dict) -> dict[str, str]:

@@ -63,6 +63,9 @@ class HubSpot(Adapter):
         },
         "additionalProperties": False,
     }
+    field_pattern = r"^[a-z][a-z0-9_]{0,99}$"
+    field_hint = "internal property names: lower case, digits and _"
+    reserved_fields = frozenset({"email", "hs_object_id"})
     credential_fields = ("access_token",)
 
     def _headers(self, credentials: dict) -> dict[str, str]:

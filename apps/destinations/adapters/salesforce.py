@@ -84,6 +84,9 @@ class Salesforce(Adapter):
         },
         "additionalProperties": False,
     }
+    field_pattern = r"^[A-Za-z][A-Za-z0-9_]{0,39}$"
+    field_hint = "API names such as LastName or Tier__c"
+    reserved_fields = frozenset({"Id", "attributes"})
     credential_fields = ("access_token",)
 
     def supports_for(self, config: dict) -> frozenset[str]:
