@@ -113,6 +113,8 @@ def world(db):
             "destinations.send_production",
             "syncs.view",
             "syncs.manage",
+            "syncs.run",
+            "syncs.run_production",
         ):
             svc.role_capability_set(actor=su, role=admins, capability=code, min_tenure_days=90)
         svc.role_assign(actor=su, user=below, role=admins)
@@ -371,8 +373,29 @@ def _model(w: World):
     )  # fmt: skip
 
 
+def _sync(w: World):
+    from apps.syncs.services import sync_create
+
+    return sync_create(
+        actor=w.people["superuser"], name="Ones to hooks", model=w.model,
+        destination=w.destination, object="contacts", subject_column="label",
+        subject_type="user_id", mappings=[{"from": "id", "to": "number"}],
+    )  # fmt: skip
+
+
+def _held_run(w: World):
+    from apps.syncs.models import SyncRun
+
+    return SyncRun.objects.create(
+        sync=w.sync, status="approval", mode="upsert", total=1, planned={"added": 1},
+        approval_reason="it is the sync's first run",
+    )  # fmt: skip
+
+
 SCHEMA_OBJECTS = {
     "warehouse": Lazy(_warehouse),
+    "sync": Lazy(_sync),
+    "held_run": Lazy(_held_run),
     "model": Lazy(_model),
     "destination": Lazy(_destination),
     "dead_letter": Lazy(_dead_letter),
@@ -698,6 +721,18 @@ CASES = [
     Case("syncs:model_create", "get", UI_MANAGE),
     Case("syncs:model_detail", "get", INTAKE_DETAIL, _pk("model")),
     Case("syncs:model_edit", "get", INTAKE_DETAIL, _pk("model")),
+    Case("syncs:sync_list", "get", UI_MANAGE),
+    Case("syncs:sync_create", "get", UI_MANAGE),
+    Case("syncs:sync_detail", "get", INTAKE_DETAIL, _pk("sync")),
+    Case("syncs:sync_edit", "get", INTAKE_DETAIL, _pk("sync")),
+    Case("syncs:sync_mappings", "get", INTAKE_DETAIL, _pk("sync")),
+    Case("syncs:sync_run", "post", UI_HIDDEN_POST, _pk("sync")),
+    Case("syncs:sync_dry_run", "post", UI_HIDDEN_POST, _pk("sync")),
+    Case("syncs:sync_pause", "post", UI_HIDDEN_POST, _pk("sync")),
+    Case("syncs:sync_resume", "post", UI_HIDDEN_POST, _pk("sync")),
+    Case("syncs:run_detail", "get", INTAKE_DETAIL, _pk("held_run")),
+    Case("syncs:run_approve", "post", UI_HIDDEN_POST, _pk("held_run")),
+    Case("syncs:run_cancel", "post", UI_HIDDEN_POST, _pk("held_run")),
     # --- API ---
     Case("api:me", "get", API_ALL),
     Case("api:me-permissions", "get", API_ALL),
@@ -1092,6 +1127,33 @@ CASES = [
     Case("api:model-detail", "patch", API_HIDDEN, _pk("model"), lambda w: {"description": "x"}),
     Case("api:model-preview", "get", API_HIDDEN, _pk("model")),
     Case("api:model-key-check", "get", API_HIDDEN, _pk("model")),
+    Case("api:sync-list", "get", API_MANAGE),
+    Case(
+        "api:sync-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {
+            "name": "Ones again",
+            "model": w.model.pk,
+            "destination": w.destination.pk,
+            "object": "users",
+            "subject_column": "label",
+            "subject_type": "user_id",
+            "mappings": [{"from": "id", "to": "number"}],
+        },
+    ),
+    Case("api:sync-detail", "get", API_HIDDEN, _pk("sync")),
+    Case("api:sync-detail", "patch", API_HIDDEN, _pk("sync"), lambda w: {"description": "x"}),
+    Case("api:sync-run", "post", expect(401, 404, 404, 202, 202), _pk("sync")),
+    Case("api:sync-dry-run", "post", expect(401, 404, 404, 202, 202), _pk("sync")),
+    Case("api:sync-pause", "post", API_HIDDEN, _pk("sync")),
+    Case("api:sync-resume", "post", API_HIDDEN, _pk("sync")),
+    Case("api:sync-run-list", "get", API_MANAGE),
+    Case("api:sync-run-detail", "get", API_HIDDEN, _pk("held_run")),
+    Case("api:sync-run-rows", "get", API_HIDDEN, _pk("held_run")),
+    Case("api:sync-run-approve", "post", API_HIDDEN, _pk("held_run")),
+    Case("api:sync-run-cancel", "post", API_HIDDEN, _pk("held_run")),
     Case("api:event-list", "get", API_MANAGE),
     Case("api:event-detail", "get", API_HIDDEN, _pk("quarantined")),
     Case("api:event-replay", "post", API_MANAGE, None, lambda w: {"events": [w.quarantined.pk]}),

@@ -31,3 +31,14 @@ class SyncsConfig(AppConfig):
                 keywords=("model", "sql", "reverse etl", "preview", "primary key"),
             )
         )
+        register_page(
+            Page(
+                "Syncs",
+                "syncs:sync_list",
+                section="Data",
+                icon="arrows-exchange",
+                order=14,
+                permission="syncs.view",
+                keywords=("sync", "reverse etl", "mirror", "upsert", "dry run", "schedule"),
+            )
+        )

@@ -152,7 +152,8 @@ class ModelDetailView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         model = selectors.model_get(user=user, pk=self.kwargs["pk"])
         context = {**super().get_context_data(**kwargs), "model": model,
-                   "can_manage": user_can(user, "syncs.manage")}  # fmt: skip
+                   "can_manage": user_can(user, "syncs.manage"),
+                   "can_run": user_can(user, "syncs.run")}  # fmt: skip
         try:
             context["preview"] = engine.preview(model.warehouse, model.sql)
             context["check"] = engine.check_key(model.warehouse, model.sql, model.primary_key)
@@ -231,7 +232,6 @@ class SyncMappingsView(LoginRequiredMixin, TemplateView):
 
     def _load(self):
         user = self.request.user
-        require(user, "syncs.view", "see syncs")
         self.sync = selectors.sync_get(user=user, pk=self.kwargs["pk"])
         require(user, "syncs.run", "change syncs")
 

@@ -247,6 +247,8 @@ SPECTACULAR_SETTINGS = {
         "DataCategoryEnum": "apps.schemas.choices.DataCategory",
         "SourceKindEnum": "apps.events.choices.SourceKind",
         "SourceEnvironmentEnum": "apps.events.choices.Environment",
+        "SyncModeEnum": "apps.syncs.models.SyncMode",
+        "SyncRunStatusEnum": "apps.syncs.models.RunStatus",
     },
 }
 

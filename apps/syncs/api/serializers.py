@@ -1,6 +1,19 @@
 from rest_framework import serializers
 
-from ..models import SqlModel, Warehouse, WarehouseKind
+from apps.destinations.api.serializers import MappingSerializer
+from apps.destinations.models import Destination
+
+from ..models import (
+    ScheduleKind,
+    SqlModel,
+    Sync,
+    SyncMode,
+    SyncObject,
+    SyncRun,
+    SyncRunRow,
+    Warehouse,
+    WarehouseKind,
+)
 
 
 class WarehouseSerializer(serializers.ModelSerializer):
@@ -51,3 +64,49 @@ class KeyCheckSerializer(serializers.Serializer):
     nulls = serializers.IntegerField()
     duplicates = serializers.ListField(child=serializers.ListField(child=serializers.JSONField()))
     ok = serializers.BooleanField()
+
+
+class SyncSerializer(serializers.ModelSerializer):
+    model = serializers.PrimaryKeyRelatedField(queryset=SqlModel.objects.all())
+    destination = serializers.PrimaryKeyRelatedField(queryset=Destination.objects.all())
+    object = serializers.ChoiceField(choices=SyncObject.choices)
+    mode = serializers.ChoiceField(choices=SyncMode.choices, required=False)
+    schedule = serializers.ChoiceField(choices=ScheduleKind.choices, required=False)
+    mappings = MappingSerializer(many=True, required=False)
+    last_run = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Sync
+        fields = ["id", "name", "model", "destination", "object", "mode", "subject_column",
+                  "subject_type", "mappings", "event_name", "audience_field", "schedule",
+                  "interval_minutes", "cron", "row_threshold", "failed_share_alert",
+                  "description", "is_paused", "last_run", "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = ["id", "is_paused", "last_run", "created_at", "updated_at"]
+
+    def get_last_run(self, sync) -> int | None:
+        run = sync.runs.filter(dry_run=False).order_by("-created_at").first()
+        return run.pk if run else None
+
+
+class SyncRunSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = SyncRun
+        fields = ["id", "sync", "status", "dry_run", "trigger", "mode", "requested_by",
+                  "approved_by", "approval_reason", "total", "done", "percent", "planned",
+                  "sample", "added", "changed", "removed", "failed", "skipped_consent",
+                  "skipped_suppression", "skipped_mode", "unchanged", "requests", "error",
+                  "created_at", "started_at", "finished_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class SyncRunRowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SyncRunRow
+        fields = ["key", "outcome", "message"]
+        read_only_fields = fields
+
+
+class RunRequestSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(default=False)

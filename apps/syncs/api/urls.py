@@ -1,8 +1,10 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import SqlModelViewSet, WarehouseViewSet
+from .views import SqlModelViewSet, SyncRunViewSet, SyncViewSet, WarehouseViewSet
 
 router = SimpleRouter()
 router.register("warehouses", WarehouseViewSet, basename="warehouse")
 router.register("models", SqlModelViewSet, basename="model")
+router.register("syncs", SyncViewSet, basename="sync")
+router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 urlpatterns = router.urls

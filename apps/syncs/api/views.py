@@ -1,18 +1,22 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.accounts.access import require
 from martech.common.api import ErrorSerializer, validated_body
+from martech.common.errors import ApplicationError
 
 from .. import selectors, services
 from ..engine import warehouse as engine
-from ..models import SqlModel, Warehouse
+from ..models import RowOutcome, SqlModel, Sync, SyncRun, Warehouse
 from .serializers import (
     KeyCheckSerializer,
     ModelPreviewSerializer,
     SqlModelSerializer,
+    SyncRunRowSerializer,
+    SyncRunSerializer,
+    SyncSerializer,
     WarehouseSerializer,
     WarehouseTestedSerializer,
 )
@@ -115,3 +119,124 @@ class SqlModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         duplicates = [list(d) for d in check.duplicates]
         return Response({"rows": check.rows, "nulls": check.nulls, "duplicates": duplicates,
                          "ok": check.ok})  # fmt: skip
+
+
+class SyncViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Syncs (syncs.view; writes, runs and pauses syncs.run). A run is queued: follow it at
+    ``/api/v1/sync-runs/{id}/``. A run into a production destination that trips a guard rail
+    stops with status ``approval`` and its dry run, until someone with
+    ``syncs.run_production`` approves it."""
+
+    lookup_value_regex = r"\d+"
+    serializer_class = SyncSerializer
+    filterset_fields = {"model": ["exact"], "destination": ["exact"], "mode": ["exact"],
+                        "is_paused": ["exact"]}  # fmt: skip
+    ordering_fields = ["name", "id", "updated_at"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Sync.objects.none()
+        require(self.request.user, "syncs.view", "see syncs")
+        return selectors.sync_list(user=self.request.user)
+
+    def get_object(self):
+        return selectors.sync_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(request=SyncSerializer, responses={201: SyncSerializer, **ERRORS})
+    def create(self, request, *args, **kwargs):
+        require(request.user, "syncs.run", "create syncs")
+        data = validated_body(SyncSerializer, request)
+        sync = services.sync_create(actor=request.user, **data)
+        return Response(SyncSerializer(sync).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SyncSerializer, responses={200: SyncSerializer, **ERRORS})
+    def partial_update(self, request, *args, **kwargs):
+        sync = self.get_object()
+        require(request.user, "syncs.run", "change syncs")
+        data = validated_body(SyncSerializer, request, partial=True)
+        sync = services.sync_update(actor=request.user, sync=sync, **data)
+        return Response(SyncSerializer(sync).data)
+
+    def _run(self, request, dry_run: bool):
+        sync = self.get_object()
+        run = services.sync_run(actor=request.user, sync=sync, dry_run=dry_run, trigger="api")
+        return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: SyncRunSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], pagination_class=None, filterset_fields=None)
+    def run(self, request, *args, **kwargs):
+        """Queue a run; 409 while another run of the sync is going."""
+        return self._run(request, dry_run=False)
+
+    @extend_schema(request=None, responses={202: SyncRunSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="dry-run", url_name="dry-run",
+            pagination_class=None, filterset_fields=None)  # fmt: skip
+    def dry_run(self, request, *args, **kwargs):
+        """Queue a dry run: counts and sample rows, nothing sent."""
+        return self._run(request, dry_run=True)
+
+    @extend_schema(request=None, responses={200: SyncSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], pagination_class=None, filterset_fields=None)
+    def pause(self, request, *args, **kwargs):
+        """Stop scheduled and manual runs until resumed."""
+        sync = services.sync_pause(actor=request.user, sync=self.get_object(), paused=True)
+        return Response(SyncSerializer(sync).data)
+
+    @extend_schema(request=None, responses={200: SyncSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], pagination_class=None, filterset_fields=None)
+    def resume(self, request, *args, **kwargs):
+        sync = services.sync_pause(actor=request.user, sync=self.get_object(), paused=False)
+        return Response(SyncSerializer(sync).data)
+
+
+class SyncRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Sync runs (syncs.view) with progress, counts, the dry run behind a held run, and the
+    rows worth showing (failed with the vendor's message, skipped, removed)."""
+
+    lookup_value_regex = r"\d+"
+    serializer_class = SyncRunSerializer
+    filterset_fields = {"sync": ["exact"], "status": ["exact"], "dry_run": ["exact"]}
+    ordering_fields = ["created_at", "id"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SyncRun.objects.none()
+        require(self.request.user, "syncs.view", "see sync runs")
+        return selectors.run_list(user=self.request.user)
+
+    def get_object(self):
+        return selectors.run_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(
+        responses={200: SyncRunRowSerializer(many=True), **ERRORS},
+        parameters=[OpenApiParameter("outcome", str, enum=RowOutcome.values)],
+    )
+    @action(detail=True, methods=["get"], filterset_fields=None, ordering_fields=None)
+    def rows(self, request, *args, **kwargs):
+        """Per-row results, paginated; ``outcome`` filters."""
+        run = self.get_object()
+        rows = run.row_results.all()
+        outcome = request.query_params.get("outcome")
+        if outcome:
+            if outcome not in RowOutcome.values:
+                raise ApplicationError(f"outcome is one of {', '.join(RowOutcome.values)}.",
+                                       code="invalid_outcome")  # fmt: skip
+            rows = rows.filter(outcome=outcome)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(SyncRunRowSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={200: SyncRunSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], pagination_class=None, filterset_fields=None)
+    def approve(self, request, *args, **kwargs):
+        """Let a held run go ahead (syncs.run_production)."""
+        run = services.sync_run_approve(actor=request.user, run=self.get_object())
+        return Response(SyncRunSerializer(run).data)
+
+    @extend_schema(request=None, responses={200: SyncRunSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], pagination_class=None, filterset_fields=None)
+    def cancel(self, request, *args, **kwargs):
+        """Cancel a queued or held run."""
+        run = services.sync_run_cancel(actor=request.user, run=self.get_object())
+        return Response(SyncRunSerializer(run).data)
