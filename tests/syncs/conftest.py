@@ -99,8 +99,8 @@ def destination_for(admin, tool, vendor, **fields):
 def sync_for(admin, model, destination, **fields):
     defaults = {"name": "People to CRM", "model": model, "destination": destination,
                 "object": "contacts", "mode": "upsert", "subject_column": "email",
-                "subject_type": "email",
-                "mappings": [{"from": "name", "to": "full_name"}, {"from": "ltv", "to": "ltv"}]}  # fmt: skip
+                "subject_type": "email", "mappings": [{"from": "name", "to": "full_name"},
+                                                      {"from": "ltv", "to": "ltv"}]}  # fmt: skip
     return services.sync_create(actor=admin, **{**defaults, **fields})
 
 
@@ -117,3 +117,22 @@ def run_now(actor, sync, **kwargs):
 def sent_rows(vendor) -> list[dict]:
     """Every row the webhook vendor received, in order."""
     return [row for r in vendor.requests for row in (r.body or {}).get("batch", [])]
+
+
+def person_with(admin, *codes, tenure_days=200, name="Sam Sync"):
+    """Someone whose role grants ``codes``; syncs.run_production needs 90 days of tenure."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.accounts import access_services as svc
+    from tests.factories import UserFactory
+
+    started = timezone.localdate() - dt.timedelta(days=tenure_days)
+    person = UserFactory(full_name=name, start_date=started)
+    role = svc.role_create(actor=admin, name=f"Role of {name}", owner=admin)
+    for code in codes:
+        tenure = 90 if code == "syncs.run_production" else 0
+        svc.role_capability_set(actor=admin, role=role, capability=code, min_tenure_days=tenure)
+    svc.role_assign(actor=admin, user=person, role=role)
+    return person

@@ -102,8 +102,9 @@ def test_mirror_removes_rows_that_left_the_model_at_the_destination(
 def test_an_audience_mirror_sets_membership_false_for_people_who_left(
     admin, model, table, tool, webhook_vendor
 ):
-    sync = sync_for(admin, model, destination_for(admin, tool, webhook_vendor),
-                    object="audiences", mode="mirror", audience_field="in_vip_audience")  # fmt: skip
+    destination = destination_for(admin, tool, webhook_vendor)
+    sync = sync_for(admin, model, destination, object="audiences", mode="mirror",
+                    audience_field="in_vip_audience")  # fmt: skip
     run_now(admin, sync)
     assert {r["fields"]["in_vip_audience"] for r in sent_rows(webhook_vendor)} == {True}
     webhook_vendor.clear()
@@ -167,7 +168,9 @@ def test_rows_of_erased_people_are_skipped_and_counted(admin, model, tool, webho
 def test_a_destination_failing_some_rows_keeps_their_error_and_sends_them_again(
     admin, model, table, tool, hubspot_vendor
 ):
-    table.execute(f"UPDATE wh_people SET email = 'broken{INVALID_EMAIL_SUFFIX}' WHERE id = 'c1'")
+    table.execute(
+        "UPDATE wh_people SET email = %s WHERE id = 'c1'", [f"broken{INVALID_EMAIL_SUFFIX}"]
+    )
     sync = sync_for(admin, model, destination_for(admin, tool, hubspot_vendor))
     run = run_now(admin, sync)
     assert run.status == RunStatus.PARTIAL
@@ -201,7 +204,8 @@ def test_a_vendor_that_stays_down_fails_the_run_and_the_next_run_sends_everythin
     webhook_vendor.down = True
     run = run_now(admin, sync)
     assert run.status == RunStatus.FAILED
-    assert "kept failing" in run.error and "503" in run.error
+    assert "kept failing" in run.error
+    assert "503" in run.error
     assert not SyncRow.objects.filter(sync=sync, synced_at__isnull=False).exists()
     webhook_vendor.down = False
     again = run_now(admin, sync)
