@@ -41,6 +41,7 @@ SAMPLE_ROWS = 10
 ROW_RESULTS_CAP = 10_000  # per run; the counts stay exact beyond it
 ATTEMPTS = 4  # tries of one request within a run before its rows wait for the next run
 RETRY_CAP = 30.0  # seconds between those tries at most
+BEAT_SECONDS = 2.0  # progress and heartbeat at least this often while sending
 
 
 class RunStopped(Exception):
@@ -333,6 +334,11 @@ class Runner:
         self._last = time.monotonic()
 
     _last = 0.0
+    _beat_at = 0.0
+
+    def _beat(self) -> None:
+        self._beat_at = time.monotonic()
+        self.heartbeat(self.tally)
 
     def _send(self, rows: list[Row]) -> None:
         """Send ``rows`` in the vendor's batches, recording each request's outcome."""
@@ -357,6 +363,8 @@ class Runner:
             for request in requests:
                 result = self._request(request)
                 self._outcome([chunk[k] for k in request.keys], result, request.keys)
+                if time.monotonic() - self._beat_at > BEAT_SECONDS:
+                    self._beat()
                 if result.verdict == Verdict.RETRY:
                     raise RunStopped(f"{result.status or 'No answer'}: {result.message}"[:500])
 
@@ -427,7 +435,7 @@ class Runner:
                 continue
             for row in rows:
                 self._remove_one(row)
-            self.heartbeat(self.tally)
+            self._beat()
 
     def _remove_one(self, row: Row) -> None:
         base_url = (self.destination.base_url or self.adapter.default_base_url).rstrip("/")
@@ -490,7 +498,7 @@ class Runner:
                     self._send(wanted)
                 self.tally.done += len(rows)
                 self.flush_results()
-                self.heartbeat(self.tally)
+                self._beat()
             if mirror:
                 self._remove(dry)
                 self.flush_results()
