@@ -1,13 +1,26 @@
-"""Demo reverse ETL: the console's own database as the warehouse, with two models."""
+"""Demo reverse ETL: the console's own database as the warehouse, two models, and two syncs:
+customers to Braze (production, its first run held for approval after a real dry run) and
+known emails to the data team's webhook (sandbox, mirrored hourly, with a week of runs)."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.demo import grant_demo_capabilities
 from apps.accounts.models import User
+from apps.destinations.models import Destination
 
-from . import services
-from .models import SqlModel, Warehouse
+from . import running, services
+from .models import RunStatus, SqlModel, Sync, SyncRun, Warehouse
 
 ACCESS = {
-    "Marketing Operations": [("syncs.view", 0), ("syncs.manage", 90)],
+    "Marketing Operations": [
+        ("syncs.view", 0),
+        ("syncs.manage", 90),
+        ("syncs.run", 90),
+        ("syncs.run_production", 180),
+    ],
     "Lifecycle Marketing": [("syncs.view", 30)],
     "Privacy & Compliance": [("syncs.view", 0)],
 }
@@ -45,4 +58,81 @@ def load() -> str:
         services.model_create(actor=admin, name=name, warehouse=warehouse, sql=sql,
                               primary_key=key, description=description)  # fmt: skip
     services.warehouse_test(actor=admin, warehouse=warehouse)
-    return f"1 warehouse, {SqlModel.objects.count()} models"
+    syncs = _syncs(admin)
+    return f"1 warehouse, {SqlModel.objects.count()} models, {syncs} syncs"
+
+
+SYNCS = [
+    {"name": "Customers to Braze", "model": "Customers with orders",
+     "destination": "Braze (production)", "object": "users", "mode": "upsert",
+     "subject_column": "user_id", "subject_type": "user_id",
+     "mappings": [{"from": "orders", "to": "order_count"},
+                  {"from": "last_seen", "to": "last_seen_at"}],
+     "schedule": "cron", "cron": "0 6 * * *", "row_threshold": 5000,
+     "description": "Order counts for lifecycle segments, every morning at six."},
+    {"name": "Known emails to the data team", "model": "Known email addresses",
+     "destination": "Data team webhook", "object": "contacts", "mode": "mirror",
+     "subject_column": "email", "subject_type": "email",
+     "mappings": [{"from": "profile_state", "to": "profile_state"},
+                  {"from": "first_seen", "to": "first_seen"}],
+     "schedule": "interval", "interval_minutes": 60,
+     "description": "The identity graph's email addresses, mirrored for the data team."},
+]  # fmt: skip
+
+
+def _syncs(admin) -> int:
+    models = {m.name: m for m in SqlModel.objects.all()}
+    destinations = {d.name: d for d in Destination.objects.all()}
+    made = []
+    for spec in SYNCS:
+        model, destination = models.get(spec["model"]), destinations.get(spec["destination"])
+        if model is None or destination is None:
+            continue
+        made.append(services.sync_create(actor=admin, **{**spec, "model": model,
+                                                          "destination": destination}))  # fmt: skip
+    # The runs read the warehouse through its own connection: after the demo is committed.
+    transaction.on_commit(lambda: settle_runs(admin))
+    return len(made)
+
+
+def settle_runs(admin) -> None:
+    """A week of hourly history for the sandbox sync, a real dry run of it, and a real first
+    run of the production sync, which the guard rail holds for approval."""
+    mirror = Sync.objects.filter(name="Known emails to the data team").first()
+    if mirror is not None:
+        dry = _run_here(admin, mirror, dry_run=True)
+        total = dry.total or 0
+        now = timezone.now()
+        history = []
+        shape = [(total, 0, 0, 0), (2, 5, 0, 0), (1, 3, 1, 0), (0, 4, 0, 1), (3, 2, 0, 0),
+                 (0, 6, 1, 0)]  # fmt: skip
+        for n, counts in enumerate(shape):
+            added, changed, removed, failed = (min(c, total // 2 or 1) if n else c
+                                               for c in counts)  # fmt: skip
+            at = now - dt.timedelta(days=6 - n, hours=2)
+            history.append(SyncRun(
+                sync=mirror, status=RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED,
+                trigger="schedule" if n else "manual", requested_by=None if n else admin,
+                mode=mirror.mode, total=total, done=total, added=added, changed=changed,
+                removed=removed, failed=failed, unchanged=max(0, total - added - changed),
+                requests=1 + (added + changed) // 100 + removed, created_at=at,
+                started_at=at, heartbeat_at=at + dt.timedelta(seconds=4),
+                finished_at=at + dt.timedelta(seconds=4),
+            ))  # fmt: skip
+        SyncRun.objects.bulk_create(history)
+        Sync.objects.filter(pk=mirror.pk).update(approved_mode=mirror.mode)
+        # the demo cannot reach the data team's endpoint: its hourly schedule waits, paused
+        services.sync_pause(actor=admin, sync=mirror, paused=True)
+    braze = Sync.objects.filter(name="Customers to Braze").first()
+    if braze is not None:
+        _run_here(admin, braze, dry_run=False)
+
+
+def _run_here(admin, sync: Sync, *, dry_run: bool) -> SyncRun:
+    """A run carried out in this process (the demo may have no worker yet)."""
+    now = timezone.now()
+    run = SyncRun.objects.create(sync=sync, dry_run=dry_run, mode=sync.mode, requested_by=admin,
+                                 created_at=now, heartbeat_at=now)  # fmt: skip
+    running.execute(run.pk)
+    run.refresh_from_db()
+    return run

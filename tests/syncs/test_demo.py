@@ -1,0 +1,29 @@
+"""The embedded demo shows reverse ETL working: a held first run into production after a
+real dry run, and a sandbox sync with its history."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from apps.syncs.models import RunStatus, Sync
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_holds_the_production_sync_and_shows_the_sandbox_history(client):
+    call_command("load_demo")
+    braze = Sync.objects.get(name="Customers to Braze")
+    held = braze.runs.get()
+    assert held.status == RunStatus.NEEDS_APPROVAL
+    assert held.approval_reason == "it is the sync's first run"
+    assert held.total >= 1
+    mirror = Sync.objects.get(name="Known emails to the data team")
+    dry = mirror.runs.get(dry_run=True)
+    assert dry.status == RunStatus.PLANNED
+    assert dry.planned["added"] == dry.total > 0
+    assert mirror.runs.filter(dry_run=False, status=RunStatus.SUCCEEDED).count() == 5
+    assert mirror.is_paused
+    client.force_login(braze.created_by)
+    page = client.get(reverse("syncs:run_detail", args=[held.pk]))
+    assert b"This run waits for approval" in page.content
+    detail = client.get(reverse("syncs:sync_detail", args=[mirror.pk]))
+    assert b'data-chart="sync-chart-data"' in detail.content
