@@ -34,9 +34,12 @@ class Ident:
         return f"{self.type}:{self.value}"
 
 
+_TYPES = frozenset(IdentifierType.values)  # the enum's .values builds a new list on each use
+
+
 def _check_type(kind: str) -> str:
     kind = (kind or "").strip().lower()
-    if kind in IdentifierType.values:
+    if kind in _TYPES:
         return kind
     if kind.startswith(CUSTOM_PREFIX) and _CUSTOM.match(kind[len(CUSTOM_PREFIX) :]):
         return kind

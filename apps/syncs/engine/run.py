@@ -17,7 +17,7 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import orjson
@@ -79,6 +79,68 @@ def fingerprint(subject: str, values: tuple) -> bytes:
     return hashlib.blake2b(raw, digest_size=16).digest()
 
 
+class State:
+    """The sync's state (what the destination acknowledged), read in key order a page at a
+    time, for a merge with the model's rows in the same order. Keys the model no longer has
+    are collected in ``gone`` (when ``keep_gone``) to be removed in mirror mode."""
+
+    PAGE = 10_000
+    GONE_BATCH = 500
+
+    def __init__(self, sync_id: int, *, keep_gone: bool):
+        self.sync_id, self.keep_gone = sync_id, keep_gone
+        self.page: list[tuple] = []
+        self.i, self.after, self.exhausted = 0, None, False
+        self.gone: list[tuple[str, str]] = []
+
+    def _head(self) -> tuple | None:
+        if self.i >= len(self.page):
+            if self.exhausted:
+                return None
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT key, fingerprint, synced_at IS NOT NULL, error <> '', subject "
+                    "FROM syncs_syncrow WHERE sync_id = %s AND (%s IS NULL OR key > %s) "
+                    "ORDER BY key LIMIT %s",
+                    [self.sync_id, self.after, self.after, self.PAGE],
+                )
+                self.page, self.i = cursor.fetchall(), 0
+            if len(self.page) < self.PAGE:
+                self.exhausted = True
+            if not self.page:
+                return None
+            self.after = self.page[-1][0]
+        return self.page[self.i]
+
+    def _pass(self, head: tuple) -> None:
+        if self.keep_gone and head[2]:
+            self.gone.append((head[0], head[4]))
+        self.i += 1
+
+    def until(self, key: str) -> tuple[bytes | None, bool, bool] | None:
+        """(fingerprint, acknowledged before, failed last time) of ``key``, or None if the
+        state has no such key; state keys before it are passed (and noted as gone)."""
+        while (head := self._head()) is not None and head[0] < key:
+            self._pass(head)
+        if head is None or head[0] != key:
+            return None
+        self.i += 1
+        return (bytes(head[1]) if head[1] is not None else None, head[2], head[3])
+
+    def take_gone(self) -> list[tuple[str, str]]:
+        gone, self.gone = self.gone, []
+        return gone
+
+    def rest(self) -> Iterator[list[tuple[str, str]]]:
+        """What is left after the model's last row, as batches of gone keys."""
+        while (head := self._head()) is not None:
+            self._pass(head)
+            if len(self.gone) >= self.GONE_BATCH:
+                yield self.take_gone()
+        if self.gone:
+            yield self.take_gone()
+
+
 class Runner:
     """One run of one sync; ``plan`` counts without sending, ``execute`` sends."""
 
@@ -92,6 +154,7 @@ class Runner:
         self.mode = run.mode or self.sync.mode
         self.postgres = connection.vendor == "postgresql"
         self.dry = False
+        self._acked: list[Row] = []
 
     # -- reading the model -------------------------------------------------------------
 
@@ -122,74 +185,70 @@ class Runner:
         mapped = [(names.index(m["from"]), m["to"]) for m in self.sync.mappings]
         return names.index(model.primary_key), names.index(self.sync.subject_column), mapped
 
-    def _rows(self, batch: list[tuple], key_at: int, subject_at: int, mapped) -> list[Row]:
-        kind = self.sync.subject_type
-        out = []
+    _layout: tuple = ()
+
+    def _changed(self, batch: list[tuple], extra: int, state: State) -> list[Row]:
+        """Merge one key-ordered batch of model rows with the state: count the unchanged
+        ones, let the state note the keys the model no longer has, and return the others as
+        ``Row`` s with ``op`` set."""
+        _, subject_at, mapped = self._layout
+        subject_at = subject_at + extra
+        mapped = [(i + extra, to) for i, to in mapped]
+        hashed_here = extra == 1  # SQLite: the server did not hash
+        out, unchanged, previous = [], 0, self._previous
         for values in batch:
+            key = values[0]
+            if key is None or (previous is not None and key <= previous):
+                raise ApplicationError(
+                    f"The primary key {self.sync.model.primary_key!r} changed during the run "
+                    f"(a null or repeated key near {key!r}); nothing further was sent.",
+                    code="duplicate_keys")  # fmt: skip
+            previous = key
+            if hashed_here:
+                print_ = fingerprint(values[subject_at], tuple(values[i] for i, _ in mapped))
+            else:
+                print_ = values[1]
+            known = state.until(key)
+            if known is not None and known[0] == print_ and not known[2]:
+                unchanged += 1
+                continue
             raw = values[subject_at]
-            subject, identifier, error = "", "", ""
-            try:
-                ident = normalise(kind, raw)
-                subject, identifier = f"{ident.type}:{ident.value}", ident.value
-            except InvalidIdentifier as exc:
-                error = f"Invalid {kind}: {exc.message}"
-            mapped_values = tuple(values[i] for i, _ in mapped)
-            out.append(Row(
-                key=str(values[key_at]), subject=subject, identifier=identifier,
-                fields={to: values[i] for i, to in mapped},
-                fingerprint=fingerprint(subject or str(raw), mapped_values), error=error,
-            ))  # fmt: skip
+            op = "changed" if known is not None and known[1] else "added"
+            out.append(Row(key=key, subject="", identifier="" if raw is None else str(raw),
+                           fields={to: values[i] for i, to in mapped}, fingerprint=print_,
+                           op=op))  # fmt: skip
+        self._previous = previous
+        self.tally.counts["unchanged"] += unchanged
         return out
 
-    # -- comparing with the state ------------------------------------------------------
+    _previous: str | None = None
 
-    _DIFF = (
-        "SELECT v.i, r.synced_at IS NOT NULL FROM unnest(%b::text[], %b::bytea[]) "
-        "WITH ORDINALITY AS v(key, fp, i) LEFT JOIN syncs_syncrow r "
-        "ON r.sync_id = %b AND r.key = v.key "
-        "WHERE r.id IS NULL OR r.fingerprint IS DISTINCT FROM v.fp OR r.error <> ''"
-    )
-
-    def _diff(self, rows: list[Row]) -> list[Row]:
-        """The rows that differ from what the destination acknowledged, with ``op`` set."""
-        if self.postgres:
-            keys, prints = [r.key for r in rows], [r.fingerprint for r in rows]
-            found = execute_arrays(self._DIFF, [keys, prints, self.sync.pk])
-            out = []
-            for i, synced in sorted(found):
-                row = rows[i - 1]
-                row.op = "changed" if synced else "added"
-                out.append(row)
-            return out
-        known = {
-            key: (bytes(fp) if fp is not None else None, synced, error)
-            for key, fp, synced, error in SyncRow.objects.filter(
-                sync=self.sync, key__in=[r.key for r in rows]
-            ).values_list("key", "fingerprint", "synced_at", "error")
-        }
-        out = []
+    def _identify(self, rows: list[Row]) -> list[Row]:
+        """Normalise the identifiers of the rows about to go; invalid ones fail."""
+        kind, out = self.sync.subject_type, []
         for row in rows:
-            state = known.get(row.key)
-            if state is None or state[0] != row.fingerprint or state[2]:
-                row.op = "changed" if state and state[1] else "added"
-                out.append(row)
+            try:
+                ident = normalise(kind, row.identifier or None)
+            except InvalidIdentifier as exc:
+                self._failed(row, f"Invalid {kind}: {exc.message}")
+                continue
+            row.subject, row.identifier = f"{ident.type}:{ident.value}", ident.value
+            out.append(row)
         return out
 
-    def _sort(self, rows: list[Row]) -> list[Row]:
-        """Count the rows of one streamed batch and return those to send."""
+    def _sort(self, changed: list[Row]) -> list[Row]:
+        """Of the rows that changed, those to send: by mode, identifier, suppression and
+        consent, each skip counted."""
         counts = self.tally.counts
-        changed = self._diff(rows)
-        counts["unchanged"] += len(rows) - len(changed)
         wanted = []
         for row in changed:
             if (self.mode == SyncMode.INSERT and row.op == "changed") or (
                 self.mode == SyncMode.UPDATE and row.op == "added"
             ):
                 counts["skipped_mode"] += 1
-            elif row.error:
-                self._failed(row, row.error)
             else:
                 wanted.append(row)
+        wanted = self._identify(wanted)
         if wanted and has_suppression_checks():
             blocked = suppressed(r.subject for r in wanted)
             if blocked:
@@ -254,6 +313,13 @@ class Runner:
         "ON CONFLICT (sync_id, key) DO UPDATE SET error = EXCLUDED.error, "
         "failed_at = EXCLUDED.failed_at"
     )
+
+    def flush_acked(self) -> None:
+        """Record what the vendor acknowledged, request by request: only a request in flight
+        when a worker dies is sent again (an idempotent upsert)."""
+        if self._acked:
+            self._store_acked(self._acked)
+            self._acked = []
 
     def _store_acked(self, rows: list[Row]) -> None:
         now = timezone.now()
@@ -337,6 +403,7 @@ class Runner:
     _beat_at = 0.0
 
     def _beat(self) -> None:
+        self.flush_acked()
         self._beat_at = time.monotonic()
         self.heartbeat(self.tally)
 
@@ -363,10 +430,12 @@ class Runner:
             for request in requests:
                 result = self._request(request)
                 self._outcome([chunk[k] for k in request.keys], result, request.keys)
-                if time.monotonic() - self._beat_at > BEAT_SECONDS:
-                    self._beat()
+                self.flush_acked()
                 if result.verdict == Verdict.RETRY:
                     raise RunStopped(f"{result.status or 'No answer'}: {result.message}"[:500])
+                if time.monotonic() - self._beat_at > BEAT_SECONDS:
+                    self._beat()
+        self.flush_acked()
 
     def _credentials(self) -> dict:
         if not hasattr(self, "_creds"):
@@ -389,53 +458,21 @@ class Runner:
                 failures.append((row, text))
                 self.tally.counts["failed"] += 1
                 self._note(row.key, RowOutcome.FAILED, text)
-        if acked:
-            self._store_acked(acked)
+        self._acked.extend(acked)
         if failures:
             self._store_failed(failures)
 
     # -- mirror: rows that left the model -----------------------------------------------
 
-    def _seen_open(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS syncs_seen (key text)")
-            cursor.execute("DELETE FROM syncs_seen")
-
-    def _seen_add(self, rows: list[Row]) -> None:
-        if self.postgres:
-            execute_arrays("INSERT INTO syncs_seen SELECT unnest(%b::text[])",
-                           [[r.key for r in rows]])  # fmt: skip
+    def _remove(self, gone: list[tuple[str, str]], dry: bool) -> None:
+        rows = [Row(key=k, subject=s, identifier=s.split(":", 1)[-1], fields={},
+                    fingerprint=b"", op="removed") for k, s in gone]  # fmt: skip
+        if dry:
+            self.tally.counts["removed"] += len(rows)
+            self._sample(rows)
             return
-        with connection.cursor() as cursor:
-            cursor.executemany("INSERT INTO syncs_seen (key) VALUES (%s)", [(r.key,) for r in rows])
-
-    def _seen_close(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS syncs_seen")
-
-    def _gone(self, after: int, limit: int = 500) -> list[tuple[int, str, str]]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT r.id, r.key, r.subject FROM syncs_syncrow r WHERE r.sync_id = %s "
-                "AND r.id > %s AND r.synced_at IS NOT NULL AND NOT EXISTS "
-                "(SELECT 1 FROM syncs_seen s WHERE s.key = r.key) ORDER BY r.id LIMIT %s",
-                [self.sync.pk, after, limit],
-            )
-            return cursor.fetchall()
-
-    def _remove(self, dry: bool) -> None:
-        after = 0
-        while batch := self._gone(after):
-            after = batch[-1][0]
-            rows = [Row(key=k, subject=s, identifier=s.split(":", 1)[-1], fields={},
-                        fingerprint=b"", op="removed") for _, k, s in batch]  # fmt: skip
-            if dry:
-                self.tally.counts["removed"] += len(rows)
-                self._sample(rows)
-                continue
-            for row in rows:
-                self._remove_one(row)
-            self._beat()
+        for row in rows:
+            self._remove_one(row)
 
     def _remove_one(self, row: Row) -> None:
         base_url = (self.destination.base_url or self.adapter.default_base_url).rstrip("/")
@@ -480,31 +517,28 @@ class Runner:
     def go(self, *, dry: bool) -> Tally:
         """Plan (``dry``: count and sample, send nothing) or execute the run."""
         self.dry = dry
-        key_at, subject_at, mapped = self._columns()
+        self._layout = self._columns()
         model = self.sync.model
         mirror = self.mode == SyncMode.MIRROR
-        if mirror:
-            self._seen_open()
-        try:
-            for batch in warehouse.stream(model.warehouse, model.sql, batch=STREAM_BATCH):
-                rows = self._rows(batch, key_at, subject_at, mapped)
-                if mirror:
-                    self._seen_add(rows)
-                if dry:
-                    wanted = self._plan_sort(rows)
-                    self._sample(wanted)
-                else:
-                    wanted = self._sort(rows)
-                    self._send(wanted)
-                self.tally.done += len(rows)
-                self.flush_results()
-                self._beat()
-            if mirror:
-                self._remove(dry)
-                self.flush_results()
-        finally:
-            if mirror:
-                self._seen_close()
+        state = State(self.sync.pk, keep_gone=mirror)
+        hashed = [self.sync.subject_column, *(m["from"] for m in self.sync.mappings)]
+        batches = warehouse.stream_keyed(model.warehouse, model.sql, model.primary_key, hashed,
+                                         batch=STREAM_BATCH)  # fmt: skip
+        for extra, batch in batches:
+            changed = self._changed(batch, extra, state)
+            if dry:
+                self._sample(self._plan_sort(changed))
+            else:
+                self._send(self._sort(changed))
+            self.tally.done += len(batch)
+            if len(state.gone) >= State.GONE_BATCH:
+                self._remove(state.take_gone(), dry)
+            self.flush_results()
+            self._beat()
+        for gone in state.rest():
+            self._remove(gone, dry)
+            self.flush_results()
+            self._beat()
         return self.tally
 
     def _plan_sort(self, rows: list[Row]) -> list[Row]:

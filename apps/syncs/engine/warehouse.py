@@ -163,3 +163,38 @@ def stream(warehouse: Warehouse, sql: str, batch: int = 5000) -> Iterator[list[t
             cursor.execute(statement)
         while rows := cursor.fetchmany(batch):
             yield rows
+
+
+KEY, PRINT = "__martech_key", "__martech_fingerprint"
+
+
+def stream_keyed(warehouse: Warehouse, sql: str, key: str, hashed: list[str],
+                 batch: int = 5000) -> Iterator[tuple[int, list[tuple]]]:  # fmt: skip
+    """The model's rows in primary-key order (the key as text, compared byte by byte), for a
+    merge with the sync's state, as ``(extra, rows)``: each row starts with ``extra``
+    columns, the key as text and, from PostgreSQL, the MD5 of ``hashed`` computed by the
+    server (SQLite: the engine hashes). Streamed from a server-side cursor."""
+    base = check_sql(sql)
+    if warehouse.kind == WarehouseKind.CONSOLE and _sqlite():
+        quoted = '"' + key.replace('"', '""') + '"'
+        statement = (f'SELECT CAST(m.{quoted} AS TEXT) AS "{KEY}", m.* '  # noqa: S608
+                     f"FROM ({base}) AS m ORDER BY 1")  # fmt: skip
+        extra = 1
+    else:
+        name = pgsql.Identifier(key).as_string(None)
+        values = ", ".join(f"m.{pgsql.Identifier(c).as_string(None)}" for c in hashed)
+        statement = (
+            f'SELECT CAST(m.{name} AS text) AS "{KEY}", '  # noqa: S608
+            f"decode(md5(CAST(ROW({values}, NULL) AS text)), 'hex') AS \"{PRINT}\", m.* "
+            f'FROM ({base}) AS m ORDER BY CAST(m.{name} AS text) COLLATE "C"'
+        )
+        extra = 2
+    with _as_application_error(), reading(warehouse) as conn:
+        if isinstance(conn, sqlite3.Connection):
+            cursor = conn.execute(statement)
+        else:
+            cursor = conn.cursor(name="model_rows_keyed")
+            cursor.itersize = batch
+            cursor.execute(statement)
+        while rows := cursor.fetchmany(batch):
+            yield extra, rows

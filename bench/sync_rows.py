@@ -1,0 +1,234 @@
+"""Reverse ETL: a 1,000,000-row model (PostgreSQL) synced to a loopback webhook twice, the
+second time with 1% of the rows changed.
+
+Reported: rows per second of the first run; the second run's time against the first (the
+target: under 10%); the peak memory of the process carrying out each run (target: under
+300 MB); and, in the same run on the same machine, two floors: reading the model alone
+through a server-side cursor, and the first run's requests posted by a bare HTTP client.
+Each run is carried out in its own process, as a Celery worker would; the loopback server
+runs in this one. ``BENCH_SYNC_ROWS`` changes the size.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from bench.audit_write import _setup
+
+N = int(os.environ.get("BENCH_SYNC_ROWS", "1000000"))
+TABLE = "bench_wh_customers"
+
+
+class _Receiver:
+    """A keep-alive loopback server that accepts every POST and counts the rows sent."""
+
+    def __init__(self):
+        receiver = self
+        self.requests = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.requests += 1
+                body = b'{"ok":true}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/martech"
+
+
+def _dsn() -> str:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _table() -> None:
+    import psycopg
+
+    with psycopg.connect(_dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        conn.execute(
+            f"CREATE TABLE {TABLE} AS SELECT 'c' || g AS id, "  # noqa: S608
+            "'person' || g || '@bench.example' AS email, 'Person ' || g AS name, "
+            "(g % 5000) AS ltv, (ARRAY['gold','silver','bronze'])[1 + g % 3] AS tier "
+            f"FROM generate_series(1, {N}) AS g"
+        )
+        conn.execute(f"ANALYZE {TABLE}")
+
+
+def _sync(url: str):
+    from apps.accounts.models import User
+    from apps.destinations.models import Destination
+    from apps.destinations.services import destination_create
+    from apps.syncs import services
+    from apps.syncs.models import SqlModel, Sync, Warehouse
+    from apps.tools.models import Tool
+
+    actor = User.objects.filter(email="bench@martech.example").first()
+    if actor is None:
+        actor = User.objects.create_superuser(
+            email="bench@martech.example", password=None, full_name="Bench"
+        )
+    Sync.objects.filter(name="Bench sync").delete()
+    SqlModel.objects.filter(name="Bench customers").delete()
+    Warehouse.objects.filter(name="Bench warehouse").delete()
+    Destination.objects.filter(name="Bench sync receiver").delete()
+    tool = Tool.objects.filter(name="Bench hooks").first() or Tool.objects.create(
+        name="Bench hooks", vendor="Bench", category="Automation"
+    )
+    destination = destination_create(
+        actor=actor, name="Bench sync receiver", adapter="webhook", tool=tool, is_enabled=True,
+        config={"url": url, "requests_per_second": 1000},
+        credentials={"signing_secret": "bench-secret"},
+    )  # fmt: skip
+    warehouse = services.warehouse_create(actor=actor, name="Bench warehouse", kind="postgres",
+                                          dsn=_dsn(), statement_timeout=600)  # fmt: skip
+    model = services.model_create(
+        actor=actor, name="Bench customers", warehouse=warehouse, primary_key="id",
+        sql=f"SELECT id, email, name, ltv, tier FROM {TABLE}",  # noqa: S608
+    )  # fmt: skip
+    return services.sync_create(
+        actor=actor, name="Bench sync", model=model, destination=destination,
+        object="contacts", subject_column="email", subject_type="email",
+        mappings=[{"from": "name", "to": "full_name"}, {"from": "ltv", "to": "ltv"},
+                  {"from": "tier", "to": "tier"}],
+    )  # fmt: skip
+
+
+def _carry_out(sync_id: int, out) -> None:
+    """In a fresh process: run the sync once; report seconds, peak memory and counts."""
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    from apps.syncs import running
+    from apps.syncs.models import SyncRun
+
+    now = timezone.now()
+    run = SyncRun.objects.create(sync_id=sync_id, mode="upsert", created_at=now,
+                                 heartbeat_at=now)  # fmt: skip
+    started = time.perf_counter()
+    running.execute(run.pk)
+    seconds = time.perf_counter() - started
+    run.refresh_from_db()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.put({"seconds": seconds, "peak_mb": peak_mb, "status": run.status, "error": run.error,
+             "added": run.added, "changed": run.changed, "unchanged": run.unchanged,
+             "failed": run.failed})  # fmt: skip
+
+
+def _run(sync_id: int) -> dict:
+    from django.db import connections
+
+    connections.close_all()
+    out = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(target=_carry_out, args=(sync_id, out))
+    child.start()
+    result = out.get()
+    child.join()
+    return result
+
+
+def _read_floor() -> float:
+    """Seconds to stream the model's rows through a server-side cursor and nothing else."""
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(_dsn()) as conn:
+        cursor = conn.cursor(name="floor")
+        cursor.itersize = 5000
+        cursor.execute(f"SELECT id, email, name, ltv, tier FROM {TABLE}")  # noqa: S608
+        while cursor.fetchmany(5000):
+            pass
+    return time.perf_counter() - started
+
+
+def _post_floor(url: str, requests: int) -> float:
+    """Seconds for a bare httpx client to POST ``requests`` bodies of 100 rows each."""
+    import httpx
+    import orjson
+
+    body = orjson.dumps({"batch": [{"type": "identify", "kind": "profile",
+                                    "fields": {"full_name": f"Person {i}", "ltv": i,
+                                               "tier": "gold"}} for i in range(100)]})  # fmt: skip
+    started = time.perf_counter()
+    with httpx.Client() as client:
+        for _ in range(requests):
+            client.post(url, content=body, headers={"Content-Type": "application/json"})
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    _setup()
+    print(f"\nReverse ETL: a {N:,}-row model (PostgreSQL) to a loopback webhook, twice")
+    _table()
+    receiver = _Receiver()
+    sync = _sync(receiver.url)
+
+    first = _run(sync.pk)
+    first_requests = receiver.requests
+    import psycopg
+
+    with psycopg.connect(_dsn(), autocommit=True) as conn:
+        conn.execute(f"UPDATE {TABLE} SET ltv = ltv + 1 "  # noqa: S608
+                     "WHERE substr(id, 2)::bigint % 100 = 0")  # fmt: skip
+    second = _run(sync.pk)
+    second_requests = receiver.requests - first_requests
+    read = _read_floor()
+    post = _post_floor(receiver.url, first_requests)
+
+    for name, r in (("first run", first), ("second run", second)):
+        if r["status"] != "succeeded":
+            print(f"  {name} ended {r['status']}: {r['error']}")
+    print(f"  first run:  {first['seconds']:8.1f} s  {N / first['seconds']:10,.0f} rows/s  "
+          f"added {first['added']:,}  requests {first_requests:,}  "
+          f"peak {first['peak_mb']:.0f} MB")  # fmt: skip
+    print(f"  second run: {second['seconds']:8.1f} s  changed {second['changed']:,}  "
+          f"unchanged {second['unchanged']:,}  requests {second_requests:,}  "
+          f"peak {second['peak_mb']:.0f} MB")  # fmt: skip
+    print(
+        f"  floors in this run: reading the model alone {read:.1f} s; "
+        f"the first run's {first_requests:,} requests from a bare client {post:.1f} s"
+    )
+    ratio = second["seconds"] / first["seconds"]
+    peak = max(first["peak_mb"], second["peak_mb"])
+    print(
+        f"  second run / first run: {ratio:.1%} (target under 10%); "
+        f"peak memory {peak:.0f} MB (target under 300 MB)"
+    )
+    print(
+        f"  first run / (read + post floors): "
+        f"{first['seconds'] / (read + post):.2f}x; second run / reading the model: "
+        f"{second['seconds'] / read:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
