@@ -67,14 +67,15 @@ def _beat(run: SyncRun, status: str, carried: dict[str, int] | None):
     """Progress after each batch; a plan (``carried`` None) records only how far it got."""
 
     def heartbeat(tally: Tally) -> None:
+        known = {"total": tally.total} if tally.total is not None else {}
         if carried is None:
-            SyncRun.objects.filter(pk=run.pk).update(done=tally.done,
-                                                     heartbeat_at=timezone.now())  # fmt: skip
+            SyncRun.objects.filter(pk=run.pk).update(done=tally.done, heartbeat_at=timezone.now(),
+                                                     **known)  # fmt: skip
             return
         counts = {k: tally.counts[k] + carried.get(k, 0) for k in COUNTS}
         SyncRun.objects.filter(pk=run.pk).update(
             status=status, done=tally.done, heartbeat_at=timezone.now(),
-            requests=tally.requests + carried.get("requests", 0), **counts,
+            requests=tally.requests + carried.get("requests", 0), **counts, **known,
         )  # fmt: skip
 
     return heartbeat
@@ -96,25 +97,26 @@ def execute(run_id: int) -> SyncRun | None:
         if not sync.destination.is_enabled and not run.dry_run:
             raise ApplicationError(f"The destination {sync.destination.name} is disabled.",
                                    code="destination_disabled")  # fmt: skip
-        run.total = Runner(run).check_key()
-        SyncRun.objects.filter(pk=run.pk).update(total=run.total)
+        planned = False
         if run.dry_run or (sync.destination.is_production and not run.approved_by_id
                            and not resumed):  # fmt: skip
             plan = Runner(run, heartbeat=_beat(run, RunStatus.PLANNING, None)).go(dry=True)
-            run.planned, run.sample = plan.counts, plan.sample
+            run.planned, run.sample, run.total, planned = plan.counts, plan.sample, plan.total, True
             reasons = guard_reasons(sync, plan.counts)
             if run.dry_run or reasons:
                 run.status = RunStatus.PLANNED if run.dry_run else RunStatus.NEEDS_APPROVAL
                 run.approval_reason = "; ".join(reasons)[:300]
                 run.done, run.finished_at = plan.done, timezone.now()
                 run.save(update_fields=["planned", "sample", "status", "approval_reason",
-                                        "done", "finished_at"])  # fmt: skip
+                                        "done", "finished_at", "total"])  # fmt: skip
                 if not run.dry_run:
                     _ask_approval(run, reasons)
                 return run
         SyncRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, done=0,
                                                  heartbeat_at=timezone.now())  # fmt: skip
-        tally = Runner(run, heartbeat=_beat(run, RunStatus.RUNNING, carried)).go(dry=False)
+        tally = Runner(run, heartbeat=_beat(run, RunStatus.RUNNING, carried)).go(
+            dry=False, check_key=not planned
+        )
         _finish(run, tally, carried, RunStatus.PARTIAL if tally.counts["failed"]
                 else RunStatus.SUCCEEDED)  # fmt: skip
         if sync.mode == SyncMode.MIRROR or sync.approved_mode != sync.mode:
@@ -136,6 +138,8 @@ def _finish(run: SyncRun, tally: Tally, carried: dict[str, int], status: str) ->
     # rows sent before a restart come round again as unchanged: do not count them twice
     again = carried.get("added", 0) + carried.get("changed", 0)
     counts["unchanged"] = max(0, counts["unchanged"] - again)
+    if tally.total is not None:
+        counts["total"] = tally.total
     SyncRun.objects.filter(pk=run.pk).update(
         status=status, done=tally.done, finished_at=timezone.now(), heartbeat_at=timezone.now(),
         requests=tally.requests + carried.get("requests", 0), **counts,
@@ -192,7 +196,7 @@ def _alerts(run: SyncRun) -> list[str]:
             raised.append(("volume", f"Sync {sync.name}: {run.total:,} rows, usually {usual:,.0f}",
                            "The model returned a row count far from its last runs; check the "
                            "query and the data it reads before the next run."))  # fmt: skip
-    url = reverse("syncs:run_detail", args=[run.pk])
+    url = reverse("syncs:run_detail", args=[run.pk]) if raised else ""
     for kind, title, body in raised:
         audit_record(action=f"syncs.run.alert.{kind}", target=sync,
                      metadata={"run": run.pk, "title": title})  # fmt: skip

@@ -294,3 +294,22 @@ def test_one_run_at_a_time_and_a_paused_sync_does_not_run(admin, model, tool, we
     with pytest.raises(ApplicationError) as caught:
         services.sync_run(actor=admin, sync=sync)
     assert caught.value.code == "sync_paused"
+
+
+def test_keys_in_any_case_script_or_width_compare_the_same_in_the_warehouse_and_the_state(
+    admin, model, table, tool, webhook_vendor
+):
+    table.execute("DELETE FROM wh_people")
+    for key in ("Zed", "apple", "Émile", "zoë", "10", "9", "a b", "ä", "ﬁ", "\U0001d518"):
+        table.execute("INSERT INTO wh_people VALUES (%s, %s, %s, 1)",
+                      [key, f"k{len(key)}{ord(key[0])}@acme.example", key])  # fmt: skip
+    destination = destination_for(admin, tool, webhook_vendor, config={
+        "url": webhook_vendor.base_url + "/hooks/martech", "requests_per_second": 1000,
+        "deletion_url": webhook_vendor.base_url + "/hooks/martech/erasure"})  # fmt: skip
+    sync = sync_for(admin, model, destination, mode="mirror")
+    assert counts(run_now(admin, sync)) == {"added": 10}
+    assert counts(run_now(admin, sync)) == {"unchanged": 10}
+    table.execute("DELETE FROM wh_people WHERE id = 'Émile'")
+    run = run_now(admin, sync)
+    assert counts(run) == {"removed": 1, "unchanged": 9}
+    assert SyncRunRow.objects.get(run=run, outcome="removed").key == "Émile"

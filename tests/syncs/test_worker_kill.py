@@ -48,10 +48,12 @@ def test_a_worker_killed_mid_run_loses_no_row_and_repeats_only_the_request_in_fl
     assert running.sweep() == 1
     worker = start_worker(worker_env)
     try:
-        wait_until(lambda: SyncRun.objects.get(pk=run.pk).status == RunStatus.SUCCEEDED,
-                   timeout=120)  # fmt: skip
+        wait_until(lambda: SyncRun.objects.get(pk=run.pk).finished_at, timeout=120)
     finally:
         worker.stop()
+    finished = SyncRun.objects.get(pk=run.pk)
+    assert finished.status == RunStatus.SUCCEEDED, (finished.status, finished.error,
+                                                    "".join(worker.output)[-3000:])  # fmt: skip
     # then: every row is acknowledged, each sent once but for the request in flight
     keys = [row["fields"]["full_name"] for row in sent_rows(webhook_vendor)]
     assert set(keys) == {f"Person {i}" for i in range(N)}

@@ -13,9 +13,12 @@ seen are written to a temporary table so rows that left the model are found by a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import queue
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -65,6 +68,7 @@ class Tally:
     sample: list[dict] = field(default_factory=list)
     results: list[SyncRunRow] = field(default_factory=list)
     done: int = 0
+    total: int | None = None
     requests: int = 0
     stored_results: int = 0
 
@@ -77,6 +81,80 @@ def fingerprint(subject: str, values: tuple) -> bytes:
     """16 bytes that change whenever the identifier or any mapped value changes."""
     raw = orjson.dumps([subject, *values], default=_jsonable)
     return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+class Prefetch:
+    """An iterator read ahead on a helper thread from the moment it is made, so the database
+    works on the next batch while this one is compared and sent; an error there is raised
+    here. ``close`` stops the helper (also when nothing was read)."""
+
+    _END = object()
+
+    def __init__(self, batches: Iterator, depth: int = 2, name: str = "sync-reader"):
+        self._box: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._batches = batches
+        self._thread = threading.Thread(target=self._pump, daemon=True, name=name)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._box.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _pump(self) -> None:
+        try:
+            for item in self._batches:
+                if not self._put(item):
+                    break
+            else:
+                self._put(self._END)
+        except BaseException as exc:  # handed to the consumer
+            self._put(exc)
+        finally:
+            close = getattr(self._batches, "close", None)
+            if close is not None:
+                close()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = self._box.get()
+        if item is self._END:
+            self._box.put(item)  # stays exhausted
+            raise StopIteration
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._box.get(timeout=0.1)
+            self._thread.join(timeout=0.1)
+
+
+def _state_pages(sync_id: int, size: int) -> Iterator[list[tuple]]:
+    """The sync's state in key order through a connection of its own (read on a helper
+    thread while the run writes through the main one)."""
+    import psycopg
+
+    with psycopg.connect(warehouse.console_conninfo()) as conn:
+        cursor = conn.cursor(name=f"sync_state_{sync_id}")
+        cursor.itersize = size
+        cursor.execute(f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
+                       "WHERE sync_id = %s ORDER BY key", [sync_id])  # fmt: skip
+        while page := cursor.fetchmany(size):
+            yield page
+
+
+STATE_COLUMNS = "key, fingerprint, synced_at IS NOT NULL, error <> '', subject"
 
 
 class State:
@@ -93,39 +171,96 @@ class State:
         self.i, self.after, self.exhausted = 0, None, False
         self.gone: list[tuple[str, str]] = []
 
-    def _head(self) -> tuple | None:
-        if self.i >= len(self.page):
-            if self.exhausted:
-                return None
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT key, fingerprint, synced_at IS NOT NULL, error <> '', subject "
-                    "FROM syncs_syncrow WHERE sync_id = %s AND (%s IS NULL OR key > %s) "
-                    "ORDER BY key LIMIT %s",
-                    [self.sync_id, self.after, self.after, self.PAGE],
-                )
-                self.page, self.i = cursor.fetchall(), 0
-            if len(self.page) < self.PAGE:
-                self.exhausted = True
-            if not self.page:
-                return None
+    def _refill(self) -> bool:
+        if self.exhausted:
+            return False
+        self.page, self.i = self._next_page(), 0
+        if len(self.page) < self.PAGE:
+            self.exhausted = True
+        if self.page:
             self.after = self.page[-1][0]
-        return self.page[self.i]
+        return bool(self.page)
 
-    def _pass(self, head: tuple) -> None:
-        if self.keep_gone and head[2]:
-            self.gone.append((head[0], head[4]))
-        self.i += 1
+    def match(self, keys: list[str]) -> list[tuple | None]:
+        """For each of ``keys`` (ascending), its state row ``(key, fingerprint, acknowledged
+        before, failed last time, subject)`` or None; state keys passed over are gone."""
+        out: list[tuple | None] = []
+        append = out.append
+        gone = self.gone if self.keep_gone else None
+        page, i = self.page, self.i
+        for key in keys:
+            head = None
+            while True:
+                if i >= len(page):
+                    if not self._refill():
+                        page, i, head = [], 0, None
+                        break
+                    page, i = self.page, 0
+                head = page[i]
+                if head[0] < key:
+                    if gone is not None and head[2]:
+                        gone.append((head[0], head[4]))
+                    i += 1
+                    continue
+                break
+            if head is not None and head[0] == key:
+                append(head)
+                i += 1
+            else:
+                append(None)
+        self.page, self.i = page, i
+        return out
 
-    def until(self, key: str) -> tuple[bytes | None, bool, bool] | None:
-        """(fingerprint, acknowledged before, failed last time) of ``key``, or None if the
-        state has no such key; state keys before it are passed (and noted as gone)."""
-        while (head := self._head()) is not None and head[0] < key:
-            self._pass(head)
-        if head is None or head[0] != key:
-            return None
-        self.i += 1
-        return (bytes(head[1]) if head[1] is not None else None, head[2], head[3])
+    def _next_page(self) -> list[tuple]:
+        if self._pages is None:
+            self._pages = self._open()
+        return next(self._pages, [])
+
+    def _open(self) -> Iterator[list[tuple]]:
+        if connection.vendor != "postgresql":
+            return self._keyset_pages()
+        if not connection.in_atomic_block:  # what this run writes is committed as it goes
+            return Prefetch(_state_pages(self.sync_id, self.PAGE), name="sync-state-reader")
+        return self._held_pages()
+
+    def _held_pages(self) -> Iterator[list[tuple]]:
+        """Inside a transaction: one ordered scan on the same connection, held across the
+        statements the run makes, so it also sees what this transaction wrote."""
+        connection.ensure_connection()
+        cursor = connection.connection.cursor(name=f"sync_state_{self.sync_id}", withhold=True)
+        cursor.itersize = self.PAGE
+        try:
+            cursor.execute(f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
+                           "WHERE sync_id = %s ORDER BY key", [self.sync_id])  # fmt: skip
+            while page := cursor.fetchmany(self.PAGE):
+                yield page
+        finally:
+            cursor.close()
+
+    def _keyset_pages(self) -> Iterator[list[tuple]]:
+        after = None
+        while True:
+            with connection.cursor() as cursor:
+                if after is None:
+                    cursor.execute(f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
+                                   "WHERE sync_id = %s ORDER BY key LIMIT %s",
+                                   [self.sync_id, self.PAGE])  # fmt: skip
+                else:
+                    cursor.execute(f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
+                                   "WHERE sync_id = %s AND key > %s ORDER BY key LIMIT %s",
+                                   [self.sync_id, after, self.PAGE])  # fmt: skip
+                page = cursor.fetchall()
+            if not page:
+                return
+            after = page[-1][0]
+            yield page
+
+    _pages = None
+
+    def close(self) -> None:
+        if self._pages is not None:
+            self._pages.close()
+            self._pages = None
 
     def take_gone(self) -> list[tuple[str, str]]:
         gone, self.gone = self.gone, []
@@ -133,8 +268,11 @@ class State:
 
     def rest(self) -> Iterator[list[tuple[str, str]]]:
         """What is left after the model's last row, as batches of gone keys."""
-        while (head := self._head()) is not None:
-            self._pass(head)
+        while self.i < len(self.page) or self._refill():
+            head = self.page[self.i]
+            self.i += 1
+            if self.keep_gone and head[2]:
+                self.gone.append((head[0], head[4]))
             if len(self.gone) >= self.GONE_BATCH:
                 yield self.take_gone()
         if self.gone:
@@ -155,6 +293,7 @@ class Runner:
         self.postgres = connection.vendor == "postgresql"
         self.dry = False
         self._acked: list[Row] = []
+        self._waiting: list[Row] = []
 
     # -- reading the model -------------------------------------------------------------
 
@@ -195,26 +334,28 @@ class Runner:
         subject_at = subject_at + extra
         mapped = [(i + extra, to) for i, to in mapped]
         hashed_here = extra == 1  # SQLite: the server did not hash
-        out, unchanged, previous = [], 0, self._previous
-        for values in batch:
-            key = values[0]
+        keys = [values[0] for values in batch]
+        previous = self._previous
+        for key in keys:
             if key is None or (previous is not None and key <= previous):
                 raise ApplicationError(
                     f"The primary key {self.sync.model.primary_key!r} changed during the run "
                     f"(a null or repeated key near {key!r}); nothing further was sent.",
                     code="duplicate_keys")  # fmt: skip
             previous = key
+        out, unchanged = [], 0
+        for values, known in zip(batch, state.match(keys), strict=True):
             if hashed_here:
                 print_ = fingerprint(values[subject_at], tuple(values[i] for i, _ in mapped))
             else:
                 print_ = values[1]
-            known = state.until(key)
-            if known is not None and known[0] == print_ and not known[2]:
+            if known is not None and known[1] == print_ and not known[3]:
                 unchanged += 1
                 continue
             raw = values[subject_at]
-            op = "changed" if known is not None and known[1] else "added"
-            out.append(Row(key=key, subject="", identifier="" if raw is None else str(raw),
+            op = "changed" if known is not None and known[2] else "added"
+            out.append(Row(key=values[0], subject="",
+                           identifier="" if raw is None else str(raw),
                            fields={to: values[i] for i, to in mapped}, fingerprint=print_,
                            op=op))  # fmt: skip
         self._previous = previous
@@ -514,32 +655,53 @@ class Runner:
             self.tally.sample.append({"key": row.key, "op": row.op,
                                       "identifier": row.identifier, "fields": fields})  # fmt: skip
 
-    def go(self, *, dry: bool) -> Tally:
-        """Plan (``dry``: count and sample, send nothing) or execute the run."""
+    def go(self, *, dry: bool, check_key: bool = True) -> Tally:
+        """Plan (``dry``: count and sample, send nothing) or execute the run. The model's
+        key is checked first (while the warehouse already sorts the rows for the merge)."""
         self.dry = dry
         self._layout = self._columns()
         model = self.sync.model
         mirror = self.mode == SyncMode.MIRROR
-        state = State(self.sync.pk, keep_gone=mirror)
         hashed = [self.sync.subject_column, *(m["from"] for m in self.sync.mappings)]
-        batches = warehouse.stream_keyed(model.warehouse, model.sql, model.primary_key, hashed,
-                                         batch=STREAM_BATCH)  # fmt: skip
-        for extra, batch in batches:
-            changed = self._changed(batch, extra, state)
-            if dry:
-                self._sample(self._plan_sort(changed))
-            else:
-                self._send(self._sort(changed))
-            self.tally.done += len(batch)
-            if len(state.gone) >= State.GONE_BATCH:
-                self._remove(state.take_gone(), dry)
+        batches = Prefetch(warehouse.stream_keyed(model.warehouse, model.sql, model.primary_key,
+                                                  hashed, batch=STREAM_BATCH),
+                           name="sync-model-reader")  # fmt: skip
+        state = State(self.sync.pk, keep_gone=mirror)
+        try:
+            if check_key:
+                self.tally.total = self.check_key()
+                self._beat()
+            for extra, batch in batches:
+                changed = self._changed(batch, extra, state)
+                if dry:
+                    self._sample(self._plan_sort(changed))
+                else:
+                    self._queue(self._sort(changed))
+                self.tally.done += len(batch)
+                if len(state.gone) >= State.GONE_BATCH:
+                    self._remove(state.take_gone(), dry)
+                self.flush_results()
+                if time.monotonic() - self._beat_at > BEAT_SECONDS:
+                    self._beat()
+            self._queue([], final=True)
             self.flush_results()
+            for gone in state.rest():
+                self._remove(gone, dry)
+                self.flush_results()
+                self._beat()
             self._beat()
-        for gone in state.rest():
-            self._remove(gone, dry)
-            self.flush_results()
-            self._beat()
+        finally:
+            batches.close()
+            state.close()
         return self.tally
+
+    def _queue(self, rows: list[Row], *, final: bool = False) -> None:
+        """Send rows in full vendor batches: changed rows of several streamed batches are
+        gathered (a few thousand at most) before they go."""
+        self._waiting.extend(rows)
+        if self._waiting and (final or len(self._waiting) >= 20 * self.adapter.batch_size):
+            waiting, self._waiting = self._waiting, []
+            self._send(waiting)
 
     def _plan_sort(self, rows: list[Row]) -> list[Row]:
         """What ``_sort`` decides, without writing any state."""

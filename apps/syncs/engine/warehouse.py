@@ -43,7 +43,7 @@ def dsn_of(warehouse: Warehouse) -> str:
     return crypto.decrypt(warehouse.dsn_token).get("dsn", "")
 
 
-def _console_conninfo() -> str:
+def console_conninfo() -> str:
     db = settings.DATABASES["default"]
     parts = {"dbname": db["NAME"], "user": db.get("USER") or None,
              "password": db.get("PASSWORD") or None, "host": db.get("HOST") or None,
@@ -66,7 +66,7 @@ def reading(warehouse: Warehouse):
         finally:
             conn.close()
         return
-    conninfo = _console_conninfo() if warehouse.kind == WarehouseKind.CONSOLE else dsn_of(warehouse)
+    conninfo = console_conninfo() if warehouse.kind == WarehouseKind.CONSOLE else dsn_of(warehouse)
     try:
         conn = psycopg.connect(conninfo, connect_timeout=10, autocommit=False)
     except psycopg.Error as exc:
