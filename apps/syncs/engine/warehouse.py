@@ -182,13 +182,15 @@ def stream_keyed(warehouse: Warehouse, sql: str, key: str, hashed: list[str],
         extra = 1
     else:
         name = pgsql.Identifier(key).as_string(None)
-        values = ", ".join(f"m.{pgsql.Identifier(c).as_string(None)}" for c in hashed)
+        values = ", ".join(f"s.{pgsql.Identifier(c).as_string(None)}" for c in hashed)
+        # Sorted first, hashed after: rows start flowing as soon as the sort is done.
         statement = (
-            f'SELECT CAST(m.{name} AS text) AS "{KEY}", '  # noqa: S608
-            f"decode(md5(CAST(ROW({values}, NULL) AS text)), 'hex') AS \"{PRINT}\", m.* "
-            f'FROM ({base}) AS m ORDER BY CAST(m.{name} AS text) COLLATE "C"'
+            f'SELECT s."{KEY}", '  # noqa: S608
+            f"decode(md5(CAST(ROW({values}, NULL) AS text)), 'hex') AS \"{PRINT}\", s.* "
+            f'FROM (SELECT CAST(m.{name} AS text) COLLATE "C" AS "{KEY}", m.* '
+            f'FROM ({base}) AS m ORDER BY 1) AS s ORDER BY 1'
         )
-        extra = 2
+        extra = 3  # the key, the fingerprint, and the key again (s.*)
     with _as_application_error(), reading(warehouse) as conn:
         if isinstance(conn, sqlite3.Connection):
             cursor = conn.execute(statement)
