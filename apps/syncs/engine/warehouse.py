@@ -188,7 +188,7 @@ def stream_keyed(warehouse: Warehouse, sql: str, key: str, hashed: list[str],
             f'SELECT s."{KEY}", '  # noqa: S608
             f"decode(md5(CAST(ROW({values}, NULL) AS text)), 'hex') AS \"{PRINT}\", s.* "
             f'FROM (SELECT CAST(m.{name} AS text) COLLATE "C" AS "{KEY}", m.* '
-            f'FROM ({base}) AS m ORDER BY 1) AS s ORDER BY 1'
+            f"FROM ({base}) AS m ORDER BY 1) AS s ORDER BY 1"
         )
         extra = 3  # the key, the fingerprint, and the key again (s.*)
     with _as_application_error(), reading(warehouse) as conn:
