@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("apps.destinations.api.urls")),
     path("", include("apps.events.api.urls")),
     path("", include("apps.syncs.api.urls")),
+    path("", include("apps.erasure.api.urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("destinations/", include("apps.destinations.urls")),
     path("", include("apps.events.urls")),
     path("", include("apps.syncs.urls")),
+    path("", include("apps.erasure.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

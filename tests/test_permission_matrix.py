@@ -115,6 +115,9 @@ def world(db):
             "syncs.manage",
             "syncs.run",
             "syncs.run_production",
+            "erasure.view",
+            "erasure.request",
+            "erasure.approve",
         ):
             svc.role_capability_set(actor=su, role=admins, capability=code, min_tenure_days=90)
         svc.role_assign(actor=su, user=below, role=admins)
@@ -392,7 +395,38 @@ def _held_run(w: World):
     )  # fmt: skip
 
 
+def _erasure(verified: bool):
+    def make(w: World):
+        from apps.erasure import services
+
+        request = services.request_create(
+            actor=w.people["superuser"], identifier=f"email:{'v' if verified else 'r'}@x.example",
+            channel="email", jurisdiction="gdpr",
+        )  # fmt: skip
+        if verified:
+            request = services.request_verify(actor=w.people["superuser"], request=request)
+        return request
+
+    return make
+
+
+def _erasure_task(status: str):
+    def make(w: World):
+        from apps.erasure.models import ErasureTask
+
+        return ErasureTask.objects.create(
+            request=w.erasure_verified, kind="manual" if status == "manual" else "api",
+            name=f"Tool {status}", status=status, tool=w.tool,
+        )  # fmt: skip
+
+    return make
+
+
 SCHEMA_OBJECTS = {
+    "erasure_received": Lazy(_erasure(False)),
+    "erasure_verified": Lazy(_erasure(True)),
+    "erasure_manual": Lazy(_erasure_task("manual")),
+    "erasure_failed": Lazy(_erasure_task("failed")),
     "warehouse": Lazy(_warehouse),
     "sync": Lazy(_sync),
     "held_run": Lazy(_held_run),
@@ -721,6 +755,46 @@ CASES = [
     Case("syncs:model_create", "get", UI_MANAGE),
     Case("syncs:model_detail", "get", INTAKE_DETAIL, _pk("model")),
     Case("syncs:model_edit", "get", INTAKE_DETAIL, _pk("model")),
+    # Erasure: erasure.*, from 90 days in the role
+    Case("erasure:request_list", "get", UI_MANAGE),
+    Case("erasure:request_create", "get", UI_MANAGE),
+    Case("erasure:request_detail", "get", INTAKE_DETAIL, _pk("erasure_verified")),
+    Case("erasure:evidence", "get", INTAKE_DETAIL, _pk("erasure_verified")),
+    Case("erasure:evidence_csv", "get", INTAKE_DETAIL, _pk("erasure_verified")),
+    Case("erasure:request_verify", "post", UI_HIDDEN_POST, _pk("erasure_received")),
+    Case("erasure:request_approve", "post", UI_HIDDEN_POST, _pk("erasure_verified")),
+    Case(
+        "erasure:request_extend",
+        "post",
+        UI_HIDDEN_POST,
+        _pk("erasure_verified"),
+        lambda w: {"reason": "Complex"},
+    ),
+    Case(
+        "erasure:identifier_decide",
+        "post",
+        UI_HIDDEN_POST,
+        lambda w: {
+            "pk": w.erasure_verified.pk,
+            "identifier_pk": w.erasure_verified.identifiers.get().pk,
+        },
+        lambda w: {"include": "no"},
+    ),
+    Case("erasure:task_retry", "post", UI_HIDDEN_POST, _pk("erasure_failed")),
+    Case(
+        "erasure:task_confirm",
+        "post",
+        UI_HIDDEN_POST,
+        _pk("erasure_manual"),
+        lambda w: {"note": "Deleted by hand"},
+    ),
+    Case(
+        "erasure:task_not_applicable",
+        "post",
+        UI_HIDDEN_POST,
+        _pk("erasure_manual"),
+        lambda w: {"reason": "Holds nothing"},
+    ),
     Case("syncs:sync_list", "get", UI_MANAGE),
     Case("syncs:sync_create", "get", UI_MANAGE),
     Case("syncs:sync_detail", "get", INTAKE_DETAIL, _pk("sync")),
@@ -1127,6 +1201,44 @@ CASES = [
     Case("api:model-detail", "patch", API_HIDDEN, _pk("model"), lambda w: {"description": "x"}),
     Case("api:model-preview", "get", API_HIDDEN, _pk("model")),
     Case("api:model-key-check", "get", API_HIDDEN, _pk("model")),
+    Case("api:erasure-request-list", "get", API_MANAGE),
+    Case(
+        "api:erasure-request-list",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {"identifier": "email:new@x.example", "channel": "api", "jurisdiction": "ccpa"},
+    ),
+    Case("api:erasure-request-detail", "get", API_HIDDEN, _pk("erasure_verified")),
+    Case(
+        "api:erasure-request-verify",
+        "post",
+        API_HIDDEN,
+        _pk("erasure_received"),
+        lambda w: {"note": "Checked"},
+    ),
+    Case("api:erasure-request-approve", "post", API_HIDDEN, _pk("erasure_verified")),
+    Case(
+        "api:erasure-request-extend",
+        "post",
+        API_HIDDEN,
+        _pk("erasure_verified"),
+        lambda w: {"reason": "Complex"},
+    ),
+    Case(
+        "api:erasure-request-retry-task",
+        "post",
+        API_HIDDEN,
+        _pk("erasure_verified"),
+        lambda w: {"task": w.erasure_failed.pk},
+    ),
+    Case(
+        "api:erasure-request-confirm-manual-task",
+        "post",
+        API_HIDDEN,
+        _pk("erasure_verified"),
+        lambda w: {"task": w.erasure_manual.pk, "note": "Deleted by hand"},
+    ),
     Case("api:sync-list", "get", API_MANAGE),
     Case(
         "api:sync-list",

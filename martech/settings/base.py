@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.destinations",
     "apps.events",
     "apps.syncs",
+    "apps.erasure",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,8 @@ SPECTACULAR_SETTINGS = {
         "SourceKindEnum": "apps.events.choices.SourceKind",
         "SourceEnvironmentEnum": "apps.events.choices.Environment",
         "SyncModeEnum": "apps.syncs.models.SyncMode",
+        "ErasureJurisdictionEnum": "apps.erasure.models.Jurisdiction",
+        "ConsentJurisdictionEnum": "apps.consent.choices.Jurisdiction",
         "SyncRunStatusEnum": "apps.syncs.models.RunStatus",
     },
 }
@@ -315,6 +318,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.sweep",
         "schedule": crontab(minute="*"),
     },
+    "erasure-dispatch": {
+        "task": "erasure.dispatch",
+        "schedule": crontab(minute="*"),
+    },
+    "erasure-reminders": {
+        "task": "erasure.reminders",
+        "schedule": crontab(hour=8, minute=20),
+    },
     "syncs-sweep": {
         "task": "syncs.sweep",
         "schedule": crontab(minute="*"),
@@ -355,6 +366,10 @@ DELIVERY_TIMEOUT_SECONDS = env.float("MARTECH_DELIVERY_TIMEOUT_SECONDS", default
 # been silent this many seconds is picked up again by the sweeper.
 SYNC_ROW_THRESHOLD = env.int("MARTECH_SYNC_ROW_THRESHOLD", default=10_000)
 SYNC_STALE_SECONDS = env.int("MARTECH_SYNC_STALE_SECONDS", default=300)
+# Erasure: how long a vendor's temporary failures are retried before the task fails, and how
+# often a vendor that erases later is asked whether it has.
+ERASURE_RETRY_DAYS = env.float("MARTECH_ERASURE_RETRY_DAYS", default=7.0)
+ERASURE_POLL_SECONDS = env.int("MARTECH_ERASURE_POLL_SECONDS", default=3600)
 
 LOGGING = {
     "version": 1,

@@ -91,6 +91,11 @@ class FakeVendor:
         self.credentials = CREDENTIALS[kind]
         self.down = False
         self.latency = 0.0  # seconds before each answer: a slow vendor
+        # Erasure: a vendor that erases later answers "pending" to status checks until this
+        # is set (the signed webhook then answers 202 with a status URL; Amplitude always
+        # schedules its deletion jobs).
+        self.erases_later = False
+        self.erasures_done = False
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self._scripted: deque[Answer] = deque()
@@ -214,7 +219,10 @@ class FakeVendor:
     # -- vendors -----------------------------------------------------------------------------
 
     def _webhook(self, r: Received) -> Answer:
-        if r.method != "POST" or r.path not in ("/hooks/martech", "/hooks/martech/erasure"):
+        status_check = r.method == "GET" and r.path.startswith("/hooks/martech/erasure/status/")
+        if not status_check and (
+            r.method != "POST" or r.path not in ("/hooks/martech", "/hooks/martech/erasure")
+        ):
             return _json_error(404, {"error": "not found"})
         header = r.headers.get("x-martech-signature", "")
         match = re.fullmatch(r"t=(\d+),v1=[0-9a-f]{64}", header)
@@ -226,6 +234,11 @@ class FakeVendor:
             return _json_error(401, {"error": "signature mismatch"})
         if abs(time.time() - stamp) > WEBHOOK_TOLERANCE:
             return _json_error(401, {"error": "timestamp outside tolerance"})
+        if status_check:
+            return 200, {"status": "done" if self.erasures_done else "pending"}, {}
+        if r.path == "/hooks/martech/erasure" and self.erases_later:
+            job = uuid.uuid4().hex[:12]
+            return 202, {"status_url": f"{self.base_url}/hooks/martech/erasure/status/{job}"}, {}
         return 200, {"ok": True}, {}
 
     def _hubspot(self, r: Received) -> Answer:
@@ -453,7 +466,7 @@ class FakeVendor:
             if not (body.get("user_ids") or body.get("amplitude_ids")) or not body.get("requester"):
                 return _json_error(400, {"error": "user_ids or amplitude_ids, and requester"})
             answer = {
-                "day": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400)),
+                "day": self._deletion_day(),
                 "status": "staging",
                 "amplitude_ids": [
                     {"amplitude_id": 100 + n, "requester": body["requester"]}
@@ -461,7 +474,20 @@ class FakeVendor:
                 ],
             }
             return 200, answer, {}
+        if r.method == "GET" and r.path == "/api/2/deletions/users":
+            pair = (self.credentials["api_key"], self.credentials["secret_key"])
+            if _basic(r.headers) != pair:
+                return _json_error(401, {"error": "Invalid API key or secret key"})
+            day = (r.query.get("start_day") or [""])[0]
+            jobs = [{"day": day, "status": "done" if self.erasures_done else "staging",
+                     "amplitude_ids": [{"amplitude_id": 100}]}] if day else []  # fmt: skip
+            return 200, jobs, {}
         return _json_error(404, {"code": 404, "error": "Not found"})
+
+    @staticmethod
+    def _deletion_day() -> str:
+        """Amplitude runs deletion jobs for a day 30 days ahead."""
+        return time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))
 
     def _meta_capi(self, r: Received) -> Answer:
         trace = uuid.uuid4().hex[:11]

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from .base import Adapter, Item, Outbound, Result, Verdict, json_body, retry_after
+from .base import Adapter, DeletionAnswer, Item, Outbound, Result, Verdict, json_body, retry_after
 
 PRIVACY_ORIGINS = {
     "https://api2.amplitude.com": "https://amplitude.com",
@@ -163,3 +163,39 @@ class Amplitude(Adapter):
         if len(bad) == len(keys):
             return Result(Verdict.PERMANENT, status, note, failed=failed)
         return Result(Verdict.RETRY, status, note, failed=failed)
+
+    # Amplitude erases in a daily job: the answer names the day and a status (staging,
+    # submitted, done); the day's jobs are listed by GET /api/2/deletions/users.
+    def deletion_answer(self, status, headers, body) -> DeletionAnswer:
+        if status == 200:
+            try:
+                job = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                job = {}
+            if isinstance(job, dict) and job.get("day"):
+                if job.get("status") == "done":
+                    return DeletionAnswer("done", receipt=f"deletion job {job['day']}")
+                return DeletionAnswer("waiting", receipt=str(job["day"]))
+        return super().deletion_answer(status, headers, body)
+
+    def _privacy_headers(self, credentials: dict) -> dict:
+        pair = f"{credentials.get('api_key', '')}:{credentials.get('secret_key', '')}"
+        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
+    def deletion_poll(self, receipt, config, credentials, base_url) -> Outbound | None:
+        origin = base_url.rstrip("/")
+        origin = PRIVACY_ORIGINS.get(origin, origin)
+        url = f"{origin}/api/2/deletions/users?start_day={receipt}&end_day={receipt}"
+        return Outbound("GET", url, self._privacy_headers(credentials), b"", ())
+
+    def deletion_poll_answer(self, status, headers, body, receipt) -> DeletionAnswer:
+        if status == 200:
+            try:
+                jobs = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                jobs = []
+            mine = [j for j in jobs if isinstance(j, dict) and j.get("day") == receipt]
+            if mine and all(j.get("status") == "done" for j in mine):
+                return DeletionAnswer("done", receipt=f"deletion job {receipt}: done")
+            return DeletionAnswer("waiting", receipt=receipt)
+        return super().deletion_poll_answer(status, headers, body, receipt)

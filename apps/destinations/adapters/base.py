@@ -61,6 +61,17 @@ class Result:
     failed: dict[int, tuple[Verdict, str]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DeletionAnswer:
+    """What a vendor said to an erasure: ``done``, ``waiting`` (it erases later: poll the
+    ``receipt``), ``retry`` (temporary) or ``refused``."""
+
+    state: str
+    receipt: str = ""
+    message: str = ""
+    retry_after: float | None = None
+
+
 def sha256(value: str) -> str:
     """The hex SHA-256 of a normalised identifier, as ad networks want it."""
     return hashlib.sha256(value.strip().lower().encode()).hexdigest()
@@ -130,6 +141,30 @@ class Adapter:
                  base_url: str) -> Outbound:  # fmt: skip
         """The request that erases a person (adapters that support ``deletion``)."""
         raise NotImplementedError
+
+    def deletion_answer(self, status: int, headers, body: bytes) -> DeletionAnswer:
+        """Read the answer to ``deletion``. By default 2xx is done (the vendor's answer is the
+        receipt), 404 is done (the vendor holds nothing about the person), 408/429/5xx are
+        temporary and other 4xx refusals."""
+        text = body[:300].decode(errors="replace")
+        if 200 <= status < 300:
+            return DeletionAnswer("done", receipt=text or f"HTTP {status}")
+        if status == 404:
+            return DeletionAnswer("done", receipt="404: the vendor holds nothing about them")
+        if status in (408, 425, 429) or status >= 500:
+            return DeletionAnswer("retry", message=f"{status}: {text}",
+                                  retry_after=retry_after(headers))  # fmt: skip
+        return DeletionAnswer("refused", message=f"{status}: {text}")
+
+    def deletion_poll(self, receipt: str, config: dict, credentials: dict,
+                      base_url: str) -> Outbound | None:  # fmt: skip
+        """The request that asks whether a ``waiting`` erasure is done (vendors that erase
+        later); None when the vendor has no such call."""
+        return None
+
+    def deletion_poll_answer(self, status: int, headers, body: bytes,
+                             receipt: str) -> DeletionAnswer:  # fmt: skip
+        return self.deletion_answer(status, headers, body)
 
     def classify(self, status: int, headers, body: bytes, keys: tuple[int, ...]) -> Result:
         """Read the vendor's answer. The default follows HTTP: 2xx delivered; 408, 429 and

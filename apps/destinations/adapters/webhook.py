@@ -1,5 +1,9 @@
 """A generic signed webhook: JSON batches to any HTTPS endpoint, signed with HMAC-SHA256.
 
+An erasure is POSTed as ``{"type": "delete", "identifiers": {...}}``; the receiver answers
+2xx when done, or 202 with ``{"status_url": ...}`` when it erases later: the console then GETs
+that URL (signed over an empty body) until it answers ``{"status": "done"}``.
+
 The receiver checks ``X-Martech-Signature: t=<unix seconds>,v1=<hex>`` where ``v1`` is
 HMAC-SHA256 of ``"<t>.<raw body>"`` with the destination's signing secret, and refuses old
 timestamps to stop replays.
@@ -11,7 +15,9 @@ import hashlib
 import hmac
 import time
 
-from .base import Adapter, Item, Outbound, json_body
+import orjson
+
+from .base import Adapter, DeletionAnswer, Item, Outbound, json_body
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -63,3 +69,33 @@ class Webhook(Adapter):
     def deletion(self, identifiers, config, credentials, base_url):
         url = config.get("deletion_url") or config["url"]
         return self._post(url, {"type": "delete", "identifiers": identifiers}, credentials, ())
+
+    def deletion_answer(self, status, headers, body) -> DeletionAnswer:
+        if status == 202:
+            try:
+                url = orjson.loads(body).get("status_url", "")
+            except (orjson.JSONDecodeError, AttributeError):
+                url = ""
+            if url:
+                return DeletionAnswer("waiting", receipt=url)
+        return super().deletion_answer(status, headers, body)
+
+    def deletion_poll(self, receipt, config, credentials, base_url) -> Outbound | None:
+        request = self._post(receipt, {}, credentials, ())
+        stamp = int(time.time())
+        headers = {**request.headers, "X-Martech-Signature": signature(
+            credentials.get("signing_secret", ""), stamp, b"")}  # fmt: skip
+        return Outbound("GET", receipt, headers, b"", ())
+
+    def deletion_poll_answer(self, status, headers, body, receipt) -> DeletionAnswer:
+        if 200 <= status < 300:
+            try:
+                state = orjson.loads(body).get("status", "")
+            except (orjson.JSONDecodeError, AttributeError):
+                state = ""
+            if state == "done":
+                return DeletionAnswer("done", receipt=receipt)
+            if state == "failed":
+                return DeletionAnswer("refused", message=body[:300].decode(errors="replace"))
+            return DeletionAnswer("waiting", receipt=receipt)
+        return super().deletion_poll_answer(status, headers, body, receipt)

@@ -1,0 +1,94 @@
+"""Demo erasure: a request completed last month with its evidence, one in progress (most
+tools done, Amplitude's scheduled deletion awaited, a manual task for the support desk), a
+verified one waiting for approval past 20 days, and a new Californian request."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from apps.accounts.demo import grant_demo_capabilities
+from apps.accounts.models import User
+from apps.identity.services import link_record
+
+from . import services
+from .models import ErasureRequest, ErasureTask, TaskKind, TaskStatus
+
+ACCESS = {
+    "Privacy & Compliance": [("erasure.view", 0), ("erasure.request", 0),
+                             ("erasure.approve", 90)],
+    "Marketing Operations": [("erasure.view", 30), ("erasure.request", 90)],
+}  # fmt: skip
+
+
+def _settle(request: ErasureRequest, *, awaiting: str = "", at: dt.datetime) -> None:
+    """What the vendors answered (the demo cannot reach them)."""
+    for task in request.tasks.filter(kind=TaskKind.API):
+        task.attempts, task.started_at = 1, at
+        if task.destination and task.destination.adapter == awaiting:
+            task.status, task.receipt = TaskStatus.AWAITING_VENDOR, (at + dt.timedelta(
+                days=30)).strftime("%Y-%m-%d")  # fmt: skip
+            task.waiting, task.next_attempt_at = (
+                [task.receipt],
+                timezone.now() + dt.timedelta(days=1),
+            )
+        else:
+            task.status, task.finished_at, task.next_attempt_at = TaskStatus.DONE, at, None
+            task.receipt = '{"deleted": 1}'
+        task.evidence = [{"at": at.isoformat(), "what": "erase", "http_status": 200,
+                          "state": "waiting" if task.status != TaskStatus.DONE else "done",
+                          "receipt": task.receipt, "message": ""}]  # fmt: skip
+        task.save()
+
+
+def load() -> str:
+    admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+    if admin is None:
+        return "no administrator to act as"
+    grant_demo_capabilities(admin, ACCESS)
+    if ErasureRequest.objects.exists():
+        return "erasure requests already loaded"
+    today = timezone.localdate()
+    now = timezone.now()
+    # completed last month: nothing about the person is left but hashes
+    done = services.request_create(actor=admin, identifier="email:j.smith@example.co.uk",
+                                   channel="email", jurisdiction="gdpr",
+                                   received_on=today - dt.timedelta(days=41))  # fmt: skip
+    services.request_verify(actor=admin, request=done, note="Replied from the address on file")
+    services.request_approve(actor=admin, request=done)
+    _settle(done, at=now - dt.timedelta(days=38))
+    for task in done.tasks.filter(kind=TaskKind.MANUAL):
+        if task.assignee:
+            services.task_confirm(actor=task.assignee, task=task,
+                                  note="Deleted by hand in the admin screen")  # fmt: skip
+        else:
+            services.task_not_applicable(actor=admin, task=task,
+                                         reason="Holds no customer records")  # fmt: skip
+    services.maybe_complete(done)
+    ErasureRequest.objects.filter(pk=done.pk).update(
+        completed_at=now - dt.timedelta(days=33), approved_at=now - dt.timedelta(days=38)
+    )
+    # in progress: a signed-in customer with two devices
+    for anon in ("ajs-3c0d91ee", "ajs-a41f7702"):
+        link_record(a=("user_id", "cus_50311"), b=("anonymous_id", anon), rule="identify")
+    link_record(a=("user_id", "cus_50311"), b=("email", "tom.becker@example.de"), rule="login")
+    tom = services.request_create(actor=admin, identifier="email:tom.becker@example.de",
+                                  channel="web_form", jurisdiction="gdpr",
+                                  received_on=today - dt.timedelta(days=9))  # fmt: skip
+    services.request_verify(actor=admin, request=tom, note="Signed in to the privacy form")
+    services.request_approve(actor=admin, request=tom)
+    _settle(tom, awaiting="amplitude", at=now - dt.timedelta(days=8))
+    # verified, waiting for approval for 22 days: the 20-day alert has gone out
+    maria = services.request_create(actor=admin, identifier="email:maria.rossi@example.it",
+                                    channel="support", jurisdiction="gdpr",
+                                    received_on=today - dt.timedelta(days=22))  # fmt: skip
+    services.request_verify(actor=admin, request=maria, note="Ticket from the account's email")
+    # new, from California
+    services.request_create(actor=admin, identifier="phone:+1 415 555 0199", channel="phone",
+                            jurisdiction="ccpa", received_on=today - dt.timedelta(days=2),
+                            notes="Called the support line: delete everything.")  # fmt: skip
+    from .alerts import reminders
+
+    reminders()
+    return f"{ErasureRequest.objects.count()} requests, {ErasureTask.objects.count()} tasks"

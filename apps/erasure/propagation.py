@@ -1,0 +1,204 @@
+"""Propagation: each destination's erasure task asks the vendor's deletion API through the
+destination's adapter, polls vendors that erase later until they confirm, and retries
+temporary failures with backoff for ``ERASURE_RETRY_DAYS`` before it counts as failed.
+
+A task is claimed with a lease (a conditional UPDATE): a worker killed mid-call leaves it to
+be claimed again when the lease runs out, and the call is made again (vendors' deletions are
+idempotent: erasing an erased person changes nothing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from apps.destinations.adapters import CATALOG
+from apps.destinations.adapters.base import DeletionAnswer
+from apps.destinations.client import send
+from apps.destinations.crypto import decrypt
+
+from .models import ErasureTask, TaskKind, TaskStatus
+from .services import included, maybe_complete
+
+log = logging.getLogger(__name__)
+LEASE = dt.timedelta(minutes=10)  # a claimed task is someone's for this long
+BACKOFF_BASE = 60.0
+BACKOFF_CAP = 6 * 3600.0
+DUE = (TaskStatus.PENDING, TaskStatus.AWAITING_VENDOR, TaskStatus.IN_PROGRESS)
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> float:
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return max(random.uniform(ceiling / 2, ceiling), retry_after or 0.0)
+
+
+def due_tasks(now: dt.datetime | None = None):
+    now = now or timezone.now()
+    return ErasureTask.objects.filter(kind=TaskKind.API, status__in=DUE, next_attempt_at__lte=now)
+
+
+def _claim(task_id: int, now: dt.datetime) -> bool:
+    return bool(
+        ErasureTask.objects.filter(
+            pk=task_id, kind=TaskKind.API, status__in=DUE, next_attempt_at__lte=now
+        ).update(
+            status=TaskStatus.IN_PROGRESS,
+            attempts=F("attempts") + 1,
+            started_at=Coalesce(F("started_at"), now),
+            next_attempt_at=now + LEASE,
+        )
+    )
+
+
+def _calls(adapter, idents) -> list[dict[str, str]]:
+    """The identifier sets to erase at this vendor: one call per identifier it finds people
+    by; a vendor that needs none (the signed webhook) gets one call with all of them."""
+    if not adapter.needs:
+        first: dict[str, str] = {}
+        for ident in idents:
+            first.setdefault(ident.type, ident.value)
+        return [first] if first else []
+    return [{i.type: i.value} for i in idents if i.type in adapter.needs]
+
+
+def _evidence(task: ErasureTask, what: str, answer: DeletionAnswer, status) -> None:
+    task.evidence = [
+        *task.evidence,
+        {
+            "at": timezone.now().isoformat(),
+            "what": what,
+            "http_status": status,
+            "state": answer.state,
+            "receipt": answer.receipt[:300],
+            "message": answer.message[:300],
+        },
+    ][-50:]
+
+
+def _ask(adapter, request, what: str, task: ErasureTask, poll_receipt: str = "") -> DeletionAnswer:
+    answer = send(request)
+    if answer.status is None:
+        result = DeletionAnswer("retry", message=answer.error)
+    elif poll_receipt:
+        result = adapter.deletion_poll_answer(
+            answer.status, answer.headers, answer.body, poll_receipt
+        )
+    else:
+        result = adapter.deletion_answer(answer.status, answer.headers, answer.body)
+    _evidence(task, what, result, answer.status)
+    return result
+
+
+def propagate(task_id: int) -> ErasureTask | None:
+    """Carry out (or poll) one erasure task if it is due."""
+    now = timezone.now()
+    if not _claim(task_id, now):
+        return None
+    task = ErasureTask.objects.select_related("destination", "request").get(pk=task_id)
+    destination = task.destination
+    if destination is None:
+        return _finish(task, TaskStatus.FAILED, error="The destination was deleted.")
+    adapter = CATALOG[destination.adapter]
+    credentials = decrypt(destination.credentials_token)
+    base_url = (destination.base_url or adapter.default_base_url).rstrip("/")
+    answers: list[DeletionAnswer] = []
+    if task.waiting:  # the vendor erases later: ask whether it has
+        for receipt in task.waiting:
+            poll = adapter.deletion_poll(receipt, destination.config, credentials, base_url)
+            if poll is None:
+                answers.append(DeletionAnswer("done", receipt=receipt))
+                continue
+            answers.append(_ask(adapter, poll, f"poll {receipt[:80]}", task, receipt))
+    else:
+        outbound = []
+        for ids in _calls(adapter, included(task.request)):
+            try:  # an adapter erases by some identifiers only (Amplitude: the user id)
+                outbound.append((ids, adapter.deletion(ids, destination.config, credentials,
+                                                       base_url)))  # fmt: skip
+            except ValueError:
+                continue
+        if not outbound:
+            needs = " or ".join(adapter.needs) or "an identifier"
+            return _finish(task, TaskStatus.NOT_APPLICABLE,
+                           reason=f"{adapter.label} erases people by {needs}; this person has "
+                           "none it knows them by.")  # fmt: skip
+        for ids, request in outbound:
+            what = "erase by " + ", ".join(sorted(ids))
+            answers.append(_ask(adapter, request, what, task))
+    return _settle(task, answers)
+
+
+def _settle(task: ErasureTask, answers: list[DeletionAnswer]) -> ErasureTask:
+    now = timezone.now()
+    refused = [a for a in answers if a.state == "refused"]
+    retry = [a for a in answers if a.state == "retry"]
+    waiting = [a.receipt for a in answers if a.state == "waiting"]
+    if refused:
+        return _finish(task, TaskStatus.FAILED, error=refused[0].message)
+    if retry:
+        window = dt.timedelta(days=settings.ERASURE_RETRY_DAYS)
+        if now - (task.started_at or now) > window:
+            return _finish(
+                task,
+                TaskStatus.FAILED,
+                error=f"Still failing after {settings.ERASURE_RETRY_DAYS:g} days: "
+                f"{retry[0].message}",
+            )
+        wait = backoff(task.attempts, max((a.retry_after or 0) for a in retry))
+        ErasureTask.objects.filter(pk=task.pk).update(
+            status=TaskStatus.PENDING,
+            next_attempt_at=now + dt.timedelta(seconds=wait),
+            last_error=retry[0].message[:2000],
+            evidence=task.evidence,
+        )
+        return task
+    if waiting:
+        ErasureTask.objects.filter(pk=task.pk).update(
+            status=TaskStatus.AWAITING_VENDOR,
+            waiting=waiting,
+            receipt="; ".join(waiting)[:300],
+            next_attempt_at=now + dt.timedelta(seconds=settings.ERASURE_POLL_SECONDS),
+            evidence=task.evidence,
+            last_error="",
+        )
+        return task
+    receipts = "; ".join(a.receipt for a in answers if a.receipt)[:300]
+    return _finish(task, TaskStatus.DONE, receipt=receipts)
+
+
+def _finish(
+    task: ErasureTask, status: str, *, error: str = "", reason: str = "", receipt: str = ""
+) -> ErasureTask:
+    fields = {
+        "status": status,
+        "finished_at": timezone.now(),
+        "next_attempt_at": None,
+        "evidence": task.evidence,
+        "waiting": [],
+    }
+    if error:
+        fields["last_error"] = error[:2000]
+    if reason:
+        fields["reason"] = reason
+    if receipt:
+        fields["receipt"], fields["last_error"] = receipt, ""
+    ErasureTask.objects.filter(pk=task.pk).update(**fields)
+    if status != TaskStatus.FAILED:
+        maybe_complete(task.request)
+    else:
+        from .alerts import task_failed
+
+        task_failed(task)
+    return task
+
+
+def stale_in_progress(now: dt.datetime | None = None):
+    """Tasks a worker claimed and never finished (its lease ran out)."""
+    now = now or timezone.now()
+    return ErasureTask.objects.filter(Q(status=TaskStatus.IN_PROGRESS), next_attempt_at__lte=now)

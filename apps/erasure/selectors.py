@@ -1,0 +1,64 @@
+"""Reads of erasure requests, restricted by ``erasure.view``."""
+
+from __future__ import annotations
+
+import statistics
+
+from django.db.models import Count, Q, QuerySet
+
+from apps.accounts.access import user_can
+from martech.common.errors import NotFoundError
+
+from .models import OPEN, ErasureRequest, ErasureTask, RequestStatus, TaskStatus
+
+
+def request_list(*, user) -> QuerySet[ErasureRequest]:
+    if user is None or not user_can(user, "erasure.view"):
+        return ErasureRequest.objects.none()
+    return ErasureRequest.objects.select_related("duplicate_of").annotate(
+        task_count=Count("tasks", distinct=True),
+        tasks_finished=Count(
+            "tasks",
+            filter=Q(tasks__status__in=(TaskStatus.DONE, TaskStatus.NOT_APPLICABLE)),
+            distinct=True,
+        ),
+    )
+
+
+def request_get(*, user, pk) -> ErasureRequest:
+    found = request_list(user=user).filter(pk=pk).first()
+    if found is None:
+        raise NotFoundError("No such erasure request.")
+    return found
+
+
+def task_get(*, user, pk) -> ErasureTask:
+    if user is None or not user_can(user, "erasure.view"):
+        raise NotFoundError("No such task.")
+    found = ErasureTask.objects.select_related("request").filter(pk=pk).first()
+    if found is None:
+        raise NotFoundError("No such task.")
+    return found
+
+
+def dashboard() -> dict:
+    """Open requests, the median days to complete, and failures per destination."""
+    open_requests = ErasureRequest.objects.filter(status__in=OPEN)
+    done = ErasureRequest.objects.filter(status=RequestStatus.COMPLETED, completed_at__isnull=False)
+    days = [
+        (r.completed_at.date() - r.received_on).days
+        for r in done.only("completed_at", "received_on")
+    ]
+    failures = (
+        ErasureTask.objects.filter(status=TaskStatus.FAILED)
+        .values("name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "name")
+    )
+    return {
+        "open": open_requests.count(),
+        "overdue": sum(1 for r in open_requests if r.days_left < 0),
+        "completed": len(days),
+        "median_days": statistics.median(days) if days else None,
+        "failures": list(failures),
+    }

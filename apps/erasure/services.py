@@ -1,0 +1,506 @@
+"""Erasure requests: log, verify, approve (suppress, erase here, propagate), extend, and the
+per-tool tasks' retries and confirmations. Every step is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.access import require, user_can
+from apps.audit.services import audit_record
+from apps.destinations import crypto
+from apps.identity.normalise import Ident, InvalidIdentifier, normalise
+from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
+
+from .local import erase_locally
+from .models import (
+    OPEN,
+    Decision,
+    ErasureIdentifier,
+    ErasureRequest,
+    ErasureTask,
+    IdentifierOrigin,
+    Jurisdiction,
+    RequestStatus,
+    Suppression,
+    TaskKind,
+    TaskStatus,
+)
+from .suppression import digest, mask
+
+log = logging.getLogger(__name__)
+RETENTION = relativedelta(months=24)  # what the request keeps, kept this long after completion
+MANUAL_DAYS = 14  # a tool owner's time to erase by hand
+
+
+def deadline_for(jurisdiction: str, received_on: dt.date) -> dt.date:
+    """One month under GDPR (Art. 12(3)); 45 days under CCPA."""
+    if jurisdiction == Jurisdiction.CCPA:
+        return received_on + dt.timedelta(days=45)
+    return received_on + relativedelta(months=1)
+
+
+def extension_for(request: ErasureRequest) -> dt.date:
+    """By two further months under GDPR; to 90 days in all under CCPA."""
+    if request.jurisdiction == Jurisdiction.CCPA:
+        return request.received_on + dt.timedelta(days=90)
+    return request.deadline + relativedelta(months=2)
+
+
+def _parse(identifier) -> Ident:
+    if isinstance(identifier, Ident):
+        return identifier
+    if isinstance(identifier, tuple | list):
+        kind, value = identifier
+    else:
+        kind, _, value = str(identifier).partition(":")
+        if not value:
+            raise ApplicationError(
+                "Give the identifier as type:value, e.g. email:ana@example.com.",
+                code="invalid_identifier",
+            )
+    try:
+        return normalise(kind, value)
+    except InvalidIdentifier as exc:
+        raise ApplicationError(exc.message, code="invalid_identifier") from None
+
+
+def _reference(received_on: dt.date) -> str:
+    count = ErasureRequest.objects.filter(reference__startswith=f"ER-{received_on:%Y}-").count()
+    return f"ER-{received_on:%Y}-{count + 1:05d}"
+
+
+def _open_with(hashes: set[str]) -> ErasureRequest | None:
+    return (
+        ErasureRequest.objects.filter(status__in=OPEN)
+        .filter(Q(subject_hash__in=hashes) | Q(identifiers__value_hash__in=hashes))
+        .order_by("created_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def request_create(
+    *,
+    actor,
+    identifier,
+    channel: str,
+    jurisdiction: str,
+    received_on: dt.date | None = None,
+    notes: str = "",
+) -> ErasureRequest:
+    """Log a request. A request about someone who already has an open one is recorded as its
+    duplicate and linked to it (nothing more is done for it)."""
+    require(actor, "erasure.request", "log erasure requests")
+    ident = _parse(identifier)
+    if jurisdiction not in Jurisdiction.values:
+        raise ApplicationError("The jurisdiction is gdpr or ccpa.", code="invalid_jurisdiction")
+    received_on = received_on or timezone.localdate()
+    if received_on > timezone.localdate():
+        raise ApplicationError("The request cannot be received in the future.", code="invalid_date")
+    hashed = digest(ident.type, ident.value)
+    original = _open_with({hashed})
+    request = ErasureRequest.objects.create(
+        reference=_reference(received_on),
+        subject_type=ident.type,
+        subject_hash=hashed,
+        subject_masked=mask(ident),
+        subject_token=crypto.encrypt({"value": ident.value}),
+        channel=channel,
+        jurisdiction=jurisdiction,
+        received_on=received_on,
+        deadline=deadline_for(jurisdiction, received_on),
+        notes=notes,
+        created_by=actor,
+        status=RequestStatus.DUPLICATE if original else RequestStatus.RECEIVED,
+        duplicate_of=original,
+    )
+    ErasureIdentifier.objects.create(
+        request=request,
+        type=ident.type,
+        value_hash=hashed,
+        masked=mask(ident),
+        token=crypto.encrypt({"value": ident.value}),
+        origin=IdentifierOrigin.REQUESTED,
+        decision=Decision.INCLUDED,
+    )
+    audit_record(
+        action="erasure.request.created",
+        target=request,
+        metadata={
+            "subject": f"{ident.type}:{mask(ident)}",
+            "channel": channel,
+            "jurisdiction": jurisdiction,
+            "deadline": str(request.deadline),
+            "duplicate_of": original.reference if original else None,
+        },
+    )
+    return request
+
+
+def _locked(request: ErasureRequest) -> ErasureRequest:
+    return ErasureRequest.objects.select_for_update().get(pk=request.pk)
+
+
+@transaction.atomic
+def request_verify(*, actor, request: ErasureRequest, note: str = "") -> ErasureRequest:
+    """The requester is who they say they are (how: ``note``)."""
+    require(actor, "erasure.request", "verify erasure requests")
+    request = _locked(request)
+    if request.status != RequestStatus.RECEIVED:
+        raise ConflictError(
+            f"The request is {request.get_status_display().lower()}.", code="not_received"
+        )
+    request.status, request.verified_by, request.verified_at = (
+        RequestStatus.VERIFIED,
+        actor,
+        timezone.now(),
+    )
+    request.verification_note = note
+    request.save(update_fields=["status", "verified_by", "verified_at", "verification_note"])
+    audit_record(action="erasure.request.verified", target=request, metadata={"note": note})
+    return request
+
+
+@transaction.atomic
+def request_extend(*, actor, request: ErasureRequest, reason: str) -> ErasureRequest:
+    require(actor, "erasure.request", "extend erasure deadlines")
+    request = _locked(request)
+    if not reason.strip():
+        raise ApplicationError(
+            "Say why the deadline is extended; the law asks for a reason.", code="reason_required"
+        )
+    if request.extended_deadline:
+        raise ConflictError("The deadline was extended already.", code="already_extended")
+    if not request.is_open:
+        raise ConflictError("Only an open request can be extended.", code="not_open")
+    request.extended_deadline, request.extension_reason = extension_for(request), reason
+    request.save(update_fields=["extended_deadline", "extension_reason"])
+    audit_record(
+        action="erasure.request.extended",
+        target=request,
+        metadata={"until": str(request.extended_deadline), "reason": reason},
+    )
+    return request
+
+
+def expand(ident: Ident) -> tuple[list[Ident], list[Ident]]:
+    """The person's identifiers through the identity graph: every identifier of the profile
+    (deterministic: the profile is one person), and those linked only by a probabilistic
+    link that did not merge (for a person to decide)."""
+    from apps.identity.choices import LinkKind
+    from apps.identity.models import Identifier, Link
+
+    found = Identifier.objects.filter(type=ident.type, value=ident.value).first()
+    if found is None:
+        return [ident], []
+    members = list(Identifier.objects.filter(profile_id=found.profile_id))
+    sure = {Ident(i.type, i.value) for i in members} | {ident}
+    ids = [i.pk for i in members]
+    maybe: set[Ident] = set()
+    for link in Link.objects.filter(
+        Q(a_id__in=ids) | Q(b_id__in=ids), kind=LinkKind.PROBABILISTIC
+    ).select_related("a", "b"):
+        for side in (link.a, link.b):
+            other = Ident(side.type, side.value)
+            if other not in sure:
+                maybe.add(other)
+    return sorted(sure), sorted(maybe)
+
+
+def _suppress(request: ErasureRequest, idents: list[Ident]) -> int:
+    rows = [
+        Suppression(value_hash=digest(i.type, i.value), type=i.type, request=request)
+        for i in idents
+    ]
+    Suppression.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _record_identifiers(
+    request: ErasureRequest, idents: list[Ident], origin: str, decision: str
+) -> None:
+    ErasureIdentifier.objects.bulk_create(
+        [
+            ErasureIdentifier(
+                request=request,
+                type=i.type,
+                value_hash=digest(i.type, i.value),
+                masked=mask(i),
+                token=crypto.encrypt({"value": i.value}),
+                origin=origin,
+                decision=decision,
+            )
+            for i in idents
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def included(request: ErasureRequest) -> list[Ident]:
+    """The identifiers being erased (decrypted; only while the request is open)."""
+    return [
+        Ident(i.type, crypto.decrypt(i.token).get("value", ""))
+        for i in request.identifiers.filter(decision=Decision.INCLUDED).exclude(token="")
+    ]
+
+
+def _tasks(request: ErasureRequest) -> list[ErasureTask]:
+    """One task per destination and per registry tool holding personal data: the deletion
+    API where the destination's adapter has one, otherwise a manual task for the owner."""
+    from apps.destinations.adapters import CATALOG
+    from apps.destinations.models import Destination
+    from apps.tools.models import Tool
+
+    today = timezone.localdate()
+    due = min(request.due, today + dt.timedelta(days=MANUAL_DAYS))
+    tasks, covered = [], set()
+    for destination in Destination.objects.select_related("tool").order_by("name"):
+        adapter = CATALOG.get(destination.adapter)
+        covered.add(destination.tool_id)
+        owner = destination.tool.technical_owner or destination.tool.business_owner
+        if adapter is not None and "deletion" in adapter.supports:
+            tasks.append(
+                ErasureTask(
+                    request=request,
+                    kind=TaskKind.API,
+                    destination=destination,
+                    tool=destination.tool,
+                    name=destination.name,
+                    status=TaskStatus.PENDING,
+                    next_attempt_at=timezone.now(),
+                )
+            )
+        else:
+            tasks.append(
+                ErasureTask(
+                    request=request,
+                    kind=TaskKind.MANUAL,
+                    destination=destination,
+                    tool=destination.tool,
+                    name=destination.name,
+                    status=TaskStatus.MANUAL,
+                    assignee=owner,
+                    due_on=due,
+                )
+            )
+    for tool in Tool.objects.exclude(pk__in=covered).exclude(status="retired").order_by("name"):
+        if not tool.data_categories:
+            continue
+        tasks.append(
+            ErasureTask(
+                request=request,
+                kind=TaskKind.MANUAL,
+                tool=tool,
+                name=tool.name,
+                status=TaskStatus.MANUAL,
+                due_on=due,
+                assignee=tool.technical_owner or tool.business_owner,
+            )
+        )
+    return ErasureTask.objects.bulk_create(tasks)
+
+
+@transaction.atomic
+def request_approve(*, actor, request: ErasureRequest) -> ErasureRequest:
+    """Suppress every identifier of the person at once, erase them here, and start one task
+    per tool, all in this transaction (the tasks are sent once it commits)."""
+    require(actor, "erasure.approve", "approve erasure")
+    request = _locked(request)
+    if request.status != RequestStatus.VERIFIED:
+        raise ConflictError("Only a verified request can be approved.", code="not_verified")
+    subject = Ident(request.subject_type, crypto.decrypt(request.subject_token).get("value", ""))
+    sure, maybe = expand(subject)
+    _record_identifiers(
+        request,
+        [i for i in sure if i != subject],
+        IdentifierOrigin.DETERMINISTIC,
+        Decision.INCLUDED,
+    )
+    _record_identifiers(request, maybe, IdentifierOrigin.PROBABILISTIC, Decision.PENDING)
+    suppressed = _suppress(request, sure)
+    request.local_erasure = erase_locally(sure)
+    tasks = _tasks(request)
+    request.status, request.approved_by, request.approved_at = (
+        RequestStatus.IN_PROGRESS,
+        actor,
+        timezone.now(),
+    )
+    request.save(update_fields=["status", "approved_by", "approved_at", "local_erasure"])
+    audit_record(
+        action="erasure.request.approved",
+        target=request,
+        metadata={
+            "identifiers": len(sure),
+            "possible_matches": len(maybe),
+            "suppressed": suppressed,
+            "local": request.local_erasure,
+            "tasks": len(tasks),
+        },
+    )
+    _kick()
+    _notify_manual(request)
+    maybe_complete(request)
+    return request
+
+
+@transaction.atomic
+def identifier_decide(*, actor, identifier: ErasureIdentifier, include: bool) -> ErasureIdentifier:
+    """Decide a possible match: include it (suppressed and erased everywhere too) or not."""
+    require(actor, "erasure.approve", "decide possible matches")
+    identifier = ErasureIdentifier.objects.select_for_update().get(pk=identifier.pk)
+    request = _locked(identifier.request)
+    if identifier.decision != Decision.PENDING or not request.is_open:
+        raise ConflictError("This match was decided already.", code="already_decided")
+    identifier.decision = Decision.INCLUDED if include else Decision.EXCLUDED
+    identifier.decided_by = actor
+    identifier.save(update_fields=["decision", "decided_by"])
+    if include:
+        ident = Ident(identifier.type, crypto.decrypt(identifier.token).get("value", ""))
+        _suppress(request, [ident])
+        erased = erase_locally([ident])
+        # the tools are asked again, now with this identifier too (deletions are idempotent)
+        request.tasks.filter(kind=TaskKind.API).exclude(status=TaskStatus.NOT_APPLICABLE).update(
+            status=TaskStatus.PENDING, next_attempt_at=timezone.now(), finished_at=None
+        )
+        _kick()
+    else:
+        identifier.token = ""
+        identifier.save(update_fields=["token"])
+        erased = {}
+    audit_record(
+        action="erasure.identifier.decided",
+        target=request,
+        metadata={
+            "identifier": f"{identifier.type}:{identifier.masked}",
+            "include": include,
+            "local": erased,
+        },
+    )
+    maybe_complete(request)
+    return identifier
+
+
+def _task_locked(task: ErasureTask) -> ErasureTask:
+    return ErasureTask.objects.select_for_update().select_related("request").get(pk=task.pk)
+
+
+@transaction.atomic
+def task_retry(*, actor, task: ErasureTask) -> ErasureTask:
+    require(actor, "erasure.request", "retry erasure tasks")
+    task = _task_locked(task)
+    if task.status != TaskStatus.FAILED:
+        raise ConflictError("Only a failed task can be retried.", code="not_failed")
+    task.status, task.next_attempt_at, task.attempts = TaskStatus.PENDING, timezone.now(), 0
+    task.save(update_fields=["status", "next_attempt_at", "attempts"])
+    audit_record(action="erasure.task.retried", target=task.request, metadata={"task": task.name})
+    _kick()
+    return task
+
+
+@transaction.atomic
+def task_confirm(*, actor, task: ErasureTask, note: str) -> ErasureTask:
+    """The owner erased the person by hand in the tool (how: ``note``)."""
+    task = _task_locked(task)
+    if task.assignee_id != getattr(actor, "pk", None) and not user_can(actor, "erasure.approve"):
+        require(actor, "erasure.request", "confirm manual erasure tasks")
+        if task.assignee_id is not None:
+            raise PermissionDeniedError("Only the task's owner or a privacy approver confirms it.")
+    if task.status != TaskStatus.MANUAL:
+        raise ConflictError(
+            "Only a manual task waiting for its owner can be confirmed.", code="not_manual"
+        )
+    if not note.strip():
+        raise ApplicationError(
+            "Say how it was erased (the evidence keeps it).", code="note_required"
+        )
+    task.status, task.confirmed_by, task.confirmation = TaskStatus.DONE, actor, note
+    task.finished_at = timezone.now()
+    task.save(update_fields=["status", "confirmed_by", "confirmation", "finished_at"])
+    audit_record(
+        action="erasure.task.confirmed",
+        target=task.request,
+        metadata={"task": task.name, "note": note},
+    )
+    maybe_complete(task.request)
+    return task
+
+
+@transaction.atomic
+def task_not_applicable(*, actor, task: ErasureTask, reason: str) -> ErasureTask:
+    require(actor, "erasure.approve", "mark erasure tasks not applicable")
+    task = _task_locked(task)
+    if task.is_finished:
+        raise ConflictError("The task is finished already.", code="finished")
+    if not reason.strip():
+        raise ApplicationError("Say why it does not apply.", code="reason_required")
+    task.status, task.reason, task.finished_at = TaskStatus.NOT_APPLICABLE, reason, timezone.now()
+    task.save(update_fields=["status", "reason", "finished_at"])
+    audit_record(
+        action="erasure.task.not_applicable",
+        target=task.request,
+        metadata={"task": task.name, "reason": reason},
+    )
+    maybe_complete(task.request)
+    return task
+
+
+def maybe_complete(request: ErasureRequest) -> bool:
+    """Complete the request when every task is done or not applicable and every possible
+    match is decided; then its identifiers are dropped, only their hashes stay."""
+    request = ErasureRequest.objects.get(pk=request.pk)
+    if request.status != RequestStatus.IN_PROGRESS:
+        return False
+    if request.tasks.exclude(status__in=(TaskStatus.DONE, TaskStatus.NOT_APPLICABLE)).exists():
+        return False
+    if request.identifiers.filter(decision=Decision.PENDING).exists():
+        return False
+    now = timezone.now()
+    ErasureRequest.objects.filter(pk=request.pk).update(
+        status=RequestStatus.COMPLETED,
+        completed_at=now,
+        subject_token="",
+        retain_until=timezone.localdate() + RETENTION,
+    )
+    request.identifiers.update(token="")
+    request.tasks.update(waiting=[])
+    audit_record(
+        action="erasure.request.completed",
+        target=request,
+        metadata={"days": (timezone.localdate() - request.received_on).days},
+    )
+    return True
+
+
+def _kick() -> None:
+    from .tasks import dispatch_task
+
+    def send() -> None:
+        try:
+            dispatch_task.delay()
+        except Exception:  # the tasks are stored as due; the beat picks them up
+            log.warning("could not ask for an erasure dispatch", exc_info=True)
+
+    transaction.on_commit(send)
+
+
+def _notify_manual(request: ErasureRequest) -> None:
+    from django.urls import reverse
+
+    from apps.accounts.notifications import notify
+
+    url = reverse("erasure:request_detail", args=[request.pk])
+    for task in request.tasks.filter(status=TaskStatus.MANUAL, assignee__isnull=False):
+        notify(
+            user=task.assignee,
+            title=f"Erase a person from {task.name} by {task.due_on}",
+            body=f"Erasure request {request.reference}: {task.name} has no deletion API the "
+            "console can call. Erase the person there, then confirm on the request's page.",
+            url=url,
+            dedupe_key=f"erasure.task:{task.pk}:assigned",
+        )

@@ -1,0 +1,38 @@
+"""Celery tasks of erasure: a dispatcher (every minute, and right after an approval) starts
+one task per due erasure task; the daily reminders."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.cache import cache
+
+LOCK_SECONDS = 600
+
+
+@shared_task(name="erasure.dispatch", queue="erasure", ignore_result=True)
+def dispatch_task() -> int:
+    from .propagation import due_tasks
+
+    started = 0
+    for pk in due_tasks().values_list("pk", flat=True):
+        if cache.add(f"erasure:task:{pk}", 1, timeout=LOCK_SECONDS):
+            propagate_task.delay(pk)
+            started += 1
+    return started
+
+
+@shared_task(name="erasure.propagate", queue="erasure", ignore_result=True, acks_late=True)
+def propagate_task(task_id: int) -> None:
+    from .propagation import propagate
+
+    try:
+        propagate(task_id)
+    finally:
+        cache.delete(f"erasure:task:{task_id}")
+
+
+@shared_task(name="erasure.reminders", queue="erasure", ignore_result=True)
+def reminders_task() -> int:
+    from .alerts import reminders
+
+    return reminders()

@@ -1,0 +1,240 @@
+"""Browser views of erasure: requests with their deadlines and progress, a request's tasks
+and evidence, the evidence report (printable and CSV), and the actions."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from apps.accounts.access import require, user_can
+from martech.common.views import ActionView, ServiceFormView
+
+from . import selectors, services
+from .forms import RequestForm
+from .models import OPEN, ErasureIdentifier, RequestStatus
+
+
+class RequestListView(LoginRequiredMixin, TemplateView):
+    template_name = "erasure/request_list.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        require(user, "erasure.view", "see erasure requests")
+        requests = selectors.request_list(user=user)
+        state = self.request.GET.get("state", "open")
+        if state == "open":
+            requests = requests.filter(status__in=OPEN)
+        elif state in RequestStatus.values:
+            requests = requests.filter(status=state)
+        page = Paginator(
+            requests.order_by("deadline", "id") if state == "open" else requests, 50
+        ).get_page(self.request.GET.get("page"))
+        return {
+            **super().get_context_data(**kwargs),
+            "page": page,
+            "state": state,
+            "states": RequestStatus.choices,
+            "stats": selectors.dashboard(),
+            "can_request": user_can(user, "erasure.request"),
+        }
+
+
+class RequestCreateView(ServiceFormView):
+    form_class = RequestForm
+    capability = "erasure.request"
+    title = "Log an erasure request"
+    pretitle = "Privacy · Erasure"
+    submit_label = "Log the request"
+
+    def perform(self, form):
+        request = services.request_create(actor=self.request.user, **form.cleaned_data)
+        return reverse("erasure:request_detail", args=[request.pk])
+
+    def cancel_url(self):
+        return reverse("erasure:request_list")
+
+
+class RequestDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "erasure/request_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        request = selectors.request_get(user=user, pk=self.kwargs["pk"])
+        tasks = list(request.tasks.select_related("assignee", "confirmed_by"))
+        finished = sum(1 for t in tasks if t.is_finished)
+        return {
+            **super().get_context_data(**kwargs),
+            "req": request,
+            "tasks": tasks,
+            "identifiers": request.identifiers.all(),
+            "finished": finished,
+            "percent": round(100 * finished / len(tasks)) if tasks else 0,
+            "can_request": user_can(user, "erasure.request"),
+            "can_approve": user_can(user, "erasure.approve"),
+        }
+
+
+class EvidenceView(RequestDetailView):
+    """The evidence report for the privacy team: printable."""
+
+    template_name = "erasure/evidence.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "printed_at": timezone.now()}
+
+
+class EvidenceCsvView(LoginRequiredMixin, TemplateView):
+    def get(self, request, *args, **kwargs):
+        req = selectors.request_get(user=request.user, pk=kwargs["pk"])
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{req.reference}-evidence.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                "request",
+                "jurisdiction",
+                "received_on",
+                "deadline",
+                "status",
+                "approved_by",
+                "approved_at",
+                "completed_at",
+            ]
+        )
+        writer.writerow(
+            [
+                req.reference,
+                req.jurisdiction,
+                req.received_on,
+                req.due,
+                req.status,
+                req.approved_by.email if req.approved_by else "",
+                req.approved_at or "",
+                req.completed_at or "",
+            ]
+        )
+        writer.writerow([])
+        writer.writerow(
+            [
+                "tool",
+                "kind",
+                "status",
+                "attempts",
+                "started_at",
+                "finished_at",
+                "receipt",
+                "last_error",
+                "confirmed_by",
+                "confirmation",
+                "reason",
+            ]
+        )
+        for t in req.tasks.select_related("confirmed_by"):
+            writer.writerow(
+                [
+                    t.name,
+                    t.kind,
+                    t.status,
+                    t.attempts,
+                    t.started_at or "",
+                    t.finished_at or "",
+                    t.receipt,
+                    t.last_error,
+                    t.confirmed_by.email if t.confirmed_by else "",
+                    t.confirmation,
+                    t.reason,
+                ]
+            )
+        writer.writerow([])
+        writer.writerow(["identifier_type", "sha256", "origin", "decision"])
+        for i in req.identifiers.all():
+            writer.writerow([i.type, i.value_hash, i.origin, i.decision])
+        return response
+
+
+def _back(pk) -> str:
+    return reverse("erasure:request_detail", args=[pk])
+
+
+class RequestVerifyView(ActionView):
+    def fallback_url(self, request, pk):
+        return _back(pk)
+
+    def act(self, request, pk):
+        req = selectors.request_get(user=request.user, pk=pk)
+        services.request_verify(actor=request.user, request=req, note=request.POST.get("note", ""))
+        return _back(pk), "Verified: it can be approved now."
+
+
+class RequestApproveView(ActionView):
+    def fallback_url(self, request, pk):
+        return _back(pk)
+
+    def act(self, request, pk):
+        req = selectors.request_get(user=request.user, pk=pk)
+        req = services.request_approve(actor=request.user, request=req)
+        return _back(pk), (
+            f"Approved: suppressed and erased here; {req.tasks.count()} tools to go."
+        )
+
+
+class RequestExtendView(ActionView):
+    def fallback_url(self, request, pk):
+        return _back(pk)
+
+    def act(self, request, pk):
+        req = selectors.request_get(user=request.user, pk=pk)
+        req = services.request_extend(
+            actor=request.user, request=req, reason=request.POST.get("reason", "")
+        )
+        return _back(pk), f"Deadline extended to {req.extended_deadline}."
+
+
+class IdentifierDecideView(ActionView):
+    def fallback_url(self, request, pk, identifier_pk):
+        return _back(pk)
+
+    def act(self, request, pk, identifier_pk):
+        req = selectors.request_get(user=request.user, pk=pk)
+        identifier = ErasureIdentifier.objects.filter(request=req, pk=identifier_pk).first()
+        if identifier is None:
+            from martech.common.errors import NotFoundError
+
+            raise NotFoundError("No such identifier.")
+        include = request.POST.get("include") == "yes"
+        services.identifier_decide(actor=request.user, identifier=identifier, include=include)
+        return _back(pk), "Included: erased too." if include else "Left out: not the same person."
+
+
+class _TaskAction(ActionView):
+    def fallback_url(self, request, pk):
+        return _back(selectors.task_get(user=request.user, pk=pk).request_id)
+
+
+class TaskRetryView(_TaskAction):
+    def act(self, request, pk):
+        task = selectors.task_get(user=request.user, pk=pk)
+        services.task_retry(actor=request.user, task=task)
+        return _back(task.request_id), f"{task.name}: tried again."
+
+
+class TaskConfirmView(_TaskAction):
+    def act(self, request, pk):
+        task = selectors.task_get(user=request.user, pk=pk)
+        services.task_confirm(actor=request.user, task=task, note=request.POST.get("note", ""))
+        return _back(task.request_id), f"{task.name}: confirmed erased."
+
+
+class TaskNotApplicableView(_TaskAction):
+    def act(self, request, pk):
+        task = selectors.task_get(user=request.user, pk=pk)
+        services.task_not_applicable(
+            actor=request.user, task=task, reason=request.POST.get("reason", "")
+        )
+        return _back(task.request_id), f"{task.name}: marked not applicable."
