@@ -422,7 +422,17 @@ def _erasure_task(status: str):
     return make
 
 
+def _erasure_maybe(w: World):
+    from apps.erasure.models import ErasureIdentifier
+
+    return ErasureIdentifier.objects.create(
+        request=w.erasure_verified, type="anonymous_id", value_hash="0" * 64, masked="aj***01",
+        origin="probabilistic", decision="pending",
+    )  # fmt: skip
+
+
 SCHEMA_OBJECTS = {
+    "erasure_maybe": Lazy(_erasure_maybe),
     "erasure_received": Lazy(_erasure(False)),
     "erasure_verified": Lazy(_erasure(True)),
     "erasure_manual": Lazy(_erasure_task("manual")),
@@ -776,7 +786,7 @@ CASES = [
         UI_HIDDEN_POST,
         lambda w: {
             "pk": w.erasure_verified.pk,
-            "identifier_pk": w.erasure_verified.identifiers.get().pk,
+            "identifier_pk": w.erasure_maybe.pk,
         },
         lambda w: {"include": "no"},
     ),

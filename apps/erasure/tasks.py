@@ -1,12 +1,10 @@
 """Celery tasks of erasure: a dispatcher (every minute, and right after an approval) starts
-one task per due erasure task; the daily reminders."""
+one task per due erasure task (a task that is already taken is not due: its claim moved its
+next attempt past its lease, so a second start does nothing); the daily reminders."""
 
 from __future__ import annotations
 
 from celery import shared_task
-from django.core.cache import cache
-
-LOCK_SECONDS = 600
 
 
 @shared_task(name="erasure.dispatch", queue="erasure", ignore_result=True)
@@ -15,9 +13,8 @@ def dispatch_task() -> int:
 
     started = 0
     for pk in due_tasks().values_list("pk", flat=True):
-        if cache.add(f"erasure:task:{pk}", 1, timeout=LOCK_SECONDS):
-            propagate_task.delay(pk)
-            started += 1
+        propagate_task.delay(pk)
+        started += 1
     return started
 
 
@@ -25,10 +22,7 @@ def dispatch_task() -> int:
 def propagate_task(task_id: int) -> None:
     from .propagation import propagate
 
-    try:
-        propagate(task_id)
-    finally:
-        cache.delete(f"erasure:task:{task_id}")
+    propagate(task_id)
 
 
 @shared_task(name="erasure.reminders", queue="erasure", ignore_result=True)

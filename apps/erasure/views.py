@@ -32,9 +32,12 @@ class RequestListView(LoginRequiredMixin, TemplateView):
             requests = requests.filter(status__in=OPEN)
         elif state in RequestStatus.values:
             requests = requests.filter(status=state)
-        page = Paginator(
-            requests.order_by("deadline", "id") if state == "open" else requests, 50
-        ).get_page(self.request.GET.get("page"))
+        ordered = (
+            requests.order_by("deadline", "id")
+            if state == "open"
+            else requests.order_by("-created_at", "-id")
+        )
+        page = Paginator(ordered, 50).get_page(self.request.GET.get("page"))
         return {
             **super().get_context_data(**kwargs),
             "page": page,
