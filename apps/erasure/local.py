@@ -57,17 +57,18 @@ def erase_locally(idents: list[Ident]) -> dict[str, int]:
     )
     event_ids = list(events.values_list("pk", flat=True))
     touched = Delivery.objects.filter(Q(subject__in=subjects) | Q(event_id__in=event_ids))
-    done["deliveries_stopped"] = touched.filter(status__in=UNFINISHED).update(
-        status=DeliveryStatus.FILTERED, reason=FilterReason.SUPPRESSION, next_attempt_at=None
-    )
-    done["deliveries_scrubbed"] = touched.update(
+    # waiting ones never go, and dead letters can no longer be replayed
+    done["deliveries stopped"] = touched.filter(
+        status__in=(*UNFINISHED, DeliveryStatus.DEAD)
+    ).update(status=DeliveryStatus.FILTERED, reason=FilterReason.SUPPRESSION, next_attempt_at=None)
+    done["deliveries scrubbed"] = touched.update(
         payload=None, consent=None, subject="erased", message_id="", event_id=None
     )
     done["events"] = Event.objects.filter(pk__in=event_ids).delete()[0]
-    done["consent_records"] = ConsentRecord.objects.filter(
+    done["consent records"] = ConsentRecord.objects.filter(
         _match(idents, "identifier_type", "identifier_value")
     )._erase()[0]
-    done["sync_rows"] = SyncRow.objects.filter(subject__in=subjects).delete()[0]
+    done["sync rows"] = SyncRow.objects.filter(subject__in=subjects).delete()[0]
     Merge.objects.filter(Q(winner__in=profiles) | Q(loser__in=profiles)).delete()
     identifiers = Identifier.objects.filter(profile__in=profiles)
     done["identifiers"] = identifiers.count()

@@ -180,10 +180,28 @@ def test_the_person_is_suppressed_on_every_path_after_approval(admin, ana, tool,
                       status="processed", consent={}, subject="anonymous_id:ajs-ana-laptop")],
               [destination])  # fmt: skip
         assert Delivery.objects.get(event_id=999).reason == "suppression"
-        # dead-letter replay (scrubbed at approval, and refused again if replayed)
+        # dead letters: scrubbed at approval and no longer replayable
+        from apps.destinations.services import deliveries_replay
+
         dead.refresh_from_db()
-        assert dead.payload is None
-        assert dead.subject == "erased"
+        assert (dead.payload, dead.subject, dead.status) == (None, "erased", "filtered")
+        assert deliveries_replay(actor=admin, deliveries=[dead]) == {"replayed": 0,
+                                                                     "filtered": 0}  # fmt: skip
+        # reverse ETL: a sync skips her row and counts it
+        from apps.syncs import services as syncs
+        from tests.syncs.conftest import Table, dsn, run_now, sync_for
+
+        table = Table()
+        try:
+            table.execute("INSERT INTO wh_people VALUES ('c1', 'ana@acme.example', 'Ana', 5), "
+                          "('c2', 'bo@acme.example', 'Bo', 3)")  # fmt: skip
+            warehouse = syncs.warehouse_create(actor=admin, name="WH", kind="postgres", dsn=dsn())
+            model = syncs.model_create(actor=admin, name="People", warehouse=warehouse,
+                                       primary_key="id", sql="SELECT * FROM wh_people")  # fmt: skip
+            run = run_now(admin, sync_for(admin, model, destination))
+        finally:
+            table.drop()
+        assert (run.added, run.skipped_suppression) == (1, 1)
 
 
 def test_owners_and_privacy_approvers_are_alerted_at_20_days_and_near_the_deadline(admin, tool):
