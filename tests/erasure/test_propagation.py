@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import time_machine
 from django.utils import timezone
 
@@ -224,3 +225,21 @@ def test_owners_and_privacy_approvers_are_alerted_at_20_days_and_near_the_deadli
         alerts.reminders()  # due 2026-04-02: 5 days left
     note = Notification.objects.get(user=owner, title__contains="due in 5 days")
     assert "2026-04-02" in note.body
+
+
+@pytest.mark.parametrize("kind", ["webhook", "hubspot", "braze", "customerio", "salesforce"])
+def test_each_vendor_with_a_deletion_api_gets_the_call_and_the_task_completes(
+    admin, ana, tool, kind
+):
+    with FakeVendor(kind) as vendor:
+        destination_at(admin, tool, vendor, **({"sends": "profiles"} if kind == "salesforce"
+                                                else {}))  # fmt: skip
+        request = services.request_approve(actor=admin, request=verified(admin))
+        _decide_matches(admin, request)
+        run_due()
+        task = request.tasks.get()
+        assert task.status == TaskStatus.DONE, (task.last_error, task.evidence)
+        assert task.receipt
+        assert any(r.method in ("POST", "DELETE") for r in vendor.requests)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.COMPLETED
