@@ -2,13 +2,15 @@
 acknowledged, and send only what changed.
 
 A row is identified by the model's primary key and compared by a fingerprint (a hash of the
-identifier and the mapped values). Each batch of streamed rows asks the state table which of
-them are new, changed or failed last time; only those are sent, through the destination's
-adapter, in the vendor's batch size. A row's state is written only after the vendor
-acknowledged it, request by request, so a run that stops anywhere is followed by a correct
-run: acknowledged rows are not sent again, the rest are (vendors upsert by identifier).
-Memory stays bounded: rows are streamed from a server-side cursor, and in mirror mode the keys
-seen are written to a temporary table so rows that left the model are found by an anti-join.
+identifier and the mapped values, computed by the warehouse). The model is read sorted by its
+key (as text, byte order) and merged with the sync's state read in the same order, so each
+row is new, changed, failed last time or unchanged without a query per row, and the keys the
+model no longer has (mirror mode removes them) fall out of the same merge. Only what changed
+is sent, through the destination's adapter, in the vendor's batch size. A row's state is
+written only after the vendor acknowledged it, request by request, so a run that stops
+anywhere is followed by a correct run: acknowledged rows are not sent again, the rest are
+(vendors upsert by identifier). Memory stays bounded: both sides are streamed from
+server-side cursors, read ahead on helper threads.
 """
 
 from __future__ import annotations
@@ -58,8 +60,7 @@ class Row:
     identifier: str
     fields: dict
     fingerprint: bytes
-    op: str = ""  # added, changed
-    error: str = ""
+    op: str = ""  # added, changed, removed
 
 
 @dataclass

@@ -151,20 +151,6 @@ def check_key(warehouse: Warehouse, sql: str, key: str) -> KeyCheck:
                     duplicates=[(str(k), n) for k, n in dupes])  # fmt: skip
 
 
-def stream(warehouse: Warehouse, sql: str, batch: int = 5000) -> Iterator[list[tuple]]:
-    """The model's rows in batches, from a server-side cursor: memory stays bounded."""
-    statement = check_sql(sql)
-    with reading(warehouse) as conn:
-        if isinstance(conn, sqlite3.Connection):
-            cursor = conn.execute(statement)
-        else:
-            cursor = conn.cursor(name="model_rows")
-            cursor.itersize = batch
-            cursor.execute(statement)
-        while rows := cursor.fetchmany(batch):
-            yield rows
-
-
 KEY, PRINT = "__martech_key", "__martech_fingerprint"
 
 
