@@ -28,12 +28,14 @@ ROUNDS = int(os.environ.get("BENCH_DELIVERY_ROUNDS", "3"))
 PAUSE = 0.1  # seconds between retries of the failing destination
 
 
-class _Server:
+class LoopbackServer:
     """A keep-alive HTTP/1.1 server on a loopback port that answers every POST with
-    ``status``."""
+    ``status`` and counts them (``requests``)."""
 
-    def __init__(self, status: int):
+    def __init__(self, status: int = 200):
         answer = status
+        server = self
+        self.requests = 0
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -44,6 +46,7 @@ class _Server:
 
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                server.requests += 1
                 body = b'{"ok":true}' if answer < 300 else b'{"message":"Service Unavailable"}'
                 self.send_response(answer)
                 self.send_header("Content-Type", "application/json")
@@ -168,7 +171,7 @@ def main() -> None:
     from apps.destinations.delivery import items_of
     from apps.destinations.models import Delivery
 
-    healthy_server, failing_server = _Server(200), _Server(503)
+    healthy_server, failing_server = LoopbackServer(200), LoopbackServer(503)
     healthy, failing = _destinations(healthy_server.url, failing_server.url)
     _fill(healthy)
     adapter = adapter_for("webhook")

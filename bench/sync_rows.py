@@ -14,52 +14,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
-import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from bench.audit_write import _setup
+from bench.delivery import LoopbackServer
 
 N = int(os.environ.get("BENCH_SYNC_ROWS", "1000000"))
 ROUNDS = int(os.environ.get("BENCH_SYNC_ROUNDS", "3"))  # second runs, each on a fresh 1%
 TABLE = "bench_wh_customers"
-
-
-class _Receiver:
-    """A keep-alive loopback server that accepts every POST and counts the rows sent."""
-
-    def __init__(self):
-        receiver = self
-        self.requests = 0
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self):
-                super().setup()
-                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.requests += 1
-                body = b'{"ok":true}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/martech"
 
 
 def _dsn() -> str:
@@ -190,7 +152,7 @@ def main() -> None:
     _setup()
     print(f"\nReverse ETL: a {N:,}-row model (PostgreSQL) to a loopback webhook, twice")
     _table()
-    receiver = _Receiver()
+    receiver = LoopbackServer(200)
     sync = _sync(receiver.url)
 
     first = _run(sync.pk)

@@ -32,3 +32,18 @@ class UserFactory(factory.django.DjangoModelFactory):
 class AdminFactory(UserFactory):
     is_superuser = True
     job_title = "Director of Marketing Operations"
+
+
+def person_with(admin, *codes, tenure_days=200, name="Sam Person", tenures=None):
+    """Someone ``tenure_days`` into the job whose own role grants ``codes``, each from the
+    tenure ``tenures`` gives it (none by default)."""
+    from apps.accounts import access_services as svc
+
+    started = timezone.localdate() - dt.timedelta(days=tenure_days)
+    person = UserFactory(full_name=name, start_date=started)
+    role = svc.role_create(actor=admin, name=f"Role of {name}", owner=admin)
+    for code in codes:
+        svc.role_capability_set(actor=admin, role=role, capability=code,
+                                min_tenure_days=(tenures or {}).get(code, 0))  # fmt: skip
+    svc.role_assign(actor=admin, user=person, role=role)
+    return person

@@ -3,12 +3,11 @@ import json
 
 import pytest
 
-from apps.accounts import access_services as svc
 from apps.consent.defaults import ensure_default_purposes
 from apps.destinations import services
 from apps.events import services as events
 from apps.tools.services import tool_create
-from tests.factories import UserFactory
+from tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -37,18 +36,8 @@ def send(client, raw, messages, **headers):
 
 def person_with(admin, *codes, tenure_days=200, name="Dana Delivery"):
     """Someone whose role grants ``codes``; send_production needs 90 days of tenure."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    started = timezone.localdate() - dt.timedelta(days=tenure_days)
-    person = UserFactory(full_name=name, start_date=started)
-    role = svc.role_create(actor=admin, name=f"Role of {name}", owner=admin)
-    for code in codes:
-        tenure = 90 if code == "destinations.send_production" else 0
-        svc.role_capability_set(actor=admin, role=role, capability=code, min_tenure_days=tenure)
-    svc.role_assign(actor=admin, user=person, role=role)
-    return person
+    return factories.person_with(admin, *codes, tenure_days=tenure_days, name=name,
+                                 tenures={"destinations.send_production": 90})  # fmt: skip
 
 
 def hook(admin, tool, vendor, **fields):

@@ -3,18 +3,14 @@ destinations at loopback vendors."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.utils import timezone
 
-from apps.accounts import access_services as svc
 from apps.consent.defaults import ensure_default_purposes
 from apps.destinations import services as destinations
 from apps.erasure import services
 from apps.identity.services import link_record
 from apps.tools.services import tool_create
-from tests.factories import UserFactory
+from tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -23,13 +19,7 @@ def purposes(db):
 
 
 def person_with(admin, *codes, tenure_days=400, name="Pat Privacy"):
-    started = timezone.localdate() - dt.timedelta(days=tenure_days)
-    person = UserFactory(full_name=name, start_date=started)
-    role = svc.role_create(actor=admin, name=f"Role of {name}", owner=admin)
-    for code in codes:
-        svc.role_capability_set(actor=admin, role=role, capability=code, min_tenure_days=0)
-    svc.role_assign(actor=admin, user=person, role=role)
-    return person
+    return factories.person_with(admin, *codes, tenure_days=tenure_days, name=name)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from apps.consent.defaults import ensure_default_purposes
 from apps.destinations import services as destinations
 from apps.syncs import services
 from apps.tools.services import tool_create
+from tests import factories
 from tests.destinations.vendors import FakeVendor
 
 
@@ -121,18 +122,5 @@ def sent_rows(vendor) -> list[dict]:
 
 def person_with(admin, *codes, tenure_days=200, name="Sam Sync"):
     """Someone whose role grants ``codes``; syncs.run_production needs 90 days of tenure."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from apps.accounts import access_services as svc
-    from tests.factories import UserFactory
-
-    started = timezone.localdate() - dt.timedelta(days=tenure_days)
-    person = UserFactory(full_name=name, start_date=started)
-    role = svc.role_create(actor=admin, name=f"Role of {name}", owner=admin)
-    for code in codes:
-        tenure = 90 if code == "syncs.run_production" else 0
-        svc.role_capability_set(actor=admin, role=role, capability=code, min_tenure_days=tenure)
-    svc.role_assign(actor=admin, user=person, role=role)
-    return person
+    return factories.person_with(admin, *codes, tenure_days=tenure_days, name=name,
+                                 tenures={"syncs.run_production": 90})  # fmt: skip
