@@ -29,9 +29,11 @@ def _owners(request: ErasureRequest) -> list[User]:
     return [t.assignee for t in open_tasks.select_related("assignee") if t.assignee_id]
 
 
-def _tell(request: ErasureRequest, key: str, title: str, body: str) -> int:
+def _tell(request: ErasureRequest, key: str, title: str, body: str,
+          approvers: list[User] | None = None) -> int:  # fmt: skip
     url = reverse("erasure:request_detail", args=[request.pk])
-    people = {p.pk: p for p in [*privacy_approvers(), *_owners(request)] if p.is_active}
+    approvers = privacy_approvers() if approvers is None else approvers
+    people = {p.pk: p for p in [*approvers, *_owners(request)] if p.is_active}
     sent = 0
     for person in people.values():
         if notify(
@@ -48,7 +50,7 @@ def _tell(request: ErasureRequest, key: str, title: str, body: str) -> int:
 def reminders(today: dt.date | None = None) -> int:
     """The daily check of open requests; returns how many notices went out."""
     today = today or timezone.localdate()
-    sent = 0
+    sent, approvers = 0, privacy_approvers()
     for request in ErasureRequest.objects.filter(status__in=OPEN):
         age = (today - request.received_on).days
         left = (request.due - today).days
@@ -59,6 +61,7 @@ def reminders(today: dt.date | None = None) -> int:
                 f"Erasure {request.reference}: {age} days open",
                 f"Received {request.received_on}, due {request.due} ({left} days "
                 "left), and not complete: see what is still to do.",
+                approvers,
             )
         if left <= NEAR_DAYS:
             when = "overdue" if left < 0 else f"due in {left} days"
@@ -68,6 +71,7 @@ def reminders(today: dt.date | None = None) -> int:
                 f"Erasure {request.reference} is {when}",
                 f"The legal deadline is {request.due}. Finish the open "
                 "tasks, or extend the deadline with a reason.",
+                approvers,
             )
     return sent
 

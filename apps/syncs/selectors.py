@@ -42,6 +42,7 @@ def sync_list(*, user) -> QuerySet[Sync]:
     return Sync.objects.select_related("model", "destination").annotate(
         last_status=Subquery(last.values("status")[:1]),
         last_run_at=Subquery(last.values("created_at")[:1]),
+        last_run_id=Subquery(last.values("id")[:1]),
     )
 
 

@@ -129,3 +129,18 @@ def test_the_sync_list_is_empty_with_an_explanation(admin, client):
     page = client.get(reverse("syncs:sync_list"))
     assert b"No syncs yet" in page.content
     assert not SyncRun.objects.exists()
+
+
+def test_listing_syncs_through_the_api_costs_the_same_for_one_sync_or_five(
+    admin, admin_api, model, tool, webhook_vendor, django_assert_max_num_queries
+):
+    destination = destination_for(admin, tool, webhook_vendor)
+    sync_for(admin, model, destination, name="Sync 0")
+    admin_api.get("/api/v1/syncs/")  # warm the token and capability caches
+    with django_assert_max_num_queries(12) as one:
+        admin_api.get("/api/v1/syncs/")
+    for n in range(1, 5):
+        sync_for(admin, model, destination, name=f"Sync {n}")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        listed = admin_api.get("/api/v1/syncs/").json()
+    assert listed["count"] == 5

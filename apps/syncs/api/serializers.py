@@ -84,6 +84,8 @@ class SyncSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "is_paused", "last_run", "created_at", "updated_at"]
 
     def get_last_run(self, sync) -> int | None:
+        if hasattr(sync, "last_run_id"):  # annotated by the selector: no query per sync
+            return sync.last_run_id
         run = sync.runs.filter(dry_run=False).order_by("-created_at").first()
         return run.pk if run else None
 
