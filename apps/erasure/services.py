@@ -469,6 +469,11 @@ def maybe_complete(request: ErasureRequest) -> bool:
     )
     request.identifiers.update(token="")
     request.tasks.update(waiting=[])
+    # its duplicates were settled by this request: they drop their identifiers too
+    ErasureRequest.objects.filter(duplicate_of=request).update(
+        subject_token="", retain_until=timezone.localdate() + RETENTION
+    )
+    ErasureIdentifier.objects.filter(request__duplicate_of=request).update(token="")
     audit_record(
         action="erasure.request.completed",
         target=request,
@@ -504,3 +509,20 @@ def _notify_manual(request: ErasureRequest) -> None:
             url=url,
             dedupe_key=f"erasure.task:{task.pk}:assigned",
         )
+
+
+def requests_purge(today: dt.date | None = None) -> int:
+    """Delete completed requests (and the duplicates they settled) whose retention has run
+    out, 24 months after completion: the hashes, dates and names they kept go with them. The
+    suppression list stays, so the person is never collected again. Returns how many."""
+    today = today or timezone.localdate()
+    expired = ErasureRequest.objects.filter(
+        status__in=(RequestStatus.COMPLETED, RequestStatus.DUPLICATE), retain_until__lt=today
+    )
+    references = list(expired.values_list("reference", flat=True))
+    if not references:
+        return 0
+    ErasureRequest.objects.filter(reference__in=references).delete()
+    audit_record(action="erasure.request.purged",
+                 metadata={"references": references[:500], "count": len(references)})  # fmt: skip
+    return len(references)

@@ -30,3 +30,11 @@ def reminders_task() -> int:
     from .alerts import reminders
 
     return reminders()
+
+
+@shared_task(name="erasure.purge", queue="erasure", ignore_result=True)
+def purge_task() -> int:
+    """Completed requests past their retention (24 months) are deleted, daily."""
+    from .services import requests_purge
+
+    return requests_purge()

@@ -326,6 +326,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "erasure.reminders",
         "schedule": crontab(hour=8, minute=20),
     },
+    "erasure-purge": {
+        "task": "erasure.purge",
+        "schedule": crontab(hour=3, minute=50),
+    },
     "syncs-sweep": {
         "task": "syncs.sweep",
         "schedule": crontab(minute="*"),

@@ -13,7 +13,7 @@ from apps.consent.models import ConsentRecord
 from apps.consent.services import consent_record
 from apps.destinations import routing
 from apps.erasure import services
-from apps.erasure.models import Decision, RequestStatus, Suppression
+from apps.erasure.models import Decision, ErasureIdentifier, RequestStatus, Suppression
 from apps.erasure.suppression import digest
 from apps.identity.models import Identifier, Profile
 from apps.identity.normalise import Ident
@@ -169,3 +169,23 @@ def test_the_person_is_erased_in_the_console_and_the_request_keeps_only_hashes(a
     assert not request.identifiers.exclude(token="").exists()
     assert request.retain_until >= timezone.localdate() + dt.timedelta(days=730)
     assert all(len(h) == 64 for h in request.identifiers.values_list("value_hash", flat=True))
+
+
+def test_a_completed_request_and_its_duplicates_are_kept_24_months_then_purged(admin):
+    first = verified(admin, "email:zoe@acme.example")
+    again = services.request_create(actor=admin, identifier="email:zoe@acme.example",
+                                    channel="phone", jurisdiction="gdpr")  # fmt: skip
+    assert again.duplicate_of == first
+    assert again.subject_token
+    services.request_approve(actor=admin, request=first)  # no tools: complete at once
+    first.refresh_from_db()
+    again.refresh_from_db()
+    assert first.status == RequestStatus.COMPLETED
+    assert (again.subject_token, again.retain_until) == ("", first.retain_until)
+    assert not again.identifiers.exclude(token="").exists()
+    # nothing goes before the retention runs out; then both go, the suppression stays
+    assert services.requests_purge(today=first.retain_until) == 0
+    later = first.retain_until + dt.timedelta(days=1)
+    assert services.requests_purge(today=later) == 2
+    assert not ErasureIdentifier.objects.exists()
+    assert routing.suppressed({"email:zoe@acme.example"}) == {"email:zoe@acme.example"}
