@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -70,9 +71,10 @@ def _parse(identifier) -> Ident:
         raise ApplicationError(exc.message, code="invalid_identifier") from None
 
 
-def _reference(received_on: dt.date) -> str:
-    count = ErasureRequest.objects.filter(reference__startswith=f"ER-{received_on:%Y}-").count()
-    return f"ER-{received_on:%Y}-{count + 1:05d}"
+def _reference(request: ErasureRequest) -> str:
+    """From the row's id: unique even for requests logged at the same moment or after older
+    ones were purged (a count of this year's requests would repeat)."""
+    return f"ER-{request.received_on:%Y}-{request.pk:05d}"
 
 
 def _open_with(hashes: set[str]) -> ErasureRequest | None:
@@ -106,7 +108,7 @@ def request_create(
     hashed = digest(ident.type, ident.value)
     original = _open_with({hashed})
     request = ErasureRequest.objects.create(
-        reference=_reference(received_on),
+        reference=f"new-{uuid.uuid4().hex[:16]}",
         subject_type=ident.type,
         subject_hash=hashed,
         subject_masked=mask(ident),
@@ -120,6 +122,8 @@ def request_create(
         status=RequestStatus.DUPLICATE if original else RequestStatus.RECEIVED,
         duplicate_of=original,
     )
+    request.reference = _reference(request)
+    request.save(update_fields=["reference"])
     ErasureIdentifier.objects.create(
         request=request,
         type=ident.type,
@@ -260,7 +264,10 @@ def _tasks(request: ErasureRequest) -> list[ErasureTask]:
     today = timezone.localdate()
     due = min(request.due, today + dt.timedelta(days=MANUAL_DAYS))
     tasks, covered = [], set()
-    for destination in Destination.objects.select_related("tool").order_by("name"):
+    destinations = Destination.objects.select_related(
+        "tool__technical_owner", "tool__business_owner"
+    ).order_by("name")
+    for destination in destinations:
         adapter = CATALOG.get(destination.adapter)
         covered.add(destination.tool_id)
         owner = destination.tool.technical_owner or destination.tool.business_owner
@@ -289,7 +296,8 @@ def _tasks(request: ErasureRequest) -> list[ErasureTask]:
                     due_on=due,
                 )
             )
-    for tool in Tool.objects.exclude(pk__in=covered).exclude(status="retired").order_by("name"):
+    tools = Tool.objects.select_related("technical_owner", "business_owner").exclude(pk__in=covered)
+    for tool in tools.exclude(status="retired").order_by("name"):
         if not tool.data_categories:
             continue
         tasks.append(
@@ -500,7 +508,8 @@ def _notify_manual(request: ErasureRequest) -> None:
     from apps.accounts.notifications import notify
 
     url = reverse("erasure:request_detail", args=[request.pk])
-    for task in request.tasks.filter(status=TaskStatus.MANUAL, assignee__isnull=False):
+    manual = request.tasks.filter(status=TaskStatus.MANUAL, assignee__isnull=False)
+    for task in manual.select_related("assignee"):
         notify(
             user=task.assignee,
             title=f"Erase a person from {task.name} by {task.due_on}",

@@ -189,3 +189,41 @@ def test_a_completed_request_and_its_duplicates_are_kept_24_months_then_purged(a
     assert services.requests_purge(today=later) == 2
     assert not ErasureIdentifier.objects.exists()
     assert routing.suppressed({"email:zoe@acme.example"}) == {"email:zoe@acme.example"}
+
+
+def test_references_stay_unique_after_older_requests_are_purged(admin):
+    first = verified(admin, "email:one@acme.example")
+    services.request_approve(actor=admin, request=first)
+    first.refresh_from_db()
+    services.requests_purge(today=first.retain_until + dt.timedelta(days=1))
+    second = services.request_create(actor=admin, identifier="email:two@acme.example",
+                                     channel="email", jurisdiction="gdpr")  # fmt: skip
+    third = services.request_create(actor=admin, identifier="email:three@acme.example",
+                                    channel="email", jurisdiction="gdpr")  # fmt: skip
+    assert len({first.reference, second.reference, third.reference}) == 3
+    assert second.reference.startswith(f"ER-{timezone.localdate():%Y}-")
+
+
+def test_approval_costs_the_same_queries_for_one_destination_or_four(
+    admin, tool, django_assert_max_num_queries
+):
+    from apps.destinations.services import destination_create
+    from apps.tools.models import Tool
+
+    Tool.objects.filter(pk=tool.pk).update(technical_owner=admin)  # owners are read per tool
+
+    def hook(n):
+        destination_create(actor=admin, name=f"Hook {n}", adapter="webhook", tool=tool,
+                           config={"url": f"https://hooks{n}.acme.example/in"},
+                           credentials={"signing_secret": "s"})  # fmt: skip
+
+    hook(0)
+    one = verified(admin, "email:a@acme.example")
+    with django_assert_max_num_queries(200) as counted:
+        services.request_approve(actor=admin, request=one)
+    for n in range(1, 4):
+        hook(n)
+    four = verified(admin, "email:b@acme.example")
+    with django_assert_max_num_queries(len(counted.captured_queries)):
+        services.request_approve(actor=admin, request=four)
+    assert four.tasks.count() == 4
