@@ -16,8 +16,17 @@ from tests.factories import AdminFactory, UserFactory
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle counters live in the (Redis) cache; each test starts from zero."""
+    """Throttle counters live in the (Redis) cache; each test starts from zero, and so does
+    what this process remembers between requests (write keys, the suppression list, when it
+    last asked for a pipeline run)."""
+    from apps.destinations import tasks as destination_tasks
+    from apps.erasure import suppression
+    from apps.events import collect, services
+
     cache.clear()
+    services._known.clear()
+    suppression._memory = None
+    collect._last_kick = destination_tasks._last_kick = 0.0
     yield
     cache.clear()
 

@@ -133,58 +133,101 @@ def purpose_counts() -> dict[int, dict[str, int]]:
 
 
 def consent_snapshots(requests: list[tuple[Ident, dt.datetime]]) -> list[dict[str, bool]]:
-    """``consent_snapshot`` for many (subject, moment) pairs in four queries, for a batch of
-    events: the same answers as asking one by one."""
+    """``consent_snapshot`` for many (subject, moment) pairs, for a batch of events: the same
+    answers as asking one by one, from one read of the records of every subject's profile
+    (one statement on PostgreSQL)."""
+    if not requests:
+        return []
+    records_of = _records_by_subject({s for s, _ in requests})
+    purposes = [(p.pk, p.code, p) for p in Purpose.objects.filter(is_active=True)]
+    defaults: dict[str, dict[str, bool]] = {}
+
+    def default(jurisdiction: str) -> dict[str, bool]:
+        if jurisdiction not in defaults:
+            defaults[jurisdiction] = {code: p.default_for(jurisdiction) for _, code, p in purposes}
+        return defaults[jurisdiction]
+
+    answers = []
+    for subject, at in requests:
+        latest: dict[int, bool] = {}
+        jurisdiction = None
+        for occurred_at, _, purpose_id, granted, said in records_of.get(subject, ()):
+            if occurred_at > at:
+                continue
+            if jurisdiction is None:  # the latest record's jurisdiction governs the defaults
+                jurisdiction = said
+            latest.setdefault(purpose_id, granted)
+        base = default(jurisdiction or settings.CONSENT_DEFAULT_JURISDICTION)
+        if not latest:
+            answers.append(dict(base))
+            continue
+        answers.append({code: latest.get(pk, base[code]) for pk, code, _ in purposes})
+    return answers
+
+
+# Each subject, every identifier of its profile (itself when the graph does not know it), and
+# the consent records of those: one statement for the batch.
+_RECORDS = """
+WITH s(t, v) AS (SELECT * FROM unnest(%b::text[], %b::text[])),
+members AS (
+    SELECT s.t, s.v, m.type AS mt, m.value AS mv
+    FROM s
+    JOIN identity_identifier i ON i.type = s.t AND i.value = s.v
+    JOIN identity_identifier m ON m.profile_id = i.profile_id
+    UNION
+    SELECT t, v, t, v FROM s
+)
+SELECT members.t, members.v, r.occurred_at, r.id, r.purpose_id, r.granted, r.jurisdiction
+FROM members
+JOIN consent_consentrecord r ON r.identifier_type = members.mt AND r.identifier_value = members.mv
+"""
+
+
+def _records_by_subject(subjects: set[Ident]) -> dict[Ident, list[tuple]]:
+    """For each subject, the records that speak for it as (occurred_at, id, purpose id,
+    granted, jurisdiction), latest first."""
     from collections import defaultdict
+
+    from django.db import connection
 
     from apps.identity.models import Identifier
 
-    if not requests:
-        return []
-    subjects = {s for s, _ in requests}
-    by_type: dict[str, set[str]] = defaultdict(set)
-    for subject in subjects:
-        by_type[subject.type].add(subject.value)
-    match = reduce(or_, (Q(type=t, value__in=values) for t, values in by_type.items()))
-    found = Identifier.objects.filter(match).values_list("type", "value", "profile_id")
-    profile_of = {(t, v): p for t, v, p in found}
-    members: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for profile, t, v in Identifier.objects.filter(
-        profile_id__in=set(profile_of.values())
-    ).values_list("profile_id", "type", "value"):
-        members[profile].append((t, v))
-    linked = {
-        s: members[profile_of[(s.type, s.value)]] if (s.type, s.value) in profile_of
-        else [(s.type, s.value)]
-        for s in subjects
-    }  # fmt: skip
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for idents in linked.values():
-        for t, v in idents:
+    records_of: dict[Ident, list[tuple]] = defaultdict(list)
+    if connection.vendor == "postgresql":
+        from martech.common.pgcopy import execute_arrays
+
+        ordered = list(subjects)
+        rows = execute_arrays(_RECORDS, [[s.type for s in ordered], [s.value for s in ordered]])
+        for t, v, *record in rows:
+            records_of[Ident(t, v)].append(tuple(record))
+    else:
+        by_type: dict[str, set[str]] = defaultdict(set)
+        for subject in subjects:
+            by_type[subject.type].add(subject.value)
+        match = reduce(or_, (Q(type=t, value__in=values) for t, values in by_type.items()))
+        found = Identifier.objects.filter(match).values_list("type", "value", "profile_id")
+        profile_of = {(t, v): p for t, v, p in found}
+        members: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for profile, t, v in Identifier.objects.filter(
+            profile_id__in=set(profile_of.values())
+        ).values_list("profile_id", "type", "value"):
+            members[profile].append((t, v))
+        speakers: dict[tuple[str, str], list[Ident]] = defaultdict(list)
+        for s in subjects:
+            key = (s.type, s.value)
+            for ident in members[profile_of[key]] if key in profile_of else [key]:
+                speakers[ident].append(s)
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for t, v in speakers:
             wanted[t].add(v)
-    records_of: dict[tuple[str, str], list[ConsentRecord]] = defaultdict(list)
-    match = reduce(or_, (Q(identifier_type=t, identifier_value__in=vs) for t, vs in wanted.items()))
-    for record in ConsentRecord.objects.filter(match).order_by("-occurred_at", "-id"):
-        records_of[(record.identifier_type, record.identifier_value)].append(record)
-    purposes = list(Purpose.objects.filter(is_active=True))
-    answers = []
-    for subject, at in requests:
-        records = sorted(
-            (
-                r
-                for ident in linked[subject]
-                for r in records_of.get(ident, ())
-                if r.occurred_at <= at
-            ),
-            key=lambda r: (r.occurred_at, r.id),
-            reverse=True,
-        )
-        latest: dict[int, ConsentRecord] = {}
-        for record in records:
-            latest.setdefault(record.purpose_id, record)
-        jurisdiction = records[0].jurisdiction if records else settings.CONSENT_DEFAULT_JURISDICTION
-        answers.append({
-            p.code: latest[p.pk].granted if p.pk in latest else p.default_for(jurisdiction)
-            for p in purposes
-        })  # fmt: skip
-    return answers
+        match = reduce(or_, (Q(identifier_type=t, identifier_value__in=vs)
+                             for t, vs in wanted.items()))  # fmt: skip
+        for row in ConsentRecord.objects.filter(match).values_list(
+            "identifier_type", "identifier_value", "occurred_at", "id", "purpose_id", "granted",
+            "jurisdiction",
+        ):  # fmt: skip
+            for s in speakers[(row[0], row[1])]:
+                records_of[s].append(row[2:])
+    for records in records_of.values():
+        records.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    return records_of

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+
+from martech.common.pgcopy import execute_arrays, jsonb
 
 from .adapters import adapter_for
 from .choices import DeliveryStatus, FilterReason, Sends
@@ -130,13 +132,7 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
     if not destinations:
         return 0
     blocked = suppressed(i.subject for i in items)
-    ids = [i.event_id for i in items]
-    known = {
-        (d, e): (pk, status)
-        for pk, d, e, status in Delivery.objects.filter(
-            destination__in=destinations, event_id__in=ids
-        ).values_list("pk", "destination_id", "event_id", "status")
-    }
+    known = _known(destinations, [i.event_id for i in items])
     now = timezone.now()
     new, again, pending = [], [], 0
     for destination in destinations:
@@ -149,16 +145,14 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
                 if seen[1] == DeliveryStatus.FILTERED:
                     again.append((seen[0], destination, item, status, reason))
                 continue
-            new.append(
-                Delivery(
-                    destination=destination, event_id=item.event_id,
-                    message_id=item.message_id, event_name=_name(item.message),
-                    subject=item.subject, status=status, reason=reason, consent=item.consent,
-                    payload=payload_of(destination, item) if status == "pending" else None,
-                    next_attempt_at=now if status == "pending" else None, created_at=now,
-                )
-            )  # fmt: skip
-    Delivery.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+            sending = status == DeliveryStatus.PENDING
+            new.append((
+                destination.pk, item.event_id, item.message_id, _name(item.message),
+                item.subject, status, reason, item.consent,
+                payload_of(destination, item) if sending else None,
+                now if sending else None, now,
+            ))  # fmt: skip
+    _insert(new)
     decided_again = [
         Delivery(pk=pk, status=status, reason=reason, consent=item.consent,
                  payload=payload_of(destination, item) if status == "pending" else None,
@@ -174,6 +168,49 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
 
         transaction.on_commit(kick)
     return pending
+
+
+def _known(destinations: list[Destination], event_ids: list[int]) -> dict:
+    """The deliveries these events already have: (destination, event) → (id, status)."""
+    if connection.vendor == "postgresql":
+        rows = execute_arrays(
+            "SELECT id, destination_id, event_id, status FROM destinations_delivery "
+            "WHERE event_id = ANY(%b::bigint[]) AND destination_id = ANY(%b::bigint[])",
+            [event_ids, [d.pk for d in destinations]],
+        )
+    else:
+        rows = Delivery.objects.filter(
+            destination__in=destinations, event_id__in=event_ids
+        ).values_list("pk", "destination_id", "event_id", "status")
+    return {(d, e): (pk, status) for pk, d, e, status in rows}
+
+
+_COLUMNS = ("destination_id", "event_id", "message_id", "event_name", "subject", "status",
+            "reason", "consent", "payload", "next_attempt_at", "created_at")  # fmt: skip
+# One statement for the whole batch, every column bound as a binary array; a delivery another
+# run wrote in the meantime stays as it is.
+_INSERT = (
+    f"INSERT INTO destinations_delivery ({', '.join(_COLUMNS)}, attempts, error) "  # noqa: S608
+    "SELECT d, e, m, n, s, st, r, c, p, na, ca, 0, '' FROM unnest(%b::bigint[], %b::bigint[], "
+    "%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::jsonb[], %b::jsonb[], "
+    "%b::timestamptz[], %b::timestamptz[]) AS v(d, e, m, n, s, st, r, c, p, na, ca) "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+def _insert(rows: list[tuple]) -> None:
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Delivery.objects.bulk_create(
+            [Delivery(**dict(zip(_COLUMNS, row, strict=True))) for row in rows],
+            ignore_conflicts=True, batch_size=1000,
+        )  # fmt: skip
+        return
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    columns[7] = [jsonb(c) for c in columns[7]]
+    columns[8] = [jsonb(p) for p in columns[8]]
+    execute_arrays(_INSERT, columns)
 
 
 def _name(message: dict) -> str:

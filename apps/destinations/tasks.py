@@ -3,6 +3,8 @@ per destination with due deliveries; a destination never has two at once."""
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef
@@ -18,8 +20,17 @@ def _lock(pk: int) -> str:
     return f"destinations:deliver:{pk}"
 
 
+_last_kick = 0.0
+
+
 def kick() -> None:
-    """Ask for a dispatch now (at most one request a second); the beat does it anyway."""
+    """Ask for a dispatch now (at most one request a second in all, and this process asks the
+    cache at most once a second); the beat does it anyway."""
+    global _last_kick
+    now = time.monotonic()
+    if now - _last_kick < 1:
+        return
+    _last_kick = now
     if cache.add("destinations:kick", 1, timeout=1):
         try:
             dispatch_task.delay()

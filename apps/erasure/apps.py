@@ -7,12 +7,16 @@ class ErasureConfig(AppConfig):
     verbose_name = "Erasure"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
         from apps.destinations.routing import register_suppression_check
         from martech.common.navigation import Page, register_page
 
-        from .suppression import suppressed_subjects
+        from .models import Suppression
+        from .suppression import forget, suppressed_subjects
 
         register_suppression_check(suppressed_subjects)
+        post_delete.connect(forget, sender=Suppression, dispatch_uid="suppression-forget")
         register_page(
             Page(
                 "Erasure requests",

@@ -33,6 +33,7 @@ from .models import (
     TaskStatus,
 )
 from .suppression import digest, mask
+from .suppression import forget as forget_suppressions
 
 log = logging.getLogger(__name__)
 RETENTION = relativedelta(months=24)  # what the request keeps, kept this long after completion
@@ -223,6 +224,7 @@ def _suppress(request: ErasureRequest, idents: list[Ident]) -> int:
         for i in idents
     ]
     Suppression.objects.bulk_create(rows, ignore_conflicts=True)
+    forget_suppressions()
     return len(rows)
 
 

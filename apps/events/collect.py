@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import logging
 import re
+import time
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.destinations.routing import has_suppression_checks, suppressed
+from martech.common import sharedcache
 from martech.common.pgcopy import execute_arrays
 
 from .choices import MessageType
@@ -108,10 +110,7 @@ def _origin(request, source: Source) -> str:
 
 def _rate_limit(source: Source) -> None:
     second = int(timezone.now().timestamp())
-    key = f"events:rate:{source.pk}:{second}"
-    added = cache.add(key, 1, timeout=2)
-    count = 1 if added else cache.incr(key)
-    if count > source.rate_limit:
+    if sharedcache.hit(f"events:rate:{source.pk}:{second}", window=2) > source.rate_limit:
         raise Refused(429, "rate_limited",
                       f"More than {source.rate_limit} requests a second for this source.",
                       {"Retry-After": "1"})  # fmt: skip
@@ -214,8 +213,17 @@ def _refuse_suppressed(rows: list[tuple], indexes: list[int], rejected: list) ->
     return kept
 
 
+_last_kick = 0.0
+
+
 def _kick_pipeline() -> None:
-    """Ask for one pipeline run (at most one request a second), after the commit."""
+    """Ask for one pipeline run (at most one request a second in all, and this process asks
+    the cache at most once a second), after the commit."""
+    global _last_kick
+    now = time.monotonic()
+    if now - _last_kick < 1:
+        return
+    _last_kick = now
     if cache.add("events:kick", 1, timeout=1):
         from .tasks import process_events_task
 
@@ -311,9 +319,8 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
     if rows and has_suppression_checks():
         rows = _refuse_suppressed(rows, indexes, rejected)
     if rows:
-        with transaction.atomic():
-            _insert(rows)
-            transaction.on_commit(_kick_pipeline)
+        _insert(rows)  # one statement: stored when it returns (outside a transaction)
+        transaction.on_commit(_kick_pipeline)
     return len(rows), rejected
 
 
@@ -347,6 +354,7 @@ def _insert(rows: list[tuple]) -> None:
 
 
 @csrf_exempt
+@sharedcache.snapshot()
 def collect(request, kind: str | None = None):
     if request.method == "OPTIONS":
         return preflight(request)
@@ -398,6 +406,7 @@ def _consent_subject(body: dict):
 
 
 @csrf_exempt
+@sharedcache.snapshot()
 def consent(request):
     """``POST /v1/consent``: a banner's choices, sent by the website with its write key.
 

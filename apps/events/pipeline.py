@@ -8,11 +8,14 @@ retried) without stopping the batch.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
+import orjson
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -33,14 +36,14 @@ from apps.identity.services import (
 )
 from apps.schemas.engine.validate import compiled_plan, gate
 from apps.schemas.services import findings_record
-from martech.common.pgcopy import execute_arrays, jsonb
+from martech.common.pgcopy import execute_arrays, jsonb, raw_cursor
 
 from .attribution import extract
 from .choices import EventStatus, MessageType
 from .models import Event, Source
 
 log = logging.getLogger(__name__)
-BATCH = 500
+BATCH = 1000
 MAX_ATTEMPTS = 5
 
 
@@ -53,7 +56,7 @@ def _ident(kind: str, value) -> Ident | None:
         return None
 
 
-def _evidence(event: Event) -> tuple[Ident | None, list[tuple[Ident, Ident, str]]]:
+def _evidence(event: Event | Taken) -> tuple[Ident | None, list[tuple[Ident, Ident, str]]]:
     """The event's subject and the identity evidence it carries (nothing is written)."""
     payload = event.payload
     user = _ident(IdentifierType.USER_ID, event.user_id)
@@ -77,13 +80,13 @@ def _evidence(event: Event) -> tuple[Ident | None, list[tuple[Ident, Ident, str]
     return subject, evidence
 
 
-def _link(event: Event, evidence) -> None:
+def _link(event: Event | Taken, evidence) -> None:
     for a, b, kind in evidence:
         link_record(a=a, b=b, rule=kind, source=event.source.name, event_ref=event.message_id,
                     observed_at=event.timestamp)  # fmt: skip
 
 
-def _gate(event: Event) -> bool:
+def _gate(event: Event | Taken) -> bool:
     """Check a track against the source's plan; False when the event is quarantined."""
     source = event.source
     event.violations = []
@@ -109,7 +112,7 @@ def _gate(event: Event) -> bool:
     return True
 
 
-def _honour_gpc(event: Event, subject: Ident) -> None:
+def _honour_gpc(event: Event | Taken, subject: Ident) -> None:
     state = consent_state(subject)
     sale = next((p for p in state.purposes if p.purpose.code == SALE_SHARE), None)
     # Recorded once: not again while the latest choice is already an opt-out.
@@ -118,7 +121,7 @@ def _honour_gpc(event: Event, subject: Ident) -> None:
                    via=f"collection:{event.source.name}")  # fmt: skip
 
 
-def process_one(event: Event) -> Ident | None:
+def process_one(event: Event | Taken) -> Ident | None:
     """Validate and stitch one event; return the subject whose consent it needs.
 
     The reference for ``_process_together``, which does the same for a whole batch, and the
@@ -138,7 +141,7 @@ def process_one(event: Event) -> Ident | None:
     return subject
 
 
-def _arrival(event: Event, subject: Ident) -> tuple[dict, bool] | None:
+def _arrival(event: Event | Taken, subject: Ident) -> tuple[dict, bool] | None:
     """Honour GPC, extract the event's attribution; the touch to record on its profile and
     whether it is a marketing arrival (which may overwrite the last touch), or None."""
     if event.gpc:
@@ -150,7 +153,7 @@ def _arrival(event: Event, subject: Ident) -> tuple[dict, bool] | None:
     return {k: v for k, v in touch.items() if k != "marketing"}, touch["marketing"]
 
 
-def _failed(event: Event, exc: Exception) -> None:
+def _failed(event: Event | Taken, exc: Exception) -> None:
     log.exception("event %s failed", event.pk)
     event.status = EventStatus.FAILED
     event.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -232,29 +235,73 @@ _WRITE_BACK = (
 )
 
 
-_READS = ("id", "source_id", "message_id", "type", "name", "anonymous_id", "user_id", "payload",
-          "timestamp", "received_at", "gpc", "status", "attempts")  # fmt: skip
+@dataclass(eq=False, slots=True)
+class Taken:
+    """A waiting event as a batch holds it: what processing reads, and what it writes back.
+    Not a model instance: a batch of them costs no model machinery, and payloads are parsed
+    by orjson."""
+
+    pk: int
+    source_id: int
+    message_id: str
+    type: str
+    name: str
+    anonymous_id: str
+    user_id: str
+    payload: dict
+    timestamp: dt.datetime
+    received_at: dt.datetime
+    gpc: bool
+    attempts: int
+    source: Source | None = None
+    status: str = EventStatus.RECEIVED
+    violations: list = field(default_factory=list)
+    consent: dict | None = None
+    profile_id: int | None = None
+    attribution: dict | None = None
+    error: str = ""
+    processed_at: dt.datetime | None = None
+
+
+_TAKE = (
+    "SELECT id, source_id, message_id, type, name, anonymous_id, user_id, payload::text, "
+    "timestamp, received_at, gpc, attempts FROM events_event "
+    "WHERE status IN ('received', 'failed') AND attempts < %s ORDER BY id LIMIT %s "
+    "FOR UPDATE SKIP LOCKED"
+)
+
+
+def _take(limit: int) -> list[Taken]:
+    """Lock up to ``limit`` waiting events (others' locked ones are skipped), oldest first."""
+    if connection.vendor == "postgresql":
+        with raw_cursor() as cursor:
+            rows = cursor.execute(_TAKE, [MAX_ATTEMPTS, limit]).fetchall()
+        return [
+            Taken(pk, source, message, kind, name, anonymous, user, orjson.loads(payload), at,
+                  received, gpc, attempts)
+            for pk, source, message, kind, name, anonymous, user, payload, at, received, gpc,
+            attempts in rows
+        ]  # fmt: skip
+    return [
+        Taken(e.pk, e.source_id, e.message_id, e.type, e.name, e.anonymous_id, e.user_id,
+              e.payload, e.timestamp, e.received_at, e.gpc, e.attempts)
+        for e in Event.objects.select_for_update(skip_locked=True)
+        .filter(status__in=[EventStatus.RECEIVED, EventStatus.FAILED], attempts__lt=MAX_ATTEMPTS)
+        .order_by("id")[:limit]
+    ]  # fmt: skip
 
 
 def process_batch(limit: int = BATCH) -> int:
     """Process up to ``limit`` waiting events; return how many were taken."""
     with transaction.atomic():
-        # Only what processing reads; what it writes is set below, so never loaded one by one.
-        events = list(
-            Event.objects.select_for_update(skip_locked=True)
-            .only(*_READS)
-            .filter(status__in=[EventStatus.RECEIVED, EventStatus.FAILED],
-                    attempts__lt=MAX_ATTEMPTS)
-            .order_by("id")[:limit]
-        )  # fmt: skip
+        connection.ensure_connection()
+        events = _take(limit)
         sources = Source.objects.select_related("plan").in_bulk({e.source_id for e in events})
         now = timezone.now()
         for event in events:
             event.source = sources[event.source_id]
             event.attempts += 1
             event.processed_at = now
-            event.violations, event.error = [], ""
-            event.attribution = event.profile_id = event.consent = None
         try:
             with transaction.atomic():
                 needs_consent = _process_together(events)
@@ -276,28 +323,37 @@ def process_batch(limit: int = BATCH) -> int:
         snapshots = consent_snapshots([(s, e.received_at) for e, s in needs_consent])
         for (event, _), snapshot in zip(needs_consent, snapshots, strict=True):
             event.consent = {**snapshot, SALE_SHARE: False} if event.gpc else snapshot
-        rows = [
-            (e.status, jsonb(e.violations), jsonb(e.consent), e.profile_id, jsonb(e.attribution),
-             e.attempts, e.error, e.processed_at, e.pk)
-            for e in events
-        ]  # fmt: skip
-        if rows and connection.vendor == "postgresql":
-            execute_arrays(_WRITE_BACK, [list(column) for column in zip(*rows, strict=True)])
-        elif rows:
-            fields = ["status", "violations", "consent", "profile_id", "attribution",
-                      "attempts", "error", "processed_at"]  # fmt: skip
-            Event.objects.bulk_update(events, fields)
+        _write_back(events)
         # Routing, in the same transaction: every destination gets a delivery or a reason.
         subjects = dict(needs_consent)
         route([_routed(e, subjects.get(e)) for e in events if _final(e)])
     return len(events)
 
 
-def _final(event: Event) -> bool:
+def _write_back(events: list[Taken]) -> None:
+    """Each event's outcome: one statement for the batch on PostgreSQL."""
+    rows = [
+        (e.status, jsonb(e.violations), jsonb(e.consent), e.profile_id, jsonb(e.attribution),
+         e.attempts, e.error, e.processed_at, e.pk)
+        for e in events
+    ]  # fmt: skip
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        execute_arrays(_WRITE_BACK, [list(column) for column in zip(*rows, strict=True)])
+        return
+    fields = ("status", "violations", "consent", "profile_id", "attribution", "attempts",
+              "error", "processed_at")  # fmt: skip
+    Event.objects.bulk_update(
+        [Event(pk=e.pk, **{f: getattr(e, f) for f in fields}) for e in events], fields
+    )
+
+
+def _final(event: Event | Taken) -> bool:
     return event.status != EventStatus.FAILED or event.attempts >= MAX_ATTEMPTS
 
 
-def _routed(event: Event, subject: Ident | None) -> Routed:
+def _routed(event: Event | Taken, subject: Ident | None) -> Routed:
     """What routing needs of a processed event: its message, consent and identifiers."""
     payload = event.payload or {}
     identifiers = {}

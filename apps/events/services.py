@@ -8,12 +8,12 @@ import secrets
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
+from martech.common import sharedcache
 from martech.common.errors import ApplicationError, ConflictError
 
 from .models import Source, WriteKey
@@ -153,7 +153,7 @@ def write_key_revoke(*, actor, key: WriteKey) -> WriteKey:
 # Write keys answer from a per-process memory for up to a minute: the collection API then
 # asks Redis for one value instead of PostgreSQL for a join. Any change to a source or a key
 # (signals in apps.py) replaces the generation, so every process forgets what it knew.
-KEYS_GENERATION = "events:write-keys:generation"
+KEYS_GENERATION = sharedcache.register("events:write-keys:generation")
 KEY_MEMORY_SECONDS = 60
 _known: dict[str, tuple[object, dt.datetime, Source | None]] = {}
 
@@ -161,7 +161,7 @@ _known: dict[str, tuple[object, dt.datetime, Source | None]] = {}
 def keys_changed(**_) -> None:
     """Make every process look its write keys up again (after the current commit)."""
     _known.clear()
-    transaction.on_commit(lambda: cache.set(KEYS_GENERATION, secrets.token_hex(8), None))
+    sharedcache.bump(KEYS_GENERATION)
 
 
 def authenticate_key(raw: str) -> Source | None:
@@ -169,7 +169,7 @@ def authenticate_key(raw: str) -> Source | None:
     if not raw or len(raw) > 200:
         return None
     digest, now = hash_key(raw), timezone.now()
-    generation = cache.get(KEYS_GENERATION)
+    generation = sharedcache.current(KEYS_GENERATION)
     seen = _known.get(digest)
     if seen is not None and seen[0] == generation and now < seen[1]:
         return seen[2]

@@ -22,6 +22,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from martech.common import sharedcache
+
 from .collect import MAX_MESSAGES, Refused, _error, admit, json_body, store
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -143,6 +145,7 @@ def _accept(request, events: list, received) -> tuple[int, list, str]:
 
 
 @csrf_exempt
+@sharedcache.snapshot()
 def tp2(request):
     """``POST /com.snowplowanalytics.snowplow/tp2``: a payload_data envelope."""
     from .collect import preflight
@@ -173,6 +176,7 @@ def tp2(request):
 
 
 @csrf_exempt
+@sharedcache.snapshot()
 def pixel(request):
     """``GET /i?e=pv&aid=<write key>&…``: one event; a transparent GIF back."""
     if request.method != "GET":

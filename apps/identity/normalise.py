@@ -50,11 +50,22 @@ def _check_type(kind: str) -> str:
     )
 
 
+_blocklist: tuple[object, frozenset[str]] = (None, frozenset())
+
+
+def _blocked() -> frozenset[str]:
+    """``IDENTITY_BLOCKLIST`` lower-cased, built again only when the setting is replaced."""
+    global _blocklist
+    configured = settings.IDENTITY_BLOCKLIST
+    if _blocklist[0] is not configured:
+        _blocklist = (configured, frozenset(v.strip().lower() for v in configured))
+    return _blocklist[1]
+
+
 def is_junk(value: str) -> bool:
     """Placeholder values SDKs send when they know nothing; they must never link people."""
     lowered = value.strip().lower()
-    blocked = {v.strip().lower() for v in settings.IDENTITY_BLOCKLIST}
-    return lowered in JUNK or lowered in blocked or bool(_ZEROS.match(lowered))
+    return lowered in JUNK or lowered in _blocked() or bool(_ZEROS.match(lowered))
 
 
 def normalise(kind: str, value) -> Ident:

@@ -257,30 +257,50 @@ def touch_record(
 def touches_record(touches: dict[int, list[tuple[dt.datetime, dict, bool]]]) -> None:
     """``touch_record`` for many arrivals at once: for each profile id, its arrivals
     ``(at, touch, last)`` in the order they happened to be processed. The outcome is the
-    same as recording them one by one; each profile is read and written once."""
+    same as recording them one by one; each profile is locked and read once (only when its
+    touches were, which decides) and written once if something changed."""
     with transaction.atomic():
-        profiles = Profile.objects.select_for_update().filter(pk__in=touches).order_by("pk")
-        changed = []
-        for profile in profiles:
-            dirty = False
-            for at, touch, last in touches[profile.pk]:
+        if connection.vendor == "postgresql":
+            held = execute_arrays(
+                "SELECT id, coalesce(first_touch, '{}') = '{}', coalesce(first_touch->>'at', ''), "
+                "coalesce(last_touch, '{}') = '{}', coalesce(last_touch->>'at', '') "
+                "FROM identity_profile WHERE id = ANY(%b::bigint[]) ORDER BY id FOR UPDATE",
+                [list(touches)],
+            )
+        else:
+            held = [
+                (p.pk, not p.first_touch, (p.first_touch or {}).get("at", ""),
+                 not p.last_touch, (p.last_touch or {}).get("at", ""))
+                for p in Profile.objects.select_for_update().filter(pk__in=touches).order_by("pk")
+            ]  # fmt: skip
+        now = timezone.now()
+        changed = []  # (id, first touch or None to keep it, last touch or None to keep it)
+        for pk, no_first, first_at, no_last, last_at in held:
+            first = last = None
+            for at, touch, is_last in touches[pk]:
                 stamp = at.isoformat()
-                if not profile.first_touch or stamp < profile.first_touch.get("at", ""):
-                    profile.first_touch, dirty = {**touch, "at": stamp}, True
-                if last and (not profile.last_touch or stamp >= profile.last_touch.get("at", "")):
-                    profile.last_touch, dirty = {**touch, "at": stamp}, True
-            if dirty:
-                profile.updated_at = timezone.now()
-                changed.append(profile)
+                if no_first or stamp < first_at:
+                    first, first_at, no_first = {**touch, "at": stamp}, stamp, False
+                if is_last and (no_last or stamp >= last_at):
+                    last, last_at, no_last = {**touch, "at": stamp}, stamp, False
+            if first is not None or last is not None:
+                changed.append((pk, first, last))
         if not changed:
             return
         if connection.vendor == "postgresql":  # one statement, not a CASE per row and field
             execute_arrays(
-                "UPDATE identity_profile p SET first_touch = v.first, last_touch = v.last, "
-                "updated_at = v.at FROM unnest(%b::jsonb[], %b::jsonb[], %b::timestamptz[], "
-                "%b::bigint[]) AS v(first, last, at, id) WHERE p.id = v.id",
-                [[jsonb(p.first_touch) for p in changed], [jsonb(p.last_touch) for p in changed],
-                 [p.updated_at for p in changed], [p.pk for p in changed]],
+                "UPDATE identity_profile p SET first_touch = coalesce(v.first, p.first_touch), "
+                "last_touch = coalesce(v.last, p.last_touch), updated_at = %b "
+                "FROM unnest(%b::jsonb[], %b::jsonb[], %b::bigint[]) AS v(first, last, id) "
+                "WHERE p.id = v.id",
+                [now, [jsonb(c[1]) for c in changed], [jsonb(c[2]) for c in changed],
+                 [c[0] for c in changed]],
             )  # fmt: skip
         else:
-            Profile.objects.bulk_update(changed, ["first_touch", "last_touch", "updated_at"])
+            for pk, first, last in changed:
+                fields = {"updated_at": now}
+                if first is not None:
+                    fields["first_touch"] = first
+                if last is not None:
+                    fields["last_touch"] = last
+                Profile.objects.filter(pk=pk).update(**fields)

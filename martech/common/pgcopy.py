@@ -64,14 +64,25 @@ def jsonb(value):
     return Jsonb(value, dumps=orjson.dumps) if value is not None else None
 
 
+def raw_cursor():
+    """A psycopg cursor on Django's connection (in its transaction) whose date-times are
+    read by psycopg's compiled loader, not the Python one Django installs to attach its
+    time zone: the connection's zone is UTC, so the values are the same."""
+    import psycopg
+
+    connection.ensure_connection()
+    cursor = psycopg.Cursor(connection.connection)
+    oid = psycopg.adapters.types["timestamptz"].oid
+    for fmt in (psycopg.pq.Format.TEXT, psycopg.pq.Format.BINARY):
+        cursor.adapters.register_loader(oid, psycopg.adapters.get_loader(oid, fmt))
+    return cursor
+
+
 def execute_arrays(sql: str, columns: list[list]) -> list[tuple]:
     """Run ``sql`` with whole columns as array parameters (``%b`` placeholders), bound in
     binary by the server: one statement for a batch of rows (``UPDATE … FROM unnest(…)``)
     without quoting every element as text, which Django's client-side binding would do.
     Returns the rows of a statement that returns any."""
-    import psycopg
-
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    with raw_cursor() as cursor:
         cursor.execute(sql, columns)
         return cursor.fetchall() if cursor.description else []

@@ -1,0 +1,82 @@
+"""What processes share through the cache (Redis in production): generations and counters.
+
+A *generation* is a value that a change replaces. A process that keeps something read from the
+database in memory (write keys, the suppression list) keeps it with the generation it was read
+under, and asks for the current one before using it: one cache read instead of a query. A
+collection request reads every registered generation in one round trip (``snapshot``).
+
+A *counter* (``hit``) counts requests in a window, in one round trip on Redis.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache as memoise
+
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
+
+_names: set[str] = set()
+_taken: ContextVar[dict[str, object] | None] = ContextVar("generations", default=None)
+
+
+def register(name: str) -> str:
+    """Declare a generation that ``snapshot`` reads; returns the name."""
+    _names.add(name)
+    return name
+
+
+def bump(name: str) -> None:
+    """Replace the generation once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: cache.set(name, secrets.token_hex(8), None))
+
+
+def current(name: str) -> object:
+    """The generation now: from the request's snapshot when one is open, else the cache."""
+    taken = _taken.get()
+    if taken is not None and name in taken:
+        return taken[name]
+    return cache.get(name)
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Read every registered generation at once, for the code inside the block."""
+    found = cache.get_many(sorted(_names))
+    token = _taken.set({name: found.get(name) for name in _names})
+    try:
+        yield
+    finally:
+        _taken.reset(token)
+
+
+@memoise
+def _redis():
+    """A client of the cache's Redis server (the first one when several are configured)."""
+    import redis
+
+    location = settings.CACHES["default"]["LOCATION"]
+    if isinstance(location, list | tuple):
+        location = location[0]
+    return redis.Redis.from_url(location.split(",")[0])
+
+
+def hit(key: str, window: int) -> int:
+    """Count one more in ``key``, a counter that lives ``window`` seconds; the count so far."""
+    if isinstance(caches["default"], RedisCache):
+        pipe = _redis().pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, window)
+        return int(pipe.execute()[0])
+    if cache.add(key, 1, timeout=window):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.add(key, 1, timeout=window)
+        return 1
