@@ -21,12 +21,12 @@ def _clear_cache():
     last asked for a pipeline run)."""
     from apps.destinations import tasks as destination_tasks
     from apps.erasure import suppression
-    from apps.events import collect, services
+    from apps.events import services
 
     cache.clear()
     services._known.clear()
     suppression._memory = None
-    collect._last_kick = destination_tasks._last_kick = 0.0
+    destination_tasks._last_kick = 0.0
     yield
     cache.clear()
 

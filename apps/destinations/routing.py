@@ -23,23 +23,31 @@ from .models import Delivery, Destination
 EVENT_TYPES = frozenset({"track", "page", "screen"})
 PROFILE_TYPES = frozenset({"identify"})
 
-# Callables that take subjects ("type:value") and return the suppressed ones.
-_suppression_checks: list[Callable[[set[str]], set[str]]] = []
+# Callables that take subjects ("type:value") and return the suppressed ones, each with one
+# that says, cheaply, when its list is empty (so that nothing needs asking).
+_suppression_checks: list[tuple[Callable[[set[str]], set[str]], Callable[[], bool]]] = []
 
 
-def register_suppression_check(check: Callable[[set[str]], set[str]]) -> None:
-    if check not in _suppression_checks:
-        _suppression_checks.append(check)
+def register_suppression_check(
+    check: Callable[[set[str]], set[str]], empty: Callable[[], bool] = lambda: False
+) -> None:
+    if all(check is not c for c, _ in _suppression_checks):
+        _suppression_checks.append((check, empty))
+
+
+def unregister_suppression_check(check: Callable[[set[str]], set[str]]) -> None:
+    _suppression_checks[:] = [(c, e) for c, e in _suppression_checks if c is not check]
 
 
 def has_suppression_checks() -> bool:
-    return bool(_suppression_checks)
+    """Whether anything may be suppressed: a registered list that is not known to be empty."""
+    return any(not empty() for _, empty in _suppression_checks)
 
 
 def suppressed(subjects: Iterable[str]) -> set[str]:
     subjects = {s for s in subjects if s}
     out: set[str] = set()
-    for check in _suppression_checks:
+    for check, _ in _suppression_checks:
         out |= check(subjects)
     return out
 

@@ -13,9 +13,9 @@ class ErasureConfig(AppConfig):
         from martech.common.navigation import Page, register_page
 
         from .models import Suppression
-        from .suppression import forget, suppressed_subjects
+        from .suppression import forget, nothing_suppressed, suppressed_subjects
 
-        register_suppression_check(suppressed_subjects)
+        register_suppression_check(suppressed_subjects, empty=nothing_suppressed)
         post_delete.connect(forget, sender=Suppression, dispatch_uid="suppression-forget")
         register_page(
             Page(

@@ -65,6 +65,12 @@ def _remembered() -> frozenset[str] | None:
     return known
 
 
+def nothing_suppressed() -> bool:
+    """True when this process knows the list is empty (at the current generation)."""
+    known = _remembered()
+    return known is not None and not known
+
+
 def suppressed_subjects(subjects: set[str]) -> set[str]:
     """Which of ``subjects`` (``type:value``, normalised) are on the list."""
     from .models import Suppression

@@ -31,9 +31,35 @@ def register(name: str) -> str:
     return name
 
 
+def _on_redis() -> bool:
+    return isinstance(caches["default"], RedisCache)
+
+
+def _key(name: str) -> str:
+    return f"martech:generation:{name}"
+
+
 def bump(name: str) -> None:
     """Replace the generation once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: cache.set(name, secrets.token_hex(8), None))
+
+    def replace() -> None:
+        token = secrets.token_hex(8)
+        if _on_redis():
+            _redis().set(_key(name), token)
+        else:
+            cache.set(_key(name), token, None)
+
+    transaction.on_commit(replace)
+
+
+def _read(names: list[str]) -> dict[str, object]:
+    keys = [_key(name) for name in names]
+    if _on_redis():  # the client itself: Django's backend builds a new client for each call
+        values = _redis().mget(keys)
+    else:
+        found = cache.get_many(keys)
+        values = [found.get(key) for key in keys]
+    return dict(zip(names, values, strict=True))
 
 
 def current(name: str) -> object:
@@ -41,14 +67,13 @@ def current(name: str) -> object:
     taken = _taken.get()
     if taken is not None and name in taken:
         return taken[name]
-    return cache.get(name)
+    return _read([name])[name]
 
 
 @contextmanager
 def snapshot() -> Iterator[None]:
     """Read every registered generation at once, for the code inside the block."""
-    found = cache.get_many(sorted(_names))
-    token = _taken.set({name: found.get(name) for name in _names})
+    token = _taken.set(_read(sorted(_names)))
     try:
         yield
     finally:
@@ -68,7 +93,7 @@ def _redis():
 
 def hit(key: str, window: int) -> int:
     """Count one more in ``key``, a counter that lives ``window`` seconds; the count so far."""
-    if isinstance(caches["default"], RedisCache):
+    if _on_redis():
         pipe = _redis().pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, window)

@@ -295,7 +295,7 @@ def test_a_suppressed_subject_is_filtered_at_routing_and_at_replay(client, admin
         assert counts == {"replayed": 0, "filtered": 1}
         assert Delivery.objects.get(message_id="m2").reason == "suppression"
     finally:
-        routing._suppression_checks.remove(check)
+        routing.unregister_suppression_check(check)
 
 
 def test_a_vendor_slower_than_the_timeout_is_a_temporary_failure(client, admin, tool, web,
