@@ -24,6 +24,7 @@ the accept path.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import socket
 import statistics
@@ -248,15 +249,16 @@ def _pipeline_rate(workers: int) -> tuple[float, int]:
 
 
 def _settle() -> None:
-    """Write out what earlier work left dirty (a checkpoint, where the role may ask for one)
-    so that it is not flushed in the middle of the first round."""
+    """Refresh the planner's statistics of the tables written (as autovacuum does, which may
+    be off on a benchmark machine) and write out what earlier work left dirty (a checkpoint,
+    where the role may ask for one), so that neither lands in the middle of a measurement."""
     from django.db import DatabaseError, connection
 
-    try:
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE events_event")
+        cursor.execute("VACUUM ANALYZE destinations_delivery")
+        with contextlib.suppress(DatabaseError):
             cursor.execute("CHECKPOINT")
-    except DatabaseError:
-        pass
     os.sync()
 
 

@@ -26,6 +26,7 @@ def _clear_cache():
     cache.clear()
     services._known.clear()
     suppression._memory = None
+    suppression._written.pending = False
     destination_tasks._last_kick = 0.0
     yield
     cache.clear()

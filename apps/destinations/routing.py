@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from martech.common.pgcopy import execute_arrays, jsonb
+from martech.common.pgcopy import execute_arrays, execute_json
 
 from .adapters import adapter_for
 from .choices import DeliveryStatus, FilterReason, Sends
@@ -195,14 +195,13 @@ def _known(destinations: list[Destination], event_ids: list[int]) -> dict:
 
 _COLUMNS = ("destination_id", "event_id", "message_id", "event_name", "subject", "status",
             "reason", "consent", "payload", "next_attempt_at", "created_at")  # fmt: skip
-# One statement for the whole batch, every column bound as a binary array; a delivery another
-# run wrote in the meantime stays as it is.
+# One statement for the whole batch (one JSON document of rows); a delivery another run wrote
+# in the meantime stays as it is.
 _INSERT = (
     f"INSERT INTO destinations_delivery ({', '.join(_COLUMNS)}, attempts, error) "  # noqa: S608
-    "SELECT d, e, m, n, s, st, r, c, p, na, ca, 0, '' FROM unnest(%b::bigint[], %b::bigint[], "
-    "%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::jsonb[], %b::jsonb[], "
-    "%b::timestamptz[], %b::timestamptz[]) AS v(d, e, m, n, s, st, r, c, p, na, ca) "
-    "ON CONFLICT DO NOTHING"
+    "SELECT (r->>0)::bigint, (r->>1)::bigint, r->>2, r->>3, r->>4, r->>5, r->>6, "
+    "nullif(r->7, 'null'), nullif(r->8, 'null'), (r->>9)::timestamptz, (r->>10)::timestamptz, "
+    "0, '' FROM jsonb_array_elements(%s::jsonb) AS r ON CONFLICT DO NOTHING"
 )
 
 
@@ -215,10 +214,7 @@ def _insert(rows: list[tuple]) -> None:
             ignore_conflicts=True, batch_size=1000,
         )  # fmt: skip
         return
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    columns[7] = [jsonb(c) for c in columns[7]]
-    columns[8] = [jsonb(p) for p in columns[8]]
-    execute_arrays(_INSERT, columns)
+    execute_json(_INSERT, rows)
 
 
 def _name(message: dict) -> str:

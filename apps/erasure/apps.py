@@ -7,7 +7,7 @@ class ErasureConfig(AppConfig):
     verbose_name = "Erasure"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete
+        from django.db.models.signals import post_delete, post_save
 
         from apps.destinations.routing import register_suppression_check
         from martech.common.navigation import Page, register_page
@@ -16,6 +16,7 @@ class ErasureConfig(AppConfig):
         from .suppression import forget, nothing_suppressed, suppressed_subjects
 
         register_suppression_check(suppressed_subjects, empty=nothing_suppressed)
+        post_save.connect(forget, sender=Suppression, dispatch_uid="suppression-saved")
         post_delete.connect(forget, sender=Suppression, dispatch_uid="suppression-forget")
         register_page(
             Page(

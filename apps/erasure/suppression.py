@@ -3,17 +3,19 @@ routing, delivery replays and reverse-ETL syncs ask it through
 ``apps.destinations.routing.suppressed`` (registered in ``apps.py``).
 
 Each process keeps the list's hashes in memory with the generation they were read under
-(``martech.common.sharedcache``): the collection API then asks the cache for one value, not
-the database, on every request. Adding to the list replaces the generation. The memory is
-only filled outside a transaction (a transaction's own, uncommitted rows never enter it) and
-only while the list is at most ``MEMORY_LIMIT`` long; otherwise each check asks the database.
+(``martech.common.sharedcache``): the collection API and the pipeline then ask the cache for
+one value, not the database. Adding to the list replaces the generation. A transaction that
+added to the list never fills the memory (its rows are not committed yet), and the memory is
+only kept while the list is at most ``MEMORY_LIMIT`` long; otherwise each check asks the
+database.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 
-from django.db import connection
+from django.db import connection, transaction
 
 from apps.identity.normalise import Ident
 from martech.common import sharedcache
@@ -22,6 +24,7 @@ GENERATION = sharedcache.register("erasure:suppression:generation")
 MEMORY_LIMIT = 500_000
 # (generation, the list's hashes, or None when it is longer than MEMORY_LIMIT)
 _memory: tuple[object, frozenset[str] | None] | None = None
+_written = threading.local()  # .pending: this thread's open transaction added to the list
 
 
 def digest(kind: str, value: str) -> str:
@@ -44,19 +47,24 @@ def forget(**_) -> None:
     """The list changed: this process forgets it now, every other one after the commit."""
     global _memory
     _memory = None
+    if connection.in_atomic_block:
+        _written.pending = True
+        transaction.on_commit(lambda: setattr(_written, "pending", False))
     sharedcache.bump(GENERATION)
 
 
 def _remembered() -> frozenset[str] | None:
-    """The list's hashes from this process's memory, read again when the generation moved
-    (outside a transaction only); None when the database must be asked."""
+    """The list's hashes from this process's memory, read again when the generation moved;
+    None when the database must be asked."""
     global _memory
+    if not connection.in_atomic_block:
+        _written.pending = False  # no transaction open: nothing uncommitted of this thread's
+    elif getattr(_written, "pending", False):
+        return None  # this transaction's own additions are in the database only
     generation = sharedcache.current(GENERATION)
     memory = _memory
     if memory is not None and memory[0] == generation:
         return memory[1]
-    if connection.in_atomic_block:
-        return None
     from .models import Suppression
 
     hashes = list(Suppression.objects.values_list("value_hash", flat=True)[: MEMORY_LIMIT + 1])
@@ -83,7 +91,15 @@ def suppressed_subjects(subjects: set[str]) -> set[str]:
     hashes = {hashlib.sha256(s.encode()).hexdigest(): s for s in subjects}
     if known is not None:
         return {subject for h, subject in hashes.items() if h in known}
-    found = Suppression.objects.filter(value_hash__in=list(hashes)).values_list(
-        "value_hash", flat=True
-    )
+    if connection.vendor == "postgresql":
+        from martech.common.pgcopy import execute_arrays
+
+        found = [h for (h,) in execute_arrays(
+            "SELECT value_hash FROM erasure_suppression WHERE value_hash = ANY(%b::text[])",
+            [list(hashes)],
+        )]  # fmt: skip
+    else:
+        found = Suppression.objects.filter(value_hash__in=list(hashes)).values_list(
+            "value_hash", flat=True
+        )
     return {hashes[h] for h in found}

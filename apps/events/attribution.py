@@ -9,6 +9,7 @@ touch is the first arrival of any kind (internal navigation aside).
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
 # Click id -> (network, days the click stays attributable). The lifetimes are the networks'
@@ -40,6 +41,8 @@ EMAIL = ("mail.google.com", "outlook.live.com", "outlook.office.com", "mail.yaho
          "webmail.", "mail.proton.me")  # fmt: skip
 
 
+# Pages, referrers and campaign links repeat from event to event: their parsing is kept.
+@lru_cache(maxsize=4096)
 def _host(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower()
@@ -66,6 +69,7 @@ def _site(host: str) -> str:
     return ".".join(labels[-2:])
 
 
+@lru_cache(maxsize=4096)
 def classify_referrer(referrer: str, page_host: str) -> str:
     """search, social, email, internal, referral, or direct (no referrer)."""
     host = _host(referrer)
@@ -82,7 +86,9 @@ def classify_referrer(referrer: str, page_host: str) -> str:
     return "referral"
 
 
+@lru_cache(maxsize=4096)
 def _query(url: str) -> dict[str, str]:
+    """The URL's query parameters, names lower-cased (shared between calls: never changed)."""
     try:
         return {k.lower(): v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=False)}
     except ValueError:

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import or_
 
 import orjson
@@ -36,7 +36,7 @@ from apps.identity.services import (
 )
 from apps.schemas.engine.validate import compiled_plan, gate
 from apps.schemas.services import findings_record
-from martech.common.pgcopy import execute_arrays, jsonb, raw_cursor
+from martech.common.pgcopy import execute_json, raw_cursor
 
 from .attribution import extract
 from .choices import EventStatus, MessageType
@@ -50,10 +50,19 @@ MAX_ATTEMPTS = 5
 def _ident(kind: str, value) -> Ident | None:
     if value in (None, ""):
         return None
+    return _normalised(kind, value) if isinstance(value, str) else _checked(kind, value)
+
+
+def _checked(kind: str, value) -> Ident | None:
     try:
         return normalise(kind, value)
     except InvalidIdentifier:
         return None
+
+
+# Within a batch the same identifiers come again (in its events, then in routing): each is
+# normalised once. Emptied at the start of every batch, so settings changes are never missed.
+_normalised = lru_cache(maxsize=8192)(_checked)
 
 
 def _evidence(event: Event | Taken) -> tuple[Ident | None, list[tuple[Ident, Ident, str]]]:
@@ -225,13 +234,11 @@ def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
 
 # The whole batch's outcome in one statement: one array per column.
 _WRITE_BACK = (
-    "UPDATE events_event e SET status = v.status, violations = v.violations, "
-    "consent = v.consent, profile_id = v.profile_id, attribution = v.attribution, "
-    "attempts = v.attempts, error = v.error, processed_at = v.processed_at "
-    "FROM unnest(%b::varchar[], %b::jsonb[], %b::jsonb[], %b::bigint[], %b::jsonb[], "
-    "%b::int[], %b::text[], %b::timestamptz[], %b::bigint[]) "
-    "AS v(status, violations, consent, profile_id, attribution, attempts, error, "
-    "processed_at, id) WHERE e.id = v.id"
+    "UPDATE events_event e SET status = r->>0, violations = r->1, "
+    "consent = nullif(r->2, 'null'), profile_id = (r->>3)::bigint, "
+    "attribution = nullif(r->4, 'null'), attempts = (r->>5)::int, error = r->>6, "
+    "processed_at = (r->>7)::timestamptz "
+    "FROM jsonb_array_elements(%s::jsonb) AS r WHERE e.id = (r->>8)::bigint"
 )
 
 
@@ -293,6 +300,7 @@ def _take(limit: int) -> list[Taken]:
 
 def process_batch(limit: int = BATCH) -> int:
     """Process up to ``limit`` waiting events; return how many were taken."""
+    _normalised.cache_clear()
     with transaction.atomic():
         connection.ensure_connection()
         events = _take(limit)
@@ -332,15 +340,14 @@ def process_batch(limit: int = BATCH) -> int:
 
 def _write_back(events: list[Taken]) -> None:
     """Each event's outcome: one statement for the batch on PostgreSQL."""
-    rows = [
-        (e.status, jsonb(e.violations), jsonb(e.consent), e.profile_id, jsonb(e.attribution),
-         e.attempts, e.error, e.processed_at, e.pk)
-        for e in events
-    ]  # fmt: skip
-    if not rows:
+    if not events:
         return
     if connection.vendor == "postgresql":
-        execute_arrays(_WRITE_BACK, [list(column) for column in zip(*rows, strict=True)])
+        execute_json(_WRITE_BACK, [
+            (e.status, e.violations, e.consent, e.profile_id, e.attribution, e.attempts,
+             e.error, e.processed_at, e.pk)
+            for e in events
+        ])  # fmt: skip
         return
     fields = ("status", "violations", "consent", "profile_id", "attribution", "attempts",
               "error", "processed_at")  # fmt: skip

@@ -189,3 +189,22 @@ def test_an_event_whose_writes_fail_is_marked_failed_and_the_rest_of_its_batch_g
     assert events["p1"].attribution["source"] == "spring"
     first = Identifier.objects.get(value="c-3").profile.first_touch
     assert first["source"] == "summer"
+
+
+def test_what_a_batch_leaves_empty_is_stored_as_sql_null_not_as_json_null(client, web):
+    _, raw = web
+    click = {"type": "track", "event": "Clicked", "messageId": "t1", "anonymousId": "c-2",
+             "timestamp": "2026-11-30T10:12:00Z"}  # fmt: skip
+    _send(client, raw, [_page(1, "c-1", 10, "spring"), click])
+    assert process_waiting() == 2
+    # A track without a page carries no attribution: SQL NULL, which filters and indexes see.
+    assert list(
+        Event.objects.filter(attribution__isnull=True).values_list("message_id", flat=True)
+    ) == ["t1"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM events_event WHERE jsonb_typeof(attribution) = 'null' "
+            "OR jsonb_typeof(consent) = 'null'"
+        )
+        assert cursor.fetchone()[0] == 0
+    assert Event.objects.get(message_id="p1").attribution["source"] == "spring"
