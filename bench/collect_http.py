@@ -240,6 +240,9 @@ def _pipeline_rate(workers: int) -> tuple[float, int]:
 
     from django.db import connections
 
+    from martech.celery import app
+
+    app.finalize(auto=True)  # loaded before the fork, as a Celery worker's processes have it
     connections.close_all()  # each forked process opens its own
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         started = time.perf_counter()

@@ -147,6 +147,7 @@ def consent_snapshots(requests: list[tuple[Ident, dt.datetime]]) -> list[dict[st
             defaults[jurisdiction] = {code: p.default_for(jurisdiction) for _, code, p in purposes}
         return defaults[jurisdiction]
 
+    fallback = settings.CONSENT_DEFAULT_JURISDICTION
     answers = []
     for subject, at in requests:
         latest: dict[int, bool] = {}
@@ -157,7 +158,7 @@ def consent_snapshots(requests: list[tuple[Ident, dt.datetime]]) -> list[dict[st
             if jurisdiction is None:  # the latest record's jurisdiction governs the defaults
                 jurisdiction = said
             latest.setdefault(purpose_id, granted)
-        base = default(jurisdiction or settings.CONSENT_DEFAULT_JURISDICTION)
+        base = default(jurisdiction or fallback)
         if not latest:
             answers.append(dict(base))
             continue

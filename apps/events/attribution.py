@@ -97,20 +97,41 @@ def _query(url: str) -> dict[str, str]:
 
 def extract(payload: dict, at: dt.datetime) -> dict | None:
     """The touch this event carries, or None when it is not an arrival (no page, no campaign)."""
-    context = payload.get("context") if isinstance(payload.get("context"), dict) else {}
-    page = context.get("page") if isinstance(context.get("page"), dict) else {}
-    props = payload.get("properties") if isinstance(payload.get("properties"), dict) else {}
+    context = payload.get("context")
+    context = context if isinstance(context, dict) else {}
+    page = context.get("page")
+    page = page if isinstance(page, dict) else {}
+    props = payload.get("properties")
+    props = props if isinstance(props, dict) else {}
     url = str(page.get("url") or props.get("url") or "")
     referrer = str(page.get("referrer") or props.get("referrer") or "")
-    campaign = context.get("campaign") if isinstance(context.get("campaign"), dict) else {}
+    campaign = context.get("campaign")
+    campaign = campaign if isinstance(campaign, dict) else {}
     if not url and not campaign and payload.get("type") not in ("page", "screen"):
         return None
+    said = tuple(
+        (key, str(campaign.get("name" if key == "campaign" else key) or "")) for key in UTM
+    )  # Segment's context.campaign (name = campaign)
+    touch, click = _touch(url, referrer, said)
+    touch = dict(touch)  # the remembered one is shared
+    if click:
+        network, days = CLICK_IDS[click[0]]
+        touch.update(click_id_type=click[0], click_id=click[1][:200], network=network,
+                     click_expires=(at + dt.timedelta(days=days)).isoformat())  # fmt: skip
+    touch["marketing"] = touch["channel"] not in ("direct", "internal")
+    return touch
+
+
+@lru_cache(maxsize=4096)
+def _touch(url: str, referrer: str, campaign: tuple) -> tuple[dict, tuple[str, str] | None]:
+    """What a page, a referrer and a campaign make of a touch (all but the click's expiry,
+    which depends on the moment), and the click id found: the same for every event that
+    arrives the same way."""
     query = _query(url)
     utm = {key: str(query.get(f"utm_{key}") or "") for key in UTM}
-    for key in UTM:  # Segment's context.campaign (name = campaign)
-        value = campaign.get("name" if key == "campaign" else key)
+    for key, value in campaign:
         if value and not utm[key]:
-            utm[key] = str(value)[:200]
+            utm[key] = value[:200]
     custom = {k: v[:200] for k, v in query.items() if k.startswith("utm_") and k[4:] not in UTM}
     click = next(((k, query[k]) for k in CLICK_IDS if query.get(k)), None)
     page_host = _host(url)
@@ -134,9 +155,4 @@ def extract(payload: dict, at: dt.datetime) -> dict | None:
         **{k: v for k, v in utm.items() if v},
         **({"custom": custom} if custom else {}),
     }
-    if click:
-        network, days = CLICK_IDS[click[0]]
-        touch.update(click_id_type=click[0], click_id=click[1][:200], network=network,
-                     click_expires=(at + dt.timedelta(days=days)).isoformat())  # fmt: skip
-    touch["marketing"] = channel not in ("direct", "internal")
-    return touch
+    return touch, click

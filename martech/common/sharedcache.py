@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache as memoise
 
+import redis
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -83,8 +84,6 @@ def snapshot() -> Iterator[None]:
 @memoise
 def _redis():
     """A client of the cache's Redis server (the first one when several are configured)."""
-    import redis
-
     location = settings.CACHES["default"]["LOCATION"]
     if isinstance(location, list | tuple):
         location = location[0]
