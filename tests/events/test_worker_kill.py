@@ -9,13 +9,14 @@ from django.utils import timezone
 
 from apps.consent.defaults import ensure_default_purposes
 from apps.events.models import Event
+from apps.events.pipeline import BATCH
 from apps.events.services import source_create
 from apps.events.tasks import process_events_task, sweep_events_task
 from apps.identity.models import Link
 from tests.factories import AdminFactory
 from tests.workers import start_worker, wait_until
 
-N = 1200
+N = 2 * BATCH + BATCH // 2  # two whole batches and a half one
 
 
 def _held_by_a_worker() -> int:
@@ -32,7 +33,7 @@ def _held_by_a_worker() -> int:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_batch_loses_no_event_and_repeats_none(worker_env):
-    # given: 1,200 accepted events, each joining a cookie to a user id
+    # given: accepted events, each joining a cookie to a user id
     ensure_default_purposes()
     source, _ = source_create(actor=AdminFactory(), name="Web")
     now = timezone.now()
@@ -57,7 +58,7 @@ def test_a_worker_killed_mid_batch_loses_no_event_and_repeats_none(worker_env):
     assert sum(statuses.values()) == N
     assert set(statuses) <= {"processed", "received"}
     assert statuses.get("received", 0) > 0
-    assert statuses.get("processed", 0) % 500 == 0  # whole batches only
+    assert statuses.get("processed", 0) % BATCH == 0  # whole batches only
 
     # and the sweeper, on a new worker, finishes the job exactly once
     sweep_events_task.delay()
