@@ -6,8 +6,9 @@ Each process keeps the list's hashes in memory with the generation they were rea
 (``martech.common.sharedcache``): the collection API and the pipeline then ask the cache for
 one value, not the database. Adding to the list replaces the generation. A transaction that
 added to the list never fills the memory (its rows are not committed yet), and the memory is
-only kept while the list is at most ``MEMORY_LIMIT`` long; otherwise each check asks the
-database.
+only kept while the list is at most ``MEMORY_LIMIT`` long, and only where the cache is
+shared by all processes (not in the embedded mode's per-process memory); otherwise each check
+asks the database.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def _remembered() -> frozenset[str] | None:
     """The list's hashes from this process's memory, read again when the generation moved;
     None when the database must be asked."""
     global _memory
+    if not sharedcache.shared():
+        return None  # another process's additions could not be told apart: ask every time
     if not connection.in_atomic_block:
         _written.pending = False  # no transaction open: nothing uncommitted of this thread's
     elif getattr(_written, "pending", False):

@@ -19,6 +19,8 @@ from functools import cache as memoise
 import redis
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
@@ -34,6 +36,12 @@ def register(name: str) -> str:
 
 def _on_redis() -> bool:
     return isinstance(caches["default"], RedisCache)
+
+
+def shared() -> bool:
+    """Whether the cache is one all processes see (not each process's own memory): only then
+    does a generation tell one process of another's change."""
+    return not isinstance(caches["default"], LocMemCache | DummyCache)
 
 
 def _key(name: str) -> str:

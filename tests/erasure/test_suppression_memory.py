@@ -67,3 +67,12 @@ def test_a_list_longer_than_the_memory_limit_is_asked_of_the_database(monkeypatc
 def test_the_rate_counter_counts_within_its_window_on_the_shared_cache():
     assert [sharedcache.hit("test:counter", window=5) for _ in range(3)] == [1, 2, 3]
     assert sharedcache.hit("test:other", window=5) == 1
+
+
+def test_with_a_cache_of_this_process_only_every_check_asks_the_database(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert suppressed_subjects({"user_id:w-1"}) == set()
+    # Another process (the embedded worker) adds to the list: no generation can say so.
+    _insert_as_another_process("user_id", "w-1")
+    assert suppressed_subjects({"user_id:w-1"}) == {"user_id:w-1"}
+    assert suppression._memory is None
