@@ -8,14 +8,17 @@ gunicorn serves the console as ``docker-compose.yml`` runs it (gthread workers:
 are built before the clock starts, and sent on kept-alive sockets) so that the two cores
 serve rather than send.
 
-``BENCH_COLLECT_ROUNDS`` rounds (default 5) alternate ``BENCH_COLLECT_REQUESTS`` requests
+``BENCH_COLLECT_ROUNDS`` rounds (default 9) alternate ``BENCH_COLLECT_REQUESTS`` requests
 (default 200 a round) with raw COPY of as many rows (transactions of 1,000 rows into the same
 table with the same indexes): the machine is shared and noisy, so each round's ratio is
 taken against the COPY next to it, and medians are reported. Every accepted event is counted
 in the table afterwards. Then the pipeline processes everything accepted in
-``BENCH_PIPELINE_WORKERS`` processes (default 2), against one enabled loopback webhook
-destination (other destinations in the benchmark database are paused for the run), so each
-event is validated, stitched, attributed, consent-tagged and routed to a delivery.
+``BENCH_PIPELINE_WORKERS`` processes (default 2, started with the Celery application loaded,
+as a worker's are), with one enabled webhook destination of its own (other destinations in
+the benchmark database are paused for the run), so each event is validated, stitched,
+attributed, consent-tagged and routed to a pending delivery (sending is
+``bench/delivery.py``'s subject). Before each phase the written tables' planner statistics
+are refreshed and a checkpoint is taken, so that neither lands inside a measurement.
 
 Targets: the accept path at least 50% of the COPY rate; the pipeline at least as fast as
 the accept path.
@@ -40,7 +43,7 @@ import orjson
 from bench.audit_write import _setup
 
 REQUESTS = int(os.environ.get("BENCH_COLLECT_REQUESTS", "200"))
-ROUNDS = int(os.environ.get("BENCH_COLLECT_ROUNDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_COLLECT_ROUNDS", "9"))
 CLIENTS = int(os.environ.get("BENCH_COLLECT_CLIENTS", "8"))
 WORKERS = int(os.environ.get("BENCH_COLLECT_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_COLLECT_THREADS", "4"))
