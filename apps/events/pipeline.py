@@ -232,7 +232,7 @@ def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
     return out
 
 
-# The whole batch's outcome in one statement: one array per column.
+# The whole batch's outcome in one statement, the rows as one JSON document.
 _WRITE_BACK = (
     "UPDATE events_event e SET status = r->>0, violations = r->1, "
     "consent = nullif(r->2, 'null'), profile_id = (r->>3)::bigint, "
@@ -302,7 +302,6 @@ def process_batch(limit: int = BATCH) -> int:
     """Process up to ``limit`` waiting events; return how many were taken."""
     _normalised.cache_clear()
     with transaction.atomic():
-        connection.ensure_connection()
         events = _take(limit)
         sources = Source.objects.select_related("plan").in_bulk({e.source_id for e in events})
         now = timezone.now()
