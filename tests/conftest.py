@@ -17,9 +17,7 @@ from tests.factories import AdminFactory, UserFactory
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle counters live in the (Redis) cache; each test starts from zero, and so does
-    what this process remembers between requests (write keys, the suppression list, when it
-    last asked for a pipeline run)."""
-    from apps.destinations import tasks as destination_tasks
+    what this process remembers between requests (write keys, the suppression list)."""
     from apps.erasure import suppression
     from apps.events import services
 
@@ -27,7 +25,6 @@ def _clear_cache():
     services._known.clear()
     suppression._memory = None
     suppression._written.pending = False
-    destination_tasks._last_kick = 0.0
     yield
     cache.clear()
 

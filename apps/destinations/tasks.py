@@ -3,12 +3,12 @@ per destination with due deliveries; a destination never has two at once."""
 
 from __future__ import annotations
 
-import time
-
 from celery import shared_task
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+
+from martech.common import sharedcache
 
 from .choices import UNFINISHED
 from .models import Delivery, Destination
@@ -20,24 +20,8 @@ def _lock(pk: int) -> str:
     return f"destinations:deliver:{pk}"
 
 
-_last_kick = 0.0
-
-
-def kick() -> None:
-    """Ask for a dispatch now (at most one request a second in all, and this process asks the
-    cache at most once a second); the beat does it anyway."""
-    global _last_kick
-    now = time.monotonic()
-    if now - _last_kick < 1:
-        return
-    _last_kick = now
-    if cache.add("destinations:kick", 1, timeout=1):
-        try:
-            dispatch_task.delay()
-        except Exception:  # the deliveries are stored; the beat picks them up
-            import logging
-
-            logging.getLogger(__name__).warning("could not ask for a dispatch", exc_info=True)
+# Asks for a dispatch after routing (the beat dispatches every 15 seconds anyway).
+kick = sharedcache.Nudge("destinations:kick", lambda: dispatch_task.delay())
 
 
 @shared_task(name="destinations.dispatch", queue="deliveries", ignore_result=True)

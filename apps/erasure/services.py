@@ -16,6 +16,7 @@ from apps.accounts.access import require, user_can
 from apps.audit.services import audit_record
 from apps.destinations import crypto
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
+from martech.common import sharedcache
 from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 
 from .local import erase_locally
@@ -492,16 +493,18 @@ def maybe_complete(request: ErasureRequest) -> bool:
     return True
 
 
-def _kick() -> None:
+def _send_dispatch() -> None:
     from .tasks import dispatch_task
 
-    def send() -> None:
-        try:
-            dispatch_task.delay()
-        except Exception:  # the tasks are stored as due; the beat picks them up
-            log.warning("could not ask for an erasure dispatch", exc_info=True)
+    dispatch_task.delay()
 
-    transaction.on_commit(send)
+
+# The tasks are stored as due; the beat dispatches them anyway.
+_nudge = sharedcache.Nudge("erasure:kick", _send_dispatch)
+
+
+def _kick() -> None:
+    transaction.on_commit(_nudge)
 
 
 def _notify_manual(request: ErasureRequest) -> None:

@@ -12,14 +12,11 @@ import base64
 import datetime as dt
 import logging
 import re
-import threading
-import time
 import uuid
 import zlib
 from dataclasses import dataclass
 
 import orjson
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
@@ -216,36 +213,15 @@ def _refuse_suppressed(rows: list[tuple], indexes: list[int], rejected: list) ->
     return kept
 
 
-_kick_wanted = threading.Event()
-_kicker: threading.Thread | None = None
-_kicker_lock = threading.Lock()
-
-
-def _kick_pipeline() -> None:
-    """Ask for a pipeline run without making the caller wait: a thread of this process sends
-    the request (at most one a second from all processes together, through the cache). The
-    events are stored already; if the request cannot be sent, the minute sweeper runs."""
-    global _kicker
-    _kick_wanted.set()
-    if _kicker is None or not _kicker.is_alive():  # none yet, or this process was forked
-        with _kicker_lock:
-            if _kicker is None or not _kicker.is_alive():
-                _kicker = threading.Thread(target=_kick_loop, name="pipeline-kick", daemon=True)
-                _kicker.start()
-
-
-def _kick_loop() -> None:
+def _send_pipeline_run() -> None:
     from .tasks import process_events_task
 
-    while True:
-        _kick_wanted.wait()
-        _kick_wanted.clear()
-        try:
-            if cache.add("events:kick", 1, timeout=1):
-                process_events_task.delay()
-        except Exception:
-            log.warning("could not ask for a pipeline run", exc_info=True)
-        time.sleep(1)
+    process_events_task.delay()
+
+
+# Asks for a pipeline run after events are stored (never inside the request; if it cannot be
+# sent, the minute sweeper runs).
+_kick_pipeline = sharedcache.Nudge("events:kick", _send_pipeline_run)
 
 
 def json_body(request) -> dict:

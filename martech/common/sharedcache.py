@@ -6,12 +6,18 @@ under, and asks for the current one before using it: one cache read instead of a
 collection request reads every registered generation in one round trip (``snapshot``).
 
 A *counter* (``hit``) counts requests in a window, in one round trip on Redis.
+
+A *nudge* asks for a task run soon without making its caller wait or fail: a thread of the
+process sends it, at most once a second from all processes together.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache as memoise
@@ -112,3 +118,36 @@ def hit(key: str, window: int) -> int:
     except ValueError:  # expired between the two calls
         cache.add(key, 1, timeout=window)
         return 1
+
+
+class Nudge:
+    """``nudge()`` asks for ``send()`` (a task's ``delay``) to happen soon. The caller never
+    waits (a broker's first connection can take seconds) and never fails: what the task would
+    do is stored already, and a periodic task does it anyway. One thread per process sends,
+    at most once a second, and only when the cache's ``key`` says no process sent in the last
+    second; a nudge that comes while the thread waits is sent after the wait, not dropped."""
+
+    def __init__(self, key: str, send: Callable[[], object]):
+        self.key, self.send = key, send
+        self._wanted = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        self._wanted.set()
+        if self._thread is None or not self._thread.is_alive():  # none yet, or forked since
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, name=self.key, daemon=True)
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            try:
+                if cache.add(self.key, 1, timeout=1):
+                    self.send()
+            except Exception:
+                logging.getLogger(__name__).warning("could not send %s", self.key, exc_info=True)
+            time.sleep(1)
