@@ -236,6 +236,13 @@ def _drain(_: int) -> int:
     return total
 
 
+def _as_worker_process() -> None:
+    """What a Celery worker's pool process does before its first task."""
+    from celery import signals
+
+    signals.worker_process_init.send(sender=None)
+
+
 def _pipeline_rate(workers: int) -> tuple[float, int]:
     """The pipeline in ``workers`` processes at once (as a Celery worker with that
     concurrency runs it): events processed per second until nothing waits."""
@@ -247,7 +254,7 @@ def _pipeline_rate(workers: int) -> tuple[float, int]:
 
     app.finalize(auto=True)  # loaded before the fork, as a Celery worker's processes have it
     connections.close_all()  # each forked process opens its own
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, _as_worker_process) as pool:
         started = time.perf_counter()
         processed = sum(pool.map(_drain, range(workers)))
         elapsed = time.perf_counter() - started
@@ -261,8 +268,9 @@ def _settle() -> None:
     from django.db import DatabaseError, connection
 
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE events_event")
-        cursor.execute("VACUUM ANALYZE destinations_delivery")
+        for table in ("events_event", "destinations_delivery", "identity_profile",
+                      "identity_identifier"):  # fmt: skip
+            cursor.execute(f"VACUUM ANALYZE {table}")
         with contextlib.suppress(DatabaseError):
             cursor.execute("CHECKPOINT")
     os.sync()

@@ -15,6 +15,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@signals.worker_process_init.connect
+@signals.worker_ready.connect
+def _settle_heap(**_kwargs):
+    """A worker's process (or, with the solo pool, the worker itself) has loaded everything
+    it runs with: keep it out of the garbage collector's way."""
+    from martech.common import heap
+
+    heap.settle()
+
+
 @signals.before_task_publish.connect
 def _carry_request_id(headers=None, **_kwargs):
     """Send the current request id with every task so its audit records can be tied back."""

@@ -63,6 +63,8 @@ class Routed:
     consent: dict | None
     subject: str = ""
     identifiers: dict[str, str] = field(default_factory=dict)
+    # False only for an event processed for the first time: it cannot have a delivery yet.
+    routed_before: bool = True
 
 
 def takes(destination: Destination, message: dict) -> bool:
@@ -140,7 +142,7 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
     if not destinations:
         return 0
     blocked = suppressed(i.subject for i in items)
-    known = _known(destinations, [i.event_id for i in items])
+    known = _known(destinations, [i.event_id for i in items if i.routed_before])
     now = timezone.now()
     new, again, pending = [], [], 0
     for destination in destinations:
@@ -180,6 +182,8 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
 
 def _known(destinations: list[Destination], event_ids: list[int]) -> dict:
     """The deliveries these events already have: (destination, event) → (id, status)."""
+    if not event_ids:
+        return {}
     if connection.vendor == "postgresql":
         rows = execute_arrays(
             "SELECT id, destination_id, event_id, status FROM destinations_delivery "

@@ -260,6 +260,7 @@ class Taken:
     received_at: dt.datetime
     gpc: bool
     attempts: int
+    processed_before: bool = True  # False: never processed, so never routed either
     source: Source | None = None
     status: str = EventStatus.RECEIVED
     violations: list = field(default_factory=list)
@@ -272,7 +273,7 @@ class Taken:
 
 _TAKE = (
     "SELECT id, source_id, message_id, type, name, anonymous_id, user_id, payload::text, "
-    "timestamp, received_at, gpc, attempts FROM events_event "
+    "timestamp, received_at, gpc, attempts, processed_at IS NOT NULL FROM events_event "
     "WHERE status IN ('received', 'failed') AND attempts < %s ORDER BY id LIMIT %s "
     "FOR UPDATE SKIP LOCKED"
 )
@@ -285,13 +286,14 @@ def _take(limit: int) -> list[Taken]:
             rows = cursor.execute(_TAKE, [MAX_ATTEMPTS, limit]).fetchall()
         return [
             Taken(pk, source, message, kind, name, anonymous, user, orjson.loads(payload), at,
-                  received, gpc, attempts)
+                  received, gpc, attempts, before)
             for pk, source, message, kind, name, anonymous, user, payload, at, received, gpc,
-            attempts in rows
+            attempts, before in rows
         ]  # fmt: skip
     return [
         Taken(e.pk, e.source_id, e.message_id, e.type, e.name, e.anonymous_id, e.user_id,
-              e.payload, e.timestamp, e.received_at, e.gpc, e.attempts)
+              e.payload, e.timestamp, e.received_at, e.gpc, e.attempts,
+              e.processed_at is not None)
         for e in Event.objects.select_for_update(skip_locked=True)
         .filter(status__in=[EventStatus.RECEIVED, EventStatus.FAILED], attempts__lt=MAX_ATTEMPTS)
         .order_by("id")[:limit]
@@ -359,7 +361,7 @@ def _final(event: Event | Taken) -> bool:
     return event.status != EventStatus.FAILED or event.attempts >= MAX_ATTEMPTS
 
 
-def _routed(event: Event | Taken, subject: Ident | None) -> Routed:
+def _routed(event: Taken, subject: Ident | None) -> Routed:
     """What routing needs of a processed event: its message, consent and identifiers."""
     payload = event.payload or {}
     identifiers = {}
@@ -379,6 +381,7 @@ def _routed(event: Event | Taken, subject: Ident | None) -> Routed:
     return Routed(
         event_id=event.pk, message_id=event.message_id, message=payload, status=event.status,
         consent=event.consent, subject=str(subject) if subject else "", identifiers=identifiers,
+        routed_before=event.processed_before,
     )  # fmt: skip
 
 

@@ -336,3 +336,30 @@ def test_replaying_many_dead_letters_asks_consent_in_a_few_queries_not_one_per_p
     with django_assert_max_num_queries(30):
         counts = services.deliveries_replay(actor=admin, deliveries=dead)
     assert counts == {"replayed": 30, "filtered": 30}
+
+
+def test_a_replayed_event_has_its_filtered_delivery_decided_again_not_a_second_one(
+    client, admin, tool, web
+):
+    """An event routed once already (quarantined, so filtered for every destination) is
+    looked up again when it comes back from a replay: its one delivery turns pending."""
+    from apps.events import services as events
+    from apps.events.models import Event
+    from apps.schemas import services as schemas
+
+    source, raw = web
+    plan = schemas.plan_create(actor=admin, name="Web", versions=[])
+    events.source_update(actor=admin, source=source, plan=plan, enforcement="block")
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor)
+        send(client, raw, [_track(1, "late", event="Cart Abandoned")])
+        assert process_waiting() == 1
+        first = Delivery.objects.get(destination=destination)
+        assert (first.status, first.reason, first.payload) == ("filtered", "schema", None)
+        events.source_update(actor=admin, source=source, plan=None, enforcement="allow")
+        assert events.events_replay(actor=admin, events=list(Event.objects.all())) == 1
+        assert process_waiting() == 1
+        again = Delivery.objects.get(destination=destination)
+        assert again.pk == first.pk
+        assert (again.status, again.reason) == ("pending", "")
+        assert again.payload["message"]["messageId"] == "m1"
