@@ -289,6 +289,20 @@ def deliveries_replay(*, actor, deliveries) -> dict[str, int]:
     return counts
 
 
+def payloads_purge(*, before) -> int:
+    """Empty what deliveries finished before ``before`` were to send (the raw message, with
+    its identifiers and mapped fields): delivered or filtered ones. The record of what went
+    where, when and under which consent stays; dead letters keep theirs, to be replayed, as
+    quarantined events do. Returns how many were emptied."""
+    return (
+        Delivery.objects.filter(
+            created_at__lt=before, status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FILTERED]
+        )
+        .exclude(payload=None)
+        .update(payload=None)
+    )
+
+
 def credentials_rotate() -> int:
     """Re-encrypt every destination's credentials with the newest key; returns how many."""
     count = 0

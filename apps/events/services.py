@@ -215,7 +215,10 @@ def events_replay(*, actor, events) -> int:
 
 
 def payloads_purge(*, now=None) -> int:
-    """Empty the raw payloads of processed events past the retention; keep the facts."""
+    """Empty the raw payloads of processed events past the retention, and the copies that
+    their finished deliveries held; keep the facts. Returns how many events were emptied."""
+    from apps.destinations.services import payloads_purge as deliveries_purge
+
     from .choices import EventStatus
     from .models import Event
 
@@ -227,7 +230,9 @@ def payloads_purge(*, now=None) -> int:
         .exclude(payload={})
         .update(payload={})
     )
-    if count:
+    deliveries = deliveries_purge(before=cutoff)
+    if count or deliveries:
         audit_record(action="events.payloads.purged",
-                     metadata={"events": count, "before": cutoff.isoformat()})  # fmt: skip
+                     metadata={"events": count, "deliveries": deliveries,
+                               "before": cutoff.isoformat()})  # fmt: skip
     return count

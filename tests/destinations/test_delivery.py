@@ -363,3 +363,33 @@ def test_a_replayed_event_has_its_filtered_delivery_decided_again_not_a_second_o
         assert again.pk == first.pk
         assert (again.status, again.reason) == ("pending", "")
         assert again.payload["message"]["messageId"] == "m1"
+
+
+def test_finished_deliveries_lose_their_copy_of_the_message_with_the_events_retention(
+    client, admin, tool, web, settings
+):
+    """The retention empties the events' raw payloads and the copies their delivered (or
+    filtered) deliveries held; a dead letter keeps its copy to be replayed, and what went
+    where, when and under which consent stays."""
+    from apps.audit.models import AuditEvent
+    from apps.events.services import payloads_purge
+
+    _, raw = web
+    settings.EVENT_RETENTION_DAYS = 30
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor)
+        send(client, raw, [_track(1, "old"), _track(2, "dead"), _track(3, "new")])
+        process_waiting()
+        deliver(destination)
+    long_ago = timezone.now() - dt.timedelta(days=31)
+    Delivery.objects.filter(message_id__in=["m1", "m2"]).update(created_at=long_ago)
+    Delivery.objects.filter(message_id="m2").update(status="dead")
+    assert payloads_purge(now=timezone.now()) == 0  # the events themselves are recent
+    rows = {d.message_id: d for d in Delivery.objects.filter(destination=destination)}
+    assert rows["m1"].payload is None
+    assert (rows["m1"].status, rows["m1"].subject) == ("delivered", "anonymous_id:old")
+    assert rows["m1"].consent is not None
+    assert rows["m2"].payload["message"]["messageId"] == "m2"
+    assert rows["m3"].payload["message"]["messageId"] == "m3"
+    record = AuditEvent.objects.filter(action="events.payloads.purged").latest("id")
+    assert (record.metadata["events"], record.metadata["deliveries"]) == (0, 1)
