@@ -67,22 +67,38 @@ class Routed:
     routed_before: bool = True
 
 
-def takes(destination: Destination, message: dict) -> bool:
-    kind = message.get("type")
-    wanted = set()
-    if destination.sends in (Sends.EVENTS, Sends.BOTH):
-        wanted |= EVENT_TYPES
-    if destination.sends in (Sends.PROFILES, Sends.BOTH):
-        wanted |= PROFILE_TYPES
-    if kind not in wanted:
-        return False
-    if destination.event_names and kind == "track":
-        return message.get("event") in destination.event_names
-    return True
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What routing checks for one destination, worked out once for a whole batch."""
+
+    destination: Destination
+    types: frozenset[str]  # message types it takes
+    names: frozenset[str]  # track event names it takes; empty: every one
+    purposes: tuple[str, ...]  # consent purposes it needs, every one granted
+    needs: tuple[str, ...]  # identifiers it needs, at least one
+
+    @classmethod
+    def of(cls, destination: Destination) -> Rules:
+        types = set()
+        if destination.sends in (Sends.EVENTS, Sends.BOTH):
+            types |= EVENT_TYPES
+        if destination.sends in (Sends.PROFILES, Sends.BOTH):
+            types |= PROFILE_TYPES
+        return cls(
+            destination, frozenset(types), frozenset(destination.event_names or ()),
+            tuple(destination.purposes or ()), adapter_for(destination.adapter).needs,
+        )  # fmt: skip
+
+    def takes(self, message: dict) -> bool:
+        kind = message.get("type")
+        if kind not in self.types:
+            return False
+        return not (self.names and kind == "track") or message.get("event") in self.names
 
 
-def consent_allows(destination: Destination, consent: dict | None) -> bool:
-    return all((consent or {}).get(code) is True for code in destination.purposes)
+def consent_allows(destination: Destination | Rules, consent: dict | None) -> bool:
+    consent = consent or {}
+    return all(consent.get(code) is True for code in destination.purposes)
 
 
 def _path(message: dict, dotted: str):
@@ -105,20 +121,19 @@ def mapped(destination: Destination, message: dict) -> dict:
     return out
 
 
-def decide(destination: Destination, item: Routed, blocked: set[str]) -> tuple[str, str]:
-    """(status, reason) of ``item`` for ``destination``."""
+def decide(rules: Rules, item: Routed, blocked: set[str]) -> tuple[str, str]:
+    """(status, reason) of ``item`` for the destination whose ``rules`` these are."""
     if item.status == "quarantined":
         return DeliveryStatus.FILTERED, FilterReason.SCHEMA
     if item.status == "failed":
         return DeliveryStatus.FILTERED, FilterReason.FAILED
-    if not takes(destination, item.message):
+    if not rules.takes(item.message):
         return DeliveryStatus.FILTERED, FilterReason.EVENT_FILTER
     if item.subject and item.subject in blocked:
         return DeliveryStatus.FILTERED, FilterReason.SUPPRESSION
-    if not consent_allows(destination, item.consent):
+    if not consent_allows(rules, item.consent):
         return DeliveryStatus.FILTERED, FilterReason.CONSENT
-    needs = adapter_for(destination.adapter).needs
-    if needs and not any(item.identifiers.get(kind) for kind in needs):
+    if rules.needs and not any(item.identifiers.get(kind) for kind in rules.needs):
         return DeliveryStatus.FILTERED, FilterReason.IDENTIFIER
     return DeliveryStatus.PENDING, ""
 
@@ -146,8 +161,9 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
     now = timezone.now()
     new, again, pending = [], [], 0
     for destination in destinations:
+        rules = Rules.of(destination)
         for item in items:
-            status, reason = decide(destination, item, blocked)
+            status, reason = decide(rules, item, blocked)
             if status == DeliveryStatus.PENDING:
                 pending += 1
             seen = known.get((destination.pk, item.event_id))
