@@ -110,7 +110,7 @@ def _outcome():
     }
     links = sorted(
         (f"{link.a.type}:{link.a.value}", f"{link.b.type}:{link.b.value}", link.status,
-         link.rule, link.observed_at.isoformat())
+         link.rule, link.observed_at.isoformat(), link.event_ref, link.source)
         for link in Link.objects.select_related("a", "b")
     )  # fmt: skip
     merged_into = dict(Profile.objects.values_list("pk", "merged_into_id"))
@@ -143,14 +143,7 @@ def test_a_batch_processed_together_ends_exactly_as_its_events_one_by_one(client
     together = _outcome()
 
     _reset()
-    from apps.consent.selectors import consent_snapshots
-
-    for event in Event.objects.select_related("source").order_by("id"):
-        with transaction.atomic():
-            subject = process_one(event)
-        if subject is not None:
-            (event.consent,) = consent_snapshots([(subject, event.received_at)])
-        event.save()
+    _one_by_one()
     alone = _outcome()
 
     assert together == alone
@@ -160,6 +153,51 @@ def test_a_batch_processed_together_ends_exactly_as_its_events_one_by_one(client
     assert profiles[ana][1]["source"] == "winter"  # earliest arrival
     assert profiles[ana][2]["source"] == "summer"  # latest marketing arrival
     assert events["i4"][0] == "processed"  # u-2 meets an email already with u-1: a conflict
+
+
+def _one_by_one():
+    from apps.consent.selectors import consent_snapshots
+
+    for event in Event.objects.select_related("source").order_by("id"):
+        with transaction.atomic():
+            subject = process_one(event)
+        if subject is not None:
+            (event.consent,) = consent_snapshots([(subject, event.received_at)])
+        event.save()
+
+
+def test_new_links_meeting_the_graph_of_earlier_batches_end_as_one_by_one(client, web):
+    """A later batch links identifiers that earlier batches stored (merging their profiles),
+    dates back a link first seen later, and repeats a new pair: loaded together, the graph,
+    the links' provenance and the profiles are those of recording each event in turn."""
+    _, raw = web
+    _send(client, raw, [
+        _page(1, "c-1", 30, "spring"), _page(2, "c-2", 20, "autumn"),
+        {"type": "identify", "messageId": "i1", "userId": "u-1", "anonymousId": "c-3",
+         "timestamp": "2026-11-30T10:40:00Z"},
+    ])  # fmt: skip
+    assert process_waiting() == 3
+    _send(client, raw, [
+        {"type": "identify", "messageId": "i2", "userId": "u-1", "anonymousId": "c-1",
+         "timestamp": "2026-11-30T10:35:00Z"},  # meets u-1 and c-1 from the first batch
+        {"type": "identify", "messageId": "i3", "userId": "u-1", "anonymousId": "c-3",
+         "timestamp": "2026-11-30T10:05:00Z"},  # a stored pair, seen earlier than stored
+        {"type": "identify", "messageId": "i4", "userId": "u-2", "anonymousId": "c-2",
+         "timestamp": "2026-11-30T10:50:00Z"},
+        {"type": "identify", "messageId": "i5", "userId": "u-2", "anonymousId": "c-2",
+         "timestamp": "2026-11-30T10:45:00Z"},  # the same new pair, earlier
+    ])  # fmt: skip
+    assert process_waiting() == 4
+    together = _outcome()
+
+    _reset()
+    _one_by_one()
+    assert together == _outcome()
+    profiles, links, _ = together
+    assert any({"user_id:u-1", "anonymous_id:c-1", "anonymous_id:c-3"} <= g for g in profiles)
+    pairs = {(a, b): rest for a, b, *rest in links}
+    assert pairs[("anonymous_id:c-3", "user_id:u-1")][2:4] == ["2026-11-30T10:05:00+00:00", "i1"]
+    assert pairs[("anonymous_id:c-2", "user_id:u-2")][2:4] == ["2026-11-30T10:45:00+00:00", "i4"]
 
 
 def test_an_event_whose_writes_fail_is_marked_failed_and_the_rest_of_its_batch_goes_on(client, web):
