@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+
+from martech.common.pgcopy import execute_arrays, execute_json
 
 from ..choices import EVIDENCE, IdentifierType, LinkKind, LinkStatus, ProfileState
 from ..models import Identifier, Link, Merge, Profile
@@ -120,7 +123,7 @@ def resolve(seeds: set[int]) -> set[int]:
             for end in (link.a_id, link.b_id):
                 joined_by.setdefault(end, link)
     if changed_links:
-        Link.objects.bulk_update(changed_links, ["status", "reason"])
+        _write(Link, changed_links, ["status", "reason"])
 
     groups: dict[int, list[int]] = defaultdict(list)
     for pk in idents:
@@ -129,11 +132,15 @@ def resolve(seeds: set[int]) -> set[int]:
     claimed: set[int] = set()
     touched: set[int] = set()
     now = timezone.now()
+    moved_to: dict[int, int] = {}  # identifier → its new profile, written together
+    merges: list[Merge] = []
     for group in ordered:
         # Keep the oldest profile the group already uses (largest share first on a split).
         share = Counter(idents[pk].profile_id for pk in group)
         choices = sorted((p for p in share if p not in claimed), key=lambda p: (-share[p], p))
         split = not choices
+        if split:  # _home reads where identifiers are: write what has moved so far
+            _move(moved_to, merges)
         target_id = choices[0] if choices else _home(group, share, text, claimed)
         claimed.add(target_id)
         moving = [pk for pk in group if idents[pk].profile_id != target_id]
@@ -142,23 +149,43 @@ def resolve(seeds: set[int]) -> set[int]:
         by_loser: dict[int, list[int]] = defaultdict(list)
         for pk in moving:
             by_loser[idents[pk].profile_id].append(pk)
-        Identifier.objects.filter(pk__in=moving).update(profile_id=target_id)
+            moved_to[pk] = target_id
         touched |= {target_id, *by_loser}
         for loser, moved in by_loser.items():
             if split:
                 continue  # identifiers leaving a profile after an undo: not a merge
-            Merge.objects.create(
-                winner_id=target_id,
-                loser_id=loser,
+            merges.append(Merge(
+                winner_id=target_id, loser_id=loser,
                 link=next((joined_by[pk] for pk in moved if pk in joined_by), None),
-                identifiers=sorted(text[pk] for pk in moved),
-                at=now,
-            )
+                identifiers=sorted(text[pk] for pk in moved), at=now,
+            ))  # fmt: skip
         for pk in moving:
             idents[pk].profile_id = target_id
+    _move(moved_to, merges)
     if touched:
         _refresh(touched)
     return touched
+
+
+def _move(moved_to: dict[int, int], merges: list[Merge]) -> None:
+    """Write the identifiers' new profiles and the merges recorded so far, then forget them."""
+    if moved_to:
+        if connection.vendor == "postgresql":
+            execute_arrays(
+                "UPDATE identity_identifier i SET profile_id = m.profile "
+                "FROM unnest(%b::bigint[], %b::bigint[]) AS m(id, profile) WHERE i.id = m.id",
+                [list(moved_to), list(moved_to.values())],
+            )
+        else:
+            by_target: dict[int, list[int]] = defaultdict(list)
+            for pk, target in moved_to.items():
+                by_target[target].append(pk)
+            for target, pks in by_target.items():
+                Identifier.objects.filter(pk__in=pks).update(profile_id=target)
+        moved_to.clear()
+    if merges:
+        Merge.objects.bulk_create(merges)
+        merges.clear()
 
 
 def _home(group, share, text, claimed) -> int:
@@ -199,7 +226,9 @@ def _refresh(profile_ids: set[int]) -> None:
             profile.merged_into_id = absorbed_into.get(pk)
     # Attribution follows the identifiers: the earliest first touch and the latest last
     # touch of everything that was merged in.
-    for merge in Merge.objects.filter(winner_id__in=profile_ids, undone_at__isnull=True):
+    for merge in Merge.objects.filter(
+        winner_id__in=profile_ids, undone_at__isnull=True
+    ).select_related("loser"):
         winner, loser = profiles.get(merge.winner_id), merge.loser
         if winner is None:
             continue
@@ -208,6 +237,27 @@ def _refresh(profile_ids: set[int]) -> None:
             winner.first_touch = first
         if last and (not winner.last_touch or last.get("at", "") > winner.last_touch["at"]):
             winner.last_touch = last
-    Profile.objects.bulk_update(
-        profiles.values(), ["state", "merged_into", "first_touch", "last_touch", "updated_at"]
+    _write(Profile, list(profiles.values()),
+           ["state", "merged_into", "first_touch", "last_touch", "updated_at"])  # fmt: skip
+
+
+def _write(model, rows: list, fields: list[str]) -> None:
+    """``bulk_update`` of ``fields``; on PostgreSQL one statement taking the rows as one JSON
+    document, rather than a CASE per row and field."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(rows, fields)
+        return
+    columns = [model._meta.get_field(f) for f in fields]
+    sets = ", ".join(
+        f"{c.column} = (r->>{n})::{c.db_type(connection)}"
+        if c.get_internal_type() != "JSONField"
+        else f"{c.column} = nullif(r->{n}, 'null')"
+        for n, c in enumerate(columns)
+    )
+    execute_json(
+        f"UPDATE {model._meta.db_table} t SET {sets} "  # noqa: S608
+        f"FROM jsonb_array_elements(%s::jsonb) AS r WHERE t.id = (r->>{len(columns)})::bigint",
+        [(*(c.value_from_object(row) for c in columns), row.pk) for row in rows],
     )
