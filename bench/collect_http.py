@@ -17,8 +17,12 @@ in the table afterwards. Then the pipeline processes everything accepted in
 as a worker's are), with one enabled webhook destination of its own (other destinations in
 the benchmark database are paused for the run), so each event is validated, stitched,
 attributed, consent-tagged and routed to a pending delivery (sending is
-``bench/delivery.py``'s subject). Before each phase the written tables' planner statistics
-are refreshed and a checkpoint is taken, so that neither lands inside a measurement.
+``bench/delivery.py``'s subject). With ``BENCH_COLLECT_SIGN_INS`` set to N (default 0: none),
+one message in N is a sign-in instead of a page view: an identify joining a user id and an
+email to the visitor's anonymous id, so that links are written and profiles merged (each
+visitor signs in once; later sign-ins repeat a stored link). Before each phase the written
+tables' planner statistics are refreshed and a checkpoint is taken, so that neither lands
+inside a measurement.
 
 Targets: the accept path at least 50% of the COPY rate; the pipeline at least as fast as
 the accept path.
@@ -48,6 +52,9 @@ CLIENTS = int(os.environ.get("BENCH_COLLECT_CLIENTS", "8"))
 WORKERS = int(os.environ.get("BENCH_COLLECT_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_COLLECT_THREADS", "4"))
 PIPELINE_WORKERS = int(os.environ.get("BENCH_PIPELINE_WORKERS", "2"))
+# One message in this many is a sign-in (an identify joining a user id and an email to the
+# visitor's anonymous id, whose profile then merges); 0: none, every message a page view.
+SIGN_INS = int(os.environ.get("BENCH_COLLECT_SIGN_INS", "0"))
 BATCH = 100
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,9 +72,17 @@ def _batches(n: int) -> list[bytes]:
         for i in range(BATCH):
             person = (r * BATCH + i) % 5000
             url = f"https://www.acme.example/p/{i}?utm_source=news&utm_medium=email"
+            message_id = f"b-{r}-{i}-{uuid.uuid4().hex[:6]}"
+            if SIGN_INS and (r * BATCH + i) % SIGN_INS == 0:
+                messages.append({
+                    "type": "identify", "messageId": message_id, "userId": f"user-{person}",
+                    "anonymousId": f"ajs-{person:06d}", "timestamp": "2026-11-30T10:00:00Z",
+                    "traits": {"email": f"person{person}@acme.example", "plan": "pro"},
+                    "context": {"library": {"name": "bench"}},
+                })  # fmt: skip
+                continue
             messages.append({
-                "type": "track", "event": "Product Viewed",
-                "messageId": f"b-{r}-{i}-{uuid.uuid4().hex[:6]}",
+                "type": "track", "event": "Product Viewed", "messageId": message_id,
                 "anonymousId": f"ajs-{person:06d}", "timestamp": "2026-11-30T10:00:00Z",
                 "properties": {"product_id": f"SKU-{i}", "price": 19.9, "category": "shoes"},
                 "context": {"page": {"url": url}, "userAgent": "Mozilla/5.0",
@@ -306,6 +321,7 @@ def main() -> None:
     from apps.destinations.models import Delivery, Destination
     from apps.events.models import Event, Source
     from apps.events.services import source_create
+    from apps.identity.models import Merge
 
     ensure_default_purposes()
     with connection.cursor() as cursor:
@@ -345,14 +361,17 @@ def main() -> None:
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     paused = _destination(actor)
     _settle()
+    merges = Merge.objects.count()
     try:
         pipeline, processed = _pipeline_rate(PIPELINE_WORKERS)
         deliveries = Delivery.objects.filter(destination__name="Bench collect").count()
+        merges = Merge.objects.count() - merges
     finally:
         Destination.objects.filter(pk__in=paused).update(is_enabled=True)
     median_accept = statistics.median(accepted)
     print(f"collect over HTTP: {ROUNDS} rounds of {REQUESTS} requests x {BATCH} messages, "
-          f"{CLIENTS} clients, gunicorn {WORKERS} workers x {THREADS} threads")  # fmt: skip
+          f"{CLIENTS} clients, gunicorn {WORKERS} workers x {THREADS} threads"
+          + (f", one sign-in in {SIGN_INS} messages" if SIGN_INS else ""))  # fmt: skip
     print("  accepted and stored  " + "  ".join(f"{r:9,.0f}" for r in accepted) + "  events/s")
     print("  raw COPY, 1,000/tx   " + "  ".join(f"{r:9,.0f}" for r in copied) + "  rows/s")
     print("  accept / COPY        " + "  ".join(f"{r:9.0%}" for r in ratios))
@@ -361,7 +380,8 @@ def main() -> None:
           f"{statistics.median(ratios):.0%} (target: at least 50%)")  # fmt: skip
     print(f"  request latency      p50 {p50 * 1000:.1f} ms   p99 {p99 * 1000:.1f} ms")
     print(f"  pipeline, {PIPELINE_WORKERS} processes {pipeline:,.0f} events/s ({processed:,} "
-          f"processed, {deliveries:,} deliveries) = {pipeline / median_accept:.2f}x the median "
+          f"processed, {deliveries:,} deliveries, {merges:,} profile merges) = "
+          f"{pipeline / median_accept:.2f}x the median "
           "accept rate (target: at least 1x)")  # fmt: skip
 
 
