@@ -53,7 +53,7 @@ WORKERS = int(os.environ.get("BENCH_COLLECT_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_COLLECT_THREADS", "4"))
 PIPELINE_WORKERS = int(os.environ.get("BENCH_PIPELINE_WORKERS", "2"))
 # One message in this many is a sign-in (an identify joining a user id and an email to the
-# visitor's anonymous id, whose profile then merges); 0: none, every message a page view.
+# anonymous id of a visitor seen earlier, whose profile then merges); 0: none.
 SIGN_INS = int(os.environ.get("BENCH_COLLECT_SIGN_INS", "0"))
 BATCH = 100
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +74,7 @@ def _batches(n: int) -> list[bytes]:
             url = f"https://www.acme.example/p/{i}?utm_source=news&utm_medium=email"
             message_id = f"b-{r}-{i}-{uuid.uuid4().hex[:6]}"
             if SIGN_INS and (r * BATCH + i) % SIGN_INS == 0:
+                person = (r * BATCH + i) // SIGN_INS % 5000  # browsed earlier in the round
                 messages.append({
                     "type": "identify", "messageId": message_id, "userId": f"user-{person}",
                     "anonymousId": f"ajs-{person:06d}", "timestamp": "2026-11-30T10:00:00Z",
