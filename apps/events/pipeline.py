@@ -200,17 +200,22 @@ def _stored_pairs(evidence) -> tuple[set[tuple[Ident, Ident]], set[tuple[Ident, 
 
 def _link_together(planned) -> None:
     """The identity evidence of a batch: pairs never linked before in one bulk load (each
-    pair once, from its first sighting in the batch, seen at its earliest), the few others
-    one by one (their stored link may be dated back). The same graph as ``_link`` event by
-    event."""
+    pair once, from its first sighting in the batch, seen at its earliest), then the few
+    others one by one (their stored link may be dated back). The same graph as ``_link``
+    event by event, which does not depend on the order of the evidence.
+
+    The bulk load comes first: it locks the identity tables against other writers, and a
+    transaction that already wrote to them (one by one) before asking could deadlock with
+    another pipeline process doing the same."""
     evidence = [(a, b, rule, e) for e, _, found in planned for a, b, rule in found]
     done, stored = _stored_pairs([(a, b, e.timestamp) for a, b, _, e in evidence])
     fresh: dict[frozenset, Evidence] = {}
+    later = []
     for a, b, rule, event in evidence:
         if (a, b) in done:
             continue
         if (a, b) in stored:
-            _link(event, [(a, b, rule)])
+            later.append((event, (a, b, rule)))
             continue
         pair = frozenset((a, b))
         earlier = fresh.get(pair)
@@ -221,6 +226,8 @@ def _link_together(planned) -> None:
             fresh[pair] = replace(earlier, observed_at=event.timestamp)
     if fresh:
         links_record(list(fresh.values()))
+    for event, found in later:
+        _link(event, [found])
 
 
 def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
