@@ -267,9 +267,11 @@ def _pipeline_rate(workers: int) -> tuple[float, int]:
     from django.db import connections
 
     from martech.celery import app
+    from martech.common import heap
 
     app.finalize(auto=True)  # loaded before the fork, as a Celery worker's processes have it
     connections.close_all()  # each forked process opens its own
+    heap.settle()  # as the worker does before its pool starts (worker_init)
     with multiprocessing.get_context("fork").Pool(workers, _as_worker_process) as pool:
         started = time.perf_counter()
         processed = sum(pool.map(_drain, range(workers)))

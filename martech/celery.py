@@ -15,11 +15,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@signals.worker_init.connect
 @signals.worker_process_init.connect
-@signals.worker_ready.connect
 def _settle_heap(**_kwargs):
-    """A worker's process (or, with the solo pool, the worker itself) has loaded everything
-    it runs with: keep it out of the garbage collector's way."""
+    """Keep what a worker loaded out of the garbage collector's way: in the worker before its
+    pool starts (forked pool processes inherit the frozen heap, and no collection of theirs
+    walks, and so copies, the pages they share with it), and in each pool process for what
+    it loaded itself."""
     from martech.common import heap
 
     heap.settle()

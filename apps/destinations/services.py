@@ -289,18 +289,22 @@ def deliveries_replay(*, actor, deliveries) -> dict[str, int]:
     return counts
 
 
+PURGE_CHUNK = 10_000
+
+
 def payloads_purge(*, before) -> int:
     """Empty what deliveries finished before ``before`` were to send (the raw message, with
     its identifiers and mapped fields): delivered or filtered ones. The record of what went
     where, when and under which consent stays; dead letters keep theirs, to be replayed, as
-    quarantined events do. Returns how many were emptied."""
-    return (
-        Delivery.objects.filter(
-            created_at__lt=before, status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FILTERED]
-        )
-        .exclude(payload=None)
-        .update(payload=None)
-    )
+    quarantined events do. Done ``PURGE_CHUNK`` rows a statement (the first run after an
+    upgrade may meet millions). Returns how many were emptied."""
+    due = Delivery.objects.filter(
+        created_at__lt=before, status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FILTERED]
+    ).exclude(payload=None)
+    total = 0
+    while ids := list(due.order_by("pk").values_list("pk", flat=True)[:PURGE_CHUNK]):
+        total += Delivery.objects.filter(pk__in=ids).update(payload=None)
+    return total
 
 
 def credentials_rotate() -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import orjson
@@ -23,14 +23,13 @@ from apps.consent.selectors import consent_snapshots, consent_state
 from apps.consent.services import gpc_record
 from apps.destinations.routing import Routed, route
 from apps.identity.choices import IdentifierType, LinkKind, LinkStatus, Rule
-from apps.identity.engine.bulk import Evidence, identifier_lookup
+from apps.identity.engine.bulk import identifier_lookup
 from apps.identity.models import Identifier, Link
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
 from apps.identity.services import (
     identifier_observe,
     identifiers_observe,
     link_record,
-    links_record,
     touch_record,
     touches_record,
 )
@@ -169,71 +168,37 @@ def _failed(event: Event | Taken, exc: Exception) -> None:
     event.attribution = event.profile_id = event.consent = None
 
 
-def _stored_pairs(evidence) -> tuple[set[tuple[Ident, Ident]], set[tuple[Ident, Ident]]]:
-    """Of the pairs in ``evidence`` ((a, b, seen at) triples), those whose deterministic link
-    is stored no later than this sighting (for them ``link_record`` would change nothing),
-    and those stored at all."""
+def _recorded_pairs(evidence) -> set[tuple[Ident, Ident]]:
+    """Pairs whose deterministic link is already stored no later than this sighting: for
+    them ``link_record`` would change nothing."""
     idents = {i for a, b, _ in evidence for i in (a, b)}
     if not idents:
-        return set(), set()
+        return set()
     pk_of = {Ident(t, v): pk for (t, v), pk in identifier_lookup(
         [(i.type, i.value) for i in idents]).items()}  # fmt: skip
+    if not pk_of:
+        return set()
     earliest: dict[frozenset, object] = {}
     pks = set(pk_of.values())
-    if pks:
-        for a, b, at in Link.objects.filter(
-            a_id__in=pks, b_id__in=pks, kind=LinkKind.DETERMINISTIC,
-            status__in=(LinkStatus.ACTIVE, LinkStatus.CONFLICT),
-        ).values_list("a_id", "b_id", "observed_at"):  # fmt: skip
-            key = frozenset((a, b))
-            earliest[key] = min(at, earliest.get(key, at))
-    done, stored = set(), set()
+    for a, b, at in Link.objects.filter(
+        a_id__in=pks, b_id__in=pks, kind=LinkKind.DETERMINISTIC,
+        status__in=(LinkStatus.ACTIVE, LinkStatus.CONFLICT),
+    ).values_list("a_id", "b_id", "observed_at"):  # fmt: skip
+        key = frozenset((a, b))
+        earliest[key] = min(at, earliest.get(key, at))
+    done = set()
     for a, b, at in evidence:
         if a in pk_of and b in pk_of:
             first = earliest.get(frozenset((pk_of[a], pk_of[b])))
-            if first is not None:
-                stored.add((a, b))
-                if first <= at:
-                    done.add((a, b))
-    return done, stored
-
-
-def _link_together(planned) -> None:
-    """The identity evidence of a batch: pairs never linked before in one bulk load (each
-    pair once, from its first sighting in the batch, seen at its earliest), then the few
-    others one by one (their stored link may be dated back). The same graph as ``_link``
-    event by event, which does not depend on the order of the evidence.
-
-    The bulk load comes first: it locks the identity tables against other writers, and a
-    transaction that already wrote to them (one by one) before asking could deadlock with
-    another pipeline process doing the same."""
-    evidence = [(a, b, rule, e) for e, _, found in planned for a, b, rule in found]
-    done, stored = _stored_pairs([(a, b, e.timestamp) for a, b, _, e in evidence])
-    fresh: dict[frozenset, Evidence] = {}
-    later = []
-    for a, b, rule, event in evidence:
-        if (a, b) in done:
-            continue
-        if (a, b) in stored:
-            later.append((event, (a, b, rule)))
-            continue
-        pair = frozenset((a, b))
-        earlier = fresh.get(pair)
-        if earlier is None:
-            fresh[pair] = Evidence(a, b, rule, event.timestamp, source=event.source.name,
-                                   event_ref=event.message_id)  # fmt: skip
-        elif event.timestamp < earlier.observed_at:
-            fresh[pair] = replace(earlier, observed_at=event.timestamp)
-    if fresh:
-        links_record(list(fresh.values()))
-    for event, found in later:
-        _link(event, [found])
+            if first is not None and first <= at:
+                done.add((a, b))
+    return done
 
 
 def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
     """``process_one`` for a whole batch: the same outcome, with the identity and touch writes
-    grouped (new links and identifiers in bulk, one update per profile touched) instead of
-    per event. Any failure raises: the caller then processes the batch event by event."""
+    grouped (new identifiers in bulk, one update per profile touched) instead of per event.
+    Any failure raises: the caller then processes the batch event by event."""
     planned: list[tuple[Event, Ident | None, list]] = []
     for event in events:
         event.error = ""
@@ -241,8 +206,11 @@ def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
             planned.append((event, *_evidence(event)))
         else:
             event.profile_id = None
-    _link_together(planned)
-    stitched = [(event, subject) for event, subject, _ in planned]
+    done = _recorded_pairs([(a, b, e.timestamp) for e, _, ev in planned for a, b, _ in ev])
+    stitched = []
+    for event, subject, evidence in planned:
+        _link(event, [(a, b, rule) for a, b, rule in evidence if (a, b) not in done])
+        stitched.append((event, subject))
     first_seen: dict[Ident, str] = {}
     for event, subject in stitched:
         if subject is not None:

@@ -7,7 +7,6 @@ people-facing actions (review, manual merge, undo) need ``identity.manage`` and 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -18,7 +17,7 @@ from martech.common.errors import ApplicationError, ConflictError
 from martech.common.pgcopy import execute_arrays, jsonb
 
 from .choices import LinkKind, LinkStatus, Rule
-from .engine.bulk import Evidence, bulk_link, identifier_lookup
+from .engine.bulk import identifier_lookup
 from .engine.resolver import resolve, state_of
 from .models import Identifier, Link, Merge, Profile
 from .normalise import Ident, normalise
@@ -87,19 +86,6 @@ def identifiers_observe(idents: dict[Ident, str]) -> dict[Ident, int]:
 def _profiles_of(idents) -> dict[Ident, int]:
     found = identifier_lookup([(i.type, i.value) for i in idents], "profile_id")
     return {Ident(kind, value): profile for (kind, value), profile in found.items()}
-
-
-def links_record(evidence: list[Evidence]) -> None:
-    """``link_record`` for many deterministic links at once, none of whose pairs is stored
-    yet and each pair once: loaded in bulk, then the groups they meet in the graph resolved
-    again, with the same outcome as recording them one by one. New identifiers take the
-    source of the links they arrive with. The bulk load holds the identity tables against
-    other writers until the transaction ends."""
-    by_source: dict[str, list[Evidence]] = defaultdict(list)
-    for item in evidence:
-        by_source[item.source].append(item)
-    for source, items in by_source.items():
-        bulk_link(items, source=source)
 
 
 @transaction.atomic

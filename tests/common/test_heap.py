@@ -32,8 +32,8 @@ def test_settle_freezes_what_is_alive_and_later_cyclic_garbage_is_still_collecte
         gc.unfreeze()
 
 
-def test_a_celery_worker_process_settles_its_heap_before_its_first_task():
-    for signal in (signals.worker_process_init, signals.worker_ready):
+def test_the_heap_is_settled_on_the_celery_worker_and_pool_process_start_up_signals():
+    for signal in (signals.worker_init, signals.worker_process_init):
         live = [r() if isinstance(r, weakref.ref) else r for _, r in signal.receivers]
         assert celery_app._settle_heap in live
 

@@ -366,11 +366,11 @@ def test_a_replayed_event_has_its_filtered_delivery_decided_again_not_a_second_o
 
 
 def test_finished_deliveries_lose_their_copy_of_the_message_with_the_events_retention(
-    client, admin, tool, web, settings
+    client, admin, tool, web, settings, monkeypatch
 ):
-    """The retention empties the events' raw payloads and the copies their delivered (or
-    filtered) deliveries held; a dead letter keeps its copy to be replayed, and what went
-    where, when and under which consent stays."""
+    """The retention empties the copies of the message that delivered deliveries held (done
+    a chunk at a time); a dead letter keeps its copy to be replayed, and what went where,
+    when and under which consent stays."""
     from apps.audit.models import AuditEvent
     from apps.events.services import payloads_purge
 
@@ -378,18 +378,21 @@ def test_finished_deliveries_lose_their_copy_of_the_message_with_the_events_rete
     settings.EVENT_RETENTION_DAYS = 30
     with FakeVendor("webhook") as vendor:
         destination = hook(admin, tool, vendor)
-        send(client, raw, [_track(1, "old"), _track(2, "dead"), _track(3, "new")])
+        send(client, raw, [_track(1, "old"), _track(2, "dead"), _track(3, "new"),
+                           _track(4, "older")])  # fmt: skip
         process_waiting()
         deliver(destination)
     long_ago = timezone.now() - dt.timedelta(days=31)
-    Delivery.objects.filter(message_id__in=["m1", "m2"]).update(created_at=long_ago)
+    Delivery.objects.filter(message_id__in=["m1", "m2", "m4"]).update(created_at=long_ago)
     Delivery.objects.filter(message_id="m2").update(status="dead")
+    monkeypatch.setattr(services, "PURGE_CHUNK", 1)  # more than one chunk to empty
     assert payloads_purge(now=timezone.now()) == 0  # the events themselves are recent
     rows = {d.message_id: d for d in Delivery.objects.filter(destination=destination)}
     assert rows["m1"].payload is None
     assert (rows["m1"].status, rows["m1"].subject) == ("delivered", "anonymous_id:old")
     assert rows["m1"].consent is not None
     assert rows["m2"].payload["message"]["messageId"] == "m2"
+    assert rows["m4"].payload is None
     assert rows["m3"].payload["message"]["messageId"] == "m3"
     record = AuditEvent.objects.filter(action="events.payloads.purged").latest("id")
-    assert (record.metadata["events"], record.metadata["deliveries"]) == (0, 1)
+    assert (record.metadata["events"], record.metadata["deliveries"]) == (0, 2)

@@ -168,8 +168,8 @@ def _one_by_one():
 
 def test_new_links_meeting_the_graph_of_earlier_batches_end_as_one_by_one(client, web):
     """A later batch links identifiers that earlier batches stored (merging their profiles),
-    dates back a link first seen later, and repeats a new pair: loaded together, the graph,
-    the links' provenance and the profiles are those of recording each event in turn."""
+    dates back a link first seen later, and repeats a new pair: the graph, the links'
+    provenance and the profiles are those of recording each event in turn."""
     _, raw = web
     _send(client, raw, [
         _page(1, "c-1", 30, "spring"), _page(2, "c-2", 20, "autumn"),

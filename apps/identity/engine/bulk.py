@@ -33,7 +33,6 @@ class Evidence:
     rule: str
     observed_at: dt.datetime
     source: str = ""
-    event_ref: str = ""
 
 
 @dataclass
@@ -210,8 +209,7 @@ def bulk_link(evidence: Iterable[Evidence], *, source: str = "") -> BulkResult:
         for pk, n in zip(link_ids, kept, strict=True):
             item, (a, b), (status, reason) = batch[n], ends[n], statuses[n]
             yield (pk, pk_of[a], pk_of[b], deterministic, status, 1.0, item.rule,
-                   item.source or source, item.event_ref, item.observed_at, now,
-                   reason)  # fmt: skip
+                   item.source or source, "", item.observed_at, now, reason)  # fmt: skip
 
     _copy(
         "identity_link",

@@ -250,14 +250,20 @@ def _write(model, rows: list, fields: list[str]) -> None:
         model.objects.bulk_update(rows, fields)
         return
     columns = [model._meta.get_field(f) for f in fields]
-    sets = ", ".join(
-        f"{c.column} = (r->>{n})::{c.db_type(connection)}"
-        if c.get_internal_type() != "JSONField"
-        else f"{c.column} = nullif(r->{n}, 'null')"
-        for n, c in enumerate(columns)
-    )
+    sets = ", ".join(_assign(c, n) for n, c in enumerate(columns))
     execute_json(
         f"UPDATE {model._meta.db_table} t SET {sets} "  # noqa: S608
         f"FROM jsonb_array_elements(%s::jsonb) AS r WHERE t.id = (r->>{len(columns)})::bigint",
         [(*(c.value_from_object(row) for c in columns), row.pk) for row in rows],
     )
+
+
+def _assign(field, n: int) -> str:
+    """``column = `` the row's ``n``-th value. Text is assigned as text, so that a value too
+    long for its column is refused as in ``bulk_update``, not cut short by a cast."""
+    kind = field.get_internal_type()
+    if kind == "JSONField":
+        return f"{field.column} = nullif(r->{n}, 'null')"
+    if kind in ("CharField", "TextField"):
+        return f"{field.column} = r->>{n}"
+    return f"{field.column} = (r->>{n})::{field.db_type(connection)}"
