@@ -301,9 +301,13 @@ def payloads_purge(*, before) -> int:
     due = Delivery.objects.filter(
         created_at__lt=before, status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FILTERED]
     ).exclude(payload=None)
-    total = 0
-    while ids := list(due.order_by("pk").values_list("pk", flat=True)[:PURGE_CHUNK]):
+    total, after = 0, 0
+    # Each chunk starts where the last ended (never rereading rows already emptied).
+    while ids := list(
+        due.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:PURGE_CHUNK]
+    ):
         total += Delivery.objects.filter(pk__in=ids).update(payload=None)
+        after = ids[-1]
     return total
 
 

@@ -98,3 +98,32 @@ def execute_json(sql: str, rows: list, *params) -> list[tuple]:
     with raw_cursor() as cursor:
         cursor.execute(sql, [*params, orjson.dumps(rows).decode()])
         return cursor.fetchall() if cursor.description else []
+
+
+def update_rows(model, rows: list, fields: list[str]) -> None:
+    """``model.objects.bulk_update(rows, fields)``; on PostgreSQL one statement taking the rows
+    as one JSON document (``execute_json``), rather than Django's CASE per row and field."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(rows, fields)
+        return
+    columns = [model._meta.get_field(f) for f in fields]
+    sets = ", ".join(_assign(c, n) for n, c in enumerate(columns))
+    pk = model._meta.pk.column
+    execute_json(
+        f"UPDATE {model._meta.db_table} t SET {sets} "  # noqa: S608
+        f"FROM jsonb_array_elements(%s::jsonb) AS r WHERE t.{pk} = (r->>{len(columns)})::bigint",
+        [(*(c.value_from_object(row) for c in columns), row.pk) for row in rows],
+    )
+
+
+def _assign(field, n: int) -> str:
+    """``column = `` the row's ``n``-th value. Text is assigned as text, so that a value too
+    long for its column is refused as ``bulk_update`` would, not cut short by a cast."""
+    kind = field.get_internal_type()
+    if kind == "JSONField":
+        return f"{field.column} = nullif(r->{n}, 'null')"
+    if kind in ("CharField", "TextField"):
+        return f"{field.column} = r->>{n}"
+    return f"{field.column} = (r->>{n})::{field.db_type(connection)}"

@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from martech.common.pgcopy import execute_arrays, execute_json
+from martech.common.pgcopy import execute_arrays, update_rows
 
 from ..choices import EVIDENCE, IdentifierType, LinkKind, LinkStatus, ProfileState
 from ..models import Identifier, Link, Merge, Profile
@@ -123,7 +123,7 @@ def resolve(seeds: set[int]) -> set[int]:
             for end in (link.a_id, link.b_id):
                 joined_by.setdefault(end, link)
     if changed_links:
-        _write(Link, changed_links, ["status", "reason"])
+        update_rows(Link, changed_links, ["status", "reason"])
 
     groups: dict[int, list[int]] = defaultdict(list)
     for pk in idents:
@@ -237,33 +237,5 @@ def _refresh(profile_ids: set[int]) -> None:
             winner.first_touch = first
         if last and (not winner.last_touch or last.get("at", "") > winner.last_touch["at"]):
             winner.last_touch = last
-    _write(Profile, list(profiles.values()),
-           ["state", "merged_into", "first_touch", "last_touch", "updated_at"])  # fmt: skip
-
-
-def _write(model, rows: list, fields: list[str]) -> None:
-    """``bulk_update`` of ``fields``; on PostgreSQL one statement taking the rows as one JSON
-    document, rather than a CASE per row and field."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_update(rows, fields)
-        return
-    columns = [model._meta.get_field(f) for f in fields]
-    sets = ", ".join(_assign(c, n) for n, c in enumerate(columns))
-    execute_json(
-        f"UPDATE {model._meta.db_table} t SET {sets} "  # noqa: S608
-        f"FROM jsonb_array_elements(%s::jsonb) AS r WHERE t.id = (r->>{len(columns)})::bigint",
-        [(*(c.value_from_object(row) for c in columns), row.pk) for row in rows],
-    )
-
-
-def _assign(field, n: int) -> str:
-    """``column = `` the row's ``n``-th value. Text is assigned as text, so that a value too
-    long for its column is refused as in ``bulk_update``, not cut short by a cast."""
-    kind = field.get_internal_type()
-    if kind == "JSONField":
-        return f"{field.column} = nullif(r->{n}, 'null')"
-    if kind in ("CharField", "TextField"):
-        return f"{field.column} = r->>{n}"
-    return f"{field.column} = (r->>{n})::{field.db_type(connection)}"
+    update_rows(Profile, list(profiles.values()),
+                ["state", "merged_into", "first_touch", "last_touch", "updated_at"])  # fmt: skip
