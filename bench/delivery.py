@@ -2,7 +2,8 @@
 HTTP client posting the same requests to the same loopback server, in the same run.
 
 ``BENCH_DELIVERY_EVENTS`` deliveries (default 100,000) wait for each destination, both signed
-webhooks. Reported: the baseline (the very request bodies the adapter builds, POSTed with
+webhooks; as routed deliveries do, each reads its message from its stored event when sent.
+Reported: the baseline (the very request bodies the adapter builds, POSTed with
 httpx and nothing else); the console delivering to the healthy destination alone; and the
 same while the failing destination is retried ten times a second in a second process (its
 backoff would wait 30 seconds and more). Senders run in their own processes, as
@@ -73,7 +74,33 @@ def _message(i: int) -> dict:
             "context": {"library": {"name": "bench"}}}  # fmt: skip
 
 
-def _fill(destination) -> None:
+def _events() -> list[int]:
+    """The stored events the deliveries send: as routed ones do, each delivery reads its
+    message from its event when it is sent."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from apps.events.models import Event, Source
+
+    source = Source.objects.filter(name="Bench delivery").first()
+    if source is None:
+        source = Source.objects.create(name="Bench delivery", rate_limit=100_000)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM events_event WHERE source_id = %s", [source.pk])
+    now = timezone.now()
+    made = Event.objects.bulk_create(
+        (
+            Event(source=source, message_id=f"bench-{i}", type="track", name="Order Completed",
+                  anonymous_id=f"ajs-{i % 5000:05d}", payload=_message(i), timestamp=now,
+                  received_at=now, status="processed", processed_at=now)
+            for i in range(N)
+        ),
+        batch_size=5000,
+    )  # fmt: skip
+    return [e.pk for e in made]
+
+
+def _fill(destination, events: list[int]) -> None:
     from django.db import connection
     from django.utils import timezone
 
@@ -85,12 +112,12 @@ def _fill(destination) -> None:
     now = timezone.now()
     Delivery.objects.bulk_create(
         (
-            Delivery(destination=destination, message_id=f"bench-{i}",
+            Delivery(destination=destination, event_id=event, message_id=f"bench-{i}",
                      event_name="Order Completed", subject=f"anonymous_id:ajs-{i % 5000:05d}",
                      status="pending", next_attempt_at=now,
-                     payload={"kind": "event", "message": _message(i), "identifiers": {},
-                              "fields": {}})
-            for i in range(N)
+                     payload={"kind": "event",
+                              "identifiers": {"anonymous_id": f"ajs-{i % 5000:05d}"}})
+            for i, event in enumerate(events)
         ),
         batch_size=5000,
     )  # fmt: skip
@@ -173,12 +200,13 @@ def main() -> None:
 
     healthy_server, failing_server = LoopbackServer(200), LoopbackServer(503)
     healthy, failing = _destinations(healthy_server.url, failing_server.url)
-    _fill(healthy)
+    events = _events()
+    _fill(healthy, events)
     adapter = adapter_for("webhook")
     rows = list(Delivery.objects.filter(destination=healthy).order_by("id"))
     bodies = []
     for start in range(0, len(rows), adapter.batch_size):
-        for request in adapter.requests(items_of(rows[start : start + adapter.batch_size]),
+        for request in adapter.requests(items_of(rows[start : start + adapter.batch_size], healthy),
                                         healthy.config, {"signing_secret": "bench-secret"},
                                         ""):  # fmt: skip
             bodies.append((request.headers, request.body))
@@ -192,15 +220,15 @@ def main() -> None:
         base.append(results.get())
         child.join()
 
-        _fill(healthy)
+        _fill(healthy, events)
         connections.close_all()
         child = ctx.Process(target=_drain, args=(healthy.pk, results))
         child.start()
         alone.append(results.get())
         child.join()
 
-        _fill(healthy)
-        _fill(failing)
+        _fill(healthy, events)
+        _fill(failing, events)
         connections.close_all()
         stop = ctx.Event()
         noisy = ctx.Process(target=_hammer, args=(failing.pk, stop))

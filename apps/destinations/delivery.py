@@ -30,6 +30,7 @@ from .choices import UNFINISHED, DeliveryStatus
 from .client import send
 from .crypto import decrypt
 from .models import Delivery, Destination
+from .routing import mapped, messages_of
 
 log = logging.getLogger(__name__)
 BACKOFF_BASE = 30.0  # seconds before the first retry (at most; full jitter)
@@ -133,12 +134,27 @@ def _record(rows: list[Delivery], result: Result, now: dt.datetime, run: Run) ->
     )  # fmt: skip
 
 
-def items_of(rows: list[Delivery]) -> list[Item]:
-    return [
-        Item(key=r.pk, kind=r.payload.get("kind", "event"), message=r.payload.get("message", {}),
-             identifiers=r.payload.get("identifiers", {}), fields=r.payload.get("fields", {}))
-        for r in rows
-    ]  # fmt: skip
+def items_of(rows: list[Delivery], destination: Destination) -> list[Item]:
+    """What the rows send. A delivery of a stored event reads the event's message (one query
+    for the batch) and applies the destination's field mappings now; one that holds its own
+    message (a test send, an older delivery) sends that. A row whose message is gone (its
+    event erased, or emptied by the retention) has no item."""
+    stored = messages_of(
+        [r.event_id for r in rows if r.event_id and "message" not in (r.payload or {})]
+    )
+    items = []
+    for r in rows:
+        payload = r.payload or {}
+        message = payload["message"] if "message" in payload else stored.get(r.event_id)
+        if message is None:
+            continue
+        fields = payload["fields"] if "fields" in payload else mapped(destination, message)
+        items.append(Item(key=r.pk, kind=payload.get("kind", "event"), message=message,
+                          identifiers=payload.get("identifiers", {}), fields=fields))  # fmt: skip
+    return items
+
+
+GONE = "The event's message is no longer stored (erased, or past the retention): nothing to send."
 
 
 def deliver(destination: Destination, *, budget_seconds: float = 30.0) -> Run:
@@ -164,9 +180,15 @@ def deliver(destination: Destination, *, budget_seconds: float = 30.0) -> Run:
             by_key = {r.pk: r for r in rows}
             failed = False
             result = Result(Verdict.DELIVERED, None)
+            items = items_of(rows, destination)
+            if len(items) < len(rows):
+                sendable = {i.key for i in items}
+                gone = [r for r in rows if r.pk not in sendable]
+                _record(gone, Result(Verdict.PERMANENT, None, GONE), now, run)
+                rows = [r for r in rows if r.pk in sendable]
+                by_key = {r.pk: r for r in rows}
             try:
-                requests = adapter.requests(items_of(rows), destination.config, credentials,
-                                            base_url)  # fmt: skip
+                requests = adapter.requests(items, destination.config, credentials, base_url)
             except Exception as exc:  # a configuration the vendor call cannot be built from
                 log.exception("destination %s: could not build requests", destination.pk)
                 result = Result(

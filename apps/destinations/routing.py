@@ -4,6 +4,9 @@ goes there (a pending delivery) or why not (a filtered one, with its reason).
 The events pipeline calls ``route`` after a batch. Erasure registers its suppression list
 with ``register_suppression_check`` (it sits below this app, so it plugs in rather than
 being imported); routing, dead-letter replay and the collection API all ask ``suppressed``.
+
+A delivery of a stored event holds no copy of its message: the events app registers, with
+``register_message_source``, where the messages of its events are read when they are sent.
 """
 
 from __future__ import annotations
@@ -37,6 +40,22 @@ def register_suppression_check(
 
 def unregister_suppression_check(check: Callable[[set[str]], set[str]]) -> None:
     _suppression_checks[:] = [(c, e) for c, e in _suppression_checks if c is not check]
+
+
+# The callable that returns the stored messages of events by id (those it still has).
+_message_source: list[Callable[[list[int]], dict[int, dict]]] = []
+
+
+def register_message_source(source: Callable[[list[int]], dict[int, dict]]) -> None:
+    _message_source[:] = [source]
+
+
+def messages_of(event_ids: list[int]) -> dict[int, dict]:
+    """The messages of these events still stored (an erased event, or one whose payload the
+    retention emptied, has none)."""
+    if not event_ids or not _message_source:
+        return {}
+    return _message_source[0](event_ids)
 
 
 def has_suppression_checks() -> bool:
@@ -138,10 +157,12 @@ def decide(rules: Rules, item: Routed, blocked: set[str]) -> tuple[str, str]:
     return DeliveryStatus.PENDING, ""
 
 
-def payload_of(destination: Destination, item: Routed) -> dict:
+def payload_of(item: Routed) -> dict:
+    """What a pending delivery keeps to be sent: its kind and the identifiers the event was
+    resolved to. The message is read from the stored event when it is sent (not copied into
+    every destination's delivery), and the field mappings are applied then."""
     kind = "profile" if item.message.get("type") in PROFILE_TYPES else "event"
-    return {"kind": kind, "message": item.message, "identifiers": item.identifiers,
-            "fields": mapped(destination, item.message)}  # fmt: skip
+    return {"kind": kind, "identifiers": item.identifiers}
 
 
 @transaction.atomic
@@ -169,21 +190,21 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
             seen = known.get((destination.pk, item.event_id))
             if seen is not None:
                 if seen[1] == DeliveryStatus.FILTERED:
-                    again.append((seen[0], destination, item, status, reason))
+                    again.append((seen[0], item, status, reason))
                 continue
             sending = status == DeliveryStatus.PENDING
             new.append((
                 destination.pk, item.event_id, item.message_id, _name(item.message),
                 item.subject, status, reason, item.consent,
-                payload_of(destination, item) if sending else None,
+                payload_of(item) if sending else None,
                 now if sending else None, now,
             ))  # fmt: skip
     _insert(new)
     decided_again = [
         Delivery(pk=pk, status=status, reason=reason, consent=item.consent,
-                 payload=payload_of(destination, item) if status == "pending" else None,
+                 payload=payload_of(item) if status == "pending" else None,
                  next_attempt_at=now if status == "pending" else None)
-        for pk, destination, item, status, reason in again
+        for pk, item, status, reason in again
     ]  # fmt: skip
     Delivery.objects.bulk_update(
         decided_again, ["status", "reason", "consent", "payload", "next_attempt_at"],

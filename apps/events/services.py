@@ -216,18 +216,29 @@ def events_replay(*, actor, events) -> int:
 
 def payloads_purge(*, now=None) -> int:
     """Empty the raw payloads of processed events past the retention, and the copies that
-    their finished deliveries held; keep the facts. Returns how many events were emptied."""
+    finished deliveries held; keep the facts. An event a delivery still has to send (pending,
+    retrying, or a dead letter that may be replayed) keeps its message: deliveries read it
+    from the event. Returns how many events were emptied."""
+    from django.db.models import Exists, OuterRef
+
+    from apps.destinations.choices import DeliveryStatus
+    from apps.destinations.models import Delivery
     from apps.destinations.services import payloads_purge as deliveries_purge
 
     from .choices import EventStatus
     from .models import Event
 
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.EVENT_RETENTION_DAYS)
+    to_send = Delivery.objects.filter(
+        event_id=OuterRef("pk"),
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING, DeliveryStatus.DEAD],
+    )
     count = (
         Event.objects.filter(
             received_at__lt=cutoff, status__in=[EventStatus.PROCESSED, EventStatus.FLAGGED]
         )
         .exclude(payload={})
+        .exclude(Exists(to_send))
         .update(payload={})
     )
     deliveries = deliveries_purge(before=cutoff)

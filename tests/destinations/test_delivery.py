@@ -362,16 +362,19 @@ def test_a_replayed_event_has_its_filtered_delivery_decided_again_not_a_second_o
         again = Delivery.objects.get(destination=destination)
         assert again.pk == first.pk
         assert (again.status, again.reason) == ("pending", "")
-        assert again.payload["message"]["messageId"] == "m1"
+        deliver(destination)
+    assert [m["messageId"] for r in vendor.requests for m in r.body["batch"]] == ["m1"]
 
 
-def test_finished_deliveries_lose_their_copy_of_the_message_with_the_events_retention(
+def test_the_retention_keeps_the_message_of_an_event_a_dead_letter_may_still_send(
     client, admin, tool, web, settings, monkeypatch
 ):
-    """The retention empties the copies of the message that delivered deliveries held (done
-    a chunk at a time); a dead letter keeps its copy to be replayed, and what went where,
-    when and under which consent stays."""
+    """Past the retention, events delivered everywhere lose their message and their
+    deliveries what they kept to send (a chunk at a time); an event whose delivery is a dead
+    letter keeps its message, so that the replay still sends it. What went where, when and
+    under which consent stays."""
     from apps.audit.models import AuditEvent
+    from apps.events.models import Event
     from apps.events.services import payloads_purge
 
     _, raw = web
@@ -382,17 +385,76 @@ def test_finished_deliveries_lose_their_copy_of_the_message_with_the_events_rete
                            _track(4, "older")])  # fmt: skip
         process_waiting()
         deliver(destination)
-    long_ago = timezone.now() - dt.timedelta(days=31)
-    Delivery.objects.filter(message_id__in=["m1", "m2", "m4"]).update(created_at=long_ago)
-    Delivery.objects.filter(message_id="m2").update(status="dead")
-    monkeypatch.setattr(services, "PURGE_CHUNK", 1)  # more than one chunk to empty
-    assert payloads_purge(now=timezone.now()) == 0  # the events themselves are recent
-    rows = {d.message_id: d for d in Delivery.objects.filter(destination=destination)}
-    assert rows["m1"].payload is None
-    assert (rows["m1"].status, rows["m1"].subject) == ("delivered", "anonymous_id:old")
-    assert rows["m1"].consent is not None
-    assert rows["m2"].payload["message"]["messageId"] == "m2"
-    assert rows["m4"].payload is None
-    assert rows["m3"].payload["message"]["messageId"] == "m3"
-    record = AuditEvent.objects.filter(action="events.payloads.purged").latest("id")
-    assert (record.metadata["events"], record.metadata["deliveries"]) == (0, 2)
+        long_ago = timezone.now() - dt.timedelta(days=31)
+        Delivery.objects.filter(message_id__in=["m1", "m2", "m4"]).update(created_at=long_ago)
+        Event.objects.filter(message_id__in=["m1", "m2", "m4"]).update(received_at=long_ago)
+        Delivery.objects.filter(message_id="m2").update(status="dead")
+        monkeypatch.setattr(services, "PURGE_CHUNK", 1)  # more than one chunk to empty
+        assert payloads_purge(now=timezone.now()) == 2
+        rows = {d.message_id: d for d in Delivery.objects.filter(destination=destination)}
+        assert rows["m1"].payload is None
+        assert rows["m4"].payload is None
+        assert (rows["m1"].status, rows["m1"].subject) == ("delivered", "anonymous_id:old")
+        assert rows["m1"].consent is not None
+        assert rows["m2"].payload is not None
+        assert rows["m3"].payload is not None
+        emptied = dict(Event.objects.values_list("message_id", "payload"))
+        assert (emptied["m1"], emptied["m4"]) == ({}, {})
+        assert emptied["m2"]["messageId"] == "m2"
+        assert emptied["m3"]["messageId"] == "m3"
+        record = AuditEvent.objects.filter(action="events.payloads.purged").latest("id")
+        assert (record.metadata["events"], record.metadata["deliveries"]) == (2, 2)
+        earlier = len(vendor.requests)
+        services.deliveries_replay(actor=admin, deliveries=[rows["m2"]])
+        deliver(destination)
+    replayed = vendor.requests[earlier:]
+    assert [m["messageId"] for r in replayed for m in r.body["batch"]] == ["m2"]
+    assert Delivery.objects.get(message_id="m2").status == "delivered"
+
+
+def test_a_delivery_keeps_no_copy_of_the_message_and_sends_the_stored_events_own(
+    client, admin, tool, web
+):
+    """Routing writes what a delivery needs beyond the event (its kind and identifiers);
+    the message is read from the stored event when sent, and the field mappings applied
+    then (a mapping fixed while deliveries wait applies to them)."""
+    _, raw = web
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor)
+        send(client, raw, [_track(7, "ana", context={"traits": {"email": "Ana@Acme.example"}})])
+        assert process_waiting() == 1
+        pending = Delivery.objects.get(destination=destination)
+        assert pending.payload == {
+            "kind": "event",
+            "identifiers": {"anonymous_id": "ana", "email": "ana@acme.example"},
+        }
+        destination = services.destination_update(
+            actor=admin, destination=destination,
+            mappings=[{"from": "properties.revenue", "to": "amount"}],
+        )  # fmt: skip
+        deliver(destination)
+    (sent,) = [m for r in vendor.requests for m in r.body["batch"]]
+    assert (sent["messageId"], sent["properties"], sent["fields"]) == (
+        "m7",
+        {"revenue": 7},
+        {"amount": 7},
+    )
+
+
+def test_a_delivery_whose_event_is_gone_is_dead_lettered_with_why_and_sends_nothing(
+    client, admin, tool, web
+):
+    from apps.events.models import Event
+
+    _, raw = web
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor)
+        send(client, raw, [_track(1, "gone"), _track(2, "kept")])
+        assert process_waiting() == 2
+        Event.objects.filter(message_id="m1").update(payload={})
+        run = deliver(destination)
+    assert [m["messageId"] for r in vendor.requests for m in r.body["batch"]] == ["m2"]
+    assert (run.delivered, run.dead) == (1, 1)
+    dead = Delivery.objects.get(message_id="m1")
+    assert dead.status == "dead"
+    assert "no longer stored" in dead.error
