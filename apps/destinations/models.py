@@ -81,8 +81,10 @@ class Delivery(models.Model):
     class Meta:
         ordering = ("-id",)
         constraints = [
+            # Event first: it also finds an event's deliveries (the event page, routing's
+            # look-up of what a replayed event has, erasure).
             models.UniqueConstraint(
-                fields=["destination", "event_id"],
+                fields=["event_id", "destination"],
                 condition=Q(event_id__isnull=False),
                 name="destinations_delivery_once",
             )
@@ -99,11 +101,8 @@ class Delivery(models.Model):
                 condition=Q(status__in=["pending", "retrying"]),
                 name="destinations_unfinished",
             ),
-            models.Index(fields=["event_id"], name="destinations_by_event"),
-            models.Index(
-                fields=["destination", "-created_at"],
-                name="destinations_recent",
-            ),
+            # A destination's deliveries, newest first (its page, the delivery log).
+            models.Index(fields=["destination", "-id"], name="destinations_recent"),
             models.Index(
                 fields=["-last_attempt_at"],
                 condition=Q(status="dead"),

@@ -11,9 +11,11 @@ A delivery of a stored event holds no copy of its message: the events app regist
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -23,6 +25,7 @@ from .adapters import adapter_for
 from .choices import DeliveryStatus, FilterReason, Sends
 from .models import Delivery, Destination
 
+log = logging.getLogger(__name__)
 EVENT_TYPES = frozenset({"track", "page", "screen"})
 PROFILE_TYPES = frozenset({"identify"})
 
@@ -180,7 +183,7 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
     blocked = suppressed(i.subject for i in items)
     known = _known(destinations, [i.event_id for i in items if i.routed_before])
     now = timezone.now()
-    new, again, pending = [], [], 0
+    new, first, again, pending = [], [], [], 0
     for destination in destinations:
         rules = Rules.of(destination)
         for item in items:
@@ -193,12 +196,13 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
                     again.append((seen[0], item, status, reason))
                 continue
             sending = status == DeliveryStatus.PENDING
-            new.append((
+            (new if item.routed_before else first).append((
                 destination.pk, item.event_id, item.message_id, _name(item.message),
                 item.subject, status, reason, item.consent,
                 payload_of(item) if sending else None,
                 now if sending else None, now,
             ))  # fmt: skip
+    _insert(first, fresh=True)
     _insert(new)
     decided_again = [
         Delivery(pk=pk, status=status, reason=reason, consent=item.consent,
@@ -242,11 +246,17 @@ _INSERT = (
     f"INSERT INTO destinations_delivery ({', '.join(_COLUMNS)}, attempts, error) "  # noqa: S608
     "SELECT (r->>0)::bigint, (r->>1)::bigint, r->>2, r->>3, r->>4, r->>5, r->>6, "
     "nullif(r->7, 'null'), nullif(r->8, 'null'), (r->>9)::timestamptz, (r->>10)::timestamptz, "
-    "0, '' FROM jsonb_array_elements(%s::jsonb) AS r ON CONFLICT DO NOTHING"
+    "0, '' FROM jsonb_array_elements(%s::jsonb) AS r"
 )
+_ON_CONFLICT = " ON CONFLICT DO NOTHING"
 
 
-def _insert(rows: list[tuple]) -> None:
+def _insert(rows: list[tuple], *, fresh: bool = False) -> None:
+    """Store new deliveries; one another run wrote meanwhile stays as it is. ``fresh``: the
+    rows are of events routed for the first time (processed for the first time, under the
+    batch's lock), which can have no delivery yet, so a plain insert is tried first (the
+    conflict check costs about a quarter of it); should one exist after all, the batch's
+    rows go in again with the check."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -255,7 +265,14 @@ def _insert(rows: list[tuple]) -> None:
             ignore_conflicts=True, batch_size=1000,
         )  # fmt: skip
         return
-    execute_json(_INSERT, rows)
+    if fresh:
+        try:
+            with transaction.atomic():
+                execute_json(_INSERT, rows)
+            return
+        except psycopg.IntegrityError:  # raised by psycopg's own cursor
+            log.warning("routing: a first-time event already had a delivery; kept as it was")
+    execute_json(_INSERT + _ON_CONFLICT, rows)
 
 
 def _name(message: dict) -> str:

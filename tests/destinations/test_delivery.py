@@ -458,3 +458,26 @@ def test_a_delivery_whose_event_is_gone_is_dead_lettered_with_why_and_sends_noth
     dead = Delivery.objects.get(message_id="m1")
     assert dead.status == "dead"
     assert "no longer stored" in dead.error
+
+
+def test_routing_a_first_time_event_that_has_a_delivery_already_keeps_it_and_stores_the_rest(
+    admin, tool
+):
+    """Events routed for the first time go in without the conflict check; should one have a
+    delivery after all, the batch is stored again with the check: nothing fails, nothing
+    is doubled, the delivery that was there stays as it was."""
+    from apps.destinations.routing import Routed, route
+
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor)
+    Delivery.objects.create(destination=destination, event_id=1, message_id="e1",
+                            status="delivered", subject="anonymous_id:a")  # fmt: skip
+    items = [
+        Routed(event_id=n, message_id=f"e{n}", message={"type": "track", "event": "X"},
+               status="processed", consent={}, subject=f"anonymous_id:p{n}",
+               identifiers={"anonymous_id": f"p{n}"}, routed_before=False)
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    assert route(items, [destination]) == 3  # each decided pending
+    rows = dict(Delivery.objects.values_list("event_id", "status"))
+    assert rows == {1: "delivered", 2: "pending", 3: "pending"}
