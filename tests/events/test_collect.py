@@ -139,6 +139,16 @@ def test_a_resent_message_is_stored_once(client, web):
     assert Event.objects.count() == 1
 
 
+def test_a_batch_mixing_resent_and_new_messages_stores_the_new_ones_and_the_resent_once(
+    client, web
+):
+    _, raw = web
+    assert _post(client, "/v1/batch", {"batch": [_track("a"), _track("b")]}, raw).status_code == 200
+    again = {"batch": [_track("b"), _track("c"), _track("a"), _track("d")]}
+    assert _post(client, "/v1/batch", again, raw).status_code == 200
+    assert sorted(Event.objects.values_list("message_id", flat=True)) == ["a", "b", "c", "d"]
+
+
 def test_over_its_rate_limit_a_source_gets_429_with_retry_after(client, admin, web):
     source, raw = web
     services.source_update(actor=admin, source=source, rate_limit=2)
