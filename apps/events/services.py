@@ -164,6 +164,13 @@ def keys_changed(**_) -> None:
     sharedcache.bump(KEYS_GENERATION)
 
 
+def remembered_source_id(raw: str) -> int | None:
+    """The source this process last found for a write key (whether the key is still good or
+    not: a key never changes source), or None; no cache or database read."""
+    seen = _known.get(hash_key(raw)) if raw and len(raw) <= 200 else None
+    return seen[2].pk if seen is not None and seen[2] is not None else None
+
+
 def authenticate_key(raw: str) -> Source | None:
     """The active source a write key belongs to, or None (unknown, expired, revoked)."""
     if not raw or len(raw) > 200:

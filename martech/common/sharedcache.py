@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import cache as memoise
 
 import redis
@@ -31,7 +32,16 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
 _names: set[str] = set()
-_taken: ContextVar[dict[str, object] | None] = ContextVar("generations", default=None)
+
+
+@dataclass
+class _Snapshot:
+    values: dict[str, object] | None = None  # the generations, once read
+    ahead: dict[str, int] = field(default_factory=dict)  # counter → window, to count with them
+    counted: dict[str, int] = field(default_factory=dict)  # counter → its count, once read
+
+
+_taken: ContextVar[_Snapshot | None] = ContextVar("generations", default=None)
 
 
 def register(name: str) -> str:
@@ -78,21 +88,51 @@ def _read(names: list[str]) -> dict[str, object]:
 
 
 def current(name: str) -> object:
-    """The generation now: from the request's snapshot when one is open, else the cache."""
+    """The generation now: from the open snapshot (read at its first use), else the cache."""
     taken = _taken.get()
-    if taken is not None and name in taken:
-        return taken[name]
+    if taken is not None:
+        if taken.values is None:
+            _fill(taken)
+        if name in taken.values:
+            return taken.values[name]
     return _read([name])[name]
+
+
+def _fill(taken: _Snapshot) -> None:
+    names = sorted(_names)
+    if not (taken.ahead and _on_redis()):
+        taken.values = _read(names)
+        return
+    pipe = _redis().pipeline(transaction=False)
+    if names:
+        pipe.mget([_key(name) for name in names])
+    for key, window in taken.ahead.items():
+        pipe.incr(key)
+        pipe.expire(key, window)
+    answers = pipe.execute()
+    taken.values = dict(zip(names, answers.pop(0) if names else [], strict=True))
+    for key, count in zip(taken.ahead, answers[::2], strict=True):
+        taken.counted[key] = int(count)
 
 
 @contextmanager
 def snapshot() -> Iterator[None]:
-    """Read every registered generation at once, for the code inside the block."""
-    token = _taken.set(_read(sorted(_names)))
+    """Every registered generation, read at once when the code inside the block first needs
+    one, and the same for the whole block."""
+    token = _taken.set(_Snapshot())
     try:
         yield
     finally:
         _taken.reset(token)
+
+
+def count_ahead(key: str, window: int) -> None:
+    """Inside a snapshot not read yet, on Redis: count one more in ``key`` in the snapshot's
+    own round trip; ``hit(key, …)`` then answers that count instead of counting again.
+    Elsewhere it does nothing (``hit`` counts as usual)."""
+    taken = _taken.get()
+    if taken is not None and taken.values is None and _on_redis():
+        taken.ahead[key] = window
 
 
 @memoise
@@ -105,7 +145,13 @@ def _redis():
 
 
 def hit(key: str, window: int) -> int:
-    """Count one more in ``key``, a counter that lives ``window`` seconds; the count so far."""
+    """Count one more in ``key``, a counter that lives ``window`` seconds; the count so far
+    (counted already when the open snapshot was asked to count it ahead)."""
+    taken = _taken.get()
+    if taken is not None and key in taken.ahead and taken.values is None:
+        _fill(taken)
+    if taken is not None and key in taken.counted:
+        return taken.counted.pop(key)
     if _on_redis():
         pipe = _redis().pipeline(transaction=False)
         pipe.incr(key)

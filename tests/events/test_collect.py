@@ -161,6 +161,26 @@ def test_over_its_rate_limit_a_source_gets_429_with_retry_after(client, admin, w
         assert limited.json()["code"] == "rate_limited"
 
 
+def test_each_request_counts_once_against_the_rate_limit_once_its_key_is_remembered(
+    client, admin, web
+):
+    """From the second request on, the key's source is known before the key is checked, so
+    its count travels with the generations' read: still one count per request."""
+    import time_machine
+    from django.utils import timezone
+
+    from martech.common import sharedcache
+
+    source, raw = web
+    services.source_update(actor=admin, source=source, rate_limit=3)
+    with time_machine.travel(timezone.now(), tick=False):  # every request in one second
+        key = f"events:rate:{source.pk}:{int(timezone.now().timestamp())}"
+        sharedcache._redis().delete(key)
+        codes = [_post(client, "/v1/track", _track(f"m{i}"), raw).status_code for i in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+    assert sharedcache._redis().get(key) == b"5"
+
+
 def test_browsers_get_cors_for_allowed_origins_only(client, web):
     _, raw = web
     ok = _post(client, "/v1/track", _track("m1"), raw, HTTP_ORIGIN="https://www.acme.example")
