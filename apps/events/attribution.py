@@ -28,6 +28,7 @@ CLICK_IDS: dict[str, tuple[str, int]] = {
     "epik": ("pinterest", 30),
 }
 UTM = ("source", "medium", "campaign", "content", "term")
+_NOTHING_SAID = tuple((key, "") for key in UTM)  # no context.campaign
 PAID_MEDIUMS = frozenset(
     {"cpc", "ppc", "paid", "paidsearch", "paid_search", "paidsocial", "paid_social", "display",
      "cpm", "banner", "affiliate", "retargeting"}
@@ -109,8 +110,10 @@ def extract(payload: dict, at: dt.datetime) -> dict | None:
     campaign = campaign if isinstance(campaign, dict) else {}
     if not url and not campaign and payload.get("type") not in ("page", "screen"):
         return None
-    said = tuple(
-        (key, str(campaign.get("name" if key == "campaign" else key) or "")) for key in UTM
+    said = (
+        tuple((key, str(campaign.get("name" if key == "campaign" else key) or "")) for key in UTM)
+        if campaign
+        else _NOTHING_SAID
     )  # Segment's context.campaign (name = campaign)
     touch, click = _touch(url, referrer, said)
     touch = dict(touch)  # the remembered one is shared

@@ -74,6 +74,7 @@ def normalise(kind: str, value) -> Ident:
     if value is None:
         raise InvalidIdentifier("The value is empty.", code="junk_identifier")
     value = str(value).strip()
+    given = value
     if len(value) > MAX_VALUE:
         raise InvalidIdentifier(f"The value is longer than {MAX_VALUE} characters.")
     if is_junk(value):
@@ -96,7 +97,7 @@ def normalise(kind: str, value) -> Ident:
         value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     elif kind == IdentifierType.DEVICE_ID:
         value = value.lower()
-    if is_junk(value):
+    if value != given and is_junk(value):  # unchanged: checked above already
         raise InvalidIdentifier(f"{value!r} is a placeholder.", code="junk_identifier")
     return Ident(kind, value)
 
