@@ -20,7 +20,10 @@ attributed, consent-tagged and routed to a pending delivery (sending is
 ``bench/delivery.py``'s subject). With ``BENCH_COLLECT_SIGN_INS`` set to N (default 0: none),
 one message in N is a sign-in instead of a page view: an identify joining a user id and an
 email to the visitor's anonymous id, so that links are written and profiles merged (each
-visitor signs in once; later sign-ins repeat a stored link). Before each phase the written
+visitor signs in once; later sign-ins repeat a stored link). With ``BENCH_COLLECT_ARRIVALS``
+set to N (default 1: every one), one page view in N arrives from a campaign (UTMs in its URL,
+so its profile's last touch is written) and the others follow a link within the site, as the
+later pages of a visit do. Before each phase the written
 tables' planner statistics are refreshed and a checkpoint is taken, so that neither lands
 inside a measurement.
 
@@ -55,6 +58,9 @@ PIPELINE_WORKERS = int(os.environ.get("BENCH_PIPELINE_WORKERS", "2"))
 # One message in this many is a sign-in (an identify joining a user id and an email to the
 # anonymous id of a visitor seen earlier, whose profile then merges); 0: none.
 SIGN_INS = int(os.environ.get("BENCH_COLLECT_SIGN_INS", "0"))
+# One page view in this many arrives from a campaign (UTMs in its URL: a marketing arrival,
+# written as its profile's last touch); the others follow a link within the site. 1: all.
+ARRIVALS = max(1, int(os.environ.get("BENCH_COLLECT_ARRIVALS", "1")))
 BATCH = 100
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +78,10 @@ def _batches(n: int) -> list[bytes]:
         for i in range(BATCH):
             person = (r * BATCH + i) % 5000
             url = f"https://www.acme.example/p/{i}?utm_source=news&utm_medium=email"
+            page = {"url": url}
+            if (r * BATCH + i) % ARRIVALS:  # a later page of the visit
+                page = {"url": f"https://www.acme.example/p/{i}",
+                        "referrer": "https://www.acme.example/"}  # fmt: skip
             message_id = f"b-{r}-{i}-{uuid.uuid4().hex[:6]}"
             if SIGN_INS and (r * BATCH + i) % SIGN_INS == 0:
                 person = (r * BATCH + i) // SIGN_INS % 5000  # browsed earlier in the round
@@ -86,7 +96,7 @@ def _batches(n: int) -> list[bytes]:
                 "type": "track", "event": "Product Viewed", "messageId": message_id,
                 "anonymousId": f"ajs-{person:06d}", "timestamp": "2026-11-30T10:00:00Z",
                 "properties": {"product_id": f"SKU-{i}", "price": 19.9, "category": "shoes"},
-                "context": {"page": {"url": url}, "userAgent": "Mozilla/5.0",
+                "context": {"page": page, "userAgent": "Mozilla/5.0",
                             "library": {"name": "bench"}},
             })  # fmt: skip
         out.append(orjson.dumps({"batch": messages, "sentAt": "2026-11-30T10:00:01Z"}))
@@ -374,7 +384,8 @@ def main() -> None:
     median_accept = statistics.median(accepted)
     print(f"collect over HTTP: {ROUNDS} rounds of {REQUESTS} requests x {BATCH} messages, "
           f"{CLIENTS} clients, gunicorn {WORKERS} workers x {THREADS} threads"
-          + (f", one sign-in in {SIGN_INS} messages" if SIGN_INS else ""))  # fmt: skip
+          + (f", one sign-in in {SIGN_INS} messages" if SIGN_INS else "")
+          + (f", one page view in {ARRIVALS} from a campaign" if ARRIVALS > 1 else ""))  # fmt: skip
     print("  accepted and stored  " + "  ".join(f"{r:9,.0f}" for r in accepted) + "  events/s")
     print("  raw COPY, 1,000/tx   " + "  ".join(f"{r:9,.0f}" for r in copied) + "  rows/s")
     print("  accept / COPY        " + "  ".join(f"{r:9.0%}" for r in ratios))
