@@ -207,9 +207,23 @@ def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
         else:
             event.profile_id = None
     done = _recorded_pairs([(a, b, e.timestamp) for e, _, ev in planned for a, b, _ in ev])
+    to_link = [
+        (event, subject, [(a, b, rule) for a, b, rule in evidence if (a, b) not in done])
+        for event, subject, evidence in planned
+    ]
+    # The identifiers the links join, stored first in bulk (each in a profile of its own, in
+    # the order the links meet them, as linking one by one would create them): linking then
+    # finds them instead of creating each in several statements.
+    ends: dict[Ident, str] = {}
+    for event, _, links in to_link:
+        for a, b, _ in links:
+            ends.setdefault(a, event.source.name)
+            ends.setdefault(b, event.source.name)
+    if ends:
+        identifiers_observe(ends)
     stitched = []
-    for event, subject, evidence in planned:
-        _link(event, [(a, b, rule) for a, b, rule in evidence if (a, b) not in done])
+    for event, subject, links in to_link:
+        _link(event, links)
         stitched.append((event, subject))
     first_seen: dict[Ident, str] = {}
     for event, subject in stitched:
