@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.access import require
@@ -88,6 +89,19 @@ def _profiles_of(idents) -> dict[Ident, int]:
     return {Ident(kind, value): profile for (kind, value), profile in found.items()}
 
 
+def _observe_both(a: Ident, b: Ident, source: str) -> tuple[Identifier, Identifier]:
+    """``identifier_observe`` of ``a`` then ``b``: one query when both are stored already."""
+    found = {
+        (i.type, i.value): i
+        for i in Identifier.objects.filter(
+            Q(type=a.type, value=a.value) | Q(type=b.type, value=b.value)
+        )
+    }
+    ia = found.get((a.type, a.value)) or identifier_observe(a, source=source)
+    ib = found.get((b.type, b.value)) or identifier_observe(b, source=source)
+    return ia, ib
+
+
 @transaction.atomic
 def link_record(
     *,
@@ -115,8 +129,7 @@ def link_record(
         raise ApplicationError("Confidence is between 0 and 1.", code="invalid_confidence")
     if kind == LinkKind.DETERMINISTIC:
         confidence = 1.0
-    ia = identifier_observe(a, source=source)
-    ib = identifier_observe(b, source=source)
+    ia, ib = _observe_both(a, b, source)
     pair = Link.objects.filter(a__in=(ia, ib), b__in=(ia, ib), kind=kind)
     if kind == LinkKind.DETERMINISTIC:
         existing = pair.filter(status__in=(LinkStatus.ACTIVE, LinkStatus.CONFLICT)).first()
