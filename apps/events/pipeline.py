@@ -30,6 +30,7 @@ from apps.identity.services import (
     identifier_observe,
     identifiers_observe,
     link_record,
+    profiles_lock,
     touch_record,
     touches_record,
 )
@@ -211,24 +212,28 @@ def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
         (event, subject, [(a, b, rule) for a, b, rule in evidence if (a, b) not in done])
         for event, subject, evidence in planned
     ]
-    # The identifiers the links join, stored first in bulk (each in a profile of its own, in
-    # the order the links meet them, as linking one by one would create them): linking then
-    # finds them instead of creating each in several statements.
+    first_seen: dict[Ident, str] = {}
     ends: dict[Ident, str] = {}
-    for event, _, links in to_link:
+    for event, subject, links in to_link:
         for a, b, _ in links:
             ends.setdefault(a, event.source.name)
             ends.setdefault(b, event.source.name)
+        if subject is not None:
+            first_seen.setdefault(subject, event.source.name)
     if ends:
-        identifiers_observe(ends)
+        # Before any link is recorded: the batch's identifiers are stored in bulk (those the
+        # links join first, in the order the links meet them, as linking one by one would
+        # create them), and their profiles locked in id order. Linking and the touches
+        # then write profiles already held, so that two processes whose batches meet the
+        # same people wait for each other in one order, never in a circle (a deadlock).
+        observed = dict(ends)
+        for ident, source in first_seen.items():
+            observed.setdefault(ident, source)
+        profiles_lock(set(identifiers_observe(observed).values()))
     stitched = []
     for event, subject, links in to_link:
         _link(event, links)
         stitched.append((event, subject))
-    first_seen: dict[Ident, str] = {}
-    for event, subject in stitched:
-        if subject is not None:
-            first_seen.setdefault(subject, event.source.name)
     profile_of = identifiers_observe(first_seen)
     touches: dict[int, list] = defaultdict(list)
     out = []

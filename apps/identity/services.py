@@ -69,11 +69,15 @@ def identifiers_observe(idents: dict[Ident, str]) -> dict[Ident, int]:
     profiles = Profile.objects.bulk_create(
         [Profile(state=state_of([ident.type])) for ident in missing]
     )
-    # ignore_conflicts gives no ids back, so what is stored is read again below.
+    # ignore_conflicts gives no ids back, so what is stored is read again below. Inserted in
+    # one order in every transaction (by type and value, whatever order the profiles were
+    # made in): two transactions storing some of the same new identifiers wait for each
+    # other at most one way, never in a circle (a deadlock).
+    ordered = sorted(zip(missing, profiles, strict=True), key=lambda pair: pair[0])
     Identifier.objects.bulk_create(
         [
             Identifier(type=i.type, value=i.value, profile=p, source=idents[i][:120])
-            for i, p in zip(missing, profiles, strict=True)
+            for i, p in ordered
         ],
         ignore_conflicts=True,
     )
@@ -82,6 +86,17 @@ def identifiers_observe(idents: dict[Ident, str]) -> dict[Ident, int]:
     if spare:
         Profile.objects.filter(pk__in=spare).delete()
     return found
+
+
+def profiles_lock(profile_ids: set[int]) -> None:
+    """Lock these profiles for the rest of the transaction, in id order (PostgreSQL): a
+    transaction that takes every profile it will write this way, before writing any, cannot
+    deadlock with another that does the same."""
+    if profile_ids and connection.vendor == "postgresql":
+        execute_arrays(
+            "SELECT id FROM identity_profile WHERE id = ANY(%b::bigint[]) ORDER BY id FOR UPDATE",
+            [sorted(profile_ids)],
+        )
 
 
 def _profiles_of(idents) -> dict[Ident, int]:
