@@ -20,7 +20,8 @@ attributed, consent-tagged and routed to a pending delivery (sending is
 ``bench/delivery.py``'s subject). With ``BENCH_COLLECT_SIGN_INS`` set to N (default 0: none),
 one message in N is a sign-in instead of a page view: an identify joining a user id and an
 email to the visitor's anonymous id, so that links are written and profiles merged (each
-visitor signs in once; later sign-ins repeat a stored link). With ``BENCH_COLLECT_ARRIVALS``
+visitor signs in once; later sign-ins repeat a stored link; the identity graph starts empty
+at every run). With ``BENCH_COLLECT_ARRIVALS``
 set to N (default 1: every one), one page view in N arrives from a campaign (UTMs in its URL,
 so its profile's last touch is written) and the others follow a link within the site, as the
 later pages of a visit do. Before each phase the written
@@ -339,6 +340,10 @@ def main() -> None:
     ensure_default_purposes()
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE events_event RESTART IDENTITY CASCADE")
+        # Every run meets its visitors for the first time (an earlier run's links would
+        # otherwise be found stored, and nothing linked or merged).
+        cursor.execute("TRUNCATE identity_link, identity_merge, identity_identifier, "
+                       "identity_profile CASCADE")  # fmt: skip
     Source.objects.filter(name="Bench").delete()
     actor = User.objects.filter(email="bench@martech.example").first()
     if actor is None:
