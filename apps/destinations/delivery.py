@@ -187,6 +187,8 @@ def deliver(destination: Destination, *, budget_seconds: float = 30.0) -> Run:
                 _record(gone, Result(Verdict.PERMANENT, None, GONE), now, run)
                 rows = [r for r in rows if r.pk in sendable]
                 by_key = {r.pk: r for r in rows}
+                if not rows:
+                    continue  # nothing left to send in this batch: the next one
             try:
                 requests = adapter.requests(items, destination.config, credentials, base_url)
             except Exception as exc:  # a configuration the vendor call cannot be built from

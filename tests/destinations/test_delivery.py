@@ -455,6 +455,15 @@ def test_a_delivery_whose_event_is_gone_is_dead_lettered_with_why_and_sends_noth
         run = deliver(destination)
     assert [m["messageId"] for r in vendor.requests for m in r.body["batch"]] == ["m2"]
     assert (run.delivered, run.dead) == (1, 1)
+    with FakeVendor("webhook") as vendor:  # a batch with nothing left to send sends nothing
+        destination = services.destination_update(
+            actor=admin, destination=destination, config={"url": vendor.base_url + "/hooks/x"}
+        )
+        send(client, raw, [_track(3, "gone too")])
+        assert process_waiting() == 1
+        Event.objects.filter(message_id="m3").update(payload={})
+        assert deliver(destination).dead == 1
+    assert vendor.requests == []
     dead = Delivery.objects.get(message_id="m1")
     assert dead.status == "dead"
     assert "no longer stored" in dead.error
