@@ -11,21 +11,19 @@ A delivery of a stored event holds no copy of its message: the events app regist
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import psycopg
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
-from martech.common.pgcopy import execute_arrays, execute_json
+from martech.common.pgcopy import execute_arrays, execute_json, insert_then_skip_conflicts
 
 from .adapters import adapter_for
 from .choices import DeliveryStatus, FilterReason, Sends
 from .models import Delivery, Destination
 
-log = logging.getLogger(__name__)
 EVENT_TYPES = frozenset({"track", "page", "screen"})
 PROFILE_TYPES = frozenset({"identify"})
 
@@ -254,9 +252,8 @@ _ON_CONFLICT = " ON CONFLICT DO NOTHING"
 def _insert(rows: list[tuple], *, fresh: bool = False) -> None:
     """Store new deliveries; one another run wrote meanwhile stays as it is. ``fresh``: the
     rows are of events routed for the first time (processed for the first time, under the
-    batch's lock), which can have no delivery yet, so a plain insert is tried first (the
-    conflict check costs about a quarter of it); should one exist after all, the batch's
-    rows go in again with the check."""
+    batch's lock), which can have no delivery yet: the conflict check is made only should
+    one exist after all."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -266,12 +263,9 @@ def _insert(rows: list[tuple], *, fresh: bool = False) -> None:
         )  # fmt: skip
         return
     if fresh:
-        try:
-            with transaction.atomic():
-                execute_json(_INSERT, rows)
-            return
-        except psycopg.IntegrityError:  # raised by psycopg's own cursor
-            log.warning("routing: a first-time event already had a delivery; kept as it was")
+        insert_then_skip_conflicts(_INSERT, [orjson.dumps(rows).decode()],
+                                   on_conflict=_ON_CONFLICT)  # fmt: skip
+        return
     execute_json(_INSERT + _ON_CONFLICT, rows)
 
 

@@ -14,11 +14,9 @@ import logging
 import re
 import uuid
 import zlib
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import orjson
-import psycopg
 from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
@@ -26,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps.destinations.routing import has_suppression_checks, suppressed
 from martech.common import sharedcache
-from martech.common.pgcopy import raw_cursor
+from martech.common.pgcopy import insert_then_skip_conflicts
 
 from .choices import MessageType
 from .models import Event, Source
@@ -341,28 +339,18 @@ _SKIP_SENT = " ON CONFLICT (source_id, message_id) DO NOTHING"
 
 def _insert(rows: list[tuple]) -> None:
     """Store the rows (tuples in ``_COLUMNS`` order, all of one source and moment); a
-    messageId the source already sent is skipped. One statement on PostgreSQL.
-
-    A repeated messageId is rare (an SDK retrying a batch whose answer it lost), and the
-    conflict check costs about a fifth of the insert: the plain insert is tried first, and
-    the batch goes in again with the check only when it meets one."""
+    messageId the source already sent is skipped. One statement on PostgreSQL; a repeated
+    messageId is rare (an SDK retrying a batch whose answer it lost), so the conflict check
+    is made only when the batch meets one."""
     if connection.vendor != "postgresql":
         events = [Event(**dict(zip(_COLUMNS, row, strict=True))) for row in rows]
         Event.objects.bulk_create(events, ignore_conflicts=True, batch_size=500)
         return
-    params = [rows[0][0], rows[0][8], orjson.dumps([row[1:8] + row[9:] for row in rows]).decode()]
-    try:
-        # Outside a transaction the statement is its own; inside one, a savepoint keeps the
-        # transaction usable after a refused insert.
-        guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
-        with guard, raw_cursor() as cursor:
-            cursor.execute(_INSERT, params)
-        return
-    except psycopg.errors.UniqueViolation as exc:
-        if exc.diag.constraint_name != "events_message_once":
-            raise
-    with raw_cursor() as cursor:
-        cursor.execute(_INSERT + _SKIP_SENT, params)
+    document = orjson.dumps([row[1:8] + row[9:] for row in rows]).decode()
+    insert_then_skip_conflicts(
+        _INSERT, [rows[0][0], rows[0][8], document],
+        on_conflict=_SKIP_SENT, constraint="events_message_once",
+    )  # fmt: skip
 
 
 @csrf_exempt

@@ -7,11 +7,13 @@ parsing of numbers and timestamps in the server.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 
 import orjson
-from django.db import connection
+import psycopg
+from django.db import connection, transaction
 from psycopg.types.json import Jsonb
 
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -98,6 +100,27 @@ def execute_json(sql: str, rows: list, *params) -> list[tuple]:
     with raw_cursor() as cursor:
         cursor.execute(sql, [*params, orjson.dumps(rows).decode()])
         return cursor.fetchall() if cursor.description else []
+
+
+def insert_then_skip_conflicts(
+    statement: str, params: list, *, on_conflict: str, constraint: str = ""
+) -> None:
+    """Run ``statement`` (an INSERT) as it is; only if it meets a row that already holds one
+    of its unique keys (``constraint``'s, when named), run it again with ``on_conflict``
+    appended (``" ON CONFLICT … DO NOTHING"``). For inserts that rarely meet a conflict: the
+    check that ON CONFLICT makes on every row costs a fifth to a quarter of the insert.
+    Inside a transaction the first try runs in a savepoint, so that a refused insert leaves
+    the transaction usable; outside one it is a statement of its own."""
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    try:
+        with guard, raw_cursor() as cursor:
+            cursor.execute(statement, params)
+        return
+    except psycopg.errors.UniqueViolation as exc:  # raised by psycopg's own cursor
+        if constraint and exc.diag.constraint_name != constraint:
+            raise
+    with raw_cursor() as cursor:
+        cursor.execute(statement + on_conflict, params)
 
 
 def update_rows(model, rows: list, fields: list[str]) -> None:
