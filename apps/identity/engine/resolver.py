@@ -107,7 +107,10 @@ def _group(seeds: set[int]) -> tuple[set[int], list[Link]]:
 def resolve(seeds: set[int]) -> set[int]:
     """Re-resolve the group around ``seeds``; return the ids of the profiles that changed."""
     members, links = _group(seeds)
-    idents = {i.pk: i for i in Identifier.objects.filter(pk__in=members).select_related("profile")}
+    idents = {
+        i.pk: i
+        for i in Identifier.objects.filter(pk__in=members).only("type", "value", "profile_id")
+    }
     text = {pk: f"{i.type}:{i.value}" for pk, i in idents.items()}
     links.sort(key=lambda k: (k.observed_at, *sorted((text[k.a_id], text[k.b_id])), k.rule))
     sets = _Sets({pk: i.type for pk, i in idents.items()})
