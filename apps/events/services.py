@@ -228,7 +228,7 @@ def payloads_purge(*, now=None) -> int:
     from the event. Returns how many events were emptied."""
     from django.db.models import Exists, OuterRef
 
-    from apps.destinations.choices import DeliveryStatus
+    from apps.destinations.choices import UNFINISHED, DeliveryStatus
     from apps.destinations.models import Delivery
     from apps.destinations.services import payloads_purge as deliveries_purge
 
@@ -238,7 +238,7 @@ def payloads_purge(*, now=None) -> int:
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.EVENT_RETENTION_DAYS)
     to_send = Delivery.objects.filter(
         event_id=OuterRef("pk"),
-        status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING, DeliveryStatus.DEAD],
+        status__in=[*UNFINISHED, DeliveryStatus.DEAD],
     )
     count = (
         Event.objects.filter(
