@@ -117,7 +117,6 @@ def _observe_both(a: Ident, b: Ident, source: str) -> tuple[Identifier, Identifi
     return ia, ib
 
 
-@transaction.atomic
 def link_record(
     *,
     a: Ident | tuple[str, str],
@@ -144,6 +143,16 @@ def link_record(
         raise ApplicationError("Confidence is between 0 and 1.", code="invalid_confidence")
     if kind == LinkKind.DETERMINISTIC:
         confidence = 1.0
+    return _link_store(a, b, kind=kind, rule=rule, confidence=confidence, source=source,
+                       event_ref=event_ref, observed_at=observed_at, actor=actor)  # fmt: skip
+
+
+# No savepoint of its own inside a caller's transaction (the pipeline records many links in
+# one batch, each savepoint a round trip there and back): a failure here fails that caller's
+# whole block, as the checks above are made before anything is written.
+@transaction.atomic(savepoint=False)
+def _link_store(a: Ident, b: Ident, *, kind, rule, confidence, source, event_ref, observed_at,
+                actor) -> Link:  # fmt: skip
     ia, ib = _observe_both(a, b, source)
     pair = Link.objects.filter(a__in=(ia, ib), b__in=(ia, ib), kind=kind)
     if kind == LinkKind.DETERMINISTIC:
@@ -161,8 +170,8 @@ def link_record(
         existing.refresh_from_db()
         return existing
     link = Link.objects.create(
-        a=ia,
-        b=ib,
+        a_id=ia.pk,  # by id: the identifiers' profiles may change below, read them afresh
+        b_id=ib.pk,
         kind=kind,
         status=LinkStatus.ACTIVE if kind == LinkKind.DETERMINISTIC else LinkStatus.PENDING,
         confidence=confidence,
@@ -173,8 +182,7 @@ def link_record(
         created_by=actor,
     )
     if kind == LinkKind.DETERMINISTIC:
-        resolve({ia.pk, ib.pk})
-        link.refresh_from_db()
+        resolve({ia.pk, ib.pk}, held=[link])  # brings the link's status and reason up to date
     return link
 
 

@@ -4,7 +4,8 @@ person; merges can be undone; the outcome does not depend on the order evidence 
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +13,7 @@ from apps.identity import selectors, services
 from apps.identity.engine.bulk import Evidence, bulk_link
 from apps.identity.models import Identifier, Link, Merge
 from apps.identity.normalise import Ident
-from martech.common.errors import ConflictError, PermissionDeniedError
+from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,25 @@ def test_a_second_user_id_is_a_conflict_not_a_merge():
     assert link.status == "conflict"
     assert "different user ids" in link.reason
     assert _profile(other) != _profile(ANON)
+
+
+def test_a_link_recorded_inside_a_transaction_opens_no_savepoint_and_returns_its_resolved_status():
+    services.identifiers_observe({USER: "web", Ident("user_id", "u-2"): "web", EMAIL: "web"})
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        _link(USER, EMAIL)
+        link = _link(Ident("user_id", "u-2"), EMAIL, minutes=1)
+    assert not [q["sql"] for q in queries if "SAVEPOINT" in q["sql"]]
+    assert (link.status, link.reason) == ("conflict", Link.objects.get(pk=link.pk).reason)
+    assert "different user ids" in link.reason
+    assert Link.objects.get(pk=link.pk).status == "conflict"
+
+
+def test_a_refused_link_leaves_the_callers_transaction_usable():
+    with transaction.atomic():
+        with pytest.raises(ApplicationError):
+            _link(USER, USER)
+        assert _link(USER, EMAIL).status == "active"
+    assert _profile(USER) == _profile(EMAIL)
 
 
 def test_a_hub_value_cannot_glue_many_profiles_together(settings):

@@ -10,6 +10,7 @@ conflict. The outcome depends only on the set of evidence, never on its arrival 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection
@@ -104,8 +105,10 @@ def _group(seeds: set[int]) -> tuple[set[int], list[Link]]:
     return members, list(links.values())
 
 
-def resolve(seeds: set[int]) -> set[int]:
-    """Re-resolve the group around ``seeds``; return the ids of the profiles that changed."""
+def resolve(seeds: set[int], held: Iterable[Link] = ()) -> set[int]:
+    """Re-resolve the group around ``seeds``; return the ids of the profiles that changed.
+    ``held``: link instances of the caller's in the group, whose status and reason are
+    brought up to date (rather than read again)."""
     members, links = _group(seeds)
     idents = {
         i.pk: i
@@ -127,6 +130,10 @@ def resolve(seeds: set[int]) -> set[int]:
                 joined_by.setdefault(end, link)
     if changed_links:
         update_rows(Link, changed_links, ["status", "reason"])
+    resolved = {link.pk: link for link in links}
+    for link in held:
+        if link.pk in resolved:
+            link.status, link.reason = resolved[link.pk].status, resolved[link.pk].reason
 
     groups: dict[int, list[int]] = defaultdict(list)
     for pk in idents:
@@ -214,11 +221,21 @@ def _refresh(profile_ids: set[int]) -> None:
     ):
         types[profile_id].add(kind)
     profiles = {p.pk: p for p in Profile.objects.filter(pk__in=profile_ids)}
-    absorbed_into = dict(
-        Merge.objects.filter(loser_id__in=profile_ids, undone_at__isnull=True)
+    # The merges in force that these profiles lost (the latest names where each went) and
+    # those they won (whose attribution they take over), read together in one query.
+    absorbed_into: dict[int, int] = {}
+    won: list[Merge] = []
+    for merge in (
+        Merge.objects.filter(
+            Q(loser_id__in=profile_ids) | Q(winner_id__in=profile_ids), undone_at__isnull=True
+        )
+        .select_related("loser")
         .order_by("at", "id")
-        .values_list("loser_id", "winner_id")
-    )
+    ):
+        if merge.loser_id in profile_ids:
+            absorbed_into[merge.loser_id] = merge.winner_id
+        if merge.winner_id in profile_ids:
+            won.append(merge)
     now = timezone.now()
     for pk, profile in profiles.items():
         profile.updated_at = now
@@ -229,9 +246,7 @@ def _refresh(profile_ids: set[int]) -> None:
             profile.merged_into_id = absorbed_into.get(pk)
     # Attribution follows the identifiers: the earliest first touch and the latest last
     # touch of everything that was merged in.
-    for merge in Merge.objects.filter(
-        winner_id__in=profile_ids, undone_at__isnull=True
-    ).select_related("loser"):
+    for merge in won:
         winner, loser = profiles.get(merge.winner_id), merge.loser
         if winner is None:
             continue
