@@ -91,12 +91,7 @@ def _group(seeds: set[int]) -> tuple[set[int], list[Link]]:
     while frontier and len(members) < MAX_GROUP:
         batch = list(frontier)[:5000]
         frontier -= set(batch)
-        found = Link.objects.filter(
-            Q(a_id__in=batch) | Q(b_id__in=batch),
-            kind=LinkKind.DETERMINISTIC,
-            status__in=EVIDENCE,
-        )
-        for link in found:
+        for link in _evidence_of(batch):
             links[link.pk] = link
             for end in (link.a_id, link.b_id):
                 if end not in members:
@@ -105,15 +100,68 @@ def _group(seeds: set[int]) -> tuple[set[int], list[Link]]:
     return members, list(links.values())
 
 
+# The resolver's reads on PostgreSQL are plain statements with array parameters: they run
+# once or more for every link recorded, where building each query through the ORM cost more
+# than the database took to answer it.
+_EVIDENCE_SQL = (
+    "SELECT id, a_id, b_id, status, reason, rule, observed_at FROM identity_link "
+    "WHERE (a_id = ANY(%b::bigint[]) OR b_id = ANY(%b::bigint[])) "
+    "AND kind = %b::text AND status = ANY(%b::text[])"
+)
+
+
+def _evidence_of(ids: list[int]) -> list[Link]:
+    """The deterministic links that count as evidence and touch any of these identifiers
+    (only what resolving reads and writes of them is loaded)."""
+    if connection.vendor != "postgresql":
+        return list(
+            Link.objects.filter(
+                Q(a_id__in=ids) | Q(b_id__in=ids), kind=LinkKind.DETERMINISTIC,
+                status__in=EVIDENCE,
+            ).order_by()
+        )  # fmt: skip
+    rows = execute_arrays(
+        _EVIDENCE_SQL, [ids, ids, str(LinkKind.DETERMINISTIC), [str(s) for s in EVIDENCE]]
+    )
+    return [
+        Link(id=pk, a_id=a, b_id=b, kind=LinkKind.DETERMINISTIC, status=status, reason=reason,
+             rule=rule, observed_at=at)
+        for pk, a, b, status, reason, rule, at in rows
+    ]  # fmt: skip
+
+
+def _identifiers(ids) -> list[Identifier]:
+    """The identifiers with these ids: their type, value and profile only."""
+    if connection.vendor != "postgresql":
+        return list(Identifier.objects.filter(pk__in=ids).only("type", "value", "profile_id"))
+    rows = execute_arrays(
+        "SELECT id, type, value, profile_id FROM identity_identifier WHERE id = ANY(%b::bigint[])",
+        [list(ids)],
+    )
+    return [Identifier(id=pk, type=kind, value=value, profile_id=profile)
+            for pk, kind, value, profile in rows]  # fmt: skip
+
+
+def _types_of(profile_ids) -> list[tuple[int, str]]:
+    """(profile, type) of every identifier the profiles hold."""
+    if connection.vendor != "postgresql":
+        return list(
+            Identifier.objects.filter(profile_id__in=profile_ids)
+            .order_by()
+            .values_list("profile_id", "type")
+        )
+    return execute_arrays(
+        "SELECT profile_id, type FROM identity_identifier WHERE profile_id = ANY(%b::bigint[])",
+        [list(profile_ids)],
+    )
+
+
 def resolve(seeds: set[int], held: Iterable[Link] = ()) -> set[int]:
     """Re-resolve the group around ``seeds``; return the ids of the profiles that changed.
     ``held``: link instances of the caller's in the group, whose status and reason are
     brought up to date (rather than read again)."""
     members, links = _group(seeds)
-    idents = {
-        i.pk: i
-        for i in Identifier.objects.filter(pk__in=members).only("type", "value", "profile_id")
-    }
+    idents = {i.pk: i for i in _identifiers(members)}
     text = {pk: f"{i.type}:{i.value}" for pk, i in idents.items()}
     links.sort(key=lambda k: (k.observed_at, *sorted((text[k.a_id], text[k.b_id])), k.rule))
     sets = _Sets({pk: i.type for pk, i in idents.items()})
@@ -216,9 +264,7 @@ def _home(group, share, text, claimed) -> int:
 def _refresh(profile_ids: set[int]) -> None:
     """Recompute states, attribution and merged_into of the profiles that changed."""
     types: dict[int, set[str]] = defaultdict(set)
-    for profile_id, kind in Identifier.objects.filter(profile_id__in=profile_ids).values_list(
-        "profile_id", "type"
-    ):
+    for profile_id, kind in _types_of(profile_ids):
         types[profile_id].add(kind)
     profiles = {p.pk: p for p in Profile.objects.filter(pk__in=profile_ids)}
     # The merges in force that these profiles lost (the latest names where each went) and
