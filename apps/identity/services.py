@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.accounts.access import require
 from apps.audit.services import audit_record
 from martech.common.errors import ApplicationError, ConflictError
-from martech.common.pgcopy import execute_arrays, jsonb
+from martech.common.pgcopy import execute_arrays, jsonb, raw_cursor
 
 from .choices import LinkKind, LinkStatus, Rule
 from .engine.bulk import identifier_lookup
@@ -104,17 +104,45 @@ def _profiles_of(idents) -> dict[Ident, int]:
     return {Ident(kind, value): profile for (kind, value), profile in found.items()}
 
 
-def _observe_both(a: Ident, b: Ident, source: str) -> tuple[Identifier, Identifier]:
-    """``identifier_observe`` of ``a`` then ``b``: one query when both are stored already."""
-    found = {
-        (i.type, i.value): i
+# Both identifiers and the pair's stored link, if any, in one statement.
+_PAIR = (
+    "WITH i AS (SELECT id, type, value FROM identity_identifier "
+    "WHERE (type = %s AND value = %s) OR (type = %s AND value = %s)) "
+    "SELECT i.type, i.value, i.id, (SELECT l.id FROM identity_link l "
+    "WHERE l.a_id IN (SELECT id FROM i) AND l.b_id IN (SELECT id FROM i) AND l.kind = %s "
+    "AND l.status = ANY(%s) ORDER BY l.observed_at, l.id LIMIT 1) FROM i"
+)
+
+
+def _stored_pair(a: Ident, b: Ident, kind: str) -> tuple[dict[Ident, int], int | None]:
+    """The ids of ``a`` and ``b`` among the stored identifiers, and the id of the earliest
+    link of ``kind`` between them that still stands (deterministic: active or conflict;
+    probabilistic: pending or rejected), if any."""
+    standing = (
+        (LinkStatus.ACTIVE, LinkStatus.CONFLICT)
+        if kind == LinkKind.DETERMINISTIC
+        else (LinkStatus.PENDING, LinkStatus.REJECTED)
+    )
+    if connection.vendor == "postgresql":
+        with raw_cursor() as cursor:
+            rows = cursor.execute(
+                _PAIR, [a.type, a.value, b.type, b.value, str(kind), [str(s) for s in standing]]
+            ).fetchall()
+        return {Ident(t, v): pk for t, v, pk, _ in rows}, next((r[3] for r in rows), None)
+    stored = {
+        Ident(i.type, i.value): i.pk
         for i in Identifier.objects.filter(
             Q(type=a.type, value=a.value) | Q(type=b.type, value=b.value)
         )
     }
-    ia = found.get((a.type, a.value)) or identifier_observe(a, source=source)
-    ib = found.get((b.type, b.value)) or identifier_observe(b, source=source)
-    return ia, ib
+    if len(stored) < 2:
+        return stored, None
+    link = (
+        Link.objects.filter(a__in=stored.values(), b__in=stored.values(), kind=kind)
+        .filter(status__in=standing)
+        .first()
+    )
+    return stored, link.pk if link is not None else None
 
 
 def link_record(
@@ -153,25 +181,24 @@ def link_record(
 @transaction.atomic(savepoint=False)
 def _link_store(a: Ident, b: Ident, *, kind, rule, confidence, source, event_ref, observed_at,
                 actor) -> Link:  # fmt: skip
-    ia, ib = _observe_both(a, b, source)
-    pair = Link.objects.filter(a__in=(ia, ib), b__in=(ia, ib), kind=kind)
-    if kind == LinkKind.DETERMINISTIC:
-        existing = pair.filter(status__in=(LinkStatus.ACTIVE, LinkStatus.CONFLICT)).first()
-    else:
-        existing = pair.filter(status__in=(LinkStatus.PENDING, LinkStatus.REJECTED)).first()
+    stored, existing_id = _stored_pair(a, b, kind)
+    ia = stored.get(a) or identifier_observe(a, source=source).pk
+    ib = stored.get(b) or identifier_observe(b, source=source).pk
     observed_at = observed_at or timezone.now()
-    if existing is not None:
+    if existing_id is not None:
+        existing = Link.objects.get(pk=existing_id)
         if kind == LinkKind.PROBABILISTIC and confidence > existing.confidence:
             Link.objects.filter(pk=existing.pk).update(confidence=confidence)
+            existing.refresh_from_db()
         if kind == LinkKind.DETERMINISTIC and observed_at < existing.observed_at:
             # The pair's evidence counts from its earliest sighting, whatever arrived first.
             Link.objects.filter(pk=existing.pk).update(observed_at=observed_at)
-            resolve({ia.pk, ib.pk})
-        existing.refresh_from_db()
+            resolve({ia, ib})
+            existing.refresh_from_db()
         return existing
     link = Link.objects.create(
-        a_id=ia.pk,  # by id: the identifiers' profiles may change below, read them afresh
-        b_id=ib.pk,
+        a_id=ia,  # by id: the identifiers' profiles may change below, read them afresh
+        b_id=ib,
         kind=kind,
         status=LinkStatus.ACTIVE if kind == LinkKind.DETERMINISTIC else LinkStatus.PENDING,
         confidence=confidence,
@@ -182,7 +209,7 @@ def _link_store(a: Ident, b: Ident, *, kind, rule, confidence, source, event_ref
         created_by=actor,
     )
     if kind == LinkKind.DETERMINISTIC:
-        resolve({ia.pk, ib.pk}, held=[link])  # brings the link's status and reason up to date
+        resolve({ia, ib}, held=[link])  # brings the link's status and reason up to date
     return link
 
 
