@@ -27,9 +27,11 @@ from apps.identity.engine.bulk import identifier_lookup
 from apps.identity.models import Identifier, Link
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
 from apps.identity.services import (
+    Sighting,
     identifier_observe,
     identifiers_observe,
     link_record,
+    links_record,
     profiles_lock,
     touch_record,
     touches_record,
@@ -230,10 +232,12 @@ def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
         for ident, source in first_seen.items():
             observed.setdefault(ident, source)
         profiles_lock(set(identifiers_observe(observed).values()))
-    stitched = []
-    for event, subject, links in to_link:
-        _link(event, links)
-        stitched.append((event, subject))
+    # The links of the whole batch, in the order its events met them, resolved at once.
+    links_record([
+        Sighting(a, b, rule, event.source.name, event.message_id, event.timestamp)
+        for event, _, links in to_link for a, b, rule in links
+    ])  # fmt: skip
+    stitched = [(event, subject) for event, subject, _ in to_link]
     profile_of = identifiers_observe(first_seen)
     touches: dict[int, list] = defaultdict(list)
     out = []

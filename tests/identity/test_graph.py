@@ -233,6 +233,50 @@ def test_the_bulk_loader_gives_the_same_graph_as_one_by_one(evidence):
         transaction.savepoint_rollback(sid)
 
 
+def _sighting(a, b, minute, ref=""):
+    return services.Sighting(a, b, "identify", "web", ref, T0 + dt.timedelta(minutes=minute))
+
+
+def _links():
+    return sorted(
+        (str(k.a), str(k.b), k.status, k.rule, k.event_ref, k.observed_at)
+        for k in Link.objects.select_related("a", "b")
+    )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(evidence=EVIDENCE, stored=st.integers(0, 10))
+def test_links_recorded_together_end_as_recorded_one_by_one(evidence, stored):
+    """The first ``stored`` sightings are in the graph already; the rest come as one batch.
+    The people grouped, the conflicts and every link's first provenance and earliest time
+    are those of recording each sighting in turn."""
+    sid = transaction.savepoint()
+    try:
+        for n, (a, b, minute) in enumerate(evidence):
+            _link(a, b, minutes=minute, event_ref=f"e{n}")
+        alone = _partition(), _links()
+    finally:
+        transaction.savepoint_rollback(sid)
+    sid = transaction.savepoint()
+    try:
+        for n, (a, b, minute) in enumerate(evidence[:stored]):
+            _link(a, b, minutes=minute, event_ref=f"e{n}")
+        services.links_record([
+            _sighting(a, b, minute, f"e{n}")
+            for n, (a, b, minute) in enumerate(evidence) if n >= stored
+        ])  # fmt: skip
+        assert (_partition(), _links()) == alone
+    finally:
+        transaction.savepoint_rollback(sid)
+
+
+def test_links_recorded_together_refuse_a_pair_of_one_identifier():
+    with pytest.raises(ApplicationError):
+        services.links_record([_sighting(ANON, USER, 0), _sighting(EMAIL, EMAIL, 1)])
+
+
 def test_a_bulk_batch_that_meets_the_existing_graph_is_regrouped():
     _link(ANON, USER)
     result = bulk_link(
