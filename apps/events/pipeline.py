@@ -200,8 +200,9 @@ def _recorded_pairs(evidence) -> set[tuple[Ident, Ident]]:
 
 def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
     """``process_one`` for a whole batch: the same outcome, with the identity and touch writes
-    grouped (new identifiers in bulk, one update per profile touched) instead of per event.
-    Any failure raises: the caller then processes the batch event by event."""
+    grouped (new identifiers in bulk, the links recorded and resolved together, one update per
+    profile touched) instead of per event. Only which of the profiles that join keeps a group
+    may differ. Any failure raises: the caller then processes the batch event by event."""
     planned: list[tuple[Event, Ident | None, list]] = []
     for event in events:
         event.error = ""
