@@ -22,10 +22,11 @@ from apps.consent.choices import SALE_SHARE
 from apps.consent.selectors import consent_snapshots, consent_state
 from apps.consent.services import gpc_record
 from apps.destinations.routing import Routed, route
-from apps.identity.choices import IdentifierType, LinkKind, LinkStatus, Rule
+from apps.identity.choices import IdentifierType, Rule
 from apps.identity.engine.bulk import identifier_lookup
-from apps.identity.models import Identifier, Link
+from apps.identity.models import Identifier
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
+from apps.identity.selectors import standing_links
 from apps.identity.services import (
     Sighting,
     identifier_observe,
@@ -181,19 +182,12 @@ def _recorded_pairs(evidence) -> set[tuple[Ident, Ident]]:
         [(i.type, i.value) for i in idents]).items()}  # fmt: skip
     if not pk_of:
         return set()
-    earliest: dict[frozenset, object] = {}
-    pks = set(pk_of.values())
-    for a, b, at in Link.objects.filter(
-        a_id__in=pks, b_id__in=pks, kind=LinkKind.DETERMINISTIC,
-        status__in=(LinkStatus.ACTIVE, LinkStatus.CONFLICT),
-    ).values_list("a_id", "b_id", "observed_at"):  # fmt: skip
-        key = frozenset((a, b))
-        earliest[key] = min(at, earliest.get(key, at))
+    earliest = standing_links(pk_of.values())
     done = set()
     for a, b, at in evidence:
         if a in pk_of and b in pk_of:
             first = earliest.get(frozenset((pk_of[a], pk_of[b])))
-            if first is not None and first <= at:
+            if first is not None and first.observed_at <= at:
                 done.add((a, b))
     return done
 

@@ -10,9 +10,28 @@ from apps.accounts.access import require, user_can
 from martech.common.errors import NotFoundError
 from martech.common.navigation import SearchResult
 
-from .choices import LinkStatus
+from .choices import EVIDENCE, LinkKind, LinkStatus
 from .models import Identifier, Link, Merge, Profile
 from .normalise import Ident, InvalidIdentifier, parse
+
+
+def standing_links(identifier_ids) -> dict[frozenset[int], Link]:
+    """The earliest deterministic link that still counts as evidence (active or conflict) of
+    each pair among these identifiers, keyed by the pair's ids; only its ends and time are
+    loaded. The link ``link_record`` would find for the pair."""
+    ids = list(identifier_ids)
+    found: dict[frozenset[int], Link] = {}
+    if not ids:
+        return found
+    for link in (
+        Link.objects.filter(
+            a_id__in=ids, b_id__in=ids, kind=LinkKind.DETERMINISTIC, status__in=EVIDENCE
+        )
+        .only("a_id", "b_id", "observed_at")
+        .order_by("observed_at", "id")
+    ):
+        found.setdefault(frozenset((link.a_id, link.b_id)), link)
+    return found
 
 
 def profile_resolve(ident: Ident) -> Profile | None:

@@ -18,11 +18,12 @@ from apps.audit.services import audit_record
 from martech.common.errors import ApplicationError, ConflictError
 from martech.common.pgcopy import execute_arrays, jsonb, raw_cursor, update_rows
 
-from .choices import LinkKind, LinkStatus, Rule
+from .choices import EVIDENCE, LinkKind, LinkStatus, Rule
 from .engine.bulk import identifier_lookup
 from .engine.resolver import resolve, state_of
 from .models import Identifier, Link, Merge, Profile
 from .normalise import Ident, normalise
+from .selectors import standing_links
 
 __all__ = [
     "identifier_observe",
@@ -121,9 +122,7 @@ def _stored_pair(a: Ident, b: Ident, kind: str) -> tuple[dict[Ident, int], int |
     link of ``kind`` between them that still stands (deterministic: active or conflict;
     probabilistic: pending or rejected), if any."""
     standing = (
-        (LinkStatus.ACTIVE, LinkStatus.CONFLICT)
-        if kind == LinkKind.DETERMINISTIC
-        else (LinkStatus.PENDING, LinkStatus.REJECTED)
+        EVIDENCE if kind == LinkKind.DETERMINISTIC else (LinkStatus.PENDING, LinkStatus.REJECTED)
     )
     if connection.vendor == "postgresql":
         with raw_cursor() as cursor:
@@ -250,14 +249,7 @@ def links_record(sightings: list[Sighting]) -> None:
     if missing := {i: source for i, source in idents.items() if i not in pk_of}:
         identifiers_observe(missing)
         pk_of.update(_profiles_of(missing, "id"))
-    standing = {}  # the earliest standing link of each stored pair, as link_record finds it
-    for link in (
-        Link.objects.filter(
-            a_id__in=pk_of.values(), b_id__in=pk_of.values(), kind=LinkKind.DETERMINISTIC,
-            status__in=(LinkStatus.ACTIVE, LinkStatus.CONFLICT),
-        ).only("a_id", "b_id", "observed_at").order_by("observed_at", "id")
-    ):  # fmt: skip
-        standing.setdefault(frozenset((link.a_id, link.b_id)), link)
+    standing = standing_links(pk_of.values())
     new, earlier, seeds = [], [], set()
     for seen, at in pairs.values():
         a, b = pk_of[seen.a], pk_of[seen.b]
