@@ -171,7 +171,8 @@ class Nudge:
     waits (a broker's first connection can take seconds) and never fails: what the task would
     do is stored already, and a periodic task does it anyway. One thread per process sends,
     at most once a second, and only when the cache's ``key`` says no process sent in the last
-    second; a nudge that comes while the thread waits is sent after the wait, not dropped."""
+    second; a nudge that comes while the thread waits, or while another process's send holds
+    the key, is sent after the wait, not dropped."""
 
     def __init__(self, key: str, send: Callable[[], object]):
         self.key, self.send = key, send
@@ -194,6 +195,8 @@ class Nudge:
             try:
                 if cache.add(self.key, 1, timeout=1):
                     self.send()
+                else:  # another process sent less than a second ago, maybe before our data
+                    self._wanted.set()
             except Exception:
                 logging.getLogger(__name__).warning("could not send %s", self.key, exc_info=True)
             time.sleep(1)

@@ -4,6 +4,8 @@ fails, runs are at most one a second, and a nudge that comes during the wait is 
 import threading
 import time
 
+from django.core.cache import cache
+
 from martech.common.sharedcache import Nudge
 from tests.workers import wait_until
 
@@ -34,3 +36,13 @@ def test_nudges_within_a_second_become_one_send_then_one_more_after_the_wait():
     time.sleep(1.5)
     assert len(sent) == 2
     assert sent[1] - sent[0] >= 1
+
+
+def test_a_nudge_while_another_process_holds_the_key_is_sent_once_the_key_expires():
+    sent = []
+    cache.delete("test:nudge:held")
+    assert cache.add("test:nudge:held", 1, timeout=1)  # another process has just sent
+    held_at = time.monotonic()
+    Nudge("test:nudge:held", lambda: sent.append(time.monotonic()))()
+    wait_until(lambda: len(sent) == 1, timeout=5, interval=0.01)
+    assert sent[0] - held_at >= 0.9
