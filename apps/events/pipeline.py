@@ -321,7 +321,10 @@ def _take(limit: int) -> list[Taken]:
 def process_batch(limit: int = BATCH) -> int:
     """Process up to ``limit`` waiting events; return how many were taken."""
     _normalised.cache_clear()
+    own = not connection.in_atomic_block
     with transaction.atomic():
+        if own and connection.vendor == "postgresql":
+            _commit_without_waiting()
         events = _take(limit)
         sources = Source.objects.select_related("plan").in_bulk({e.source_id for e in events})
         now = timezone.now()
@@ -355,6 +358,20 @@ def process_batch(limit: int = BATCH) -> int:
         subjects = dict(needs_consent)
         route([_routed(e, subjects.get(e)) for e in events if _final(e)])
     return len(events)
+
+
+def _commit_without_waiting() -> None:
+    """The batch's commit does not wait for PostgreSQL to flush it to disk (about a
+    twentieth of a batch's time). Should the server itself stop in the fraction of a second
+    before it does, the batch is undone as a whole: its events wait again and are processed
+    again the same way, with the same deliveries. Any commit that waits flushes everything
+    written before it, so nothing recorded later depends on a batch that could still be
+    undone; a delivery sent from the batch in that fraction of a second is sent again with
+    the same message id, as after a worker killed between a send and its record. Only for a
+    batch that is a transaction of its own: inside a caller's, the setting would outlive the
+    batch."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _write_back(events: list[Taken]) -> None:

@@ -32,6 +32,25 @@ def test_settle_freezes_what_is_alive_and_later_cyclic_garbage_is_still_collecte
         gc.unfreeze()
 
 
+def test_after_settling_cyclic_garbage_is_collected_by_itself_within_young_new_objects():
+    threshold = gc.get_threshold()
+    gc.unfreeze()
+    try:
+        heap.settle()
+        assert gc.get_threshold()[0] == heap.YOUNG
+        node = _Node()
+        node.self = node
+        ref = weakref.ref(node)
+        del node
+        kept = [[] for _ in range(heap.YOUNG // 2)]
+        assert ref() is not None  # fewer than YOUNG new objects: not collected yet
+        kept += [[] for _ in range(heap.YOUNG)]
+        assert ref() is None  # the young generation was collected on its own
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
 def test_the_heap_is_settled_on_the_celery_worker_and_pool_process_start_up_signals():
     for signal in (signals.worker_init, signals.worker_process_init):
         live = [r() if isinstance(r, weakref.ref) else r for _, r in signal.receivers]

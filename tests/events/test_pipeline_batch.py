@@ -246,3 +246,56 @@ def test_what_a_batch_leaves_empty_is_stored_as_sql_null_not_as_json_null(client
         )
         assert cursor.fetchone()[0] == 0
     assert Event.objects.get(message_id="p1").attribution["source"] == "spring"
+
+
+@pytest.fixture
+def commit_setting_seen():
+    """What ``synchronous_commit`` was when the pipeline wrote its events back, as PostgreSQL
+    itself reports it from a trigger on that write."""
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            CREATE TABLE commit_setting_seen (value text);
+            CREATE FUNCTION note_commit_setting() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              INSERT INTO commit_setting_seen VALUES (current_setting('synchronous_commit'));
+              RETURN NULL;
+            END $$;
+            CREATE TRIGGER note_commit_setting AFTER UPDATE ON events_event
+              FOR EACH STATEMENT EXECUTE FUNCTION note_commit_setting();
+        """)
+
+    def seen():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT DISTINCT value FROM commit_setting_seen")
+            return {v for (v,) in cursor.fetchall()}
+
+    yield seen
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            DROP TRIGGER note_commit_setting ON events_event;
+            DROP FUNCTION note_commit_setting();
+            DROP TABLE commit_setting_seen;
+        """)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_its_own_commits_without_waiting_for_the_flush_and_the_setting_ends_with_it(
+    client, web, commit_setting_seen
+):
+    _, raw = web
+    _send(client, raw, [_page(1, "c-1", 10, "spring")])
+    assert process_waiting() == 1
+    assert commit_setting_seen() == {"off"}
+    assert Event.objects.get(message_id="p1").status == "processed"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"  # only the batch's own transaction
+
+
+def test_a_batch_inside_a_callers_transaction_leaves_its_commit_setting_alone(
+    client, web, commit_setting_seen
+):
+    _, raw = web
+    _send(client, raw, [_page(1, "c-1", 10, "spring")])
+    assert process_waiting() == 1
+    assert commit_setting_seen() == {"on"}
