@@ -9,8 +9,8 @@ allocates afterwards is collected as before.
 
 The youngest generation is then collected after ``YOUNG`` new objects rather than Python's
 700: a batch of a thousand events holds tens of thousands of objects for its whole life, and
-at 700 each of them was walked again by one young collection after another (about a tenth
-of the pipeline's own CPU time, 900 collections per 30,000 events; 2 at ``YOUNG``). Cyclic
+at 700 they were walked again by one collection after another as they aged (about a tenth
+of the pipeline's own CPU time, some 950 collections per 30,000 events; 2 at ``YOUNG``). Cyclic
 garbage waits at most ``YOUNG`` allocations longer; everything else is still freed at once
 by reference counting.
 """
