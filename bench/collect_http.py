@@ -83,7 +83,10 @@ def _batches(n: int) -> list[bytes]:
             if (r * BATCH + i) % ARRIVALS:  # a later page of the visit
                 page = {"url": f"https://www.acme.example/p/{i}",
                         "referrer": "https://www.acme.example/"}  # fmt: skip
-            message_id = f"b-{r}-{i}-{uuid.uuid4().hex[:6]}"
+            # Unique across rounds: with a short random part, two rounds' messages at the
+            # same place met now and then (about one run in twenty at 6 hex digits), and the
+            # repeat was rightly stored once, which the count below took for a loss.
+            message_id = f"b-{r}-{i}-{uuid.uuid4().hex}"
             if SIGN_INS and (r * BATCH + i) % SIGN_INS == 0:
                 person = (r * BATCH + i) // SIGN_INS % 5000  # browsed earlier in the round
                 messages.append({
@@ -224,9 +227,11 @@ def _drive(port: int, raws: list[bytes]) -> tuple[float, list[float]]:
 def _copy_blocks(rows: int, source_id: int, round_: int) -> list[str]:
     """The rows COPY sends (formatted before the clock starts: the baseline is COPY alone)."""
     payload = orjson.dumps(orjson.loads(_batches(1)[0])["batch"][0]).decode().replace("\\", "\\\\")
+    pad = "0" * 32  # message ids as long as those sent over HTTP
     return [
         "".join(
-            f"{source_id}\tcopy-{round_}-{start + i}\ttrack\tProduct Viewed\tajs-{i}\t\t{payload}\t"
+            f"{source_id}\tcopy-{round_}-{start + i}-{pad}\t"
+            f"track\tProduct Viewed\tajs-{i}\t\t{payload}\t"
             "2026-11-30T10:00:00+00:00\t2026-11-30T10:00:01+00:00\tf\treceived\t[]\t0\t\n"
             for i in range(min(1000, rows - start))
         )
