@@ -278,24 +278,19 @@ def commit_setting_seen():
         """)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_batch_of_its_own_commits_without_waiting_for_the_flush_and_the_setting_ends_with_it(
-    client, web, commit_setting_seen
+@pytest.mark.parametrize(
+    ("own_transaction", "during_batch"),
+    [pytest.param(True, "off", marks=pytest.mark.django_db(transaction=True)), (False, "on")],
+)
+def test_only_a_batch_that_is_its_own_transaction_commits_without_waiting_for_the_flush(
+    client, web, commit_setting_seen, own_transaction, during_batch
 ):
+    """Inside a caller's transaction the setting would outlive the batch: it is left alone."""
     _, raw = web
     _send(client, raw, [_page(1, "c-1", 10, "spring")])
     assert process_waiting() == 1
-    assert commit_setting_seen() == {"off"}
+    assert commit_setting_seen() == {during_batch}
     assert Event.objects.get(message_id="p1").status == "processed"
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
-        assert cursor.fetchone()[0] == "on"  # only the batch's own transaction
-
-
-def test_a_batch_inside_a_callers_transaction_leaves_its_commit_setting_alone(
-    client, web, commit_setting_seen
-):
-    _, raw = web
-    _send(client, raw, [_page(1, "c-1", 10, "spring")])
-    assert process_waiting() == 1
-    assert commit_setting_seen() == {"on"}
+        assert cursor.fetchone()[0] == "on"  # never beyond the batch's own transaction
