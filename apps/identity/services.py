@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.accounts.access import require
 from apps.audit.services import audit_record
 from martech.common.errors import ApplicationError, ConflictError
-from martech.common.pgcopy import execute_arrays, jsonb, raw_cursor, update_rows
+from martech.common.pgcopy import execute_arrays, execute_json, raw_cursor, update_rows
 
 from .choices import EVIDENCE, LinkKind, LinkStatus, Rule
 from .engine.bulk import identifier_lookup
@@ -410,13 +410,13 @@ def touches_record(touches: dict[int, list[tuple[dt.datetime, dict, bool]]]) -> 
         if not changed:
             return
         if connection.vendor == "postgresql":  # one statement, not a CASE per row and field
-            execute_arrays(
-                "UPDATE identity_profile p SET first_touch = coalesce(v.first, p.first_touch), "
-                "last_touch = coalesce(v.last, p.last_touch), updated_at = %b "
-                "FROM unnest(%b::jsonb[], %b::jsonb[], %b::bigint[]) AS v(first, last, id) "
-                "WHERE p.id = v.id",
-                [now, [jsonb(c[1]) for c in changed], [jsonb(c[2]) for c in changed],
-                 [c[0] for c in changed]],
+            # The rows as one JSON document: psycopg dumps jsonb arrays element by element.
+            execute_json(
+                "UPDATE identity_profile p SET first_touch = coalesce(nullif(r->0, 'null'), "
+                "p.first_touch), last_touch = coalesce(nullif(r->1, 'null'), p.last_touch), "
+                "updated_at = %s FROM jsonb_array_elements(%s::jsonb) AS r "
+                "WHERE p.id = (r->>2)::bigint",
+                [(first, last, pk) for pk, first, last in changed], now,
             )  # fmt: skip
         else:
             for pk, first, last in changed:

@@ -168,6 +168,23 @@ def test_touches_keep_the_first_and_overwrite_the_last_and_survive_a_merge():
     assert profile.last_touch["source"] == "google"
 
 
+def test_touches_in_bulk_change_only_the_touch_each_arrival_decides_and_keep_the_other():
+    pk = services.identifier_observe(ANON).profile_id
+    email = {"channel": "email", "source": "newsletter"}
+    services.touches_record({pk: [(T0, email, True)]})
+    # Later and a marketing arrival: the last touch moves, the first one is kept.
+    paid = {"channel": "paid", "source": "google"}
+    services.touches_record({pk: [(T0 + dt.timedelta(days=2), paid, True)]})
+    profile = _profile(ANON)
+    assert (profile.first_touch["source"], profile.last_touch["source"]) == ("newsletter", "google")
+    # Earlier, not a marketing arrival: the first touch moves, the last one is kept.
+    social = {"channel": "social", "source": "linkedin"}
+    services.touches_record({pk: [(T0 - dt.timedelta(days=1), social, False)]})
+    profile = _profile(ANON)
+    assert (profile.first_touch["source"], profile.last_touch["source"]) == ("linkedin", "google")
+    assert profile.first_touch["at"] == (T0 - dt.timedelta(days=1)).isoformat()
+
+
 # --- Order independence -------------------------------------------------------------------
 
 POOL = [Ident("anonymous_id", f"a{i}") for i in range(4)] + [
