@@ -8,9 +8,23 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/martec
 
 
 def main() -> int:
-    from bench import audit_write, collect_http, delivery, identity_resolve, schema_validate
+    from bench import (
+        audit_write,
+        collect_http,
+        delivery,
+        identity_resolve,
+        pipeline_profile,
+        schema_validate,
+    )
 
-    for module in (audit_write, identity_resolve, schema_validate, collect_http, delivery):
+    for module in (
+        audit_write,
+        identity_resolve,
+        schema_validate,
+        collect_http,
+        pipeline_profile,
+        delivery,
+    ):
         module.main()
     return 0
 

@@ -1,0 +1,194 @@
+"""Where a pipeline event's time goes, and the pipeline's rate against raw PostgreSQL COPY of
+the same rows, on the same machine in the same run.
+
+The events are ``bench/collect_http.py``'s page views, stored by the collection API's own
+``store`` (no HTTP, so that a round takes seconds), with one enabled webhook destination of
+the benchmark's own (the others in the benchmark database are paused for the run). A warm-up
+meets every visitor once, so the rounds measure the steady state: people already known. Each
+of ``BENCH_PROFILE_ROUNDS`` rounds (default 3) stores ``BENCH_PROFILE_EVENTS`` events (default
+30,000) and
+
+- drains them in this process: wall time, this process's CPU time and its PostgreSQL
+  backend's (read from ``/proc`` when the server runs on this machine), per event;
+- stores as many again and drains them in ``BENCH_PIPELINE_WORKERS`` processes (default 2,
+  as ``bench/collect_http.py`` runs them): events per second;
+- times raw COPY of as many rows (transactions of 1,000 into the same table with the same
+  indexes), the baseline.
+
+Medians are reported, and the pipeline's rate as a share of COPY's. ``bench/collect_http.py``
+reports the accept path's share of the same COPY; the pipeline keeps up with the accept path
+when its share is at least that one.
+
+With ``BENCH_PG_LOG`` set to the server's log file (on this machine, readable), the
+single-process drains run with ``log_min_duration_statement = 0`` for their session, and the
+server time of each kind of statement (parse, bind and execute) is printed per event.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import re
+import statistics
+import time
+
+import orjson
+
+from bench.audit_write import _setup
+from bench.collect_http import (
+    PIPELINE_WORKERS,
+    _batches,
+    _copy_blocks,
+    _copy_rate,
+    _destination,
+    _pipeline_rate,
+    _settle,
+)
+
+ROUNDS = int(os.environ.get("BENCH_PROFILE_ROUNDS", "3"))
+EVENTS = int(os.environ.get("BENCH_PROFILE_EVENTS", "30000"))
+PG_LOG = os.environ.get("BENCH_PG_LOG", "")
+_DURATION = re.compile(r"duration: ([\d.]+) ms\s+(statement|parse|bind|execute)[^:]*: (.*)")
+
+
+def _store(source, events: int) -> None:
+    """``events`` page views stored as the collection API stores them (batches of 100)."""
+    from django.utils import timezone
+
+    from apps.events.collect import store
+
+    now = timezone.now()
+    for body in _batches(events // 100):
+        stored, rejected = store(source, orjson.loads(body)["batch"], kind=None, shared={},
+                                 received=now, batch_sent=None, gpc=False)  # fmt: skip
+        if rejected or stored != 100:
+            raise RuntimeError(f"stored {stored} of 100: {rejected[:1]}")
+
+
+def _backend_seconds(pid: int) -> float | None:
+    """CPU time (user and system) of the server process ``pid``; None when not readable."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _drain_here() -> tuple[int, float, float, float | None]:
+    """Process everything waiting in this process: (events, wall, own CPU, backend CPU)."""
+    from django.db import connection
+
+    from apps.events.pipeline import process_waiting
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+        if PG_LOG:
+            cursor.execute("SET log_min_duration_statement = 0")
+    backend = _backend_seconds(pid)
+    wall, cpu, total = time.perf_counter(), time.process_time(), 0
+    while taken := process_waiting(max_batches=1000):
+        total += taken
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    after = _backend_seconds(pid)
+    if PG_LOG:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET log_min_duration_statement")
+    return total, wall, cpu, (after - backend if backend is not None else None)
+
+
+def _statements(log: str, start: int) -> dict[str, list]:
+    """From the server log after ``start``: statement kind → [count, milliseconds]."""
+    out: dict[str, list] = collections.defaultdict(lambda: [0, 0.0])
+    with open(log, errors="replace") as lines:
+        lines.seek(start)
+        for line in lines:
+            found = _DURATION.search(line)
+            if found:
+                text = " ".join(found.group(3).split())[:70] or "(unnamed)"
+                kind = found.group(2) if found.group(2) != "statement" else "execute"
+                entry = out[f"{kind:7s} {text}"]
+                entry[0] += 1
+                entry[1] += float(found.group(1))
+    return out
+
+
+def main() -> None:
+    _setup()
+    from django.db import connection
+
+    from apps.accounts.models import User
+    from apps.consent.defaults import ensure_default_purposes
+    from apps.destinations.models import Destination
+    from apps.events.models import Source
+    from apps.events.pipeline import process_waiting
+    from apps.events.services import source_create
+    from martech.common import heap
+
+    ensure_default_purposes()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE events_event RESTART IDENTITY CASCADE")
+        cursor.execute("TRUNCATE identity_link, identity_merge, identity_identifier, "
+                       "identity_profile CASCADE")  # fmt: skip
+    Source.objects.filter(name="Bench").delete()
+    actor = User.objects.filter(email="bench@martech.example").first()
+    if actor is None:
+        actor = User.objects.create_superuser(
+            email="bench@martech.example", password=None, full_name="Bench"
+        )
+    source, _ = source_create(actor=actor, name="Bench", rate_limit=100_000)
+    paused = _destination(actor)
+    heap.settle()  # as a worker process is
+    here, backend, wall, pooled, copied = [], [], [], [], []
+    log_start = os.path.getsize(PG_LOG) if PG_LOG else 0
+    try:
+        _store(source, 5000)  # every visitor once: the rounds meet people already known
+        process_waiting(max_batches=1000)
+        for round_ in range(ROUNDS):
+            _store(source, EVENTS)
+            _settle()
+            if PG_LOG and round_ == 0:
+                log_start = os.path.getsize(PG_LOG)
+            events, seconds, cpu, server = _drain_here()
+            wall.append(seconds / events)
+            here.append(cpu / events)
+            if server is not None:
+                backend.append(server / events)
+            _store(source, EVENTS)
+            _settle()
+            pooled.append(_pipeline_rate(PIPELINE_WORKERS)[0])
+            copied.append(_copy_rate(_copy_blocks(EVENTS, source.pk, round_)))
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM events_event WHERE message_id LIKE 'copy-%%'")
+    finally:
+        Destination.objects.filter(pk__in=paused).update(is_enabled=True)
+    ratios = [p / c for p, c in zip(pooled, copied, strict=True)]
+    print(f"pipeline profile: {ROUNDS} rounds of {EVENTS:,} page views, each to one webhook")
+    print("  one process, per event: wall " + "  ".join(f"{w * 1e6:6.1f}" for w in wall)
+          + " us; its CPU " + "  ".join(f"{c * 1e6:6.1f}" for c in here) + " us"
+          + ("; its server backend's CPU " + "  ".join(f"{b * 1e6:6.1f}" for b in backend)
+             + " us" if backend else ""))  # fmt: skip
+    print(f"  {PIPELINE_WORKERS} processes            " + "  ".join(f"{r:9,.0f}" for r in pooled)
+          + "  events/s")  # fmt: skip
+    print("  raw COPY, 1,000/tx     " + "  ".join(f"{r:9,.0f}" for r in copied) + "  rows/s")
+    print("  pipeline / COPY        " + "  ".join(f"{r:9.0%}" for r in ratios))
+    median_backend = f", backend {statistics.median(backend) * 1e6:.1f} us" if backend else ""
+    print(f"  median: one process {statistics.median(wall) * 1e6:.1f} us an event (its CPU "
+          f"{statistics.median(here) * 1e6:.1f} us{median_backend}); {PIPELINE_WORKERS} "
+          f"processes {statistics.median(pooled):,.0f} events/s = "
+          f"{statistics.median(ratios):.0%} of COPY (it keeps up with the accept path when this "
+          "is at least the accept / COPY of bench/collect_http.py)")  # fmt: skip
+    if PG_LOG:
+        time.sleep(0.5)  # the server's last lines
+        found = _statements(PG_LOG, log_start)
+        drained = ROUNDS * EVENTS
+        print(f"  server time per event by statement (single-process drains, {drained:,} events):")
+        for text, (count, ms) in sorted(found.items(), key=lambda kv: -kv[1][1])[:15]:
+            print(f"    {ms * 1000 / drained:6.1f} us  {count:6,}x  {text}")
+        total = sum(ms for _, ms in found.values())
+        print(f"    {total * 1000 / drained:6.1f} us  in all")
+
+
+if __name__ == "__main__":
+    main()
