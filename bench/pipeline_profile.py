@@ -147,7 +147,7 @@ def main() -> None:
         process_waiting(max_batches=1000)
         for round_ in range(ROUNDS):
             _store(source, EVENTS)
-            _settle()
+            _settle(vacuum=False)
             if PG_LOG and round_ == 0:
                 log_start = os.path.getsize(PG_LOG)
             events, seconds, cpu, server = _drain_here()
@@ -156,7 +156,7 @@ def main() -> None:
             if server is not None:
                 backend.append(server / events)
             _store(source, EVENTS)
-            _settle()
+            _settle(vacuum=False)
             pooled.append(_pipeline_rate(PIPELINE_WORKERS)[0])
             copied.append(_copy_rate(_copy_blocks(EVENTS, source.pk, round_)))
             with connection.cursor() as cursor:
