@@ -334,16 +334,14 @@ def _destination(actor):
     return paused
 
 
-def main() -> None:
-    _setup()
+def _fresh_source():
+    """Empty event and identity tables and the benchmark's own source; (actor, source, key)."""
     from django.db import connection
 
     from apps.accounts.models import User
     from apps.consent.defaults import ensure_default_purposes
-    from apps.destinations.models import Delivery, Destination
-    from apps.events.models import Event, Source
+    from apps.events.models import Source
     from apps.events.services import source_create
-    from apps.identity.models import Merge
 
     ensure_default_purposes()
     with connection.cursor() as cursor:
@@ -359,6 +357,18 @@ def main() -> None:
             email="bench@martech.example", password=None, full_name="Bench"
         )
     source, key = source_create(actor=actor, name="Bench", rate_limit=100_000)
+    return actor, source, key
+
+
+def main() -> None:
+    _setup()
+    from django.db import connection
+
+    from apps.destinations.models import Delivery, Destination
+    from apps.events.models import Event
+    from apps.identity.models import Merge
+
+    actor, source, key = _fresh_source()
     port = _port()
     rounds = [_requests(port, key, _batches(REQUESTS)) for _ in range(ROUNDS)]
     blocks = [_copy_blocks(REQUESTS * BATCH, source.pk, r) for r in range(ROUNDS)]

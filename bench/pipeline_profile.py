@@ -41,6 +41,7 @@ from bench.collect_http import (
     _copy_blocks,
     _copy_rate,
     _destination,
+    _fresh_source,
     _pipeline_rate,
     _settle,
 )
@@ -118,26 +119,11 @@ def main() -> None:
     _setup()
     from django.db import connection
 
-    from apps.accounts.models import User
-    from apps.consent.defaults import ensure_default_purposes
     from apps.destinations.models import Destination
-    from apps.events.models import Source
     from apps.events.pipeline import process_waiting
-    from apps.events.services import source_create
     from martech.common import heap
 
-    ensure_default_purposes()
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE events_event RESTART IDENTITY CASCADE")
-        cursor.execute("TRUNCATE identity_link, identity_merge, identity_identifier, "
-                       "identity_profile CASCADE")  # fmt: skip
-    Source.objects.filter(name="Bench").delete()
-    actor = User.objects.filter(email="bench@martech.example").first()
-    if actor is None:
-        actor = User.objects.create_superuser(
-            email="bench@martech.example", password=None, full_name="Bench"
-        )
-    source, _ = source_create(actor=actor, name="Bench", rate_limit=100_000)
+    actor, source, _ = _fresh_source()
     paused = _destination(actor)
     heap.settle()  # as a worker process is
     here, backend, wall, pooled, copied = [], [], [], [], []
