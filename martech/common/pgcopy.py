@@ -14,7 +14,6 @@ import itertools
 import orjson
 import psycopg
 from django.db import connection, transaction
-from psycopg.types.json import Jsonb
 
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 CHUNK = 20_000
@@ -59,11 +58,6 @@ def copy_rows(table: str, columns: list[str] | tuple[str, ...], rows, types=None
         with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             while block := list(itertools.islice(rows, CHUNK)):
                 copy.write("".join("\t".join(map(text_field, row)) + "\n" for row in block))
-
-
-def jsonb(value):
-    """A jsonb parameter serialised by orjson (psycopg's default is the slower stdlib json)."""
-    return Jsonb(value, dumps=orjson.dumps) if value is not None else None
 
 
 def raw_cursor():
