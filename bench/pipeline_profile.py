@@ -117,7 +117,6 @@ def _statements(log: str, start: int) -> dict[str, list]:
 
 def main() -> None:
     _setup()
-    from django.db import connection
 
     from apps.destinations.models import Destination
     from apps.events.pipeline import process_waiting
@@ -145,8 +144,6 @@ def main() -> None:
             _settle(vacuum=False)
             pooled.append(_pipeline_rate(PIPELINE_WORKERS)[0])
             copied.append(_copy_rate(_copy_blocks(EVENTS, source.pk, round_)))
-            with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM events_event WHERE message_id LIKE 'copy-%%'")
     finally:
         Destination.objects.filter(pk__in=paused).update(is_enabled=True)
     ratios = [p / c for p, c in zip(pooled, copied, strict=True)]

@@ -490,3 +490,19 @@ def test_routing_a_first_time_event_that_has_a_delivery_already_keeps_it_and_sto
     assert route(items, [destination]) == 3  # each decided pending
     rows = dict(Delivery.objects.values_list("event_id", "status"))
     assert rows == {1: "delivered", 2: "pending", 3: "pending"}
+
+
+def test_deleting_a_destination_deletes_its_deliveries_and_leaves_the_others(
+    client, admin, tool, web
+):
+    """The database does not check a delivery's destination: the deletion is Django's."""
+    _, raw = web
+    with FakeVendor("webhook") as v1, FakeVendor("webhook") as v2:
+        gone, kept = hook(admin, tool, v1, name="Retired"), hook(admin, tool, v2, name="Kept")
+        send(client, raw, [_track(1, "a"), _track(2, "b")])
+        assert process_waiting() == 2
+    retired = gone.pk  # delete() forgets it
+    assert Delivery.objects.filter(destination_id=retired).count() == 2
+    gone.delete()
+    assert not Delivery.objects.filter(destination_id=retired).exists()
+    assert _statuses(kept) == {"m1": "pending", "m2": "pending"}
