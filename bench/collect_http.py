@@ -15,8 +15,11 @@ with the same indexes), and then have the pipeline process what the round accept
 as a worker's are), as workers that keep up do. The machine is shared and noisy, so each
 round's accept rate is taken against the COPY next to it and its pipeline rate against its
 accept rate, and medians are reported. Every accepted event is counted in the table, and
-every one processed. One enabled webhook destination of the benchmark's own receives them
-(other destinations in the benchmark database are paused for the run), so each event is
+every one processed. The machine's CPU time per event on either path (every process, read
+from ``/proc/stat``) is reported too: with the cores busy, each rate is the cores' time over
+it, so the two explain the pipeline's rate against the accept path's. One enabled webhook
+destination of the benchmark's own receives them (other destinations in the benchmark
+database are paused for the run), so each event is
 validated, stitched, attributed, consent-tagged and routed to a pending delivery (sending is
 ``bench/delivery.py``'s subject). With ``BENCH_COLLECT_SIGN_INS`` set to N (default 0: none),
 one message in N is a sign-in instead of a page view: an identify joining a user id and an
@@ -225,6 +228,24 @@ def _drive(port: int, raws: list[bytes]) -> tuple[float, list[float]]:
     return time.perf_counter() - started, latencies
 
 
+def _machine_busy() -> float | None:
+    """CPU seconds the whole machine has spent busy so far (every core, every process: the
+    client, gunicorn, the pipeline's processes and PostgreSQL); None where ``/proc/stat`` is
+    not to be read."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(t) for t in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # guest time is in user already
+
+
+def _busy_per_event(before: float | None, events: int) -> float | None:
+    after = _machine_busy()
+    return None if before is None or after is None or not events else (after - before) / events
+
+
 def _copy_blocks(rows: int, source_id: int, round_: int) -> list[str]:
     """The rows COPY sends (formatted before the clock starts: the baseline is COPY alone)."""
     payload = orjson.dumps(orjson.loads(_batches(1)[0])["batch"][0]).decode().replace("\\", "\\\\")
@@ -379,13 +400,17 @@ def main() -> None:
     _settle()
     server = _serve(port)
     accepted, copied, ratios, latencies, pipelines, kept_up = [], [], [], [], [], []
+    accept_cpu: list[float | None] = []
+    pipeline_cpu: list[float | None] = []
     merges, deliveries = Merge.objects.count(), 0
     try:
         _drive(port, _requests(port, key, _batches(100)))  # warm up every worker and thread
         _pipeline_rate(PIPELINE_WORKERS)  # and the pipeline (the warm-up's events)
         for raws, copy_blocks in zip(rounds, blocks, strict=True):
             before = Event.objects.filter(source=source).count()
+            busy = _machine_busy()
             elapsed, round_latencies = _drive(port, raws)
+            accept_cpu.append(_busy_per_event(busy, len(raws) * BATCH))
             stored = Event.objects.filter(source=source).count() - before
             if stored != len(raws) * BATCH:
                 raise RuntimeError(f"{len(raws) * BATCH} sent and answered 200, {stored} stored")
@@ -394,7 +419,9 @@ def main() -> None:
             copied.append(_copy_rate(copy_blocks))
             ratios.append(accepted[-1] / copied[-1])
             _settle(vacuum=False)
+            busy = _machine_busy()
             rate, processed = _pipeline_rate(PIPELINE_WORKERS)
+            pipeline_cpu.append(_busy_per_event(busy, processed))
             if processed != stored:
                 raise RuntimeError(f"{stored} accepted, {processed} processed")
             pipelines.append(rate)
@@ -426,6 +453,11 @@ def main() -> None:
     print(f"  median: pipeline {statistics.median(pipelines):,.0f} events/s "
           f"({deliveries:,} deliveries, {merges:,} profile merges), pipeline / accepted "
           f"{statistics.median(kept_up):.2f}x (target: at least 1x)")  # fmt: skip
+    if None not in accept_cpu + pipeline_cpu:
+        on_accept, on_pipeline = statistics.median(accept_cpu), statistics.median(pipeline_cpu)
+        print(f"  machine CPU per event (every process, all cores; medians): accept "
+              f"{on_accept * 1e6:.1f} us, pipeline {on_pipeline * 1e6:.1f} us = "
+              f"{on_pipeline / on_accept:.2f}x the accept path's")  # fmt: skip
 
 
 if __name__ == "__main__":

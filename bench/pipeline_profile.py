@@ -13,11 +13,18 @@ of ``BENCH_PROFILE_ROUNDS`` rounds (default 3) stores ``BENCH_PROFILE_EVENTS`` e
 - stores as many again and drains them in ``BENCH_PIPELINE_WORKERS`` processes (default 2,
   as ``bench/collect_http.py`` runs them): events per second;
 - times raw COPY of as many rows (transactions of 1,000 into the same table with the same
-  indexes), the baseline.
+  indexes), the baseline;
+- stores as many again and drains them in this process recording nothing: the floor. The
+  two writes that record the processing, each event's outcome (its write-back) and its
+  deliveries (routing), are left out: in this process only, the write-back is swapped for
+  nothing, the batch reads the round's events in id order instead of claiming waiting ones
+  (nothing marks them done), and the webhook is paused. Validation, identity, attribution,
+  the profiles' touches and the consent snapshots are done as always. Both writes are part
+  of the pipeline; the floor is what the rest costs by itself.
 
 Medians are reported, and the pipeline's rate as a share of COPY's. ``bench/collect_http.py``
-reports the accept path's share of the same COPY; the pipeline keeps up with the accept path
-when its share is at least that one.
+reports the accept path's share of the same COPY, and the machine's CPU per event on either
+path; the pipeline keeps up with the accept path when its share is at least that one.
 
 With ``BENCH_PG_LOG`` set to the server's log file (on this machine, readable), the
 single-process drains run with ``log_min_duration_statement = 0`` for their session, and the
@@ -27,6 +34,7 @@ server time of each kind of statement (parse, bind and execute) is printed per e
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import re
 import statistics
@@ -76,8 +84,9 @@ def _backend_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _drain_here() -> tuple[int, float, float, float | None]:
-    """Process everything waiting in this process: (events, wall, own CPU, backend CPU)."""
+def _drain_here(log: bool = True) -> tuple[int, float, float, float | None]:
+    """Process everything waiting in this process: (events, wall, own CPU, backend CPU).
+    ``log``: statements go to the server log when ``BENCH_PG_LOG`` is set."""
     from django.db import connection
 
     from apps.events.pipeline import process_waiting
@@ -85,7 +94,7 @@ def _drain_here() -> tuple[int, float, float, float | None]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
-        if PG_LOG:
+        if PG_LOG and log:
             cursor.execute("SET log_min_duration_statement = 0")
     backend = _backend_seconds(pid)
     wall, cpu, total = time.perf_counter(), time.process_time(), 0
@@ -93,10 +102,41 @@ def _drain_here() -> tuple[int, float, float, float | None]:
         total += taken
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     after = _backend_seconds(pid)
-    if PG_LOG:
+    if PG_LOG and log:
         with connection.cursor() as cursor:
             cursor.execute("RESET log_min_duration_statement")
     return total, wall, cpu, (after - backend if backend is not None else None)
+
+
+@contextlib.contextmanager
+def _recording_nothing(first_id: int, destinations: list[int]):
+    """The pipeline as ``_drain_here`` runs it, less its two recording writes (see the module's
+    text): events from ``first_id`` on are read in id order, unclaimed, and left waiting."""
+    from apps.destinations.models import Destination
+    from apps.events import pipeline
+    from martech.common.pgcopy import raw_cursor
+
+    after = [first_id - 1]
+    statement = (
+        f"SELECT {pipeline.TAKEN_COLUMNS} FROM events_event "  # noqa: S608
+        "WHERE id > %s ORDER BY id LIMIT %s"
+    )
+
+    def read_in_order(limit: int):
+        with raw_cursor() as cursor:
+            batch = pipeline.taken(cursor.execute(statement, [after[0], limit]).fetchall())
+        if batch:
+            after[0] = batch[-1].pk
+        return batch
+
+    take, write_back = pipeline._take, pipeline._write_back
+    pipeline._take, pipeline._write_back = read_in_order, lambda events: None
+    Destination.objects.filter(pk__in=destinations).update(is_enabled=False)
+    try:
+        yield
+    finally:
+        pipeline._take, pipeline._write_back = take, write_back
+        Destination.objects.filter(pk__in=destinations).update(is_enabled=True)
 
 
 def _statements(log: str, start: int) -> dict[str, list]:
@@ -119,13 +159,15 @@ def main() -> None:
     _setup()
 
     from apps.destinations.models import Destination
+    from apps.events.models import Event, EventStatus
     from apps.events.pipeline import process_waiting
     from martech.common import heap
 
     actor, source, _ = _fresh_source()
     paused = _destination(actor)
+    webhook = list(Destination.objects.filter(is_enabled=True).values_list("pk", flat=True))
     heap.settle()  # as a worker process is
-    here, backend, wall, pooled, copied = [], [], [], [], []
+    here, backend, wall, pooled, copied, floor = [], [], [], [], [], []
     log_start = os.path.getsize(PG_LOG) if PG_LOG else 0
     try:
         _store(source, 5000)  # every visitor once: the rounds meet people already known
@@ -144,6 +186,14 @@ def main() -> None:
             _settle(vacuum=False)
             pooled.append(_pipeline_rate(PIPELINE_WORKERS)[0])
             copied.append(_copy_rate(_copy_blocks(EVENTS, source.pk, round_)))
+            first = Event.objects.order_by("-id").values_list("id", flat=True).first() + 1
+            _store(source, EVENTS)
+            _settle(vacuum=False)
+            with _recording_nothing(first, webhook):
+                events, _, cpu, server = _drain_here(log=False)
+            floor.append((cpu / events, server / events if server is not None else None))
+            # Not processed for the record: marked so that no later drain takes them.
+            Event.objects.filter(pk__gte=first).update(status=EventStatus.PROCESSED)
     finally:
         Destination.objects.filter(pk__in=paused).update(is_enabled=True)
     ratios = [p / c for p, c in zip(pooled, copied, strict=True)]
@@ -156,6 +206,20 @@ def main() -> None:
           + "  events/s")  # fmt: skip
     print("  raw COPY, 1,000/tx     " + "  ".join(f"{r:9,.0f}" for r in copied) + "  rows/s")
     print("  pipeline / COPY        " + "  ".join(f"{r:9.0%}" for r in ratios))
+    floor_cpu = statistics.median(c for c, _ in floor)
+    floor_backend = [b for _, b in floor if b is not None]
+    if floor_backend and backend:
+        whole = statistics.median(h + b for h, b in zip(here, backend, strict=True))
+        part = statistics.median(c + b for c, b in floor if b is not None)
+        print("  recording nothing (the floor), one process, per event: its CPU "
+              f"{floor_cpu * 1e6:.1f} us, backend {statistics.median(floor_backend) * 1e6:.1f} us;"
+              f" together {part * 1e6:.1f} us = {part / whole:.0%} of the whole pipeline's "
+              f"{whole * 1e6:.1f} us")  # fmt: skip
+    else:
+        print(
+            f"  recording nothing (the floor), one process: its CPU {floor_cpu * 1e6:.1f} us an "
+            "event (the server's CPU is not readable here)"
+        )
     median_backend = f", backend {statistics.median(backend) * 1e6:.1f} us" if backend else ""
     print(f"  median: one process {statistics.median(wall) * 1e6:.1f} us an event (its CPU "
           f"{statistics.median(here) * 1e6:.1f} us{median_backend}); {PIPELINE_WORKERS} "

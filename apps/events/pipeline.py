@@ -289,25 +289,33 @@ class Taken:
     processed_at: dt.datetime | None = None
 
 
+# What a batch reads of each event, in the order ``taken`` expects.
+TAKEN_COLUMNS = (
+    "id, source_id, message_id, type, name, anonymous_id, user_id, payload::text, timestamp, "
+    "received_at, gpc, attempts, processed_at IS NOT NULL"
+)
 _TAKE = (
-    "SELECT id, source_id, message_id, type, name, anonymous_id, user_id, payload::text, "
-    "timestamp, received_at, gpc, attempts, processed_at IS NOT NULL FROM events_event "
+    f"SELECT {TAKEN_COLUMNS} FROM events_event "  # noqa: S608
     "WHERE status IN ('received', 'failed') AND attempts < %s ORDER BY id LIMIT %s "
     "FOR UPDATE SKIP LOCKED"
 )
+
+
+def taken(rows: list[tuple]) -> list[Taken]:
+    """Rows of ``TAKEN_COLUMNS`` as a batch holds them."""
+    return [
+        Taken(pk, source, message, kind, name, anonymous, user, orjson.loads(payload), at,
+              received, gpc, attempts, before)
+        for pk, source, message, kind, name, anonymous, user, payload, at, received, gpc,
+        attempts, before in rows
+    ]  # fmt: skip
 
 
 def _take(limit: int) -> list[Taken]:
     """Lock up to ``limit`` waiting events (others' locked ones are skipped), oldest first."""
     if connection.vendor == "postgresql":
         with raw_cursor() as cursor:
-            rows = cursor.execute(_TAKE, [MAX_ATTEMPTS, limit]).fetchall()
-        return [
-            Taken(pk, source, message, kind, name, anonymous, user, orjson.loads(payload), at,
-                  received, gpc, attempts, before)
-            for pk, source, message, kind, name, anonymous, user, payload, at, received, gpc,
-            attempts, before in rows
-        ]  # fmt: skip
+            return taken(cursor.execute(_TAKE, [MAX_ATTEMPTS, limit]).fetchall())
     return [
         Taken(e.pk, e.source_id, e.message_id, e.type, e.name, e.anonymous_id, e.user_id,
               e.payload, e.timestamp, e.received_at, e.gpc, e.attempts,
