@@ -237,8 +237,10 @@ def _machine_busy() -> float | None:
             ticks = [int(t) for t in stat.readline().split()[1:]]
     except (OSError, ValueError):
         return None
-    idle = ticks[3] + ticks[4]  # idle, iowait
-    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # guest time is in user already
+    # user, nice, system, irq, softirq: not idle, iowait, steal (another machine's), nor guest
+    # (counted in user already)
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def _busy_per_event(before: float | None, events: int) -> float | None:
