@@ -303,9 +303,10 @@ def _as_worker_process() -> None:
     signals.worker_process_init.send(sender=None)
 
 
-def _pipeline_rate(workers: int) -> tuple[float, int]:
+def _pipeline_rate(workers: int) -> tuple[float, int, float | None]:
     """The pipeline in ``workers`` processes at once (as a Celery worker with that
-    concurrency runs it): events processed per second until nothing waits."""
+    concurrency runs it): events processed per second until nothing waits, how many, and the
+    machine's busy CPU seconds per event meanwhile (see ``_machine_busy``)."""
     import multiprocessing
 
     from django.db import connections
@@ -317,10 +318,10 @@ def _pipeline_rate(workers: int) -> tuple[float, int]:
     connections.close_all()  # each forked process opens its own
     heap.settle()  # as the worker does before its pool starts (worker_init)
     with multiprocessing.get_context("fork").Pool(workers, _as_worker_process) as pool:
-        started = time.perf_counter()
+        started, busy = time.perf_counter(), _machine_busy()
         processed = sum(pool.map(_drain, range(workers)))
-        elapsed = time.perf_counter() - started
-    return processed / elapsed, processed
+        elapsed, busy = time.perf_counter() - started, _busy_per_event(busy, processed)
+    return processed / elapsed, processed, busy
 
 
 def _settle(*, vacuum: bool = True) -> None:
@@ -421,9 +422,8 @@ def main() -> None:
             copied.append(_copy_rate(copy_blocks))
             ratios.append(accepted[-1] / copied[-1])
             _settle(vacuum=False)
-            busy = _machine_busy()
-            rate, processed = _pipeline_rate(PIPELINE_WORKERS)
-            pipeline_cpu.append(_busy_per_event(busy, processed))
+            rate, processed, busy = _pipeline_rate(PIPELINE_WORKERS)
+            pipeline_cpu.append(busy)
             if processed != stored:
                 raise RuntimeError(f"{stored} accepted, {processed} processed")
             pipelines.append(rate)
