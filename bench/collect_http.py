@@ -19,16 +19,15 @@ every one processed. The machine's CPU time per event on either path (every proc
 from ``/proc/stat``) is reported too: with the cores busy, each rate is the cores' time over
 it, so the two explain the pipeline's rate against the accept path's. One enabled webhook
 destination of the benchmark's own receives them (other destinations in the benchmark
-database are paused for the run), so each event is
-validated, stitched, attributed, consent-tagged and routed to a pending delivery (sending is
-``bench/delivery.py``'s subject). With ``BENCH_COLLECT_SIGN_INS`` set to N (default 0: none),
-one message in N is a sign-in instead of a page view: an identify joining a user id and an
-email to the visitor's anonymous id, so that links are written and profiles merged (each
-visitor signs in once; later sign-ins repeat a stored link; the identity graph starts empty
-at every run). With ``BENCH_COLLECT_ARRIVALS``
-set to N (default 1: every one), one page view in N arrives from a campaign (UTMs in its URL,
-so its profile's last touch is written) and the others follow a link within the site, as the
-later pages of a visit do. Before each phase the written
+database are paused for the run), so each event is validated, stitched, attributed,
+consent-tagged and routed to a pending delivery (sending is ``bench/delivery.py``'s
+subject). With ``BENCH_COLLECT_SIGN_INS`` set to N (default 0: none), one message in N is a
+sign-in instead of a page view: an identify joining a user id and an email to the visitor's
+anonymous id, so that links are written and profiles merged (each visitor signs in once;
+later sign-ins repeat a stored link; the identity graph starts empty at every run). With
+``BENCH_COLLECT_ARRIVALS`` set to N (default 1: every one), one page view in N arrives from
+a campaign (UTMs in its URL, so its profile's last touch is written) and the others follow a
+link within the site, as the later pages of a visit do. Before each phase the written
 tables' planner statistics are refreshed and a checkpoint is taken, so that neither lands
 inside a measurement.
 
