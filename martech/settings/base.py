@@ -361,6 +361,10 @@ CONSENT_DEFAULT_JURISDICTION = env("MARTECH_CONSENT_DEFAULT_JURISDICTION", defau
 WRITE_KEY_OVERLAP_HOURS = env.int("MARTECH_WRITE_KEY_OVERLAP_HOURS", default=24)
 # Events: days a processed event keeps its raw payload; the processed facts stay.
 EVENT_RETENTION_DAYS = env.int("MARTECH_EVENT_RETENTION_DAYS", default=30)
+# Egress policy (martech/common/egress.py): host names and CIDRs an outbound request (vendor,
+# webhook, warehouse) may reach although they are loopback, private or link-local; empty
+# allows only public addresses.
+MARTECH_EGRESS_ALLOW = env.list("MARTECH_EGRESS_ALLOW", default=[])
 # Destinations: Fernet keys for credentials (newest first; empty: derived from SECRET_KEY),
 # how long temporary failures are retried before a delivery is dead-lettered, and the
 # vendor request timeout in seconds.

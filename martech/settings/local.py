@@ -14,6 +14,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "processed_folder": str(VAR_DIR / "broker" / "processed"),
     "store_processed": False,
 }
+# The embedded demo's warehouse and vendor fakes are on this machine.
+MARTECH_EGRESS_ALLOW = env.list("MARTECH_EGRESS_ALLOW", default=["127.0.0.0/8", "::1", "localhost"])
 CONSOLE_ENVIRONMENT_LABEL = env("MARTECH_ENVIRONMENT_LABEL", default="Embedded demo")
 
 
