@@ -75,6 +75,29 @@ def require(user, capability: str, action: str = "do this") -> None:
         )
 
 
+def require_may_change_person(actor, person, what: str) -> None:
+    """Raise PermissionDeniedError unless ``actor`` may change ``person``'s ``what``.
+
+    Nobody changes their own access (start date, trainings, roles, grants, active state):
+    another person decides it. Only a superuser changes a superuser. ``actor`` None is the
+    system itself (birthright rules, the daily job, the demo loader).
+    """
+    if actor is None:
+        return
+    if actor.pk == person.pk:
+        raise PermissionDeniedError(
+            f"You cannot change your own {what}; ask another access administrator.",
+            code="own_access",
+            details={"user": person.pk},
+        )
+    if person.is_superuser and not actor.is_superuser:
+        raise PermissionDeniedError(
+            f"Only a superuser can change a superuser's {what}.",
+            code="superuser_protected",
+            details={"user": person.pk},
+        )
+
+
 def forget_cached_capabilities(user) -> None:
     """Drop the per-object cache after grants changed."""
     if user is not None and hasattr(user, _CACHE_ATTR):
@@ -94,11 +117,11 @@ class Due:
 
 @dataclass
 class Pending:
-    """A capability a role offers that the person does not have yet."""
+    """A capability a role or an approved request offers that the person does not have yet."""
 
     capability: str
     assignment: AccessAssignment
-    role_name: str
+    source: str  # "Lifecycle Marketing role", "Access request #12"
     available_on: dt.date | None  # when tenure allows it; None if trainings block it
     missing_trainings: list[str] = field(default_factory=list)
 
@@ -113,6 +136,32 @@ class Pending:
             names = ", ".join(f"“{t}”" for t in self.missing_trainings)
             parts.append(f"after completing {names}")
         return " and ".join(parts)
+
+
+@dataclass(frozen=True)
+class CapabilityRule:
+    """What a capability held outside a role needs: the strictest of every role's rule."""
+
+    min_tenure_days: int
+    trainings: tuple  # Training objects, by name
+
+    def available_on(self, user: User) -> dt.date:
+        return user.start_date + dt.timedelta(days=self.min_tenure_days)
+
+
+def capability_rule(capability: str) -> CapabilityRule:
+    """Return the rule a capability must meet when it is held on its own (an access request).
+
+    A request is an exception to the roles, never an easier path than any of them: it needs
+    the longest tenure and every training that any role sets for the capability. A
+    capability no role gives has no tenure or training rule.
+    """
+    rules = list(RoleCapability.objects.filter(capability=capability).prefetch_related("trainings"))
+    trainings = {t.pk: t for rule in rules for t in rule.trainings.all()}
+    return CapabilityRule(
+        max((rule.min_tenure_days for rule in rules), default=0),
+        tuple(sorted(trainings.values(), key=lambda t: t.name)),
+    )
 
 
 def _end_of_day(day: dt.date) -> dt.datetime:
@@ -165,18 +214,58 @@ def evaluate(user: User, *, now: dt.datetime | None = None) -> tuple[list[Due], 
     due: list[Due] = []
     pending: list[Pending] = []
     tenure = user.tenure_days(today)
+    rules: dict[str, CapabilityRule] = {}
     for assignment in assignments:
         if not assignment.is_active(now) or assignment.starts_at > now:
             continue
         if assignment.role_id is None:
+            # A capability held on its own keeps the capability's tenure and training rules:
+            # an early approval waits, shown as upcoming, until they are met.
+            if assignment.capability not in rules:
+                rules[assignment.capability] = capability_rule(assignment.capability)
+            rule = rules[assignment.capability]
             request = assignment.access_request
+            source = f"Access request #{request.pk}" if request is not None else "Direct grant"
+            valid = [completions[t.pk] for t in rule.trainings if t.pk in completions]
+            missing = [t.name for t in rule.trainings if t.pk not in completions]
+            tenure_ok = tenure >= rule.min_tenure_days
+            if not (tenure_ok and not missing):
+                if assignment.ends_at is None or rule.available_on(user) < timezone.localdate(
+                    assignment.ends_at
+                ):
+                    pending.append(
+                        Pending(
+                            assignment.capability,
+                            assignment,
+                            source,
+                            None if tenure_ok else rule.available_on(user),
+                            missing,
+                        )
+                    )
+                continue
             reason = "Granted directly"
             if request is not None:
                 approver = request.decided_by.full_name if request.decided_by else "an approver"
                 reason = f"Access request #{request.pk} approved by {approver}"
+            parts = []
+            if rule.min_tenure_days:
+                reached = rule.available_on(user)
+                parts.append(f"tenure {rule.min_tenure_days} days reached on {reached:%Y-%m-%d}")
+            for completion in valid:
+                name = completion.training.name
+                if completion.expires_on:
+                    parts.append(f"training “{name}” valid until {completion.expires_on:%Y-%m-%d}")
+                else:
+                    parts.append(f"training “{name}” completed {completion.completed_on:%Y-%m-%d}")
+            if parts:
+                reason += ", " + ", ".join(parts)
             if assignment.ends_at:
                 reason += f", until {timezone.localtime(assignment.ends_at):%Y-%m-%d}"
-            due.append(Due(assignment.capability, assignment, reason, assignment.ends_at))
+            expiries = [assignment.ends_at] if assignment.ends_at else []
+            expiries += [_end_of_day(c.expires_on) for c in valid if c.expires_on]
+            due.append(
+                Due(assignment.capability, assignment, reason, min(expiries) if expiries else None)
+            )
             continue
         for rule in assignment.role.capability_rules.all():
             if rule.capability in (assignment.excluded_capabilities or []):
@@ -205,7 +294,7 @@ def evaluate(user: User, *, now: dt.datetime | None = None) -> tuple[list[Due], 
                     Pending(
                         rule.capability,
                         assignment,
-                        assignment.role.name,
+                        f"{assignment.role.name} role",
                         user.start_date + dt.timedelta(days=rule.min_tenure_days)
                         if not tenure_ok
                         else None,
@@ -422,7 +511,7 @@ def explain(user: User, *, now: dt.datetime | None = None) -> list[CapabilitySta
             expires_at = max(expiries) if len(expiries) == len(held) else None
         elif capability.code in waiting:
             status = "upcoming"
-            reasons = [f"{p.role_name} role: {p.describe(today)}" for p in waiting[capability.code]]
+            reasons = [f"{p.source}: {p.describe(today)}" for p in waiting[capability.code]]
         else:
             status = "lacking"
             reasons = ["Person is deactivated" if not user.is_active else "No role gives it"]

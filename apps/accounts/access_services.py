@@ -17,7 +17,14 @@ from django.utils import timezone
 from apps.audit.services import audit_record, audit_snapshot
 from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 
-from .access import access_assignment_end, access_recompute, require, user_can
+from .access import (
+    access_assignment_end,
+    access_recompute,
+    capability_rule,
+    require,
+    require_may_change_person,
+    user_can,
+)
 from .models import (
     AccessAssignment,
     AccessRequest,
@@ -75,6 +82,29 @@ def _recompute(users: Iterable[User]) -> None:
 def _holders(role: Role) -> list[User]:
     return list(
         User.objects.filter(assignments__role=role, assignments__ended_at__isnull=True).distinct()
+    )
+
+
+def _require_not_own_role(actor: User, role: Role, what: str) -> None:
+    """Refuse a rule change that would widen the actor's own access (superusers hold every
+    capability already, so nothing they change widens theirs)."""
+    if actor.is_superuser:
+        return
+    if AccessAssignment.objects.filter(user=actor, role=role, ended_at__isnull=True).exists():
+        raise PermissionDeniedError(
+            f"You hold the {role.name} role, so you cannot {what}; ask another access "
+            "administrator.",
+            code="own_access",
+            details={"role": role.pk},
+        )
+
+
+def _requested_holders(capability: str) -> list[User]:
+    """People holding ``capability`` on its own: its rule follows every role's rules for it."""
+    return list(
+        User.objects.filter(
+            assignments__capability=capability, assignments__ended_at__isnull=True
+        ).distinct()
     )
 
 
@@ -163,6 +193,7 @@ def role_capability_set(
     require(actor, MANAGE, "edit roles")
     _check_capability(capability)
     check_days(min_tenure_days, "min_tenure_days")
+    _require_not_own_role(actor, role, "change its capabilities")
     rule, created = RoleCapability.objects.get_or_create(
         role=role, capability=capability, defaults={"min_tenure_days": min_tenure_days}
     )
@@ -187,7 +218,7 @@ def role_capability_set(
         },
         metadata={"capability": capability},
     )
-    _recompute(_holders(role))
+    _recompute([*_holders(role), *_requested_holders(capability)])
     return rule
 
 
@@ -201,7 +232,7 @@ def role_capability_remove(*, actor: User, rule: RoleCapability) -> None:
         metadata={"capability": rule.capability},
     )
     rule.delete()
-    _recompute(_holders(role))
+    _recompute([*_holders(role), *_requested_holders(rule.capability)])
 
 
 @transaction.atomic
@@ -217,6 +248,12 @@ def birthright_rule_add(
     rule = BirthrightRule.objects.create(
         role=role, team=team, job_title_contains=job_title_contains
     )
+    if not actor.is_superuser and rule.matches(actor):
+        raise PermissionDeniedError(
+            f"This rule would give you the {role.name} role yourself; ask another access "
+            "administrator.",
+            code="own_access",
+        )
     audit_record(
         action="accounts.role.birthright_added", target=role, metadata={"rule": rule.describe()}
     )
@@ -294,6 +331,7 @@ def training_completion_record(
 ) -> TrainingCompletion:
     """Record that ``user`` completed ``training``; it expires after the training's validity."""
     require(actor, MANAGE, "record training completions")
+    require_may_change_person(actor, user, "training completions")
     check_date(completed_on, "completed_on")
     if completed_on > timezone.localdate():
         raise ApplicationError("A completion cannot be in the future.", code="completion_in_future")
@@ -325,6 +363,7 @@ def training_completion_record(
 def training_completion_delete(*, actor: User, completion: TrainingCompletion) -> None:
     require(actor, MANAGE, "remove training completions")
     user = completion.user
+    require_may_change_person(actor, user, "training completions")
     audit_record(
         action="accounts.training.completion_removed",
         target=completion,
@@ -347,6 +386,7 @@ def role_assign(
 ) -> AccessAssignment:
     """Give ``user`` a role explicitly, optionally until ``ends_at``."""
     require(actor, MANAGE, "assign roles")
+    require_may_change_person(actor, user, "roles")
     if ends_at is not None:
         check_date(ends_at.date(), "ends_at")
     if ends_at is not None and ends_at <= timezone.now():
@@ -377,6 +417,7 @@ def assignment_remove(
 ) -> AccessAssignment:
     """End an assignment by hand; a birthright one stays off for this person."""
     require(actor, MANAGE, "remove access")
+    require_may_change_person(actor, assignment.user, "roles")
     if assignment.ended_at is not None:
         raise ConflictError("This access has already ended.", code="already_ended")
     access_assignment_end(
@@ -389,6 +430,7 @@ def assignment_remove(
 # --- People -------------------------------------------------------------------------------------
 
 PERSON_FIELDS = ("full_name", "team", "job_title", "manager", "start_date")
+SELF_LOCKED_FIELDS = ("team", "job_title", "manager", "start_date")
 
 
 @transaction.atomic
@@ -396,9 +438,16 @@ def user_update(*, actor: User, user: User, **changes) -> User:
     """Change a person's attributes; tenure and birthright rules follow at once."""
     require(actor, MANAGE, "edit people")
     before = audit_snapshot(user, PERSON_FIELDS)
-    for key, value in changes.items():
+    for key in changes:
         if key not in PERSON_FIELDS:
             raise ValueError(key)
+    changed = [k for k, v in changes.items() if getattr(user, k) != v]
+    if user.is_superuser and changed:
+        require_may_change_person(actor, user, "record")
+    # Tenure, team and title decide access, and the manager decides requests: not one's own.
+    if any(k in SELF_LOCKED_FIELDS for k in changed):
+        require_may_change_person(actor, user, ", ".join(k for k in changed if k != "full_name"))
+    for key, value in changes.items():
         setattr(user, key, value)
     check_date(user.start_date, "start_date")
     boss, seen = user.manager, set()
@@ -429,16 +478,36 @@ def user_update(*, actor: User, user: User, **changes) -> User:
 # --- Access requests --------------------------------------------------------------------------
 
 
+def requested_capabilities(request: AccessRequest) -> list[str]:
+    """The capabilities a request would give: the one asked for, or every one of the role."""
+    if request.role_id is None:
+        return [request.capability]
+    return sorted(request.role.capability_rules.values_list("capability", flat=True))
+
+
+def access_request_holds_rights(user: User, request: AccessRequest) -> bool:
+    """Whether ``user`` may hand out what ``request`` asks for: they manage access, or they
+    hold every capability it would give. Nobody delegates a right they do not have."""
+    if user_can(user, MANAGE):
+        return True
+    return all(user_can(user, code) for code in requested_capabilities(request))
+
+
 def access_request_approvers(request: AccessRequest) -> list[User]:
-    """Who may decide a request: the role's owner and the requester's manager, never the
-    requester; when neither exists, the people who manage access."""
+    """Who may decide a request, never the requester: the role's owner and the requester's
+    manager, each only if they hold what is asked for (or manage access); when neither
+    may, the people who manage access."""
     candidates = []
     if request.role_id and request.role.owner.is_active:
         candidates.append(request.role.owner)
     manager = request.requester.manager
     if manager is not None and manager.is_active:
         candidates.append(manager)
-    approvers = [u for u in {c.pk: c for c in candidates}.values() if u.pk != request.requester_id]
+    approvers = [
+        u
+        for u in {c.pk: c for c in candidates}.values()
+        if u.pk != request.requester_id and access_request_holds_rights(u, request)
+    ]
     if approvers:
         return approvers
     holders = Grant.objects.effective().filter(capability=MANAGE).values("user_id")
@@ -451,8 +520,10 @@ def access_request_approvers(request: AccessRequest) -> list[User]:
 
 
 def access_request_can_decide(user: User, request: AccessRequest) -> bool:
-    return user.pk != request.requester_id and any(
-        a.pk == user.pk for a in access_request_approvers(request)
+    return (
+        user.pk != request.requester_id
+        and access_request_holds_rights(user, request)
+        and any(a.pk == user.pk for a in access_request_approvers(request))
     )
 
 
@@ -536,11 +607,52 @@ def _pending(request: AccessRequest) -> AccessRequest:
 def _decide(actor: User, request: AccessRequest) -> None:
     if actor.pk == request.requester_id:
         raise PermissionDeniedError("You cannot decide your own request.", code="own_request")
-    if not access_request_can_decide(actor, request):
+    if access_request_can_decide(actor, request):
+        return
+    named = {request.requester.manager_id, request.role.owner_id if request.role_id else None}
+    if actor.pk in named and not access_request_holds_rights(actor, request):
+        lacking = [c for c in requested_capabilities(request) if not user_can(actor, c)]
         raise PermissionDeniedError(
-            "Only the role's owner or the requester's manager can decide this request.",
-            code="not_an_approver",
+            f"You cannot decide a request for {request.subject}: you do not hold "
+            f"{', '.join(lacking)} yourself. Someone who holds it, or who manages access, "
+            "decides it.",
+            code="approver_lacks_capability",
+            details={"capabilities": lacking},
         )
+    raise PermissionDeniedError(
+        "Only the role's owner or the requester's manager, holding what is asked for, can "
+        "decide this request (or, when neither can, the people who manage access).",
+        code="not_an_approver",
+    )
+
+
+def _check_reachable(request: AccessRequest, ends_at: dt.datetime) -> dict:
+    """Refuse an approval whose capability's tenure cannot be reached before it ends; return
+    when the access takes effect (an early approval waits for tenure and trainings)."""
+    if request.role_id is not None:
+        return {}
+    rule = capability_rule(request.capability)
+    person = request.requester
+    available_on = rule.available_on(person)
+    if available_on >= timezone.localdate(ends_at):
+        raise ApplicationError(
+            f"{person} reaches the {rule.min_tenure_days} days of tenure {request.capability} "
+            f"needs on {available_on:%Y-%m-%d}, after this access would end "
+            f"({timezone.localdate(ends_at):%Y-%m-%d}). Ask again nearer the date or for "
+            "longer.",
+            code="tenure_not_reached",
+            details={
+                "capability": request.capability,
+                "min_tenure_days": rule.min_tenure_days,
+                "available_on": str(available_on),
+            },
+        )
+    waits = {}
+    if available_on > timezone.localdate():
+        waits["effective_on"] = available_on
+    if rule.trainings:
+        waits["trainings_required"] = [t.name for t in rule.trainings]
+    return waits
 
 
 @transaction.atomic
@@ -552,6 +664,7 @@ def access_request_approve(*, actor: User, request: AccessRequest, note: str = "
     request.status = AccessRequestStatus.APPROVED
     request.decided_by, request.decided_at, request.decision_note = actor, now, note
     request.access_ends_at = now + dt.timedelta(days=request.duration_days)
+    waits = _check_reachable(request, request.access_ends_at)
     request.save()
     assignment = AccessAssignment.objects.create(
         user=request.requester,
@@ -566,7 +679,7 @@ def access_request_approve(*, actor: User, request: AccessRequest, note: str = "
         action="accounts.access_request.approved",
         target=request,
         after={"status": request.status, "access_ends_at": request.access_ends_at},
-        metadata={"note": note, "assignment": assignment.pk},
+        metadata={"note": note, "assignment": assignment.pk, **waits},
     )
     access_recompute(user=request.requester)
     return request
@@ -777,6 +890,8 @@ def review_item_decide(
         )
     if decision not in (ReviewDecision.KEEP, ReviewDecision.REVOKE):
         raise ApplicationError("Decide keep or revoke.", code="invalid_decision")
+    if decision == ReviewDecision.REVOKE:
+        require_may_change_person(actor, item.user, "roles")
     _apply(item, decision, actor, note, by_policy=False)
     return item
 

@@ -239,14 +239,18 @@ def _load_access(by_local: dict[str, User]) -> str:
             duration_days=30,
             justification="Covering Leo's reporting while he is on leave.",
         )
+        # Approved early: it waits, shown as upcoming on Chloé's My access, until she has
+        # the tenure and the training every role sets for audit.view.
         approved = svc.access_request_create(
             requester=by_local["chloe.dubois"],
             capability="audit.view",
-            duration_days=7,
-            justification="Tracing who changed the paid-social audience sync for the QBR.",
+            duration_days=180,
+            justification="Reviewing changes to the paid-social syncs for the growth reports.",
         )
         svc.access_request_approve(
-            actor=by_local["ana.costa"], request=approved, note="For the QBR only."
+            actor=by_local["ana.costa"],
+            request=approved,
+            note="Starts once you have the tenure and the data protection training.",
         )
     if not ReviewCampaign.objects.exists():
         campaign = svc.review_campaign_create(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from martech.common.errors import NotFoundError, PermissionDeniedError
 from martech.common.navigation import SearchResult
 
 from .access import user_can
-from .access_services import grants_visible_filter
+from .access_services import access_request_can_decide, grants_visible_filter
 from .filters import (
     AccessRequestFilter,
     AssignmentFilter,
@@ -196,34 +196,27 @@ def access_request_get(*, user, pk: int) -> AccessRequest:
 
 
 def access_request_inbox(*, user) -> list[AccessRequest]:
-    """Pending requests ``user`` can decide, in one query.
+    """Pending requests ``user`` can decide.
 
     The rule of ``access_services.access_request_approvers``: the role's active owner and
-    the requester's active manager decide, never the requester; when neither exists, the
-    people who manage access do.
+    the requester's active manager decide, each only if they hold what is asked for (or
+    manage access), never the requester; when neither may, the people who manage access
+    do. One query finds the requests ``user`` is a candidate for; the rule itself, which
+    depends on everyone's grants, is then the service's own.
     """
-    owner = Q(role__owner__is_active=True) & ~Q(role__owner=F("requester"))
-    manager = Q(requester__manager__is_active=True) & ~Q(requester__manager=F("requester"))
-    mine = (owner & Q(role__owner=user)) | (manager & Q(requester__manager=user))
+
+    candidate = Q(role__owner=user) | Q(requester__manager=user)
     if user_can(user, "accounts.manage_access"):
-        # Written without negation: NOT over nullable joins would drop the rows with no role
-        # or no manager, which are exactly the ones meant here.
-        no_owner = (
-            Q(role__isnull=True) | Q(role__owner__is_active=False) | Q(role__owner=F("requester"))
-        )
-        no_manager = (
-            Q(requester__manager__isnull=True)
-            | Q(requester__manager__is_active=False)
-            | Q(requester__manager=F("requester"))
-        )
-        mine |= no_owner & no_manager
-    return list(
+        candidate = Q()
+    pending = (
         AccessRequest.objects.select_related("requester__manager", "role__owner", "decided_by")
+        .prefetch_related("role__capability_rules")
         .filter(status=AccessRequestStatus.PENDING)
         .exclude(requester=user)
-        .filter(mine)
+        .filter(candidate)
         .order_by("created_at")
     )
+    return [r for r in pending if access_request_can_decide(user, r)]
 
 
 def _reviews_visible_to(user) -> QuerySet[ReviewCampaign]:

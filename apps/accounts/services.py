@@ -14,7 +14,7 @@ from django.utils import timezone
 from apps.audit.services import audit_record, audit_snapshot
 from martech.common.errors import ApplicationError, ConflictError
 
-from .access import access_recompute, require
+from .access import access_recompute, require, require_may_change_person
 from .errors import AccountsErrorCode
 from .models import ApiToken, User
 
@@ -178,12 +178,13 @@ def api_tokens_purge_expired(*, now: dt.datetime | None = None) -> int:
 
 @transaction.atomic
 def user_set_active(*, user: User, active: bool, actor: User | None = None) -> User:
-    """Activate or deactivate a person; a deactivated person's tokens and grants stop
-    working at once."""
+    """Activate or deactivate a person; a deactivated person's grants stop at once and their
+    API tokens are revoked, so coming back does not revive them."""
     if actor is not None:
         require(actor, "accounts.manage_access", "activate or deactivate people")
         if actor.pk == user.pk and not active:
             raise ApplicationError("You cannot deactivate yourself.", code="deactivate_self")
+        require_may_change_person(actor, user, "active state")
     before = audit_snapshot(user, ("is_active",))
     user.is_active = active
     user.save(update_fields=["is_active", "updated_at"])
@@ -195,8 +196,26 @@ def user_set_active(*, user: User, active: bool, actor: User | None = None) -> U
     )
     if not active:
         _cancel_pending_requests(user)
+    # Revoked, not merely unusable while inactive: coming back starts with new tokens. On
+    # reactivation this also catches tokens left open by a deactivation from before.
+    if not active or not before["is_active"]:
+        _revoke_open_tokens(user, "owner reactivated" if active else "owner deactivated")
     access_recompute(user=user)
     return user
+
+
+def _revoke_open_tokens(user: User, reason: str) -> None:
+    now = timezone.now()
+    for token in ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True):
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            action="accounts.api_token.revoked",
+            target=token,
+            before={"revoked_at": None},
+            after={"revoked_at": now},
+            metadata={"owner": user.email, "reason": reason},
+        )
 
 
 def _cancel_pending_requests(user: User) -> None:

@@ -190,6 +190,9 @@ def test_one_answer_in_python_templates_and_the_api(su, clock, auditor_role):
 
 def test_manager_approves_a_time_bound_request_that_ends_by_itself(su, clock):
     manager = UserFactory(full_name="Sam Okafor")
+    leads = svc.role_create(actor=su, name="Leads", owner=su)
+    svc.role_capability_set(actor=su, role=leads, capability="audit.view")
+    svc.role_assign(actor=su, user=manager, role=leads)
     person = UserFactory(manager=manager)
     request = svc.access_request_create(
         requester=person, capability="audit.view", justification="QBR", duration_days=7
@@ -208,7 +211,8 @@ def test_manager_approves_a_time_bound_request_that_ends_by_itself(su, clock):
 
 
 def test_role_owner_can_approve_role_requests(su, clock, auditor_role):
-    owner = UserFactory()
+    owner = UserFactory(start_date=START.date() - dt.timedelta(days=400))
+    svc.role_assign(actor=su, user=owner, role=auditor_role)  # holds what the role gives
     svc.role_update(actor=su, role=auditor_role, owner=owner)
     person = UserFactory(start_date=START.date() - dt.timedelta(days=400))
     request = svc.access_request_create(

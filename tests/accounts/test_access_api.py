@@ -172,16 +172,16 @@ def test_access_manager_edits_and_deactivates_a_person(manager_api, stranger, ma
 
 
 def test_a_refused_part_of_a_person_update_undoes_the_rest(manager_api, manager):
-    # when: a valid team change together with deactivating oneself
+    # when: a valid name change together with deactivating oneself
     response = manager_api.patch(
-        f"{API}/users/{manager.pk}/", {"team": "Elsewhere", "is_active": False}, format="json"
+        f"{API}/users/{manager.pk}/", {"full_name": "Mara M.", "is_active": False}, format="json"
     )
 
     # then
     assert response.status_code == 400
     assert response.json()["code"] == "deactivate_self"
     manager.refresh_from_db()
-    assert manager.team == "Marketing Operations"
+    assert manager.full_name == "Mara Manager"
     assert manager.is_active
 
 
@@ -725,8 +725,11 @@ def test_grants_are_read_only(admin_api):
 
 
 @pytest.fixture
-def boss(db):
-    return UserFactory(full_name="Bo Boss")
+def boss(admin):
+    """A manager who holds audit.view, so may hand it on."""
+    person = UserFactory(full_name="Bo Boss")
+    access_services.role_assign(actor=admin, user=person, role=_role(admin, "Leads", AUDIT))
+    return person
 
 
 @pytest.fixture
