@@ -21,8 +21,8 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One change: who (a user or the system), did what, to which object, when, from where.
 
-    Rows are only ever inserted. The model refuses updates and deletes, and on PostgreSQL a
-    trigger refuses them at the database too.
+    Rows are only ever inserted. The model refuses updates and deletes, and triggers refuse
+    them at the database too (and TRUNCATE, on PostgreSQL).
     """
 
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -46,7 +46,14 @@ class AuditEvent(models.Model):
         default=dict, blank=True, help_text='{"field": {"before": ..., "after": ...}}'
     )
     metadata = models.JSONField(default=dict, blank=True)
-    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    request_id = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="Made by the server for the request."
+    )
+    client_request_id = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The X-Request-ID the client sent (sanitised): for correlation, not trusted.",
+    )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     objects = AuditEventQuerySet.as_manager()

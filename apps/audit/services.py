@@ -70,12 +70,14 @@ def audit_record(
     metadata: dict[str, Any] | None = None,
     actor=None,
     actor_label: str | None = None,
+    target_repr: str | None = None,
 ) -> AuditEvent:
     """Append one audit event for the current actor (a user, or the system).
 
     The actor, request id and client address come from the running context (set by the
     web middleware, the API authentication and the Celery task base class) unless given.
     Call it inside the transaction that makes the change, so both commit or neither does.
+    ``target_repr`` replaces ``str(target)`` where that would hold personal data.
     """
     ctx = context.current()
     if actor is None and ctx.user is not None and getattr(ctx.user, "is_authenticated", False):
@@ -84,11 +86,12 @@ def audit_record(
         actor_label = actor.email if actor is not None else (ctx.system_actor or SYSTEM_ACTOR)
     target_type = None
     target_id = ""
-    target_repr = ""
     if target is not None:
         target_type = ContentType.objects.get_for_model(target, for_concrete_model=False)
         target_id = str(target.pk)
-        target_repr = str(target)[:255]
+        if target_repr is None:
+            target_repr = str(target)
+    target_repr = (target_repr or "")[:255]
     return AuditEvent.objects.create(
         actor=actor,
         actor_label=actor_label[:255],
@@ -99,5 +102,6 @@ def audit_record(
         changes=audit_diff(before, after),
         metadata=_jsonable(metadata or {}),
         request_id=ctx.request_id,
+        client_request_id=ctx.client_request_id,
         ip_address=ctx.ip_address,
     )

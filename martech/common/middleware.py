@@ -6,7 +6,20 @@ from django.conf import settings
 
 from . import context
 
-_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# A client's X-Request-ID is kept for correlation: letters, digits and . _ : - only, at most
+# CLIENT_REQUEST_ID_MAX characters; anything else is dropped.
+CLIENT_REQUEST_ID_MAX = 64
+_CLIENT_REQUEST_ID_JUNK = re.compile(r"[^A-Za-z0-9._:-]")
+
+
+def client_request_id(value: str) -> str:
+    """Return the client's request id with anything but letters, digits, ``. _ : -`` removed,
+    cut to ``CLIENT_REQUEST_ID_MAX`` characters."""
+    if not value:
+        return ""
+    return _CLIENT_REQUEST_ID_JUNK.sub("", value[: CLIENT_REQUEST_ID_MAX * 4])[
+        :CLIENT_REQUEST_ID_MAX
+    ]
 
 
 class ProbeMiddleware:
@@ -42,16 +55,27 @@ def client_ip(request) -> str | None:
 
 
 class RequestContextMiddleware:
-    """Give every request an id (or keep a well-formed incoming ``X-Request-ID``)."""
+    """Give every request a fresh server-made id; a client's ``X-Request-ID`` is kept apart.
+
+    The id ties a request's audit records and log lines together, so a client must not be
+    able to choose it (and file its changes under another request). The response carries
+    the server's id in ``X-Request-ID``.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _REQUEST_ID_RE.match(incoming) else context.new_request_id()
+        request_id = context.new_request_id()
+        client_id = client_request_id(request.META.get("HTTP_X_REQUEST_ID", ""))
         request.request_id = request_id
-        with context.acting(request_id=request_id, ip_address=client_ip(request), user=None):
+        request.client_request_id = client_id
+        with context.acting(
+            request_id=request_id,
+            client_request_id=client_id,
+            ip_address=client_ip(request),
+            user=None,
+        ):
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response

@@ -11,6 +11,11 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/martech")
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The audit log and the consent ledger refuse TRUNCATE unless the session allows it; the test
+# runner empties every table with one TRUNCATE between transactional tests.
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    _OPTIONS = DATABASES["default"].setdefault("OPTIONS", {})
+    _OPTIONS["options"] = f"{_OPTIONS.get('options', '')} -c martech.allow_truncate=on".strip()
 # Parallel test processes (pytest-xdist gw0, gw1, ...) each get their own Redis databases,
 # so one process flushing its queue or cache never touches another's.
 _WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)

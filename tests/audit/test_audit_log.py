@@ -1,6 +1,7 @@
 """The append-only audit log: the writer, its guarantees, its page and its API."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -91,22 +92,54 @@ def test_postgres_trigger_refuses_raw_sql_update_and_delete():
     assert AuditEvent.objects.get(pk=event.pk).action == "x.y.created"
 
 
-def test_web_requests_stamp_their_request_id_on_audit_events(admin_client, admin):
+def test_the_request_id_is_the_servers_and_the_clients_id_is_kept_apart(admin_client, admin):
+    # given a client that sends the request id of someone else's request
+    other = AuditEvent.objects.create(action="erasure.request.approved", request_id="f" * 32)
+    # when it changes something
     response = admin_client.post(
+        reverse("accounts:token_list"), {"name": "x", "days": 5}, HTTP_X_REQUEST_ID=other.request_id
+    )
+    # then its change is filed under a fresh id of the server's, returned in the header
+    event = AuditEvent.objects.get(action="accounts.api_token.created")
+    assert event.request_id != other.request_id
+    assert re.fullmatch(r"[0-9a-f]{32}", event.request_id)
+    assert response["X-Request-ID"] == event.request_id
+    assert event.client_request_id == other.request_id
+    assert event.actor == admin
+    assert list(AuditEvent.objects.filter(request_id=other.request_id)) == [other]
+
+
+def test_each_request_gets_its_own_id_whatever_the_client_sends(admin_client):
+    ids = {
+        admin_client.get(reverse("dashboard"), HTTP_X_REQUEST_ID="same-id-1234")["X-Request-ID"]
+        for _ in range(3)
+    }
+    assert len(ids) == 3
+    assert "same-id-1234" not in ids
+
+
+def test_the_clients_request_id_is_sanitised_and_capped(admin_client):
+    admin_client.post(
         reverse("accounts:token_list"),
         {"name": "x", "days": 5},
-        HTTP_X_REQUEST_ID="abcdef0123456789",
+        HTTP_X_REQUEST_ID="bad id\t<script>" + "a" * 500,
     )
-    assert response["X-Request-ID"] == "abcdef0123456789"
     event = AuditEvent.objects.get(action="accounts.api_token.created")
-    assert event.request_id == "abcdef0123456789"
-    assert event.actor == admin
+    assert event.client_request_id == ("badidscript" + "a" * 64)[:64]
+    assert len(event.client_request_id) == 64
+    assert len(event.request_id) == 32
 
 
-def test_malformed_incoming_request_id_is_replaced(admin_client):
-    response = admin_client.get(reverse("dashboard"), HTTP_X_REQUEST_ID="bad id\n<script>")
-    assert response["X-Request-ID"] != "bad id\n<script>"
-    assert len(response["X-Request-ID"]) == 32
+def test_the_clients_request_id_is_on_the_audit_page_and_api(admin_client, admin_api):
+    admin_client.post(
+        reverse("accounts:token_list"), {"name": "x", "days": 5}, HTTP_X_REQUEST_ID="trace-77"
+    )
+    event = AuditEvent.objects.get(client_request_id="trace-77")
+    page = admin_client.get(reverse("audit:event_detail", args=[event.pk]))
+    assert b"trace-77" in page.content
+    assert event.request_id.encode() in page.content
+    body = admin_api.get(f"/api/v1/audit-events/{event.pk}/").json()
+    assert (body["request_id"], body["client_request_id"]) == (event.request_id, "trace-77")
 
 
 def _events(n, **kwargs):
@@ -223,3 +256,56 @@ def test_audit_page_says_which_filter_it_could_not_apply(admin_client):
     assert response.status_code == 200
     assert b"Some filters were not applied" in response.content
     assert b"From:" in response.content
+
+
+def test_truncate_of_the_audit_log_is_refused_by_the_database():
+    # given a session that has not allowed TRUNCATE (only the test settings do)
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE; its DELETE triggers refuse the equivalent")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('martech.allow_truncate', 'off', true)")
+        # when someone empties the audit log, then the database refuses
+        with pytest.raises(DatabaseError, match="TRUNCATE refused"), transaction.atomic():
+            cursor.execute("TRUNCATE audit_auditevent CASCADE")
+
+
+def test_a_plain_connection_cannot_truncate_the_audit_log():
+    # given a connection as production opens it (no session settings)
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    import psycopg
+
+    db = connection.settings_dict
+    plain = psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+    )
+    try:
+        plain.execute("SET lock_timeout = '5s'")
+        # when it truncates the audit log, then the database refuses
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="TRUNCATE refused"):
+            plain.execute("TRUNCATE audit_auditevent CASCADE")
+    finally:
+        plain.rollback()
+        plain.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactional_test_is_still_flushed_with_audit_and_consent_rows():
+    """The test runner empties every table with one TRUNCATE after this test; the test
+    settings allow it for their sessions (``martech.allow_truncate``), so it succeeds."""
+    from apps.consent.defaults import ensure_default_purposes
+    from apps.consent.services import consent_record
+
+    ensure_default_purposes()
+    consent_record(
+        subject=("anonymous_id", "ajs-flush"),
+        purpose="analytics",
+        granted=True,
+        source="banner",
+        jurisdiction="gdpr",
+    )
+    assert AuditEvent.objects.filter(action="consent.record.created").count() == 1

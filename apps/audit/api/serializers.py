@@ -23,6 +23,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "changes",
             "metadata",
             "request_id",
+            "client_request_id",
             "ip_address",
         ]
         read_only_fields = fields
