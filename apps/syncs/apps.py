@@ -7,6 +7,7 @@ class SyncsConfig(AppConfig):
     verbose_name = "Reverse ETL"
 
     def ready(self) -> None:
+        from martech import checks  # noqa: F401 - registers the database role checks
         from martech.common.navigation import Page, register_page
 
         register_page(

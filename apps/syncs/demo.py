@@ -31,14 +31,15 @@ MODELS = [
      "SELECT e.user_id AS user_id,\n"
      "       SUM(CASE WHEN e.name = 'Order Completed' THEN 1 ELSE 0 END) AS orders,\n"
      "       MAX(e.received_at) AS last_seen\n"
-     "FROM events_event e\n"
+     "FROM activation.events e\n"
      "WHERE e.user_id <> ''\n"
      "GROUP BY e.user_id"),
     ("Known email addresses", "email",
-     "Every email the identity graph knows, with the profile's state.",
-     "SELECT i.value AS email, p.state AS profile_state, i.first_seen AS first_seen\n"
-     "FROM identity_identifier i\n"
-     "JOIN identity_profile p ON p.id = i.profile_id\n"
+     "Every email the identity graph knows, with the profile's state and last channel.",
+     "SELECT i.value AS email, p.status AS profile_state,\n"
+     "       p.last_touch_channel AS last_channel, i.first_seen AS first_seen\n"
+     "FROM activation.identifiers i\n"
+     "JOIN activation.profiles p ON p.profile_id = i.profile_id\n"
      "WHERE i.type = 'email'"),
 ]  # fmt: skip
 
@@ -52,7 +53,8 @@ def load() -> str:
         return "warehouses already loaded"
     warehouse = services.warehouse_create(
         actor=admin, name="Console database", kind="console", statement_timeout=30,
-        description="The console's own tables, read-only: events, profiles, identifiers.",
+        description="The console's activation views, read-only: events, profiles, identifiers, "
+        "consent.",
     )  # fmt: skip
     for name, key, description, sql in MODELS:
         services.model_create(actor=admin, name=name, warehouse=warehouse, sql=sql,

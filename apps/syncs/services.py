@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-import psycopg
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,6 +15,7 @@ from apps.destinations import crypto
 from apps.destinations.adapters import adapter_for
 from martech.common.errors import ApplicationError, ConflictError
 
+from .engine import dsn as dsns
 from .engine import warehouse as engine
 from .engine.sql import check_sql
 from .models import (
@@ -38,12 +38,8 @@ MODEL_FIELDS = ("name", "warehouse", "sql", "primary_key", "description")
 
 
 def _display(dsn: str) -> str:
-    try:
-        parts = psycopg.conninfo.conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError as exc:
-        raise ApplicationError(f"The DSN is not valid: {exc}", code="invalid_dsn") from None
-    if not parts.get("dbname") and not parts.get("host"):
-        raise ApplicationError("The DSN names no host or database.", code="invalid_dsn")
+    """Host, port, database and user of a DSN the egress policy allows (never its password)."""
+    parts = dsns.check(dsn)
     where = (
         f"{parts.get('host', 'localhost')}:{parts.get('port', '5432')}/{parts.get('dbname', '')}"
     )

@@ -365,6 +365,12 @@ EVENT_RETENTION_DAYS = env.int("MARTECH_EVENT_RETENTION_DAYS", default=30)
 # webhook, warehouse) may reach although they are loopback, private or link-local; empty
 # allows only public addresses.
 MARTECH_EGRESS_ALLOW = env.list("MARTECH_EGRESS_ALLOW", default=[])
+# Reverse ETL on the console's own database (PostgreSQL) logs in as this role, which reads
+# only the views of schema ``activation``; MARTECH_ACTIVATION_DATABASE_URL may name all of
+# it (host, port and database default to the console's own).
+MARTECH_ACTIVATION_USER = env("MARTECH_ACTIVATION_USER", default="martech_activation")
+MARTECH_ACTIVATION_PASSWORD = env("MARTECH_ACTIVATION_PASSWORD", default="")
+MARTECH_ACTIVATION_DATABASE_URL = env("MARTECH_ACTIVATION_DATABASE_URL", default="")
 # Destinations: Fernet keys for credentials (newest first; empty: derived from SECRET_KEY),
 # how long temporary failures are retried before a delivery is dead-lettered, and the
 # vendor request timeout in seconds.

@@ -3,6 +3,8 @@ transaction (as a real warehouse is), loopback vendors and syncs to them."""
 
 from __future__ import annotations
 
+import contextlib
+
 import psycopg
 import pytest
 from django.db import connection
@@ -14,10 +16,29 @@ from apps.tools.services import tool_create
 from tests import factories
 from tests.destinations.vendors import FakeVendor
 
+READER = "martech_test_reader"
 
-def dsn() -> str:
+
+def admin_dsn() -> str:
+    """The console's own role: it creates and fills the warehouse tables."""
     db = connection.settings_dict
     return f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def dsn() -> str:
+    """A company warehouse's DSN: a role that may only read the tables granted to it (a
+    superuser is refused on connect)."""
+    db = connection.settings_dict
+    return f"postgresql://{READER}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def grant_reader(conn, table: str) -> None:
+    """Let the reader role read ``table`` (the role is created once per server; two test
+    processes may create it at the same moment)."""
+    with contextlib.suppress(psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+        conn.execute(f"CREATE ROLE {READER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+    conn.execute(f"GRANT USAGE ON SCHEMA public TO {READER}")
+    conn.execute(f"GRANT SELECT ON {table} TO {READER}")
 
 
 class Table:
@@ -26,9 +47,10 @@ class Table:
     name = "wh_people"
 
     def __init__(self):
-        self.conn = psycopg.connect(dsn(), autocommit=True)
+        self.conn = psycopg.connect(admin_dsn(), autocommit=True)
         self.conn.execute(f"DROP TABLE IF EXISTS {self.name}")
         self.conn.execute(f"CREATE TABLE {self.name} (id text, email text, name text, ltv int)")
+        grant_reader(self.conn, self.name)
 
     def fill(self, n: int, start: int = 0, domain: str = "acme.example") -> None:
         with self.conn.cursor().copy(f"COPY {self.name} FROM STDIN") as copy:

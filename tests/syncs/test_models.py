@@ -12,30 +12,28 @@ from apps.syncs.engine.sql import check_sql
 from apps.syncs.models import Warehouse
 from martech.common.errors import ApplicationError
 
-
-def _dsn() -> str:
-    db = connection.settings_dict
-    return f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+from .conftest import READER, admin_dsn, dsn, grant_reader
 
 
 @pytest.fixture
 def table(db):
     """A warehouse table committed outside the test's transaction, as a real one is."""
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
+    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS wh_customers")
         conn.execute("CREATE TABLE wh_customers (id text, email text, ltv numeric(10,2), "
                      "seen timestamptz)")  # fmt: skip
         conn.execute("INSERT INTO wh_customers VALUES ('c1', 'ana@acme.example', 120.50, now()),"
                      " ('c2', 'bo@acme.example', 80, now()), ('c2', 'bo2@acme.example', 5, now()),"
                      " (NULL, 'nobody@acme.example', 0, now())")  # fmt: skip
+        grant_reader(conn, "wh_customers")
     yield "wh_customers"
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
+    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS wh_customers")
 
 
 @pytest.fixture
 def warehouse(admin):
-    return services.warehouse_create(actor=admin, name="Analytics", kind="postgres", dsn=_dsn())
+    return services.warehouse_create(actor=admin, name="Analytics", kind="postgres", dsn=dsn())
 
 
 @pytest.mark.parametrize(
@@ -101,7 +99,7 @@ def test_the_dsn_is_encrypted_write_only_and_the_test_reports_the_server(
 ):
     stored = Warehouse.objects.get(pk=warehouse.pk)
     assert "postgresql://" not in stored.dsn_token
-    assert stored.display.endswith(f"/{connection.settings_dict['NAME']} as postgres")
+    assert stored.display.endswith(f"/{connection.settings_dict['NAME']} as {READER}")
     ok, message = services.warehouse_test(actor=admin, warehouse=warehouse)
     assert ok
     assert message.startswith("PostgreSQL")

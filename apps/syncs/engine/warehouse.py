@@ -1,7 +1,12 @@
 """Running a model's query in its warehouse: read-only, time-limited, streamed.
 
-The console's own database is a warehouse too (so the embedded demo works): PostgreSQL
-through a separate read-only connection, or SQLite opened read-only.
+The console's own database is a warehouse too (so the embedded demo works). On PostgreSQL a
+model reads it as the activation role, which sees only schema ``activation``; on SQLite
+through a read-only connection limited to the same views (see ``activation``). Every
+PostgreSQL connection is checked on connect: its role may be neither a superuser nor a
+member of the roles that read or write the server's files, run programs or signal other
+backends. A company warehouse's DSN is checked again at connect and the connection pinned to
+the address the egress policy allowed.
 """
 
 from __future__ import annotations
@@ -13,13 +18,21 @@ from dataclasses import dataclass
 
 import psycopg
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from psycopg import sql as pgsql
 
 from apps.destinations import crypto
 from martech.common.errors import ApplicationError
 
 from ..models import Warehouse, WarehouseKind
+from . import activation
+from . import dsn as dsns
 from .sql import check_sql
+
+# Roles a warehouse connection may not hold: they read or write the server's files, run
+# programs on it, or signal other sessions.
+POWERFUL_ROLES = ("pg_read_server_files", "pg_write_server_files",
+                  "pg_execute_server_program", "pg_signal_backend")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,7 @@ def dsn_of(warehouse: Warehouse) -> str:
 
 
 def console_conninfo() -> str:
+    """The console's own connection (its role, its tables): for the console's reads only."""
     db = settings.DATABASES["default"]
     parts = {"dbname": db["NAME"], "user": db.get("USER") or None,
              "password": db.get("PASSWORD") or None, "host": db.get("HOST") or None,
@@ -51,31 +65,107 @@ def console_conninfo() -> str:
     return psycopg.conninfo.make_conninfo(**{k: v for k, v in parts.items() if v})
 
 
+def activation_params() -> dict[str, str]:
+    """How the activation role logs in to the console's database: ``MARTECH_ACTIVATION_USER``
+    and ``MARTECH_ACTIVATION_PASSWORD`` on the console's host, port and database, or what
+    ``MARTECH_ACTIVATION_DATABASE_URL`` says (the rest from the console's)."""
+    db = settings.DATABASES["default"]
+    params = {
+        "dbname": db.get("NAME"),
+        "host": db.get("HOST"),
+        "port": str(db["PORT"]) if db.get("PORT") else None,
+        "user": getattr(settings, "MARTECH_ACTIVATION_USER", "") or "martech_activation",
+        "password": getattr(settings, "MARTECH_ACTIVATION_PASSWORD", ""),
+    }
+    url = getattr(settings, "MARTECH_ACTIVATION_DATABASE_URL", "")
+    if url:
+        try:
+            given = psycopg.conninfo.conninfo_to_dict(url)
+        except psycopg.Error:
+            raise ImproperlyConfigured(
+                "MARTECH_ACTIVATION_DATABASE_URL is not a valid PostgreSQL URL."
+            ) from None
+        params.update({k: v for k, v in given.items() if v})
+    return {k: str(v) for k, v in params.items() if v}
+
+
 def _sqlite() -> bool:
     return settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+
+
+def _embedded(warehouse: Warehouse) -> bool:
+    return warehouse.kind == WarehouseKind.CONSOLE and _sqlite()
+
+
+def model_sql(warehouse: Warehouse, sql: str) -> str:
+    """The model's SQL as the warehouse runs it: one read query (``check_sql``) and, on the
+    console's database, reading only the activation views."""
+    text = check_sql(sql)
+    if warehouse.kind == WarehouseKind.CONSOLE:
+        activation.check_tables(text)
+        if _sqlite():
+            text = activation.for_sqlite(text)
+    return text
+
+
+def _connect(attempts: list[dict[str, str]]) -> psycopg.Connection:
+    failure = ""
+    for params in attempts:
+        try:
+            return psycopg.connect(**{"connect_timeout": "10", **params}, autocommit=False)
+        except psycopg.Error as exc:
+            failure = dsns.scrub(_first_line(exc), params.get("password"))
+    raise ApplicationError(f"Cannot connect: {failure}", code="warehouse_unreachable",
+                           status=400)  # fmt: skip
+
+
+def _check_role(conn: psycopg.Connection) -> None:
+    """Refuse a connection whose role is a superuser or holds one of ``POWERFUL_ROLES``."""
+    row = conn.execute(
+        "SELECT current_user::text, r.rolsuper, ARRAY(SELECT b.rolname::text FROM pg_roles b "
+        "WHERE b.rolname = ANY(%s) AND pg_has_role(r.oid, b.oid, 'MEMBER') ORDER BY 1) "
+        "FROM pg_roles r WHERE r.rolname = current_user",
+        [list(POWERFUL_ROLES)],
+    ).fetchone()
+    if row is None:
+        raise ApplicationError("The warehouse does not say which role it logs in as.",
+                               code="warehouse_role_too_powerful", status=400)  # fmt: skip
+    user, superuser, held = row
+    if superuser or held:
+        what = "a superuser" if superuser else f"a member of {', '.join(held)}"
+        raise ApplicationError(
+            f"The warehouse connection logs in as {user!r}, which is {what}: a model's SQL "
+            "would run with rights over the database server itself. Connect as a role that "
+            "may only read the tables the models need.",
+            code="warehouse_role_too_powerful", status=400,
+        )  # fmt: skip
 
 
 @contextmanager
 def reading(warehouse: Warehouse):
     """A connection in a read-only transaction with the warehouse's statement timeout."""
-    if warehouse.kind == WarehouseKind.CONSOLE and _sqlite():
+    if _embedded(warehouse):
         path = settings.DATABASES["default"]["NAME"]
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
         try:
+            activation.sqlite_prepare(conn)
             yield conn
         finally:
             conn.close()
         return
-    conninfo = console_conninfo() if warehouse.kind == WarehouseKind.CONSOLE else dsn_of(warehouse)
-    try:
-        conn = psycopg.connect(conninfo, connect_timeout=10, autocommit=False)
-    except psycopg.Error as exc:
-        raise ApplicationError(f"Cannot connect: {_first_line(exc)}", code="warehouse_unreachable",
-                               status=400) from None  # fmt: skip
+    if warehouse.kind == WarehouseKind.CONSOLE:
+        attempts = [activation_params()]
+    else:
+        attempts = dsns.attempts(dsn_of(warehouse))
+    conn = _connect(attempts)
     try:
         conn.execute("SET TRANSACTION READ ONLY")
         conn.execute(pgsql.SQL("SET LOCAL statement_timeout = {}").format(
             pgsql.Literal(f"{warehouse.statement_timeout}s")))  # fmt: skip
+        if warehouse.kind == WarehouseKind.CONSOLE:
+            conn.execute("SET LOCAL search_path = activation")
+        with _as_application_error():
+            _check_role(conn)
         yield conn
     finally:
         conn.rollback()
@@ -92,7 +182,11 @@ def _as_application_error():
     try:
         yield
     except (psycopg.Error, sqlite3.Error) as exc:
-        raise ApplicationError(f"The query failed: {_first_line(exc)}", code="query_failed",
+        reason = _first_line(exc)
+        if isinstance(exc, sqlite3.DatabaseError) and ("authorized" in reason
+                                                       or "prohibited" in reason):  # fmt: skip
+            reason = f"it reads outside the activation views ({reason})"
+        raise ApplicationError(f"The query failed: {reason}", code="query_failed",
                                status=400) from None  # fmt: skip
 
 
@@ -103,19 +197,19 @@ def _rows(warehouse: Warehouse, statement) -> list[tuple]:
 
 def test_connection(warehouse: Warehouse) -> str:
     """A one-line description of the server, or ApplicationError with the reason."""
-    if warehouse.kind == WarehouseKind.CONSOLE and _sqlite():
+    if _embedded(warehouse):
         return f"SQLite {sqlite3.sqlite_version} (read-only)"
     rows = _rows(warehouse, "SELECT version()")
     return rows[0][0].split(" on ")[0]
 
 
-def _wrapped(sql: str, suffix: str) -> str:
-    return f"SELECT * FROM ({check_sql(sql)}) AS model {suffix}"  # noqa: S608
+def _wrapped(warehouse: Warehouse, sql: str, suffix: str) -> str:
+    return f"SELECT * FROM ({model_sql(warehouse, sql)}) AS model {suffix}"  # noqa: S608
 
 
 def preview(warehouse: Warehouse, sql: str, limit: int = 20) -> Preview:
     """The first rows of a model and its columns with their types."""
-    statement = _wrapped(sql, f"LIMIT {int(limit)}")
+    statement = _wrapped(warehouse, sql, f"LIMIT {int(limit)}")
     with _as_application_error(), reading(warehouse) as conn:
         cursor = conn.cursor()
         cursor.execute(statement)
@@ -134,11 +228,11 @@ def preview(warehouse: Warehouse, sql: str, limit: int = 20) -> Preview:
 
 def check_key(warehouse: Warehouse, sql: str, key: str) -> KeyCheck:
     """Rows, null keys and the first duplicated keys of a model."""
-    if warehouse.kind == WarehouseKind.CONSOLE and _sqlite():
+    if _embedded(warehouse):
         quoted = '"' + key.replace('"', '""') + '"'
     else:
         quoted = pgsql.Identifier(key).as_string(None)
-    base = check_sql(sql)
+    base = model_sql(warehouse, sql)
     counts = _rows(warehouse, f"SELECT count(*), count(*) - count({quoted}) "  # noqa: S608
                                    f"FROM ({base}) AS model")  # fmt: skip
     twice = (
@@ -160,8 +254,8 @@ def stream_keyed(warehouse: Warehouse, sql: str, key: str, hashed: list[str],
     merge with the sync's state, as ``(extra, rows)``: each row starts with ``extra``
     columns, the key as text and, from PostgreSQL, the MD5 of ``hashed`` computed by the
     server (SQLite: the engine hashes). Streamed from a server-side cursor."""
-    base = check_sql(sql)
-    if warehouse.kind == WarehouseKind.CONSOLE and _sqlite():
+    base = model_sql(warehouse, sql)
+    if _embedded(warehouse):
         quoted = '"' + key.replace('"', '""') + '"'
         statement = (f'SELECT CAST(m.{quoted} AS TEXT) AS "{KEY}", m.* '  # noqa: S608
                      f"FROM ({base}) AS m ORDER BY 1")  # fmt: skip

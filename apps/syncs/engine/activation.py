@@ -1,0 +1,248 @@
+"""What a model may read from the console's own database: the views of schema ``activation``.
+
+The console's database, used as a warehouse, publishes only what lifecycle marketing
+activates: ``activation.events`` (processed events with their properties, page and campaign),
+``activation.profiles`` (standing profiles with traits and first/last touch),
+``activation.identifiers`` and ``activation.consent`` (each subject's latest choice per
+purpose). Sessions, users, tokens, credentials, audit, erasure and suppression are not in it.
+
+On PostgreSQL the boundary is a database role (``MARTECH_ACTIVATION_USER``) that holds USAGE
+on schema ``activation`` and SELECT on its views and nothing else; the views run with their
+owner's rights, so the tables behind them stay unreachable. The migration
+``syncs.0004_activation_views`` creates the views and grants.
+
+On SQLite (the embedded mode) there is no role: the read-only connection carries the same
+views as TEMP views, a query may name only them (``check_tables``), and an authorizer refuses
+any column read that does not go through one of them. ``activation.events`` is rewritten to
+``temp.events`` so the same SQL runs on both engines; unqualified view names work on both.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.tokens import TokenType
+
+from martech.common.errors import ApplicationError
+
+SCHEMA = "activation"
+
+# The contract: each view's columns, in order, on both engines.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "events": (
+        "event_id", "message_id", "source", "type", "name", "anonymous_id", "user_id",
+        "profile_id", "timestamp", "received_at", "properties", "traits", "page_url",
+        "page_path", "page_title", "referrer", "channel", "utm_source", "utm_medium",
+        "utm_campaign", "utm_content", "utm_term", "consent",
+    ),
+    "profiles": (
+        "profile_id", "status", "email", "user_id", "traits", "first_touch", "last_touch",
+        "first_touch_channel", "last_touch_channel", "first_touch_at", "last_touch_at",
+        "created_at", "updated_at",
+    ),
+    "identifiers": ("profile_id", "type", "value", "source", "first_seen"),
+    "consent": (
+        "identifier_type", "identifier_value", "purpose", "granted", "jurisdiction", "source",
+        "occurred_at",
+    ),
+}  # fmt: skip
+VIEWS = tuple(COLUMNS)
+# Events a destination may receive: the tracking plan let them through.
+ACTIVE_EVENT_STATUSES = ("processed", "flagged")
+
+# Table functions a query may read from (they read their arguments, never a table).
+TABLE_FUNCTIONS = frozenset(
+    {
+        "json_each", "json_tree", "jsonb_each", "jsonb_each_text", "json_each_text",
+        "jsonb_array_elements", "jsonb_array_elements_text", "json_array_elements",
+        "json_array_elements_text", "generate_series", "unnest",
+    }
+)  # fmt: skip
+
+
+def _refuse(message: str) -> ApplicationError:
+    return ApplicationError(message, code="invalid_sql")
+
+
+def _name(identifier) -> str:
+    """An identifier as PostgreSQL resolves it: unquoted names fold to lower case."""
+    if isinstance(identifier, exp.Identifier):
+        return identifier.this if identifier.quoted else identifier.this.lower()
+    return str(identifier or "").lower()
+
+
+def _visible_ctes(table: exp.Table) -> set[str]:
+    """The CTE names a table reference can mean where it stands: the WITH of each enclosing
+    query, and inside a CTE only the CTEs before it (all of them when RECURSIVE)."""
+    names: set[str] = set()
+    child: exp.Expression = table
+    node = table.parent
+    while node is not None:
+        with_ = node.args.get("with_") or node.args.get("with")
+        if isinstance(with_, exp.With) and child is not with_:
+            names.update(_name(cte.args["alias"].this) for cte in with_.expressions)
+        elif isinstance(node, exp.With):
+            ctes = node.expressions
+            index = next((i for i, cte in enumerate(ctes) if cte is child), len(ctes))
+            upto = len(ctes) if node.args.get("recursive") else index
+            names.update(_name(cte.args["alias"].this) for cte in ctes[:upto])
+            # the query the WITH belongs to: its other CTEs are not visible from here
+            child, node = node.parent, node.parent.parent if node.parent else None
+            continue
+        child, node = node, node.parent
+    return names
+
+
+def check_tables(sql: str) -> None:
+    """Refuse a query that names anything but the activation views (CTE names aside).
+
+    ``sql`` has passed ``check_sql`` already. Raises ``ApplicationError`` ``invalid_sql``
+    naming the first table that is not an activation view."""
+    try:
+        tree = sqlglot.parse_one(sql, read="postgres")
+    except sqlglot.errors.ParseError:
+        raise _refuse("The SQL does not parse.") from None
+    for table in tree.find_all(exp.Table):
+        target = table.this
+        if not isinstance(target, exp.Identifier):
+            written = target.sql(dialect="postgres") if target is not None else "ROWS FROM"
+            function = written.split("(")[0].strip().lower()
+            if isinstance(target, exp.Func) and function in TABLE_FUNCTIONS:
+                continue
+            raise _refuse(
+                f"A model on the console's database reads only the activation views "
+                f"({_listed()}); it may not read {function or written}()."
+            )
+        name, schema = _name(target), _name(table.args.get("db"))
+        if table.args.get("catalog") is not None:
+            schema = "."  # three-part names never mean a view
+        if not schema and name in _visible_ctes(table):
+            continue
+        if schema in ("", SCHEMA) and name in VIEWS:
+            continue
+        shown = table.sql(dialect="postgres").split(" AS ")[0]
+        raise _refuse(
+            f"A model on the console's database reads only the activation views "
+            f"({_listed()}); it may not read {shown}."
+        )
+
+
+def _listed() -> str:
+    return ", ".join(f"{SCHEMA}.{view}" for view in VIEWS)
+
+
+def for_sqlite(sql: str) -> str:
+    """The query with ``activation.<view>`` written ``temp.<view>`` (the TEMP views of the
+    SQLite connection); the rest of the text is left exactly as written."""
+    tokens = Postgres().tokenize(sql)
+    out, at = [], 0
+    names = (TokenType.VAR, TokenType.IDENTIFIER)
+    for i, token in enumerate(tokens[:-2]):
+        if token.token_type not in names or tokens[i + 1].token_type != TokenType.DOT:
+            continue
+        schema = token.text if token.token_type == TokenType.IDENTIFIER else token.text.lower()
+        view = tokens[i + 2]
+        if view.token_type not in names:
+            continue
+        view_name = view.text if view.token_type == TokenType.IDENTIFIER else view.text.lower()
+        if schema == SCHEMA and view_name in VIEWS:
+            out.append(sql[at : token.start])
+            out.append("temp")
+            at = token.end + 1
+    out.append(sql[at:])
+    return "".join(out)
+
+
+# -- SQLite --------------------------------------------------------------------------------
+
+
+def _j(column: str, path: str) -> str:
+    return f"json_extract({column}, '$.{path}')"
+
+
+_STATUSES = ", ".join(f"'{s}'" for s in ACTIVE_EVENT_STATUSES)
+
+SQLITE_VIEWS: dict[str, str] = {
+    "events": f"""
+SELECT e.id AS event_id, e.message_id AS message_id, s.name AS source, e.type AS type,
+       e.name AS name, e.anonymous_id AS anonymous_id, e.user_id AS user_id,
+       e.profile_id AS profile_id, e."timestamp" AS "timestamp", e.received_at AS received_at,
+       {_j("e.payload", "properties")} AS properties, {_j("e.payload", "traits")} AS traits,
+       {_j("e.payload", "context.page.url")} AS page_url,
+       {_j("e.payload", "context.page.path")} AS page_path,
+       {_j("e.payload", "context.page.title")} AS page_title,
+       {_j("e.payload", "context.page.referrer")} AS referrer,
+       {_j("e.attribution", "channel")} AS channel,
+       {_j("e.attribution", "source")} AS utm_source,
+       {_j("e.attribution", "medium")} AS utm_medium,
+       {_j("e.attribution", "campaign")} AS utm_campaign,
+       {_j("e.attribution", "content")} AS utm_content,
+       {_j("e.attribution", "term")} AS utm_term,
+       e.consent AS consent
+FROM main.events_event e JOIN main.events_source s ON s.id = e.source_id
+WHERE e.status IN ({_STATUSES})""",  # noqa: S608 - constants, no input
+    "profiles": f"""
+SELECT p.id AS profile_id, p.state AS status,
+       (SELECT min(i.value) FROM main.identity_identifier i
+        WHERE i.profile_id = p.id AND i.type = 'email') AS email,
+       (SELECT min(i.value) FROM main.identity_identifier i
+        WHERE i.profile_id = p.id AND i.type = 'user_id') AS user_id,
+       t.traits AS traits, p.first_touch AS first_touch, p.last_touch AS last_touch,
+       {_j("p.first_touch", "channel")} AS first_touch_channel,
+       {_j("p.last_touch", "channel")} AS last_touch_channel,
+       {_j("p.first_touch", "at")} AS first_touch_at,
+       {_j("p.last_touch", "at")} AS last_touch_at,
+       p.created_at AS created_at, p.updated_at AS updated_at
+FROM main.identity_profile p
+LEFT JOIN (
+    SELECT e.profile_id AS profile_id, {_j("e.payload", "traits")} AS traits,
+           row_number() OVER (PARTITION BY e.profile_id
+                              ORDER BY e."timestamp" DESC, e.id DESC) AS n
+    FROM main.events_event e
+    WHERE e.type = 'identify' AND e.profile_id IS NOT NULL AND e.status IN ({_STATUSES})
+) t ON t.profile_id = p.id AND t.n = 1
+WHERE p.merged_into_id IS NULL""",  # noqa: S608 - constants, no input
+    "identifiers": """
+SELECT i.profile_id AS profile_id, i.type AS type, i.value AS value, i.source AS source,
+       i.first_seen AS first_seen
+FROM main.identity_identifier i""",
+    "consent": """
+SELECT c.identifier_type AS identifier_type, c.identifier_value AS identifier_value,
+       p.code AS purpose, c.granted AS granted, c.jurisdiction AS jurisdiction,
+       c.source AS source, c.occurred_at AS occurred_at
+FROM (
+    SELECT r.*, row_number() OVER (PARTITION BY r.identifier_type, r.identifier_value,
+                                                r.purpose_id
+                                   ORDER BY r.occurred_at DESC, r.id DESC) AS n
+    FROM main.consent_consentrecord r
+) c JOIN main.consent_purpose p ON p.id = c.purpose_id
+WHERE c.n = 1""",
+}
+
+_ALLOWED_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
+     getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
+)  # fmt: skip
+
+
+def _authorizer(action, arg1, arg2, database, source):
+    """Allow reads through the activation views only: a column of a console table is read
+    only from inside one of the views; at the top level only the views' own columns.
+    A column-less reference (``count(*)`` of a view the planner flattened) reads no data."""
+    if action not in _ALLOWED_ACTIONS:
+        return sqlite3.SQLITE_DENY
+    if action != sqlite3.SQLITE_READ:
+        return sqlite3.SQLITE_OK
+    if source in COLUMNS or (database == "temp" and arg1 in COLUMNS) or not arg2:
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
+def sqlite_prepare(conn: sqlite3.Connection) -> None:
+    """Give a read-only SQLite connection the activation views, then limit it to them."""
+    for view, body in SQLITE_VIEWS.items():
+        conn.execute(f'CREATE TEMP VIEW IF NOT EXISTS "{view}" AS {body}')
+    conn.set_authorizer(_authorizer)
