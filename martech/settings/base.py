@@ -181,20 +181,28 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Login throttling (django-axes): lock an account+IP pair, and an IP on its own, after
-# repeated failures, on the login page and on the token endpoint alike.
+# Login throttling (django-axes, see apps/accounts/lockout.py), on the login page and the
+# token endpoint alike. An account-and-address pair locks after AXES_FAILURE_LIMIT failures
+# for LOGIN_COOLOFF_HOURS, doubled by each further failure up to LOGIN_COOLOFF_MAX_HOURS;
+# an address alone locks only at LOGIN_ADDRESS_FAILURE_LIMIT failures across accounts. An
+# account is never locked for everyone: its owner still signs in from another address.
 AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("DJANGO_LOGIN_COOLOFF_HOURS", default=0.25)
-# Lock an account (from anywhere), an account on one address, and an address (across
-# accounts). A successful sign-in does not wipe the failures counted against an address.
-AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"], "ip_address"]
+LOGIN_COOLOFF_HOURS = env.float("DJANGO_LOGIN_COOLOFF_HOURS", default=0.25)
+LOGIN_COOLOFF_MAX_HOURS = env.float("DJANGO_LOGIN_COOLOFF_MAX_HOURS", default=24)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("DJANGO_LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
+LOGIN_FAILURE_MEMORY_HOURS = env.float("DJANGO_LOGIN_FAILURE_MEMORY_HOURS", default=24)
+AXES_COOLOFF_TIME = "apps.accounts.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "apps.accounts.lockout.attempted_username"
 AXES_CLIENT_IP_CALLABLE = "martech.common.middleware.client_ip"
-AXES_RESET_ON_SUCCESS = False
+# The right password from an address clears that pair's failures, not the address's others.
+AXES_RESET_ON_SUCCESS = True
+# Attempts made while locked are refused unchecked and do not lengthen the lock.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "apps.accounts.lockout.LockoutHandler"
 AXES_VERBOSE = False
 
 REST_FRAMEWORK = {
