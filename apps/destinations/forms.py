@@ -12,6 +12,20 @@ def _lines(value: str) -> list[str]:
     return [line.strip() for line in value.splitlines() if line.strip()]
 
 
+def _refuse_targets(*, base_url: str, config: dict) -> None:
+    """A form error on the field for a URL the egress policy refuses (the service checks
+    again: this only puts the message next to the field)."""
+    from martech.common.egress import EgressRefused
+
+    from .services import target_check, target_urls
+
+    for field, url in target_urls(base_url=base_url, config=config):
+        try:
+            target_check(url, field=field)
+        except EgressRefused as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+
+
 class DestinationForm(forms.Form):
     name = forms.CharField(max_length=120)
     adapter = forms.ChoiceField(choices=[], label="Vendor API")
@@ -86,6 +100,12 @@ class DestinationForm(forms.Form):
             raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from None
         if not isinstance(value, dict):
             raise forms.ValidationError("The configuration is a JSON object.")
+        _refuse_targets(base_url="", config=value)
+        return value
+
+    def clean_base_url(self):
+        value = self.cleaned_data["base_url"]
+        _refuse_targets(base_url=value, config={})
         return value
 
     def clean_credentials(self):

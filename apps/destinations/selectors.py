@@ -21,6 +21,37 @@ def _may(user) -> bool:
     return user is not None and user_can(user, "destinations.view")
 
 
+def vendor_text_reader(user):
+    """Who may read a destination's vendor answers (errors of deliveries, dead letters, the
+    destination's last error): those who may change it, that is ``destinations.manage``, and
+    ``destinations.send_production`` for a production one. Returns ``may_read(destination)``;
+    everyone who sees the destination still sees the status and the HTTP code."""
+    manage = user is not None and user_can(user, "destinations.manage")
+    production = manage and user_can(user, "destinations.send_production")
+
+    def may_read(destination) -> bool:
+        if destination is None or not manage:
+            return False
+        return production or not destination.is_production
+
+    return may_read
+
+
+def vendor_text_hide(user, objects) -> list:
+    """Blank the vendor's words on deliveries or destinations ``user`` may not read them on
+    (in memory, for display; marks them ``vendor_text_hidden``)."""
+    may_read = vendor_text_reader(user)
+    out = list(objects)
+    for obj in out:
+        destination = obj if isinstance(obj, Destination) else obj.destination
+        field = "last_error" if isinstance(obj, Destination) else "error"
+        hidden = bool(getattr(obj, field)) and not may_read(destination)
+        if hidden:
+            setattr(obj, field, "")
+        obj.vendor_text_hidden = hidden
+    return out
+
+
 def destination_list(*, user) -> QuerySet[Destination]:
     if not _may(user):
         return Destination.objects.none()
@@ -114,6 +145,7 @@ def routes_of_event(*, user, event_id: int) -> list[dict]:
         d.destination_id: d
         for d in Delivery.objects.filter(event_id=event_id).select_related("destination")
     }
+    vendor_text_hide(user, deliveries.values())
     out = []
     for destination in Destination.objects.order_by("name"):
         delivery = deliveries.get(destination.pk)

@@ -16,17 +16,18 @@ from jsonschema import Draft202012Validator
 
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
+from martech.common import egress
 from martech.common.errors import ApplicationError, ConflictError
 
 from . import crypto
 from .adapters import CATALOG, Item, adapter_for
 from .choices import DeliveryStatus, Environment, FilterReason, Sends
+from .masking import masked_capture_fields, vendor_text
 from .models import Capture, Delivery, Destination
 from .routing import consent_allows, suppressed
 
 FIELDS = ("name", "adapter", "tool", "environment", "description", "config", "base_url",
           "purposes", "sends", "event_names", "mappings", "is_enabled")  # fmt: skip
-MASK = "•••"
 
 
 def _guard(actor, destination: Destination, action: str) -> None:
@@ -70,7 +71,46 @@ def _validate(destination: Destination) -> None:
         parts = urlsplit(destination.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ApplicationError("The API origin is an http(s) URL.", code="invalid_base_url")
+    for field, url in target_urls(base_url=destination.base_url, config=destination.config):
+        target_check(url, field=field)
     _validate_lists(destination)
+
+
+def target_urls(*, base_url: str, config) -> list[tuple[str, str]]:
+    """Every URL a destination would send to: its API origin and any URL in its configuration
+    (a webhook's ``url``, a Salesforce ``instance_url``, whatever an adapter adds), as
+    (field, url) pairs; a field in the configuration is named ``config.<key>``."""
+    found = [("base_url", base_url)] if base_url else []
+
+    def walk(value, path: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{path}.{key}")
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(inner, f"{path}.{index}")
+        elif isinstance(value, str):
+            text = value.strip()
+            if "://" in text or path.lower().endswith("url") or text.startswith("//"):
+                found.append((path, text))
+
+    if isinstance(config, dict):
+        walk(config, "config")
+    return found
+
+
+def target_check(url: str, *, field: str) -> None:
+    """Refuse a destination URL the egress policy does not allow (``EgressRefused``, a 400
+    with code ``egress_refused`` naming the field). A name that does not resolve yet is
+    accepted: every send resolves and checks it again before connecting."""
+    try:
+        egress.check_url(url)
+    except egress.EgressUnresolved:
+        return
+    except egress.EgressRefused as exc:
+        raise egress.EgressRefused(
+            f"{field}: {exc.message}", details={**exc.details, "field": field}
+        ) from None
 
 
 def _validate_lists(destination: Destination) -> None:
@@ -177,6 +217,14 @@ def destination_update(*, actor, destination: Destination, credentials: dict | N
     return destination
 
 
+def destination_vendor_error(*, destination_id: int, text: str) -> None:
+    """Record a vendor's error on its destination (shown to those who manage it): health
+    information, like the delivery engine's, so not audited."""
+    Destination.objects.filter(pk=destination_id).update(
+        last_error=vendor_text(text)[:500], last_error_at=timezone.now()
+    )
+
+
 def sample_item() -> Item:
     """A believable order for a "send test": the same shape as a real routed event."""
     now = timezone.now().isoformat()
@@ -193,13 +241,6 @@ def sample_item() -> Item:
     return Item(key=0, kind="event", message=message, identifiers=identifiers)
 
 
-def _mask(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
-
-
 @transaction.atomic
 def send_test(*, actor, destination: Destination) -> list[Capture]:
     """Build exactly what the vendor would receive for a sample event and keep it in the
@@ -214,19 +255,18 @@ def send_test(*, actor, destination: Destination) -> list[Capture]:
     item = Item(item.key, item.kind, item.message, item.identifiers,
                 mapped(destination, item.message))  # fmt: skip
     credentials = crypto.decrypt(destination.credentials_token)
-    secrets = sorted((v for v in credentials.values() if v), key=len, reverse=True)
     base_url = (destination.base_url or adapter.default_base_url).rstrip("/")
     try:
         requests = adapter.requests([item], destination.config, credentials, base_url)
     except Exception as exc:
-        raise ApplicationError(f"The vendor request cannot be built: {exc}",
-                               code="invalid_config") from None  # fmt: skip
+        reason = vendor_text(str(exc), credentials)
+        raise ApplicationError(
+            f"The vendor request cannot be built: {reason}", code="invalid_config"
+        ) from None
     captures = [
         Capture.objects.create(
-            destination=destination, method=r.method, url=_mask(r.url, secrets),
-            headers={k: _mask(v, secrets) for k, v in r.headers.items()},
-            body=_mask(r.body.decode(errors="replace"), secrets), items=len(r.keys),
-            created_by=actor,
+            destination=destination, items=len(r.keys), created_by=actor,
+            **masked_capture_fields(adapter, r, credentials),
         )
         for r in requests
     ]  # fmt: skip

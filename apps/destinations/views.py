@@ -26,7 +26,7 @@ class DestinationListView(LoginRequiredMixin, TemplateView):
         require(user, "destinations.view", "see destinations")
         return {
             **super().get_context_data(**kwargs),
-            "destinations": selectors.destination_list(user=user),
+            "destinations": selectors.vendor_text_hide(user, selectors.destination_list(user=user)),
             "catalog": selectors.adapter_catalog(),
             "can_manage": user_can(user, "destinations.manage"),
         }
@@ -89,6 +89,7 @@ class DestinationDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         destination = selectors.destination_get(user=user, pk=self.kwargs["pk"])
+        selectors.vendor_text_hide(user, [destination])
         adapter = CATALOG.get(destination.adapter)
         return {
             **super().get_context_data(**kwargs),
@@ -99,7 +100,9 @@ class DestinationDetailView(LoginRequiredMixin, TemplateView):
                                     if f not in destination.credentials_set] if adapter else [],
             "health": selectors.health(destination),
             "rate": adapter.rate_for(destination.config) if adapter else 0,
-            "deliveries": selectors.recent_deliveries(destination),
+            "deliveries": selectors.vendor_text_hide(
+                user, selectors.recent_deliveries(destination)
+            ),
             "can_manage": user_can(user, "destinations.manage"),
             "can_production": user_can(user, "destinations.send_production"),
         }  # fmt: skip
@@ -142,6 +145,9 @@ class DeadLetterListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["object_list"] = selectors.vendor_text_hide(
+            self.request.user, context["object_list"]
+        )
         context["can_replay"] = user_can(self.request.user, "destinations.replay")
         context["total"] = self.get_queryset().count()
         return context
@@ -157,6 +163,13 @@ class DeliveryListView(FilteredListView):
         require(self.request.user, "destinations.view", "see deliveries")
         queryset = selectors.delivery_list(user=self.request.user)
         return DeliveryFilter(self.request.GET, queryset=queryset).qs.order_by("-id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["object_list"] = selectors.vendor_text_hide(
+            self.request.user, context["object_list"]
+        )
+        return context
 
 
 class ReplayView(ActionView):

@@ -25,6 +25,9 @@ CACHES = {
         "DJANGO_CACHE_URL", default=f"rediscache://127.0.0.1:6379/{13 - 2 * _WORKER}"
     )
 }
+# The vendor fakes and the warehouse under test listen on loopback; tests of the egress
+# policy override this with pytest-django's settings fixture.
+MARTECH_EGRESS_ALLOW = env.list("MARTECH_EGRESS_ALLOW", default=["127.0.0.0/8", "::1", "localhost"])
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

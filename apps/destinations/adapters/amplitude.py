@@ -65,6 +65,9 @@ class Amplitude(Adapter):
         "additionalProperties": False,
     }
     credential_fields = ("api_key", "secret_key")
+    # Events carry the API key in the body; the privacy API takes Basic api_key:secret_key.
+    secret_headers = frozenset({"authorization"})
+    secret_body_fields = ("api_key",)
 
     def _event(self, item: Item) -> dict:
         message = item.message

@@ -114,6 +114,13 @@ class Adapter:
     # JSON Schema (draft 2020-12) of the configuration; credentials are separate.
     config_schema: dict = {"type": "object", "properties": {}, "additionalProperties": False}
     credential_fields: tuple[str, ...] = ()
+    # Where the credentials go in the requests this adapter builds, so the one masking
+    # function (``apps.destinations.masking``) hides exactly those parts, whatever their
+    # encoding (Basic auth, URL-encoded query, JSON): header names (case-insensitive), query
+    # parameter names, and dotted paths of JSON body fields (``*`` for each list element).
+    secret_headers: frozenset[str] = frozenset()
+    secret_query_params: frozenset[str] = frozenset()
+    secret_body_fields: tuple[str, ...] = ()
     # What a mapped field may be called at the vendor (syncs validate their mappings).
     field_pattern = r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$"
     field_hint = "letters, digits, _ and ., starting with a letter or _"

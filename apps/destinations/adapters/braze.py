@@ -55,6 +55,7 @@ class Braze(Adapter):
         {"external_id", "user_alias", "braze_id", "email", "_update_existing_only"}
     )
     credential_fields = ("api_key",)
+    secret_headers = frozenset({"authorization"})
 
     def _headers(self, credentials: dict) -> dict[str, str]:
         return {

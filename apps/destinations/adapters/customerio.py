@@ -57,6 +57,7 @@ class CustomerIo(Adapter):
     field_hint = "attribute names"
     reserved_fields = frozenset({"id", "email", "cio_id"})
     credential_fields = ("site_id", "api_key")
+    secret_headers = frozenset({"authorization"})  # Basic site_id:api_key
 
     def _headers(self, credentials: dict) -> dict[str, str]:
         pair = f"{credentials.get('site_id', '')}:{credentials.get('api_key', '')}"

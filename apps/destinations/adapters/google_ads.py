@@ -93,6 +93,7 @@ class GoogleAdsConversions(Adapter):
         "additionalProperties": False,
     }
     credential_fields = ("developer_token", "access_token")
+    secret_headers = frozenset({"authorization", "developer-token"})
 
     def _conversion(self, item: Item, config: dict, customer: str) -> dict:
         message = item.message

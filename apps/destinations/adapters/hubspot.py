@@ -67,6 +67,7 @@ class HubSpot(Adapter):
     field_hint = "internal property names: lower case, digits and _"
     reserved_fields = frozenset({"email", "hs_object_id"})
     credential_fields = ("access_token",)
+    secret_headers = frozenset({"authorization"})
 
     def _headers(self, credentials: dict) -> dict[str, str]:
         return {

@@ -96,6 +96,7 @@ class MetaConversions(Adapter):
         "additionalProperties": False,
     }
     credential_fields = ("access_token",)
+    secret_query_params = frozenset({"access_token"})
 
     def _event(self, item: Item, config: dict) -> dict:
         message = item.message

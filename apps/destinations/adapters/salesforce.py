@@ -88,6 +88,7 @@ class Salesforce(Adapter):
     field_hint = "API names such as LastName or Tier__c"
     reserved_fields = frozenset({"Id", "attributes"})
     credential_fields = ("access_token",)
+    secret_headers = frozenset({"authorization"})
 
     def supports_for(self, config: dict) -> frozenset[str]:
         """What this destination can take with this configuration."""

@@ -47,6 +47,8 @@ class Webhook(Adapter):
         "additionalProperties": False,
     }  # fmt: skip
     credential_fields = ("signing_secret",)
+    # The signature is an HMAC of the body under the signing secret.
+    secret_headers = frozenset({"x-martech-signature"})
 
     def rate_for(self, config: dict) -> float:
         return float(config.get("requests_per_second") or self.rate_limit)

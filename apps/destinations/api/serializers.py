@@ -17,6 +17,29 @@ class MappingSerializer(serializers.Serializer):
         return fields
 
 
+class VendorTextField(serializers.CharField):
+    """A vendor's words (an error body): given only to those who manage the destination
+    (``selectors.vendor_text_reader``), null for everyone else."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("help_text", "The vendor's answer, for those who manage the "
+                          "destination; null for others (the status and code stay).")  # fmt: skip
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        value = super().get_attribute(instance)
+        request = self.context.get("request")
+        readers = self.context.setdefault("_vendor_text_reader", {})
+        if "may_read" not in readers:
+            from ..selectors import vendor_text_reader
+
+            readers["may_read"] = vendor_text_reader(getattr(request, "user", None))
+        destination = instance if isinstance(instance, Destination) else instance.destination
+        return value if readers["may_read"](destination) else None
+
+
 class DestinationSerializer(serializers.ModelSerializer):
     adapter = serializers.ChoiceField(choices=[])
     tool = serializers.PrimaryKeyRelatedField(queryset=Tool.objects.all())
@@ -33,6 +56,7 @@ class DestinationSerializer(serializers.ModelSerializer):
         required=False, help_text="Write-only: stored encrypted, never returned. An empty "
         "value clears that credential; absent names are kept.",
     )  # fmt: skip
+    last_error = VendorTextField()
     credentials_set = serializers.ListField(
         child=serializers.CharField(), read_only=True,
         help_text="Names of the credentials that are set.",
@@ -55,6 +79,7 @@ class DestinationSerializer(serializers.ModelSerializer):
 class DeliverySerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=DeliveryStatus.choices, read_only=True)
     reason = serializers.ChoiceField(choices=FilterReason.choices, read_only=True)
+    error = VendorTextField()
 
     class Meta:
         model = Delivery

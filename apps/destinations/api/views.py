@@ -46,7 +46,8 @@ class DestinationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         require(request.user, "destinations.manage", "create destinations")
         data = validated_body(DestinationSerializer, request)
         destination = services.destination_create(actor=request.user, **data)
-        return Response(DestinationSerializer(destination).data, status=status.HTTP_201_CREATED)
+        return Response(DestinationSerializer(destination, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)  # fmt: skip
 
     @extend_schema(request=DestinationSerializer, responses={200: DestinationSerializer, **ERRORS})
     def partial_update(self, request, *args, **kwargs):
@@ -55,7 +56,7 @@ class DestinationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         data = validated_body(DestinationSerializer, request, partial=True)
         destination = services.destination_update(actor=request.user, destination=destination,
                                                   **data)  # fmt: skip
-        return Response(DestinationSerializer(destination).data)
+        return Response(DestinationSerializer(destination, context={"request": request}).data)
 
     @extend_schema(request=None, responses={201: CaptureSerializer(many=True), **ERRORS})
     @action(detail=True, methods=["post"], url_path="send-test", url_name="send-test",
