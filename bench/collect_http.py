@@ -123,8 +123,9 @@ def _serve(port: int) -> subprocess.Popen:
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/10",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "martech.wsgi:application", "-b", f"127.0.0.1:{port}",
-         "-w", str(WORKERS), "--threads", str(THREADS), "--log-level", "warning"],
+        [sys.executable, "-m", "gunicorn", "martech.wsgi:application", "-c", "gunicorn.conf.py",
+         "-b", f"127.0.0.1:{port}", "-w", str(WORKERS), "--threads", str(THREADS),
+         "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
     deadline = time.monotonic() + 60

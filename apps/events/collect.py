@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.destinations.routing import has_suppression_checks, suppressed
+from martech.common import context as actor_context
 from martech.common import sharedcache
 from martech.common.pgcopy import insert_then_skip_conflicts
 
@@ -83,6 +84,10 @@ def _body(request) -> bytes:
     return raw
 
 
+# The body fields a write key may come in; each is removed before a message is stored.
+WRITE_KEY_FIELDS = ("writeKey", "write_key")
+
+
 def _write_key(request, body: dict) -> str:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("basic "):
@@ -93,7 +98,7 @@ def _write_key(request, body: dict) -> str:
                 401, "invalid_write_key", "The Basic credentials are not valid."
             ) from None
         return decoded.split(":", 1)[0]
-    key = body.get("writeKey") or body.get("write_key")
+    key = next((body[f] for f in WRITE_KEY_FIELDS if body.get(f)), "")
     return key if isinstance(key, str) else ""
 
 
@@ -292,7 +297,8 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
                     merged[part] = {**value, **message[part]}
             message = merged
         if isinstance(message, dict):
-            message.pop("writeKey", None)
+            for spelling in WRITE_KEY_FIELDS:  # a secret: never stored, never shown
+                message.pop(spelling, None)
         try:
             encoded = orjson.dumps(message)
             if len(encoded) > MAX_MESSAGE:
@@ -440,7 +446,8 @@ def consent(request):
         evidence = {"source": source.name, "origin": request.headers.get("Origin", ""),
                     "user_agent": request.headers.get("User-Agent", "")[:300]}  # fmt: skip
         try:
-            with transaction.atomic():
+            # The source acts: its consent records are audited under its name.
+            with actor_context.acting(system_actor=f"source:{source.name}"), transaction.atomic():
                 for purpose, granted in choices.items():
                     consent_record(
                         subject=subject, purpose=str(purpose), granted=granted, source=kind,

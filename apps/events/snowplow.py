@@ -85,7 +85,6 @@ def to_message(event: dict) -> dict:
             "page": page,
             "library": {"name": "snowplow", "version": event.get("tv", "")},
             **({"snowplow_contexts": contexts.get("data", contexts)} if contexts else {}),
-            **({"app_id": event["aid"]} if event.get("aid") else {}),
         },
     }
     if kind == "pv":

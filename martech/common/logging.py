@@ -19,6 +19,11 @@ _PATTERNS = [
         ),
         r"\1\2[REDACTED]\3",
     ),
+    # A Snowplow tracker's app id is a source's write key: ``aid=`` in a query string.
+    (
+        re.compile(r"""(?i)(["']?\baid["']?\s*[:=]\s*)(["']?)[^\s"',&;}]+(["']?)"""),
+        r"\1\2[REDACTED]\3",
+    ),
     # Console API tokens by their recognisable prefix.
     (re.compile(r"\bmtc_[A-Za-z0-9_-]{8,}"), "mtc_[REDACTED]"),
     # Credentials inside URLs (postgres://user:secret@host).
@@ -51,8 +56,11 @@ class RedactSecretsFilter(logging.Filter):
 
 
 class RequestContextFilter(logging.Filter):
-    """Add ``request_id`` to every record so log lines can be tied to audit events."""
+    """Add the server's ``request_id`` (and ``client_request_id``, what the client sent) to
+    every record so log lines can be tied to audit events."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = context.current().request_id or "-"
+        current = context.current()
+        record.request_id = current.request_id or "-"
+        record.client_request_id = current.client_request_id or "-"
         return True
