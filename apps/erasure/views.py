@@ -3,16 +3,14 @@ and evidence, the evidence report (printable and CSV), and the actions."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
+from martech.common.exports import csv_response
 from martech.common.views import ActionView, ServiceFormView
 
 from . import selectors, services
@@ -95,10 +93,7 @@ class EvidenceView(RequestDetailView):
 class EvidenceCsvView(LoginRequiredMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         req = selectors.request_get(user=request.user, pk=kwargs["pk"])
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{req.reference}-evidence.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
+        rows = [
             [
                 "request",
                 "jurisdiction",
@@ -108,9 +103,7 @@ class EvidenceCsvView(LoginRequiredMixin, TemplateView):
                 "approved_by",
                 "approved_at",
                 "completed_at",
-            ]
-        )
-        writer.writerow(
+            ],
             [
                 req.reference,
                 req.jurisdiction,
@@ -118,12 +111,10 @@ class EvidenceCsvView(LoginRequiredMixin, TemplateView):
                 req.due,
                 req.status,
                 req.approved_by.email if req.approved_by else "",
-                req.approved_at or "",
-                req.completed_at or "",
-            ]
-        )
-        writer.writerow([])
-        writer.writerow(
+                req.approved_at,
+                req.completed_at,
+            ],
+            [],
             [
                 "tool",
                 "kind",
@@ -136,17 +127,17 @@ class EvidenceCsvView(LoginRequiredMixin, TemplateView):
                 "confirmed_by",
                 "confirmation",
                 "reason",
-            ]
-        )
+            ],
+        ]
         for t in req.tasks.select_related("confirmed_by"):
-            writer.writerow(
+            rows.append(
                 [
                     t.name,
                     t.kind,
                     t.status,
                     t.attempts,
-                    t.started_at or "",
-                    t.finished_at or "",
+                    t.started_at,
+                    t.finished_at,
                     t.receipt,
                     t.last_error,
                     t.confirmed_by.email if t.confirmed_by else "",
@@ -154,11 +145,9 @@ class EvidenceCsvView(LoginRequiredMixin, TemplateView):
                     t.reason,
                 ]
             )
-        writer.writerow([])
-        writer.writerow(["identifier_type", "sha256", "origin", "decision"])
-        for i in req.identifiers.all():
-            writer.writerow([i.type, i.value_hash, i.origin, i.decision])
-        return response
+        rows += [[], ["identifier_type", "sha256", "origin", "decision"]]
+        rows += [[i.type, i.value_hash, i.origin, i.decision] for i in req.identifiers.all()]
+        return csv_response(f"{req.reference}-evidence.csv", rows)
 
 
 def _back(pk) -> str:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +15,7 @@ from django.views.generic import TemplateView
 from apps.accounts.access import require, user_can
 from apps.destinations.selectors import routes_of_event
 from martech.common.errors import ApplicationError
-from martech.common.exports import csv_cell
+from martech.common.exports import csv_response
 from martech.common.views import ActionView, FilteredListView, ServiceFormView
 
 from . import selectors, services
@@ -230,13 +228,11 @@ class AttributionView(LoginRequiredMixin, TemplateView):
         if form.is_valid():
             rows = selectors.attribution_report(user=request.user, **form.cleaned_data)
             if request.GET.get("format") == "csv":
-                response = HttpResponse(content_type="text/csv; charset=utf-8")
-                response["Content-Disposition"] = 'attachment; filename="attribution.csv"'
-                writer = csv.writer(response)
-                writer.writerow([form.cleaned_data["dimension"], "first_touch", "last_touch"])
-                for row in rows:
-                    writer.writerow([csv_cell(row["value"]), row["first_touch"], row["last_touch"]])
-                return response
+                header = [form.cleaned_data["dimension"], "first_touch", "last_touch"]
+                return csv_response(
+                    "attribution.csv",
+                    [header, *([r["value"], r["first_touch"], r["last_touch"]] for r in rows)],
+                )
         chart = {"labels": [r["value"] for r in rows[:15]],
                  "first": [r["first_touch"] for r in rows[:15]],
                  "last": [r["last_touch"] for r in rows[:15]]}  # fmt: skip

@@ -1,6 +1,7 @@
 """CSV export of the registry, and import of an existing inventory with a per-row report.
 
-The columns are the same both ways, so an export can be edited and imported back. Lists
+The columns are the same both ways, so an export can be edited and imported back (the
+apostrophe the export puts before formula-like text is taken off again on import). Lists
 (capabilities, data categories) are separated by semicolons; owners are given by email.
 """
 
@@ -15,6 +16,7 @@ from django.db import transaction
 from apps.accounts.access import require
 from apps.accounts.models import User
 from martech.common.errors import ApplicationError
+from martech.common.exports import csv_text, csv_value
 
 from .models import Tool
 from .services import tool_create, tool_update
@@ -31,37 +33,35 @@ MAX_BYTES = 2 * 1024 * 1024
 
 
 def tools_export_csv(*, user) -> str:
-    """Return the registry as CSV text."""
+    """Return the registry as CSV text (cells a spreadsheet would run are escaped)."""
     require(user, "tools.view", "export the tool registry")
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
-    writer.writeheader()
-    for tool in Tool.objects.select_related("business_owner", "technical_owner").order_by("name"):
-        writer.writerow(
-            {
-                "name": tool.name,
-                "vendor": tool.vendor,
-                "category": tool.category,
-                "capabilities": ";".join(tool.capabilities or []),
-                "status": tool.status,
-                "business_owner_email": tool.business_owner.email if tool.business_owner else "",
-                "technical_owner_email": tool.technical_owner.email if tool.technical_owner else "",
-                "team": tool.team,
-                "annual_cost": tool.annual_cost,
-                "currency": tool.currency,
-                "seats_bought": "" if tool.seats_bought is None else tool.seats_bought,
-                "seats_used": "" if tool.seats_used is None else tool.seats_used,
-                "contract_start": tool.contract_start or "",
-                "renewal_date": tool.renewal_date or "",
-                "notice_period_days": tool.notice_period_days,
-                "auto_renew": "yes" if tool.auto_renew else "no",
-                "data_categories": ";".join(tool.data_categories or []),
-                "dpa_on_file": "yes" if tool.dpa_on_file else "no",
-                "has_deletion_api": "yes" if tool.has_deletion_api else "no",
-                "notes": tool.notes,
-            }
-        )
-    return out.getvalue()
+    tools = Tool.objects.select_related("business_owner", "technical_owner").order_by("name")
+    return csv_text([COLUMNS, *([_export_row(tool)[c] for c in COLUMNS] for tool in tools)])
+
+
+def _export_row(tool: Tool) -> dict:
+    return {
+        "name": tool.name,
+        "vendor": tool.vendor,
+        "category": tool.category,
+        "capabilities": ";".join(tool.capabilities or []),
+        "status": tool.status,
+        "business_owner_email": tool.business_owner.email if tool.business_owner else "",
+        "technical_owner_email": tool.technical_owner.email if tool.technical_owner else "",
+        "team": tool.team,
+        "annual_cost": tool.annual_cost,
+        "currency": tool.currency,
+        "seats_bought": "" if tool.seats_bought is None else tool.seats_bought,
+        "seats_used": "" if tool.seats_used is None else tool.seats_used,
+        "contract_start": tool.contract_start or "",
+        "renewal_date": tool.renewal_date or "",
+        "notice_period_days": tool.notice_period_days,
+        "auto_renew": "yes" if tool.auto_renew else "no",
+        "data_categories": ";".join(tool.data_categories or []),
+        "dpa_on_file": "yes" if tool.dpa_on_file else "no",
+        "has_deletion_api": "yes" if tool.has_deletion_api else "no",
+        "notes": tool.notes,
+    }
 
 
 @dataclass
@@ -165,7 +165,9 @@ def tools_import_csv(*, actor, text: str) -> ImportReport:
     seen: dict[str, int] = {}
     try:
         with transaction.atomic():
-            for line, row in enumerate(reader, start=2):
+            for line, cells in enumerate(reader, start=2):
+                # an exported cell that a spreadsheet would run carries an apostrophe
+                row = {k: csv_value(v) if isinstance(v, str) else v for k, v in cells.items()}
                 report.rows += 1
                 if report.rows > MAX_ROWS:
                     raise ApplicationError(

@@ -2,7 +2,9 @@
 deduplication, rate limits and CORS; then the pipeline with each enforcement mode."""
 
 import base64
+import csv
 import gzip
+import io
 import json
 
 import pytest
@@ -379,8 +381,9 @@ def test_the_attribution_report_compares_first_and_last_touch_and_exports_csv(
     assert (networks["google_ads"], networks["meta"]) == (2, 1)
     export = {"dimension": "channel", "format": "csv"}
     csv_text = admin_client.get(reverse("events:attribution"), export).content.decode()
-    assert csv_text.splitlines()[0] == "channel,first_touch,last_touch"
-    assert "paid,1,3" in csv_text
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    assert rows[0] == ["channel", "first_touch", "last_touch"]
+    assert ["paid", "1", "3"] in rows
     bad = admin_client.get(
         reverse("events:attribution"), {"start": "2026-05-01", "end": "2026-01-01"}
     )
@@ -412,3 +415,31 @@ def test_events_of_a_suppressed_person_are_refused_at_the_door(client, web):
     }
     assert list(Event.objects.values_list("message_id", flat=True)) == ["keep"]
     assert (single.status_code, single.json()["code"]) == (400, "subject_suppressed")
+
+
+@pytest.mark.parametrize("spelling", ["writeKey", "write_key"])
+def test_no_spelling_of_the_write_key_is_stored_or_shown(client, admin_api, web, spelling):
+    # given a source's key sent in the body, in a single call and inside a batch
+    _, raw = web
+    single = _post(client, "/v1/track", {**_track("m1"), spelling: raw})
+    batch = _post(client, "/v1/batch", {"batch": [{**_track("m2"), spelling: raw}]}, raw)
+    # then both are stored without the key, and the API's event detail does not show it
+    assert (single.status_code, batch.status_code) == (200, 200)
+    for event in Event.objects.all():
+        assert spelling not in event.payload
+        assert raw not in json.dumps(event.payload)
+        detail = admin_api.get(f"/api/v1/events/{event.pk}/")
+        assert detail.status_code == 200
+        assert raw not in detail.content.decode()
+
+
+def test_the_pixels_app_id_is_not_stored_in_the_payload(client, admin_api, web):
+    # given a Snowplow pixel whose app id (aid) is the source's write key
+    _, raw = web
+    pixel = {"e": "pv", "eid": "px-9", "aid": raw, "duid": "d-9", "url": "https://acme.example/"}
+    response = client.get("/i", pixel)
+    # then the event is stored, without the key anywhere in its payload or its API detail
+    assert response.status_code == 200
+    event = Event.objects.get(message_id="px-9")
+    assert raw not in json.dumps(event.payload)
+    assert raw not in admin_api.get(f"/api/v1/events/{event.pk}/").content.decode()
