@@ -47,7 +47,12 @@ def consent_record(
     via: str = "",
 ) -> ConsentRecord:
     """Append one choice to the ledger. The subject joins the identity graph, so the choice
-    follows them through later merges."""
+    follows them through later merges.
+
+    Audited as ``consent.record.created`` in the same transaction: by ``actor`` when a person
+    records it, otherwise by the running context's system actor (the collecting source, or
+    the pipeline's task).
+    """
     subject = subject if isinstance(subject, Ident) else normalise(*subject)
     if source not in Source.values:
         raise ApplicationError(f"Unknown source {source!r}.", code="unknown_source")
@@ -72,6 +77,23 @@ def consent_record(
         via=via,
     )
     identifier_observe(subject, source=via or source)
+    # The subject's identifier stays out of the audit log (it outlives an erasure); the
+    # record it points to holds it, and erasure removes that.
+    audit_record(
+        action="consent.record.created",
+        target=record,
+        target_repr=f"{purpose} {'granted' if granted else 'denied'} ({subject.type})",
+        metadata={
+            "purpose": purpose,
+            "granted": granted,
+            "source": source,
+            "jurisdiction": jurisdiction,
+            "identifier_type": subject.type,
+            "notice_version": record.notice_version,
+            "via": via,
+        },
+        actor=record.recorded_by,
+    )
     return record
 
 

@@ -14,6 +14,7 @@ import logging
 import random
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -24,7 +25,7 @@ from apps.destinations.client import send
 from apps.destinations.crypto import decrypt
 
 from .models import ErasureTask, TaskKind, TaskStatus
-from .services import included, maybe_complete
+from .services import included, maybe_complete, task_outcome_audit
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=10)  # a claimed task is someone's for this long
@@ -188,7 +189,9 @@ def _finish(
         fields["reason"] = reason
     if receipt:
         fields["receipt"], fields["last_error"] = receipt, ""
-    ErasureTask.objects.filter(pk=task.pk).update(**fields)
+    with transaction.atomic():  # the outcome and its audit record commit together
+        ErasureTask.objects.filter(pk=task.pk).update(**fields)
+        task_outcome_audit(task, status, error=error, reason=reason, receipt=receipt)
     if status != TaskStatus.FAILED:
         maybe_complete(task.request)
     else:

@@ -18,6 +18,7 @@ from apps.destinations import crypto
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
 from martech.common import sharedcache
 from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
+from martech.common.logging import redact
 
 from .local import erase_locally
 from .models import (
@@ -459,6 +460,27 @@ def task_not_applicable(*, actor, task: ErasureTask, reason: str) -> ErasureTask
     )
     maybe_complete(task.request)
     return task
+
+
+def task_outcome_audit(
+    task: ErasureTask, status: str, *, error: str = "", reason: str = "", receipt: str = ""
+) -> None:
+    """Audit what a worker concluded for one erasure task: ``erasure.task.done``,
+    ``.failed`` (the vendor refused, retries ran out, the destination is gone) or
+    ``.not_applicable``, on the request, as the worker's system actor."""
+    metadata = {
+        "task": task.name,
+        "task_id": task.pk,
+        "kind": task.kind,
+        "attempts": task.attempts,
+    }
+    if receipt:
+        metadata["receipt"] = receipt[:300]
+    if reason:
+        metadata["reason"] = reason[:300]
+    if error:
+        metadata["error"] = redact(error)[:300]
+    audit_record(action=f"erasure.task.{status}", target=task.request, metadata=metadata)
 
 
 def maybe_complete(request: ErasureRequest) -> bool:

@@ -14,6 +14,7 @@ import logging
 import statistics
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -22,6 +23,7 @@ from django.utils import timezone
 from apps.accounts.notifications import notify
 from apps.audit.services import audit_record
 from martech.common.errors import ApplicationError
+from martech.common.logging import redact
 
 from .engine.run import Runner, RunStopped, Tally
 from .models import COUNTS, RunStatus, Sync, SyncMode, SyncRun
@@ -107,8 +109,11 @@ def execute(run_id: int) -> SyncRun | None:
                 run.status = RunStatus.PLANNED if run.dry_run else RunStatus.NEEDS_APPROVAL
                 run.approval_reason = "; ".join(reasons)[:300]
                 run.done, run.finished_at = plan.done, timezone.now()
-                run.save(update_fields=["planned", "sample", "status", "approval_reason",
-                                        "done", "finished_at", "total"])  # fmt: skip
+                with transaction.atomic():
+                    run.save(update_fields=["planned", "sample", "status", "approval_reason",
+                                            "done", "finished_at", "total"])  # fmt: skip
+                    if run.dry_run:
+                        _audit_outcome(run, RunStatus.PLANNED, counts=plan.counts)
                 if not run.dry_run:
                     _ask_approval(run, reasons)
                 return run
@@ -140,16 +145,33 @@ def _finish(run: SyncRun, tally: Tally, carried: dict[str, int], status: str) ->
     counts["unchanged"] = max(0, counts["unchanged"] - again)
     if tally.total is not None:
         counts["total"] = tally.total
-    SyncRun.objects.filter(pk=run.pk).update(
-        status=status, done=tally.done, finished_at=timezone.now(), heartbeat_at=timezone.now(),
-        requests=tally.requests + carried.get("requests", 0), **counts,
-    )  # fmt: skip
+    with transaction.atomic():  # the outcome and its audit record commit together
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=status,
+            done=tally.done,
+            finished_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+            requests=tally.requests + carried.get("requests", 0),
+            **counts,
+        )
+        _audit_outcome(run, status, counts=counts)
 
 
 def _fail(run: SyncRun, message: str) -> None:
-    SyncRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.FAILED, error=message[:2000], finished_at=timezone.now()
-    )
+    with transaction.atomic():
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=message[:2000], finished_at=timezone.now()
+        )
+        _audit_outcome(run, RunStatus.FAILED, error=message)
+
+
+def _audit_outcome(run: SyncRun, status: str, *, counts=None, error: str = "") -> None:
+    """Audit how a worker's run ended (``syncs.run.succeeded``, ``.partial``, ``.failed``,
+    ``.planned``) on the sync, as the worker's system actor."""
+    metadata = {"run": run.pk, "dry_run": run.dry_run, **(counts or {})}
+    if error:
+        metadata["error"] = redact(error)[:300]
+    audit_record(action=f"syncs.run.{status}", target=run.sync, metadata=metadata)
 
 
 def _recipients(sync: Sync) -> list:
