@@ -2,6 +2,16 @@
 destination's adapter, polls vendors that erase later until they confirm, and retries
 temporary failures with backoff for ``ERASURE_RETRY_DAYS`` before it counts as failed.
 
+Every call goes through the destinations' one client, so through the egress policy: a vendor
+URL, or a ``status_url`` a vendor answered with, that points at an internal address is never
+fetched, and the task fails with the policy's reason. Disabled destinations are called too:
+one that once received data still holds the person, and disabling it does not erase them.
+
+A vendor's own words (an error body) are kept short and cleaned, and only on the destination
+(its last error, seen by those who manage it); the task and its evidence, which everyone who
+follows the request reads, say what happened by HTTP status. Receipts of a done erasure are
+the vendor's words too, kept short and without credentials, since they are the evidence.
+
 A task is claimed with a lease (a conditional UPDATE): a worker killed mid-call leaves it to
 be claimed again when the lease runs out, and the call is made again (vendors' deletions are
 idempotent: erasing an erased person changes nothing).
@@ -9,6 +19,7 @@ idempotent: erasing an erased person changes nothing).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import random
@@ -23,6 +34,8 @@ from apps.destinations.adapters import CATALOG
 from apps.destinations.adapters.base import DeletionAnswer
 from apps.destinations.client import send
 from apps.destinations.crypto import decrypt
+from apps.destinations.masking import vendor_text
+from apps.destinations.services import destination_vendor_error
 
 from .models import ErasureTask, TaskKind, TaskStatus
 from .services import included, maybe_complete, task_outcome_audit
@@ -68,31 +81,52 @@ def _calls(adapter, idents) -> list[dict[str, str]]:
     return [{i.type: i.value} for i in idents if i.type in adapter.needs]
 
 
-def _evidence(task: ErasureTask, what: str, answer: DeletionAnswer, status) -> None:
+def _evidence(
+    task: ErasureTask, what: str, answer: DeletionAnswer, status, credentials: dict
+) -> None:
     task.evidence = [
         *task.evidence,
         {
             "at": timezone.now().isoformat(),
-            "what": what,
+            "what": vendor_text(what, credentials),
             "http_status": status,
             "state": answer.state,
-            "receipt": answer.receipt[:300],
-            "message": answer.message[:300],
+            "receipt": vendor_text(answer.receipt, credentials),
+            "message": vendor_text(answer.message, credentials),
         },
     ][-50:]
 
 
-def _ask(adapter, request, what: str, task: ErasureTask, poll_receipt: str = "") -> DeletionAnswer:
+_SUMMARY = {
+    "refused": "HTTP {status}: the vendor refused the erasure.",
+    "retry": "HTTP {status}: the vendor failed for now; the erasure is tried again.",
+}
+
+
+def _ask(adapter, request, what: str, task: ErasureTask, credentials: dict,
+         poll_receipt: str = "") -> DeletionAnswer:  # fmt: skip
     answer = send(request)
-    if answer.status is None:
+    if answer.refused:  # the egress policy: nothing was sent, and never will be
+        result = DeletionAnswer("refused", message=answer.error)
+    elif answer.status is None:
         result = DeletionAnswer("retry", message=answer.error)
-    elif poll_receipt:
-        result = adapter.deletion_poll_answer(
-            answer.status, answer.headers, answer.body, poll_receipt
-        )
     else:
-        result = adapter.deletion_answer(answer.status, answer.headers, answer.body)
-    _evidence(task, what, result, answer.status)
+        if poll_receipt:
+            result = adapter.deletion_poll_answer(
+                answer.status, answer.headers, answer.body, poll_receipt
+            )
+        else:
+            result = adapter.deletion_answer(answer.status, answer.headers, answer.body)
+        if result.state in _SUMMARY:
+            # The vendor's words go to the destination, for those who manage it.
+            if task.destination_id and result.message:
+                destination_vendor_error(
+                    destination_id=task.destination_id,
+                    text=f"Erasure: {vendor_text(result.message, credentials)}",
+                )
+            summary = _SUMMARY[result.state].format(status=answer.status)
+            result = dataclasses.replace(result, message=summary)
+    _evidence(task, what, result, answer.status, credentials)
     return result
 
 
@@ -115,7 +149,8 @@ def propagate(task_id: int) -> ErasureTask | None:
             if poll is None:
                 answers.append(DeletionAnswer("done", receipt=receipt))
                 continue
-            answers.append(_ask(adapter, poll, f"poll {receipt[:80]}", task, receipt))
+            answers.append(_ask(adapter, poll, f"poll {receipt[:80]}", task, credentials,
+                                receipt))  # fmt: skip
     else:
         outbound = []
         for ids in _calls(adapter, included(task.request)):
@@ -131,7 +166,7 @@ def propagate(task_id: int) -> ErasureTask | None:
                            "none it knows them by.")  # fmt: skip
         for ids, request in outbound:
             what = "erase by " + ", ".join(sorted(ids))
-            answers.append(_ask(adapter, request, what, task))
+            answers.append(_ask(adapter, request, what, task, credentials))
     return _settle(task, answers)
 
 

@@ -5,12 +5,14 @@ backoff while a vendor is down, completion, deadline alerts, and suppression on 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import time_machine
 from django.utils import timezone
 
 from apps.accounts.models import Notification
+from apps.destinations import services as destinations
 from apps.erasure import alerts, services
 from apps.erasure.models import RequestStatus, TaskStatus
 from apps.erasure.propagation import due_tasks, propagate
@@ -142,7 +144,7 @@ def test_a_refusal_fails_the_task_alerts_and_can_be_retried_alone(admin, ana, to
         run_due()
         task = request.tasks.get()
         assert task.status == TaskStatus.FAILED
-        assert "unknown subject format" in task.last_error
+        assert task.last_error == "HTTP 400: the vendor refused the erasure."
         assert Notification.objects.filter(title__contains="webhook sink failed").exists()
         services.task_retry(actor=admin, task=task)
         run_due()
@@ -243,3 +245,105 @@ def test_each_vendor_with_a_deletion_api_gets_the_call_and_the_task_completes(
         assert any(r.method in ("POST", "DELETE") for r in vendor.requests)
     request.refresh_from_db()
     assert request.status == RequestStatus.COMPLETED
+
+
+# -- the egress policy and the vendor's words ----------------------------------------------------
+
+
+@pytest.fixture
+def zone(monkeypatch):
+    """Name resolution for names under example.com (the machine has no public DNS)."""
+    import socket
+
+    real = socket.getaddrinfo
+    records: dict[str, str] = {}
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        name = str(host).rstrip(".").lower()
+        if name not in records:
+            return real(host, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (records[name], int(port or 0)))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return records
+
+
+def test_a_status_url_a_vendor_answers_with_is_not_fetched_when_it_is_internal(
+    settings, zone, admin, ana, tool
+):
+    """The review's read-back: a webhook's 202 names an internal status URL; the console
+    never fetches it, and the task fails with the reason instead of carrying its body."""
+    settings.MARTECH_EGRESS_ALLOW = ["hooks.vendor.example.com"]  # the vendor, by name only
+    zone["hooks.vendor.example.com"] = "127.0.0.1"
+    with FakeVendor("webhook") as hook, FakeVendor("webhook") as internal:
+        port = hook.base_url.rsplit(":", 1)[1]
+        vendor = f"http://hooks.vendor.example.com:{port}"
+        destinations.destination_create(
+            actor=admin, name="webhook sink", adapter="webhook", tool=tool, is_enabled=True,
+            config={"url": f"{vendor}/hooks/martech",
+                    "deletion_url": f"{vendor}/hooks/martech/erasure"},
+            credentials=dict(hook.credentials),
+        )  # fmt: skip
+        internal.fail_next(5, 403, "INTERNAL-ONLY metadata: iam-token=FAKE-TOKEN-123")
+        hook.fail_next(1, 202, {"status_url": internal.base_url + "/internal/metadata"})
+        request = services.request_approve(actor=admin, request=verified(admin))
+        _decide_matches(admin, request)
+        run_due()
+        task = request.tasks.get()
+        assert task.status == TaskStatus.AWAITING_VENDOR
+        with time_machine.travel(timezone.now() + dt.timedelta(hours=2)):
+            run_due()
+        assert internal.requests == []
+    task.refresh_from_db()
+    assert task.status == TaskStatus.FAILED
+    assert "127.0.0.1 is a loopback address" in task.last_error
+    assert "FAKE-TOKEN" not in json.dumps(task.evidence) + task.last_error
+
+
+def test_an_erasure_call_to_a_refused_address_fails_at_once_and_sends_nothing(
+    settings, admin, ana, tool
+):
+    with FakeVendor("webhook") as hook:
+        destination_at(admin, tool, hook)  # saved while loopback was allowed
+        settings.MARTECH_EGRESS_ALLOW = []
+        request = services.request_approve(actor=admin, request=verified(admin))
+        _decide_matches(admin, request)
+        run_due()
+        assert hook.requests == []
+    task = request.tasks.get()
+    assert task.status == TaskStatus.FAILED  # not retried for a week: it can never succeed
+    assert "loopback" in task.last_error
+    assert "MARTECH_EGRESS_ALLOW" in task.last_error
+
+
+def test_a_vendor_error_body_stays_off_the_task_and_goes_to_the_destination(admin, ana, tool):
+    """Whoever follows the request sees the status; the vendor's words (short, cleaned) are
+    on the destination, for those who manage it."""
+    with FakeVendor("webhook") as hook:
+        destination = destination_at(admin, tool, hook)
+        hook.fail_next(
+            1, 400, "INTERNAL-ONLY admin panel: db_password=FAKE-DB-PW-456\x1b" + "x" * 900
+        )
+        request = services.request_approve(actor=admin, request=verified(admin))
+        _decide_matches(admin, request)
+        run_due()
+    task = request.tasks.get()
+    assert task.status == TaskStatus.FAILED
+    shown = task.last_error + json.dumps(task.evidence) + task.receipt
+    assert "INTERNAL-ONLY" not in shown
+    assert task.evidence[-1]["http_status"] == 400
+    destination.refresh_from_db()
+    assert destination.last_error.startswith("Erasure: 400: INTERNAL-ONLY admin panel")
+    assert len(destination.last_error) <= 310
+    assert "\x1b" not in destination.last_error
+
+
+def test_a_disabled_destination_still_gets_the_erasure_call(admin, ana, tool):
+    """Disabling a destination stops new data, not what it already holds about the person."""
+    with FakeVendor("webhook") as hook:
+        destination_at(admin, tool, hook, is_enabled=False)
+        request = services.request_approve(actor=admin, request=verified(admin))
+        _decide_matches(admin, request)
+        run_due()
+        assert [r.path for r in hook.requests] == ["/hooks/martech/erasure"]
+    assert request.tasks.get().status == TaskStatus.DONE
