@@ -236,3 +236,37 @@ def test_token_list_filters_by_status(api, user):
     gone = api.get("/api/v1/tokens/", {"status": "revoked"}).json()["results"]
     assert [t["name"] for t in gone] == ["old laptop"]
     assert api.get("/api/v1/tokens/", {"status": "lost"}).status_code == 400
+
+
+def test_a_deactivated_persons_tokens_stay_revoked_when_they_come_back(admin_api, admin):
+    # given: a person with a working token
+    person = UserFactory()
+    _, raw = api_token_create(user=person, name="laptop", days=30)
+    mine = APIClient()
+    mine.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert mine.get("/api/v1/me/").status_code == 200
+    # "activating" someone already active changes nothing
+    admin_api.patch(f"/api/v1/users/{person.pk}/", {"is_active": True}, format="json")
+    assert mine.get("/api/v1/me/").status_code == 200
+
+    # when: an access admin deactivates them and later brings them back
+    assert (
+        admin_api.patch(f"/api/v1/users/{person.pk}/", {"is_active": False}, format="json")
+    ).status_code == 200
+    assert (
+        admin_api.patch(f"/api/v1/users/{person.pk}/", {"is_active": True}, format="json")
+    ).status_code == 200
+
+    # then: the old token is revoked for good (audited), and a new one works
+    response = mine.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert "revoked" in response.json()["message"]
+    token = ApiToken.objects.get(user=person)
+    assert token.revoked_at is not None
+    assert AuditEvent.objects.filter(
+        action="accounts.api_token.revoked", target_id=str(token.pk)
+    ).exists()
+    _, fresh_raw = api_token_create(user=person, name="new laptop", days=30)
+    again = APIClient()
+    again.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh_raw}")
+    assert again.get("/api/v1/me/").status_code == 200
