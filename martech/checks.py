@@ -25,8 +25,9 @@ def console_role_check(app_configs=None, databases=None, **kwargs) -> list[Warni
         return []
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT current_user::text, rolsuper FROM pg_roles "
-                           "WHERE rolname = current_user")  # fmt: skip
+            cursor.execute(
+                "SELECT current_user::text, rolsuper FROM pg_roles WHERE rolname = current_user"
+            )
             row = cursor.fetchone()
     except DatabaseError:
         return []  # the database is unreachable: other checks and commands say so

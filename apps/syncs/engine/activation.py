@@ -33,22 +33,56 @@ SCHEMA = "activation"
 # The contract: each view's columns, in order, on both engines.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "events": (
-        "event_id", "message_id", "source", "type", "name", "anonymous_id", "user_id",
-        "profile_id", "timestamp", "received_at", "properties", "traits", "page_url",
-        "page_path", "page_title", "referrer", "channel", "utm_source", "utm_medium",
-        "utm_campaign", "utm_content", "utm_term", "consent",
+        "event_id",
+        "message_id",
+        "source",
+        "type",
+        "name",
+        "anonymous_id",
+        "user_id",
+        "profile_id",
+        "timestamp",
+        "received_at",
+        "properties",
+        "traits",
+        "page_url",
+        "page_path",
+        "page_title",
+        "referrer",
+        "channel",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_content",
+        "utm_term",
+        "consent",
     ),
     "profiles": (
-        "profile_id", "status", "email", "user_id", "traits", "first_touch", "last_touch",
-        "first_touch_channel", "last_touch_channel", "first_touch_at", "last_touch_at",
-        "created_at", "updated_at",
+        "profile_id",
+        "status",
+        "email",
+        "user_id",
+        "traits",
+        "first_touch",
+        "last_touch",
+        "first_touch_channel",
+        "last_touch_channel",
+        "first_touch_at",
+        "last_touch_at",
+        "created_at",
+        "updated_at",
     ),
     "identifiers": ("profile_id", "type", "value", "source", "first_seen"),
     "consent": (
-        "identifier_type", "identifier_value", "purpose", "granted", "jurisdiction", "source",
+        "identifier_type",
+        "identifier_value",
+        "purpose",
+        "granted",
+        "jurisdiction",
+        "source",
         "occurred_at",
     ),
-}  # fmt: skip
+}
 VIEWS = tuple(COLUMNS)
 # Events a destination may receive: the tracking plan let them through.
 ACTIVE_EVENT_STATUSES = ("processed", "flagged")
@@ -56,11 +90,19 @@ ACTIVE_EVENT_STATUSES = ("processed", "flagged")
 # Table functions a query may read from (they read their arguments, never a table).
 TABLE_FUNCTIONS = frozenset(
     {
-        "json_each", "json_tree", "jsonb_each", "jsonb_each_text", "json_each_text",
-        "jsonb_array_elements", "jsonb_array_elements_text", "json_array_elements",
-        "json_array_elements_text", "generate_series", "unnest",
+        "json_each",
+        "json_tree",
+        "jsonb_each",
+        "jsonb_each_text",
+        "json_each_text",
+        "jsonb_array_elements",
+        "jsonb_array_elements_text",
+        "json_array_elements",
+        "json_array_elements_text",
+        "generate_series",
+        "unnest",
     }
-)  # fmt: skip
+)
 
 
 def _refuse(message: str) -> ApplicationError:
@@ -223,9 +265,13 @@ WHERE c.n = 1""",
 }
 
 _ALLOWED_ACTIONS = frozenset(
-    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
-     getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
-)  # fmt: skip
+    {
+        sqlite3.SQLITE_SELECT,
+        sqlite3.SQLITE_READ,
+        sqlite3.SQLITE_FUNCTION,
+        getattr(sqlite3, "SQLITE_RECURSIVE", 33),
+    }
+)
 
 
 def _authorizer(action, arg1, arg2, database, source):

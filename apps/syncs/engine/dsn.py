@@ -16,19 +16,50 @@ from martech.common.errors import ApplicationError
 # Options a DSN may set; everything else libpq knows is refused by name.
 ALLOWED = frozenset(
     {
-        "host", "port", "dbname", "user", "password", "sslmode", "sslnegotiation",
-        "sslcompression", "ssl_min_protocol_version", "ssl_max_protocol_version",
-        "sslsni", "channel_binding", "require_auth", "gssencmode", "connect_timeout",
-        "application_name", "fallback_application_name", "client_encoding", "keepalives",
-        "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+        "host",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "sslmode",
+        "sslnegotiation",
+        "sslcompression",
+        "ssl_min_protocol_version",
+        "ssl_max_protocol_version",
+        "sslsni",
+        "channel_binding",
+        "require_auth",
+        "gssencmode",
+        "connect_timeout",
+        "application_name",
+        "fallback_application_name",
+        "client_encoding",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "tcp_user_timeout",
     }
-)  # fmt: skip
+)
 # Options that name a file on the console's server (or a key's passphrase, useless without
 # one): the console would read its own files on the DSN writer's behalf.
 FILE_OPTIONS = frozenset(
-    {"sslkey", "sslcert", "sslrootcert", "sslcrl", "sslcrldir", "sslpassword", "passfile",
-     "service", "servicefile", "sslcertmode", "krbsrvname", "gsslib", "gssdelegation"}
-)  # fmt: skip
+    {
+        "sslkey",
+        "sslcert",
+        "sslrootcert",
+        "sslcrl",
+        "sslcrldir",
+        "sslpassword",
+        "passfile",
+        "service",
+        "servicefile",
+        "sslcertmode",
+        "krbsrvname",
+        "gsslib",
+        "gssdelegation",
+    }
+)
 
 
 def invalid(message: str) -> ApplicationError:

@@ -31,8 +31,12 @@ from .sql import check_sql
 
 # Roles a warehouse connection may not hold: they read or write the server's files, run
 # programs on it, or signal other sessions.
-POWERFUL_ROLES = ("pg_read_server_files", "pg_write_server_files",
-                  "pg_execute_server_program", "pg_signal_backend")  # fmt: skip
+POWERFUL_ROLES = (
+    "pg_read_server_files",
+    "pg_write_server_files",
+    "pg_execute_server_program",
+    "pg_signal_backend",
+)
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,7 @@ def _connect(attempts: list[dict[str, str]]) -> psycopg.Connection:
             return psycopg.connect(**{"connect_timeout": "10", **params}, autocommit=False)
         except psycopg.Error as exc:
             failure = dsns.scrub(_first_line(exc), params.get("password"))
-    raise ApplicationError(f"Cannot connect: {failure}", code="warehouse_unreachable",
-                           status=400)  # fmt: skip
+    raise ApplicationError(f"Cannot connect: {failure}", code="warehouse_unreachable", status=400)
 
 
 def _check_role(conn: psycopg.Connection) -> None:
@@ -128,8 +131,11 @@ def _check_role(conn: psycopg.Connection) -> None:
         [list(POWERFUL_ROLES)],
     ).fetchone()
     if row is None:
-        raise ApplicationError("The warehouse does not say which role it logs in as.",
-                               code="warehouse_role_too_powerful", status=400)  # fmt: skip
+        raise ApplicationError(
+            "The warehouse does not say which role it logs in as.",
+            code="warehouse_role_too_powerful",
+            status=400,
+        )
     user, superuser, held = row
     if superuser or held:
         what = "a superuser" if superuser else f"a member of {', '.join(held)}"
@@ -137,8 +143,9 @@ def _check_role(conn: psycopg.Connection) -> None:
             f"The warehouse connection logs in as {user!r}, which is {what}: a model's SQL "
             "would run with rights over the database server itself. Connect as a role that "
             "may only read the tables the models need.",
-            code="warehouse_role_too_powerful", status=400,
-        )  # fmt: skip
+            code="warehouse_role_too_powerful",
+            status=400,
+        )
 
 
 @contextmanager
@@ -183,8 +190,9 @@ def _as_application_error():
         yield
     except (psycopg.Error, sqlite3.Error) as exc:
         reason = _first_line(exc)
-        if isinstance(exc, sqlite3.DatabaseError) and ("authorized" in reason
-                                                       or "prohibited" in reason):  # fmt: skip
+        if isinstance(exc, sqlite3.DatabaseError) and (
+            "authorized" in reason or "prohibited" in reason
+        ):
             reason = f"it reads outside the activation views ({reason})"
         raise ApplicationError(f"The query failed: {reason}", code="query_failed",
                                status=400) from None  # fmt: skip
