@@ -75,6 +75,11 @@ def require(user, capability: str, action: str = "do this") -> None:
         )
 
 
+def may_change_person(actor, person) -> bool:
+    """Whether ``actor`` may change ``person``'s access at all (see the function below)."""
+    return actor.pk != person.pk and (actor.is_superuser or not person.is_superuser)
+
+
 def require_may_change_person(actor, person, what: str) -> None:
     """Raise PermissionDeniedError unless ``actor`` may change ``person``'s ``what``.
 

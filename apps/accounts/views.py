@@ -16,7 +16,7 @@ from martech.common.errors import ApplicationError
 from martech.common.views import FilteredListView
 
 from . import selectors, services
-from .access import explain, upcoming_messages, user_can
+from .access import explain, may_change_person, upcoming_messages, user_can
 from .filters import UserFilter
 from .forms import ApiTokenCreateForm, AssignRoleForm, CompletionForm, LoginForm
 
@@ -113,6 +113,9 @@ class UserDetailView(LoginRequiredMixin, TemplateView):
             "history": audit_history_for(user=viewer, target=person),
             "can_see_access": can_see_access,
             "can_manage": user_can(viewer, "accounts.manage_access"),
+            # Nobody changes their own access, and only a superuser a superuser's.
+            "can_change_access": user_can(viewer, "accounts.manage_access")
+            and may_change_person(viewer, person),
         }
         if can_see_access:
             context.update(

@@ -589,3 +589,23 @@ def test_whatever_the_hire_and_his_manager_call_the_hire_gains_nothing_he_is_not
     run()
     assert Role.objects.count() == 4
     assert Training.objects.count() == 2
+
+
+def test_a_persons_page_offers_no_access_controls_one_may_not_use(world):
+    # given: dana manages access, but not her own nor the superuser's
+    dana = Client()
+    dana.force_login(world.dana)
+
+    # when
+    own = dana.get(reverse("accounts:user_detail", args=[world.dana.pk])).content.decode()
+    superuser = dana.get(reverse("accounts:user_detail", args=[world.ops.pk])).content.decode()
+    other = dana.get(reverse("accounts:user_detail", args=[world.jonas.pk])).content.decode()
+
+    # then
+    assign = reverse("accounts:user_assign_role", args=[world.dana.pk])
+    assert assign not in own
+    assert "changed by another access administrator" in own
+    assert reverse("accounts:user_active", args=[world.ops.pk]) not in superuser
+    assert "Only a superuser changes a superuser" in superuser
+    assert reverse("accounts:user_assign_role", args=[world.jonas.pk]) in other
+    assert reverse("accounts:user_active", args=[world.jonas.pk]) in other
