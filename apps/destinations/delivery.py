@@ -12,7 +12,6 @@ up the others.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import random
@@ -30,7 +29,7 @@ from .adapters import Item, Result, Verdict, adapter_for
 from .choices import UNFINISHED, DeliveryStatus
 from .client import send
 from .crypto import decrypt
-from .masking import vendor_text
+from .masking import result_kept
 from .models import Delivery, Destination
 from .routing import mapped, messages_of
 
@@ -195,7 +194,7 @@ def deliver(destination: Destination, *, budget_seconds: float = 30.0) -> Run:
                 requests = adapter.requests(items, destination.config, credentials, base_url)
             except Exception as exc:  # a configuration the vendor call cannot be built from
                 log.exception("destination %s: could not build requests", destination.pk)
-                result = _kept(
+                result = result_kept(
                     Result(
                         Verdict.PERMANENT,
                         None,
@@ -224,7 +223,7 @@ def deliver(destination: Destination, *, budget_seconds: float = 30.0) -> Run:
                 else:
                     result = adapter.classify(answer.status, answer.headers, answer.body,
                                               request.keys)  # fmt: skip
-                result = _kept(result, credentials)
+                result = result_kept(result, credentials)
                 carried = [by_key[k] for k in request.keys if k in by_key]
                 _record(carried, result, timezone.now(), run)
                 failed = failed or result.verdict == Verdict.RETRY
@@ -233,16 +232,6 @@ def deliver(destination: Destination, *, budget_seconds: float = 30.0) -> Run:
             run.stopped = "vendor failing"
             break
     return run
-
-
-def _kept(result: Result, credentials: dict) -> Result:
-    """``result`` with its texts as the console keeps a vendor's words: short, one line, no
-    control characters and no credential in any encoding (see ``masking.vendor_text``)."""
-    return dataclasses.replace(
-        result,
-        message=vendor_text(result.message, credentials),
-        failed={k: (v, vendor_text(m, credentials)) for k, (v, m) in result.failed.items()},
-    )
 
 
 def _health(destination: Destination, run: Run, failed: bool, result: Result) -> None:

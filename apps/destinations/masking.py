@@ -17,9 +17,10 @@ import json
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
-from .adapters.base import Adapter, Outbound
+from .adapters.base import Adapter, Outbound, Result
 
 log = logging.getLogger(__name__)
 MASK = "•••"
@@ -195,3 +196,12 @@ def masked_capture_fields(adapter: Adapter, request: Outbound, credentials: dict
         url, body = scrub_text(url, credentials), scrub_text(body, credentials)
         headers = {k: scrub_text(v, credentials) for k, v in headers.items()}
     return {"method": request.method, "url": url, "headers": headers, "body": body}
+
+
+def result_kept(result: Result, credentials: dict) -> Result:
+    """``result`` with its texts as the console keeps a vendor's words (``vendor_text``)."""
+    return replace(
+        result,
+        message=vendor_text(result.message, credentials),
+        failed={k: (v, vendor_text(m, credentials)) for k, (v, m) in result.failed.items()},
+    )

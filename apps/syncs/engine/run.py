@@ -32,6 +32,7 @@ from django.utils import timezone
 from apps.destinations.adapters import Item, Outbound, Result, Verdict, adapter_for
 from apps.destinations.client import send
 from apps.destinations.crypto import decrypt
+from apps.destinations.masking import result_kept
 from apps.destinations.routing import consent_allows, has_suppression_checks, suppressed
 from apps.identity.normalise import InvalidIdentifier, normalise
 from martech.common.errors import ApplicationError
@@ -519,11 +520,14 @@ class Runner:
             self._pace()
             answer = send(request)
             self.tally.requests += 1
+            if answer.refused:  # the egress policy: not sent, and never will be
+                return Result(Verdict.PERMANENT, None, answer.error)
             if answer.status is None:
                 result = Result(Verdict.RETRY, None, answer.error)
             else:
                 result = self.adapter.classify(answer.status, answer.headers, answer.body,
                                                request.keys)  # fmt: skip
+            result = result_kept(result, self._credentials())  # short, no credential
             if result.verdict != Verdict.RETRY or attempt == ATTEMPTS:
                 return result
             ceiling = min(RETRY_CAP, 0.5 * 2.0**attempt)
