@@ -14,7 +14,7 @@ from martech.common.views import ActionView, FilteredListView, ServiceFormView
 
 from . import access_services as svc
 from . import selectors, services
-from .access import explain, require, upcoming_messages, user_can
+from .access import capability_rule, explain, require, upcoming_messages, user_can
 from .filters import AccessRequestFilter, RoleFilter, TrainingFilter
 from .forms import (
     AccessRequestForm,
@@ -418,9 +418,12 @@ class RequestDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         request = selectors.access_request_get(user=self.request.user, pk=kwargs["pk"])
         pending = request.status == AccessRequestStatus.PENDING
+        rule = capability_rule(request.capability) if request.capability else None
         return {
             **super().get_context_data(**kwargs),
             "access_request": request,
+            "rule": rule,
+            "rule_available_on": rule.available_on(request.requester) if rule else None,
             "approvers": svc.access_request_approvers(request) if pending else [],
             "can_decide": pending and svc.access_request_can_decide(self.request.user, request),
             "can_cancel": pending and request.requester_id == self.request.user.pk,

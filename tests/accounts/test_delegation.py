@@ -609,3 +609,15 @@ def test_a_persons_page_offers_no_access_controls_one_may_not_use(world):
     assert "Only a superuser changes a superuser" in superuser
     assert reverse("accounts:user_assign_role", args=[world.jonas.pk]) in other
     assert reverse("accounts:user_active", args=[world.jonas.pk]) in other
+
+
+def test_a_request_page_says_when_the_access_would_take_effect(world):
+    access_request = svc.access_request_create(
+        requester=world.jonas, capability=VIEW, justification="x", duration_days=365
+    )
+    sam = Client()
+    sam.force_login(world.sam)
+    page = sam.get(reverse("accounts:request_detail", args=[access_request.pk])).content.decode()
+    reached = world.jonas.start_date + dt.timedelta(days=180)
+    assert f"180 days' tenure (from {reached:%Y-%m-%d})" in page
+    assert "“Data protection”" in page
