@@ -24,11 +24,17 @@ ROUNDS = int(os.environ.get("BENCH_SYNC_ROUNDS", "3"))  # second runs, each on a
 TABLE = "bench_wh_customers"
 
 
-def _dsn() -> str:
+READER = "martech_bench_reader"
+
+
+def _dsn(user: str | None = None) -> str:
+    """The console's own role, or ``user``: the warehouse reads as a role that may only read
+    the bench table (a superuser is refused on connect)."""
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    return f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    user = user or db["USER"]
+    return f"postgresql://{user}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _table() -> None:
@@ -43,6 +49,11 @@ def _table() -> None:
             f"FROM generate_series(1, {N}) AS g"
         )
         conn.execute(f"ANALYZE {TABLE}")
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [READER]).fetchone()
+        if not exists:
+            conn.execute(f"CREATE ROLE {READER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+        conn.execute(f"GRANT USAGE ON SCHEMA public TO {READER}")
+        conn.execute(f"GRANT SELECT ON {TABLE} TO {READER}")
 
 
 def _sync(url: str):
@@ -71,7 +82,7 @@ def _sync(url: str):
         credentials={"signing_secret": "bench-secret"},
     )  # fmt: skip
     warehouse = services.warehouse_create(actor=actor, name="Bench warehouse", kind="postgres",
-                                          dsn=_dsn(), statement_timeout=600)  # fmt: skip
+                                          dsn=_dsn(READER), statement_timeout=600)  # fmt: skip
     model = services.model_create(
         actor=actor, name="Bench customers", warehouse=warehouse, primary_key="id",
         sql=f"SELECT id, email, name, ltv, tier FROM {TABLE}",  # noqa: S608
