@@ -393,12 +393,13 @@ def test_a_stored_model_whose_sql_is_now_refused_answers_400_on_preview_and_key_
 def test_a_model_at_the_nesting_limit_is_created_and_previewed_through_the_api(
     admin_api, warehouse, guard_table
 ):
-    # given
-    sql = _nested("lower({})", MAX_DEPTH, "id") + f" AS id FROM {guard_table}"
+    # given: the deepest kind of nesting for the parser (three NOTs and a parenthesis a level)
+    flag = _nested("NOT NOT NOT ({})", MAX_DEPTH, "ltv > 100").removeprefix("SELECT ")
+    sql = f"SELECT id, {flag} AS flag FROM {guard_table}"  # noqa: S608
     # when
     created = _create(admin_api, warehouse, sql)
     # then
     assert created.status_code == 201, created.json()
     preview = admin_api.get(reverse("api:model-preview", args=[created.json()["id"]]))
     assert preview.status_code == 200
-    assert sorted(r[0] for r in preview.json()["rows"]) == ["c1", "c2"]
+    assert sorted(preview.json()["rows"]) == [["c1", True], ["c2", False]]
