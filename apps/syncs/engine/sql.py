@@ -149,6 +149,7 @@ _OP_CHARS = frozenset("~!@#^&|`?+-*/%<>=")
 _PUNCT = frozenset("()[],;:.")
 _STRING_PREFIXES = frozenset("eEbBxXnN")
 _WORD_RE = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*")
+_NEWLINE_RE = re.compile(r"[\n\r]")  # either ends a -- comment
 _NUMBER_RE = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _POSTGRES = Dialect.get_or_raise("postgres")
 # Frames sqlglot may need for a query at the limits: ~50 per level, ~10 per prefix NOT.
@@ -193,8 +194,8 @@ def _lex(text: str) -> list[_Token]:
             i += 1
             continue
         if text.startswith("--", i):
-            end = min((p for p in (text.find("\n", i), text.find("\r", i)) if p >= 0), default=n)
-            i = end
+            newline = _NEWLINE_RE.search(text, i)
+            i = newline.start() if newline else n
             continue
         if text.startswith("/*", i):
             end = text.find("*/", i + 2)
