@@ -21,6 +21,7 @@ and a statement timeout); this check is the second wall, and the first one a use
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import threading
@@ -85,7 +86,7 @@ ALLOWED_FUNCTIONS = _names(
     "convert_to string_to_array array_to_string string_to_table normalize unaccent "
     "to_char to_number "
     # hashing
-    "md5 sha224 sha256 sha384 sha512 "
+    "md5 sha224 sha256 sha384 sha512 digest "
     # date and time
     "now current_date current_time current_timestamp localtime localtimestamp "
     "clock_timestamp statement_timestamp transaction_timestamp date_trunc date_part extract "
@@ -526,7 +527,11 @@ def parse_checked(sql: str) -> tuple[str, exp.Expression]:
     return text, trees[0]
 
 
+@functools.lru_cache(maxsize=256)
 def check_sql(sql: str) -> str:
     """The SQL, stripped of trailing semicolons and comments, if it is a single read query
-    that calls only allowed functions; else ApplicationError ``invalid_sql``."""
+    that calls only allowed functions; else ApplicationError ``invalid_sql``.
+
+    Remembered per text (a refusal is not): a model is checked on create, preview, key check
+    and every run, and the answer for the same text never changes."""
     return parse_checked(sql)[0]
