@@ -403,3 +403,14 @@ def test_a_model_at_the_nesting_limit_is_created_and_previewed_through_the_api(
     preview = admin_api.get(reverse("api:model-preview", args=[created.json()["id"]]))
     assert preview.status_code == 200
     assert sorted(preview.json()["rows"]) == [["c1", True], ["c2", False]]
+
+
+def test_a_model_at_the_nesting_limit_is_created_on_the_consoles_database(admin, admin_api):
+    # given: the console's database, where the model may read only the activation views
+    console = services.warehouse_create(actor=admin, name="Console", kind="console")
+    flag = _nested("NOT NOT NOT ({})", MAX_DEPTH, "true").removeprefix("SELECT ")
+    sql = f"SELECT p.profile_id AS id, {flag} AS flag FROM activation.profiles AS p"  # noqa: S608
+    # when
+    created = _create(admin_api, console, sql)
+    # then
+    assert created.status_code == 201, created.content[:300]

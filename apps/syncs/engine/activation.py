@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import sqlite3
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.tokens import TokenType
 
 from martech.common.errors import ApplicationError
+
+from .sql import parse_checked
 
 SCHEMA = "activation"
 
@@ -143,10 +144,9 @@ def check_tables(sql: str) -> None:
 
     ``sql`` has passed ``check_sql`` already. Raises ``ApplicationError`` ``invalid_sql``
     naming the first table that is not an activation view."""
-    try:
-        tree = sqlglot.parse_one(sql, read="postgres")
-    except sqlglot.errors.ParseError:
-        raise _refuse("The SQL does not parse.") from None
+    # The guard's own tree: parsed within its nesting limits (a second parse of a query at
+    # those limits would recurse past the interpreter's limit).
+    tree = parse_checked(sql)[1]
     for table in tree.find_all(exp.Table):
         target = table.this
         if not isinstance(target, exp.Identifier):
