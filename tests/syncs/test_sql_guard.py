@@ -414,3 +414,18 @@ def test_a_model_at_the_nesting_limit_is_created_on_the_consoles_database(admin,
     created = _create(admin_api, console, sql)
     # then
     assert created.status_code == 201, created.content[:300]
+
+
+@pytest.mark.parametrize("sql", API_PAYLOADS[:3], ids=lambda sql: f"{sql[:30]}…{len(sql)}")
+def test_the_model_form_shows_the_refusal_as_a_form_error(admin, admin_client, sql):
+    # given
+    console = services.warehouse_create(actor=admin, name="Console", kind="console")
+    # when
+    page = admin_client.post(
+        reverse("syncs:model_create"),
+        {"name": "Attempt", "warehouse": console.pk, "sql": sql, "primary_key": "id"},
+    )
+    # then: the form again, with the reason, and nothing saved
+    assert page.status_code == 400
+    assert any(w in page.content.decode() for w in ("too deeply", "too long", "U&amp;"))
+    assert not SqlModel.objects.filter(name="Attempt").exists()
