@@ -14,7 +14,8 @@ class WarehouseForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={
             "autocomplete": "off", "placeholder": "postgresql://reader:…@warehouse:5432/analytics"}),
         help_text="PostgreSQL only. Write-only: stored encrypted and never shown again; leave "
-        "empty to keep the one set. Use a role that can only read.",
+        "empty to keep the one set. Use a role that can only read: a superuser is refused, "
+        "and so are options that read files (sslkey, passfile, service …) and socket paths.",
     )  # fmt: skip
     statement_timeout = forms.IntegerField(
         min_value=1, max_value=3600, initial=30, label="Statement timeout (seconds)"
@@ -28,7 +29,9 @@ class ModelForm(forms.Form):
     sql = forms.CharField(
         label="SQL", widget=forms.Textarea(attrs={"rows": 10, "class": "font-monospace",
                                                   "spellcheck": "false"}),
-        help_text="One SELECT. It runs read-only with the warehouse's statement timeout.",
+        help_text="One SELECT. It runs read-only with the warehouse's statement timeout. On the "
+        "console's database it reads the activation views: activation.events, "
+        "activation.profiles, activation.identifiers, activation.consent.",
     )  # fmt: skip
     primary_key = forms.CharField(max_length=120, label="Primary-key column")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)

@@ -14,9 +14,10 @@ from martech.common.errors import ApplicationError
 from martech.common.views import ActionView, ServiceFormView
 
 from . import running, selectors, services
+from .engine import activation
 from .engine import warehouse as engine
 from .forms import ModelForm, SyncForm, WarehouseForm
-from .models import RowOutcome
+from .models import RowOutcome, WarehouseKind
 
 
 class WarehouseListView(LoginRequiredMixin, TemplateView):
@@ -77,8 +78,14 @@ class WarehouseDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         warehouse = selectors.warehouse_get(user=user, pk=self.kwargs["pk"])
+        views = None
+        if warehouse.kind == WarehouseKind.CONSOLE:
+            views = [
+                (f"{activation.SCHEMA}.{name}", columns)
+                for name, columns in activation.COLUMNS.items()
+            ]
         return {**super().get_context_data(**kwargs), "warehouse": warehouse,
-                "models": warehouse.models.all(),
+                "models": warehouse.models.all(), "activation_views": views,
                 "can_manage": user_can(user, "syncs.manage")}  # fmt: skip
 
 

@@ -255,3 +255,11 @@ def test_a_console_warehouse_whose_role_is_a_superuser_is_refused(admin, console
     assert caught.value.code == "warehouse_role_too_powerful"
     assert caught.value.status == 400
     assert "superuser" in caught.value.message
+
+
+def test_the_console_warehouse_page_lists_what_a_model_may_read(admin, admin_client, console):
+    page = admin_client.get(reverse("syncs:warehouse_detail", args=[console.pk])).content.decode()
+    assert 'data-testid="activation-views"' in page
+    for view, columns in activation.COLUMNS.items():
+        assert f"activation.{view}" in page
+        assert ", ".join(columns) in page
