@@ -170,3 +170,12 @@ def test_a_warehouse_whose_role_has_power_over_the_server_is_refused_at_connect(
     with pytest.raises(ApplicationError) as caught:
         engine.preview(warehouse, "SELECT pg_read_file('PG_VERSION') AS f")
     assert caught.value.code in ("warehouse_role_too_powerful", "invalid_sql")
+
+
+def test_a_host_that_does_not_resolve_yet_is_saved_and_checked_when_connecting(admin):
+    warehouse = services.warehouse_create(
+        actor=admin, name="Later", kind="postgres", dsn="postgresql://r@db.acme.invalid/db"
+    )
+    ok, message = services.warehouse_test(actor=admin, warehouse=warehouse)
+    assert not ok
+    assert "does not resolve" in message

@@ -8,6 +8,8 @@ policy refuses are refused. No message ever repeats the DSN or its password.
 
 from __future__ import annotations
 
+import contextlib
+
 import psycopg
 
 from martech.common import egress
@@ -101,10 +103,14 @@ def parse(dsn: str) -> dict[str, str]:
     return params
 
 
-def check(dsn: str, *, resolve_name: bool = True) -> dict[str, str]:
-    """Parse the DSN and check its host against the egress policy (``EgressRefused``)."""
+def check(dsn: str) -> dict[str, str]:
+    """Parse the DSN and check its host against the egress policy (``EgressRefused``).
+
+    A name that does not resolve yet is accepted: the connection resolves and checks it
+    again, and connects to nothing else."""
     params = parse(dsn)
-    egress.check_host(params["host"], resolve_name=resolve_name)
+    with contextlib.suppress(egress.EgressUnresolved):
+        egress.resolve(params["host"], int(params.get("port") or 5432))
     return params
 
 
