@@ -6,6 +6,7 @@ the password."""
 from __future__ import annotations
 
 import contextlib
+import logging
 
 import psycopg
 import pytest
@@ -111,8 +112,9 @@ def _stored(admin, dsn: str) -> Warehouse:
 )
 @pytest.mark.django_db(transaction=True)
 def test_a_stored_dsn_is_checked_again_at_connect_and_no_message_repeats_its_password(
-    admin, admin_api, tool, webhook_vendor, dsn, code
+    admin, admin_api, tool, webhook_vendor, dsn, code, caplog
 ):
+    caplog.set_level(logging.DEBUG)
     # given a warehouse stored before the rules, with a model and a sync on it
     warehouse = _stored(admin, dsn)
     model = SqlModel.objects.create(
@@ -133,7 +135,13 @@ def test_a_stored_dsn_is_checked_again_at_connect_and_no_message_repeats_its_pas
     assert (preview.status_code, preview.json()["code"]) == (400, code)
     assert run.status == "failed"
     warehouse.refresh_from_db()
-    for text in (message, preview.content.decode(), run.error, warehouse.last_test_message):
+    for text in (
+        message,
+        preview.content.decode(),
+        run.error,
+        warehouse.last_test_message,
+        caplog.text,
+    ):
         assert PASSWORD not in text
     assert webhook_vendor.requests == []
 
