@@ -319,6 +319,7 @@ def test_a_marketers_query_is_accepted_and_runs_on_postgresql(sql, warehouse, gu
         ("SELECT 1 AS id -- the last line", "SELECT 1 AS id"),
         ("SELECT 1 AS id /* a note */ ;;", "SELECT 1 AS id"),
         ("  SELECT 1 AS id ;\n", "SELECT 1 AS id"),
+        ('SELECT 1 AS ";" ;', 'SELECT 1 AS ";"'),
     ],
 )
 def test_trailing_semicolons_and_comments_are_dropped_so_the_model_can_be_wrapped(

@@ -1,7 +1,8 @@
 """What a model's SQL may be: one read query that calls only functions a marketer's model
 needs. Anything else is refused with a reason (``invalid_sql``) before a warehouse sees it.
 
-The check has three layers, each on its own enough to refuse the known tricks:
+The check has three layers; each known way to reach a refused function is stopped by at
+least two of them:
 
 1. A linear scan with PostgreSQL's own lexical rules (``_lex``), before any parsing: size,
    token count and nesting limits (so a huge or deeply nested query is a 400, never a
@@ -353,7 +354,7 @@ def _statement_end(text: str, tokens: list[_Token]) -> int:
     """Where the query ends: trailing semicolons and comments dropped; a semicolon before
     that is a second statement."""
     last = len(tokens)
-    while last and tokens[last - 1].name == ";":
+    while last and tokens[last - 1].kind == "punct" and tokens[last - 1].name == ";":
         last -= 1
     separators = sum(1 for t in tokens[:last] if t.kind == "punct" and t.name == ";")
     if separators:
