@@ -5,16 +5,18 @@ when the console connects as a superuser."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 import yaml
-from django.db import connection
+from django.db import connection, connections
 
 from .conftest import admin_dsn
 
@@ -154,3 +156,60 @@ def test_every_migration_runs_as_a_non_superuser_owner_and_the_activation_role_r
         MARTECH_ACTIVATION_USER=fresh["reader"],
     )
     assert "martech.W010" in loud.stdout + loud.stderr
+
+
+@pytest.fixture
+def role_name(db):
+    name = f"martech_race_{uuid.uuid4().hex[:8]}"
+    yield name
+    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
+def _ensure_role_in_a_thread(role: str, password: str, errors: list) -> threading.Thread:
+    migration = importlib.import_module("apps.syncs.migrations.0004_activation_views")
+
+    def run():
+        try:
+            with connections["default"].schema_editor() as editor:
+                migration.ensure_role(editor, role, password)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_migrations_creating_the_activation_role_at_once_both_succeed(role_name):
+    # given another database's migration creating the role, not committed yet
+    other = psycopg.connect(admin_dsn())
+    other.execute(f'CREATE ROLE "{role_name}" LOGIN')
+    # when this one creates it too
+    errors: list = []
+    thread = _ensure_role_in_a_thread(role_name, "", errors)
+    thread.join(timeout=1.5)
+    assert thread.is_alive()  # it waits for the other one's CREATE ROLE
+    other.commit()
+    other.close()
+    thread.join(timeout=30)
+    # then it takes the role the other made instead of failing
+    assert not thread.is_alive()
+    assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_creates_the_activation_role_with_its_password(role_name):
+    errors: list = []
+    _ensure_role_in_a_thread(role_name, "it's a pass-phrase", errors).join(timeout=30)
+    assert errors == []
+    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT rolcanlogin, rolsuper, rolpassword IS NOT NULL FROM pg_authid "
+            "WHERE rolname = %s",
+            [role_name],
+        ).fetchone()
+    assert row == (True, False, True)

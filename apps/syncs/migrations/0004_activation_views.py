@@ -11,6 +11,7 @@ first (``deploy/postgres-init/10-roles.sh`` does so for docker compose).
 
 from django.db import migrations, transaction
 from django.db.utils import DatabaseError
+from psycopg import sql as pgsql
 
 STATUSES = "'processed', 'flagged'"
 
@@ -99,22 +100,22 @@ def _quiet(schema_editor, sql, params=None) -> bool:
         return False
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
+def ensure_role(schema_editor, role: str, password: str = "") -> None:
+    """Create the activation role unless it exists; say what to do if this role may not.
+
+    Roles belong to the whole server: another migration (another database of the same
+    server) may create it at the same moment; its CREATE then waits for ours and fails as a
+    duplicate, or ours fails as one, and either way the role exists afterwards."""
     connection = schema_editor.connection
-    role, password = activation_role()
+    quoted = connection.ops.quote_name(role)
     with connection.cursor() as cursor:
-        cursor.execute(VIEWS)
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
-        exists = cursor.fetchone() is not None
+        if cursor.fetchone() is not None:
+            return
         cursor.execute(
             "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
         )
-        may_create = bool(cursor.fetchone()[0])
-        quoted = connection.ops.quote_name(role)
-    if not exists:
-        if not may_create:
+        if not cursor.fetchone()[0]:
             raise RuntimeError(
                 f"The database role {role!r} that reads the activation views does not exist, "
                 f"and the role this migration runs as may not create roles. Create it as a "
@@ -122,17 +123,28 @@ def create(apps, schema_editor):
                 f"CREATE ROLE {quoted} LOGIN PASSWORD '…' NOSUPERUSER NOCREATEDB NOCREATEROLE "
                 f"NOINHERIT), then run migrate again."
             )
-        # Roles are shared by every database of the server: another migration may create
-        # it at the same moment (two test databases migrating), which is as good.
-        statement = f"CREATE ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"
-        if password:
-            statement += " PASSWORD %s"
-        _quiet(schema_editor, statement, [password] if password else None)
+    statement = pgsql.SQL(
+        "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"
+    ).format(pgsql.Identifier(role))
+    if password:  # a utility statement takes no parameters: the password as a literal
+        statement += pgsql.SQL(" PASSWORD {}").format(pgsql.Literal(password))
+    _quiet(schema_editor, statement.as_string(connection.connection))
+
+
+def create(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    connection = schema_editor.connection
+    role, password = activation_role()
+    with connection.cursor() as cursor:
+        cursor.execute(VIEWS)
+    ensure_role(schema_editor, role, password)
+    quoted = connection.ops.quote_name(role)
     with connection.cursor() as cursor:
         cursor.execute(f"GRANT USAGE ON SCHEMA activation TO {quoted}")
         cursor.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA activation TO {quoted}")
-    # Nothing of the console's own schema for anyone but its owner: the default grants
-    # to PUBLIC are USAGE on schema public and TEMP on the database.
+    # Nothing of the console's own schema for anyone but its owner (PUBLIC has USAGE on
+    # schema public by default); the activation role reads schema activation only.
     _quiet(schema_editor, "REVOKE ALL ON SCHEMA public FROM PUBLIC")
     # Unqualified names mean the views. Needs CREATEROLE; the connection sets it anyway.
     database = connection.ops.quote_name(connection.settings_dict["NAME"])
