@@ -245,7 +245,7 @@ LEGITIMATE = [
     "age(now(), seen) AS age, seen > now() - interval '30 days' AS recent FROM wh_guard_people",
     "SELECT email AS id, count(*) FILTER (WHERE ltv > 100) AS big, "
     "string_agg(DISTINCT id, ', ' ORDER BY id) AS ids FROM wh_guard_people GROUP BY email "
-    "HAVING count(*) >= 1",
+    "HAVING (count(*) >= 1)",
     "SELECT id, CASE WHEN ltv >= 100 THEN 'high' WHEN ltv > 0 THEN 'low' ELSE 'none' END AS "
     "tier, coalesce(nullif(trim(lower(email)), ''), 'n/a') AS clean, greatest(ltv, 0) AS g, "
     "least(ltv, 1000) AS l FROM wh_guard_people",
@@ -260,6 +260,7 @@ LEGITIMATE = [
     "array_length(tags, 1) AS n, 'vip' = ANY(tags) AS vip, array_to_string(tags, ',') AS t "
     "FROM wh_guard_people",
     "SELECT DISTINCT ON (email) email AS id, seen FROM wh_guard_people ORDER BY email, seen DESC",
+    "SELECT id, ROW(id, ltv) = ROW('c1', 120.5) AS first FROM wh_guard_people",
     "SELECT g.n::text AS id FROM generate_series(1, 3) AS g(n)",
     "SELECT d::date::text AS id FROM generate_series(date '2026-01-01', date '2026-01-03', "
     "interval '1 day') AS d",

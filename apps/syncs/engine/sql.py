@@ -97,7 +97,7 @@ ALLOWED_FUNCTIONS = _names(
     "abs ceil ceiling floor round trunc mod power pow sqrt cbrt exp ln log log10 sign div "
     "random width_bucket pi degrees radians gcd lcm scale "
     # conditionals
-    "coalesce nullif greatest least num_nulls num_nonnulls "
+    "coalesce nullif greatest least num_nulls num_nonnulls row "
     # JSON and JSONB
     "to_json to_jsonb row_to_json array_to_json json_build_object jsonb_build_object "
     "json_build_array jsonb_build_array json_object jsonb_object json_extract_path "
@@ -124,7 +124,7 @@ ALLOWED_FUNCTIONS = _names(
 # reserved (and so could name a function) count only after the word their syntax needs.
 _RESERVED_BEFORE_PAREN = _names(
     "all and any array as between by case distinct else except exists for from in "
-    "intersect is join lateral like ilike limit not offset on only or overlaps row "
+    "having intersect is join lateral like ilike limit not offset on only or overlaps row "
     "select similar some symmetric then to union using values when where with",
 )
 _AFTER = {
