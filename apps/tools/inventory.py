@@ -32,11 +32,16 @@ MAX_ROWS = 5000
 MAX_BYTES = 2 * 1024 * 1024
 
 
-def tools_export_csv(*, user) -> str:
-    """Return the registry as CSV text (cells a spreadsheet would run are escaped)."""
+def tools_export_rows(*, user) -> list[list]:
+    """Return the registry as rows for a CSV export, the header first."""
     require(user, "tools.view", "export the tool registry")
     tools = Tool.objects.select_related("business_owner", "technical_owner").order_by("name")
-    return csv_text([COLUMNS, *([_export_row(tool)[c] for c in COLUMNS] for tool in tools)])
+    return [COLUMNS, *([_export_row(tool)[c] for c in COLUMNS] for tool in tools)]
+
+
+def tools_export_csv(*, user) -> str:
+    """Return the registry as CSV text (cells a spreadsheet would run are escaped)."""
+    return csv_text(tools_export_rows(user=user))
 
 
 def _export_row(tool: Tool) -> dict:

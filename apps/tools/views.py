@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.views.generic import TemplateView
 from apps.accounts.access import require, user_can
 from apps.audit.selectors import audit_history_for
 from martech.common.errors import ApplicationError
+from martech.common.exports import csv_response
 from martech.common.views import FilteredListView, ServiceFormView
 
 from . import selectors, services
@@ -19,7 +19,7 @@ from .advisor import Situation, advise
 from .choices import ToolCapability
 from .filters import ToolFilter
 from .forms import AdvisorForm, ToolForm
-from .inventory import COLUMNS, tools_export_csv, tools_import_csv
+from .inventory import COLUMNS, tools_export_rows, tools_import_csv
 from .renewals import renewal_calendar
 
 
@@ -102,11 +102,8 @@ class RedundancyView(LoginRequiredMixin, TemplateView):
 
 class ToolExportView(LoginRequiredMixin, View):
     def get(self, request):
-        body = tools_export_csv(user=request.user)
-        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-        stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="tools-{stamp}.csv"'
-        return response
+        rows = tools_export_rows(user=request.user)
+        return csv_response(f"tools-{timezone.localdate().isoformat()}.csv", rows)
 
 
 class InventoryForm(forms.Form):

@@ -5,9 +5,12 @@ import base64
 import csv
 import io
 import json
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -150,3 +153,18 @@ def test_the_attribution_csv_escapes_a_campaign_named_like_a_formula(client, adm
     # then the campaign is escaped and the counts are numbers
     assert _rows(response)[1] == ["'=cmd|1", "1", "1"]
     assert response.content.decode().splitlines()[1] == '"\'=cmd|1",1,1'
+
+
+def test_no_module_writes_csv_except_through_the_shared_helper():
+    """A new export cannot forget the escaping: only martech/common/exports.py may build a
+    CSV writer or a text/csv response."""
+    root = Path(settings.BASE_DIR)
+    helper = root / "martech" / "common" / "exports.py"
+    writers = re.compile(r"csv\.(writer|DictWriter)\(|text/csv")
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("apps", "martech")
+        for path in (root / folder).rglob("*.py")
+        if path != helper and writers.search(path.read_text())
+    ]
+    assert offenders == []
