@@ -13,7 +13,7 @@ from apps.accounts.access import user_can
 from martech.common.errors import NotFoundError
 
 from .adapters import CATALOG
-from .choices import UNFINISHED, DeliveryStatus
+from .choices import UNFINISHED, DeliveryStatus, Environment
 from .models import Capture, Delivery, Destination
 
 
@@ -35,6 +35,16 @@ def vendor_text_reader(user):
         return production or not destination.is_production
 
     return may_read
+
+
+def vendor_text_scope(user) -> Q | None:
+    """The deliveries whose vendor answers ``user`` may read, as a filter on deliveries (None:
+    none of them); the same rule as ``vendor_text_reader``."""
+    if user is None or not user_can(user, "destinations.manage"):
+        return None
+    if user_can(user, "destinations.send_production"):
+        return Q()
+    return ~Q(destination__environment=Environment.PRODUCTION)
 
 
 def vendor_text_hide(user, objects) -> list:

@@ -141,7 +141,9 @@ class DeadLetterListView(FilteredListView):
     def get_queryset(self):
         require(self.request.user, "destinations.view", "see dead letters")
         queryset = selectors.dead_letter_list(user=self.request.user)
-        return DeadLetterFilter(self.request.GET, queryset=queryset).qs.order_by("-id")
+        return DeadLetterFilter(
+            self.request.GET, queryset=queryset, request=self.request
+        ).qs.order_by("-id")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -162,7 +164,9 @@ class DeliveryListView(FilteredListView):
     def get_queryset(self):
         require(self.request.user, "destinations.view", "see deliveries")
         queryset = selectors.delivery_list(user=self.request.user)
-        return DeliveryFilter(self.request.GET, queryset=queryset).qs.order_by("-id")
+        return DeliveryFilter(
+            self.request.GET, queryset=queryset, request=self.request
+        ).qs.order_by("-id")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -182,7 +186,7 @@ class ReplayView(ActionView):
         require(request.user, "destinations.replay", "replay dead letters")
         queryset = selectors.dead_letter_list(user=request.user)
         if request.POST.get("everything"):
-            queryset = DeadLetterFilter(request.POST, queryset=queryset).qs
+            queryset = DeadLetterFilter(request.POST, queryset=queryset, request=request).qs
         else:
             ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
             if not ids:

@@ -292,3 +292,19 @@ def test_only_those_who_manage_the_destination_read_the_vendor_answer_on_pages(a
     assert "answer hidden" in client.get("/destinations/dead-letters/").content.decode()
     client.force_login(admin)
     assert "INTERNAL-ONLY" in client.get("/destinations/dead-letters/").content.decode()
+
+
+def test_a_search_does_not_reveal_a_vendor_answer_the_user_may_not_read(admin, tool, client):
+    """Searching the hidden text would answer it one guess at a time."""
+    _destination, row = _dead_letter_with_a_long_answer(admin, tool)
+    viewer = person_with(admin, "destinations.view", name="Mei Viewer")
+    client.force_login(viewer)
+    assert client.get("/api/v1/dead-letters/?q=FAKE-DB-PW").json()["count"] == 0
+    assert client.get("/api/v1/deliveries/?q=FAKE-DB-PW").json()["count"] == 0
+    page = client.get("/destinations/dead-letters/?q=FAKE-DB-PW").content.decode()
+    assert f'data-delivery="{row.pk}"' not in page
+    assert client.get("/api/v1/dead-letters/?q=m0").json()["count"] == 1
+    client.force_login(admin)
+    assert client.get("/api/v1/dead-letters/?q=FAKE-DB-PW").json()["count"] == 1
+    page = client.get("/destinations/dead-letters/?q=FAKE-DB-PW").content.decode()
+    assert f'data-delivery="{row.pk}"' in page
