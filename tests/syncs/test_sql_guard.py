@@ -82,6 +82,8 @@ FUNCTION_PAYLOADS = [
      "pg_read_file"),
     ("SELECT * FROM t AS x(pg_read_file) WHERE pg_read_file('x') IS NOT NULL", "pg_read_file"),
     ("SELECT system('id')", "system"),
+    # a non-ASCII digit is a letter to PostgreSQL: this is a call of a function named so
+    ("SELECT \u0661('x')", "\u0661()"),
     ("SELECT pg_catalog.pg_read_file('PG_VERSION')", "schema-qualified"),
     ('SELECT "pg_catalog"."pg_read_file"(\'PG_VERSION\')', "schema-qualified"),
     ("SELECT pg_catalog.lower('X')", "schema-qualified"),

@@ -152,7 +152,9 @@ _PUNCT = frozenset("()[],;:.")
 _STRING_PREFIXES = frozenset("eEbBxXnN")
 _WORD_RE = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*")
 _NEWLINE_RE = re.compile(r"[\n\r]")  # either ends a -- comment
-_NUMBER_RE = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# ASCII digits only: PostgreSQL reads any other character above 0x7f as part of a name.
+_DIGITS = frozenset("0123456789")
+_NUMBER_RE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _POSTGRES = Dialect.get_or_raise("postgres")
 # Frames sqlglot may need for a query at the limits: ~50 per level, ~10 per prefix NOT.
 _PARSE_FRAMES = 200 + 60 * MAX_DEPTH + 12 * MAX_PREFIX_RUN
@@ -234,7 +236,7 @@ def _lex(text: str) -> list[_Token]:
                 f"$ is not allowed outside a string ({_where(text, i)}): write "
                 "strings in single quotes; a model takes no parameters."
             )
-        if c.isdigit() or (c == "." and text[i + 1 : i + 2].isdigit()):
+        if c in _DIGITS or (c == "." and text[i + 1 : i + 2] in _DIGITS):
             match = _NUMBER_RE.match(text, i)
             end = match.end()
             if end < n and (_WORD_RE.match(text, end) or text[end] in "$."):
