@@ -442,7 +442,7 @@ def user_update(*, actor: User, user: User, **changes) -> User:
         if key not in PERSON_FIELDS:
             raise ValueError(key)
     changed = [k for k, v in changes.items() if getattr(user, k) != v]
-    if user.is_superuser and changed:
+    if user.is_superuser and changed and actor.pk != user.pk:
         require_may_change_person(actor, user, "record")
     # Tenure, team and title decide access, and the manager decides requests: not one's own.
     if any(k in SELF_LOCKED_FIELDS for k in changed):
