@@ -60,6 +60,22 @@ TRAFFIC = [
         "properties": {"total": 42.5, "currency": "EUR"},
         "timestamp": "2026-11-30T10:06:00Z",
     },
+    # the same customer on her phone, anonymous first, then signed in: the profiles merge
+    {
+        "type": "page",
+        "messageId": "p2",
+        "anonymousId": "phone-1",
+        "timestamp": "2026-11-30T12:00:00Z",
+        "context": {"page": {"url": "https://www.acme.example/"}},
+    },
+    {
+        "type": "identify",
+        "messageId": "i2",
+        "userId": "u-1",
+        "anonymousId": "phone-1",
+        "traits": {"plan": "platinum"},
+        "timestamp": "2026-11-30T12:01:00Z",
+    },
 ]
 
 
@@ -71,14 +87,16 @@ def traffic(admin):
     from django.test import Client
 
     auth = "Basic " + base64.b64encode(f"{raw}:".encode()).decode()
-    answer = Client().post(
-        "/v1/batch",
-        json.dumps({"batch": TRAFFIC}),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=auth,
-    )
-    assert answer.status_code == 200, answer.content
-    process_waiting()
+    # the phone's page is processed before the sign-in that merges its profile
+    for batch in (TRAFFIC[:4], TRAFFIC[4:]):
+        answer = Client().post(
+            "/v1/batch",
+            json.dumps({"batch": batch}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=auth,
+        )
+        assert answer.status_code == 200, answer.content
+        process_waiting()
     consent_record(
         subject=("email", "ana@acme.example"),
         purpose="email_marketing",
@@ -127,9 +145,12 @@ def test_a_console_model_previews_events_profiles_identifiers_and_consent(admin,
     assert (ana["email"], ana["user_id"], ana["plan"], ana["first_touch_channel"]) == (
         "ana@acme.example",
         "u-1",
-        "gold",
+        "platinum",  # her latest identify, sent from the phone
         "email",
     )
+    # every event of hers, the phone's too, belongs to her one standing profile
+    owners = engine.preview(console, "SELECT DISTINCT profile_id FROM activation.events")
+    assert owners.rows == [(ana["profile_id"],)]
     assert ("email", "ana@acme.example") in known.rows
     assert consent.rows == [("ana@acme.example", "email_marketing", True)]
     # and a model on the views is saved, its key checked
@@ -212,8 +233,8 @@ def test_the_activation_role_reads_the_views_and_no_console_table_or_server_file
     connection the models use."""
     with engine.reading(console) as conn:
         assert conn.execute("SELECT current_user").fetchone()[0] == "martech_activation"
-        assert conn.execute("SELECT count(*) FROM activation.events").fetchone()[0] == 3
-        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 3  # search_path
+        assert conn.execute("SELECT count(*) FROM activation.events").fetchone()[0] == 5
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 5  # search_path
     refused = [
         "SELECT session_key FROM public.django_session",
         "SELECT password FROM public.accounts_user",

@@ -1,7 +1,8 @@
 """What a model may read from the console's own database: the views of schema ``activation``.
 
 The console's database, used as a warehouse, publishes only what lifecycle marketing
-activates: ``activation.events`` (processed events with their properties, page and campaign),
+activates: ``activation.events`` (processed events with their properties, page and campaign,
+and the profile each belongs to now, merges followed),
 ``activation.profiles`` (standing profiles with traits and first/last touch),
 ``activation.identifiers`` and ``activation.consent`` (each subject's latest choice per
 purpose). Sessions, users, tokens, credentials, audit, erasure and suppression are not in it.
@@ -211,7 +212,8 @@ SQLITE_VIEWS: dict[str, str] = {
     "events": f"""
 SELECT e.id AS event_id, e.message_id AS message_id, s.name AS source, e.type AS type,
        e.name AS name, e.anonymous_id AS anonymous_id, e.user_id AS user_id,
-       e.profile_id AS profile_id, e."timestamp" AS "timestamp", e.received_at AS received_at,
+       COALESCE(pr.merged_into_id, e.profile_id) AS profile_id,
+       e."timestamp" AS "timestamp", e.received_at AS received_at,
        {_j("e.payload", "properties")} AS properties, {_j("e.payload", "traits")} AS traits,
        {_j("e.payload", "context.page.url")} AS page_url,
        {_j("e.payload", "context.page.path")} AS page_path,
@@ -225,6 +227,7 @@ SELECT e.id AS event_id, e.message_id AS message_id, s.name AS source, e.type AS
        {_j("e.attribution", "term")} AS utm_term,
        e.consent AS consent
 FROM main.events_event e JOIN main.events_source s ON s.id = e.source_id
+LEFT JOIN main.identity_profile pr ON pr.id = e.profile_id
 WHERE e.status IN ({_STATUSES})""",  # noqa: S608 - constants, no input
     "profiles": f"""
 SELECT p.id AS profile_id, p.state AS status,
@@ -240,10 +243,12 @@ SELECT p.id AS profile_id, p.state AS status,
        p.created_at AS created_at, p.updated_at AS updated_at
 FROM main.identity_profile p
 LEFT JOIN (
-    SELECT e.profile_id AS profile_id, {_j("e.payload", "traits")} AS traits,
-           row_number() OVER (PARTITION BY e.profile_id
+    SELECT COALESCE(pr.merged_into_id, e.profile_id) AS profile_id,
+           {_j("e.payload", "traits")} AS traits,
+           row_number() OVER (PARTITION BY COALESCE(pr.merged_into_id, e.profile_id)
                               ORDER BY e."timestamp" DESC, e.id DESC) AS n
     FROM main.events_event e
+    LEFT JOIN main.identity_profile pr ON pr.id = e.profile_id
     WHERE e.type = 'identify' AND e.profile_id IS NOT NULL AND e.status IN ({_STATUSES})
 ) t ON t.profile_id = p.id AND t.n = 1
 WHERE p.merged_into_id IS NULL""",  # noqa: S608 - constants, no input

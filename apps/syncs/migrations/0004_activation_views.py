@@ -20,7 +20,8 @@ CREATE SCHEMA IF NOT EXISTS activation;
 
 CREATE OR REPLACE VIEW activation.events AS
 SELECT e.id AS event_id, e.message_id, s.name AS source, e.type, e.name, e.anonymous_id,
-       e.user_id, e.profile_id, e."timestamp", e.received_at,
+       e.user_id, COALESCE(pr.merged_into_id, e.profile_id) AS profile_id, e."timestamp",
+       e.received_at,
        e.payload -> 'properties' AS properties, e.payload -> 'traits' AS traits,
        e.payload #>> '{{context,page,url}}' AS page_url,
        e.payload #>> '{{context,page,path}}' AS page_path,
@@ -34,6 +35,7 @@ SELECT e.id AS event_id, e.message_id, s.name AS source, e.type, e.name, e.anony
        e.attribution ->> 'term' AS utm_term,
        e.consent
 FROM public.events_event e JOIN public.events_source s ON s.id = e.source_id
+LEFT JOIN public.identity_profile pr ON pr.id = e.profile_id
 WHERE e.status IN ({STATUSES});
 
 CREATE OR REPLACE VIEW activation.profiles AS
@@ -50,10 +52,12 @@ SELECT p.id AS profile_id, p.state AS status,
        p.created_at, p.updated_at
 FROM public.identity_profile p
 LEFT JOIN (
-    SELECT e.profile_id, e.payload -> 'traits' AS traits,
-           row_number() OVER (PARTITION BY e.profile_id
+    SELECT COALESCE(pr.merged_into_id, e.profile_id) AS profile_id,
+           e.payload -> 'traits' AS traits,
+           row_number() OVER (PARTITION BY COALESCE(pr.merged_into_id, e.profile_id)
                               ORDER BY e."timestamp" DESC, e.id DESC) AS n
     FROM public.events_event e
+    LEFT JOIN public.identity_profile pr ON pr.id = e.profile_id
     WHERE e.type = 'identify' AND e.profile_id IS NOT NULL AND e.status IN ({STATUSES})
 ) t ON t.profile_id = p.id AND t.n = 1
 WHERE p.merged_into_id IS NULL;
