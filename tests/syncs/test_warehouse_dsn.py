@@ -5,8 +5,8 @@ the password."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import uuid
 
 import psycopg
 import pytest
@@ -148,12 +148,14 @@ def test_a_stored_dsn_is_checked_again_at_connect_and_no_message_repeats_its_pas
 
 @pytest.fixture
 def powerful_role(db):
-    """A login role that is a member of pg_read_server_files (as some "read-only" roles are)."""
+    """A login role that is a member of pg_read_server_files (as some "read-only" roles are),
+    dropped afterwards."""
+    name = f"martech_test_filereader_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_dsn(), autocommit=True) as conn:
-        with contextlib.suppress(psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
-            conn.execute("CREATE ROLE martech_test_filereader LOGIN NOSUPERUSER")
-        conn.execute("GRANT pg_read_server_files TO martech_test_filereader")
-    return "martech_test_filereader"
+        conn.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER IN ROLE pg_read_server_files")
+    yield name
+    with psycopg.connect(admin_dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP ROLE IF EXISTS {name}")
 
 
 @pytest.mark.parametrize("role", ["superuser", "file reader"])
