@@ -390,7 +390,10 @@ class RequestCreateView(ServiceFormView):
     title = "Request access"
     pretitle = "Access requests"
     submit_label = "Send request"
-    success_message = "Request sent. The role's owner or your manager decides it."
+    success_message = (
+        "Request sent. Your manager or the role's owner decides it if they hold this access; "
+        "otherwise an access administrator does."
+    )
 
     def get_initial(self):
         initial = {}

@@ -527,7 +527,9 @@ class AccessRequestViewSet(
     viewsets.GenericViewSet,
 ):
     """Ask for a role or a capability for a while. The role's owner or the requester's
-    manager decides (never the requester); approved access ends by itself."""
+    manager decides if they hold what is asked for (else the people who manage access;
+    never the requester). Approved access keeps the capability's tenure and training rules
+    (upcoming until met) and ends by itself."""
 
     lookup_value_regex = r"\d+"
     serializer_class = AccessRequestSerializer
