@@ -112,6 +112,13 @@ class LockoutHandler(AxesDatabaseHandler):
         return count
 
 
+def lockout_clear_pair(request, username: str) -> None:
+    """Clear the failures of ``username`` from this address after the right password, as
+    a sign-in on the page does (``AXES_RESET_ON_SUCCESS``); the token endpoint calls it."""
+    if settings.AXES_RESET_ON_SUCCESS:
+        LockoutHandler().reset_user_attempts(request, {"username": username})
+
+
 def _retry_after(request) -> dt.timedelta:
     """How long until the request's pair (or address) may try again."""
     now = timezone.now()

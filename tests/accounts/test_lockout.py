@@ -152,3 +152,19 @@ def test_the_lock_never_exceeds_its_ceiling_and_failures_are_forgotten(settings)
         # then: the pair starts afresh (one failure is far from a lock)
         assert _login(ATTACKER, person.email, "guess").status_code == 200
         assert _login(ATTACKER, person.email, PASSWORD).status_code == 302
+
+
+def test_a_token_obtained_with_the_right_password_clears_that_pairs_failures(settings):
+    # given: one failure short of the limit, then the right password for a token
+    settings.AXES_FAILURE_LIMIT = 3
+    person = UserFactory()
+    for _ in range(2):
+        _token(HOME, person.email, "typo")
+    assert _token(HOME, person.email, PASSWORD).status_code == 201
+
+    # when: two more typos
+    answers = [_token(HOME, person.email, "typo").status_code for _ in range(2)]
+
+    # then: counted afresh, not locked
+    assert answers == [401, 401]
+    assert _token(HOME, person.email, PASSWORD).status_code == 201

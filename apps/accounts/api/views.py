@@ -31,6 +31,7 @@ from apps.accounts.filters import (
     TrainingFilter,
     UserFilter,
 )
+from apps.accounts.lockout import lockout_clear_pair
 from apps.accounts.models import (
     AccessAssignment,
     AccessRequest,
@@ -246,6 +247,7 @@ class TokenObtainView(APIView):
                 status=status.HTTP_401_UNAUTHORIZED,
                 headers={"WWW-Authenticate": 'Bearer realm="api"'},
             )
+        lockout_clear_pair(request._request, data["email"])
         token, raw = services.api_token_create(user=user, name=data["name"], days=data.get("days"))
         return Response(_created(token, raw), status=status.HTTP_201_CREATED)
 
