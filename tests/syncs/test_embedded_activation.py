@@ -39,7 +39,9 @@ DENIED = [
     "SELECT password FROM main.accounts_user",
     "SELECT sql FROM sqlite_master",
     "WITH t AS (SELECT * FROM accounts_user) SELECT * FROM t",
-    "SELECT * FROM events WHERE event_id IN (SELECT id FROM audit_auditevent)",
+    # a CTE named like a view is not the view
+    "WITH events AS (SELECT session_key FROM django_session) SELECT * FROM events",
+    "WITH events_1 AS (SELECT id, password FROM accounts_user) SELECT * FROM events_1",
     "PRAGMA table_info(accounts_user)",
     "ATTACH DATABASE ':memory:' AS x",
 ]

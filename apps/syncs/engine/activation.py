@@ -14,17 +14,16 @@ owner's rights, so the tables behind them stay unreachable. The migration
 
 On SQLite (the embedded mode) there is no role: the read-only connection carries the same
 views as TEMP views, a query may name only them (``check_tables``), and an authorizer refuses
-any column read that does not go through one of them. ``activation.events`` is rewritten to
-``temp.events`` so the same SQL runs on both engines; unqualified view names work on both.
+any column read that does not go through one of them. References to ``activation.events``
+(or ``events``) are rewritten to the TEMP view so the same SQL runs on both engines.
 """
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 
 from sqlglot import exp
-from sqlglot.dialects.postgres import Postgres
-from sqlglot.tokens import TokenType
 
 from martech.common.errors import ApplicationError
 
@@ -177,26 +176,52 @@ def _listed() -> str:
     return ", ".join(f"{SCHEMA}.{view}" for view in VIEWS)
 
 
+# The TEMP views' names on SQLite: the view's name and a suffix drawn once per process, so
+# no query can name a CTE after one of them and pass the authorizer as if it were the view.
+_SUFFIX = secrets.token_hex(6)
+SQLITE_NAMES = {view: f"{view}_{_SUFFIX}" for view in VIEWS}
+
+
+def _span(node: exp.Expression) -> tuple[int, int]:
+    meta = node.meta
+    if "start" not in meta or "end" not in meta:
+        raise _refuse("The SQL could not be read for the embedded database.")
+    return meta["start"], meta["end"]
+
+
 def for_sqlite(sql: str) -> str:
-    """The query with ``activation.<view>`` written ``temp.<view>`` (the TEMP views of the
-    SQLite connection); the rest of the text is left exactly as written."""
-    tokens = Postgres().tokenize(sql)
-    out, at = [], 0
-    names = (TokenType.VAR, TokenType.IDENTIFIER)
-    for i, token in enumerate(tokens[:-2]):
-        if token.token_type not in names or tokens[i + 1].token_type != TokenType.DOT:
+    """The query as the SQLite connection runs it: each reference to an activation view
+    (``activation.events`` or ``events``) names that connection's TEMP view, keeping the name
+    as written as its alias; the rest of the text is left exactly as written.
+
+    ``sql`` has passed ``check_tables``."""
+    sql, tree = parse_checked(sql)  # positions in the tree are positions in this text
+    edits: list[tuple[int, int, str]] = []
+    for table in tree.find_all(exp.Table):
+        target, schema_node = table.this, table.args.get("db")
+        if not isinstance(target, exp.Identifier):
             continue
-        schema = token.text if token.token_type == TokenType.IDENTIFIER else token.text.lower()
-        view = tokens[i + 2]
-        if view.token_type not in names:
+        name, schema = _name(target), _name(schema_node)
+        if (not schema and name in _visible_ctes(table)) or schema not in ("", SCHEMA):
             continue
-        view_name = view.text if view.token_type == TokenType.IDENTIFIER else view.text.lower()
-        if schema == SCHEMA and view_name in VIEWS:
-            out.append(sql[at : token.start])
-            out.append("temp")
-            at = token.end + 1
-    out.append(sql[at:])
-    return "".join(out)
+        if name not in VIEWS:
+            continue
+        start, end = _span(target)
+        if schema_node is not None:
+            start = _span(schema_node)[0]
+        text = f'temp."{SQLITE_NAMES[name]}"'
+        if not table.alias:
+            text += f' AS "{name}"'
+        edits.append((start, end, text))
+    for column in tree.find_all(exp.Column):
+        schema_node, table_node = column.args.get("db"), column.args.get("table")
+        if schema_node is None or table_node is None or column.args.get("catalog"):
+            continue
+        if _name(schema_node) == SCHEMA and _name(table_node) in VIEWS:
+            edits.append((_span(schema_node)[0], _span(table_node)[1], f'"{_name(table_node)}"'))
+    for start, end, text in sorted(edits, reverse=True):
+        sql = sql[:start] + text + sql[end + 1 :]
+    return sql
 
 
 # -- SQLite --------------------------------------------------------------------------------
@@ -279,21 +304,26 @@ _ALLOWED_ACTIONS = frozenset(
 )
 
 
-def _authorizer(action, arg1, arg2, database, source):
+def _authorizer_for(names: frozenset[str]):
     """Allow reads through the activation views only: a column of a console table is read
     only from inside one of the views; at the top level only the views' own columns.
-    A column-less reference (``count(*)`` of a view the planner flattened) reads no data."""
-    if action not in _ALLOWED_ACTIONS:
+    A column-less reference (``count(*)`` of a view the planner flattened) reads no data.
+    PRAGMA, ATTACH and every write are refused."""
+
+    def authorize(action, arg1, arg2, database, source):
+        if action not in _ALLOWED_ACTIONS:
+            return sqlite3.SQLITE_DENY
+        if action != sqlite3.SQLITE_READ:
+            return sqlite3.SQLITE_OK
+        if source in names or (database == "temp" and arg1 in names) or not arg2:
+            return sqlite3.SQLITE_OK
         return sqlite3.SQLITE_DENY
-    if action != sqlite3.SQLITE_READ:
-        return sqlite3.SQLITE_OK
-    if source in COLUMNS or (database == "temp" and arg1 in COLUMNS) or not arg2:
-        return sqlite3.SQLITE_OK
-    return sqlite3.SQLITE_DENY
+
+    return authorize
 
 
 def sqlite_prepare(conn: sqlite3.Connection) -> None:
     """Give a read-only SQLite connection the activation views, then limit it to them."""
     for view, body in SQLITE_VIEWS.items():
-        conn.execute(f'CREATE TEMP VIEW IF NOT EXISTS "{view}" AS {body}')
-    conn.set_authorizer(_authorizer)
+        conn.execute(f'CREATE TEMP VIEW IF NOT EXISTS "{SQLITE_NAMES[view]}" AS {body}')
+    conn.set_authorizer(_authorizer_for(frozenset(SQLITE_NAMES.values())))
