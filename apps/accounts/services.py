@@ -200,8 +200,27 @@ def user_set_active(*, user: User, active: bool, actor: User | None = None) -> U
     # reactivation this also catches tokens left open by a deactivation from before.
     if not active or not before["is_active"]:
         _revoke_open_tokens(user, "owner reactivated" if active else "owner deactivated")
+    if not active:
+        _end_sessions(user)
     access_recompute(user=user)
     return user
+
+
+def _end_sessions(user: User) -> None:
+    """End a deactivated person's browser sessions, so coming back means signing in again.
+
+    Sessions are stored signed and encoded, so each live one is decoded; deactivation is
+    rare enough for that.
+    """
+    from django.contrib.sessions.models import Session
+
+    key = str(user.pk)
+    stale = [
+        s.session_key
+        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if s.get_decoded().get("_auth_user_id") == key
+    ]
+    Session.objects.filter(session_key__in=stale).delete()
 
 
 def _revoke_open_tokens(user: User, reason: str) -> None:

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -270,3 +271,23 @@ def test_a_deactivated_persons_tokens_stay_revoked_when_they_come_back(admin_api
     again = APIClient()
     again.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh_raw}")
     assert again.get("/api/v1/me/").status_code == 200
+
+
+def test_a_deactivated_persons_browser_sessions_end_and_stay_ended(admin_api):
+    # given: a person signed in in a browser
+    person = UserFactory()
+    browser = Client()
+    assert (
+        browser.post(
+            reverse("accounts:login"), {"username": person.email, "password": PASSWORD}
+        ).status_code
+        == 302
+    )
+    assert browser.get(reverse("accounts:my_access")).status_code == 200
+
+    # when: deactivated, then reactivated
+    admin_api.patch(f"/api/v1/users/{person.pk}/", {"is_active": False}, format="json")
+    admin_api.patch(f"/api/v1/users/{person.pk}/", {"is_active": True}, format="json")
+
+    # then: the old session is gone; signing in again works
+    assert browser.get(reverse("accounts:my_access")).status_code == 302
