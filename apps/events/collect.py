@@ -17,6 +17,7 @@ import zlib
 from dataclasses import dataclass
 
 import orjson
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
@@ -39,6 +40,20 @@ TYPES = frozenset(MessageType.values)
 # An escaped NUL (\u0000 after an even number of backslashes): PostgreSQL's text and jsonb
 # cannot hold it.
 _NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# A message nests at most this deep: what the pipeline, the API and the vendors' bodies wrap
+# around it stays far below orjson's limit of 255 levels.
+MAX_DEPTH = 64
+# The parts of a message that are JSON objects when present (Segment's spec), and the ids,
+# which are strings (a number is taken as its decimal string).
+OBJECT_FIELDS = ("context", "traits", "properties", "integrations")
+CONTEXT_OBJECTS = ("traits", "page", "campaign", "device")
+ID_FIELDS = ("userId", "anonymousId", "previousId", "groupId")
+MAX_ID = 200
+# The window a message's timestamp must fall in, around the moment the API received it. A
+# device clock outside it is not believed: the event is dated when it was received, and the
+# client's value is kept in ``originalTimestamp``.
+FUTURE_LIMIT = dt.timedelta(hours=24)
+PAST_LIMIT = dt.timedelta(days=730)
 
 
 class Refused(Exception):
@@ -70,7 +85,10 @@ def _error(status: int, code: str, message: str, headers=None, origin_ok: str = 
 
 
 def _body(request) -> bytes:
-    raw = request.body
+    try:
+        raw = request.body
+    except RequestDataTooBig:  # past DATA_UPLOAD_MAX_MEMORY_SIZE: Django read none of it
+        raise Refused(400, "payload_too_large", "The body is larger than 500 KB.") from None
     if len(raw) > MAX_BATCH and request.headers.get("Content-Encoding", "") != "gzip":
         raise Refused(400, "payload_too_large", "The body is larger than 500 KB.")
     if request.headers.get("Content-Encoding", "").lower() == "gzip":
@@ -123,17 +141,87 @@ def _rate_limit(source: Source, second: int) -> None:
 
 
 def _when(value, field: str) -> dt.datetime | None:
+    """The moment an ISO 8601 value names, in UTC; ``OUT_OF_RANGE`` when it lies beyond what a
+    date-time can hold (year 9999 at -14:00); ValueError when it is not a date-time."""
     if value in (None, ""):
         return None
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 64:
         raise ValueError(f"{field} is not an ISO 8601 date-time.")
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{field} is not an ISO 8601 date-time.") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
+        return parsed.replace(tzinfo=dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:
+        return OUT_OF_RANGE
+
+
+# A moment no window around now holds.
+OUT_OF_RANGE = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def _believable(moment: dt.datetime | None, received: dt.datetime) -> bool:
+    return moment is not None and received - PAST_LIMIT <= moment <= received + FUTURE_LIMIT
+
+
+def event_time(original, sent, received: dt.datetime) -> dt.datetime:
+    """When the event happened, as Segment dates it: the device's ``timestamp`` corrected by
+    the delay between its ``sentAt`` and our ``receivedAt``; ``received`` when the device
+    sent no time, or one outside the window around ``received``."""
+    if original is None:
+        return received
+    when = original
+    if _believable(sent, received):
+        try:
+            when = received - (sent - original)
+        except OverflowError:
+            return received
+    return when if _believable(when, received) else received
+
+
+def _depth_over(value, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` objects or arrays."""
+    level = [value]
+    for _ in range(limit + 1):
+        level = [
+            item
+            for node in level
+            if isinstance(node, dict | list)
+            for item in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return False
+    return True
+
+
+def _id(message: dict, name: str) -> str:
+    """The message's id field as a string ("" when absent); ValueError(code, reason)."""
+    value = message.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("invalid_identity", f"{name} must be a string.")
+    value = str(value).strip()
+    if len(value) > MAX_ID or "\x00" in value:
+        raise ValueError("invalid_identity", f"{name} is text of at most {MAX_ID} characters.")
+    return value
+
+
+def _shape(message: dict) -> None:
+    """Refuse a message whose objects are not objects (ValueError(code, reason))."""
+    for name in OBJECT_FIELDS:
+        value = message.get(name)
+        if value is not None and not isinstance(value, dict):
+            raise ValueError("invalid_field", f"{name} must be a JSON object.")
+    context = message.get("context")
+    if context:
+        for name in CONTEXT_OBJECTS:
+            value = context.get(name)
+            if value is not None and not isinstance(value, dict):
+                raise ValueError("invalid_field", f"context.{name} must be a JSON object.")
 
 
 def _check(message, kind: str | None, received: dt.datetime, batch_sent,
@@ -145,16 +233,11 @@ def _check(message, kind: str | None, received: dt.datetime, batch_sent,
     kind = kind or message.get("type")
     if kind not in TYPES:
         raise ValueError("invalid_type", f"type must be one of {', '.join(sorted(TYPES))}.")
-    user_id, anonymous_id = message.get("userId"), message.get("anonymousId")
-    for name, value in (("userId", user_id), ("anonymousId", anonymous_id)):
-        if value is not None and not isinstance(value, str | int):
-            raise ValueError("invalid_identity", f"{name} must be a string.")
-    user_id = "" if user_id is None else str(user_id).strip()
-    anonymous_id = "" if anonymous_id is None else str(anonymous_id).strip()
+    _shape(message)
+    ids = {name: _id(message, name) for name in ID_FIELDS}
+    user_id, anonymous_id = ids["userId"], ids["anonymousId"]
     if not user_id and not anonymous_id:
         raise ValueError("missing_identity", "Every message needs a userId or an anonymousId.")
-    if len(user_id) > 200 or len(anonymous_id) > 200:
-        raise ValueError("invalid_identity", "userId and anonymousId are at most 200 characters.")
     name = ""
     if kind == MessageType.TRACK:
         name = message.get("event")
@@ -163,26 +246,30 @@ def _check(message, kind: str | None, received: dt.datetime, batch_sent,
     elif kind in (MessageType.PAGE, MessageType.SCREEN):
         name = message.get("name") if isinstance(message.get("name"), str) else ""
     elif kind == MessageType.ALIAS:
-        if not message.get("previousId") or not user_id:
+        if not ids["previousId"] or not user_id:
             raise ValueError("missing_previous_id", "An alias call needs previousId and userId.")
-    elif kind == MessageType.GROUP and not message.get("groupId"):
+    elif kind == MessageType.GROUP and not ids["groupId"]:
         raise ValueError("missing_group_id", "A group call needs a groupId.")
     message_id = message.get("messageId")
     if message_id is None:
         message_id = f"console-{uuid.uuid4()}"
     if not isinstance(message_id, str) or not 0 < len(message_id) <= 100:
         raise ValueError("invalid_message_id", "messageId is a string of at most 100 characters.")
+    sent_value = message.get("timestamp") or message.get("originalTimestamp")
     try:
-        original = _when(message.get("timestamp") or message.get("originalTimestamp"), "timestamp")
+        original = _when(sent_value, "timestamp")
         sent = _when(message.get("sentAt"), "sentAt") or batch_sent
     except ValueError as exc:
         raise ValueError("invalid_timestamp", str(exc)) from None
-    # Segment: correct the device clock by the delay between sending and receiving.
-    timestamp = received - (sent - original) if original and sent else original or received
+    timestamp = event_time(original, sent, received)
     message = {**message, "type": kind, "messageId": message_id,
                "receivedAt": received_at, "timestamp": timestamp.isoformat()}  # fmt: skip
+    message.update((name, value) for name, value in ids.items() if value)
     if original:
-        message["originalTimestamp"] = original.isoformat()
+        # What the device said, as it said it when the time was not believed.
+        message["originalTimestamp"] = (
+            original.isoformat() if _believable(original, received) else sent_value
+        )
     fields = {"message_id": message_id, "type": kind, "name": name.strip()[:200],
               "anonymous_id": anonymous_id, "user_id": user_id, "timestamp": timestamp}  # fmt: skip
     return message, fields
@@ -300,7 +387,16 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
             for spelling in WRITE_KEY_FIELDS:  # a secret: never stored, never shown
                 message.pop(spelling, None)
         try:
-            encoded = orjson.dumps(message)
+            try:
+                encoded = orjson.dumps(message)
+            except orjson.JSONEncodeError:  # nested past orjson's limit
+                raise ValueError(
+                    "too_deep", f"A message nests at most {MAX_DEPTH} levels."
+                ) from None
+            # Cheap bound first: a message with few brackets cannot nest deep.
+            brackets = encoded.count(b"{") + encoded.count(b"[")
+            if brackets > MAX_DEPTH and _depth_over(message, MAX_DEPTH):
+                raise ValueError("too_deep", f"A message nests at most {MAX_DEPTH} levels.")
             if len(encoded) > MAX_MESSAGE:
                 raise ValueError("message_too_large", "A message is at most 32 KB.")
             if b"u0000" in encoded and _NUL.search(encoded):
@@ -398,12 +494,19 @@ def preflight(request):
     return response
 
 
+MAX_PURPOSE = 100
+MAX_NOTICE_VERSION = 40  # ConsentRecord.notice_version
+
+
 def _consent_subject(body: dict):
     from apps.identity.normalise import InvalidIdentifier, normalise
 
     for field, kind in (("userId", "user_id"), ("anonymousId", "anonymous_id")):
-        value = body.get(field)
-        if value not in (None, ""):
+        try:
+            value = _id(body, field)
+        except ValueError as exc:
+            raise Refused(400, *exc.args) from None
+        if value:
             try:
                 return normalise(kind, value)
             except InvalidIdentifier as exc:
@@ -439,6 +542,20 @@ def consent(request):
             raise Refused(400, "invalid_choices", 'choices is an object: {"analytics": true}.')
         if any(not isinstance(v, bool) for v in choices.values()):
             raise Refused(400, "invalid_choices", "Each choice is true or false.")
+        if any(len(purpose) > MAX_PURPOSE or "\x00" in purpose for purpose in choices):
+            raise Refused(
+                400, "invalid_choices", f"A purpose is a code of at most {MAX_PURPOSE} characters."
+            )
+        notice = body.get("noticeVersion")
+        if notice is not None and not isinstance(notice, str):
+            raise Refused(400, "invalid_notice_version", "noticeVersion is a string.")
+        notice = (notice or "").strip()
+        if len(notice) > MAX_NOTICE_VERSION or "\x00" in notice:
+            raise Refused(
+                400,
+                "invalid_notice_version",
+                f"noticeVersion is text of at most {MAX_NOTICE_VERSION} characters.",
+            )
         jurisdiction = body.get("jurisdiction") or Jurisdiction.OTHER
         kind = body.get("source") or "banner"
         if kind not in ("banner", "form"):
@@ -452,7 +569,7 @@ def consent(request):
                     consent_record(
                         subject=subject, purpose=str(purpose), granted=granted, source=kind,
                         jurisdiction=jurisdiction, evidence=evidence,
-                        notice_version=str(body.get("noticeVersion") or "")[:50],
+                        notice_version=notice,
                         via=f"collection:{source.name}",
                     )  # fmt: skip
                 if gpc:

@@ -168,8 +168,9 @@ def _arrival(event: Event | Taken, subject: Ident) -> tuple[dict, bool] | None:
 def _failed(event: Event | Taken, exc: Exception) -> None:
     log.exception("event %s failed", event.pk)
     event.status = EventStatus.FAILED
-    event.error = f"{type(exc).__name__}: {exc}"[:2000]
+    event.error = f"{type(exc).__name__}: {exc}"[:2000].replace("\x00", "")
     event.attribution = event.profile_id = event.consent = None
+    event.violations = []
 
 
 def _recorded_pairs(evidence) -> set[tuple[Ident, Ident]]:
@@ -255,7 +256,8 @@ _WRITE_BACK = (
     "UPDATE events_event e SET status = r->>0, violations = r->1, "
     "consent = nullif(r->2, 'null'), profile_id = (r->>3)::bigint, "
     "attribution = nullif(r->4, 'null'), attempts = (r->>5)::int, error = r->>6, "
-    "processed_at = (r->>7)::timestamptz "
+    "processed_at = (r->>7)::timestamptz, "
+    "timestamp = coalesce((r->>9)::timestamptz, e.timestamp) "
     "FROM jsonb_array_elements(%s::jsonb) AS r WHERE e.id = (r->>8)::bigint"
 )
 
@@ -279,6 +281,7 @@ class Taken:
     gpc: bool
     attempts: int
     processed_before: bool = True  # False: never processed, so never routed either
+    retimed: bool = False  # its stored timestamp was beyond a date-time: received_at instead
     source: Source | None = None
     status: str = EventStatus.RECEIVED
     violations: list = field(default_factory=list)
@@ -289,10 +292,18 @@ class Taken:
     processed_at: dt.datetime | None = None
 
 
+# A stored timestamp outside these bounds cannot be read as a date-time (a row stored before
+# the collection API dated such events by their arrival): it is read, and written back, as
+# the event's received_at, so that one row never stops the batch that takes it.
+_READABLE = (
+    "timestamp >= '0001-01-02 00:00:00+00'::timestamptz "
+    "AND timestamp < '9999-12-31 00:00:00+00'::timestamptz"
+)
 # What a batch reads of each event, in the order ``taken`` expects.
 TAKEN_COLUMNS = (
-    "id, source_id, message_id, type, name, anonymous_id, user_id, payload::text, timestamp, "
-    "received_at, gpc, attempts, processed_at IS NOT NULL"
+    "id, source_id, message_id, type, name, anonymous_id, user_id, payload::text, "
+    f"CASE WHEN {_READABLE} THEN timestamp ELSE received_at END, "
+    f"received_at, gpc, attempts, processed_at IS NOT NULL, NOT ({_READABLE})"
 )
 _TAKE = (
     f"SELECT {TAKEN_COLUMNS} FROM events_event "  # noqa: S608
@@ -304,11 +315,19 @@ _TAKE = (
 def taken(rows: list[tuple]) -> list[Taken]:
     """Rows of ``TAKEN_COLUMNS`` as a batch holds them."""
     return [
-        Taken(pk, source, message, kind, name, anonymous, user, orjson.loads(payload), at,
-              received, gpc, attempts, before)
+        Taken(pk, source, message, kind, name, anonymous, user, _parsed(payload), at,
+              received, gpc, attempts, before, retimed)
         for pk, source, message, kind, name, anonymous, user, payload, at, received, gpc,
-        attempts, before in rows
+        attempts, before, retimed in rows
     ]  # fmt: skip
+
+
+def _parsed(payload: str):
+    """The stored message; None when it cannot be read (that event alone then fails)."""
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _take(limit: int) -> list[Taken]:
@@ -336,17 +355,22 @@ def process_batch(limit: int = BATCH) -> int:
         events = _take(limit)
         sources = Source.objects.select_related("plan").in_bulk({e.source_id for e in events})
         now = timezone.now()
+        work = []
         for event in events:
             event.source = sources[event.source_id]
             event.attempts += 1
             event.processed_at = now
+            if isinstance(event.payload, dict):
+                work.append(event)
+            else:
+                _failed(event, ValueError("The stored message is not a readable JSON object."))
         try:
             with transaction.atomic():
-                needs_consent = _process_together(events)
+                needs_consent = _process_together(work)
         except Exception:  # something failed for the batch as a whole: isolate it event by event
             log.exception("batch failed as a whole; processing its events one by one")
             needs_consent = []
-            for event in events:
+            for event in work:
                 event.attribution = event.profile_id = event.consent = None
                 event.violations, event.error = [], ""
                 try:
@@ -361,11 +385,57 @@ def process_batch(limit: int = BATCH) -> int:
         snapshots = consent_snapshots([(s, e.received_at) for e, s in needs_consent])
         for (event, _), snapshot in zip(needs_consent, snapshots, strict=True):
             event.consent = {**snapshot, SALE_SHARE: False} if event.gpc else snapshot
-        _write_back(events)
-        # Routing, in the same transaction: every destination gets a delivery or a reason.
-        subjects = dict(needs_consent)
-        route([_routed(e, subjects.get(e)) for e in events if _final(e)])
+        _conclude(events, dict(needs_consent))
     return len(events)
+
+
+def _conclude(events: list[Taken], subjects: dict) -> None:
+    """Route the batch's final events and write back every outcome, in the batch's
+    transaction: every destination gets a delivery or a reason. Should that fail, it is done
+    event by event, and the event it fails for is recorded as failed with its error (routed
+    as failed once it is past its last attempt): one event never undoes its batch."""
+    items = {}
+    for event in events:
+        if _final(event):
+            try:
+                items[event] = _routed(event, subjects.get(event))
+            except Exception as exc:  # routed as failed below, if this was its last attempt
+                _failed(event, exc)
+                if _final(event):
+                    items[event] = _routed_failed(event)
+    try:
+        with transaction.atomic():
+            # Routing, in the same transaction: every destination gets a delivery or a reason.
+            route(list(items.values()))
+            _write_back(events)
+        return
+    except Exception:
+        log.exception("routing or writing back the batch failed; concluding event by event")
+    for event in events:
+        try:
+            with transaction.atomic():
+                if event in items:
+                    route([items[event]])
+                _write_back([event])
+            continue
+        except Exception as exc:
+            _failed(event, exc)
+        with transaction.atomic():
+            if _final(event):
+                route([_routed_failed(event)])
+            _write_back([event])
+
+
+def _routed_failed(event: Taken) -> Routed:
+    """A failed event as routing needs it: filtered for every destination, with no subject."""
+    return Routed(
+        event_id=event.pk,
+        message_id=event.message_id,
+        message={"type": event.type, "event": event.name},
+        status=EventStatus.FAILED,
+        consent=None,
+        routed_before=event.processed_before,
+    )
 
 
 def _commit_without_waiting() -> None:
@@ -389,7 +459,7 @@ def _write_back(events: list[Taken]) -> None:
     if connection.vendor == "postgresql":
         execute_json(_WRITE_BACK, [
             (e.status, e.violations, e.consent, e.profile_id, e.attribution, e.attempts,
-             e.error, e.processed_at, e.pk)
+             e.error, e.processed_at, e.pk, e.timestamp if e.retimed else None)
             for e in events
         ])  # fmt: skip
         return
@@ -412,7 +482,8 @@ def _routed(event: Taken, subject: Ident | None) -> Routed:
         ident = _ident(kind, value)
         if ident is not None:
             identifiers[kind] = ident.value
-    traits = payload.get("traits") or (payload.get("context") or {}).get("traits") or {}
+    context = payload.get("context")
+    traits = payload.get("traits") or (context.get("traits") if isinstance(context, dict) else {})
     if isinstance(traits, dict):
         for kind in ("email", "phone"):
             ident = _ident(kind, traits.get(kind))
