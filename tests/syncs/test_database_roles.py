@@ -156,6 +156,15 @@ def test_every_migration_runs_as_a_non_superuser_owner_and_the_activation_role_r
         MARTECH_ACTIVATION_USER=fresh["reader"],
     )
     assert "martech.W010" in loud.stdout + loud.stderr
+    # and it says so when the activation role the settings name is missing
+    lost = _manage(
+        "check",
+        "--database",
+        "default",
+        DATABASE_URL=url,
+        MARTECH_ACTIVATION_USER=f"{fresh['reader']}_missing",
+    )
+    assert "martech.W011" in lost.stdout + lost.stderr
 
 
 @pytest.fixture
