@@ -231,7 +231,7 @@ def _check(message, kind: str | None, received: dt.datetime, batch_sent,
     if not isinstance(message, dict):
         raise ValueError("invalid_message", "A message is a JSON object.")
     kind = kind or message.get("type")
-    if kind not in TYPES:
+    if not isinstance(kind, str) or kind not in TYPES:
         raise ValueError("invalid_type", f"type must be one of {', '.join(sorted(TYPES))}.")
     _shape(message)
     ids = {name: _id(message, name) for name in ID_FIELDS}

@@ -140,12 +140,6 @@ def test_a_message_nested_too_deep_is_refused_per_message_with_a_code(client, ra
     assert sorted(Event.objects.values_list("message_id", flat=True)) == ["ok", "wide"]
 
 
-def test_a_nul_in_an_id_is_refused_per_message(client, raw):
-    rejected = _batch(client, raw, [_track("nul", userId="u\u0000x"), _track("fine")])
-    assert rejected == {"nul": "invalid_character"}
-    assert list(Event.objects.values_list("message_id", flat=True)) == ["fine"]
-
-
 def _stored(message_id) -> Event:
     return Event.objects.get(message_id=message_id)
 
@@ -183,14 +177,16 @@ def test_a_sent_at_out_of_range_is_not_believed_and_the_message_kept(client, raw
     "value",
     ["garbage", "2026-13-40T00:00:00Z", "2026-11-30T25:00:00Z", "T", 12, {"at": 1}, "9" * 100],
 )
-def test_a_timestamp_that_does_not_parse_is_refused_per_message(client, raw, value):
-    rejected = _batch(client, raw, [_track("bad", timestamp=value), _track("good")])
-    assert rejected == {"bad": "invalid_timestamp"}
-    assert list(Event.objects.values_list("message_id", flat=True)) == ["good"]
-
-
-def test_a_date_without_the_t_separator_is_read(client, raw):
-    assert _batch(client, raw, [_track("space", timestamp="2026-11-30 10:00:00Z")]) == {}
+def test_a_timestamp_that_does_not_parse_is_refused_beside_one_out_of_range_that_is_kept(
+    client, raw, value
+):
+    batch = [
+        _track("bad", timestamp=value),
+        _track("year-1", timestamp="0001-01-01T00:00:00Z", sentAt="9999-12-31T23:59:59Z"),
+        _track("space", timestamp="2026-11-30 10:00:00Z"),  # no T: still ISO 8601 enough
+    ]
+    assert _batch(client, raw, batch) == {"bad": "invalid_timestamp"}
+    assert sorted(Event.objects.values_list("message_id", flat=True)) == ["space", "year-1"]
     assert _stored("space").timestamp == dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
 
 
@@ -250,10 +246,7 @@ def test_bad_consent_input_is_a_400_with_a_code_and_records_nothing(client, raw,
     response = _post(client, "/v1/consent", {**base, **body}, raw)
     assert (response.status_code, response.json()["code"]) == (400, code)
     assert not ConsentRecord.objects.exists()
-
-
-def test_a_notice_version_of_forty_characters_is_recorded(client, raw):
-    body = {"anonymousId": "ajs-1", "choices": {"analytics": True}, "noticeVersion": "v" * 40}
-    response = _post(client, "/v1/consent", body, raw)
-    assert response.status_code == 200, response.content
+    # the same call within the limits is recorded
+    fine = _post(client, "/v1/consent", {**base, "noticeVersion": "v" * 40}, raw)
+    assert fine.status_code == 200, fine.content
     assert ConsentRecord.objects.get().notice_version == "v" * 40
