@@ -829,6 +829,14 @@ def review_item_can_decide(user: User, item: ReviewItem) -> bool:
     return user.pk != item.user_id and (item.reviewer_id == user.pk or user_can(user, MANAGE))
 
 
+def _may_change_person(actor: User | None, person: User) -> bool:
+    try:
+        require_may_change_person(actor, person, "roles")
+    except PermissionDeniedError:
+        return False
+    return True
+
+
 def _apply(item: ReviewItem, decision: str, actor: User | None, note: str, by_policy: bool) -> None:
     item.decision, item.decided_by, item.decided_at = decision, actor, timezone.now()
     item.note, item.by_policy = note, by_policy
@@ -912,7 +920,14 @@ def review_campaign_close(*, campaign: ReviewCampaign, actor: User | None = None
         if campaign.unreviewed_policy == ReviewPolicy.REVOKE
         else ReviewDecision.KEEP
     )
+    # The policy acts for whoever closes the review or, at the deadline, for whoever set it:
+    # it does not revoke what that person may not change (their own access, a superuser's).
+    decider = actor or campaign.created_by
     for item in pending:
+        if decision == ReviewDecision.REVOKE and not _may_change_person(decider, item.user):
+            note = "kept: the review's owner may not revoke it"
+            _apply(item, ReviewDecision.KEEP, None, note, by_policy=True)
+            continue
         _apply(item, decision, None, "not reviewed by the deadline", by_policy=True)
     campaign.closed_at = timezone.now()
     campaign.save(update_fields=["closed_at"])

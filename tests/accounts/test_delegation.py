@@ -615,3 +615,41 @@ def test_a_request_page_says_when_the_access_would_take_effect(world):
     reached = world.jonas.start_date + dt.timedelta(days=180)
     assert f"180 days' tenure (from {reached:%Y-%m-%d})" in page
     assert "“Data protection”" in page
+
+
+@pytest.mark.parametrize("closer", ["dana", "deadline"])
+def test_a_review_closed_with_the_revoke_policy_leaves_a_superusers_and_the_owners_own_roles(
+    world, closer
+):
+    # given: dana (not a superuser) reviews the Team Lead role held by the superuser, by herself
+    # and by sam, with "revoke" for what nobody decides
+    root = user_create(email="root2@acme.example", full_name="Root Two", is_superuser=True)
+    svc.role_assign(actor=root, user=world.ops, role=world.leads)
+    svc.role_assign(actor=world.ops, user=world.dana, role=world.leads)
+    dana = _api(world.dana)
+    created = dana.post(
+        f"{API}/reviews/",
+        {
+            "name": "Leads",
+            "roles": [world.leads.pk],
+            "deadline": (timezone.now() + dt.timedelta(days=1)).isoformat(),
+            "unreviewed_policy": "revoke",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+
+    # when: dana closes it at once, or it closes itself at its deadline
+    if closer == "dana":
+        assert dana.post(f"{API}/reviews/{created.json()['id']}/close/").status_code == 200
+    else:
+        with time_machine.travel(timezone.now() + dt.timedelta(days=2)):
+            assert svc.review_campaigns_close_overdue() == 1
+
+    # then: only sam's Team Lead role ends
+    holders = set(
+        AccessAssignment.objects.filter(
+            role=world.leads, ended_at__isnull=True, suppressed=False
+        ).values_list("user__email", flat=True)
+    )
+    assert holders == {world.ops.email, world.dana.email}
