@@ -202,9 +202,11 @@ def _id(message: dict, name: str) -> str:
     value = message.get(name)
     if value is None:
         return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError("invalid_identity", f"{name} must be a string.")
-    value = str(value).strip()
+    if type(value) is not str:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("invalid_identity", f"{name} must be a string.")
+        value = str(value)
+    value = value.strip()
     if len(value) > MAX_ID or "\x00" in value:
         raise ValueError("invalid_identity", f"{name} is text of at most {MAX_ID} characters.")
     return value
@@ -264,7 +266,9 @@ def _check(message, kind: str | None, received: dt.datetime, batch_sent,
     timestamp = event_time(original, sent, received)
     message = {**message, "type": kind, "messageId": message_id,
                "receivedAt": received_at, "timestamp": timestamp.isoformat()}  # fmt: skip
-    message.update((name, value) for name, value in ids.items() if value)
+    for field, value in ids.items():
+        if value and type(message[field]) is not str:  # a number: stored as its string
+            message[field] = value
     if original:
         # What the device said, as it said it when the time was not believed.
         message["originalTimestamp"] = (
