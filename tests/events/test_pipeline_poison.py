@@ -98,7 +98,9 @@ def _rounds_keep_flowing(client, raw, rounds=MAX_ATTEMPTS + 1):
         assert statuses == {"processed"}, (n, statuses)
 
 
-def test_an_event_whose_context_is_a_list_fails_alone_and_batches_go_on(client, web, hooks):
+def test_an_event_whose_context_is_a_list_fails_alone_and_batches_go_on(
+    client, admin_client, admin_api, web, hooks
+):
     # given: a row stored before context had to be an object
     source, raw = web
     poison = _stored(
@@ -115,6 +117,10 @@ def test_an_event_whose_context_is_a_list_fails_alone_and_batches_go_on(client, 
     assert Delivery.objects.get(event_id=poison.pk).reason == "failed"
     assert not Event.objects.filter(status="received").exists()
     assert Delivery.objects.filter(status="pending").count() == 3 * (MAX_ATTEMPTS + 1)
+    # and its pages read
+    for page in (reverse("events:event_list"), reverse("events:event_detail", args=[poison.pk])):
+        assert admin_client.get(page).status_code == 200, page
+    assert admin_api.get(f"/api/v1/events/{poison.pk}/").status_code == 200
 
 
 def test_an_event_routing_cannot_compare_fails_alone_and_its_batch_is_routed(client, web, hooks):
