@@ -19,7 +19,7 @@ from martech.common.errors import ApplicationError, ConflictError, PermissionDen
 from . import selectors
 from .choices import ChangeKind, DataCategory, VersionStatus, ViolationKind
 from .engine import compat
-from .engine.validate import Finding, _json_type, forget
+from .engine.validate import Finding, _json_type, compile_schema, forget
 from .models import EventSchema, Observation, PropertySpec, SchemaVersion, TrackingPlan, Violation
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -69,6 +69,14 @@ def check_json_schema(json_schema) -> dict:
         raise ApplicationError(f"Not a valid JSON Schema: {first}", code="invalid_schema") from None
     except Exception as exc:  # referencing errors and the like
         raise ApplicationError(f"Not a valid JSON Schema: {exc}", code="invalid_schema") from None
+    try:
+        compile_schema(json_schema)
+    except Exception:  # a reference that does not resolve within the schema
+        raise ApplicationError(
+            "Not a valid JSON Schema: every $ref must point inside the schema (#/…); "
+            "references to other documents, URLs or files are not followed.",
+            code="invalid_schema",
+        ) from None
     properties = json_schema.setdefault("properties", {})
     for name in properties:
         if not PROPERTY_RE.match(name):

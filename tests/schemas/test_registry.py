@@ -2,12 +2,13 @@
 
 import copy
 
+import jsonschema_rs
 import pytest
 
 from apps.audit.models import AuditEvent
 from apps.schemas import selectors, services
 from apps.schemas.choices import Enforcement, VersionStatus
-from apps.schemas.engine.validate import compiled_plan, gate
+from apps.schemas.engine.validate import compile_schema, compiled_plan, gate
 from apps.schemas.models import Observation, Violation
 from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 
@@ -163,3 +164,53 @@ def test_a_viewer_cannot_edit(user, admin, order):
     with pytest.raises(PermissionDeniedError):
         services.draft_create(actor=user, schema=order.schema)
     assert selectors.schema_list(user=user).count() == 0
+
+
+@pytest.mark.parametrize("target", ["http", "file"])
+def test_a_schema_whose_ref_leaves_the_schema_is_refused_and_nothing_is_fetched(
+    admin, tmp_path, target
+):
+    # given: a loopback server counting requests, and a JSON file on the server's disk
+    import http.server
+    import threading
+
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            body = b'{"type": "integer"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    local = tmp_path / "secret.json"
+    local.write_text('{"type": "integer"}')
+    ref = {
+        "http": f"http://127.0.0.1:{server.server_port}/meta-data.json",
+        "file": local.as_uri(),
+    }[target]
+    document = {"type": "object", "properties": {"a": {"$ref": ref}}}
+
+    # when
+    try:
+        with pytest.raises(ApplicationError) as caught:
+            services.schema_create(actor=admin, name="Reference", json_schema=document)
+        # and a schema stored before this check is not fetched when it is compiled either
+        with pytest.raises(jsonschema_rs.ValidationError):
+            compile_schema(document)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    # then
+    assert caught.value.code == "invalid_schema"
+    assert "$ref" in caught.value.message
+    assert hits == []

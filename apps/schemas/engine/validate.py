@@ -66,7 +66,10 @@ class Verdict:
 
 
 def compile_schema(json_schema: dict) -> jsonschema_rs.Validator:
-    return jsonschema_rs.Draft202012Validator(json_schema)
+    # offline: a "$ref" to http(s) or file:// is never fetched (that would reach past the
+    # egress policy and read the server's files); only the schema's own definitions and the
+    # bundled meta-schemas resolve.
+    return jsonschema_rs.Draft202012Validator(json_schema, offline=True)
 
 
 def compile_event(version_id: int, number: str, json_schema: dict, personal: Iterable[str]):
