@@ -20,8 +20,8 @@ from apps.events.pipeline import MAX_ATTEMPTS, process_waiting
 from apps.tools.services import tool_create
 from tests.destinations.vendors import FakeVendor
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="rows only PostgreSQL can hold"
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a value only PostgreSQL can store"
 )
 
 
@@ -159,6 +159,7 @@ def test_a_failed_event_past_its_last_attempt_is_shown_on_health_and_can_be_repl
     assert (poison.status, poison.attempts) == ("received", 0)
 
 
+@postgresql_only
 def test_a_stored_timestamp_past_year_9999_does_not_stop_the_batch_nor_the_pages(
     client, admin_client, admin_api, web
 ):
@@ -183,6 +184,7 @@ def test_a_stored_timestamp_past_year_9999_does_not_stop_the_batch_nor_the_pages
         assert admin_api.get(url).status_code == 200, url
 
 
+@postgresql_only
 def test_a_stored_message_no_parser_reads_fails_alone(client, web):
     # given: a number PostgreSQL keeps but that no double holds
     source, raw = web
