@@ -23,7 +23,11 @@ def _refuse_targets(*, base_url: str, config: dict) -> None:
         try:
             target_check(url, field=field)
         except EgressRefused as exc:
-            raise forms.ValidationError(exc.message, code=exc.code) from None
+            # The message sits under its field: name only what the field itself does not say.
+            reason = exc.message.removeprefix(f"{field}: ")
+            if field != "base_url":
+                reason = f"“{field.removeprefix('config.')}” in the configuration: {reason}"
+            raise forms.ValidationError(reason, code=exc.code) from None
 
 
 class DestinationForm(forms.Form):

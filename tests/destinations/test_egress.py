@@ -140,6 +140,27 @@ def test_the_form_shows_the_refusal_on_the_field(nothing_allowed, admin_client, 
     assert not Destination.objects.exists()
 
 
+def test_the_field_error_reads_as_a_sentence_not_a_field_name(nothing_allowed, admin_client, tool):
+    # when
+    response = admin_client.post(
+        "/destinations/new/",
+        {
+            "name": "Hook",
+            "adapter": "webhook",
+            "tool": tool.pk,
+            "environment": "sandbox",
+            "sends": "events",
+            "config": json.dumps({"url": "http://10.0.0.5/hook"}),
+            "base_url": "http://169.254.169.254/latest/meta-data/",
+        },
+    )
+
+    # then: the API origin's error starts with the address, the configuration's names its key
+    form = response.context["form"]
+    assert form.errors["base_url"][0].startswith("169.254.169.254 is a link-local address")
+    assert form.errors["config"][0].startswith("“url” in the configuration: 10.0.0.5 is a private")
+
+
 # -- when it is sent ---------------------------------------------------------------------------
 
 
