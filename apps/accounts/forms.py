@@ -52,7 +52,11 @@ class PersonForm(forms.Form):
         help_text="Optional: an initial password the person changes after signing in.",
     )
 
-    def __init__(self, *args, editing: User | None = None, **kwargs):
+    # What decides a person's access: nobody changes these on their own record.
+    SELF_LOCKED = ("team", "job_title", "manager", "start_date")
+    SELF_LOCKED_HINT = "Another access administrator changes this on your record."
+
+    def __init__(self, *args, editing: User | None = None, own: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         managers = User.objects.filter(is_active=True).order_by("full_name")
         if editing is not None:
@@ -60,6 +64,30 @@ class PersonForm(forms.Form):
             del self.fields["email"]
             del self.fields["password"]
         self.fields["manager"].queryset = managers
+        self.locked = self.SELF_LOCKED if own else ()
+        for name in self.locked:
+            self.fields[name].disabled = True
+            self.fields[name].help_text = self.SELF_LOCKED_HINT
+
+    def clean(self):
+        data = super().clean()
+        # A locked field keeps its value; one sent anyway is refused on the field, not ignored.
+        for name in self.locked:
+            field = self.fields[name]
+            raw = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            if raw is None:
+                continue
+            try:
+                sent = field.to_python(raw)
+            except forms.ValidationError:
+                sent = object()
+            if sent != self.get_initial_for_field(field, name):
+                label = (field.label or name.replace("_", " ")).lower()
+                self.add_error(
+                    name,
+                    f"You cannot change your own {label}; ask another access administrator.",
+                )
+        return data
 
     def clean_password(self):
         password = self.cleaned_data.get("password")

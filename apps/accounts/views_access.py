@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from martech.common.errors import ApplicationError, NotFoundError
+from martech.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from martech.common.views import ActionView, FilteredListView, ServiceFormView
 
 from . import access_services as svc
@@ -99,10 +99,18 @@ class PersonEditView(ServiceFormView):
     def get_person(self):
         return selectors.user_get(user=self.request.user, pk=self.kwargs["pk"])
 
-    load_object = get_person
+    def load_object(self):
+        person = self.get_person()
+        if person.is_superuser and not self.request.user.is_superuser:
+            raise PermissionDeniedError(
+                "Only a superuser can change a superuser's record.", code="superuser_protected"
+            )
+        return person
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "editing": self.get_person()}
+        person = self.get_person()
+        own = person.pk == self.request.user.pk
+        return {**super().get_form_kwargs(), "editing": person, "own": own}
 
     def get_initial(self):
         person = self.get_person()

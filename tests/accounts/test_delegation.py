@@ -3,6 +3,7 @@ keeps the capability's tenure and training rules, nobody changes their own acces
 a superuser changes a superuser. Real API calls with real tokens, and the browser UI."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -419,7 +420,7 @@ def test_the_browser_refuses_the_same_with_a_message(world):
     approve = sam.post(reverse("accounts:request_approve", args=[access_request.pk]))
 
     # then
-    assert own_edit.status_code in (200, 403)
+    assert own_edit.status_code in (200, 400, 403)
     assert "cannot change your own" in own_edit.content.decode()
     assert deactivate_superuser.status_code == 403
     assert "Only a superuser" in deactivate_superuser.content.decode()
@@ -653,3 +654,58 @@ def test_a_review_closed_with_the_revoke_policy_leaves_a_superusers_and_the_owne
         ).values_list("user__email", flat=True)
     )
     assert holders == {world.ops.email, world.dana.email}
+
+
+def test_on_their_own_record_the_fields_that_decide_access_are_locked_with_the_reason(world):
+    # given
+    dana = Client()
+    dana.force_login(world.dana)
+
+    # when
+    page = dana.get(reverse("accounts:user_edit", args=[world.dana.pk]))
+
+    # then: the page offers only what she may change
+    form = page.context["form"]
+    assert page.status_code == 200
+    assert not form.fields["full_name"].disabled
+    for name in ("team", "job_title", "manager", "start_date"):
+        assert form.fields[name].disabled, name
+    html = page.content.decode()
+    assert re.search(r'<input[^>]*name="start_date"[^>]*disabled', html)
+    assert "Another access administrator changes this" in html
+
+
+def test_a_locked_field_sent_anyway_is_refused_on_the_field_and_a_new_name_is_saved(world):
+    # given
+    dana = Client()
+    dana.force_login(world.dana)
+    url = reverse("accounts:user_edit", args=[world.dana.pk])
+
+    # when: a forged start date, then the form as the browser sends it (no disabled fields)
+    forged = dana.post(url, {"full_name": "Dana W.", "start_date": "2010-01-01"})
+    renamed = dana.post(url, {"full_name": "Dana W."})
+
+    # then
+    assert forged.status_code == 400
+    assert "cannot change your own start date" in forged.context["form"].errors["start_date"][0]
+    assert renamed.status_code == 302
+    world.dana.refresh_from_db()
+    assert world.dana.full_name == "Dana W."
+    assert world.dana.start_date != dt.date(2010, 1, 1)
+
+
+def test_an_access_admin_is_offered_no_edit_of_a_superuser_and_the_form_is_a_403(world):
+    # given
+    dana = Client()
+    dana.force_login(world.dana)
+
+    # when
+    detail = dana.get(reverse("accounts:user_detail", args=[world.ops.pk]))
+    edit = dana.get(reverse("accounts:user_edit", args=[world.ops.pk]))
+
+    # then
+    edit_url = reverse("accounts:user_edit", args=[world.ops.pk])
+    assert detail.status_code == 200
+    assert edit_url not in detail.content.decode()
+    assert edit.status_code == 403
+    assert "Only a superuser can change a superuser" in edit.content.decode()
