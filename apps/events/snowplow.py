@@ -37,6 +37,8 @@ def _json_field(event: dict, plain: str, encoded: str, name: str):
         text = event[plain]
     elif event.get(encoded):
         raw = event[encoded]
+        if not isinstance(raw, str):
+            raise ValueError("invalid_encoding", f"{encoded} is base64 JSON text.")
         try:
             padded = (raw + "=" * (-len(raw) % 4)).encode()
             text = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
@@ -45,13 +47,16 @@ def _json_field(event: dict, plain: str, encoded: str, name: str):
     else:
         return None
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:  # also text that is not a string
         raise ValueError("invalid_json", f"{name} is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise ValueError("invalid_field", f"{name} is a JSON object.")
+    return value
 
 
 def _title(schema: str) -> str:
-    match = IGLU.match(schema or "")
+    match = IGLU.match(schema) if isinstance(schema, str) else None
     if not match:
         raise ValueError("invalid_schema", "A self-describing event names an iglu: schema.")
     return " ".join(part.capitalize() for part in re.split(r"[_\-\s]+", match.group(2)) if part)
@@ -100,7 +105,7 @@ def to_message(event: dict) -> dict:
         if "value" in properties:
             try:
                 properties["value"] = float(properties["value"])
-            except ValueError:
+            except (TypeError, ValueError):
                 raise ValueError("invalid_value", "se_va is a number.") from None
         message.update(type="track", event=event["se_ac"], properties=properties)
     elif kind == "ue":
@@ -125,7 +130,7 @@ def _accept(request, events: list, received) -> tuple[int, list, str]:
         raise Refused(400, "invalid_payload", "No events.")
     if len(events) > MAX_MESSAGES:
         raise Refused(400, "batch_too_large", f"At most {MAX_MESSAGES} events a request.")
-    keys = {e.get("aid") for e in events if isinstance(e, dict)}
+    keys = {e.get("aid") for e in events if isinstance(e, dict) and isinstance(e.get("aid"), str)}
     key = next(iter(keys)) if len(keys) == 1 else ""
     source, origin = admit(request, key or "", how="as the tracker's app id (aid)")
     valid, positions, rejected = [], [], []

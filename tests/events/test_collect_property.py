@@ -110,3 +110,49 @@ def test_messages_of_any_shape_never_stop_the_good_ones(client, raw, odd, sent_a
     assert not Event.objects.filter(status="received").exists()
     failed = list(Event.objects.filter(status="failed").values_list("payload", "error"))
     assert not failed
+
+
+ENVELOPE = "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4"
+ENCODED = JSON.map(lambda v: base64.urlsafe_b64encode(json.dumps(v).encode()).decode())
+TRACKER_FIELDS = {
+    "e": st.sampled_from(["pv", "pp", "se", "ue", "tr", "ti"]) | JSON,
+    "eid": TEXT | JSON,
+    "duid": IDS,
+    "uid": IDS,
+    "dtm": st.integers() | TEXT | JSON,
+    "stm": st.integers() | TEXT | JSON,
+    "url": TEXT | JSON,
+    "page": TEXT | JSON,
+    "co": JSON.map(json.dumps) | JSON,
+    "cx": ENCODED | JSON,
+    "ue_pr": JSON.map(json.dumps) | JSON,
+    "ue_px": ENCODED | JSON,
+    "se_ac": TEXT | JSON,
+    "se_va": TEXT | JSON,
+    "tr_id": JSON,
+    "tv": TEXT | JSON,
+}
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(odd=st.lists(st.fixed_dictionaries({}, optional=TRACKER_FIELDS) | JSON, max_size=6))
+def test_snowplow_events_of_any_shape_never_stop_the_good_ones(client, raw, odd):
+    ids = [f"sp-{uuid.uuid4()}" for _ in range(2)]
+    good = [
+        {"e": "pv", "eid": i, "aid": raw, "duid": "d-1", "url": "https://x.example/"} for i in ids
+    ]
+    odd = [{**event, "aid": raw} if isinstance(event, dict) else event for event in odd]
+    body = {"schema": ENVELOPE, "data": [good[0], *odd, good[1]]}
+    response = client.post(
+        "/com.snowplowanalytics.snowplow/tp2", json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    process_waiting()
+    assert set(Event.objects.filter(message_id__in=ids).values_list("status", flat=True)) == {
+        "processed"
+    }
+    assert not Event.objects.filter(status__in=["received", "failed"]).exists()
