@@ -8,7 +8,7 @@ import json
 import uuid
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from apps.consent.defaults import ensure_default_purposes
@@ -156,3 +156,39 @@ def test_snowplow_events_of_any_shape_never_stop_the_good_ones(client, raw, odd)
         "processed"
     }
     assert not Event.objects.filter(status__in=["received", "failed"]).exists()
+
+
+CONSENT_FIELDS = {
+    "anonymousId": IDS,
+    "userId": IDS,
+    "choices": st.dictionaries(
+        st.sampled_from(["analytics", "advertising"]) | TEXT, st.booleans(), max_size=3
+    )
+    | JSON,
+    "jurisdiction": st.sampled_from(["gdpr", "ccpa", "other"]) | TEXT | JSON,
+    "noticeVersion": st.text(st.characters(blacklist_categories=("Cs",)), max_size=60) | JSON,
+    "source": st.sampled_from(["banner", "form"]) | JSON,
+}
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=st.fixed_dictionaries({}, optional=CONSENT_FIELDS), gpc=st.booleans())
+@example(body={"anonymousId": "a\u0000", "choices": {"analytics": True}}, gpc=False)
+@example(
+    body={"anonymousId": "a", "choices": {"analytics": True}, "noticeVersion": "v" * 45}, gpc=False
+)
+@example(body={"anonymousId": "a", "choices": {"analytics\u0000": True}}, gpc=True)
+def test_consent_calls_of_any_shape_are_recorded_or_refused_with_a_code(client, raw, body, gpc):
+    auth = "Basic " + base64.b64encode(f"{raw}:".encode()).decode()
+    headers = {"HTTP_AUTHORIZATION": auth, **({"HTTP_SEC_GPC": "1"} if gpc else {})}
+    response = client.post(
+        "/v1/consent", json.dumps(body), content_type="application/json", **headers
+    )
+    assert response.status_code in (200, 400), response.content
+    assert response.json()["success"] is (response.status_code == 200)
+    if response.status_code == 400:
+        assert response.json()["code"]
