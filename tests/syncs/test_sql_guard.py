@@ -89,6 +89,21 @@ FUNCTION_PAYLOADS = [
     ("SELECT pg_catalog.lower('X')", "schema-qualified"),
     ("SELECT public.lower('X')", "schema-qualified"),
     ("SELECT t.pg_read_file('x') FROM t", "schema-qualified"),
+    # attribute notation: t.f is f(t) when t is a whole row
+    ("SELECT e.pg_typeof FROM activation.events e", "pg_typeof"),
+    ("SELECT (e).pg_column_size AS n FROM activation.events e", "pg_column_size"),
+    ('SELECT e."pg_collation_for" FROM activation.events e', "pg_collation_for"),
+    ("SELECT e.PG_COLUMN_COMPRESSION FROM activation.events e", "pg_column_compression"),
+    ("SELECT e.record_send FROM activation.events e", "record_send"),
+    ("SELECT e.quote_literal FROM activation.events e", "quote_literal"),
+    # types whose input is a catalog lookup by name
+    ("SELECT 'pg_read_file'::regproc", "regproc"),
+    ("SELECT CAST('django_session' AS regclass)", "regclass"),
+    ("SELECT 'pg_read_server_files'::REGROLE::oid", "regrole"),
+    ('SELECT \'public\'::"regnamespace"', "regnamespace"),
+    ("SELECT 'x'::pg_catalog.regtype", "regtype"),
+    ("SELECT regprocedure 'lower(text)'", "regprocedure"),
+    ("SELECT x.* FROM json_to_record('{}') AS x(a regclass)", "regclass"),
 ]  # fmt: skip
 
 

@@ -144,6 +144,21 @@ _AFTER = {
     "next": {"fetch"},
 }
 _FIRST_WORDS = frozenset({"select", "with", "values"})
+# Types whose input looks a name up in the system catalog ('pg_read_file'::regproc,
+# 'django_session'::regclass): a lookup by name, whatever the syntax (::, CAST, type 'text',
+# a column definition list).
+_CATALOG_TYPES = _names(
+    "regclass regcollation regconfig regdictionary regnamespace regoper regoperator regproc "
+    "regprocedure regrole regtype",
+)
+# Functions PostgreSQL calls when a whole row is written with attribute notation
+# (t.pg_typeof is pg_typeof(t)): no "(" follows, so the scan of calls does not see them.
+# The ones a role may run that are not on ALLOWED_FUNCTIONS; every pg_* name besides.
+_WHOLE_ROW_FUNCTIONS = _names(
+    "any_out anyelement_out anynonarray_out anycompatible_out anycompatiblenonarray_out "
+    "hash_record hash_record_extended record_out record_send record_in record_recv "
+    "quote_literal quote_nullable quote_ident",
+)
 _SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
 
 _SPACE = " \t\n\r\f"
@@ -449,6 +464,26 @@ def _check_tree(tree: exp.Expression) -> Counter:
     return aliases
 
 
+def _check_names(tokens: list[_Token]) -> None:
+    """No name of a catalog-lookup type, and no function reached by attribute notation."""
+    for at, token in enumerate(tokens):
+        if token.kind not in ("word", "ident"):
+            continue
+        if token.name in _CATALOG_TYPES:
+            raise _refuse(
+                f"A model may not use the {token.name} type: it looks names up in the "
+                "system catalog."
+            )
+        after_dot = at > 0 and tokens[at - 1].name == "."
+        if after_dot and (
+            token.name in _WHOLE_ROW_FUNCTIONS
+            or (token.name.startswith("pg_") and token.name not in ALLOWED_FUNCTIONS)
+        ):
+            raise _refuse(
+                f"A model may not call {token.name}() by attribute notation (….{token.name})."
+            )
+
+
 def _check_calls(tokens: list[_Token], aliases: Counter) -> None:
     """Every name before "(" is a keyword, an alias with its column list, or an allowed
     function, read as PostgreSQL resolves it."""
@@ -526,6 +561,7 @@ def parse_checked(sql: str) -> tuple[str, exp.Expression]:
         shown = text[first.start : first.end].upper()
         raise _refuse(f"A model is a read query (SELECT); this is {shown}.")
     aliases = _check_tree(trees[0])
+    _check_names(tokens)
     _check_calls(tokens, aliases)
     return text, trees[0]
 
