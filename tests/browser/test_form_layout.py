@@ -52,3 +52,51 @@ def test_the_unread_count_is_legible_inside_the_top_bar(live_server, page):
     assert badge.bounding_box()["y"] >= 0
     colour = badge.evaluate("e => getComputedStyle(e).color")
     assert colour in ("rgb(255, 255, 255)", "oklch(1 0 0)"), colour
+
+
+def test_the_dead_letter_replay_buttons_fit_a_phone(live_server, browser):
+    # given: one dead letter and an engineer who may replay it
+    from django.utils import timezone
+
+    from apps.destinations import services as destination_services
+    from apps.destinations.models import Delivery
+    from apps.tools.services import tool_create
+
+    ensure_default_purposes()
+    engineer = AdminFactory(full_name="Priya Natarajan")
+    tool = tool_create(actor=engineer, name="Data loader", vendor="Acme", category="Warehouse")
+    destination = destination_services.destination_create(
+        actor=engineer,
+        name="Hooks",
+        adapter="webhook",
+        tool=tool,
+        environment="sandbox",
+        config={"url": "https://hooks.example.com/martech"},
+        credentials={"signing_secret": "s" * 32},
+    )
+    Delivery.objects.create(
+        destination=destination,
+        message_id="m1",
+        status="dead",
+        attempts=1,
+        next_attempt_at=timezone.now(),
+        subject="anonymous_id:a1",
+        payload={"kind": "event", "identifiers": {}, "fields": {}, "message": {}},
+    )
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    try:
+        _sign_in(phone, live_server.url, engineer)
+
+        # when
+        phone.goto(f"{live_server.url}/destinations/dead-letters/")
+
+        # then: both buttons show all their words inside the screen
+        for name in ("Replay the ticked ones", "Replay all 1"):
+            button = phone.get_by_role("button", name=name)
+            box = button.bounding_box()
+            assert box["x"] >= 0, name
+            assert box["x"] + box["width"] <= 390, name
+            assert button.evaluate("e => e.scrollWidth <= e.clientWidth"), name
+    finally:
+        context.close()
