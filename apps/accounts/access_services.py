@@ -306,6 +306,18 @@ def training_update(*, actor: User, training: Training, **changes) -> Training:
     before = audit_snapshot(training, TRAINING_FIELDS)
     if "validity_days" in changes:
         check_days(changes["validity_days"], "validity_days", minimum=1)
+        # How long a completion counts decides access: not for a training one has completed.
+        if (
+            changes["validity_days"] != training.validity_days
+            and not actor.is_superuser
+            and training.completions.filter(user=actor).exists()
+        ):
+            raise PermissionDeniedError(
+                f"You have completed {training.name}, so you cannot change how long it stays "
+                "valid; ask another access administrator.",
+                code="own_access",
+                details={"training": training.pk},
+            )
     for key, value in changes.items():
         if key not in TRAINING_FIELDS:
             raise ValueError(key)

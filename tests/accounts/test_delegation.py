@@ -709,3 +709,18 @@ def test_an_access_admin_is_offered_no_edit_of_a_superuser_and_the_form_is_a_403
     assert edit_url not in detail.content.decode()
     assert edit.status_code == 403
     assert "Only a superuser can change a superuser" in edit.content.decode()
+
+
+def test_nobody_changes_how_long_a_training_they_completed_stays_valid(world):
+    # given: dana's manage_access rests on her "Access basics" completion (valid 365 days)
+    dana = _api(world.dana)
+
+    # when: she makes it last a century, and changes a training she has not completed
+    own = dana.patch(f"{API}/trainings/{world.basics.pk}/", {"validity_days": 36500}, format="json")
+    other = dana.patch(f"{API}/trainings/{world.privacy.pk}/", {"validity_days": 30}, format="json")
+
+    # then
+    assert (own.status_code, own.json()["code"]) == (403, "own_access")
+    assert Training.objects.get(pk=world.basics.pk).validity_days == 365
+    assert other.status_code == 200
+    assert Training.objects.get(pk=world.privacy.pk).validity_days == 30
