@@ -6,7 +6,7 @@ import pytest
 from apps.accounts.notifications import notify
 from apps.consent.defaults import ensure_default_purposes
 from tests.browser.test_console_shell import _sign_in
-from tests.factories import AdminFactory
+from tests.factories import AdminFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -98,5 +98,27 @@ def test_the_dead_letter_replay_buttons_fit_a_phone(live_server, browser):
             assert box["x"] >= 0, name
             assert box["x"] + box["width"] <= 390, name
             assert button.evaluate("e => e.scrollWidth <= e.clientWidth"), name
+    finally:
+        context.close()
+
+
+def test_on_a_phone_my_access_shows_why_without_scrolling_sideways(live_server, browser):
+    # given
+    person = UserFactory(full_name="Jonas Berg")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    try:
+        _sign_in(phone, live_server.url, person)
+
+        # when
+        phone.goto(f"{live_server.url}/access/me/")
+
+        # then: the table is no wider than its card, and each reason is on the screen
+        table = phone.locator("table").first
+        assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
+        reason = phone.locator("tr[data-capability] td").nth(2)
+        box = reason.bounding_box()
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= 390
     finally:
         context.close()
