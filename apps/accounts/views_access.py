@@ -430,11 +430,17 @@ class RequestDetailView(LoginRequiredMixin, TemplateView):
         request = selectors.access_request_get(user=self.request.user, pk=kwargs["pk"])
         pending = request.status == AccessRequestStatus.PENDING
         rule = capability_rule(request.capability) if request.capability else None
+        available_on = rule.available_on(request.requester) if rule else None
+        # Approving now ends the access after the requested days: say before the click when
+        # tenure would come only after that, which the approval refuses.
+        ends_on = timezone.localdate(timezone.now() + dt.timedelta(days=request.duration_days))
         return {
             **super().get_context_data(**kwargs),
             "access_request": request,
             "rule": rule,
-            "rule_available_on": rule.available_on(request.requester) if rule else None,
+            "rule_available_on": available_on,
+            "approval_ends_on": ends_on,
+            "tenure_after_end": pending and available_on is not None and available_on >= ends_on,
             "approvers": svc.access_request_approvers(request) if pending else [],
             "can_decide": pending and svc.access_request_can_decide(self.request.user, request),
             "can_cancel": pending and request.requester_id == self.request.user.pk,

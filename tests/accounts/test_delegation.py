@@ -724,3 +724,29 @@ def test_nobody_changes_how_long_a_training_they_completed_stays_valid(world):
     assert Training.objects.get(pk=world.basics.pk).validity_days == 365
     assert other.status_code == 200
     assert Training.objects.get(pk=world.privacy.pk).validity_days == 30
+
+
+def test_the_request_page_says_before_the_click_when_tenure_comes_after_the_access_ends(world):
+    # given: one request whose tenure comes after its 30 days, one with no tenure to wait for
+    too_early = svc.access_request_create(
+        requester=world.jonas, capability=MANAGE, justification="x", duration_days=30
+    )
+    in_time = svc.access_request_create(
+        requester=world.jonas, capability="erasure.approve", justification="x", duration_days=30
+    )
+    early_approver, timely_approver = Client(), Client()
+    early_approver.force_login(svc.access_request_approvers(too_early)[0])
+    timely_approver.force_login(svc.access_request_approvers(in_time)[0])
+
+    # when
+    early_page = early_approver.get(reverse("accounts:request_detail", args=[too_early.pk])).content
+    timely_page = timely_approver.get(reverse("accounts:request_detail", args=[in_time.pk])).content
+
+    # then: the first offers no approval and says why; the second is approvable as before
+    early_html, timely_html = early_page.decode(), timely_page.decode()
+    reached_on = world.jonas.start_date + dt.timedelta(days=90)
+    assert "data-tenure-after-end" in early_html
+    assert f"on {reached_on:%Y-%m-%d}, after this access would end" in early_html
+    assert re.search(r'<button type="submit" class="btn btn-success" disabled>', early_html)
+    assert "data-tenure-after-end" not in timely_html
+    assert re.search(r'<button type="submit" class="btn btn-success">Approve', timely_html)
