@@ -145,3 +145,24 @@ def test_the_model_page_shows_the_preview_and_the_key_problems(admin, admin_clie
     assert "<code>c2</code>" in page
     listing = admin_client.get(reverse("syncs:model_list")).content.decode()
     assert f'data-model="{model.pk}"' in listing
+
+
+def test_a_preview_holds_back_a_value_too_large_to_show_and_keeps_repeated_column_names(
+    admin_api, warehouse, table
+):
+    # given a model whose query makes a 5 MB value in every row, and names a column twice
+    sql = f"SELECT id, lpad(email, 5000000, 'x') AS big, ltv, ltv FROM {table}"  # noqa: S608
+    made = admin_api.post(reverse("api:model-list"), {"name": "Big", "warehouse": warehouse.pk,
+                          "sql": sql, "primary_key": "id"}, format="json")  # fmt: skip
+    assert made.status_code == 201, made.content
+    # when it is previewed
+    answer = admin_api.get(reverse("api:model-preview", args=[made.json()["id"]]))
+    # then the value stays in the database, its size is said, the rest reads as written
+    assert answer.status_code == 200
+    assert len(answer.content) < 10_000
+    body = answer.json()
+    assert [c["name"] for c in body["columns"]] == ["id", "big", "ltv", "ltv"]
+    assert body["columns"][1]["type"] == "text"
+    assert ["c1", "(a value of 5,000,000 bytes: too large to preview)", "120.50", "120.50"] in (
+        body["rows"]
+    )

@@ -211,27 +211,62 @@ def test_connection(warehouse: Warehouse) -> str:
     return rows[0][0].split(" on ")[0]
 
 
-def _wrapped(warehouse: Warehouse, sql: str, suffix: str) -> str:
-    return f"SELECT * FROM ({model_sql(warehouse, sql)}) AS model {suffix}"  # noqa: S608
+# A preview cell is shown only up to this many bytes (as text): twenty rows of a value the
+# query makes as large as it likes would otherwise all be held by the web process.
+PREVIEW_CELL_BYTES = 64 * 1024
+
+
+def _too_large(size: int) -> str:
+    return f"(a value of {size:,} bytes: too large to preview)"
 
 
 def preview(warehouse: Warehouse, sql: str, limit: int = 20) -> Preview:
-    """The first rows of a model and its columns with their types."""
-    statement = _wrapped(warehouse, sql, f"LIMIT {int(limit)}")
+    """The first rows of a model and its columns with their types.
+
+    The query is described first; then each column travels only when its text is at most
+    ``PREVIEW_CELL_BYTES``, with its size beside it, so the database, not the web process,
+    holds a value that is too large. Columns are named by position, so names the model
+    repeats are read as written."""
+    base = model_sql(warehouse, sql)
     with _as_application_error(), reading(warehouse) as conn:
+        sqlite = isinstance(conn, sqlite3.Connection)
         cursor = conn.cursor()
-        cursor.execute(statement)
-        rows = cursor.fetchall()
+        cursor.execute(f"SELECT * FROM ({base}) AS model LIMIT 0")  # noqa: S608
+        described = cursor.description
+        names = [column[0] for column in described]
+        if not limit:
+            rows: list[tuple] = []
+        else:
+            positions = ", ".join(f"c{i}" for i in range(len(names)))
+            size = "length(CAST(c{i} AS BLOB))" if sqlite else "octet_length(CAST(c{i} AS text))"
+            cells = ", ".join(
+                f"CASE WHEN {size.format(i=i)} <= {PREVIEW_CELL_BYTES} THEN c{i} END, "
+                f"{size.format(i=i)}"
+                for i in range(len(names))
+            )
+            cursor.execute(
+                f"WITH model({positions}) AS ({base}) "  # noqa: S608
+                f"SELECT {cells} FROM model LIMIT {int(limit)}"
+            )
+            rows = [
+                tuple(
+                    _too_large(row[2 * i + 1])
+                    if row[2 * i + 1] is not None and row[2 * i + 1] > PREVIEW_CELL_BYTES
+                    else row[2 * i]
+                    for i in range(len(names))
+                )
+                for row in cursor.fetchall()
+            ]
         columns = []
-        for i, column in enumerate(cursor.description):
-            if isinstance(conn, sqlite3.Connection):
+        for i, column in enumerate(described):
+            if sqlite:
                 sample = next((r[i] for r in rows if r[i] is not None), None)
                 kind = type(sample).__name__ if sample is not None else "unknown"
             else:
                 info = conn.adapters.types.get(column.type_code)
                 kind = info.name if info else str(column.type_code)
-            columns.append({"name": column[0], "type": kind})
-    return Preview(columns=columns, rows=[tuple(r) for r in rows])
+            columns.append({"name": names[i], "type": kind})
+    return Preview(columns=columns, rows=rows)
 
 
 def check_key(warehouse: Warehouse, sql: str, key: str) -> KeyCheck:
