@@ -80,6 +80,13 @@ def test_embedded_console_serves_runs_jobs_and_stops_on_ctrl_c(embedded_env, tmp
         assert "Changes in the last 14 days" in signed_in.text
         assert session.get(f"{base}/static/vendor/tabler/tabler.min.css", timeout=10).ok
 
+        # the attribution report and its CSV read the demo's touches on SQLite
+        report = session.get(f"{base}/attribution/", timeout=30)
+        assert report.status_code == 200, report.text[-2000:]
+        exported = session.get(f"{base}/attribution/?format=csv", timeout=30)
+        assert exported.status_code == 200, exported.text[-2000:]
+        assert exported.headers["Content-Type"].startswith("text/csv")
+
         # beat registered the periodic tasks, and the worker runs queued tasks
         periodic = _shell(
             embedded_env,

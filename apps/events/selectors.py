@@ -90,7 +90,9 @@ def attribution_report(*, user, start, end, dimension: str = "channel") -> list[
     """Profiles whose first (or last) touch fell in [start, end], by ``dimension``."""
     import datetime as dt
 
+    from django.db.models import TextField
     from django.db.models.fields.json import KT
+    from django.db.models.functions import Cast
 
     from apps.identity.models import Profile
 
@@ -104,7 +106,9 @@ def attribution_report(*, user, start, end, dimension: str = "channel") -> list[
     for touch in ("first_touch", "last_touch"):
         counted = (
             Profile.objects.filter(merged_into__isnull=True)
-            .annotate(at=KT(f"{touch}__at"), value=KT(f"{touch}__{dimension}"))
+            # As text: on SQLite a comparison with a key of a JSON field reads its right-hand
+            # side as JSON, and an ISO date-time is not JSON.
+            .annotate(at=Cast(KT(f"{touch}__at"), TextField()), value=KT(f"{touch}__{dimension}"))
             .filter(at__gte=low, at__lte=high)
             .values("value")
             .annotate(n=Count("id"))
