@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, person_with
 
 pytestmark = pytest.mark.django_db
 
@@ -51,17 +51,19 @@ def test_dashboard_shows_activity_for_auditors(admin_client):
     assert b"activity-chart-data" in response.content
 
 
-def test_dashboard_tells_a_manager_about_requests_waiting_for_them(user):
+def test_dashboard_tells_a_manager_about_requests_waiting_for_them(admin):
     from django.test import Client
 
     from apps.accounts.access_services import access_request_create
 
-    report = UserFactory(manager=user)
+    # a manager decides a report's request only for what he holds himself
+    lead = person_with(admin, "audit.view", name="Team Lead")
+    report = UserFactory(manager=lead)
     access_request_create(
         requester=report, capability="audit.view", justification="QBR", duration_days=3
     )
     manager = Client()
-    manager.force_login(user)
+    manager.force_login(lead)
     response = manager.get(reverse("dashboard"))
     assert response.context["inbox_count"] == 1
     assert b"1 access request</a> is waiting for your decision" in response.content
