@@ -1,10 +1,17 @@
 """Validation against a plan: each kind of violation, redaction, and each enforcement mode."""
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apps.schemas import services
 from apps.schemas.choices import Enforcement
-from apps.schemas.engine.validate import REDACTED, check, compiled_plan, gate
+from apps.schemas.engine.validate import REDACTED, check, compiled_plan, gate, holds_email
+
+# What a sample is redacted for, as a pattern: the reference the linear check must agree with.
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @pytest.fixture
@@ -59,6 +66,21 @@ def test_personal_data_is_redacted_in_samples_and_messages(plan):
     [finding] = check(plan, "Order Completed", {"order_id": "A1", "total": 1, "currency": "a@b.co"})
     assert finding.sample == REDACTED
     assert "a@b.co" not in finding.message
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="ab.@ \t\n\u00a0\u2003\x1c", max_size=40))
+def test_the_linear_email_check_finds_exactly_what_the_email_pattern_finds(value):
+    assert holds_email(value) == bool(EMAIL_SHAPE.search(value))
+
+
+def test_a_long_value_without_an_address_is_cut_and_one_with_an_address_is_redacted(plan):
+    # given a 30,000-character value (quadratic for a pattern search) in a wrong-type property
+    [plain] = check(plan, "Order Completed", {"order_id": "A1", "total": "b" * 30_000})
+    [hidden] = check(plan, "Order Completed", {"order_id": "A1", "total": "b" * 30_000 + " a@b.co"})
+    # then the first keeps a short sample and the second is redacted
+    assert plain.sample == "b" * 80
+    assert hidden.sample == REDACTED
 
 
 @pytest.mark.parametrize(
