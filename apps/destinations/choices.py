@@ -30,3 +30,4 @@ class FilterReason(models.TextChoices):
     EVENT_FILTER = "event_filter", "Not an event this destination takes"
     IDENTIFIER = "identifier", "No identifier the vendor needs"
     FAILED = "failed", "Processing failed"
+    ENVIRONMENT = "environment", "Sandbox source, production destination"

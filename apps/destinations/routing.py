@@ -21,7 +21,7 @@ from django.utils import timezone
 from martech.common.pgcopy import execute_arrays, execute_json, insert_then_skip_conflicts
 
 from .adapters import adapter_for
-from .choices import DeliveryStatus, FilterReason, Sends
+from .choices import DeliveryStatus, Environment, FilterReason, Sends
 from .models import Delivery, Destination
 
 EVENT_TYPES = frozenset({"track", "page", "screen"})
@@ -85,6 +85,8 @@ class Routed:
     identifiers: dict[str, str] = field(default_factory=dict)
     # False only for an event processed for the first time: it cannot have a delivery yet.
     routed_before: bool = True
+    # From a sandbox source: it may reach sandbox destinations only.
+    sandbox: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ class Rules:
     names: frozenset[str]  # track event names it takes; empty: every one
     purposes: tuple[str, ...]  # consent purposes it needs, every one granted
     needs: tuple[str, ...]  # identifiers it needs, at least one
+    sandbox: bool  # a sandbox destination, which takes sandbox sources' events
 
     @classmethod
     def of(cls, destination: Destination) -> Rules:
@@ -107,6 +110,7 @@ class Rules:
         return cls(
             destination, frozenset(types), frozenset(destination.event_names or ()),
             tuple(destination.purposes or ()), adapter_for(destination.adapter).needs,
+            destination.environment == Environment.SANDBOX,
         )  # fmt: skip
 
     def takes(self, message: dict) -> bool:
@@ -147,6 +151,8 @@ def decide(rules: Rules, item: Routed, blocked: set[str]) -> tuple[str, str]:
         return DeliveryStatus.FILTERED, FilterReason.SCHEMA
     if item.status == "failed":
         return DeliveryStatus.FILTERED, FilterReason.FAILED
+    if item.sandbox and not rules.sandbox:
+        return DeliveryStatus.FILTERED, FilterReason.ENVIRONMENT
     if not rules.takes(item.message):
         return DeliveryStatus.FILTERED, FilterReason.EVENT_FILTER
     if item.subject and item.subject in blocked:

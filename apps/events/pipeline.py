@@ -42,7 +42,7 @@ from apps.schemas.services import findings_record
 from martech.common.pgcopy import execute_json, raw_cursor
 
 from .attribution import extract
-from .choices import EventStatus, MessageType
+from .choices import Environment, EventStatus, MessageType
 from .models import Event, Source
 
 log = logging.getLogger(__name__)
@@ -496,6 +496,7 @@ def _routed(event: Taken, subject: Ident | None) -> Routed:
         event_id=event.pk, message_id=event.message_id, message=payload, status=event.status,
         consent=event.consent, subject=str(subject) if subject else "", identifiers=identifiers,
         routed_before=event.processed_before,
+        sandbox=event.source.environment == Environment.SANDBOX,
     )  # fmt: skip
 
 

@@ -506,3 +506,29 @@ def test_deleting_a_destination_deletes_its_deliveries_and_leaves_the_others(
     gone.delete()
     assert not Delivery.objects.filter(destination_id=retired).exists()
     assert _statuses(kept) == {"m1": "pending", "m2": "pending"}
+
+
+def test_a_sandbox_sources_events_reach_only_sandbox_destinations(client, admin, tool, web):
+    # given a production and a sandbox source, and a production and a sandbox destination
+    from apps.events import services as events
+
+    _, production_key = web
+    _, sandbox_key = events.source_create(actor=admin, name="Test shop", environment="sandbox",
+                                          rate_limit=10_000)  # fmt: skip
+    with FakeVendor("webhook") as live_vendor, FakeVendor("webhook") as test_vendor:
+        live = hook(admin, tool, live_vendor, name="Live", environment="production")
+        test = hook(admin, tool, test_vendor, name="Test", environment="sandbox")
+        # when each source sends an order and both destinations deliver
+        send(client, production_key, [_track(1, "shopper")])
+        send(client, sandbox_key, [_track(2, "tester")])
+        assert process_waiting() == 2
+        deliver(live)
+        deliver(test)
+        received = {
+            name: {m["messageId"] for r in vendor.requests for m in r.body["batch"]}
+            for name, vendor in (("live", live_vendor), ("test", test_vendor))
+        }
+    # then the sandbox's order never reaches production, and says why
+    assert received == {"live": {"m1"}, "test": {"m1", "m2"}}
+    held = Delivery.objects.get(destination=live, message_id="m2")
+    assert (held.status, held.reason, held.payload) == ("filtered", "environment", None)
