@@ -343,12 +343,19 @@ def stakeholder_add(
     if created and part in (Part.CONSULTED, Part.NEEDS_TRAINING, Part.INFORMED):
         notify(
             user=person,
-            title=f"You are {stakeholder.get_part_display().lower()} on: {request.title}",
+            title=_STAKEHOLDER_TITLES[part].format(title=request.title),
             url=_url(request),
             dedupe_key=f"intake.stakeholder:{request.pk}:{person.pk}:{part}",
             email=False,
         )
     return stakeholder
+
+
+_STAKEHOLDER_TITLES = {
+    Part.CONSULTED: "You are consulted on: {title}",
+    Part.NEEDS_TRAINING: "You will need training for: {title}",
+    Part.INFORMED: "You are kept informed on: {title}",
+}
 
 
 @transaction.atomic
