@@ -76,6 +76,12 @@ def test_the_preview_shows_rows_and_column_types_and_the_key_check_names_bad_key
     assert (check.rows, check.nulls, check.duplicates, check.ok) == (4, 1, [("c2", 2)], False)
 
 
+def test_the_key_check_counts_blank_text_keys_as_empty(admin, warehouse):
+    sql = "SELECT * FROM (VALUES ('c1'), (''), ('   '), (NULL), ('c1')) AS t(id)"
+    check = engine.check_key(warehouse, sql, "id")
+    assert (check.rows, check.nulls, check.duplicates, check.ok) == (5, 3, [("c1", 2)], False)
+
+
 def test_a_query_runs_read_only_and_within_the_statement_timeout(admin, warehouse, table):
     with engine.reading(warehouse) as conn, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         conn.execute(f"INSERT INTO {table} VALUES ('c9', 'x', 1, now())")  # noqa: S608

@@ -270,17 +270,19 @@ def preview(warehouse: Warehouse, sql: str, limit: int = 20) -> Preview:
 
 
 def check_key(warehouse: Warehouse, sql: str, key: str) -> KeyCheck:
-    """Rows, null keys and the first duplicated keys of a model."""
+    """Rows, empty keys (null, or text that is blank) and the first duplicated keys of a
+    model."""
     if _embedded(warehouse):
         quoted = '"' + key.replace('"', '""') + '"'
     else:
         quoted = pgsql.Identifier(key).as_string(None)
     base = model_sql(warehouse, sql)
-    counts = _rows(warehouse, f"SELECT count(*), count(*) - count({quoted}) "  # noqa: S608
+    present = f"NULLIF(TRIM(CAST({quoted} AS TEXT)), '')"
+    counts = _rows(warehouse, f"SELECT count(*), count(*) - count({present}) "  # noqa: S608
                                    f"FROM ({base}) AS model")  # fmt: skip
     twice = (
         f"SELECT CAST({quoted} AS TEXT), count(*) FROM ({base}) AS model "  # noqa: S608
-        f"WHERE {quoted} IS NOT NULL GROUP BY {quoted} HAVING count(*) > 1 "
+        f"WHERE {present} IS NOT NULL GROUP BY {quoted} HAVING count(*) > 1 "
         "ORDER BY count(*) DESC LIMIT 10"
     )
     dupes = _rows(warehouse, twice)
