@@ -7,7 +7,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.consent.choices import SALE_SHARE
+
+from .adapters import CATALOG
 from .choices import DeliveryStatus, Environment, FilterReason, Sends
+
+
+def adapter_purposes(adapter: str) -> tuple[str, ...]:
+    """The purposes an adapter itself requires, whatever a destination was given: the
+    sale/share purpose when sending to it is a sale or sharing of personal data."""
+    found = CATALOG.get(adapter)
+    return (SALE_SHARE,) if found is not None and found.sells_or_shares else ()
 
 
 class Destination(models.Model):
@@ -50,6 +60,26 @@ class Destination(models.Model):
     @property
     def is_production(self) -> bool:
         return self.environment == Environment.PRODUCTION
+
+    @property
+    def required_purposes(self) -> tuple[str, ...]:
+        """Every purpose a person must grant for their data to come here: those it was given
+        and those its adapter requires (sale/share for an ad network). Routing, replays,
+        deliveries and syncs check this, never ``purposes`` alone."""
+        given = self.purposes if isinstance(self.purposes, list) else []
+        return tuple(sorted({*given, *adapter_purposes(self.adapter)}))
+
+    @property
+    def fixed_purposes(self) -> tuple[str, ...]:
+        """The purposes its adapter requires: shown as fixed, never removable."""
+        return adapter_purposes(self.adapter)
+
+    def save(self, *args, **kwargs):
+        # What the adapter requires is stored among the purposes, so that the pages and the
+        # API show what routing checks.
+        if isinstance(self.purposes, list) and not set(self.fixed_purposes) <= set(self.purposes):
+            self.purposes = list(self.required_purposes)
+        super().save(*args, **kwargs)
 
 
 class Delivery(models.Model):

@@ -96,7 +96,7 @@ class Rules:
     destination: Destination
     types: frozenset[str]  # message types it takes
     names: frozenset[str]  # track event names it takes; empty: every one
-    purposes: tuple[str, ...]  # consent purposes it needs, every one granted
+    required_purposes: tuple[str, ...]  # consent purposes it needs, every one granted
     needs: tuple[str, ...]  # identifiers it needs, at least one
     sandbox: bool  # a sandbox destination, which takes sandbox sources' events
 
@@ -109,7 +109,7 @@ class Rules:
             types |= PROFILE_TYPES
         return cls(
             destination, frozenset(types), frozenset(destination.event_names or ()),
-            tuple(destination.purposes or ()), adapter_for(destination.adapter).needs,
+            destination.required_purposes, adapter_for(destination.adapter).needs,
             destination.environment == Environment.SANDBOX,
         )  # fmt: skip
 
@@ -121,8 +121,11 @@ class Rules:
 
 
 def consent_allows(destination: Destination | Rules, consent: dict | None) -> bool:
+    """Whether ``consent`` (a snapshot: purpose code -> granted) grants every purpose the
+    destination requires, its adapter's included: the one consent test of routing,
+    deliveries, replays and syncs."""
     consent = consent or {}
-    return all(consent.get(code) is True for code in destination.purposes)
+    return all(consent.get(code) is True for code in destination.required_purposes)
 
 
 def _path(message: dict, dotted: str):

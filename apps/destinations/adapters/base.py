@@ -106,6 +106,11 @@ class Adapter:
     vendor = ""
     docs_url = ""
     supports: frozenset[str] = frozenset({"events"})  # events, profiles, deletion
+    # Whether sending personal data to it is a sale or sharing under CCPA/CPRA: an ad network
+    # that uses it for cross-context behavioural advertising. A destination with such an
+    # adapter always requires the sale/share purpose, whatever purposes it was given, so a
+    # person who opted out (or whose browser sends Global Privacy Control) never reaches it.
+    sells_or_shares = False
     # The identifiers it needs; an item without any of them is filtered, not sent.
     needs: tuple[str, ...] = ()
     batch_size = 100

@@ -49,6 +49,7 @@ class GoogleAdsConversions(Adapter):
     label = "Google Ads offline conversions"
     vendor = "Google"
     docs_url = "https://developers.google.com/google-ads/api/docs/conversions/upload-clicks"
+    sells_or_shares = True  # conversions for ad targeting and measurement
     supports = frozenset({"events"})
     needs = ("gclid",)
     batch_size = 2000  # conversions per upload request

@@ -46,6 +46,7 @@ class MetaConversions(Adapter):
     label = "Meta Conversions API"
     vendor = "Meta"
     docs_url = "https://developers.facebook.com/docs/marketing-api/conversions-api"
+    sells_or_shares = True  # conversions for ad targeting and measurement
     supports = frozenset({"events"})
     needs = ("email", "phone")  # at least one of them
     batch_size = 1000

@@ -400,7 +400,7 @@ class Runner:
                     self._note(row.key, RowOutcome.SKIPPED_SUPPRESSION,
                                "The person is on the erasure suppression list.")  # fmt: skip
                 wanted = [r for r in wanted if r.subject not in blocked]
-        if wanted and self.destination.purposes:
+        if wanted and self.destination.required_purposes:
             wanted = self._consented(wanted)
         return wanted
 
@@ -411,7 +411,7 @@ class Runner:
         now = timezone.now()
         snapshots = consent_snapshots([(Ident(*r.subject.split(":", 1)), now) for r in rows])
         kept = []
-        need = ", ".join(self.destination.purposes)
+        need = ", ".join(self.destination.required_purposes)
         for row, snapshot in zip(rows, snapshots, strict=True):
             if consent_allows(self.destination, snapshot):
                 kept.append(row)
