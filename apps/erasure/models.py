@@ -1,8 +1,10 @@
 """Erasure requests, the suppression list, and one task per tool that holds the person's data.
 
 While a request is open its identifiers are kept encrypted (the tasks need them to ask each
-vendor); when it completes they are dropped and only their hashes stay, with the dates, the
-people who handled it and the outcome, for the retention the law asks (24 months or more).
+vendor); when it completes they are dropped and only their keyed hashes stay (HMAC-SHA256
+under a key kept apart from the database, see ``suppression.py``), with the dates, the people
+who handled it and the outcome, for the retention the law asks (24 months or more). Each hash
+records the id of the key it is under.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from .suppression import current_key_id
 
 
 class Jurisdiction(models.TextChoices):
@@ -41,7 +45,10 @@ OPEN = (RequestStatus.RECEIVED, RequestStatus.VERIFIED, RequestStatus.IN_PROGRES
 class ErasureRequest(models.Model):
     reference = models.CharField(max_length=20, unique=True)
     subject_type = models.CharField(max_length=48)
-    subject_hash = models.CharField(max_length=64, db_index=True)
+    subject_hash = models.CharField(max_length=64, db_index=True, help_text="Keyed hash.")
+    key_id = models.CharField(
+        max_length=16, default=current_key_id, help_text="The key the hashes are under."
+    )
     subject_masked = models.CharField(
         max_length=120, help_text="For people, e.g. a***@acme.example"
     )
@@ -116,7 +123,10 @@ class ErasureIdentifier(models.Model):
         ErasureRequest, on_delete=models.CASCADE, related_name="identifiers"
     )
     type = models.CharField(max_length=48)
-    value_hash = models.CharField(max_length=64)
+    value_hash = models.CharField(max_length=64, help_text="Keyed hash of type:value.")
+    key_id = models.CharField(
+        max_length=16, default=current_key_id, help_text="The key the hash is under."
+    )
     masked = models.CharField(max_length=120)
     token = models.TextField(blank=True, help_text="Encrypted while the request is open.")
     origin = models.CharField(max_length=14, choices=IdentifierOrigin.choices)
@@ -140,7 +150,12 @@ class ErasureIdentifier(models.Model):
 class Suppression(models.Model):
     """A hashed identifier nobody may collect, process or send again."""
 
-    value_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of type:value")
+    value_hash = models.CharField(
+        max_length=64, unique=True, help_text="Keyed hash (HMAC-SHA256) of type:value"
+    )
+    key_id = models.CharField(
+        max_length=16, default=current_key_id, help_text="The key the hash is under."
+    )
     type = models.CharField(max_length=48)
     request = models.ForeignKey(
         ErasureRequest, null=True, on_delete=models.SET_NULL, related_name="suppressions"

@@ -394,6 +394,11 @@ SYNC_STALE_SECONDS = env.int("MARTECH_SYNC_STALE_SECONDS", default=300)
 # often a vendor that erases later is asked whether it has.
 ERASURE_RETRY_DAYS = env.float("MARTECH_ERASURE_RETRY_DAYS", default=7.0)
 ERASURE_POLL_SECONDS = env.int("MARTECH_ERASURE_POLL_SECONDS", default=3600)
+# Erasure: the keys of the suppression list's keyed hashes (HMAC-SHA256), newest first, each
+# at least 32 characters. Kept apart from the database; every key stays listed, since a
+# rotation wraps the stored hashes once more (``manage.py rotate_suppression_key``). The
+# embedded mode makes one under var/, production refuses to start without them.
+SUPPRESSION_KEYS = env.list("MARTECH_SUPPRESSION_KEYS", default=[])
 
 LOGGING = {
     "version": 1,

@@ -35,3 +35,22 @@ def _embedded_secret_key() -> str:
 
 
 SECRET_KEY = _embedded_secret_key()
+
+
+def _embedded_suppression_keys() -> list[str]:
+    """The suppression list's keys, newest first: configured, or made once per installation
+    and kept under var/ (one a line)."""
+    configured = env.list("MARTECH_SUPPRESSION_KEYS", default=[])
+    if configured:
+        return configured
+    import secrets
+
+    path = VAR_DIR / "suppression_keys"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48) + "\n")
+        path.chmod(0o600)
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
+SUPPRESSION_KEYS = _embedded_suppression_keys()

@@ -1,13 +1,21 @@
 """Production: PostgreSQL, Redis, gunicorn behind a TLS-terminating proxy.
 
-``DJANGO_SECRET_KEY``, ``DATABASE_URL``, ``CELERY_BROKER_URL`` and ``DJANGO_ALLOWED_HOSTS``
-must be set; there are no defaults for them here.
+``DJANGO_SECRET_KEY``, ``MARTECH_SUPPRESSION_KEYS``, ``DATABASE_URL``, ``CELERY_BROKER_URL``
+and ``DJANGO_ALLOWED_HOSTS`` must be set; there are no defaults for them here.
 """
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
+SUPPRESSION_KEYS = env.list("MARTECH_SUPPRESSION_KEYS", default=[])
+if not SUPPRESSION_KEYS:
+    raise ImproperlyConfigured(
+        "Set the MARTECH_SUPPRESSION_KEYS environment variable: the key of the erasure "
+        "suppression list's hashes (32 or more random characters), kept apart from the database."
+    )
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db_url("DATABASE_URL")}

@@ -7,6 +7,9 @@ from .base import VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
+SUPPRESSION_KEYS = env.list(
+    "MARTECH_SUPPRESSION_KEYS", default=["test-suppression-key-not-for-production-0123456789"]
+)
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/martech")
 }

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 
 from apps.erasure import suppression
 from apps.erasure.models import Suppression
-from apps.erasure.suppression import GENERATION, digest, suppressed_subjects
+from apps.erasure.suppression import GENERATION, current_key_id, digest, suppressed_subjects
 from martech.common import sharedcache
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,8 +17,9 @@ def _insert_as_another_process(kind: str, value: str) -> None:
     """A row written the way another process's commit arrives here: no signal in this one."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO erasure_suppression (value_hash, type, created_at) VALUES (%s, %s, now())",
-            [digest(kind, value), kind],
+            "INSERT INTO erasure_suppression (value_hash, key_id, type, created_at) "
+            "VALUES (%s, %s, %s, now())",
+            [digest(kind, value), current_key_id(), kind],
         )
 
 
