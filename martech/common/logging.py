@@ -1,33 +1,41 @@
 """Log filters: stamp the request id, and keep secrets out of every log line."""
 
 import logging
-import re
+
+import re2
 
 from . import context
 
+# The patterns run on re2, whose time is linear in the line's length: log lines carry text
+# from outside (paths, headers, vendor answers), and a backtracking engine takes quadratic
+# time on a long run of word characters for the patterns below.
+_BEARER_OR_BASIC = re2.compile(r"(?i)(?:bearer|basic)\s")
 _PATTERNS = [
     # Authorization headers and bearer tokens.
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 [REDACTED]"),
-    # key=value and "key": "value" pairs whose key names a secret.
+    (re2.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 [REDACTED]"),
+    # key=value and "key": "value" pairs whose key names a secret (an authorization header's
+    # scheme is kept: the pattern above has redacted its value).
     (
-        re.compile(
-            r"""(?ix)
-            (["']?\b[\w-]*(?:password|passwd|secret|token|api[_-]?key|write[_-]?key|
-            authorization|credential|sessionid|csrftoken)[\w-]*["']?\s*[:=]\s*)
-            (?!(?:bearer|basic)\s)(["']?)[^\s"',&;}]+(["']?)
-            """
+        re2.compile(
+            r"(?i)([\"']?\b[\w-]*(?:password|passwd|secret|token|api[_-]?key|write[_-]?key|"
+            r"authorization|credential|sessionid|csrftoken)[\w-]*[\"']?\s*[:=]\s*)"
+            r"([\"']?)([^\s\"',&;}]+)([\"']?)"
         ),
-        r"\1\2[REDACTED]\3",
+        lambda m: (
+            m.group(0)
+            if m.group(2) == "" and _BEARER_OR_BASIC.match(m.string, m.start(3))
+            else f"{m.group(1)}{m.group(2)}[REDACTED]{m.group(4)}"
+        ),
     ),
     # A Snowplow tracker's app id is a source's write key: ``aid=`` in a query string.
     (
-        re.compile(r"""(?i)(["']?\baid["']?\s*[:=]\s*)(["']?)[^\s"',&;}]+(["']?)"""),
+        re2.compile(r"""(?i)(["']?\baid["']?\s*[:=]\s*)(["']?)[^\s"',&;}]+(["']?)"""),
         r"\1\2[REDACTED]\3",
     ),
     # Console API tokens by their recognisable prefix.
-    (re.compile(r"\bmtc_[A-Za-z0-9_-]{8,}"), "mtc_[REDACTED]"),
+    (re2.compile(r"\bmtc_[A-Za-z0-9_-]{8,}"), "mtc_[REDACTED]"),
     # Credentials inside URLs (postgres://user:secret@host).
-    (re.compile(r"(\w+://[^:/\s@]*:)[^@\s/]+@"), r"\1[REDACTED]@"),
+    (re2.compile(r"(\w+://[^:/\s@]*:)[^@\s/]+@"), r"\1[REDACTED]@"),
 ]
 
 
