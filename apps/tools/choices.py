@@ -38,5 +38,17 @@ class DataCategory(models.TextChoices):
     AGGREGATE = "aggregate", "Aggregated only"
 
 
+# The badge colour of each status, the same on every page.
+STATUS_COLOURS = {
+    ToolStatus.PROPOSED: "azure",
+    ToolStatus.EVALUATING: "azure",
+    ToolStatus.ACTIVE: "green",
+    ToolStatus.SUNSETTING: "orange",
+    ToolStatus.RETIRED: "secondary",
+}
+
+# Seat use under this share of the seats bought is money paid for nothing.
+SEAT_LOW_SHARE = 60
+
 # Tools that cost money and are still in use count towards spend and overlap.
 IN_USE = (ToolStatus.EVALUATING, ToolStatus.ACTIVE, ToolStatus.SUNSETTING)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .choices import ToolStatus
+from .choices import SEAT_LOW_SHARE, STATUS_COLOURS, ToolStatus
 
 
 class Tool(models.Model):
@@ -66,3 +66,24 @@ class Tool(models.Model):
         if not self.seats_bought or self.seats_used is None:
             return None
         return round(100 * self.seats_used / self.seats_bought, 1)
+
+    @property
+    def status_colour(self) -> str:
+        """The status badge's colour, the same in every list and on the tool's page."""
+        return STATUS_COLOURS.get(self.status, "secondary")
+
+    @property
+    def seat_band(self) -> tuple[str, str] | None:
+        """The colour and words of the seat use, worst first (None without seat figures).
+
+        More seats in use than bought is the worst (red), then seats paid for and left
+        unused (orange); anything else is well used (green).
+        """
+        share = self.seat_utilisation
+        if share is None:
+            return None
+        if self.seats_used > self.seats_bought:
+            return "danger", "More seats in use than bought"
+        if share < SEAT_LOW_SHARE:
+            return "warning", f"Under {SEAT_LOW_SHARE}% of the seats bought are in use"
+        return "success", "Seats well used"

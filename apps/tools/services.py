@@ -6,10 +6,12 @@ from django.db import transaction
 
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
+from martech.common.currencies import normalise_currency
 from martech.common.errors import ApplicationError, ConflictError
 
 from .choices import DataCategory, ToolCapability, ToolStatus
 from .models import Tool
+from .rules import tool_problems
 
 FIELDS = (
     "vendor", "name", "category", "capabilities", "business_owner", "technical_owner", "team",
@@ -20,35 +22,31 @@ FIELDS = (
 
 
 def _validate(tool: Tool) -> None:
-    unknown = [c for c in tool.capabilities or [] if c not in ToolCapability.values]
-    if unknown:
-        raise ApplicationError(
-            f"Unknown capability: {', '.join(unknown)}.",
-            code="unknown_capability",
-            details={"capabilities": unknown},
-        )
-    unknown = [c for c in tool.data_categories or [] if c not in DataCategory.values]
-    if unknown:
-        raise ApplicationError(
-            f"Unknown data category: {', '.join(unknown)}.",
-            code="unknown_data_category",
-            details={"data_categories": unknown},
-        )
-    if tool.annual_cost is not None and tool.annual_cost < 0:
-        raise ApplicationError("Annual cost cannot be negative.", code="negative_cost")
-    if (
-        tool.seats_bought is not None
-        and tool.seats_used is not None
-        and tool.seats_used > tool.seats_bought * 10
-    ):
-        raise ApplicationError("Seats used is implausibly above seats bought.", code="seats")
-    if tool.renewal_date and tool.contract_start and tool.renewal_date < tool.contract_start:
-        raise ApplicationError("The renewal date is before the contract start.", code="dates")
-    if not tool.currency or len(tool.currency) != 3 or not tool.currency.isalpha():
-        raise ApplicationError("Use a three-letter currency code, e.g. USD.", code="currency")
-    tool.currency = tool.currency.upper()
-    if Tool.objects.filter(name__iexact=tool.name).exclude(pk=tool.pk).exists():
-        raise ConflictError(f"A tool named {tool.name} is already registered.", code="tool_exists")
+    """Refuse a tool that breaks any rule, naming every broken rule at once.
+
+    A name already registered is a conflict (409) when it is the only problem.
+    """
+    tool.currency = normalise_currency(tool.currency)
+    problems = tool_problems({f: getattr(tool, f) for f in FIELDS}, pk=tool.pk)
+    if not problems:
+        return
+    if len(problems) == 1 and problems[0].code == "tool_exists":
+        raise ConflictError(problems[0].message, code="tool_exists")
+    fields: dict[str, list[str]] = {}
+    for problem in problems:
+        fields.setdefault(problem.field, []).append(problem.message)
+    details: dict = {"fields": fields}
+    if "unknown_capability" in (p.code for p in problems):
+        details["capabilities"] = [c for c in tool.capabilities if c not in ToolCapability.values]
+    if "unknown_data_category" in (p.code for p in problems):
+        details["data_categories"] = [
+            c for c in tool.data_categories if c not in DataCategory.values
+        ]
+    raise ApplicationError(
+        " ".join(p.message for p in problems),
+        code=problems[0].code if len(problems) == 1 else "invalid",
+        details=details,
+    )
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from .filters import ToolFilter
 from .forms import AdvisorForm, ToolForm
 from .inventory import COLUMNS, tools_export_rows, tools_import_csv
 from .renewals import renewal_calendar
+from .rules import tool_warnings
 
 
 class ToolListView(FilteredListView):
@@ -42,6 +43,7 @@ class ToolDetailView(LoginRequiredMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "tool": tool,
             "capability_labels": [labels.get(c, c) for c in tool.capabilities],
+            "warnings": tool_warnings({f: getattr(tool, f) for f in services.FIELDS}),
             "history": audit_history_for(user=self.request.user, target=tool),
             "can_manage": user_can(self.request.user, "tools.manage"),
         }
@@ -69,6 +71,9 @@ class ToolEditView(ServiceFormView):
         return selectors.tool_get(user=self.request.user, pk=self.kwargs["pk"])
 
     load_object = get_tool
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "tool_pk": self.kwargs["pk"]}
 
     def get_initial(self):
         tool = self.get_tool()

@@ -1,12 +1,30 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.fields import SkipField
+from rest_framework.settings import api_settings
 
 from apps.accounts.api.serializers import BoundedDateField
 from apps.accounts.models import User
 from apps.tools.choices import DataCategory, ToolCapability, ToolStatus
 from apps.tools.models import Tool
+from apps.tools.rules import tool_problems, tool_warnings
+from apps.tools.services import FIELDS
+from martech.common.currencies import normalise_currency
+
+
+class WarningSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    code = serializers.CharField()
+    message = serializers.CharField()
 
 
 class ToolSerializer(serializers.ModelSerializer):
+    """A tool's facts. One request hears every problem: each field's own, and the registry's
+    rules (currency, seats, dates, a name already taken) on the fields that passed.
+    """
+
+    name = serializers.CharField(max_length=120)
     capabilities = serializers.ListField(
         child=serializers.ChoiceField(choices=ToolCapability.choices), required=False
     )
@@ -34,6 +52,9 @@ class ToolSerializer(serializers.ModelSerializer):
     renewal_date = BoundedDateField(allow_null=True, required=False)
     notice_deadline = serializers.DateField(read_only=True, allow_null=True)
     seat_utilisation = serializers.FloatField(read_only=True, allow_null=True)
+    warnings = serializers.SerializerMethodField(
+        help_text="What was saved but is worth knowing, e.g. a notice deadline already passed."
+    )
 
     class Meta:
         model = Tool
@@ -42,9 +63,56 @@ class ToolSerializer(serializers.ModelSerializer):
             "technical_owner", "team", "annual_cost", "currency", "seats_bought", "seats_used",
             "seat_utilisation", "contract_start", "renewal_date", "notice_period_days",
             "notice_deadline", "auto_renew", "data_categories", "dpa_on_file",
-            "has_deletion_api", "notes", "created_at", "updated_at",
+            "has_deletion_api", "notes", "warnings", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_warnings(self, tool) -> list[dict]:
+        facts = {f: getattr(tool, f) for f in FIELDS}
+        return WarningSerializer(tool_warnings(facts), many=True).data
+
+    def validate_currency(self, value: str) -> str:
+        return normalise_currency(value)
+
+    def _values_that_pass(self, data, failed) -> dict:
+        """The validated value of each writable field that has no error of its own."""
+        values: dict = {}
+        for field in self._writable_fields:
+            if field.field_name in failed:
+                continue
+            try:
+                value = field.run_validation(field.get_value(data))
+                check = getattr(self, f"validate_{field.field_name}", None)
+                if check is not None:
+                    value = check(value)
+            except (SkipField, serializers.ValidationError, DjangoValidationError):
+                continue
+            values[field.source] = value  # every field here is a plain column
+        return values
+
+    def to_internal_value(self, data):
+        try:
+            values, errors = super().to_internal_value(data), {}
+        except serializers.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            errors = dict(exc.detail)
+            values = self._values_that_pass(data, errors)
+        # A change is checked with the facts it leaves as they are (a new tool's defaults).
+        base = self.instance if self.instance is not None else Tool()
+        facts = {**{f: getattr(base, f) for f in FIELDS if f not in errors}, **values}
+        problems = tool_problems(facts, pk=getattr(self.instance, "pk", None))
+        if not errors and [p.code for p in problems] == ["tool_exists"]:
+            problems = []  # a name already taken, alone, is the service's conflict (409)
+        for problem in problems:
+            if problem.field in errors:
+                continue
+            key = problem.field if problem.field in self.fields else None
+            key = key or api_settings.NON_FIELD_ERRORS_KEY
+            errors.setdefault(key, []).append(ErrorDetail(problem.message, code=problem.code))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return values
 
 
 class ToolBriefSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from apps.accounts.access import require
 from apps.tools import selectors, services
@@ -22,6 +23,27 @@ from .serializers import (
 )
 
 CONFLICT = {409: ErrorSerializer}
+
+
+def _validated(serializer) -> dict:
+    """The serializer's data, or a 400 naming every problem: per field, a code and words."""
+    if serializer.is_valid():
+        return serializer.validated_data
+    problems = [
+        {"field": field, "code": getattr(error, "code", "invalid"), "message": str(error)}
+        for field, errors in serializer.errors.items()
+        for error in (errors if isinstance(errors, list) else [errors])
+    ]
+    first = problems[0]
+    where = "" if first["field"] == api_settings.NON_FIELD_ERRORS_KEY else f"{first['field']}: "
+    raise ApplicationError(
+        f"{where}{first['message']}",
+        code="invalid",
+        details={
+            "fields": {f: [str(e) for e in errs] for f, errs in serializer.errors.items()},
+            "problems": problems,
+        },
+    )
 
 
 class ToolViewSet(
@@ -51,16 +73,14 @@ class ToolViewSet(
     @extend_schema(responses={201: ToolSerializer, **CONFLICT})
     def create(self, request, *args, **kwargs):
         serializer = ToolSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        tool = services.tool_create(actor=request.user, **serializer.validated_data)
+        tool = services.tool_create(actor=request.user, **_validated(serializer))
         return Response(ToolSerializer(tool).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: ToolSerializer, **CONFLICT})
     def partial_update(self, request, *args, **kwargs):
         tool = self.get_object()
         serializer = ToolSerializer(tool, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        tool = services.tool_update(actor=request.user, tool=tool, **serializer.validated_data)
+        tool = services.tool_update(actor=request.user, tool=tool, **_validated(serializer))
         return Response(ToolSerializer(tool).data)
 
     @extend_schema(request=InventoryImportSerializer, responses={200: InventoryReportSerializer})
