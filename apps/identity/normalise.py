@@ -13,9 +13,8 @@ from martech.common.errors import ApplicationError
 from .choices import CUSTOM_PREFIX, IdentifierType
 
 JUNK = {"", "null", "none", "nil", "undefined", "anonymous", "unknown", "0", "-1", "nan", "n/a"}
-_ZEROS = re.compile(r"^[0\-:.]+$")  # 0000, 00000000-0000-0000-0000-000000000000, 00:00:…
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_CUSTOM = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_ZERO_CHARS = "0-:."  # 0000, 00000000-0000-0000-0000-000000000000, 00:00:…
+_CUSTOM = re.compile(r"[a-z][a-z0-9_]{0,39}")  # at most 40 characters are ever looked at
 MAX_VALUE = 320
 
 
@@ -41,7 +40,7 @@ def _check_type(kind: str) -> str:
     kind = (kind or "").strip().lower()
     if kind in _TYPES:
         return kind
-    if kind.startswith(CUSTOM_PREFIX) and _CUSTOM.match(kind[len(CUSTOM_PREFIX) :]):
+    if kind.startswith(CUSTOM_PREFIX) and _CUSTOM.fullmatch(kind[len(CUSTOM_PREFIX) :]):
         return kind
     raise InvalidIdentifier(
         f"Unknown identifier type {kind!r}: use one of {', '.join(IdentifierType.values)} "
@@ -65,7 +64,25 @@ def _blocked() -> frozenset[str]:
 def is_junk(value: str) -> bool:
     """Placeholder values SDKs send when they know nothing; they must never link people."""
     lowered = value.strip().lower()
-    return lowered in JUNK or lowered in _blocked() or bool(_ZEROS.match(lowered))
+    return (
+        lowered in JUNK
+        or lowered in _blocked()
+        or (lowered != "" and lowered.strip(_ZERO_CHARS) == "")
+    )
+
+
+def is_email(value: str) -> bool:
+    """Whether ``value`` is one address: text without ``@`` or white space, ``@``, then a
+    domain without them that has a dot with text on both sides (what the pattern
+    ``[^@\\s]+@[^@\\s]+\\.[^@\\s]+`` matches in full). A few passes over the text, never a
+    backtracking search."""
+    local, at, domain = value.partition("@")
+    return (
+        bool(at and local)
+        and "@" not in domain
+        and "." in domain[1:-1]
+        and not any(c.isspace() for c in value)
+    )
 
 
 def normalise(kind: str, value) -> Ident:
@@ -85,7 +102,7 @@ def normalise(kind: str, value) -> Ident:
         )
     if kind == IdentifierType.EMAIL:
         value = value.lower()
-        if not _EMAIL.match(value):
+        if not is_email(value):
             raise InvalidIdentifier(f"{value!r} is not an email address.")
     elif kind == IdentifierType.PHONE:
         try:
@@ -111,3 +128,30 @@ def parse(text: str) -> Ident:
     if not sep:
         raise InvalidIdentifier("Write the identifier as type:value, e.g. email:ana@example.com.")
     return normalise(kind, value)
+
+
+# What a bare value may be, tried in this order; custom types match on the value alone.
+_BARE_TYPES = (IdentifierType.EMAIL, IdentifierType.PHONE, IdentifierType.USER_ID,
+               IdentifierType.ANONYMOUS_ID, IdentifierType.DEVICE_ID)  # fmt: skip
+
+
+def lookup_candidates(text: str) -> list[Ident]:
+    """The identifiers a person looking someone up may mean: ``type:value`` names one; a
+    bare value (``ana@example.com``, ``+49 151 2345678``, ``cus_48213``) is each type it
+    can be. Raises InvalidIdentifier when it can be none."""
+    text = (text or "").strip()
+    kind, sep, _ = text.partition(":")
+    if sep and (kind.strip().lower() in _TYPES or kind.strip().lower() == "custom"):
+        return [parse(text)]
+    found: list[Ident] = []
+    reason = None
+    for kind in _BARE_TYPES:
+        if kind == IdentifierType.EMAIL and "@" not in text:
+            continue
+        try:
+            found.append(normalise(kind, text))
+        except InvalidIdentifier as exc:
+            reason = reason or exc
+    if not found:
+        raise reason or InvalidIdentifier("Type an email, phone number or id.")
+    return found

@@ -35,7 +35,13 @@ class ProfileListView(FilteredListView):
 
     def get_queryset(self):
         form = ProfileFilter(self.request.GET).form
-        filters = self.request.GET if form.is_valid() else {}
+        if form.is_valid():
+            filters = self.request.GET
+        elif "identifier" in form.errors:
+            # a lookup that could not be read finds nobody, not everyone
+            return selectors.profile_list(user=self.request.user).none()
+        else:
+            filters = {}
         return selectors.profile_list(user=self.request.user, filters=filters).prefetch_related(
             "identifiers"
         )
