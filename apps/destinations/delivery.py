@@ -8,6 +8,10 @@ message id we send). A subject's deliveries to one destination go in order: one 
 an earlier one for the same subject is still unfinished. A destination that fails stops its
 run at once; each destination runs in its own task, so one down or slow vendor never holds
 up the others.
+
+Consent is checked once more as a batch is taken: a delivery whose consent snapshot does not
+grant every purpose the destination requires now (its purposes or its adapter changed since
+it was routed) is filtered, not sent.
 """
 
 from __future__ import annotations
@@ -26,12 +30,12 @@ from django.utils import timezone
 from martech.common.pgcopy import execute_arrays
 
 from .adapters import Item, Result, Verdict, adapter_for
-from .choices import UNFINISHED, DeliveryStatus
+from .choices import UNFINISHED, DeliveryStatus, FilterReason
 from .client import send
 from .crypto import decrypt
 from .masking import result_kept
 from .models import Delivery, Destination
-from .routing import mapped, messages_of
+from .routing import consent_allows, mapped, messages_of
 
 log = logging.getLogger(__name__)
 BACKOFF_BASE = 30.0  # seconds before the first retry (at most; full jitter)
@@ -43,6 +47,7 @@ class Run:
     delivered: int = 0
     retrying: int = 0
     dead: int = 0
+    filtered: int = 0
     requests: int = 0
     stopped: str = ""
 
@@ -155,6 +160,20 @@ def items_of(rows: list[Delivery], destination: Destination) -> list[Item]:
     return items
 
 
+def _withhold(rows: list[Delivery], destination: Destination, run: Run) -> list[Delivery]:
+    """The rows whose consent snapshot grants what ``destination`` requires now; the others
+    are filtered for consent (kept as routing keeps such a delivery: no payload)."""
+    held = {r.pk for r in rows if not consent_allows(destination, r.consent)}
+    if not held:
+        return rows
+    Delivery.objects.filter(pk__in=held).update(
+        status=DeliveryStatus.FILTERED, reason=FilterReason.CONSENT, payload=None,
+        next_attempt_at=None,
+    )  # fmt: skip
+    run.filtered += len(held)
+    return [r for r in rows if r.pk not in held]
+
+
 GONE = "The event's message is no longer stored (erased, or past the retention): nothing to send."
 
 
@@ -178,6 +197,9 @@ def deliver(destination: Destination, *, budget_seconds: float = 30.0) -> Run:
             rows = _due(destination, adapter.batch_size, now)
             if not rows:
                 break
+            rows = _withhold(rows, destination, run)
+            if not rows:
+                continue  # none may go: the next batch
             by_key = {r.pk: r for r in rows}
             failed = False
             result = Result(Verdict.DELIVERED, None)

@@ -31,7 +31,7 @@ DESTINATIONS = [
      "credentials": {"api_key": "demo-braze-rest-key"},
      "description": "Lifecycle email: order confirmations and browse abandonment."},
     {"name": "Meta Conversions API", "adapter": "meta_capi", "tool": "Meta Ads",
-     "environment": "production", "purposes": ["advertising"],
+     "environment": "production", "purposes": ["advertising", "sale_share"],
      "event_names": ["Order Completed"],
      "config": {"pixel_id": "1234567890123", "api_version": "v21.0"},
      "credentials": {"access_token": "demo-meta-token"},

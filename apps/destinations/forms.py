@@ -4,8 +4,9 @@ from django import forms
 
 from apps.tools.models import Tool
 
-from .adapters import adapter_choices
+from .adapters import CATALOG, adapter_choices
 from .choices import Environment, Sends
+from .models import adapter_purposes
 
 
 def _lines(value: str) -> list[str]:
@@ -30,6 +31,34 @@ def _refuse_targets(*, base_url: str, config: dict) -> None:
             raise forms.ValidationError(reason, code=exc.code) from None
 
 
+def fixed_note(adapter: str) -> str:
+    """Why the adapter's own purposes cannot be unticked, in the form's words."""
+    found = CATALOG.get(adapter)
+    vendor = found.vendor if found is not None else adapter
+    return f"Required: sending to {vendor} is sharing personal data for advertising"
+
+
+class PurposeChecks(forms.CheckboxSelectMultiple):
+    """The purpose checkboxes; those the chosen adapter requires (``fixed``: code -> why)
+    are ticked and disabled, their reason beside them. A disabled box is not posted: the
+    form adds those purposes back, and the service stores them whatever is posted."""
+
+    fixed: dict[str, str]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fixed = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        why = self.fixed.get(str(value))
+        if why:
+            option["selected"] = True
+            option["attrs"] = {**option["attrs"], **self.checked_attribute, "disabled": True}
+            option["label"] = f"{label} ({why})"
+        return option
+
+
 class DestinationForm(forms.Form):
     name = forms.CharField(max_length=120)
     adapter = forms.ChoiceField(choices=[], label="Vendor API")
@@ -45,8 +74,10 @@ class DestinationForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     sends = forms.ChoiceField(choices=Sends.choices)
     purposes = forms.MultipleChoiceField(
-        choices=[], required=False, widget=forms.CheckboxSelectMultiple,
-        help_text="An event goes here only if its consent snapshot grants every one.",
+        choices=[], required=False, widget=PurposeChecks,
+        help_text="An event goes here only if its consent snapshot grants every one. Sending "
+        "to an ad network (Meta Conversions API, Google Ads) is sharing personal data: it "
+        "always requires Sale or sharing of personal data.",
     )  # fmt: skip
     event_names = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Order Completed"}),
@@ -83,6 +114,17 @@ class DestinationForm(forms.Form):
         self.fields["purposes"].choices = list(
             Purpose.objects.filter(is_active=True).order_by("position").values_list("code", "name")
         )
+        adapter = self.data.get("adapter") if self.is_bound else self.initial.get("adapter")
+        fixed = adapter_purposes(adapter or "")
+        self.fields["purposes"].widget.fixed = dict.fromkeys(fixed, fixed_note(adapter or ""))
+
+    def clean(self):
+        data = super().clean()
+        # The adapter's own purposes are disabled boxes, which a browser does not post.
+        fixed = adapter_purposes(data.get("adapter") or "")
+        if fixed and "purposes" in data:
+            data["purposes"] = sorted({*data["purposes"], *fixed})
+        return data
 
     def clean_event_names(self):
         return _lines(self.cleaned_data["event_names"])

@@ -57,6 +57,13 @@ class Destination(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        # What the adapter requires is stored among the purposes, so that the pages and the
+        # API show what routing checks.
+        if isinstance(self.purposes, list) and not set(self.fixed_purposes) <= set(self.purposes):
+            self.purposes = list(self.required_purposes)
+        super().save(*args, **kwargs)
+
     @property
     def is_production(self) -> bool:
         return self.environment == Environment.PRODUCTION
@@ -73,13 +80,6 @@ class Destination(models.Model):
     def fixed_purposes(self) -> tuple[str, ...]:
         """The purposes its adapter requires: shown as fixed, never removable."""
         return adapter_purposes(self.adapter)
-
-    def save(self, *args, **kwargs):
-        # What the adapter requires is stored among the purposes, so that the pages and the
-        # API show what routing checks.
-        if isinstance(self.purposes, list) and not set(self.fixed_purposes) <= set(self.purposes):
-            self.purposes = list(self.required_purposes)
-        super().save(*args, **kwargs)
 
 
 class Delivery(models.Model):

@@ -36,7 +36,9 @@ def _guard(actor, destination: Destination, action: str) -> None:
         require(actor, "destinations.send_production", f"{action} (a production destination)")
 
 
-def _validate(destination: Destination) -> None:
+def _validate(destination: Destination, *, purposes_given: bool) -> None:
+    """Check a destination before it is stored. ``purposes_given``: the caller sent a list of
+    purposes (which must then keep the ones its adapter requires)."""
     if not destination.name.strip():
         raise ApplicationError("A destination needs a name.", code="invalid_name")
     adapter = CATALOG.get(destination.adapter)
@@ -74,6 +76,24 @@ def _validate(destination: Destination) -> None:
     for field, url in target_urls(base_url=destination.base_url, config=destination.config):
         target_check(url, field=field)
     _validate_lists(destination)
+    _keep_adapter_purposes(destination, given=purposes_given)
+
+
+def _keep_adapter_purposes(destination: Destination, *, given: bool) -> None:
+    """Store the purposes the adapter requires (sale/share for an ad network) among the
+    destination's. A list of purposes sent without one of them is refused
+    (``purpose_required``) rather than quietly changed: they cannot be removed."""
+    fixed = destination.fixed_purposes
+    missing = [code for code in fixed if code not in destination.purposes]
+    if missing and given:
+        adapter = adapter_for(destination.adapter)
+        raise ApplicationError(
+            f"{adapter.label} always requires {', '.join(missing)}: sending to "
+            f"{adapter.vendor} is sharing personal data for advertising. Keep it among the "
+            "purposes.",
+            code="purpose_required", details={"purposes": missing},
+        )  # fmt: skip
+    destination.purposes = sorted({*destination.purposes, *fixed})
 
 
 def target_urls(*, base_url: str, config) -> list[tuple[str, str]]:
@@ -179,7 +199,7 @@ def _snapshot(destination: Destination) -> dict:
 def destination_create(*, actor, credentials: dict | None = None, **fields) -> Destination:
     destination = Destination(created_by=actor, **fields)
     _guard(actor, destination, "create destinations")
-    _validate(destination)
+    _validate(destination, purposes_given="purposes" in fields)
     if Destination.objects.filter(name__iexact=destination.name).exists():
         raise ConflictError(f"A destination named {destination.name!r} exists.", code="duplicate")
     _store_credentials(destination, _clean_credentials(destination.adapter, credentials or {}))
@@ -200,7 +220,7 @@ def destination_update(*, actor, destination: Destination, credentials: dict | N
             raise ValueError(key)
         setattr(destination, key, value)
     _guard(actor, destination, "change destinations")  # and as it will be
-    _validate(destination)
+    _validate(destination, purposes_given="purposes" in changes)
     changed_credentials = []
     if credentials:
         changed_credentials = _store_credentials(

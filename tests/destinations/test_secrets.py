@@ -141,6 +141,7 @@ def test_a_vendor_that_echoes_the_request_leaves_no_credential_in_deliveries(
             Delivery.objects.create(
                 destination=destination, message_id="m1", status="pending",
                 next_attempt_at=now, subject="user_id:u1",
+                consent=dict.fromkeys(destination.required_purposes, True),
                 payload={"kind": item.kind, "message": item.message,
                          "identifiers": item.identifiers, "fields": item.fields},
             )  # fmt: skip
