@@ -146,13 +146,13 @@ def palette(request):
     )
 
 
-def _error_page(request, status: int, code: str, title: str, message: str):
+def _error_page(request, status: int, code: str, title: str, message: str, **extra):
     if _is_api(request):
         return error_response(status, code, message)
     return render(
         request,
         "errors/error.html",
-        {"status": status, "title": title, "message": message},
+        {"status": status, "title": title, "message": message, **extra},
         status=status,
     )
 
@@ -167,7 +167,24 @@ def permission_denied(request, exception=None):
         if exception and str(exception)
         else ("You can see this, but your access does not allow this action.")
     )
-    return _error_page(request, 403, "permission_denied", "Not allowed", message)
+    missing = _missing_capability(request, exception)
+    if missing is not None and not _is_api(request):
+        message = message.replace(f"the {missing.code} capability", f"“{missing.label}”")
+    return _error_page(
+        request, 403, "permission_denied", "Not allowed", message, capability=missing
+    )
+
+
+def _missing_capability(request, exception):
+    """The capability a refusal names, when the person could ask for it; else None."""
+    from apps.accounts.registry import get_capability
+
+    details = getattr(exception, "details", None) or {}
+    code = details.get("capability") if isinstance(details, dict) else None
+    user = getattr(request, "user", None)
+    if not code or user is None or not user.is_authenticated:
+        return None
+    return get_capability(code)
 
 
 def page_not_found(request, exception=None):
