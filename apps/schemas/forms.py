@@ -3,6 +3,7 @@ import json
 from django import forms
 
 from .choices import DataCategory, VersionStatus
+from .engine.validate import MAX_DEPTH
 from .models import EventSchema
 
 
@@ -27,6 +28,10 @@ class DraftForm(forms.Form):
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(
                 f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            ) from None
+        except RecursionError:  # nested far past what a schema may (see check_json_schema)
+            raise forms.ValidationError(
+                f"The schema nests too deep: at most {MAX_DEPTH} levels of objects and arrays."
             ) from None
 
 

@@ -19,7 +19,14 @@ from martech.common.errors import ApplicationError, ConflictError, PermissionDen
 from . import selectors
 from .choices import ChangeKind, DataCategory, VersionStatus, ViolationKind
 from .engine import compat
-from .engine.validate import Finding, _json_type, compile_schema, forget
+from .engine.validate import (
+    MAX_DEPTH,
+    Finding,
+    _json_type,
+    compile_schema,
+    forget,
+    nested_deeper_than,
+)
 from .models import EventSchema, Observation, PropertySpec, SchemaVersion, TrackingPlan, Violation
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -45,10 +52,23 @@ def _check_name(name: str) -> str:
     return name
 
 
+def _outside_reference() -> ApplicationError:
+    return ApplicationError(
+        "Not a valid JSON Schema: every $ref must point inside the schema (#/…); "
+        "references to other documents, URLs or files are not followed.",
+        code="invalid_schema",
+    )
+
+
 def check_json_schema(json_schema) -> dict:
     """A valid draft 2020-12 schema of an object's properties, or a 400 that says why."""
     if not isinstance(json_schema, dict):
         raise ApplicationError("The schema must be a JSON object.", code="invalid_schema")
+    if nested_deeper_than(json_schema, MAX_DEPTH):
+        raise ApplicationError(
+            f"A schema nests at most {MAX_DEPTH} levels of objects and arrays.",
+            code="invalid_schema",
+        )
     json_schema = copy.deepcopy(json_schema)
     declared = json_schema.get("$schema", DIALECT)
     if declared != DIALECT:
@@ -71,12 +91,20 @@ def check_json_schema(json_schema) -> dict:
         raise ApplicationError(f"Not a valid JSON Schema: {exc}", code="invalid_schema") from None
     try:
         compile_schema(json_schema)
-    except Exception:  # a reference that does not resolve within the schema
+    except jsonschema_rs.ValidationError as exc:
+        if not isinstance(exc.kind, jsonschema_rs.ValidationErrorKind.Format):
+            raise _outside_reference() from None
+        # A pattern the linear engine cannot run.
+        where = "/".join(map(str, exc.instance_path))
         raise ApplicationError(
-            "Not a valid JSON Schema: every $ref must point inside the schema (#/…); "
-            "references to other documents, URLs or files are not followed.",
-            code="invalid_schema",
+            f"The pattern {str(exc.instance)[:200]!r} at {where} cannot be used: patterns run "
+            "on an engine whose time is linear in the value's length, without lookaround "
+            "((?=, (?!, (?<=, (?<!), backreferences (\\1) or a compiled size above 1 MiB.",
+            code="unsupported_pattern",
+            details={"path": where},
         ) from None
+    except Exception:  # a reference that does not resolve within the schema
+        raise _outside_reference() from None
     properties = json_schema.setdefault("properties", {})
     for name in properties:
         if not PROPERTY_RE.match(name):

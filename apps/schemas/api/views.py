@@ -2,7 +2,8 @@ from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.accounts.access import require
@@ -11,7 +12,7 @@ from martech.common.errors import ApplicationError, NotFoundError
 
 from .. import selectors, services
 from ..engine import bundle
-from ..engine.validate import compile_event, compiled_plan, gate
+from ..engine.validate import MAX_DEPTH, compile_event, compiled_plan, gate, nested_deeper_than
 from ..filters import SchemaFilter, ViolationFilter
 from ..models import EventSchema, SchemaVersion, TrackingPlan, Violation
 from .serializers import (
@@ -33,6 +34,18 @@ from .serializers import (
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
 
 
+class BoundedJSONParser(JSONParser):
+    """JSON bodies; one nested past the parser's recursion limit is a 400, not a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(
+                f"JSON parse error - the body nests too deep (at most {MAX_DEPTH} levels)."
+            ) from None
+
+
 def _versions(user, ids) -> list[SchemaVersion]:
     found = {v.pk: v for v in selectors.version_list(user=user).filter(pk__in=ids)}
     missing = [i for i in ids if i not in found]
@@ -50,6 +63,7 @@ class SchemaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     versions are under ``/schemas/{id}/versions/``."""
 
     lookup_value_regex = r"\d+"
+    parser_classes = [BoundedJSONParser]
     serializer_class = SchemaSerializer
     filterset_class = SchemaFilter
     ordering_fields = ["name", "updated_at", "id"]
@@ -91,6 +105,12 @@ class SchemaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = validated_body(ValidateRequestSerializer, request)
         if bool(data.get("plan")) == bool(data.get("version")):
             raise ApplicationError("Give either plan or version.", code="invalid")
+        if nested_deeper_than(data["properties"], MAX_DEPTH - 1):
+            raise ApplicationError(
+                f"The properties nest at most {MAX_DEPTH - 1} levels of objects and arrays "
+                f"(a collected message at most {MAX_DEPTH}).",
+                code="too_deep",
+            )
         if data.get("plan"):
             compiled = compiled_plan(selectors.plan_get(user=request.user, pk=data["plan"]))
         else:
@@ -131,6 +151,7 @@ class SchemaVersionViewSet(
     version; drafts are edited with ``PATCH`` and published with ``publish``."""
 
     lookup_value_regex = r"\d+"
+    parser_classes = [BoundedJSONParser]
     serializer_class = VersionSerializer
     filterset_class = None
     ordering = ["-model", "-revision", "-addition", "-id"]
@@ -222,6 +243,7 @@ class TrackingPlanViewSet(
     """Tracking plans: the schema versions a source follows (one per event)."""
 
     lookup_value_regex = r"\d+"
+    parser_classes = [BoundedJSONParser]
     serializer_class = TrackingPlanSerializer
     filterset_class = None
     ordering_fields = ["name", "updated_at", "id"]

@@ -17,6 +17,8 @@ from django.db import transaction
 
 from martech.common.errors import ApplicationError, ConflictError
 
+from .validate import MAX_DEPTH, nested_deeper_than
+
 META = {
     "x-purpose": "purpose",
     "x-data-category": "data_category",
@@ -58,6 +60,22 @@ def export_plan(plan) -> bytes:
     return buffer.getvalue()
 
 
+def _load(name: str, data: bytes):
+    """One file of the archive as JSON, refused (400 ``invalid_bundle``) when it nests deeper
+    than a schema may: the parser, the copies and the compiler all recurse."""
+    too_deep = ApplicationError(
+        f"{name} nests deeper than {MAX_DEPTH} levels of objects and arrays.",
+        code="invalid_bundle",
+    )
+    try:
+        document = json.loads(data)
+    except RecursionError:  # far deeper: the parser gave up
+        raise too_deep from None
+    if nested_deeper_than(document, MAX_DEPTH):
+        raise too_deep
+    return document
+
+
 def _read(upload) -> tuple[dict, dict[str, dict]]:
     data = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
@@ -72,7 +90,7 @@ def _read(upload) -> tuple[dict, dict[str, dict]]:
         total = sum(info.file_size for info in archive.infolist())
         if total > 10 * MAX_BYTES:
             raise ApplicationError("The archive expands to more than 50 MB.", code="too_large")
-        files = {name: json.loads(archive.read(name)) for name in names if name.endswith(".json")}
+        files = {name: _load(name, archive.read(name)) for name in names if name.endswith(".json")}
     except zipfile.BadZipFile:
         raise ApplicationError("Not a zip archive.", code="invalid_bundle") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -107,9 +125,18 @@ def import_plan(*, actor, upload, name: str = "") -> dict:
     manifest, files = _read(upload)
     chosen, report = [], []
     for entry in manifest["events"]:
-        if not isinstance(entry, dict) or entry.get("file") not in files:
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
             raise ApplicationError(
-                f"plan.json lists {entry!r}, whose file is missing.", code="invalid_bundle"
+                f"plan.json lists {str(entry)[:200]}, which names no file.", code="invalid_bundle"
+            )
+        if entry["file"] not in files:
+            raise ApplicationError(
+                f"plan.json lists {entry['file'][:200]!r}, a file the archive does not hold.",
+                code="invalid_bundle",
+            )
+        if not isinstance(files[entry["file"]], dict):
+            raise ApplicationError(
+                f"{entry['file'][:200]} is not a JSON Schema object.", code="invalid_bundle"
             )
         document, fields, description = _split(files[entry["file"]])
         event = str(entry.get("event") or "")

@@ -9,7 +9,6 @@ errors are only walked when the event is invalid.
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ import jsonschema_rs
 from ..choices import Enforcement, ViolationKind
 
 REDACTED = "[redacted]"
-_DIGITS = re.compile(r"\+?[\d\s().-]{7,}")
 _SAMPLE_CHARS = 80
 _RANGE_KINDS = frozenset(
     {"Enum", "Constant", "Minimum", "Maximum", "ExclusiveMinimum", "ExclusiveMaximum",
@@ -32,9 +30,10 @@ _RANGE_KINDS = frozenset(
 class CompiledEvent:
     version_id: int
     number: str
-    validator: jsonschema_rs.Validator
+    validator: jsonschema_rs.Validator | None
     declared: frozenset[str]
     personal: frozenset[str]
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,20 +64,69 @@ class Verdict:
         return not self.findings
 
 
+# How deep a schema document, a bundle's file or a sample's properties may nest (objects and
+# arrays), as collection allows for a message. Deeper JSON is refused before it is copied,
+# compiled or validated: those walks recurse, and the compiler stops at about 127 levels of
+# subschemas.
+MAX_DEPTH = 64
+
+
+def nested_deeper_than(value, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests more than ``limit`` objects or arrays. Walks level by level
+    without recursion and stops at ``limit + 1`` levels, so any depth is answered in time
+    linear in the size of ``value``."""
+    level = [value]
+    for _ in range(limit + 1):
+        level = [
+            item
+            for node in level
+            if isinstance(node, dict | list)
+            for item in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return False
+    return True
+
+
+# The engine that runs a schema's "pattern" and "patternProperties" against event values:
+# the finite-automaton engine, whose time is linear in the value's length whatever the
+# pattern. It has no lookaround and no backreferences, so a pattern that needs them does not
+# compile, and the schema is refused when it is saved (``services.check_json_schema``). A
+# compiled pattern is at most 1 MiB.
+PATTERN_SIZE_LIMIT = 1 << 20
+
+
+def _pattern_options() -> jsonschema_rs.RegexOptions:
+    return jsonschema_rs.RegexOptions(size_limit=PATTERN_SIZE_LIMIT)
+
+
 def compile_schema(json_schema: dict) -> jsonschema_rs.Validator:
+    """The compiled validator of ``json_schema``; raises ``jsonschema_rs.ValidationError``
+    when a pattern does not compile with the linear engine."""
     # offline: a "$ref" to http(s) or file:// is never fetched (that would reach past the
     # egress policy and read the server's files); only the schema's own definitions and the
     # bundled meta-schemas resolve.
-    return jsonschema_rs.Draft202012Validator(json_schema, offline=True)
+    return jsonschema_rs.Draft202012Validator(
+        json_schema, offline=True, pattern_options=_pattern_options()
+    )
 
 
 def compile_event(version_id: int, number: str, json_schema: dict, personal: Iterable[str]):
+    """The compiled form of one schema version. A version stored before its pattern was
+    refused (one that needs lookaround or backreferences) compiles to no validator: each
+    event checked against it gets a finding that says so, never a crash."""
+    try:
+        validator, problem = compile_schema(json_schema), ""
+    except Exception as exc:
+        validator = None
+        problem = f"{number} cannot be checked: {str(exc).split(chr(10), 1)[0][:300]}"
     return CompiledEvent(
         version_id=version_id,
         number=number,
-        validator=compile_schema(json_schema),
+        validator=validator,
         declared=frozenset((json_schema.get("properties") or {}).keys()),
         personal=frozenset(personal),
+        problem=problem,
     )
 
 
@@ -129,11 +177,25 @@ def holds_email(value: str) -> bool:
     return False
 
 
+_PHONE_PUNCTUATION = frozenset("().-")
+
+
+def looks_like_phone(value: str) -> bool:
+    """Whether ``value`` (surrounding space aside) is a phone-number-shaped run: an optional
+    ``+`` then at least seven digits, spaces, brackets, dots or dashes (what the pattern
+    ``\\+?[\\d\\s().-]{7,}`` matches in full). One pass over the characters."""
+    value = value.strip()
+    body = value[1:] if value.startswith("+") else value
+    return len(body) >= 7 and all(
+        c.isdecimal() or c.isspace() or c in _PHONE_PUNCTUATION for c in body
+    )
+
+
 def _redact(value, personal: bool):
     if personal:
         return REDACTED
     if isinstance(value, str):
-        if holds_email(value) or _DIGITS.fullmatch(value.strip()):
+        if holds_email(value) or looks_like_phone(value):
             return REDACTED
         return value[:_SAMPLE_CHARS]
     if isinstance(value, dict | list):
@@ -166,6 +228,9 @@ def check(plan: CompiledPlan, event_name: str, properties) -> list[Finding]:
     if not isinstance(properties, dict):
         return [Finding(ViolationKind.WRONG_TYPE, "", "The properties are not an object.",
                         _json_type(properties), event.version_id)]  # fmt: skip
+    if event.validator is None:
+        message = f"{event_name} {event.problem}"
+        return [Finding(ViolationKind.OUT_OF_RANGE, "", message, None, event.version_id)]
     findings: list[Finding] = []
     if not event.declared.issuperset(properties):
         for name in sorted(properties.keys() - event.declared):
@@ -218,6 +283,7 @@ def gate(plan: CompiledPlan, mode: str, event_name: str, properties) -> Verdict:
         event is not None
         and type(properties) is dict
         and event.declared.issuperset(properties)
+        and event.validator is not None
         and event.validator.is_valid(properties)
     ):
         return _DELIVER  # the common case: one lookup, one set check, one compiled call
