@@ -28,6 +28,10 @@ CLICK_IDS: dict[str, tuple[str, int]] = {
     "epik": ("pinterest", 30),
 }
 UTM = ("source", "medium", "campaign", "content", "term")
+# Of a page URL or a referrer, only this much is read: browsers and ad networks keep links
+# far shorter, and the parsed forms are remembered (4,096 of each), so an attacker's
+# 32 KB "URL" neither costs more to parse nor holds more memory than a real one.
+MAX_URL = 4096
 _NOTHING_SAID = tuple((key, "") for key in UTM)  # no context.campaign
 PAID_MEDIUMS = frozenset(
     {"cpc", "ppc", "paid", "paidsearch", "paid_search", "paidsocial", "paid_social", "display",
@@ -104,14 +108,17 @@ def extract(payload: dict, at: dt.datetime) -> dict | None:
     page = page if isinstance(page, dict) else {}
     props = payload.get("properties")
     props = props if isinstance(props, dict) else {}
-    url = str(page.get("url") or props.get("url") or "")
-    referrer = str(page.get("referrer") or props.get("referrer") or "")
+    url = str(page.get("url") or props.get("url") or "")[:MAX_URL]
+    referrer = str(page.get("referrer") or props.get("referrer") or "")[:MAX_URL]
     campaign = context.get("campaign")
     campaign = campaign if isinstance(campaign, dict) else {}
     if not url and not campaign and payload.get("type") not in ("page", "screen"):
         return None
     said = (
-        tuple((key, str(campaign.get("name" if key == "campaign" else key) or "")) for key in UTM)
+        tuple(
+            (key, str(campaign.get("name" if key == "campaign" else key) or "")[:200])
+            for key in UTM
+        )
         if campaign
         else _NOTHING_SAID
     )  # Segment's context.campaign (name = campaign)
