@@ -171,11 +171,23 @@ class EventDetailView(LoginRequiredMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "event": event,
             "raw": json.dumps(event.payload, indent=2, ensure_ascii=False, sort_keys=True),
+            "consent": _consent_named(event.consent),
             "can_replay": user_can(user, "events.replay"),
             "replayable": event.status in (EventStatus.QUARANTINED, EventStatus.FAILED),
             "show_routes": user_can(user, "destinations.view"),
             "routes": routes_of_event(user=user, event_id=event.pk),
         }
+
+
+def _consent_named(consent) -> list[tuple[str, str, bool]]:
+    """The event's consent snapshot as (purpose name, code, granted), in the purposes' order."""
+    from apps.consent.models import Purpose
+
+    if not isinstance(consent, dict) or not consent:
+        return []
+    known = {p.code: (p.position, p.name) for p in Purpose.objects.filter(code__in=list(consent))}
+    ordered = sorted(consent, key=lambda code: (known.get(code, (10_000, code)), code))
+    return [(known.get(c, (0, c))[1], c, bool(consent[c])) for c in ordered]
 
 
 class EventReplayView(ActionView):
