@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.audit.services import audit_record
@@ -25,9 +26,13 @@ from martech.common.errors import PermissionDeniedError
 
 from .models import (
     AccessAssignment,
+    AccessRequest,
+    AccessRequestStatus,
     AssignmentSource,
     BirthrightRule,
     Grant,
+    ReviewDecision,
+    ReviewItem,
     RoleCapability,
     TrainingCompletion,
     User,
@@ -375,6 +380,8 @@ def _revoke_reason(grant: Grant, user: User, now: dt.datetime) -> str:
     assignment = grant.assignment
     if assignment.ended_at is not None:
         return assignment.end_reason or "assignment ended"
+    if grant.capability in (assignment.excluded_capabilities or []):
+        return "withdrawn in an access review"
     if assignment.ends_at is not None and assignment.ends_at <= now:
         return "time-bound access ended"
     if grant.expires_at is not None and grant.expires_at <= now:
@@ -481,6 +488,23 @@ def access_recompute_all(*, now: dt.datetime | None = None) -> RecomputeResult:
 
 
 @dataclass
+class RequestWaiting:
+    """A pending request that would give a capability, and who may decide it."""
+
+    pk: int
+    role: str  # the role asked for, or "" for the capability alone
+    created_at: dt.datetime
+    approvers: list[str]
+
+    def describe(self) -> str:
+        what = f" with the {self.role} role" if self.role else ""
+        return (
+            f"Requested{what} on {timezone.localdate(self.created_at):%Y-%m-%d}, waiting for "
+            f"{names_joined(self.approvers, 'or', nobody='an access administrator')}"
+        )
+
+
+@dataclass
 class CapabilityStatus:
     code: str
     label: str
@@ -489,10 +513,125 @@ class CapabilityStatus:
     status: str  # "granted", "upcoming" or "lacking"
     reasons: list[str]
     expires_at: dt.datetime | None = None
+    # Why a lacking capability is lacking: "deactivated", "revoked" (withdrawn or lapsed),
+    # "other_roles" (another role gives it) or "no_role".
+    lacking: str = ""
+    other_roles: list[str] = field(default_factory=list)
+    requests: list[RequestWaiting] = field(default_factory=list)
 
 
-def explain(user: User, *, now: dt.datetime | None = None) -> list[CapabilityStatus]:
-    """Return every capability with whether ``user`` holds it and why, or what is missing."""
+def names_joined(names: list[str], word: str, *, nobody: str = "", limit: int = 3) -> str:
+    """“Sam Okafor”, “Sam Okafor or Dana Whitfield”, “A, B, C or 2 others” (``word`` "or")."""
+    if not names:
+        return nobody
+    if len(names) > limit:
+        rest = len(names) - limit
+        return f"{', '.join(names[:limit])} {word} {rest} other{'s' if rest != 1 else ''}"
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} {word} {names[-1]}"
+
+
+def _roles_giving() -> dict[str, list[str]]:
+    """Capability code -> the names of the roles that give it."""
+    giving: dict[str, list[str]] = {}
+    for code, name in RoleCapability.objects.order_by("role__name").values_list(
+        "capability", "role__name"
+    ):
+        giving.setdefault(code, []).append(name)
+    return giving
+
+
+def _requests_waiting(user: User) -> dict[str, list[RequestWaiting]]:
+    """Capability code -> the person's pending requests that would give it."""
+    from .access_services import access_request_approvers  # the rule of who decides
+
+    waiting: dict[str, list[RequestWaiting]] = {}
+    pending = (
+        AccessRequest.objects.filter(
+            requester=user, status=AccessRequestStatus.PENDING, expires_at__gt=timezone.now()
+        )
+        .select_related("role__owner", "requester__manager")
+        .prefetch_related("role__capability_rules")
+        .order_by("created_at")
+    )
+    for request in pending:
+        entry = RequestWaiting(
+            request.pk,
+            request.role.name if request.role_id else "",
+            request.created_at,
+            [a.full_name for a in access_request_approvers(request)],
+        )
+        codes = (
+            [rule.capability for rule in request.role.capability_rules.all()]
+            if request.role_id
+            else [request.capability]
+        )
+        for code in codes:
+            waiting.setdefault(code, []).append(entry)
+    return waiting
+
+
+def _review_withdrawals(user: User) -> dict[str, str]:
+    """Capability code -> how an access review took it away, the latest review first."""
+    withdrawn: dict[str, str] = {}
+    items = (
+        ReviewItem.objects.filter(user=user, decision=ReviewDecision.REVOKE)
+        .select_related("campaign", "decided_by", "assignment__role")
+        .prefetch_related("assignment__role__capability_rules")
+        .order_by("-decided_at")
+    )
+    for item in items:
+        assignment = item.assignment
+        if assignment.ended_at is None:
+            # The role stays; the review withdrew the capabilities it was about.
+            codes = set(assignment.excluded_capabilities or []) & set(item.campaign.capabilities)
+        elif assignment.role_id:
+            codes = {rule.capability for rule in assignment.role.capability_rules.all()}
+        else:
+            codes = {assignment.capability}
+        day = timezone.localdate(item.decided_at) if item.decided_at else None
+        if item.by_policy:
+            how = f"Revoked when the access review “{item.campaign.name}” closed"
+            how += f" on {day:%Y-%m-%d}: {item.note}" if day else f": {item.note}"
+        else:
+            who = item.decided_by.full_name if item.decided_by else "a reviewer"
+            how = f"Revoked in the access review “{item.campaign.name}” by {who}"
+            how += f" on {day:%Y-%m-%d}" if day else ""
+        if assignment.role_id and assignment.ended_at is not None:
+            how += f" (the whole {assignment.role.name} role)"
+        for code in codes:
+            withdrawn.setdefault(code, how)
+    return withdrawn
+
+
+def _lapsed(user: User, now: dt.datetime) -> dict[str, str]:
+    """Capability code -> when and why the person's last grant of it ended."""
+    lapsed: dict[str, str] = {}
+    ended = (
+        Grant.objects.filter(user=user)
+        .filter(Q(revoked_at__isnull=False) | Q(expires_at__lte=now))
+        .select_related("assignment")
+        .order_by("-granted_at")
+    )
+    for grant in ended:
+        if grant.capability in lapsed:
+            continue
+        when = grant.revoked_at or grant.expires_at
+        why = grant.revoke_reason or _revoke_reason(grant, user, now)
+        lapsed[grant.capability] = f"Held until {timezone.localdate(when):%Y-%m-%d}: {why}"
+    return lapsed
+
+
+def explain(
+    user: User, *, now: dt.datetime | None = None, viewer: User | None = None
+) -> list[CapabilityStatus]:
+    """Return every capability with whether ``user`` holds it and why, or what is missing.
+
+    A capability not held says why, most telling first: an access review revoked it, it
+    lapsed, another role gives it, or no role does; a pending request for it says who it
+    waits for. ``viewer`` is who reads it: the person themselves reads “your roles”.
+    """
     now = now or timezone.now()
     today = timezone.localdate(now)
     grants: dict[str, list[Grant]] = {}
@@ -503,10 +642,27 @@ def explain(user: User, *, now: dt.datetime | None = None) -> list[CapabilitySta
     waiting: dict[str, list[Pending]] = {}
     for item in pending:
         waiting.setdefault(item.capability, []).append(item)
+    explaining = user.is_active and not user.is_superuser
+    requests = _requests_waiting(user) if explaining else {}
+    withdrawn = _review_withdrawals(user) if explaining else {}
+    lapsed = _lapsed(user, now) if explaining else {}
+    giving = _roles_giving() if explaining else {}
+    own_roles = (
+        set(
+            AccessAssignment.objects.filter(
+                user=user, ended_at__isnull=True, role__isnull=False
+            ).values_list("role__name", flat=True)
+        )
+        if explaining
+        else set()
+    )
+    whose = "your" if viewer is not None and viewer.pk == user.pk else "their"
     statuses = []
     for capability in all_capabilities():
-        held = grants.get(capability.code, [])
+        code = capability.code
+        held = grants.get(code, [])
         expires_at = None
+        lacking, others = "", []
         if user.is_active and user.is_superuser:
             status, reasons = "granted", ["Superuser: holds every capability"]
         elif held:
@@ -514,24 +670,110 @@ def explain(user: User, *, now: dt.datetime | None = None) -> list[CapabilitySta
             expiries = [g.expires_at for g in held if g.expires_at]
             # The capability lapses only when its last grant does.
             expires_at = max(expiries) if len(expiries) == len(held) else None
-        elif capability.code in waiting:
+        elif code in waiting:
             status = "upcoming"
-            reasons = [f"{p.source}: {p.describe(today)}" for p in waiting[capability.code]]
+            reasons = [f"{p.source}: {p.describe(today)}" for p in waiting[code]]
+        elif not user.is_active:
+            status, lacking, reasons = "lacking", "deactivated", ["Person is deactivated"]
         else:
             status = "lacking"
-            reasons = ["Person is deactivated" if not user.is_active else "No role gives it"]
+            others = [name for name in giving.get(code, []) if name not in own_roles]
+            if code in withdrawn:
+                lacking, reasons = "revoked", [withdrawn[code]]
+            elif code in lapsed:
+                lacking, reasons = "revoked", [lapsed[code]]
+            elif others:
+                names = names_joined(others, "and", limit=len(others))
+                does = "roles do" if len(others) > 1 else "role does"
+                lacking = "other_roles"
+                reasons = [f"None of {whose} roles gives it; the {names} {does}"]
+            else:
+                lacking, reasons = "no_role", ["No role gives it"]
+        asked = requests.get(code, []) if status != "granted" else []
+        reasons += [r.describe() for r in asked]
         statuses.append(
             CapabilityStatus(
-                capability.code,
+                code,
                 capability.label,
                 capability.description,
                 capability.sensitive,
                 status,
                 reasons,
                 expires_at,
+                lacking,
+                others,
+                asked,
             )
         )
     return statuses
+
+
+# The sections of "what you can do, and why", in the order they are shown.
+STATUS_GROUPS = [
+    ("held", "Held"),
+    ("upcoming", "Coming up"),
+    ("requested", "Requested"),
+    ("revoked", "Taken away"),
+    ("other_roles", "Another role gives it"),
+    ("no_role", "Given by no role"),
+    ("deactivated", "Deactivated"),
+]
+
+
+def status_groups(statuses: list[CapabilityStatus]) -> list[tuple[str, str, list]]:
+    """Sort capabilities into sections, what is held first; each section by area, then by
+    name. Return (key, title, statuses) for every section that is not empty."""
+    sections: dict[str, list[CapabilityStatus]] = {key: [] for key, _title in STATUS_GROUPS}
+    for status in statuses:
+        if status.status == "granted":
+            key = "held"
+        elif status.status == "upcoming":
+            key = "upcoming"
+        elif status.requests:
+            key = "requested"
+        else:
+            key = status.lacking or "no_role"
+        sections[key].append(status)
+    return [
+        (key, title, sorted(sections[key], key=lambda s: (s.code.split(".")[0], s.label)))
+        for key, title in STATUS_GROUPS
+        if sections[key]
+    ]
+
+
+def assignments_with_start(user: User, *, now: dt.datetime | None = None) -> list:
+    """Return ``user``'s open assignments, each with ``label`` (the role's name or the
+    capability in words) and ``starts`` (“starts on 2026-12-24”, or "" once in force)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    waiting = {
+        p.assignment.pk: p
+        for p in evaluate(user, now=now)[1]
+        if p.assignment.role_id is None  # a role in force may still wait for some of its parts
+    }
+    assignments = list(
+        AccessAssignment.objects.filter(user=user, ended_at__isnull=True).select_related("role")
+    )
+    for assignment in assignments:
+        capability = get_capability(assignment.capability) if assignment.capability else None
+        assignment.label = (
+            assignment.role.name
+            if assignment.role_id
+            else (capability.label if capability else assignment.capability)
+        )
+        assignment.starts = ""
+        if assignment.starts_at > now:
+            assignment.starts = f"starts on {timezone.localdate(assignment.starts_at):%Y-%m-%d}"
+        elif assignment.pk in waiting:
+            item = waiting[assignment.pk]
+            if item.available_on and item.available_on > today:
+                assignment.starts = f"starts on {item.available_on:%Y-%m-%d}"
+            if item.missing_trainings:
+                names = ", ".join(f"“{t}”" for t in item.missing_trainings)
+                assignment.starts += (
+                    f"{' and ' if assignment.starts else 'starts '}after completing {names}"
+                )
+    return assignments
 
 
 def upcoming_messages(user: User, *, now: dt.datetime | None = None) -> list[str]:

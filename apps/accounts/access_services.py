@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.services import audit_record, audit_snapshot
@@ -42,7 +43,8 @@ from .models import (
     TrainingCompletion,
     User,
 )
-from .registry import is_capability
+from .notifications import notify
+from .registry import get_capability, is_capability
 
 MANAGE = "accounts.manage_access"
 REQUEST_PENDING_DAYS = 30
@@ -490,6 +492,49 @@ def user_update(*, actor: User, user: User, **changes) -> User:
 # --- Access requests --------------------------------------------------------------------------
 
 
+def access_request_words(request: AccessRequest) -> str:
+    """What a request asks for, in words: “the Team Lead role”, “Read the audit log”."""
+    if request.role_id:
+        return f"the {request.role.name} role"
+    capability = get_capability(request.capability)
+    return f"“{capability.label}” ({request.capability})" if capability else request.capability
+
+
+def _request_url(request: AccessRequest) -> str:
+    return reverse("accounts:request_detail", args=[request.pk])
+
+
+def _notify_approvers(request: AccessRequest) -> None:
+    """Tell everyone who may decide ``request`` that it waits for them, in the console and
+    by email."""
+    requester = request.requester
+    for approver in access_request_approvers(request):
+        notify(
+            user=approver,
+            title=(
+                f"{requester.full_name} asks for {access_request_words(request)} "
+                f"for {request.duration_days} day{'s' if request.duration_days != 1 else ''}"
+            ),
+            body=(
+                f"{request.justification}\n\nYou may decide it: approve or reject it by "
+                f"{timezone.localdate(request.expires_at):%Y-%m-%d}, when it lapses."
+            ),
+            url=_request_url(request),
+            dedupe_key=f"accounts.access_request.asked:{request.pk}:{approver.pk}",
+        )
+
+
+def _notify_requester(request: AccessRequest, title: str, body: str) -> None:
+    """Tell the requester what became of their request, in the console and by email."""
+    notify(
+        user=request.requester,
+        title=title,
+        body=body,
+        url=_request_url(request),
+        dedupe_key=f"accounts.access_request.{request.status}:{request.pk}",
+    )
+
+
 def requested_capabilities(request: AccessRequest) -> list[str]:
     """The capabilities a request would give: the one asked for, or every one of the role."""
     if request.role_id is None:
@@ -596,6 +641,7 @@ def access_request_create(
             "justification": request.justification,
         },
     )
+    _notify_approvers(request)
     return request
 
 
@@ -694,6 +740,21 @@ def access_request_approve(*, actor: User, request: AccessRequest, note: str = "
         metadata={"note": note, "assignment": assignment.pk, **waits},
     )
     access_recompute(user=request.requester)
+    body = [f"You have it until {timezone.localdate(request.access_ends_at):%Y-%m-%d}."]
+    if "effective_on" in waits:
+        body.append(
+            f"It starts on {waits['effective_on']:%Y-%m-%d}, when you reach the tenure it needs."
+        )
+    if "trainings_required" in waits:
+        names = ", ".join(f"“{name}”" for name in waits["trainings_required"])
+        body.append(f"It needs these trainings completed and valid: {names}.")
+    if note:
+        body.append(f"{actor.full_name}: {note}")
+    _notify_requester(
+        request,
+        f"Your request for {access_request_words(request)} was approved by {actor.full_name}",
+        "\n".join(body),
+    )
     return request
 
 
@@ -709,6 +770,11 @@ def access_request_reject(*, actor: User, request: AccessRequest, note: str = ""
         target=request,
         after={"status": request.status},
         metadata={"note": note},
+    )
+    _notify_requester(
+        request,
+        f"Your request for {access_request_words(request)} was rejected by {actor.full_name}",
+        f"{actor.full_name}: {note}" if note else "",
     )
     return request
 
@@ -745,6 +811,12 @@ def access_requests_expire(*, now: dt.datetime | None = None) -> int:
             action="accounts.access_request.expired",
             target=request,
             after={"status": request.status},
+        )
+        _notify_requester(
+            request,
+            f"Your request for {access_request_words(request)} lapsed undecided",
+            f"Nobody decided it within {REQUEST_PENDING_DAYS} days. Ask again if you still "
+            "need it.",
         )
     return len(stale)
 
@@ -807,6 +879,7 @@ def review_campaign_create(
     assignments = AccessAssignment.objects.filter(
         pk__in=in_scope, ended_at__isnull=True
     ).select_related("role__owner", "user__manager")
+    to_review: dict[int, list[ReviewItem]] = {}
     for assignment in assignments:
         held = sorted(
             in_scope[assignment.pk]
@@ -816,13 +889,14 @@ def review_campaign_create(
                 .values_list("capability", flat=True)
             )
         )
-        ReviewItem.objects.create(
+        item = ReviewItem.objects.create(
             campaign=campaign,
             assignment=assignment,
             user=assignment.user,
             reviewer=_reviewer_for(assignment, actor),
             capabilities=held,
         )
+        to_review.setdefault(item.reviewer_id, []).append(item)
     audit_record(
         action="accounts.review.created",
         target=campaign,
@@ -834,7 +908,44 @@ def review_campaign_create(
             "items": campaign.items.count(),
         },
     )
+    _notify_reviewers(campaign, to_review, actor)
     return campaign
+
+
+def _notify_reviewers(
+    campaign: ReviewCampaign, to_review: dict[int, list[ReviewItem]], actor: User
+) -> None:
+    """Tell each reviewer, but the one who started the review, what waits for them."""
+    deadline = timezone.localdate(campaign.deadline)
+    policy = "kept" if campaign.unreviewed_policy == ReviewPolicy.KEEP else "revoked"
+    for items in to_review.values():
+        reviewer = items[0].reviewer
+        if reviewer.pk == actor.pk:
+            continue
+        count = len(items)
+        people = sorted({item.user.full_name for item in items})
+        notify(
+            user=reviewer,
+            title=(
+                f"Access review “{campaign.name}”: {count} item{'s' if count != 1 else ''} "
+                f"for you to decide by {deadline:%Y-%m-%d}"
+            ),
+            body=(
+                f"Keep or revoke the access of {', '.join(people)}. "
+                f"What is not reviewed by the deadline is {policy}."
+            ),
+            url=reverse("accounts:review_detail", args=[campaign.pk]),
+            dedupe_key=f"accounts.review.assigned:{campaign.pk}:{reviewer.pk}",
+        )
+
+
+def review_item_withdraws(item: ReviewItem) -> list[str] | None:
+    """What revoking ``item`` takes away: None for the whole assignment, or the capabilities
+    the review is about when it reviews them alone and the role stays."""
+    assignment = item.assignment
+    if assignment.role_id is None or item.campaign.roles.filter(pk=assignment.role_id).exists():
+        return None
+    return sorted(set(item.capabilities) & set(item.campaign.capabilities))
 
 
 def review_item_can_decide(user: User, item: ReviewItem) -> bool:
@@ -867,8 +978,8 @@ def _apply(item: ReviewItem, decision: str, actor: User | None, note: str, by_po
     assignment = item.assignment
     if decision != ReviewDecision.REVOKE or assignment.ended_at is not None:
         return
-    whole = assignment.role_id is None or item.campaign.roles.filter(pk=assignment.role_id).exists()
-    if whole:
+    withdrawn = review_item_withdraws(item)
+    if withdrawn is None:
         access_assignment_end(
             assignment=assignment,
             reason=f"revoked in review “{item.campaign.name}”",
@@ -877,8 +988,7 @@ def _apply(item: ReviewItem, decision: str, actor: User | None, note: str, by_po
     else:
         # The review was about some capabilities only: withdraw those, keep the role.
         before = list(assignment.excluded_capabilities or [])
-        withdrawn = set(item.capabilities) & set(item.campaign.capabilities)
-        assignment.excluded_capabilities = sorted(set(before) | withdrawn)
+        assignment.excluded_capabilities = sorted(set(before) | set(withdrawn))
         assignment.save(update_fields=["excluded_capabilities"])
         audit_record(
             action="accounts.assignment.capabilities_withdrawn",
@@ -888,6 +998,47 @@ def _apply(item: ReviewItem, decision: str, actor: User | None, note: str, by_po
             metadata={"review": item.campaign.name, "user": item.user.email},
         )
     access_recompute(user=item.user)
+    if withdrawn is None:
+        title = f"Your {_assignment_words(assignment)} was revoked"
+    else:
+        role = assignment.role.name
+        title = f"{_capability_words(withdrawn)} was withdrawn from your {role} role"
+    who = actor.full_name if actor is not None else "The review's deadline"
+    notify(
+        user=item.user,
+        title=f"{title} in the access review “{item.campaign.name}”",
+        body=f"{who}: {note}" if note else "",
+        url=reverse("accounts:my_access"),
+        dedupe_key=f"accounts.review.revoked:{item.pk}",
+    )
+
+
+def _capability_words(codes: Iterable[str]) -> str:
+    words = []
+    for code in codes:
+        capability = get_capability(code)
+        words.append(f"“{capability.label}” ({code})" if capability else code)
+    return ", ".join(words)
+
+
+def _assignment_words(assignment: AccessAssignment) -> str:
+    if assignment.role_id:
+        return f"{assignment.role.name} role"
+    return _capability_words([assignment.capability])
+
+
+def review_item_outcome(item: ReviewItem) -> str:
+    """Say what a decision on ``item`` kept or revoked, naming only what it touched."""
+    person = item.user.full_name
+    withdrawn = review_item_withdraws(item)
+    if withdrawn is None:
+        verb = "revoked" if item.decision == ReviewDecision.REVOKE else "kept"
+        return f"{person}'s {_assignment_words(item.assignment)}: {verb}."
+    what = _capability_words(withdrawn)
+    role = item.assignment.role.name
+    if item.decision == ReviewDecision.REVOKE:
+        return f"{person}'s {what}: revoked; the rest of the {role} role stays."
+    return f"{person}'s {what}: kept, with the {role} role."
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from martech.common.errors import ApplicationError
 from martech.common.views import FilteredListView
 
 from . import selectors, services
-from .access import explain, may_change_person, upcoming_messages, user_can
+from .access import explain, may_change_person, status_groups, upcoming_messages, user_can
 from .filters import UserFilter
 from .forms import ApiTokenCreateForm, AssignRoleForm, CompletionForm, LoginForm
 
@@ -119,7 +119,7 @@ class UserDetailView(LoginRequiredMixin, TemplateView):
         }
         if can_see_access:
             context.update(
-                statuses=explain(person),
+                groups=status_groups(explain(person, viewer=viewer)),
                 upcoming=upcoming_messages(person) if person.pk == viewer.pk else [],
                 assignments=person.assignments.filter(ended_at__isnull=True)
                 .select_related("role", "birthright_rule", "access_request")

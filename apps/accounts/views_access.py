@@ -14,7 +14,15 @@ from martech.common.views import ActionView, FilteredListView, ServiceFormView
 
 from . import access_services as svc
 from . import selectors, services
-from .access import capability_rule, explain, require, upcoming_messages, user_can
+from .access import (
+    assignments_with_start,
+    capability_rule,
+    explain,
+    require,
+    status_groups,
+    upcoming_messages,
+    user_can,
+)
 from .filters import AccessRequestFilter, RoleFilter, TrainingFilter
 from .forms import (
     AccessRequestForm,
@@ -51,9 +59,9 @@ class MyAccessView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         return {
             **super().get_context_data(**kwargs),
-            "statuses": explain(user),
+            "groups": status_groups(explain(user, viewer=user)),
             "upcoming": upcoming_messages(user),
-            "assignments": user.assignments.filter(ended_at__isnull=True).select_related("role"),
+            "assignments": assignments_with_start(user),
             "completions": user.training_completions.select_related("training"),
             "requests": selectors.access_request_list(user=user, filters={"mine": "true"})[:10],
             "today": timezone.localdate(),
@@ -545,13 +553,12 @@ class ReviewItemDecideView(ActionView):
     def act(self, request, pk):
         item = selectors.review_item_get(user=request.user, pk=pk)
         decision = request.POST.get("decision", "")
-        svc.review_item_decide(
+        item = svc.review_item_decide(
             actor=request.user, item=item, decision=decision, note=request.POST.get("note", "")
         )
-        verb = "kept" if decision == "keep" else "revoked"
         return (
             reverse("accounts:review_detail", args=[item.campaign_id]),
-            f"{item.user}'s {item.assignment.subject}: {verb}.",
+            svc.review_item_outcome(item),
         )
 
 

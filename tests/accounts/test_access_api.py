@@ -247,7 +247,10 @@ def test_person_access_lists_every_capability_with_status_reason_and_expiry(admi
     ]
     assert dt.datetime.fromisoformat(statuses[AUDIT]["expires_at"]) == ends
     assert statuses[MANAGE]["status"] == "lacking"
-    assert statuses[MANAGE]["reasons"] == ["No role gives it"]
+    # the manager's own role gives it, none of the person's does
+    assert statuses[MANAGE]["reasons"] == [
+        "None of their roles gives it; the Access managers role does"
+    ]
 
 
 def test_a_persons_access_is_visible_to_their_manager_but_not_to_others(user, stranger):

@@ -152,7 +152,7 @@ class UserViewSet(
         Visible to the person, their manager, and people who view or manage access.
         """
         person = selectors.user_access_get(user=request.user, pk=self.kwargs["pk"])
-        data = {"user_id": person.pk, "capabilities": explain(person)}
+        data = {"user_id": person.pk, "capabilities": explain(person, viewer=request.user)}
         return Response(UserAccessSerializer(data).data)
 
 
@@ -170,7 +170,7 @@ class MePermissionsView(APIView):
     @extend_schema(responses=MyPermissionsSerializer)
     def get(self, request):
         data = {
-            "capabilities": explain(request.user),
+            "capabilities": explain(request.user, viewer=request.user),
             "upcoming": upcoming_messages(request.user),
         }
         return Response(MyPermissionsSerializer(data).data)
