@@ -1,4 +1,8 @@
-"""Writes of the consent ledger: record a choice (and a GPC signal); manage purposes."""
+"""Writes of the consent ledger: record a choice (and a GPC signal); manage purposes.
+
+No choice is recorded for an erased person (an identifier on the suppression list), by any
+path (the collection API, the API, the console): ``consent_record`` raises
+``subject_suppressed``, as collection refuses their messages."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from django.utils import timezone
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
 from apps.identity.normalise import Ident, normalise
-from apps.identity.services import identifier_observe
+from apps.identity.services import identifier_observe, refuse_suppressed
 from martech.common.errors import ApplicationError, ConflictError
 
 from .choices import SALE_SHARE, Jurisdiction, LegalBasis, Source
@@ -54,6 +58,7 @@ def consent_record(
     the pipeline's task).
     """
     subject = subject if isinstance(subject, Ident) else normalise(*subject)
+    refuse_suppressed([subject])
     if source not in Source.values:
         raise ApplicationError(f"Unknown source {source!r}.", code="unknown_source")
     if jurisdiction not in Jurisdiction.values:

@@ -31,6 +31,7 @@ from martech.common.pgcopy import insert_then_skip_conflicts
 from .choices import MessageType
 from .models import Event, Source
 from .services import authenticate_key, remembered_source_id
+from .subjects import message_subjects
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 32 * 1024
@@ -279,23 +280,17 @@ def _check(message, kind: str | None, received: dt.datetime, batch_sent,
     return message, fields
 
 
-def _subjects(row: tuple) -> list[str]:
-    """The row's identifiers as ``type:value`` after normalisation (as the pipeline keys
-    subjects), for the suppression list."""
-    from apps.identity.normalise import InvalidIdentifier, normalise
+def _subjects(row: tuple) -> set[str]:
+    """Every identifier the row's message names, normalised as the pipeline keys subjects
+    (``apps.events.subjects``), for the suppression list."""
+    return message_subjects(row[6], user_id=row[5], anonymous_id=row[4])
 
-    out = []
-    for kind, value in (("user_id", row[5]), ("anonymous_id", row[4])):
-        if value:
-            try:
-                out.append(str(normalise(kind, value)))
-            except InvalidIdentifier:
-                continue
-    return out
+
+SUPPRESSED_MESSAGE = "This person asked to be erased; nothing about them is accepted."
 
 
 def _refuse_suppressed(rows: list[tuple], indexes: list[int], rejected: list) -> list[tuple]:
-    """Drop the rows whose person is on the suppression list, each with a reason."""
+    """Drop the rows that name any identifier on the suppression list, each with a reason."""
     wanted = [_subjects(row) for row in rows]
     blocked = suppressed({s for subjects in wanted for s in subjects})
     if not blocked:
@@ -303,9 +298,7 @@ def _refuse_suppressed(rows: list[tuple], indexes: list[int], rejected: list) ->
     kept = []
     for row, index, subjects in zip(rows, indexes, wanted, strict=True):
         if blocked.intersection(subjects):
-            rejected.append(Rejection(index, row[1], "subject_suppressed",
-                                      "This person asked to be erased; their events are "
-                                      "not accepted."))  # fmt: skip
+            rejected.append(Rejection(index, row[1], "subject_suppressed", SUPPRESSED_MESSAGE))
         else:
             kept.append(row)
     rejected.sort(key=lambda r: r.index)
@@ -503,19 +496,27 @@ MAX_NOTICE_VERSION = 40  # ConsentRecord.notice_version
 
 
 def _consent_subject(body: dict):
+    """The visitor the choices are about; refused when any id the body names is of an erased
+    person (as collection refuses their messages)."""
     from apps.identity.normalise import InvalidIdentifier, normalise
 
+    subject = None
     for field, kind in (("userId", "user_id"), ("anonymousId", "anonymous_id")):
         try:
             value = _id(body, field)
         except ValueError as exc:
             raise Refused(400, *exc.args) from None
-        if value:
+        if value and subject is None:
             try:
-                return normalise(kind, value)
+                subject = normalise(kind, value)
             except InvalidIdentifier as exc:
                 raise Refused(400, "invalid_identity", exc.message) from None
-    raise Refused(400, "missing_identity", "Send the visitor's anonymousId or userId.")
+    if subject is None:
+        raise Refused(400, "missing_identity", "Send the visitor's anonymousId or userId.")
+    named = message_subjects(body) | {str(subject)}
+    if has_suppression_checks() and suppressed(named):
+        raise Refused(400, "subject_suppressed", SUPPRESSED_MESSAGE)
+    return subject
 
 
 @csrf_exempt

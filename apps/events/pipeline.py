@@ -4,6 +4,10 @@ Events are taken in batches with ``SELECT … FOR UPDATE SKIP LOCKED``; each bat
 transaction, so a worker killed mid-batch leaves its events waiting and another run takes
 them again. Each event is processed in a savepoint: a failure is recorded on the event (and
 retried) without stopping the batch.
+
+An event that names a person erased after it was collected (any identifier of its message
+on the suppression list) is deleted when it is taken, before it could link identifiers,
+record consent or be routed: the erasure wins over having accepted it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from django.utils import timezone
 from apps.consent.choices import SALE_SHARE
 from apps.consent.selectors import consent_snapshots, consent_state
 from apps.consent.services import gpc_record
-from apps.destinations.routing import Routed, route
+from apps.destinations.routing import Routed, has_suppression_checks, route, suppressed
 from apps.identity.choices import IdentifierType, Rule
 from apps.identity.engine.bulk import identifier_lookup
 from apps.identity.models import Identifier
@@ -44,6 +48,7 @@ from martech.common.pgcopy import execute_json, raw_cursor
 from .attribution import extract
 from .choices import Environment, EventStatus, MessageType
 from .models import Event, Source
+from .subjects import message_subjects
 
 log = logging.getLogger(__name__)
 BATCH = 1000
@@ -345,14 +350,42 @@ def _take(limit: int) -> list[Taken]:
     ]  # fmt: skip
 
 
+def _drop_suppressed(events: list[Taken]) -> list[Taken]:
+    """Delete the events that name a suppressed (erased) person, and stop and scrub what was
+    routed for them as erasure does; return the others."""
+    if not events or not has_suppression_checks():
+        return events
+    named = [
+        message_subjects(e.payload, user_id=e.user_id, anonymous_id=e.anonymous_id) for e in events
+    ]
+    blocked = suppressed(set().union(*named))
+    if not blocked:
+        return events
+    from apps.destinations.choices import UNFINISHED, DeliveryStatus, FilterReason
+    from apps.destinations.models import Delivery
+
+    gone = [e.pk for e, subjects in zip(events, named, strict=True) if subjects & blocked]
+    routed = Delivery.objects.filter(event_id__in=gone)
+    routed.filter(status__in=(*UNFINISHED, DeliveryStatus.DEAD)).update(
+        status=DeliveryStatus.FILTERED, reason=FilterReason.SUPPRESSION, next_attempt_at=None
+    )
+    routed.update(payload=None, consent=None, subject="erased", message_id="", event_id=None)
+    Event.objects.filter(pk__in=gone).delete()
+    log.info("deleted %d events of erased people", len(gone))
+    dropped = set(gone)
+    return [e for e in events if e.pk not in dropped]
+
+
 def process_batch(limit: int = BATCH) -> int:
-    """Process up to ``limit`` waiting events; return how many were taken."""
+    """Process up to ``limit`` waiting events; return how many were taken (those deleted
+    because they name an erased person included)."""
     _normalised.cache_clear()
     own = not connection.in_atomic_block
     with transaction.atomic():
         if own and connection.vendor == "postgresql":
             _commit_without_waiting()
-        events = _take(limit)
+        taken_now = _take(limit)
+        events = _drop_suppressed(taken_now)
         sources = Source.objects.select_related("plan").in_bulk({e.source_id for e in events})
         now = timezone.now()
         work = []
@@ -386,7 +419,7 @@ def process_batch(limit: int = BATCH) -> int:
         for (event, _), snapshot in zip(needs_consent, snapshots, strict=True):
             event.consent = {**snapshot, SALE_SHARE: False} if event.gpc else snapshot
         _conclude(events, dict(needs_consent))
-    return len(events)
+    return len(taken_now)
 
 
 def _conclude(events: list[Taken], subjects: dict) -> None:

@@ -7,7 +7,8 @@ turned into the console's Segment-shaped message and stored through the same pat
 become ``page`` calls, structured events ``track`` calls named by their action, and
 self-describing events ``track`` calls named after their schema (``order_completed`` →
 ``Order Completed``), with contexts (``co`` or base64 ``cx``) kept under
-``context.snowplow_contexts``.
+``context.snowplow_contexts`` and the tracker's user ids (``uid``, ``duid``, ``nuid``) under
+``context.snowplow_ids``, so that every one of them is checked against the suppression list.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from django.views.decorators.csrf import csrf_exempt
 from martech.common import sharedcache
 
 from .collect import MAX_MESSAGES, Refused, _error, admit, json_body, store
+from .subjects import SNOWPLOW_IDS
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 IGLU = re.compile(r"^iglu:([\w.-]+)/([\w.-]+)/jsonschema/\d+-\d+-\d+$")
 STRUCTURED = {"se_ca": "category", "se_ac": "action", "se_la": "label", "se_pr": "property",
               "se_va": "value"}  # fmt: skip
+# The tracker's user ids, by their enriched names.
+TRACKER_IDS = {"uid": "user_id", "duid": "domain_userid", "nuid": "network_userid"}
 
 
 def _json_field(event: dict, plain: str, encoded: str, name: str):
@@ -80,6 +84,9 @@ def to_message(event: dict) -> dict:
     page = {k: event[f] for k, f in (("url", "url"), ("referrer", "refr"), ("title", "page"))
             if event.get(f)}  # fmt: skip
     contexts = _json_field(event, "co", "cx", "contexts")
+    # Every user id the tracker sent, whichever the message is keyed by: the suppression list
+    # is asked about each of them.
+    ids = {name: event[field] for field, name in TRACKER_IDS.items() if event.get(field)}
     message = {
         "messageId": event.get("eid"),
         "anonymousId": event.get("duid") or event.get("nuid") or event.get("sid"),
@@ -90,6 +97,7 @@ def to_message(event: dict) -> dict:
             "page": page,
             "library": {"name": "snowplow", "version": event.get("tv", "")},
             **({"snowplow_contexts": contexts.get("data", contexts)} if contexts else {}),
+            **({SNOWPLOW_IDS: ids} if ids else {}),
         },
     }
     if kind == "pv":

@@ -2,11 +2,14 @@
 
 Other apps call ``identifier_observe``, ``link_record`` and ``touch_record``; the
 people-facing actions (review, manual merge, undo) need ``identity.manage`` and are audited.
+No identifier of an erased person (on the suppression list) is created or linked again, by
+any path: those calls raise ``SubjectSuppressed``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -26,12 +29,14 @@ from .normalise import Ident, normalise
 from .selectors import standing_links
 
 __all__ = [
+    "SubjectSuppressed",
     "identifier_observe",
     "identifiers_observe",
     "link_record",
     "link_review",
     "merge_undo",
     "profile_merge",
+    "refuse_suppressed",
     "touch_record",
     "touches_record",
 ]  # fmt: skip
@@ -41,6 +46,23 @@ def _ident(value) -> Ident:
     return value if isinstance(value, Ident) else normalise(*value)
 
 
+class SubjectSuppressed(ApplicationError):
+    code = "subject_suppressed"
+
+
+SUPPRESSED_MESSAGE = "This person asked to be erased; nothing about them is recorded again."
+
+
+def refuse_suppressed(idents: Iterable[Ident]) -> None:
+    """Raise ``SubjectSuppressed`` when any of ``idents`` is on the erasure suppression list
+    (registered with routing by the erasure app)."""
+    from apps.destinations.routing import has_suppression_checks, suppressed
+
+    subjects = {str(i) for i in idents}
+    if subjects and has_suppression_checks() and suppressed(subjects):
+        raise SubjectSuppressed(SUPPRESSED_MESSAGE)
+
+
 @transaction.atomic
 def identifier_observe(ident: Ident | tuple[str, str], *, source: str = "") -> Identifier:
     """Return the identifier, creating it (in a profile of its own) the first time it is seen."""
@@ -48,6 +70,7 @@ def identifier_observe(ident: Ident | tuple[str, str], *, source: str = "") -> I
     found = Identifier.objects.filter(type=ident.type, value=ident.value).first()
     if found is not None:
         return found
+    refuse_suppressed([ident])
     profile = Profile.objects.create(state=state_of([ident.type]))
     identifier, created = Identifier.objects.get_or_create(
         type=ident.type, value=ident.value, defaults={"profile": profile, "source": source}
@@ -68,6 +91,7 @@ def identifiers_observe(idents: dict[Ident, str]) -> dict[Ident, int]:
     missing = [ident for ident in idents if ident not in found]
     if not missing:
         return found
+    refuse_suppressed(missing)
     profiles = Profile.objects.bulk_create(
         [Profile(state=state_of([ident.type])) for ident in missing]
     )
@@ -172,6 +196,7 @@ def link_record(
         raise ApplicationError("Confidence is between 0 and 1.", code="invalid_confidence")
     if kind == LinkKind.DETERMINISTIC:
         confidence = 1.0
+    refuse_suppressed([a, b])
     return _link_store(a, b, kind=kind, rule=rule, confidence=confidence, source=source,
                        event_ref=event_ref, observed_at=observed_at, actor=actor)  # fmt: skip
 
@@ -245,6 +270,7 @@ def links_record(sightings: list[Sighting]) -> None:
     if not pairs:
         return
     idents = {i: s.source for s, _ in pairs.values() for i in (s.a, s.b)}
+    refuse_suppressed(idents)
     pk_of = _profiles_of(idents, "id")
     if missing := {i: source for i, source in idents.items() if i not in pk_of}:
         identifiers_observe(missing)
@@ -283,6 +309,7 @@ def link_review(*, actor, link: Link, confirm: bool, note: str = "") -> Link:
     link.decided_by, link.decided_at = actor, timezone.now()
     link.reason = note[:300]
     if confirm:
+        refuse_suppressed([Ident(link.a.type, link.a.value), Ident(link.b.type, link.b.value)])
         link.kind, link.status, link.rule, link.confidence = (
             LinkKind.DETERMINISTIC, LinkStatus.ACTIVE, Rule.REVIEWED, 1.0,
         )  # fmt: skip

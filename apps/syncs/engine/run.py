@@ -50,6 +50,35 @@ RETRY_CAP = 30.0  # seconds between those tries at most
 BEAT_SECONDS = 2.0  # progress and heartbeat at least this often while sending
 
 
+# Column and field names (lower case, letters only) that hold a person's identifier, and its
+# type: a row is checked against the suppression list by each of them, not only its subject.
+IDENTITY_NAMES = {
+    "email": "email", "emailaddress": "email", "mail": "email",
+    "phone": "phone", "phonenumber": "phone", "mobile": "phone", "mobilephone": "phone",
+    "msisdn": "phone", "sms": "phone",
+    "userid": "user_id", "externalid": "user_id", "customerid": "user_id",
+    "externaluserid": "user_id",
+    "anonymousid": "anonymous_id",
+    "deviceid": "device_id", "advertisingid": "device_id", "idfa": "device_id",
+    "gaid": "device_id",
+}  # fmt: skip
+
+
+def identity_fields(mappings: list[dict]) -> dict[str, tuple[str, ...]]:
+    """For each mapped field that holds an identifier (by its column's or its own name), the
+    identifier types of its values."""
+    out = {}
+    for rule in mappings:
+        kinds = []
+        for name in (rule.get("from", ""), rule.get("to", "")):
+            kind = IDENTITY_NAMES.get("".join(c for c in name.lower() if "a" <= c <= "z"))
+            if kind and kind not in kinds:
+                kinds.append(kind)
+        if kinds:
+            out[rule.get("to", "")] = tuple(kinds)
+    return out
+
+
 class RunStopped(Exception):
     """The vendor keeps failing: the run stops; what it did not send waits for the next."""
 
@@ -379,6 +408,28 @@ class Runner:
             out.append(row)
         return out
 
+    _identity_fields: dict[str, tuple[str, ...]] | None = None
+
+    def _named(self, row: Row) -> set[str]:
+        """Every identifier the row carries: its subject, and the values of the mapped
+        columns that hold identifiers (by the column's or the field's name, or an email
+        address in any mapped text), normalised."""
+        if self._identity_fields is None:
+            self._identity_fields = identity_fields(self.sync.mappings)
+        out = {row.subject}
+        for to, value in row.fields.items():
+            if value is None or isinstance(value, bool):
+                continue
+            kinds = self._identity_fields.get(to, ())
+            if isinstance(value, str) and "@" in value and "email" not in kinds:
+                kinds = (*kinds, "email")
+            for kind in kinds:
+                try:
+                    out.add(str(normalise(kind, str(value))))
+                except InvalidIdentifier:
+                    continue
+        return out
+
     def _sort(self, changed: list[Row]) -> list[Row]:
         """Of the rows that changed, those to send: by mode, identifier, suppression and
         consent, each skip counted."""
@@ -393,13 +444,18 @@ class Runner:
                 wanted.append(row)
         wanted = self._identify(wanted)
         if wanted and has_suppression_checks():
-            blocked = suppressed(r.subject for r in wanted)
+            named = [self._named(r) for r in wanted]
+            blocked = suppressed(set().union(*named))
             if blocked:
-                for row in (r for r in wanted if r.subject in blocked):
-                    counts["skipped_suppression"] += 1
-                    self._note(row.key, RowOutcome.SKIPPED_SUPPRESSION,
-                               "The person is on the erasure suppression list.")  # fmt: skip
-                wanted = [r for r in wanted if r.subject not in blocked]
+                kept = []
+                for row, subjects in zip(wanted, named, strict=True):
+                    if subjects & blocked:
+                        counts["skipped_suppression"] += 1
+                        self._note(row.key, RowOutcome.SKIPPED_SUPPRESSION,
+                                   "The person is on the erasure suppression list.")  # fmt: skip
+                    else:
+                        kept.append(row)
+                wanted = kept
         if wanted and self.destination.required_purposes:
             wanted = self._consented(wanted)
         return wanted
