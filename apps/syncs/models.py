@@ -131,6 +131,24 @@ class Sync(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def schedule_words(self) -> str:
+        """The schedule as a person says it: "every 60 minutes", "At 06:00 (UTC)", "manual"."""
+        if self.schedule == ScheduleKind.INTERVAL and self.interval_minutes:
+            n = self.interval_minutes
+            return f"every {n} minute{'s' if n != 1 else ''}"
+        if self.schedule == ScheduleKind.CRON and self.cron:
+            from cron_descriptor import Options, get_description
+
+            options = Options()
+            options.use_24hour_time_format = True
+            try:
+                words = get_description(self.cron, options)
+            except Exception:  # a stored schedule the describer cannot read
+                return self.cron
+            return f"{words} ({settings.CELERY_TIMEZONE})"
+        return "manual"
+
 
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
