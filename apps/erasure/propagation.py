@@ -71,14 +71,24 @@ def _claim(task_id: int, now: dt.datetime) -> bool:
 
 
 def _calls(adapter, idents) -> list[dict[str, str]]:
-    """The identifier sets to erase at this vendor: one call per identifier it finds people
-    by; a vendor that needs none (the signed webhook) gets one call with all of them."""
-    if not adapter.needs:
-        first: dict[str, str] = {}
-        for ident in idents:
-            first.setdefault(ident.type, ident.value)
-        return [first] if first else []
-    return [{i.type: i.value} for i in idents if i.type in adapter.needs]
+    """The identifier sets to erase at this vendor, so that every identifier of the person
+    is sent: one call per identifier it finds people by; a vendor that needs none (the
+    signed webhook) gets them all, at most one of each type per call (its documented
+    ``{"type": value}``): one call for a person with one of each, and a further call for
+    each second email, anonymous id or other identifier of a type already in a call."""
+    if adapter.needs:
+        return [{i.type: i.value} for i in idents if i.type in adapter.needs]
+    calls: list[dict[str, str]] = []
+    for ident in idents:
+        if any(ids.get(ident.type) == ident.value for ids in calls):
+            continue
+        for ids in calls:
+            if ident.type not in ids:
+                ids[ident.type] = ident.value
+                break
+        else:
+            calls.append({ident.type: ident.value})
+    return calls
 
 
 def _evidence(

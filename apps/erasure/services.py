@@ -34,6 +34,7 @@ from .models import (
     TaskKind,
     TaskStatus,
 )
+from .scrub import Finder, scrub
 from .suppression import digest, mask
 from .suppression import forget as forget_suppressions
 
@@ -336,7 +337,7 @@ def request_approve(*, actor, request: ErasureRequest) -> ErasureRequest:
     )
     _record_identifiers(request, maybe, IdentifierOrigin.PROBABILISTIC, Decision.PENDING)
     suppressed = _suppress(request, sure)
-    request.local_erasure = erase_locally(sure)
+    request.local_erasure = {**erase_locally(sure), **scrub(sure)}
     tasks = _tasks(request)
     request.status, request.approved_by, request.approved_at = (
         RequestStatus.IN_PROGRESS,
@@ -375,7 +376,7 @@ def identifier_decide(*, actor, identifier: ErasureIdentifier, include: bool) ->
     if include:
         ident = Ident(identifier.type, crypto.decrypt(identifier.token).get("value", ""))
         _suppress(request, [ident])
-        erased = erase_locally([ident])
+        erased = {**erase_locally([ident]), **scrub([ident])}
         # the tools are asked again, now with this identifier too (deletions are idempotent)
         request.tasks.filter(kind=TaskKind.API).exclude(status=TaskStatus.NOT_APPLICABLE).update(
             status=TaskStatus.PENDING, next_attempt_at=timezone.now(), finished_at=None
@@ -485,34 +486,75 @@ def task_outcome_audit(
 
 def maybe_complete(request: ErasureRequest) -> bool:
     """Complete the request when every task is done or not applicable and every possible
-    match is decided; then its identifiers are dropped, only their hashes stay."""
-    request = ErasureRequest.objects.get(pk=request.pk)
-    if request.status != RequestStatus.IN_PROGRESS:
-        return False
-    if request.tasks.exclude(status__in=(TaskStatus.DONE, TaskStatus.NOT_APPLICABLE)).exists():
-        return False
-    if request.identifiers.filter(decision=Decision.PENDING).exists():
-        return False
-    now = timezone.now()
-    ErasureRequest.objects.filter(pk=request.pk).update(
-        status=RequestStatus.COMPLETED,
-        completed_at=now,
-        subject_token="",
-        retain_until=timezone.localdate() + RETENTION,
-    )
-    request.identifiers.update(token="")
-    request.tasks.update(waiting=[])
-    # its duplicates were settled by this request: they drop their identifiers too
-    ErasureRequest.objects.filter(duplicate_of=request).update(
-        subject_token="", retain_until=timezone.localdate() + RETENTION
-    )
-    ErasureIdentifier.objects.filter(request__duplicate_of=request).update(token="")
-    audit_record(
-        action="erasure.request.completed",
-        target=request,
-        metadata={"days": (timezone.localdate() - request.received_on).days},
-    )
+    match is decided. Then what could name the person goes: the identifiers (only their
+    hashes stay), their masks, and the free-text notes (the request's and its verification
+    note); the identifiers are scrubbed once more from what the console keeps as text (what
+    was written about the person while the tools were asked), and from the tasks' receipts,
+    errors, confirmations and evidence and the extension reason, which are kept. The
+    duplicates it settled lose theirs too. One transaction, the request row locked."""
+    with transaction.atomic():
+        request = _locked(request)
+        if request.status != RequestStatus.IN_PROGRESS:
+            return False
+        if request.tasks.exclude(status__in=(TaskStatus.DONE, TaskStatus.NOT_APPLICABLE)).exists():
+            return False
+        if request.identifiers.filter(decision=Decision.PENDING).exists():
+            return False
+        idents = included(request)
+        scrubbed = {**scrub(idents), **_forget_in_tasks(request, Finder(idents))}
+        local = dict(request.local_erasure or {})
+        for what, n in scrubbed.items():
+            local[what] = local.get(what, 0) + n
+        retain_until = timezone.localdate() + RETENTION
+        forgotten = {
+            "subject_token": "",
+            "subject_masked": "",
+            "notes": "",
+            "verification_note": "",
+            "retain_until": retain_until,
+        }
+        ErasureRequest.objects.filter(pk=request.pk).update(
+            status=RequestStatus.COMPLETED,
+            completed_at=timezone.now(),
+            local_erasure=local,
+            **forgotten,
+        )
+        request.identifiers.update(token="", masked="")
+        request.tasks.update(waiting=[])
+        # its duplicates were settled by this request: they drop what names the person too
+        ErasureRequest.objects.filter(duplicate_of=request).update(**forgotten)
+        ErasureIdentifier.objects.filter(request__duplicate_of=request).update(token="", masked="")
+        audit_record(
+            action="erasure.request.completed",
+            target=request,
+            metadata={"days": (timezone.localdate() - request.received_on).days, **scrubbed},
+        )
     return True
+
+
+def _forget_in_tasks(request: ErasureRequest, finder: Finder) -> dict[str, int]:
+    """Replace the person's identifiers in what the request keeps as evidence: the tasks'
+    receipts, errors, confirmations, reasons and evidence, and the extension reason."""
+    if not finder:
+        return {}
+    cleaned = 0
+    for task in request.tasks.all():
+        fields = {
+            "receipt": finder.clean(task.receipt)[:300],
+            "last_error": finder.clean(task.last_error),
+            "confirmation": finder.clean(task.confirmation),
+            "reason": finder.clean(task.reason),
+            "evidence": finder.clean_json(task.evidence),
+        }
+        changed = {name: v for name, v in fields.items() if v != getattr(task, name)}
+        if changed:
+            ErasureTask.objects.filter(pk=task.pk).update(**changed)
+            cleaned += 1
+    reason = finder.clean(request.extension_reason)
+    if reason != request.extension_reason:
+        ErasureRequest.objects.filter(pk=request.pk).update(extension_reason=reason)
+        cleaned += 1
+    return {"evidence texts scrubbed": cleaned} if cleaned else {}
 
 
 def _send_dispatch() -> None:

@@ -54,10 +54,12 @@ def test_every_destination_gets_the_deletion_call_and_tools_without_one_a_manual
 
         run_due()
 
-        # the webhook got every identifier in one signed call; HubSpot the email
-        [erase] = [r for r in hook.requests if r.path == "/hooks/martech/erasure"]
+        # the webhook got every identifier in signed calls (one of each type a call: Ana has
+        # two anonymous ids, so two calls); HubSpot the email
+        erase, again = [r for r in hook.requests if r.path == "/hooks/martech/erasure"]
         assert erase.body["identifiers"]["user_id"] == "cus_1"
         assert erase.body["identifiers"]["email"] == "ana@acme.example"
+        assert again.body["identifiers"].keys() == {"anonymous_id"}
         [gdpr] = [r for r in hubspot.requests if r.path.endswith("/gdpr-delete")]
         assert gdpr.body == {"objectId": "ana@acme.example", "idProperty": "email"}
         # Amplitude schedules its deletion: the task waits and asks again later
@@ -98,7 +100,7 @@ def test_a_webhook_that_erases_later_is_polled_until_it_confirms(admin, ana, too
         with time_machine.travel(timezone.now() + dt.timedelta(hours=2)):
             run_due()
         checks = [r for r in hook.requests if r.method == "GET"]
-    assert len(checks) == 1
+    assert len(checks) == 2  # one status URL for each of the two calls (two anonymous ids)
     assert request.tasks.get().status == TaskStatus.DONE
     request.refresh_from_db()
     assert request.status == RequestStatus.COMPLETED
@@ -130,7 +132,7 @@ def test_a_destination_down_for_a_day_is_retried_with_backoff_and_completes(admi
         erasures = [r for r in hook.requests if r.path == "/hooks/martech/erasure"]
     task.refresh_from_db()
     assert task.status == TaskStatus.DONE
-    assert len(erasures) == task.attempts
+    assert len(erasures) == 2 * task.attempts  # two calls an attempt: two anonymous ids
     request.refresh_from_db()
     assert request.status == RequestStatus.COMPLETED
 
@@ -331,7 +333,7 @@ def test_a_vendor_error_body_stays_off_the_task_and_goes_to_the_destination(admi
     assert task.status == TaskStatus.FAILED
     shown = task.last_error + json.dumps(task.evidence) + task.receipt
     assert "INTERNAL-ONLY" not in shown
-    assert task.evidence[-1]["http_status"] == 400
+    assert [e["http_status"] for e in task.evidence] == [400, 200]  # two anonymous ids
     destination.refresh_from_db()
     assert destination.last_error.startswith("Erasure: 400: INTERNAL-ONLY admin panel")
     assert len(destination.last_error) <= 310
@@ -345,5 +347,5 @@ def test_a_disabled_destination_still_gets_the_erasure_call(admin, ana, tool):
         request = services.request_approve(actor=admin, request=verified(admin))
         _decide_matches(admin, request)
         run_due()
-        assert [r.path for r in hook.requests] == ["/hooks/martech/erasure"]
+        assert [r.path for r in hook.requests] == ["/hooks/martech/erasure"] * 2
     assert request.tasks.get().status == TaskStatus.DONE

@@ -3,7 +3,9 @@
 A person is addressed by ``external_id`` (the user id) when known, else by ``email``, else by a
 ``user_alias`` built from the anonymous id. Profiles travel in ``attributes`` and events in
 ``events``; each request carries one kind only, so the ``index`` of a non-fatal error in a
-2xx answer names its item. Braze allows 75 objects of each kind a request.
+2xx answer names its item. Braze allows 75 objects of each kind a request. An erasure names
+the person the same ways, the anonymous id through its ``user_alias`` (the alias-only profile
+tracking created).
 
 Authentication is the REST API key sent as ``Authorization: Bearer``. ``base_url`` is the
 instance's REST endpoint (``https://rest.iad-01.braze.com`` by default).
@@ -118,8 +120,14 @@ class Braze(Adapter):
                     {"email": identifiers["email"], "prioritization": ["most_recently_updated"]}
                 ]
             }
+        elif identifiers.get("anonymous_id"):
+            alias = {
+                "alias_name": identifiers["anonymous_id"],
+                "alias_label": config.get("alias_label") or "anonymous_id",
+            }
+            payload = {"user_aliases": [alias]}
         else:
-            raise ValueError("Braze erasure needs a user id or an email address")
+            raise ValueError("Braze erasure needs a user id, an email address or an anonymous id")
         return Outbound(
             "POST",
             f"{base_url.rstrip('/')}/users/delete",

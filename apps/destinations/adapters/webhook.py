@@ -1,8 +1,10 @@
 """A generic signed webhook: JSON batches to any HTTPS endpoint, signed with HMAC-SHA256.
 
-An erasure is POSTed as ``{"type": "delete", "identifiers": {...}}``; the receiver answers
-2xx when done, or 202 with ``{"status_url": ...}`` when it erases later: the console then GETs
-that URL (signed over an empty body) until it answers ``{"status": "done"}``.
+An erasure is POSTed as ``{"type": "delete", "identifiers": {"<type>": "<value>", ...}}``,
+one value of each type a call: a person known by two emails or two anonymous ids is erased in
+as many calls, so every identifier reaches the receiver. The receiver answers 2xx when done,
+or 202 with ``{"status_url": ...}`` when it erases later: the console then GETs that URL
+(signed over an empty body) until it answers ``{"status": "done"}``.
 
 The receiver checks ``X-Martech-Signature: t=<unix seconds>,v1=<hex>`` where ``v1`` is
 HMAC-SHA256 of ``"<t>.<raw body>"`` with the destination's signing secret, and refuses old
