@@ -9,6 +9,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/martec
 
 def main() -> int:
     from bench import (
+        adversarial,
         audit_write,
         collect_http,
         delivery,
@@ -24,6 +25,7 @@ def main() -> int:
         collect_http,
         pipeline_profile,
         delivery,
+        adversarial,
     ):
         module.main()
     return 0
