@@ -333,12 +333,12 @@ def stakeholder_add(
         target=request,
         metadata={"person": person.email, "part": part},
     )
+    named = f"{person.full_name} {_PART_AS[part]}"
     _history(
         request,
         actor,
         "stakeholder",
-        f"{'Named' if created else 'Changed'} {person.full_name} as "
-        f"{stakeholder.get_part_display().lower()}.",
+        f"Named {named}." if created else f"Named {person.full_name} again, now {_PART_AS[part]}.",
     )
     if created and part in (Part.CONSULTED, Part.NEEDS_TRAINING, Part.INFORMED):
         notify(
@@ -356,6 +356,26 @@ _STAKEHOLDER_TITLES = {
     Part.NEEDS_TRAINING: "You will need training for: {title}",
     Part.INFORMED: "You are kept informed on: {title}",
 }
+
+# "Named Jonas Berg as needing training."
+_PART_AS = {
+    Part.APPROVER: "as an approver",
+    Part.CONSULTED: "to be consulted",
+    Part.NEEDS_TRAINING: "as needing training",
+    Part.INFORMED: "to be kept informed",
+}
+
+_PART_SENTENCES = {
+    Part.APPROVER: "{name} is an approver.",
+    Part.CONSULTED: "{name} is consulted.",
+    Part.NEEDS_TRAINING: "{name} needs training.",
+    Part.INFORMED: "{name} is kept informed.",
+}
+
+
+def stakeholder_sentence(stakeholder: Stakeholder) -> str:
+    """Say a stakeholder's part as a sentence: “Jonas Berg needs training.”"""
+    return _PART_SENTENCES[stakeholder.part].format(name=stakeholder.person.full_name)
 
 
 @transaction.atomic

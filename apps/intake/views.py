@@ -253,7 +253,7 @@ class StakeholderAddView(RequestAction):
         obj = self.get_request(request, pk)
         data = _valid(StakeholderForm(request.POST))
         s = services.stakeholder_add(actor=request.user, request=obj, **data)
-        return _detail(obj), f"{s.person.full_name} is {s.get_part_display().lower()}."
+        return _detail(obj), services.stakeholder_sentence(s)
 
 
 class CandidateAddView(RequestAction):

@@ -51,10 +51,11 @@ def test_an_intake_walks_from_problem_to_an_approved_tool(live_server, page, bro
     people.get_by_label("Person").select_option(label=sam.full_name)
     people.get_by_label("Part").select_option("approver")
     people.get_by_role("button", name="Add").click()
-    expect(page.get_by_text(f"{sam.full_name} is approver.")).to_be_visible()
+    expect(page.get_by_text(f"{sam.full_name} is an approver.")).to_be_visible()
     people.get_by_label("Person").select_option(label=jonas.full_name)
     people.get_by_label("Part").select_option("needs_training")
     people.get_by_role("button", name="Add").click()
+    expect(page.get_by_text(f"{jonas.full_name} needs training.")).to_be_visible()
     page.get_by_role("button", name="People are clear: go to System").click()
     expect(page.get_by_test_id("stage")).to_have_text("System")
 

@@ -312,7 +312,7 @@ def test_the_history_tells_the_whole_story_and_the_audit_log_has_it_too(cast):
     messages = list(req.history.values_list("message", flat=True))
     assert messages[0] == "Started the request: Push without engineers."
     assert "Moved the request to People." in messages
-    assert "Named Alice Approver as approver." in messages
+    assert "Named Alice Approver as an approver." in messages
     assert "Moved the request to System." in messages
     assert any(m.startswith("Added candidate OneSignal") for m in messages)
     assert "Moved the request to Decision." in messages
