@@ -4,9 +4,24 @@ from django import forms
 
 from apps.accounts.models import User
 from apps.tools.choices import ToolCapability
+from martech.common.currencies import currency_problem, normalise_currency
 from martech.common.forms import BoundedDateField
 
 from .choices import Approach, Part
+
+
+class CurrencyField(forms.CharField):
+    """An ISO 4217 currency code, given in any case, kept in capitals."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "A three-letter code, e.g. USD, EUR or GBP.")
+        super().__init__(max_length=3, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if problem := currency_problem(value):
+            raise forms.ValidationError(problem, code="currency")
+        return normalise_currency(value)
 
 
 class ProblemForm(forms.Form):
@@ -24,12 +39,22 @@ class ProblemForm(forms.Form):
         label="Who suffers it", widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
     cost_hours_per_month = forms.DecimalField(
-        label="Hours lost a month", min_value=0, max_digits=8, decimal_places=1, required=False
+        label="Hours lost a month",
+        min_value=0,
+        max_digits=8,
+        decimal_places=1,
+        required=False,
+        error_messages={"min_value": "Hours lost can't be negative."},
     )
     cost_money_per_month = forms.DecimalField(
-        label="Money lost a month", min_value=0, max_digits=12, decimal_places=2, required=False
+        label="Money lost a month",
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        error_messages={"min_value": "Money lost can't be negative."},
     )
-    cost_currency = forms.CharField(label="Currency", min_length=3, max_length=3, initial="USD")
+    cost_currency = CurrencyField(label="Currency", initial="USD")
     evidence = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
@@ -64,9 +89,13 @@ class CandidateForm(forms.Form):
     name = forms.CharField(max_length=120)
     vendor = forms.CharField(max_length=120, required=False, help_text="Empty for a build.")
     estimated_annual_cost = forms.DecimalField(
-        min_value=0, max_digits=12, decimal_places=2, required=False
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        error_messages={"min_value": "The cost can't be negative."},
     )
-    currency = forms.CharField(min_length=3, max_length=3, initial="USD")
+    currency = CurrencyField(initial="USD", help_text="")
     notes = forms.CharField(max_length=2000, required=False)
 
 

@@ -26,6 +26,7 @@ from apps.audit.services import audit_record, audit_snapshot
 from apps.tools.choices import ToolCapability
 from apps.tools.selectors import tool_by_name
 from apps.tools.services import tool_adopt_from_intake
+from martech.common.currencies import currency_problem, normalise_currency
 from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 
 from .choices import ONBOARDING_CHECKLIST, STAGE_ORDER, Outcome, Part, Stage, Verdict
@@ -162,10 +163,9 @@ def _clean_problem(request: IntakeRequest) -> None:
         value = getattr(request, name)
         if value is not None and value < 0:
             raise ApplicationError("A cost cannot be negative.", code="negative_cost")
-    currency = (request.cost_currency or "").strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise ApplicationError("Use a three-letter currency code, e.g. USD.", code="currency")
-    request.cost_currency = currency
+    if problem := currency_problem(request.cost_currency):
+        raise ApplicationError(problem, code="currency")
+    request.cost_currency = normalise_currency(request.cost_currency)
 
 
 @transaction.atomic
@@ -422,9 +422,9 @@ def candidate_add(
         raise ConflictError(f"{name} is already a candidate.", code="candidate_exists")
     if estimated_annual_cost is not None and estimated_annual_cost < 0:
         raise ApplicationError("A cost cannot be negative.", code="negative_cost")
-    currency = (currency or "").strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise ApplicationError("Use a three-letter currency code, e.g. USD.", code="currency")
+    if problem := currency_problem(currency):
+        raise ApplicationError(problem, code="currency")
+    currency = normalise_currency(currency)
     candidate = Candidate.objects.create(
         request=request,
         name=name,

@@ -24,17 +24,41 @@ class ToolForm(forms.Form):
     business_owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
     technical_owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
     team = forms.CharField(max_length=100, required=False)
-    annual_cost = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, initial=0)
+    annual_cost = forms.DecimalField(
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        initial=0,
+        error_messages={"min_value": "Annual cost can't be negative."},
+    )
     currency = forms.CharField(
         max_length=3, initial="USD", help_text="A three-letter code, e.g. USD, EUR or GBP."
     )
-    seats_bought = forms.IntegerField(min_value=0, max_value=10_000_000, required=False)
+    seats_bought = forms.IntegerField(
+        min_value=0,
+        max_value=10_000_000,
+        required=False,
+        error_messages={"min_value": "Seats can't be negative."},
+    )
     seats_used = forms.IntegerField(
-        label="Seats in use", min_value=0, max_value=10_000_000, required=False
+        label="Seats in use",
+        min_value=0,
+        max_value=10_000_000,
+        required=False,
+        error_messages={"min_value": "Seats can't be negative."},
     )
     contract_start = BoundedDateField(required=False)
     renewal_date = BoundedDateField(required=False)
-    notice_period_days = forms.IntegerField(min_value=0, max_value=730, initial=30)
+    notice_period_days = forms.IntegerField(
+        min_value=0,
+        max_value=730,
+        initial=30,
+        help_text="Days before the renewal by which the vendor must be told you are leaving.",
+        error_messages={
+            "min_value": "The notice period can't be negative.",
+            "max_value": "Give a notice period of two years (730 days) or less.",
+        },
+    )
     auto_renew = forms.BooleanField(required=False, initial=True)
     data_categories = forms.MultipleChoiceField(
         choices=DataCategory.choices, required=False, widget=forms.CheckboxSelectMultiple

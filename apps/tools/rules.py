@@ -56,12 +56,12 @@ def tool_problems(values: Mapping[str, Any], *, pk: int | None = None) -> list[P
 
     name = get("name")
     taken = (
-        isinstance(name, str)
-        and name.strip()
-        and Tool.objects.filter(name__iexact=name.strip()).exclude(pk=pk).exists()
+        Tool.objects.filter(name__iexact=name.strip()).exclude(pk=pk).values_list("name").first()
+        if isinstance(name, str) and name.strip()
+        else None
     )
     if taken:
-        message = f"A tool named {name.strip()} is already registered."
+        message = f"A tool named {taken[0]} is already registered."
         problems.append(Problem("name", "tool_exists", message))
     capabilities = get("capabilities")
     if capabilities not in (_ABSENT, None):
@@ -109,8 +109,9 @@ def tool_problems(values: Mapping[str, Any], *, pk: int | None = None) -> list[P
                     Problem(
                         "notice_period_days",
                         "notice_before_start",
-                        f"With {values['notice_period_days']} days' notice, notice would be due "
-                        f"on {_date(deadline)}, before the contract starts ({_date(start)}). "
+                        f"With {values['notice_period_days']} days' notice, the last day to give "
+                        f"notice would be {_date(deadline)}, before the contract starts "
+                        f"({_date(start)}). "
                         "Shorten the notice period or check the dates.",
                     )
                 )

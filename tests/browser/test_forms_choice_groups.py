@@ -39,7 +39,9 @@ def _assert_readable_group(page, name: str, next_field: str) -> None:
         option = options.nth(index)
         expect(option).to_be_visible()
         box = option.bounding_box()
-        assert 12 <= box["width"] <= 24 and 12 <= box["height"] <= 24, box  # a box, not a bar
+        # a box, not a bar
+        assert 12 <= box["width"] <= 24, box
+        assert 12 <= box["height"] <= 24, box
         label = page.locator(f"label[for='{option.get_attribute('id')}']")
         words = label.bounding_box()
         assert words["width"] > 40, label.inner_text()
@@ -104,8 +106,8 @@ def test_tool_form_names_every_problem_in_one_submit(live_server, page, screensh
 
     # then: each problem shows under its field at once, and the ticked option stays ticked
     feedback = page.locator(".invalid-feedback")
-    expect(feedback.filter(has_text="already registered")).to_be_visible()
-    expect(feedback.filter(has_text="greater than or equal to 0")).to_be_visible()
+    expect(feedback.filter(has_text="A tool named Braze is already registered.")).to_be_visible()
+    expect(feedback.filter(has_text="Annual cost can't be negative.")).to_be_visible()
     expect(feedback.filter(has_text="“ZZZ” is not a currency code")).to_be_visible()
     expect(
         feedback.filter(has_text="Seats in use (50) can't be more than seats bought (5).")
@@ -156,4 +158,3 @@ def test_intake_system_stage_radios_and_checkboxes_can_be_seen_and_chosen(
     _assert_readable_group(page, "approach", "#id_proposed_capabilities")
     _assert_readable_group(page, "proposed_capabilities", "#id_system_design")
     screenshot("forms-intake-system-phone")
-

@@ -1,0 +1,65 @@
+"""Money in an intake request is recorded in an ISO 4217 currency, on the form and through
+the API alike, so an approved candidate always lands in the registry."""
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from apps.accounts.services import api_token_create
+from apps.intake.models import Candidate, IntakeRequest
+from tests.intake.conftest import request_at
+
+pytestmark = pytest.mark.django_db
+
+NOT_A_CURRENCY = "“ZZZ” is not a currency code. Use a three-letter code such as USD, EUR or GBP."
+
+
+def _client(person) -> Client:
+    client = Client()
+    client.force_login(person)
+    return client
+
+
+def test_problem_form_refuses_a_code_that_is_no_currency_with_the_other_errors(cast):
+    # when
+    response = _client(cast.requester).post(
+        "/intake/new/", {"title": "", "cost_currency": "ZZZ", "cost_hours_per_month": "-3"}
+    )
+
+    # then
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["cost_currency"] == [NOT_A_CURRENCY]
+    assert errors["cost_hours_per_month"] == ["Hours lost can't be negative."]
+    assert set(errors) == {"title", "cost_currency", "cost_hours_per_month"}
+    assert not IntakeRequest.objects.exists()
+
+
+def test_problem_form_keeps_a_currency_given_in_small_letters_in_capitals(cast):
+    _client(cast.requester).post("/intake/new/", {"title": "Slow routing", "cost_currency": "eur"})
+    assert IntakeRequest.objects.get().cost_currency == "EUR"
+
+
+def test_a_candidate_in_no_currency_is_refused_on_the_page_and_in_the_api(cast):
+    # given
+    req = request_at(cast, "system", candidates=["Airship"])
+    _, raw = api_token_create(user=cast.requester, name="test token", days=7)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    # when
+    page = _client(cast.requester).post(
+        f"/intake/{req.pk}/candidates/", {"name": "OneSignal", "currency": "ZZZ"}, follow=True
+    )
+    answer = api.post(
+        f"/api/v1/intake-requests/{req.pk}/candidates/",
+        {"name": "OneSignal", "currency": "ZZZ"},
+        format="json",
+    )
+
+    # then
+    assert f"Currency: {NOT_A_CURRENCY}" in [str(m) for m in page.context["messages"]]
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "currency"
+    assert answer.json()["message"] == NOT_A_CURRENCY
+    assert list(Candidate.objects.values_list("name", flat=True)) == ["Airship"]
