@@ -167,9 +167,11 @@ def _withhold(rows: list[Delivery], destination: Destination, run: Run) -> list[
     if not held:
         return rows
     Delivery.objects.filter(pk__in=held).update(
-        status=DeliveryStatus.FILTERED, reason=FilterReason.CONSENT, payload=None,
+        status=DeliveryStatus.FILTERED,
+        reason=FilterReason.CONSENT,
+        payload=None,
         next_attempt_at=None,
-    )  # fmt: skip
+    )
     run.filtered += len(held)
     return [r for r in rows if r.pk not in held]
 

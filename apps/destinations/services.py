@@ -91,8 +91,9 @@ def _keep_adapter_purposes(destination: Destination, *, given: bool) -> None:
             f"{adapter.label} always requires {', '.join(missing)}: sending to "
             f"{adapter.vendor} is sharing personal data for advertising. Keep it among the "
             "purposes.",
-            code="purpose_required", details={"purposes": missing},
-        )  # fmt: skip
+            code="purpose_required",
+            details={"purposes": missing},
+        )
     destination.purposes = sorted({*destination.purposes, *fixed})
 
 

@@ -47,12 +47,14 @@ class DestinationSerializer(serializers.ModelSerializer):
     sends = serializers.ChoiceField(choices=Sends.choices, required=False)
     config = serializers.DictField(required=False)
     purposes = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, max_length=30,
+        child=serializers.CharField(max_length=40),
+        required=False,
+        max_length=30,
         help_text="Consent purposes an event's subject must grant. An adapter that sells or "
         "shares personal data (Meta Conversions API, Google Ads) always requires sale_share: "
         "it is stored and returned among them, and a list sent without it is refused with "
         "400 purpose_required.",
-    )  # fmt: skip
+    )
     event_names = serializers.ListField(child=serializers.CharField(max_length=200),
                                         required=False, max_length=500)  # fmt: skip
     mappings = MappingSerializer(many=True, required=False)
