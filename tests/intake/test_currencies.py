@@ -20,6 +20,13 @@ def _client(person) -> Client:
     return client
 
 
+def _api(person) -> APIClient:
+    _, raw = api_token_create(user=person, name="test token", days=7)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return api
+
+
 def test_problem_form_refuses_a_code_that_is_no_currency_with_the_other_errors(cast):
     # when
     response = _client(cast.requester).post(
@@ -35,17 +42,26 @@ def test_problem_form_refuses_a_code_that_is_no_currency_with_the_other_errors(c
     assert not IntakeRequest.objects.exists()
 
 
-def test_problem_form_keeps_a_currency_given_in_small_letters_in_capitals(cast):
-    _client(cast.requester).post("/intake/new/", {"title": "Slow routing", "cost_currency": "eur"})
-    assert IntakeRequest.objects.get().cost_currency == "EUR"
+def test_api_refuses_a_problem_cost_in_three_letters_that_are_no_currency(cast):
+    # given
+    req = request_at(cast, "problem")
+
+    # when
+    answer = _api(cast.requester).patch(
+        f"/api/v1/intake-requests/{req.pk}/", {"cost_currency": "abc"}, format="json"
+    )
+
+    # then
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "currency"
+    req.refresh_from_db()
+    assert req.cost_currency == "USD"
 
 
 def test_a_candidate_in_no_currency_is_refused_on_the_page_and_in_the_api(cast):
     # given
     req = request_at(cast, "system", candidates=["Airship"])
-    _, raw = api_token_create(user=cast.requester, name="test token", days=7)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    api = _api(cast.requester)
 
     # when
     page = _client(cast.requester).post(

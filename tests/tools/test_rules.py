@@ -102,20 +102,23 @@ def test_a_notice_period_longer_than_the_contract_is_refused_on_its_field(admin_
     ]
 
 
-def test_edit_form_keeps_its_own_name_and_accepts_a_currency_in_small_letters(admin_client, admin):
+def test_edit_form_does_not_clash_with_its_own_name_but_checks_the_seats(admin_client, admin):
     # given
     tool = _braze(admin, seats_bought=5, seats_used=3)
 
-    # when
+    # when: the name is its own in other letters, and one seat too many is in use
     response = admin_client.post(
         reverse("tools:tool_edit", args=[tool.pk]),
-        _form(name="Braze", vendor="Braze", currency=" gbp ", seats_bought="5", seats_used="5"),
+        _form(name="BRAZE", vendor="Braze", currency=" gbp ", seats_bought="5", seats_used="6"),
     )
 
     # then
-    assert response.status_code == 302
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "seats_used": ["Seats in use (6) can't be more than seats bought (5)."]
+    }
     tool.refresh_from_db()
-    assert (tool.currency, tool.seats_used) == ("GBP", 5)
+    assert (tool.name, tool.currency, tool.seats_used) == ("Braze", "USD", 3)
 
 
 def test_a_passed_notice_deadline_is_saved_with_a_warning_on_the_tool_page(admin_client):
