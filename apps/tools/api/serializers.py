@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import SkipField
@@ -13,7 +14,7 @@ from apps.tools.services import FIELDS
 from martech.common.currencies import normalise_currency
 
 
-class WarningSerializer(serializers.Serializer):
+class ToolWarningSerializer(serializers.Serializer):
     field = serializers.CharField()
     code = serializers.CharField()
     message = serializers.CharField()
@@ -67,9 +68,10 @@ class ToolSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = ["id", "created_at", "updated_at"]
 
+    @extend_schema_field(ToolWarningSerializer(many=True))
     def get_warnings(self, tool) -> list[dict]:
         facts = {f: getattr(tool, f) for f in FIELDS}
-        return WarningSerializer(tool_warnings(facts), many=True).data
+        return ToolWarningSerializer(tool_warnings(facts), many=True).data
 
     def validate_currency(self, value: str) -> str:
         return normalise_currency(value)
