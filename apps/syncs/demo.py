@@ -12,7 +12,7 @@ from apps.accounts.models import User
 from apps.destinations.models import Destination
 
 from . import running, services
-from .models import RunStatus, SqlModel, Sync, SyncRun, Warehouse
+from .models import RowOutcome, RunStatus, SqlModel, Sync, SyncRun, SyncRunRow, Warehouse
 
 ACCESS = {
     "Marketing Operations": [
@@ -122,6 +122,14 @@ def settle_runs(admin) -> None:
                 finished_at=at + dt.timedelta(seconds=4),
             ))  # fmt: skip
         SyncRun.objects.bulk_create(history)
+        # a failed count names its rows, as a real run's does
+        keys = [s["key"] for s in (dry.sample or []) if s.get("key")] or ["row-1"]
+        SyncRunRow.objects.bulk_create([
+            SyncRunRow(run=run, key=keys[(n + i) % len(keys)], outcome=RowOutcome.FAILED,
+                       message='HTTP 422 from the data team\'s endpoint: "first_seen" must be '
+                               "an ISO 8601 date.")
+            for n, run in enumerate(history) for i in range(run.failed)
+        ])  # fmt: skip
         Sync.objects.filter(pk=mirror.pk).update(approved_mode=mirror.mode)
         # the demo cannot reach the data team's endpoint: its hourly schedule waits, paused
         services.sync_pause(actor=admin, sync=mirror, paused=True)

@@ -247,6 +247,7 @@ class RowOutcome(models.TextChoices):
     FAILED = "failed", "Failed"
     SKIPPED_CONSENT = "skipped_consent", "Skipped: consent"
     SKIPPED_SUPPRESSION = "skipped_suppression", "Skipped: erased"
+    SKIPPED_MODE = "skipped_mode", "Skipped: not for this mode"
     REMOVED = "removed", "Removed"
 
 

@@ -26,7 +26,7 @@ from martech.common.errors import ApplicationError
 from martech.common.logging import redact
 
 from .engine.run import Runner, RunStopped, Tally
-from .models import COUNTS, RunStatus, Sync, SyncMode, SyncRun
+from .models import COUNTS, RunStatus, Sync, SyncMode, SyncRun, SyncRunRow
 
 log = logging.getLogger(__name__)
 FINISHED_OK = (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
@@ -117,6 +117,8 @@ def execute(run_id: int) -> SyncRun | None:
                 if not run.dry_run:
                     _ask_approval(run, reasons)
                 return run
+        if not resumed:  # the plan's per-row results give way to what the run does
+            SyncRunRow.objects.filter(run=run).delete()
         SyncRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, done=0,
                                                  heartbeat_at=timezone.now())  # fmt: skip
         tally = Runner(run, heartbeat=_beat(run, RunStatus.RUNNING, carried)).go(

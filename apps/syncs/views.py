@@ -340,6 +340,12 @@ class RunDetailView(LoginRequiredMixin, TemplateView):
                 "can_run": user_can(user, "syncs.run"),
                 "can_approve": user_can(user, "syncs.run_production")}  # fmt: skip
 
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if self.request.headers.get("HX-Request") and not context["run"].is_active:
+            response["HX-Refresh"] = "true"  # the run ended: show its counts and rows in full
+        return response
+
 
 class RunApproveView(ActionView):
     def fallback_url(self, request, pk):

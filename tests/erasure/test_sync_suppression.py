@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from apps.erasure.models import Suppression
 from apps.erasure.suppression import digest
+from apps.syncs.engine.run import ERASED_KEY
 from apps.syncs.models import SyncRunRow
 from tests.syncs.conftest import (  # noqa: F401 (fixtures)
     destination_for,
@@ -36,4 +37,4 @@ def test_a_row_whose_mapped_email_is_erased_is_skipped_though_it_is_keyed_by_use
 
     assert (run.added, run.skipped_suppression) == (2, 1)
     assert "person1@acme.example" not in str(sent_rows(webhook_vendor))
-    assert SyncRunRow.objects.get(run=run, outcome="skipped_suppression").key == "c1"
+    assert SyncRunRow.objects.get(run=run, outcome="skipped_suppression").key == ERASED_KEY

@@ -13,6 +13,7 @@ from apps.consent.services import consent_record
 from apps.destinations import routing
 from apps.identity.normalise import Ident
 from apps.syncs import running, services
+from apps.syncs.engine.run import ERASED_KEY
 from apps.syncs.models import RunStatus, SyncRow, SyncRunRow
 from martech.common.errors import ApplicationError
 from tests.destinations.vendors import INVALID_EMAIL_SUFFIX
@@ -162,7 +163,7 @@ def test_rows_of_erased_people_are_skipped_and_counted(admin, model, tool, webho
         routing.unregister_suppression_check(erased)
     assert counts(run) == {"added": 2, "skipped_suppression": 1}
     assert "person0@acme.example" not in str(sent_rows(webhook_vendor))
-    assert SyncRunRow.objects.get(run=run, outcome="skipped_suppression").key == "c0"
+    assert SyncRunRow.objects.get(run=run, outcome="skipped_suppression").key == ERASED_KEY
 
 
 def test_a_destination_failing_some_rows_keeps_their_error_and_sends_them_again(

@@ -119,7 +119,7 @@ def test_the_sync_pages_show_runs_progress_counts_and_the_held_dry_run(
     fragment = client.get(reverse("syncs:run_detail", args=[held.pk]), HTTP_HX_REQUEST="true")
     assert b"<html" not in fragment.content
     assert b'data-run-status="succeeded"' in fragment.content
-    assert b"3 of 3 rows (100%)" in fragment.content
+    assert b"3 of 3 rows done (100%)" in fragment.content
     detail = client.get(reverse("syncs:sync_detail", args=[sync.pk]))
     assert b'data-chart="sync-chart-data"' in detail.content
 

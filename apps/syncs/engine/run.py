@@ -310,6 +310,13 @@ class State:
             yield self.take_gone()
 
 
+ERASED_KEY = "(erased person)"
+_MODE_SKIP = {
+    SyncMode.INSERT: "Changed since it was sent; an insert-only sync sends new rows only.",
+    SyncMode.UPDATE: "Never sent before; an update-only sync changes rows it already sent.",
+}
+
+
 class Runner:
     """One run of one sync; ``plan`` counts without sending, ``execute`` sends."""
 
@@ -440,6 +447,7 @@ class Runner:
                 self.mode == SyncMode.UPDATE and row.op == "added"
             ):
                 counts["skipped_mode"] += 1
+                self._note(row.key, RowOutcome.SKIPPED_MODE, _MODE_SKIP[self.mode])
             else:
                 wanted.append(row)
         wanted = self._identify(wanted)
@@ -451,7 +459,8 @@ class Runner:
                 for row, subjects in zip(wanted, named, strict=True):
                     if subjects & blocked:
                         counts["skipped_suppression"] += 1
-                        self._note(row.key, RowOutcome.SKIPPED_SUPPRESSION,
+                        # no key: a model keyed by email would write the erased address again
+                        self._note(ERASED_KEY, RowOutcome.SKIPPED_SUPPRESSION,
                                    "The person is on the erasure suppression list.")  # fmt: skip
                     else:
                         kept.append(row)
@@ -765,9 +774,9 @@ class Runner:
             self._send(waiting)
 
     def _plan_sort(self, rows: list[Row]) -> list[Row]:
-        """What ``_sort`` decides, without writing any state."""
+        """What ``_sort`` decides, without writing any state but the plan's per-row results
+        (skips and invalid rows), so a held run shows which rows its counts are."""
         wanted = self._sort(rows)
         for row in wanted:
             self.tally.counts[row.op] += 1
-        self.tally.results = []  # a plan keeps no per-row results
         return wanted
