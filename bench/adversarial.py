@@ -181,6 +181,8 @@ def main() -> None:
         for k in kinds
     }  # fmt: skip
     messages = REQUESTS * PER_BATCH
+    # production settings need the suppression list's key; a benchmark-only one here
+    os.environ.setdefault("MARTECH_SUPPRESSION_KEYS", "bench-only-suppression-key-0123456789abcdef")
     server = _serve(port)
     try:
         _drive(port, _requests(port, key, _batches("plain")[:2]))  # warm up the workers
