@@ -63,9 +63,20 @@ class MyAccessView(LoginRequiredMixin, TemplateView):
             "upcoming": upcoming_messages(user),
             "assignments": assignments_with_start(user),
             "completions": user.training_completions.select_related("training"),
-            "requests": selectors.access_request_list(user=user, filters={"mine": "true"})[:10],
+            "requests": _in_words(
+                selectors.access_request_list(user=user, filters={"mine": "true"})[:10]
+            ),
             "today": timezone.localdate(),
         }
+
+
+def _in_words(requests) -> list:
+    """Give each request a ``label``: the role's name, or the capability's."""
+    requests = list(requests)
+    for request in requests:
+        capability = get_capability(request.capability) if request.capability else None
+        request.label = capability.label if capability else request.subject
+    return requests
 
 
 # --- People ------------------------------------------------------------------------------
@@ -535,6 +546,7 @@ class ReviewDetailView(LoginRequiredMixin, TemplateView):
             item.can_decide = campaign.is_open and svc.review_item_can_decide(
                 self.request.user, item
             )
+            item.withdraws = svc.review_item_withdraws(item)
         percent = (
             round(100 * campaign.decided_count / campaign.item_count)
             if campaign.item_count
