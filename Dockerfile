@@ -13,7 +13,8 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY . .
 # collectstatic needs settings but no services: give it throwaway values.
-RUN DJANGO_SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+RUN DJANGO_SECRET_KEY=build-only MARTECH_SUPPRESSION_KEYS=build-only \
+    DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     CELERY_BROKER_URL=memory:// DJANGO_ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput --verbosity 0 \
  && useradd --system --uid 10001 --home /app martech \

@@ -62,6 +62,7 @@ def _production_env() -> dict:
     env.update(
         DJANGO_SETTINGS_MODULE="martech.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        MARTECH_SUPPRESSION_KEYS=secrets.token_urlsafe(48),
         DJANGO_ALLOWED_HOSTS="console.example.com",
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/martech",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
@@ -166,7 +167,8 @@ def test_compose_sets_only_environment_variables_the_settings_read():
         # Compose itself reads these: the administrator's password (the postgres service and
         # its init script) and the console role's password (the DATABASE_URL compose builds).
         assert variable in SETTINGS_ENV or variable in COMPOSE_ONLY, variable
-    required = {"DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_ALLOWED_HOSTS"}
+    required = {"DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_ALLOWED_HOSTS",
+                "MARTECH_SUPPRESSION_KEYS"}  # fmt: skip
     provided = set(example) | {
         v for s in _app_services().values() for v in s.get("environment", {})
     }
