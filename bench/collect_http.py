@@ -117,6 +117,7 @@ def _serve(port: int) -> subprocess.Popen:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "martech.settings.production",
         "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789abcdef0123456789",
+        "MARTECH_SUPPRESSION_KEYS": "bench-only-suppression-key-0123456789abcdef01234",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_CACHE_URL": "rediscache://127.0.0.1:6379/9",
