@@ -11,11 +11,12 @@ from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
 from martech.common.exports import csv_response
-from martech.common.views import ActionView, ServiceFormView
+from martech.common.views import ActionView, Consequence, ServiceFormView, count_of
 
 from . import selectors, services
 from .forms import RequestForm
-from .models import OPEN, ErasureIdentifier, RequestStatus
+from .models import OPEN, ErasureIdentifier, RequestStatus, TaskKind
+from .preview import approval_preview
 
 
 class RequestListView(LoginRequiredMixin, TemplateView):
@@ -145,7 +146,7 @@ class EvidenceCsvView(LoginRequiredMixin, TemplateView):
                     t.reason,
                 ]
             )
-        rows += [[], ["identifier_type", "sha256", "origin", "decision"]]
+        rows += [[], ["identifier_type", "keyed_hash", "origin", "decision"]]
         rows += [[i.type, i.value_hash, i.origin, i.decision] for i in req.identifiers.all()]
         return csv_response(f"{req.reference}-evidence.csv", rows)
 
@@ -167,6 +168,32 @@ class RequestVerifyView(ActionView):
 class RequestApproveView(ActionView):
     def fallback_url(self, request, pk):
         return _back(pk)
+
+    def consequence(self, request, pk):
+        req = selectors.request_get(user=request.user, pk=pk)
+        require(request.user, "erasure.approve", "approve erasure")
+        if req.status != RequestStatus.VERIFIED:
+            return None  # refused by the service with its reason
+        p = approval_preview(req)
+        lines = [
+            f"Suppresses {count_of(p.identifiers, 'identifier')} of the person at once: "
+            "nothing about them is collected, sent, replayed or synced again.",
+            f"Erases {count_of(p.profiles, 'profile')} and {count_of(p.events, 'event')} "
+            f"in the console and scrubs {count_of(p.deliveries, 'delivery', 'deliveries')}.",
+            f"Sends deletion requests to {count_of(p.api_tools, 'tool')} by their deletion API "
+            f"and asks the owners of {count_of(p.manual_tools, 'tool')} to erase by hand.",
+        ]
+        if p.possible_matches:
+            lines.append(
+                f"{count_of(p.possible_matches, 'possible match', 'possible matches')} "
+                "(probabilistic links) then wait for your decision."
+            )
+        return Consequence(
+            title=f"Erase the person of {req.reference} in {count_of(p.tools, 'tool')}?",
+            lines=tuple(lines),
+            button="Erase this person",
+            final=True,
+        )
 
     def act(self, request, pk):
         req = selectors.request_get(user=request.user, pk=pk)
@@ -192,13 +219,32 @@ class IdentifierDecideView(ActionView):
     def fallback_url(self, request, pk, identifier_pk):
         return _back(pk)
 
-    def act(self, request, pk, identifier_pk):
+    def identifier(self, request, pk, identifier_pk) -> ErasureIdentifier:
         req = selectors.request_get(user=request.user, pk=pk)
         identifier = ErasureIdentifier.objects.filter(request=req, pk=identifier_pk).first()
         if identifier is None:
             from martech.common.errors import NotFoundError
 
             raise NotFoundError("No such identifier.")
+        return identifier
+
+    def consequence(self, request, pk, identifier_pk):
+        identifier = self.identifier(request, pk, identifier_pk)
+        if request.POST.get("include") != "yes" or not identifier.request.is_open:
+            return None
+        api = identifier.request.tasks.filter(kind=TaskKind.API).count()
+        return Consequence(
+            title=f"Erase {identifier.type}:{identifier.masked} as the same person?",
+            lines=(
+                "Suppresses it at once and erases what the console holds under it.",
+                f"Sends deletion requests with it to {count_of(api, 'tool')} again.",
+            ),
+            button="Same person: erase",
+            final=True,
+        )
+
+    def act(self, request, pk, identifier_pk):
+        identifier = self.identifier(request, pk, identifier_pk)
         include = request.POST.get("include") == "yes"
         services.identifier_decide(actor=request.user, identifier=identifier, include=include)
         return _back(pk), "Included: erased too." if include else "Left out: not the same person."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -13,6 +14,7 @@ from django.http import HttpResponseServerError, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -219,12 +221,61 @@ def csrf_failure(request, reason=""):
     )
 
 
+CONFIRM_HEADER = "X-Console-Confirm"
+
+
+@dataclass(frozen=True)
+class Consequence:
+    """What a consequential action will do, said before it is done.
+
+    ``title`` asks the question, ``lines`` say what happens (counts, names, environments,
+    computed by the server), ``button`` labels the confirming button; ``final`` adds "This
+    cannot be undone."; ``danger`` colours the button red.
+    """
+
+    title: str
+    lines: tuple[str, ...] = ()
+    button: str = "Confirm"
+    final: bool = False
+    danger: bool = True
+
+    def as_dict(self) -> dict:
+        return {
+            "confirm": True,
+            "title": self.title,
+            "lines": list(self.lines),
+            "button": self.button,
+            "final": self.final,
+            "danger": self.danger,
+        }
+
+
+def count_of(n: int, singular: str, plural: str = "") -> str:
+    """``1 profile``, ``12,400 rows``: a number with its noun."""
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+
+
+def _safe_url(request, url: str | None) -> str | None:
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return None
+
+
 class ActionView(LoginRequiredMixin, View):
     """A POST-only action: call a service, then redirect with a message.
 
     Subclasses implement ``act(request, **kwargs)`` and return ``(url, message)``. A
     validation or conflict error from the service comes back as an error message; a
     permission or not-found error becomes the 403 or 404 page.
+
+    A consequential action also implements ``consequence(request, **kwargs)``: while the
+    POST does not carry ``confirmed=1`` the action does nothing and answers with a page
+    that states the consequence and posts the same form again with ``confirmed=1`` (it
+    works without JavaScript). A POST with the ``X-Console-Confirm: ask`` header never
+    acts: it answers the consequence as JSON (``{"confirm": false}`` when none is needed),
+    which the page script shows in a dialog before posting with ``confirmed=1``.
     """
 
     http_method_names = ["post"]
@@ -232,20 +283,59 @@ class ActionView(LoginRequiredMixin, View):
     def act(self, request, **kwargs) -> tuple[str, str]:
         raise NotImplementedError
 
+    def consequence(self, request, **kwargs) -> Consequence | None:
+        """What the action will do when it must be confirmed first; None acts at once.
+
+        Takes the arguments of ``act`` and changes nothing."""
+        return None
+
     def fallback_url(self, request, **kwargs) -> str:
-        return request.headers.get("Referer") or "/"
+        return (
+            _safe_url(request, request.POST.get("back"))
+            or _safe_url(request, request.headers.get("Referer"))
+            or "/"
+        )
 
     def post(self, request, **kwargs):
+        asking = request.headers.get(CONFIRM_HEADER) == "ask"
+        if asking or request.POST.get("confirmed") != "1":
+            try:
+                consequence = self.consequence(request, **kwargs)
+            except ApplicationError as exc:
+                if asking:
+                    return error_response(exc.status, exc.code, exc.message)
+                return self._refused(request, exc, **kwargs)
+            if asking:
+                return JsonResponse(consequence.as_dict() if consequence else {"confirm": False})
+            if consequence is not None:
+                return self._confirmation_page(request, consequence, **kwargs)
         try:
             url, message = self.act(request, **kwargs)
         except ApplicationError as exc:
-            if exc.status in (403, 404):
-                raise
-            messages.error(request, exc.message)
-            return redirect(self.fallback_url(request, **kwargs))
+            return self._refused(request, exc, **kwargs)
         if message:
             messages.success(request, message)
         return redirect(url)
+
+    def _refused(self, request, exc: ApplicationError, **kwargs):
+        if exc.status in (403, 404):
+            raise exc
+        messages.error(request, exc.message)
+        return redirect(self.fallback_url(request, **kwargs))
+
+    def _confirmation_page(self, request, consequence: Consequence, **kwargs):
+        back = self.fallback_url(request, **kwargs)
+        fields = [
+            (name, value)
+            for name, values in request.POST.lists()
+            if name not in ("csrfmiddlewaretoken", "confirmed", "back")
+            for value in values
+        ]
+        return render(
+            request,
+            "confirm_page.html",
+            {"consequence": consequence, "fields": fields, "back": back, "action": request.path},
+        )
 
 
 class ServiceFormView(LoginRequiredMixin, FormView):

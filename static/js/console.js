@@ -108,12 +108,105 @@
     );
   }
 
-  // --- Confirm before destructive form posts ------------------------------------------
+  // --- Consequential actions: the server says what will happen, asked once -------------
+  // A form marked data-confirm is first posted with "X-Console-Confirm: ask": the server
+  // changes nothing and answers what the action would do. A dialog shows that; its button
+  // posts the form with confirmed=1. Without a dialog (no JavaScript, no answer) the plain
+  // post gets the server's confirmation page instead, so the question is asked once.
+  let confirmModal = null;
+
+  function element(tag, className, text) {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text) el.textContent = text;
+    return el;
+  }
+
+  function post(form, submitter, confirmed) {
+    const added = [];
+    const add = (name, value) => {
+      const input = element("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      form.appendChild(input);
+      added.push(input);
+    };
+    if (submitter && submitter.name) add(submitter.name, submitter.value);
+    if (confirmed) add("confirmed", "1");
+    form.submit();  // builds the form data now; no submit event, so no second question
+    added.forEach((input) => input.remove());
+  }
+
+  function ask(form, submitter, answer) {
+    if (!confirmModal) {
+      const root = element("div", "modal modal-blur fade");
+      root.id = "confirm-dialog";
+      root.tabIndex = -1;
+      root.setAttribute("role", "dialog");
+      root.setAttribute("aria-modal", "true");
+      root.setAttribute("aria-labelledby", "confirm-dialog-title");
+      const dialog = element("div", "modal-dialog modal-dialog-centered");
+      const content = element("div", "modal-content");
+      const body = element("div", "modal-body");
+      const title = element("h3", "modal-title mb-2");
+      title.id = "confirm-dialog-title";
+      const lines = element("ul", "mb-0 ps-2");
+      lines.dataset.testid = "consequence";
+      const final = element("div", "alert alert-danger mt-3 mb-0", "This cannot be undone.");
+      final.setAttribute("role", "alert");
+      body.append(title, lines, final);
+      const footer = element("div", "modal-footer");
+      const cancel = element("button", "btn btn-link link-secondary me-auto", "Cancel");
+      cancel.type = "button";
+      cancel.setAttribute("data-bs-dismiss", "modal");
+      const go = element("button", "btn");
+      go.type = "button";
+      footer.append(cancel, go);
+      content.append(body, footer);
+      dialog.appendChild(content);
+      root.appendChild(dialog);
+      document.body.appendChild(root);
+      confirmModal = { root, title, lines, final, go, modal: new window.tabler.Modal(root) };
+      root.addEventListener("shown.bs.modal", () => go.focus());
+      go.addEventListener("click", () => {
+        go.disabled = true;
+        const pending = confirmModal.pending;
+        confirmModal.pending = null;
+        if (pending) post(pending.form, pending.submitter, true);
+      });
+    }
+    const m = confirmModal;
+    m.pending = { form, submitter };
+    m.title.textContent = answer.title;
+    m.lines.replaceChildren(...(answer.lines || []).map((line) => element("li", "", line)));
+    m.final.classList.toggle("d-none", !answer.final);
+    m.go.textContent = answer.button || "Confirm";
+    m.go.className = "btn " + (answer.danger ? "btn-danger" : "btn-primary");
+    m.go.disabled = false;
+    m.modal.show();
+  }
+
   document.addEventListener("submit", (e) => {
     const form = e.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
-      e.preventDefault();
-    }
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) return;
+    if (!window.tabler || !window.fetch) return;  // the server's confirmation page asks
+    e.preventDefault();
+    const submitter = e.submitter || null;
+    const body = new FormData(form);
+    if (submitter && submitter.name) body.append(submitter.name, submitter.value);
+    fetch(form.getAttribute("action") || window.location.href, {
+      method: "POST",
+      body: body,
+      headers: { "X-Console-Confirm": "ask", Accept: "application/json" },
+      credentials: "same-origin",
+    })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((answer) => {
+        if (answer && answer.confirm) ask(form, submitter, answer);
+        else post(form, submitter, false);  // nothing to confirm, or an error the page shows
+      })
+      .catch(() => post(form, submitter, false));
   });
 
   // --- Copy buttons ------------------------------------------------------------------------

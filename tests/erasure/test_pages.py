@@ -54,7 +54,7 @@ def test_the_list_shows_countdowns_and_progress_and_the_evidence_exports(admin, 
     request = verified(admin)
     empty = client.get(reverse("erasure:request_list") + "?state=completed")
     assert b"No erasure requests" in empty.content
-    client.post(reverse("erasure:request_approve", args=[request.pk]))
+    client.post(reverse("erasure:request_approve", args=[request.pk]), {"confirmed": "1"})
     listing = client.get(reverse("erasure:request_list"))
     assert request.reference.encode() in listing.content
     assert b"days left" in listing.content

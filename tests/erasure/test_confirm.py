@@ -1,0 +1,98 @@
+"""Approving an erasure, and including a possible match, first say what they will erase."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from apps.erasure.models import ErasureRequest, RequestStatus, Suppression
+from apps.events.models import Event
+from apps.identity.models import Identifier, Profile
+from apps.tools.services import tool_create
+
+from .conftest import verified
+
+
+def _tools(admin):
+    tool_create(actor=admin, name="Zendesk", vendor="Zendesk", category="Support",
+                data_categories=["contact"])  # fmt: skip
+    tool_create(actor=admin, name="Hubspot", vendor="Hubspot", category="CRM",
+                data_categories=["contact"])  # fmt: skip
+
+
+def test_approving_without_confirmation_states_the_counts_and_erases_nothing(admin, client, ana):
+    _tools(admin)
+    request = verified(admin)
+    client.force_login(admin)
+    before = (Profile.objects.count(), Identifier.objects.count(), Event.objects.count())
+
+    page = client.post(reverse("erasure:request_approve", args=[request.pk]))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f"Erase the person of {request.reference} in 2 tools?" in text
+    assert "Suppresses 4 identifiers of the person at once" in text
+    assert "Erases 4 profiles and 0 events in the console" in text
+    assert "asks the owners of 2 tools to erase by hand" in text
+    assert "1 possible match (probabilistic links)" in text
+    assert "This cannot be undone." in text
+    assert 'name="confirmed" value="1"' in text
+    assert "csrfmiddlewaretoken" in text
+    request.refresh_from_db()
+    assert request.status == RequestStatus.VERIFIED
+    assert not Suppression.objects.exists()
+    assert not request.tasks.exists()
+    assert (Profile.objects.count(), Identifier.objects.count(), Event.objects.count()) == before
+
+
+def test_approving_with_confirmation_erases_what_the_confirmation_counted(admin, client, ana):
+    _tools(admin)
+    request = verified(admin)
+    client.force_login(admin)
+    asked = client.post(
+        reverse("erasure:request_approve", args=[request.pk]), HTTP_X_CONSOLE_CONFIRM="ask"
+    ).json()
+    profiles_before = Profile.objects.count()
+
+    done = client.post(reverse("erasure:request_approve", args=[request.pk]), {"confirmed": "1"})
+
+    assert done.status_code == 302
+    request = ErasureRequest.objects.get(pk=request.pk)
+    assert request.status == RequestStatus.IN_PROGRESS
+    assert asked["confirm"] is True
+    assert asked["final"] is True
+    assert asked["title"] == f"Erase the person of {request.reference} in 2 tools?"
+    assert request.tasks.count() == 2
+    assert "Erases 4 profiles and 0 events in the console" in asked["lines"][1]
+    assert request.local_erasure["profiles"] == 4 == profiles_before - Profile.objects.count()
+    assert Suppression.objects.count() == 4
+
+
+def test_including_a_possible_match_asks_first_and_leaving_it_out_does_not(admin, client, ana):
+    request = verified(admin)
+    client.force_login(admin)
+    client.post(reverse("erasure:request_approve", args=[request.pk]), {"confirmed": "1"})
+    maybe = request.identifiers.get(decision="pending")
+    url = reverse("erasure:identifier_decide", args=[request.pk, maybe.pk])
+
+    page = client.post(url, {"include": "yes"})
+
+    assert page.status_code == 200
+    assert f"Erase anonymous_id:{maybe.masked} as the same person?" in page.content.decode()
+    maybe.refresh_from_db()
+    assert maybe.decision == "pending"
+    assert client.post(url, {"include": "yes", "confirmed": "1"}).status_code == 302
+    maybe.refresh_from_db()
+    assert maybe.decision == "included"
+
+
+def test_leaving_a_possible_match_out_needs_no_confirmation(admin, client, ana):
+    request = verified(admin)
+    client.force_login(admin)
+    client.post(reverse("erasure:request_approve", args=[request.pk]), {"confirmed": "1"})
+    maybe = request.identifiers.get(decision="pending")
+
+    client.post(reverse("erasure:identifier_decide", args=[request.pk, maybe.pk]),
+                {"include": "no"})  # fmt: skip
+
+    maybe.refresh_from_db()
+    assert maybe.decision == "excluded"
