@@ -11,13 +11,13 @@ from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
 from martech.common.errors import ApplicationError
-from martech.common.views import ActionView, ServiceFormView
+from martech.common.views import ActionView, Consequence, ServiceFormView, count_of
 
 from . import running, selectors, services
 from .engine import activation
 from .engine import warehouse as engine
 from .forms import ModelForm, SyncForm, WarehouseForm
-from .models import RowOutcome, WarehouseKind
+from .models import RowOutcome, RunStatus, WarehouseKind
 
 
 class WarehouseListView(LoginRequiredMixin, TemplateView):
@@ -350,6 +350,27 @@ class RunDetailView(LoginRequiredMixin, TemplateView):
 class RunApproveView(ActionView):
     def fallback_url(self, request, pk):
         return reverse("syncs:run_detail", args=[pk])
+
+    def consequence(self, request, pk):
+        run = selectors.run_get(user=request.user, pk=pk)
+        require(request.user, "syncs.run_production", "approve runs into production destinations")
+        if run.status != RunStatus.NEEDS_APPROVAL:
+            return None  # refused by the service with its reason
+        destination = run.sync.destination
+        where = f"{destination.name} ({destination.get_environment_display().lower()})"
+        planned = run.planned or {}
+        added, changed = planned.get("added", 0), planned.get("changed", 0)
+        lines = [f"Sends {count_of(added + changed, 'row')} to {where}: "
+                 f"{added:,} added, {changed:,} changed."]  # fmt: skip
+        if planned.get("removed"):
+            lines.append(f"Removes {count_of(planned['removed'], 'row')} from {where}.")
+        lines.append(f"It was held because {run.approval_reason}.")
+        return Consequence(
+            title=f"Let run {run.pk} of {run.sync.name} go ahead?",
+            lines=tuple(lines),
+            button=f"Send to {destination.name}",
+            final=True,
+        )
 
     def act(self, request, pk):
         run = selectors.run_get(user=request.user, pk=pk)

@@ -114,7 +114,7 @@ def test_the_sync_pages_show_runs_progress_counts_and_the_held_dry_run(
     assert b"This run waits for approval" in page.content
     assert b"person0@acme.example" in page.content  # a sample row
     assert b"Go ahead" in page.content
-    client.post(reverse("syncs:run_approve", args=[held.pk]))
+    client.post(reverse("syncs:run_approve", args=[held.pk]), {"confirmed": "1"})
     running.execute(held.pk)
     fragment = client.get(reverse("syncs:run_detail", args=[held.pk]), HTTP_HX_REQUEST="true")
     assert b"<html" not in fragment.content
