@@ -9,7 +9,7 @@ from django.views.generic import TemplateView
 from apps.accounts.access import require, user_can
 from martech.common.errors import ApplicationError
 from martech.common.panels import render_panels
-from martech.common.views import ActionView, FilteredListView
+from martech.common.views import ActionView, Consequence, FilteredListView, count_of
 
 from . import selectors, services
 from .choices import LinkStatus
@@ -92,9 +92,30 @@ class ReviewQueueView(LoginRequiredMixin, TemplateView):
         }
 
 
+def _profile_words(profile) -> str:
+    return f"profile {profile.pk} ({count_of(profile.identifiers.count(), 'identifier')})"
+
+
 class ProfileMergeView(ActionView):
     def fallback_url(self, request, pk):
         return _profile_url(pk)
+
+    def consequence(self, request, pk):
+        profile = selectors.profile_get(user=request.user, pk=pk)
+        require(request.user, "identity.manage", "merge profiles")
+        form = MergeForm(request.POST)
+        if not form.is_valid() or form.cleaned_data["other"] == profile.pk:
+            return None  # refused with the form's reason
+        other = selectors.profile_get(user=request.user, pk=form.cleaned_data["other"])
+        return Consequence(
+            title=f"Merge profiles {profile.pk} and {other.pk}?",
+            lines=(
+                f"Joins {_profile_words(profile)} and {_profile_words(other)} as one person: "
+                "their events, consent and syncs count as one person's from now on.",
+                "An undo splits them again.",
+            ),
+            button="Merge",
+        )
 
     def act(self, request, pk):
         profile = selectors.profile_get(user=request.user, pk=pk)
@@ -108,6 +129,21 @@ class ProfileMergeView(ActionView):
 
 
 class MergeUndoView(ActionView):
+    def consequence(self, request, pk):
+        merge = selectors.merge_get(user=request.user, pk=pk)
+        require(request.user, "identity.manage", "undo merges")
+        if merge.undone_at or merge.link_id is None:
+            return None  # refused by the service with its reason
+        moved = count_of(len(merge.identifiers), "identifier")
+        return Consequence(
+            title=f"Undo the merge of profile {merge.loser_id} into profile {merge.winner_id}?",
+            lines=(
+                f"The link behind it stops counting: the {moved} "
+                "it moved go back to a profile of their own, unless another link joins them.",
+            ),
+            button="Undo the merge",
+        )
+
     def act(self, request, pk):
         merge = selectors.merge_get(user=request.user, pk=pk)
         services.merge_undo(actor=request.user, merge=merge)
@@ -119,6 +155,25 @@ class LinkReviewView(ActionView):
 
     def fallback_url(self, request, pk):
         return reverse("identity:review_queue")
+
+    def consequence(self, request, pk):
+        if not self.confirm:
+            return None
+        link = selectors.link_get(user=request.user, pk=pk)
+        require(request.user, "identity.manage", "review identity links")
+        if link.status != LinkStatus.PENDING:
+            return None  # refused by the service with its reason
+        lines = [f"Treats {link.a} and {link.b} as the same person for certain."]
+        if link.a.profile_id != link.b.profile_id:
+            lines.append(
+                f"Merges {_profile_words(link.a.profile)} and {_profile_words(link.b.profile)}: "
+                "their events, consent and syncs count as one person's from now on."
+            )
+        return Consequence(
+            title=f"Confirm that {link.a} and {link.b} are one person?",
+            lines=tuple(lines),
+            button="Confirm the link",
+        )
 
     def act(self, request, pk):
         link = selectors.link_get(user=request.user, pk=pk)

@@ -62,7 +62,7 @@ def test_the_review_queue_confirms_in_the_browser(admin, admin_client):
     )
     page = admin_client.get("/profiles/review/")
     assert f'data-link="{link.pk}"' in page.content.decode()
-    response = admin_client.post(f"/profiles/links/{link.pk}/confirm/")
+    response = admin_client.post(f"/profiles/links/{link.pk}/confirm/", {"confirmed": "1"})
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         "Link anonymous_id:a-1 ~ anonymous_id:a-2 confirmed."
     ]

@@ -13,7 +13,9 @@ def test_go_ahead_without_confirmation_names_rows_and_destination_and_sends_noth
     admin, client, model, tool, webhook_vendor
 ):
     client.force_login(admin)
-    production = destination_for(admin, tool, webhook_vendor, name="Braze", environment="production")
+    production = destination_for(
+        admin, tool, webhook_vendor, name="Braze", environment="production"
+    )
     held = run_now(admin, sync_for(admin, model, production))
     sent_before = len(webhook_vendor.requests)
 
@@ -32,7 +34,9 @@ def test_go_ahead_without_confirmation_names_rows_and_destination_and_sends_noth
 
 def test_go_ahead_with_confirmation_queues_the_run(admin, client, model, tool, webhook_vendor):
     client.force_login(admin)
-    production = destination_for(admin, tool, webhook_vendor, name="Braze", environment="production")
+    production = destination_for(
+        admin, tool, webhook_vendor, name="Braze", environment="production"
+    )
     held = run_now(admin, sync_for(admin, model, production))
 
     done = client.post(reverse("syncs:run_approve", args=[held.pk]), {"confirmed": "1"})
