@@ -16,10 +16,16 @@ from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
 from martech.common.errors import ApplicationError
-from martech.common.views import ActionView, FilteredListView, ServiceFormView
+from martech.common.views import (
+    ActionView,
+    Consequence,
+    FilteredListView,
+    ServiceFormView,
+    count_of,
+)
 
 from . import selectors, services
-from .choices import ChangeKind, ViolationKind
+from .choices import ChangeKind, VersionStatus, ViolationKind
 from .engine import bundle
 from .filters import SchemaFilter, ViolationFilter
 from .forms import DraftForm, ImportForm, PlanForm, PropertyFormSet, SchemaForm
@@ -231,6 +237,29 @@ class _VersionAction(ActionView):
 
 
 class VersionPublishView(_VersionAction):
+    def consequence(self, request, pk, version_pk):
+        version = self.version(request, pk, version_pk)
+        if not version.is_draft:
+            return None  # refused by the service with its reason
+        preview = services.publish_preview(version)
+        if not preview["needs_publish_capability"] or preview["missing_purposes"]:
+            return None  # compatible: nothing that worked stops working
+        require(request.user, "schemas.publish", "publish breaking schema changes")
+        breaking = [c for c in preview["changes"] if c.severity == ChangeKind.BREAKING]
+        lines = [
+            f"Publishes {version.schema.name} {preview['number']}: a new model, not compatible "
+            f"with {preview['previous'].number} ({count_of(len(breaking), 'breaking change')}).",
+            *(f"{c.path or 'the event'}: {c.detail}" for c in breaking[:5]),
+        ]
+        if len(breaking) > 5:
+            lines.append(f"and {count_of(len(breaking) - 5, 'more change')}.")
+        lines.append("A published version cannot be edited afterwards, only deprecated.")
+        return Consequence(
+            title=f"Publish the breaking change {preview['number']}?",
+            lines=tuple(lines),
+            button=f"Publish {preview['number']}",
+        )
+
     def act(self, request, pk, version_pk):
         version = services.version_publish(
             actor=request.user, version=self.version(request, pk, version_pk)
@@ -242,6 +271,22 @@ class VersionPublishView(_VersionAction):
 
 
 class VersionDeprecateView(_VersionAction):
+    def consequence(self, request, pk, version_pk):
+        version = self.version(request, pk, version_pk)
+        require(request.user, "schemas.publish", "deprecate schema versions")
+        if version.status != VersionStatus.PUBLISHED:
+            return None  # refused by the service with its reason
+        plans = version.plans.count()
+        return Consequence(
+            title=f"Deprecate {version.schema.name} {version.number}?",
+            lines=(
+                f"Marks {version.number} as deprecated: new tracking plans should not use it.",
+                f"{count_of(plans, 'tracking plan')} that hold it keep validating against it.",
+            ),
+            button="Deprecate",
+            danger=False,
+        )
+
     def act(self, request, pk, version_pk):
         version = services.version_deprecate(
             actor=request.user, version=self.version(request, pk, version_pk)
@@ -250,6 +295,21 @@ class VersionDeprecateView(_VersionAction):
 
 
 class VersionDiscardView(_VersionAction):
+    def consequence(self, request, pk, version_pk):
+        version = self.version(request, pk, version_pk)
+        require(request.user, "schemas.edit", "discard schema drafts")
+        if not version.is_draft:
+            return None  # refused by the service with its reason
+        lines = [f"Deletes this draft of {version.schema.name} and its fields."]
+        if not version.schema.versions.exclude(pk=version.pk).exists():
+            lines.append(f"It is the only version: the schema {version.schema.name} goes too.")
+        return Consequence(
+            title=f"Discard this draft of {version.schema.name}?",
+            lines=tuple(lines),
+            button="Discard",
+            final=True,
+        )
+
     def act(self, request, pk, version_pk):
         schema = services.draft_discard(
             actor=request.user, version=self.version(request, pk, version_pk)
