@@ -14,6 +14,17 @@ from apps.accounts.services import api_token_create
 from tests.factories import AdminFactory, UserFactory
 
 
+def pytest_collection_modifyitems(config, items):
+    """On SQLite (``DATABASE_URL=sqlite:///...``), tests marked ``postgres_only`` are skipped."""
+    if connection.vendor == "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("postgres_only")
+        if marker:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {reason}".strip(": ")))
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle counters live in the (Redis) cache; each test starts from zero, and so does
@@ -92,10 +103,15 @@ def worker_env(empty_broker):
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="martech.settings.test",
-        DATABASE_URL=(
-            f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
-            f"{connection.settings_dict['PORT']}/{connection.settings_dict['NAME']}"
-        ),
+        DATABASE_URL=_database_url(),
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
     )
     return env
+
+
+def _database_url() -> str:
+    """The test database's URL, for the processes a test starts (a worker, a shell)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
