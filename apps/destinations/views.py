@@ -10,7 +10,13 @@ from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
 from martech.common.errors import ApplicationError
-from martech.common.views import ActionView, FilteredListView, ServiceFormView
+from martech.common.views import (
+    ActionView,
+    Consequence,
+    FilteredListView,
+    ServiceFormView,
+    count_of,
+)
 
 from . import selectors, services
 from .adapters import CATALOG
@@ -123,6 +129,29 @@ class DestinationToggleView(ActionView):
     def fallback_url(self, request, pk):
         return reverse("destinations:destination_detail", args=[pk])
 
+    def consequence(self, request, pk):
+        destination = selectors.destination_get(user=request.user, pk=pk)
+        require(request.user, "destinations.manage", "change destinations")
+        if destination.is_production:
+            require(request.user, "destinations.send_production",
+                    "change destinations (a production destination)")  # fmt: skip
+        where = f"{destination.name} ({destination.get_environment_display().lower()})"
+        if destination.is_enabled:
+            return Consequence(
+                title=f"Disable {destination.name}?",
+                lines=(f"Stops routing new events to {where}.",),
+                button="Disable",
+            )
+        return Consequence(
+            title=f"Enable {destination.name}?",
+            lines=(
+                f"Routes new events to {where} from now on, for the people whose consent "
+                "allows it.",
+            ),
+            button="Enable",
+            danger=destination.is_production,
+        )
+
     def act(self, request, pk):
         destination = selectors.destination_get(user=request.user, pk=pk)
         enable = not destination.is_enabled
@@ -177,12 +206,13 @@ class DeliveryListView(FilteredListView):
 
 
 class ReplayView(ActionView):
-    """Replay the dead letters ticked on the page, or every one the filter shows."""
+    """Replay the dead letters ticked on the page, or every one the filter shows; replays
+    to a production destination are confirmed first."""
 
     def fallback_url(self, request):
         return reverse("destinations:dead_letters")
 
-    def act(self, request):
+    def chosen(self, request):
         require(request.user, "destinations.replay", "replay dead letters")
         queryset = selectors.dead_letter_list(user=request.user)
         if request.POST.get("everything"):
@@ -192,7 +222,36 @@ class ReplayView(ActionView):
             if not ids:
                 raise ApplicationError("Tick the dead letters to replay.", code="nothing_chosen")
             queryset = queryset.filter(pk__in=ids)
-        counts = services.deliveries_replay(actor=request.user, deliveries=list(queryset[:10_000]))
+        return list(queryset.select_related("destination")[:10_000])
+
+    def consequence(self, request):
+        chosen = self.chosen(request)
+        per_destination: dict = {}
+        for delivery in chosen:
+            per_destination.setdefault(delivery.destination, []).append(delivery)
+        production = [d for d in per_destination if d.is_production]
+        if not production or not user_can(request.user, "destinations.send_production"):
+            return None  # sandboxes only, or refused by the service with its reason
+        lines = [
+            f"Sends {count_of(len(rows), 'delivery', 'deliveries')} again to {destination.name} "
+            f"({destination.get_environment_display().lower()})."
+            for destination, rows in sorted(per_destination.items(), key=lambda i: i[0].name)
+        ]
+        lines.append(
+            "Consent and suppression are checked again first: a delivery no longer "
+            "allowed is filtered, not sent."
+        )
+        where = production[0].name if len(production) == 1 else "production"
+        return Consequence(
+            title=f"Replay {count_of(len(chosen), 'dead letter')} to {where}?",
+            lines=tuple(lines),
+            button=f"Send to {where}",
+            final=True,
+        )
+
+    def act(self, request):
+        chosen = self.chosen(request)
+        counts = services.deliveries_replay(actor=request.user, deliveries=chosen)
         message = f"{counts['replayed']} sent again"
         if counts["filtered"]:
             message += f"; {counts['filtered']} filtered (consent or suppression changed)"
