@@ -4,8 +4,8 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
-from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.shortcuts import render
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views import View
@@ -13,7 +13,7 @@ from django.views.generic import TemplateView
 
 from apps.audit.selectors import audit_history_for
 from martech.common.errors import ApplicationError
-from martech.common.views import FilteredListView
+from martech.common.views import ActionView, Consequence, FilteredListView
 
 from . import selectors, services
 from .access import explain, may_change_person, status_groups, upcoming_messages, user_can
@@ -76,16 +76,30 @@ class ApiTokenListView(LoginRequiredMixin, View):
         return self._render(request, ApiTokenCreateForm(), new_token={"token": token, "raw": raw})
 
 
-class ApiTokenRevokeView(LoginRequiredMixin, View):
-    def post(self, request, pk: int):
+class ApiTokenRevokeView(ActionView):
+    def fallback_url(self, request, pk):
+        return reverse("accounts:token_list")
+
+    def consequence(self, request, pk):
         token = selectors.api_token_get(user=request.user, pk=pk)
-        try:
-            services.api_token_revoke(token=token)
-        except ApplicationError as exc:
-            messages.warning(request, exc.message)
-        else:
-            messages.success(request, f"Token “{token.name}” was revoked.")
-        return redirect("accounts:token_list")
+        if token.revoked_at is not None:
+            return None  # refused by the service with its reason
+        used = (
+            f"It was last used {token.last_used_at:%Y-%m-%d %H:%M}."
+            if token.last_used_at
+            else "It has not been used."
+        )
+        return Consequence(
+            title=f"Revoke “{token.name}”?",
+            lines=(f"Anything using {token.prefix}… gets 401 at once. {used}",),
+            button="Revoke",
+            final=True,
+        )
+
+    def act(self, request, pk):
+        token = selectors.api_token_get(user=request.user, pk=pk)
+        services.api_token_revoke(token=token)
+        return reverse("accounts:token_list"), f"Token “{token.name}” was revoked."
 
 
 class UserListView(FilteredListView):

@@ -10,7 +10,13 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from martech.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from martech.common.views import ActionView, FilteredListView, ServiceFormView
+from martech.common.views import (
+    ActionView,
+    Consequence,
+    FilteredListView,
+    ServiceFormView,
+    count_of,
+)
 
 from . import access_services as svc
 from . import selectors, services
@@ -36,7 +42,13 @@ from .forms import (
     RoleForm,
     TrainingForm,
 )
-from .models import AccessAssignment, AccessRequestStatus, BirthrightRule, RoleCapability
+from .models import (
+    AccessAssignment,
+    AccessRequestStatus,
+    ApiToken,
+    BirthrightRule,
+    RoleCapability,
+)
 from .notifications import notifications_mark_read
 from .registry import get_capability
 
@@ -143,6 +155,24 @@ class PersonEditView(ServiceFormView):
 
 
 class PersonActiveView(ActionView):
+    def consequence(self, request, pk):
+        person = selectors.user_get(user=request.user, pk=pk)
+        require(request.user, MANAGE, "activate or deactivate people")
+        if request.POST.get("active") != "false" or not person.is_active:
+            return None
+        tokens = ApiToken.objects.usable().filter(user=person).count()
+        held = AccessAssignment.objects.filter(user=person, ended_at__isnull=True).count()
+        return Consequence(
+            title=f"Deactivate {person.full_name}?",
+            lines=(
+                f"Their sign-in and their access "
+                f"({count_of(held, 'role or grant', 'roles and grants')}) stop at once.",
+                f"{count_of(tokens, 'API token')} of theirs {'is' if tokens == 1 else 'are'} "
+                "revoked for good: reactivating them does not bring tokens back.",
+            ),
+            button="Deactivate",
+        )
+
     def act(self, request, pk):
         person = selectors.user_get(user=request.user, pk=pk)
         choice = request.POST.get("active")
@@ -183,6 +213,20 @@ class PersonCompletionView(ActionView):
 
 
 class AssignmentRemoveView(ActionView):
+    def consequence(self, request, pk):
+        assignment = selectors.assignment_get(user=request.user, pk=pk)
+        require(request.user, MANAGE, "remove access")
+        if assignment.ended_at is not None:
+            return None  # refused by the service with its reason
+        lines = [f"{assignment.user.full_name} loses {assignment.subject} at once."]
+        if assignment.birthright_rule_id:
+            lines.append("It came from a birthright rule: it stays off for this person.")
+        return Consequence(
+            title=f"Remove {assignment.subject} from {assignment.user.full_name}?",
+            lines=tuple(lines),
+            button="Remove",
+        )
+
     def act(self, request, pk):
         assignment = selectors.assignment_get(user=request.user, pk=pk)
         svc.assignment_remove(actor=request.user, assignment=assignment)
@@ -193,10 +237,28 @@ class AssignmentRemoveView(ActionView):
 
 
 class CompletionDeleteView(ActionView):
-    def act(self, request, pk):
+    def completion(self, request, pk):
         completion = selectors.completion_list(user=request.user).filter(pk=pk).first()
         if completion is None:
             raise NotFoundError("No such completion.")
+        return completion
+
+    def consequence(self, request, pk):
+        completion = self.completion(request, pk)
+        require(request.user, MANAGE, "remove training completions")
+        person = completion.user.full_name
+        return Consequence(
+            title=f"Remove {person}'s {completion.training.name} completion?",
+            lines=(
+                f"Deletes the record that {person} completed {completion.training.name} on "
+                f"{completion.completed_on:%Y-%m-%d}.",
+                "Capabilities that need this training stop for them at once.",
+            ),
+            button="Remove",
+        )
+
+    def act(self, request, pk):
+        completion = self.completion(request, pk)
         svc.training_completion_delete(actor=request.user, completion=completion)
         return reverse("accounts:user_detail", args=[completion.user_id]), "Completion removed."
 
@@ -279,6 +341,22 @@ class RoleEditView(ServiceFormView):
 
 
 class RoleDeleteView(ActionView):
+    def consequence(self, request, pk):
+        role = selectors.role_get(user=request.user, pk=pk)
+        require(request.user, MANAGE, "delete roles")
+        if AccessAssignment.objects.filter(role=role).exists() or role.access_requests.exists():
+            return None  # refused by the service with its reason
+        rules = role.capability_rules.count()
+        return Consequence(
+            title=f"Delete the role {role.name}?",
+            lines=(
+                f"Deletes {role.name} with its {count_of(rules, 'capability rule')} and "
+                f"{count_of(role.birthright_rules.count(), 'birthright rule')}.",
+            ),
+            button="Delete",
+            final=True,
+        )
+
     def act(self, request, pk):
         role = selectors.role_get(user=request.user, pk=pk)
         svc.role_delete(actor=request.user, role=role)
@@ -298,10 +376,28 @@ class RoleCapabilitySetView(ActionView):
 
 
 class RoleCapabilityRemoveView(ActionView):
-    def act(self, request, pk):
+    def rule(self, pk) -> RoleCapability:
         rule = RoleCapability.objects.select_related("role").filter(pk=pk).first()
         if rule is None:
             raise NotFoundError("No such capability rule.")
+        return rule
+
+    def consequence(self, request, pk):
+        rule = self.rule(pk)
+        require(request.user, MANAGE, "edit roles")
+        holders = AccessAssignment.objects.filter(role=rule.role, ended_at__isnull=True)
+        people = holders.values("user").distinct().count()
+        return Consequence(
+            title=f"Remove {rule.capability} from {rule.role.name}?",
+            lines=(
+                f"{count_of(people, 'person', 'people')} holding {rule.role.name} lose "
+                f"{rule.capability} at once, unless another role or grant gives it.",
+            ),
+            button="Remove",
+        )
+
+    def act(self, request, pk):
+        rule = self.rule(pk)
         svc.role_capability_remove(actor=request.user, rule=rule)
         return reverse("accounts:role_detail", args=[rule.role_id]), f"{rule.capability} removed."
 
@@ -320,10 +416,32 @@ class BirthrightAddView(ActionView):
 
 
 class BirthrightRemoveView(ActionView):
-    def act(self, request, pk):
+    def rule(self, pk) -> BirthrightRule:
         rule = BirthrightRule.objects.select_related("role").filter(pk=pk).first()
         if rule is None:
             raise NotFoundError("No such birthright rule.")
+        return rule
+
+    def consequence(self, request, pk):
+        rule = self.rule(pk)
+        require(request.user, MANAGE, "edit birthright rules")
+        people = (
+            AccessAssignment.objects.filter(birthright_rule=rule, ended_at__isnull=True)
+            .values("user")
+            .distinct()
+            .count()
+        )
+        return Consequence(
+            title=f"Remove the birthright rule for {rule.role.name} ({rule.describe()})?",
+            lines=(
+                f"{count_of(people, 'person', 'people')} who hold {rule.role.name} through it "
+                "lose it at once; new people no longer get it.",
+            ),
+            button="Remove",
+        )
+
+    def act(self, request, pk):
+        rule = self.rule(pk)
         svc.birthright_rule_remove(actor=request.user, rule=rule)
         return reverse("accounts:role_detail", args=[rule.role_id]), "Birthright rule removed."
 
@@ -470,6 +588,19 @@ class RequestDetailView(LoginRequiredMixin, TemplateView):
 class _RequestAction(ActionView):
     verb = ""
 
+    def consequence(self, request, pk):
+        if self.verb != "cancel":
+            return None
+        access_request = selectors.access_request_get(user=request.user, pk=pk)
+        if access_request.status != AccessRequestStatus.PENDING:
+            return None  # refused by the service with its reason
+        return Consequence(
+            title=f"Cancel request #{pk}?",
+            lines=("Nobody decides on it any more; to get the access, ask again.",),
+            button="Cancel the request",
+            danger=False,
+        )
+
     def act(self, request, pk):
         access_request = selectors.access_request_get(user=request.user, pk=pk)
         note = request.POST.get("note", "")
@@ -562,6 +693,28 @@ class ReviewDetailView(LoginRequiredMixin, TemplateView):
 
 
 class ReviewItemDecideView(ActionView):
+    def consequence(self, request, pk):
+        item = selectors.review_item_get(user=request.user, pk=pk)
+        if request.POST.get("decision") != "revoke" or item.decision != "pending":
+            return None
+        if not item.campaign.is_open or not svc.review_item_can_decide(request.user, item):
+            return None  # refused by the service with its reason
+        person = item.user.full_name
+        withdrawn = svc.review_item_withdraws(item)
+        if withdrawn is None:
+            lines = [f"{person} loses {item.assignment.subject} and what it gives at once."]
+        else:
+            lines = [
+                f"{person} loses {', '.join(withdrawn)} at once; the rest of the "
+                f"{item.assignment.role.name} role stays."
+            ]
+        lines.append("Getting it back takes a new access request.")
+        return Consequence(
+            title=f"Revoke {person}'s {item.assignment.subject}?",
+            lines=tuple(lines),
+            button="Revoke",
+        )
+
     def act(self, request, pk):
         item = selectors.review_item_get(user=request.user, pk=pk)
         decision = request.POST.get("decision", "")
@@ -575,6 +728,26 @@ class ReviewItemDecideView(ActionView):
 
 
 class ReviewCloseView(ActionView):
+    def consequence(self, request, pk):
+        campaign = selectors.review_get(user=request.user, pk=pk)
+        require(request.user, MANAGE, "close access reviews")
+        if not campaign.is_open:
+            return None  # refused by the service with its reason
+        pending = campaign.items.filter(decision="pending").count()
+        revoke = campaign.unreviewed_policy == "revoke"
+        lines = [f"Closes {campaign.name}: nobody can decide on it any more."]
+        if pending:
+            lines.append(
+                f"The {count_of(pending, 'undecided item')} "
+                + ("are revoked: those people lose that access at once." if revoke else "are kept.")
+            )
+        return Consequence(
+            title=f"Close {campaign.name} now?",
+            lines=tuple(lines),
+            button="Close now",
+            danger=revoke and pending > 0,
+        )
+
     def act(self, request, pk):
         campaign = selectors.review_get(user=request.user, pk=pk)
         svc.review_campaign_close(actor=request.user, campaign=campaign)
