@@ -25,6 +25,7 @@ from .access import (
     capability_rule,
     explain,
     require,
+    require_may_change_person,
     status_groups,
     upcoming_messages,
     user_can,
@@ -160,6 +161,9 @@ class PersonActiveView(ActionView):
         require(request.user, MANAGE, "activate or deactivate people")
         if request.POST.get("active") != "false" or not person.is_active:
             return None
+        if person.pk == request.user.pk:
+            return None  # refused by the service with its reason
+        require_may_change_person(request.user, person, "active state")
         tokens = ApiToken.objects.usable().filter(user=person).count()
         held = AccessAssignment.objects.filter(user=person, ended_at__isnull=True).count()
         return Consequence(
@@ -216,6 +220,7 @@ class AssignmentRemoveView(ActionView):
     def consequence(self, request, pk):
         assignment = selectors.assignment_get(user=request.user, pk=pk)
         require(request.user, MANAGE, "remove access")
+        require_may_change_person(request.user, assignment.user, "roles")
         if assignment.ended_at is not None:
             return None  # refused by the service with its reason
         lines = [f"{assignment.user.full_name} loses {assignment.subject} at once."]
@@ -246,6 +251,7 @@ class CompletionDeleteView(ActionView):
     def consequence(self, request, pk):
         completion = self.completion(request, pk)
         require(request.user, MANAGE, "remove training completions")
+        require_may_change_person(request.user, completion.user, "training completions")
         person = completion.user.full_name
         return Consequence(
             title=f"Remove {person}'s {completion.training.name} completion?",
