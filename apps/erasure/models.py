@@ -113,9 +113,20 @@ class IdentifierOrigin(models.TextChoices):
 
 
 class Decision(models.TextChoices):
-    INCLUDED = "included", "Erased"
+    INCLUDED = "included", "Included"
     PENDING = "pending", "Waiting for a decision"
     EXCLUDED = "excluded", "Not the same person"
+
+
+# What an included identifier's erasure has reached, by the status of its request: it is
+# erased only once the request is complete.
+INCLUDED_BY_STATUS = {
+    RequestStatus.RECEIVED: "Will be erased",
+    RequestStatus.VERIFIED: "Will be erased",
+    RequestStatus.IN_PROGRESS: "Being erased",
+    RequestStatus.COMPLETED: "Erased",
+    RequestStatus.REJECTED: "Not erased",
+}
 
 
 class ErasureIdentifier(models.Model):
@@ -145,6 +156,22 @@ class ErasureIdentifier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type}:{self.masked}"
+
+    @property
+    def state_label(self) -> str:
+        """The decision as it stands now: an included identifier "Will be erased" until
+        approval, is "Being erased" while the tools are asked and is "Erased" once the request
+        is complete; a duplicate's follows the request it duplicates."""
+        if self.decision != Decision.INCLUDED:
+            return self.get_decision_display()
+        request = self.request
+        if request.status == RequestStatus.DUPLICATE:
+            original = request.duplicate_of
+            if original is None:
+                return Decision.INCLUDED.label
+            state = INCLUDED_BY_STATUS.get(original.status, Decision.INCLUDED.label)
+            return f"{state} with {original.reference}"
+        return INCLUDED_BY_STATUS.get(request.status, Decision.INCLUDED.label)
 
 
 class Suppression(models.Model):

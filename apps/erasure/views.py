@@ -17,6 +17,7 @@ from . import selectors, services
 from .forms import RequestForm
 from .models import OPEN, ErasureIdentifier, RequestStatus, TaskKind
 from .preview import approval_preview
+from .templatetags.erasure_dates import day, moment
 
 
 class RequestListView(LoginRequiredMixin, TemplateView):
@@ -82,13 +83,23 @@ class RequestDetailView(LoginRequiredMixin, TemplateView):
         }
 
 
+def _in_order(tasks: list) -> list:
+    """The tasks in the order they finished (the unfinished last), each with what it was
+    sent and answered in the order it happened."""
+    for task in tasks:
+        task.entries = sorted(task.evidence or [], key=lambda e: str(e.get("at") or ""))
+    return sorted(tasks, key=lambda t: (t.finished_at is None, t.finished_at or 0, t.pk))
+
+
 class EvidenceView(RequestDetailView):
-    """The evidence report for the privacy team: printable."""
+    """The evidence report for the privacy team, printable: the request's dates in the order
+    they happened, then the tools in the order they finished."""
 
     template_name = "erasure/evidence.html"
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "printed_at": timezone.now()}
+        context = super().get_context_data(**kwargs)
+        return {**context, "tasks": _in_order(context["tasks"]), "printed_at": timezone.now()}
 
 
 class EvidenceCsvView(LoginRequiredMixin, TemplateView):
@@ -101,19 +112,25 @@ class EvidenceCsvView(LoginRequiredMixin, TemplateView):
                 "received_on",
                 "deadline",
                 "status",
+                "verified_by",
+                "verified_at",
                 "approved_by",
                 "approved_at",
                 "completed_at",
+                "kept_until",
             ],
             [
                 req.reference,
                 req.jurisdiction,
-                req.received_on,
-                req.due,
+                day(req.received_on),
+                day(req.due),
                 req.status,
+                req.verified_by.email if req.verified_by else "",
+                moment(req.verified_at),
                 req.approved_by.email if req.approved_by else "",
-                req.approved_at,
-                req.completed_at,
+                moment(req.approved_at),
+                moment(req.completed_at),
+                day(req.retain_until),
             ],
             [],
             [
@@ -130,15 +147,15 @@ class EvidenceCsvView(LoginRequiredMixin, TemplateView):
                 "reason",
             ],
         ]
-        for t in req.tasks.select_related("confirmed_by"):
+        for t in _in_order(list(req.tasks.select_related("confirmed_by"))):
             rows.append(
                 [
                     t.name,
                     t.kind,
                     t.status,
                     t.attempts,
-                    t.started_at,
-                    t.finished_at,
+                    moment(t.started_at),
+                    moment(t.finished_at),
                     t.receipt,
                     t.last_error,
                     t.confirmed_by.email if t.confirmed_by else "",
@@ -147,7 +164,7 @@ class EvidenceCsvView(LoginRequiredMixin, TemplateView):
                 ]
             )
         rows += [[], ["identifier_type", "keyed_hash", "origin", "decision"]]
-        rows += [[i.type, i.value_hash, i.origin, i.decision] for i in req.identifiers.all()]
+        rows += [[i.type, i.value_hash, i.origin, i.state_label] for i in req.identifiers.all()]
         return csv_response(f"{req.reference}-evidence.csv", rows)
 
 
