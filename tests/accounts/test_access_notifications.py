@@ -234,7 +234,7 @@ def test_a_review_revoking_one_capability_tells_the_person_and_keeps_the_role(ad
     client.force_login(dana)
     response = client.post(
         reverse("accounts:review_item_decide", args=[item.pk]),
-        {"decision": "revoke", "note": "Moved to brand work."},
+        {"decision": "revoke", "note": "Moved to brand work.", "confirmed": "1"},
         follow=True,
     )
 
@@ -271,7 +271,7 @@ def test_a_review_revoking_a_whole_role_says_the_role_went(admin, client):
     client.force_login(dana)
     response = client.post(
         reverse("accounts:review_item_decide", args=[campaign.items.get().pk]),
-        {"decision": "revoke"},
+        {"decision": "revoke", "confirmed": "1"},
         follow=True,
     )
 

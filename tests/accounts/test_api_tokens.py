@@ -211,7 +211,7 @@ def test_token_page_shows_new_token_once_and_revokes(user_client, user):
     again = user_client.get(url)
     assert raw.encode() not in again.content
     token = ApiToken.objects.get(user=user)
-    revoke = user_client.post(reverse("accounts:token_revoke", args=[token.pk]))
+    revoke = user_client.post(reverse("accounts:token_revoke", args=[token.pk]), {"confirmed": "1"})
     assert revoke.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
