@@ -233,3 +233,7 @@
     target.replaceChildren(dot, document.createTextNode(ok ? "All systems ready" : (body.message || "Not ready")));
   });
 })();
+
+// --- Print buttons: a button marked data-print prints the page (the CSP allows no inline script)
+document.querySelectorAll("[data-print]").forEach((button) =>
+  button.addEventListener("click", () => window.print()));
