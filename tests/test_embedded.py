@@ -57,7 +57,14 @@ def test_embedded_console_serves_runs_jobs_and_stops_on_ctrl_c(embedded_env, tmp
         banner = "".join(console.output)
         assert f"http://127.0.0.1:{port}/" in banner
         assert "ops.admin@acme.example / martech-demo-2026" in banner
+        assert f"Logs      {tmp_path / 'log'}/" in banner
         assert (tmp_path / "martech.sqlite3").exists()
+        # once the worker and beat are up: Celery's banner, task list and warnings stay out of
+        # the terminal, and the worker's lines are in its log
+        for noise in ("[tasks]", "[queues]", "No hostname was supplied", "SecurityWarning"):
+            assert noise not in banner, noise
+        assert " ready." in (tmp_path / "log" / "worker.log").read_text()
+        assert "beat: Starting..." in (tmp_path / "log" / "beat.log").read_text()
         base = f"http://127.0.0.1:{port}"
 
         ready = requests.get(f"{base}/readyz", timeout=10).json()
@@ -114,13 +121,21 @@ def test_embedded_console_serves_runs_jobs_and_stops_on_ctrl_c(embedded_env, tmp
             timeout=60,
             interval=1,
         )
+        # the requests and the tasks went to the logs: the banner is still the last thing shown
+        web_log = (tmp_path / "log" / "web.log").read_text()
+        assert '"GET /attribution/?format=csv HTTP/1.1" 200' in web_log
+        assert (
+            "".join(console.output)
+            .rstrip()
+            .endswith("Press Ctrl-C to stop the web server, the worker and beat.")
+        ), "".join(console.output)[-3000:]
     finally:
         # Ctrl-C stops everything it started
         returncode = console.stop(signal.SIGINT, timeout=40)
     output = "".join(console.output)
     assert "Stopped the web server, the worker and beat." in output, output[-3000:]
     assert returncode == 0
-    pids = re.findall(r"Booting worker with pid: (\d+)", output)
+    pids = re.findall(r"Booting worker with pid: (\d+)", (tmp_path / "log" / "web.log").read_text())
     assert pids
     for pid in pids:
         status = Path(f"/proc/{pid}/status")

@@ -7,6 +7,8 @@ from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# The file-system transport has no server; naming "localhost" spares kombu's warning about it.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost//")
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "data_folder_in": str(VAR_DIR / "broker" / "queue"),
     "data_folder_out": str(VAR_DIR / "broker" / "queue"),

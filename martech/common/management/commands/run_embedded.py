@@ -1,16 +1,22 @@
 """Run the whole console on one machine: web server, Celery worker and Celery beat.
 
 Used by ``make run``. It migrates, loads the demo data, collects static files, starts the
-three processes, waits until the console is ready, prints the URL and the demo login,
-and stops everything it started on Ctrl-C (or when any of the processes dies).
+three processes, waits until the web server answers, the worker is ready and beat has started,
+prints the URL and the demo login last, and stops everything it started on Ctrl-C (or when any
+of the processes dies).
+
+Each process writes its output (request lines, the worker's task lines) to its own file under
+``var/log/``; the terminal shows only their errors, so the address stays in view.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +27,50 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from martech.common.processes import celery_worker_argv
+
+# The first line of a log record: ours (``2026-01-01 10:00:00,000 WARNING name ...``),
+# gunicorn's (``[2026-01-01 10:00:00 +0000] [42] [ERROR] ...``) or a request line.
+RECORD = re.compile(r"^(\d{4}-\d\d-\d\d \S+ [A-Z]+ |\[[^\]]+\] \[\d+\] \[[A-Z]+\] |\S+ - - \[)")
+SHOWN = re.compile(r"^(\d{4}-\d\d-\d\d \S+ |\[[^\]]+\] \[\d+\] \[)(ERROR|CRITICAL)\b")
+# What each process prints once it is serving.
+READY = {"web": "Booting worker with pid", "worker": " ready.", "beat": "beat: Starting..."}
+
+
+def _quiet(argv: list[str]) -> list[str]:
+    """``python -m celery ...`` with Celery's global ``--quiet`` option."""
+    return [*argv[:3], "--quiet", *argv[3:]]
+
+
+class Output:
+    """Reads one process's output: every line goes to its log file; errors, with the traceback
+    lines that follow them, also go to the terminal (a 404's warning does not)."""
+
+    def __init__(self, name: str, process: subprocess.Popen, path: Path, terminal):
+        self.name, self.path, self.terminal = name, path, terminal
+        self.ready = threading.Event()
+        self._process = process
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self):
+        showing = False
+        with self.path.open("a", encoding="utf-8") as log:
+            for line in self._process.stdout:
+                log.write(line)
+                log.flush()
+                if RECORD.match(line):
+                    showing = bool(SHOWN.match(line))
+                if showing:
+                    self.terminal(f"[{self.name}] {line.rstrip()}")
+                if READY[self.name] in line:
+                    self.ready.set()
+
+    def tail(self, lines: int = 20) -> str:
+        self._thread.join(timeout=2)
+        try:
+            return "\n".join(self.path.read_text(encoding="utf-8").splitlines()[-lines:])
+        except OSError:
+            return ""
 
 
 class Command(BaseCommand):
@@ -34,6 +84,8 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, no_demo, **options):
         for folder in ("queue", "control", "processed"):
             Path(settings.VAR_DIR, "broker", folder).mkdir(parents=True, exist_ok=True)
+        log_dir = Path(settings.VAR_DIR, "log")
+        log_dir.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo:
             call_command("load_demo")
@@ -46,6 +98,8 @@ class Command(BaseCommand):
                 "DJANGO_SETTINGS_MODULE", "martech.settings.local"
             ),
             "PYTHONUNBUFFERED": "1",
+            # Celery's advice against running as root is for shared servers, not a laptop's demo.
+            "PYTHONWARNINGS": "ignore:You're running the worker with superuser privileges",
         }
         commands = {
             "web": [
@@ -64,10 +118,12 @@ class Command(BaseCommand):
                 "--graceful-timeout",
                 "5",
             ],
-            "worker": celery_worker_argv("embedded@%h"),
-            "beat": [python, "-m", "celery", "-A", "martech", "beat", "--loglevel", "INFO"],
+            # The worker and beat without Celery's banner and task list (``celery --quiet``).
+            "worker": _quiet(celery_worker_argv("embedded@%h")),
+            "beat": _quiet([python, "-m", "celery", "-A", "martech", "beat", "--loglevel", "INFO"]),
         }
         processes: dict[str, subprocess.Popen] = {}
+        outputs: dict[str, Output] = {}
         stopping = False
 
         def stop(*_args):
@@ -79,39 +135,63 @@ class Command(BaseCommand):
         try:
             for name, command in commands.items():
                 processes[name] = subprocess.Popen(  # noqa: S603 (our own interpreter)
-                    command, env=env, cwd=settings.BASE_DIR, start_new_session=True
+                    command,
+                    env=env,
+                    cwd=settings.BASE_DIR,
+                    start_new_session=True,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
                 )
+                outputs[name] = Output(name, processes[name], log_dir / f"{name}.log", self._say)
             url = f"http://{host}:{port}/"
-            self._wait_ready(url, processes, lambda: stopping)
+            self.stdout.write("Starting the web server, a worker and beat...")
+            self._wait_ready(url, processes, outputs, lambda: stopping)
             if not stopping:
-                self._announce(url)
+                self._announce(url, log_dir)
             while not stopping:
                 for name, process in processes.items():
                     if process.poll() is not None:
-                        self.stderr.write(f"The {name} process exited ({process.returncode}).")
+                        self.stderr.write(
+                            f"The {name} process exited ({process.returncode}); the end of "
+                            f"{outputs[name].path}:\n{outputs[name].tail()}"
+                        )
                         stopping = True
                 time.sleep(0.5)
         finally:
             self._stop_all(processes)
         self.stdout.write("Stopped the web server, the worker and beat.")
 
-    def _wait_ready(self, url, processes, is_stopping, timeout=90):
+    def _say(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()
+
+    def _wait_ready(self, url, processes, outputs, is_stopping, timeout=120):
+        """Wait until the web server answers /readyz, the worker is ready and beat started."""
         deadline = time.monotonic() + timeout
+        serving = False
         while not is_stopping() and time.monotonic() < deadline:
             dead = [n for n, p in processes.items() if p.poll() is not None]
             if dead:
-                raise CommandError(f"{', '.join(dead)} failed to start; see the log above.")
-            try:
-                with urllib.request.urlopen(url + "readyz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
+                ends = "\n".join(f"{outputs[n].path}:\n{outputs[n].tail()}" for n in dead)
+                raise CommandError(f"{', '.join(dead)} failed to start; the end of {ends}")
+            if not serving:
+                try:
+                    with urllib.request.urlopen(url + "readyz", timeout=5) as response:  # noqa: S310
+                        serving = response.status == 200
+                except (urllib.error.URLError, OSError):
+                    pass
+            if serving and all(output.ready.is_set() for output in outputs.values()):
+                return
             time.sleep(0.5)
         if not is_stopping():
-            raise CommandError(f"The console did not become ready at {url} in {timeout}s.")
+            waiting = [n for n, o in outputs.items() if not o.ready.is_set()]
+            raise CommandError(
+                f"The console did not become ready at {url} in {timeout}s"
+                + (f" (waiting for: {', '.join(waiting)})." if waiting else ".")
+            )
 
-    def _announce(self, url):
+    def _announce(self, url, log_dir):
         from apps.accounts.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
 
         lines = [
@@ -120,6 +200,8 @@ class Command(BaseCommand):
             f"  Open      {url}",
             f"  Sign in   {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}",
             f"  API docs  {url}api/docs/",
+            f"  Logs      {log_dir}/ (web.log with every request, worker.log, beat.log);",
+            "            errors show here as well.",
             "  Press Ctrl-C to stop the web server, the worker and beat.",
             "",
         ]
