@@ -20,6 +20,7 @@ from django.views.generic import FormView, TemplateView
 
 from .api import error_response
 from .errors import ApplicationError
+from .listing import SORT_PARAM, apply_sort, sort_state
 from .navigation import palette_search
 
 
@@ -31,12 +32,15 @@ class FilteredListView(LoginRequiredMixin, TemplateView):
     """A list page: a FilterSet form, a paginated table, and an htmx partial for the table.
 
     Subclasses set ``template_name``, ``partial_template_name``, ``filterset_class`` and
-    ``get_queryset()`` (which calls a permission-restricted selector).
+    ``get_queryset()`` (which calls a permission-restricted selector). ``sortable`` and
+    ``default_sort`` declare the columns ``?sort=`` may order by (see ``martech.common.listing``).
     """
 
     filterset_class = None
     partial_template_name: str = ""
     paginate_by = 25
+    sortable: dict = {}
+    default_sort: str = ""
 
     def get_queryset(self):
         raise NotImplementedError
@@ -60,7 +64,9 @@ class FilteredListView(LoginRequiredMixin, TemplateView):
         return response
 
     def get_context_data(self, **kwargs):
-        paginator = Paginator(self.get_queryset(), self.paginate_by)
+        sort = sort_state(self.request.GET.get(SORT_PARAM), self.sortable, self.default_sort)
+        queryset = apply_sort(self.get_queryset(), sort.requested, self.sortable)
+        paginator = Paginator(queryset, self.paginate_by)
         page = paginator.get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
@@ -81,7 +87,10 @@ class FilteredListView(LoginRequiredMixin, TemplateView):
             "page_obj": page,
             "object_list": page.object_list,
             "querystring": query.urlencode(),
-            "is_filtered": any(v for k, v in self.request.GET.items() if k != "page"),
+            "list_sort": sort,
+            "is_filtered": any(
+                v for k, v in self.request.GET.items() if k not in ("page", SORT_PARAM)
+            ),
         }
 
 
