@@ -34,13 +34,15 @@ def _detail(request_obj) -> str:
 
 
 def _valid(form) -> dict:
-    """The cleaned data, or the first error as a service error (shown as a message)."""
+    """The cleaned data, or every error at once as a service error (shown as a message)."""
     if form.is_valid():
         return form.cleaned_data
-    name, errors = next(iter(form.errors.items()))
-    field = form.fields.get(name)
-    label = (field.label or name.replace("_", " ").capitalize()) if field else ""
-    raise ApplicationError(f"{label + ': ' if label else ''}{errors[0]}", code="invalid")
+    problems = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = (field.label or name.replace("_", " ").capitalize()) if field else ""
+        problems += [f"{label + ': ' if label else ''}{error}" for error in errors]
+    raise ApplicationError(" ".join(problems), code="invalid")
 
 
 class BoardView(LoginRequiredMixin, TemplateView):

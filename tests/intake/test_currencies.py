@@ -79,3 +79,19 @@ def test_a_candidate_in_no_currency_is_refused_on_the_page_and_in_the_api(cast):
     assert answer.json()["code"] == "currency"
     assert answer.json()["message"] == NOT_A_CURRENCY
     assert list(Candidate.objects.values_list("name", flat=True)) == ["Airship"]
+
+
+def test_a_candidate_with_several_mistakes_is_told_all_of_them_in_one_message(cast, client):
+    from django.contrib.messages import get_messages
+
+    from .conftest import request_at
+
+    req = request_at(cast, "system")
+    client.force_login(cast.requester)
+    form = {"name": "", "estimated_annual_cost": "-5", "currency": "ZZZ"}
+    answer = client.post(f"/intake/{req.pk}/candidates/", form)
+    said = " ".join(str(m) for m in get_messages(answer.wsgi_request))
+    assert "Name: This field is required." in said
+    assert "can't be negative" in said
+    assert "ZZZ" in said
+    assert req.candidates.count() == 1  # only the one the walk-through added
