@@ -98,10 +98,10 @@ class DashboardView(LoginRequiredMixin, TemplateView):
     template_name = "dashboard.html"
 
     def get_context_data(self, **kwargs):
-        from apps.accounts.access import upcoming_messages
         from apps.accounts.models import ApiToken, User
-        from apps.accounts.selectors import access_request_inbox
         from apps.audit.models import AuditEvent
+
+        from .overview import action_words, attention_list, audit_noise, upcoming_grouped
 
         user = self.request.user
         today = timezone.localdate()
@@ -109,6 +109,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         can_audit = user.has_perm("audit.view")
         context = {
             **super().get_context_data(**kwargs),
+            "attention": attention_list(user=user),
             "people_active": User.objects.filter(is_active=True).count(),
             "people_new": User.objects.filter(
                 is_active=True, start_date__gt=today - dt.timedelta(days=90)
@@ -116,8 +117,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             "my_tokens_active": ApiToken.objects.usable().filter(user=user).count(),
             "tenure_days": user.tenure_days(),
             "can_audit": can_audit,
-            "upcoming": upcoming_messages(user),
-            "inbox_count": len(access_request_inbox(user=user)),
+            "upcoming": upcoming_grouped(user=user),
         }
         if can_audit:
             start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
@@ -134,7 +134,11 @@ class DashboardView(LoginRequiredMixin, TemplateView):
                 "values": [per_day.get(d, 0) for d in days],
             }
             context["changes_14d"] = sum(per_day.values())
-            context["recent_events"] = AuditEvent.objects.select_related("target_type")[:8]
+            changes = AuditEvent.objects.exclude(action__in=audit_noise())
+            recent = list(changes.select_related("target_type")[:8])
+            for event in recent:
+                event.action_words = action_words(event.action)
+            context["recent_events"] = recent
         return context
 
 
