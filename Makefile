@@ -1,5 +1,6 @@
 # MarTech Console. `make run` starts the console on its embedded defaults;
-# `make test` runs the whole test suite. Both install what they need first.
+# `make test` runs the whole test suite on PostgreSQL, then the page, API and browser tests again
+# on SQLite. Both install what they need first.
 
 UV_VERSION := 0.13.9
 TOOLS      := .tools
@@ -8,6 +9,14 @@ PY         := .venv/bin/python
 export UV_PROJECT_ENVIRONMENT := .venv
 
 .PHONY: run test deps deps-dev lint format check-deploy vendor bench clean
+
+# `make test` runs them a second time on SQLite, the database of `make run`: every page (the
+# permission matrix visits each URL as each kind of person), the API, the collection API and the
+# browser walk-throughs. Tests marked postgres_only are skipped there.
+SQLITE_TESTS := tests/test_permission_matrix.py tests/browser $(sort \
+	$(wildcard tests/*/test_*api*.py tests/*/test_*page*.py tests/*/test_*view*.py \
+	           tests/*/test_exports.py tests/events/test_collect*.py \
+	           tests/events/test_snowplow.py tests/events/test_attribution*.py))
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -22,12 +31,14 @@ deps-dev: $(UV)  ## runtime and test dependencies, exactly as locked
 run: deps  ## run the console, a Celery worker and beat on SQLite (Ctrl-C stops all)
 	DJANGO_SETTINGS_MODULE=martech.settings.local $(PY) manage.py run_embedded
 
-test: deps-dev  ## install what the tests need and run every test
+test: deps-dev  ## install what the tests need, run every test, then SQLITE_TESTS on SQLite
 	bash scripts/ensure-chromium.sh
 	npm ci --prefix tests/sdk_node --no-audit --no-fund --ignore-scripts --loglevel=error
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest -n 2
+	rm -rf var/test-sqlite && mkdir -p var/test-sqlite
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite/martech.sqlite3 $(PY) -m pytest -n 2 $(SQLITE_TESTS)
 
 lint: deps-dev
 	$(PY) -m ruff check .

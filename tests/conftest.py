@@ -14,8 +14,20 @@ from apps.accounts.services import api_token_create
 from tests.factories import AdminFactory, UserFactory
 
 
+def _warehouse_in_postgres(item) -> bool:
+    """Whether the test builds a company warehouse inside the test run's own PostgreSQL
+    database (the reverse-ETL fixtures)."""
+    defined = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    return any(
+        fixture.func.__module__ == "tests.syncs.conftest" or name == "warehouse_table"
+        for name in ("table", "warehouse", "warehouse_table")
+        for fixture in defined.get(name, ())
+    )
+
+
 def pytest_collection_modifyitems(config, items):
-    """On SQLite (``DATABASE_URL=sqlite:///...``), tests marked ``postgres_only`` are skipped."""
+    """On SQLite (``DATABASE_URL=sqlite:///...``), tests marked ``postgres_only`` are skipped,
+    and so are tests whose warehouse is the test run's PostgreSQL database."""
     if connection.vendor == "postgresql":
         return
     for item in items:
@@ -23,6 +35,8 @@ def pytest_collection_modifyitems(config, items):
         if marker:
             reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
             item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {reason}".strip(": ")))
+        elif _warehouse_in_postgres(item):
+            item.add_marker(pytest.mark.skip(reason="warehouse: the PostgreSQL test database"))
 
 
 @pytest.fixture(autouse=True)
@@ -31,9 +45,12 @@ def _clear_cache():
     what this process remembers between requests (write keys, the suppression list)."""
     from apps.erasure import suppression
     from apps.events import services
+    from apps.schemas.engine import validate
 
     cache.clear()
     services._known.clear()
+    # Plans compiled by an earlier test: on SQLite a rolled-back test's ids come back.
+    validate._cache.clear()
     suppression._memory = None
     suppression._written.pending = False
     yield
