@@ -743,10 +743,9 @@ class ReviewCloseView(ActionView):
         revoke = campaign.unreviewed_policy == "revoke"
         lines = [f"Closes {campaign.name}: nobody can decide on it any more."]
         if pending:
-            lines.append(
-                f"The {count_of(pending, 'undecided item')} "
-                + ("are revoked: those people lose that access at once." if revoke else "are kept.")
-            )
+            verb = "is" if pending == 1 else "are"
+            outcome = "revoked: whoever holds it loses it at once" if revoke else "kept"
+            lines.append(f"{count_of(pending, 'undecided item')} {verb} {outcome}.")
         return Consequence(
             title=f"Close {campaign.name} now?",
             lines=tuple(lines),
