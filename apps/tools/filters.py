@@ -19,6 +19,12 @@ class ToolFilter(django_filters.FilterSet):
         label="Capability", choices=ToolCapability.choices, method="filter_capability"
     )
     team = django_filters.CharFilter(field_name="team", lookup_expr="iexact")
+    renews_after = django_filters.DateFilter(
+        field_name="renewal_date",
+        lookup_expr="gte",
+        label="Renews from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     renews_before = django_filters.DateFilter(
         field_name="renewal_date",
         lookup_expr="lte",

@@ -28,6 +28,15 @@ class ToolListView(FilteredListView):
     template_name = "tools/tool_list.html"
     partial_template_name = "tools/_tool_table.html"
     filterset_class = ToolFilter
+    sortable = {
+        "name": "name",
+        "status": "status",
+        "owner": "business_owner__full_name",
+        "cost": "annual_cost",
+        "seats": "seats_used",
+        "renewal": "renewal_date",
+    }
+    default_sort = "name"
 
     def get_queryset(self):
         return selectors.tool_list(user=self.request.user, filters=self.request.GET)
