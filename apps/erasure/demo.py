@@ -1,6 +1,8 @@
 """Demo erasure: a request completed last month with its evidence, one in progress (most
 tools done, Amplitude's scheduled deletion awaited, a manual task for the support desk), a
-verified one waiting for approval past 20 days, and a new Californian request."""
+verified one waiting for approval past 20 days, and a new Californian request. Their dates
+follow one another as they would: received, verified, approved, the tools done, completed,
+and kept 24 months from completion."""
 
 from __future__ import annotations
 
@@ -42,6 +44,14 @@ def _settle(request: ErasureRequest, *, awaiting: str = "", at: dt.datetime) -> 
         task.save()
 
 
+def _dated(request: ErasureRequest, **when: dt.datetime) -> None:
+    """Put the request's steps back to when they happened (the services stamp them now)."""
+    if "completed_at" in when:
+        completed_on = timezone.localtime(when["completed_at"]).date()
+        when = {**when, "retain_until": completed_on + services.RETENTION}
+    ErasureRequest.objects.filter(pk=request.pk).update(**when)
+
+
 def load() -> str:
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
     if admin is None:
@@ -65,10 +75,10 @@ def load() -> str:
         else:
             services.task_not_applicable(actor=admin, task=task,
                                          reason="Holds no customer records")  # fmt: skip
+    done.tasks.filter(kind=TaskKind.MANUAL).update(finished_at=now - dt.timedelta(days=35))
     services.maybe_complete(done)
-    ErasureRequest.objects.filter(pk=done.pk).update(
-        completed_at=now - dt.timedelta(days=33), approved_at=now - dt.timedelta(days=38)
-    )
+    _dated(done, verified_at=now - dt.timedelta(days=40), approved_at=now - dt.timedelta(days=39),
+           completed_at=now - dt.timedelta(days=33))  # fmt: skip
     # in progress: a signed-in customer with two devices
     for anon in ("ajs-3c0d91ee", "ajs-a41f7702"):
         link_record(a=("user_id", "cus_50311"), b=("anonymous_id", anon), rule="identify")
@@ -79,11 +89,14 @@ def load() -> str:
     services.request_verify(actor=admin, request=tom, note="Signed in to the privacy form")
     services.request_approve(actor=admin, request=tom)
     _settle(tom, awaiting="amplitude", at=now - dt.timedelta(days=8))
+    _dated(tom, verified_at=now - dt.timedelta(days=8, hours=3),
+           approved_at=now - dt.timedelta(days=8, hours=2))  # fmt: skip
     # verified, waiting for approval for 22 days: the 20-day alert has gone out
     maria = services.request_create(actor=admin, identifier="email:maria.rossi@example.it",
                                     channel="support", jurisdiction="gdpr",
                                     received_on=today - dt.timedelta(days=22))  # fmt: skip
     services.request_verify(actor=admin, request=maria, note="Ticket from the account's email")
+    _dated(maria, verified_at=now - dt.timedelta(days=21))
     # new, from California
     services.request_create(actor=admin, identifier="phone:+1 415 555 0199", channel="phone",
                             jurisdiction="ccpa", received_on=today - dt.timedelta(days=2),
