@@ -11,7 +11,7 @@ from django.views.generic import TemplateView
 from apps.accounts.access import user_can
 from apps.tools.choices import ToolCapability
 from martech.common.errors import ApplicationError
-from martech.common.views import ActionView, FilteredListView, ServiceFormView
+from martech.common.views import ActionView, Consequence, FilteredListView, ServiceFormView
 
 from . import selectors, services
 from .choices import STAGE_ORDER, Part, Stage, Verdict
@@ -210,6 +210,17 @@ class AdvanceView(RequestAction):
 
 
 class WithdrawView(RequestAction):
+    def consequence(self, request, pk):
+        obj = self.get_request(request, pk)
+        if not obj.is_open or not services.can_edit(request.user, obj):
+            return None  # refused by the service with its reason
+        return Consequence(
+            title=f"Withdraw “{obj.title}”?",
+            lines=("The request closes for good: nobody decides on it and it cannot be reopened.",),
+            button="Withdraw",
+            final=True,
+        )
+
     def act(self, request, pk):
         note = _valid(NoteForm(request.POST))["note"]
         obj = services.intake_withdraw(
@@ -284,6 +295,17 @@ class ChildAction(ActionView):
 class StakeholderRemoveView(ChildAction):
     model = Stakeholder
 
+    def consequence(self, request, pk):
+        stakeholder = self.get_child(request, pk)
+        if not services.can_edit(request.user, stakeholder.request):
+            return None  # refused by the service with its reason
+        part = stakeholder.get_part_display().lower()
+        return Consequence(
+            title=f"Remove {stakeholder.person.full_name} from “{stakeholder.request.title}”?",
+            lines=(f"{stakeholder.person.full_name} is no longer named as {part}.",),
+            button="Remove",
+        )
+
     def act(self, request, pk):
         stakeholder = self.get_child(request, pk)
         services.stakeholder_remove(actor=request.user, stakeholder=stakeholder)
@@ -301,6 +323,28 @@ class CandidatePreferView(ChildAction):
 
 class CandidateRemoveView(ChildAction):
     model = Candidate
+
+    def consequence(self, request, pk):
+        candidate = self.get_child(request, pk)
+        if not services.can_edit(request.user, candidate.request):
+            return None  # refused by the service with its reason
+        lines = [f"{candidate.name} is no longer a candidate for “{candidate.request.title}”."]
+        if candidate.preferred:
+            successor = (
+                candidate.request.candidates.exclude(pk=candidate.pk)
+                .order_by("added_at", "id")
+                .first()
+            )
+            lines.append(
+                f"It is the preferred one; {successor.name} becomes preferred."
+                if successor
+                else "It is the only one: no candidate is left."
+            )
+        return Consequence(
+            title=f"Remove the candidate {candidate.name}?",
+            lines=tuple(lines),
+            button="Remove",
+        )
 
     def act(self, request, pk):
         candidate = self.get_child(request, pk)
