@@ -10,6 +10,7 @@ urlpatterns = [
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source_detail"),
     path("sources/<int:pk>/edit/", views.SourceEditView.as_view(), name="source_edit"),
     path("sources/<int:pk>/rotate-key/", views.KeyRotateView.as_view(), name="key_rotate"),
+    path("sources/<int:pk>/key/", views.KeyShownView.as_view(), name="key_shown"),
     path("sources/<int:pk>/keys/<int:key_pk>/revoke/", views.KeyRevokeView.as_view(),
          name="key_revoke"),
     path("sources/<int:pk>/replay/", views.SourceReplayView.as_view(), name="source_replay"),

@@ -7,7 +7,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
@@ -37,10 +37,32 @@ class SourceListView(LoginRequiredMixin, TemplateView):
         }
 
 
+_ONCE = "events.write_key_once"
+
+
 def _key_page(request, source, raw, title):
-    """The only page that ever shows a raw write key."""
-    return render(request, "events/key_created.html", {"source": source, "raw": raw,
-                                                       "title": title})  # fmt: skip
+    """Keep a new raw write key for one showing and send the browser to it (so a reload
+    does not send the form again)."""
+    request.session[_ONCE] = {"source": source.pk, "raw": raw, "title": title}
+    return redirect("events:key_shown", source.pk)
+
+
+class KeyShownView(LoginRequiredMixin, TemplateView):
+    """The only page that ever shows a raw write key: once, with ready-to-paste snippets."""
+
+    template_name = "events/key_created.html"
+
+    def get_context_data(self, **kwargs):
+        source = selectors.source_get(user=self.request.user, pk=self.kwargs["pk"])
+        once = self.request.session.get(_ONCE) or {}
+        raw = None
+        if once.get("source") == source.pk:
+            raw = once["raw"]
+            del self.request.session[_ONCE]
+        collect = self.request.build_absolute_uri("/v1/batch")
+        return {**super().get_context_data(**kwargs), "source": source, "raw": raw,
+                "title": once.get("title") or "Write key", "collect_url": collect,
+                "api_host": self.request.get_host() + "/v1"}  # fmt: skip
 
 
 class SourceCreateView(ServiceFormView):
