@@ -37,6 +37,17 @@ TODAY = FROZEN.date()
 PERSONAS = ("anonymous", "employee", "below", "above", "superuser")
 
 
+def _visiting() -> tuple[str, ...]:
+    """On SQLite (the embedded default's second leg) every URL is visited by the two people
+    at either end, someone with no role and a superuser: what differs between databases is
+    whether a page works, which the tenure boundary does not change."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        return ("employee", "superuser")
+    return PERSONAS
+
+
 def _discover(patterns, namespace=""):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
@@ -1331,7 +1342,7 @@ def _client(world: World, persona: str, api: bool):
     return client
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", _visiting())
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method}-{c.name}")
 def test_permission_matrix(case: Case, persona: str, world: World):
     # given
