@@ -192,13 +192,22 @@ class RequestApproveView(ActionView):
         if req.status != RequestStatus.VERIFIED:
             return None  # refused by the service with its reason
         p = approval_preview(req)
+        scrubbed = f" and scrubs {count_of(p.deliveries, 'delivery', 'deliveries')}"
+        tools = []
+        if p.api_tools:
+            tools.append(
+                f"sends deletion requests to {count_of(p.api_tools, 'tool')} by their deletion API"
+            )
+        if p.manual_tools:
+            tools.append(f"asks the owners of {count_of(p.manual_tools, 'tool')} to erase by hand")
         lines = [
             f"Suppresses {count_of(p.identifiers, 'identifier')} of the person at once: "
             "nothing about them is collected, sent, replayed or synced again.",
             f"Erases {count_of(p.profiles, 'profile')} and {count_of(p.events, 'event')} "
-            f"in the console and scrubs {count_of(p.deliveries, 'delivery', 'deliveries')}.",
-            f"Sends deletion requests to {count_of(p.api_tools, 'tool')} by their deletion API "
-            f"and asks the owners of {count_of(p.manual_tools, 'tool')} to erase by hand.",
+            f"in the console{scrubbed if p.deliveries else ''}.",
+            f"Then {' and '.join(tools)}."
+            if tools
+            else "No tool holds their data: no vendor is asked.",
         ]
         if p.possible_matches:
             lines.append(

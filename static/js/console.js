@@ -151,7 +151,7 @@
       const body = element("div", "modal-body");
       const title = element("h3", "modal-title mb-2");
       title.id = "confirm-dialog-title";
-      const lines = element("ul", "mb-0 ps-2");
+      const lines = element("ul", "mb-0");
       lines.dataset.testid = "consequence";
       const final = element("div", "alert alert-danger mt-3 mb-0", "This cannot be undone.");
       final.setAttribute("role", "alert");

@@ -53,8 +53,8 @@ def test_a_webhook_destination_from_setup_to_a_replayed_dead_letter(live_server,
         # when: she enables it and an order arrives while the vendor refuses it
         destination = Destination.objects.get(name="Data team webhook")
         page.goto(f"{base}/destinations/{destination.pk}/")
-        page.once("dialog", lambda dialog: dialog.accept())
         page.get_by_role("button", name="Enable").click()
+        page.locator("#confirm-dialog").get_by_role("button", name="Enable").click()
         expect(page.locator("body")).to_contain_text("enabled")
         vendor.fail_next(1, 400, {"error": "unknown field revenue"})
         order = {"type": "track", "event": "Order Completed", "anonymousId": "ajs-1",

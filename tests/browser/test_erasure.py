@@ -45,6 +45,7 @@ def test_an_erasure_request_from_intake_to_evidence(live_server, page, screensho
     page.get_by_label("Verification note").fill("Replied from the address on file")
     page.get_by_role("button", name="Verify").click()
     page.get_by_role("button", name="Approve erasure").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Erase this person").click()
     expect(page.locator("body")).to_contain_text("suppressed and erased here")
     expect(page.locator("[data-testid=identifiers]")).to_contain_text("user_id:cu***_7")
     expect(page.locator("[data-testid=progress]")).to_contain_text("0 of 2 done")

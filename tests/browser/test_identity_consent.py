@@ -54,6 +54,7 @@ def test_consent_lookup_follows_identity_and_records_a_withdrawal(live_server, p
     # then: the review queue confirms the look-alike visitor into her profile
     page.goto(f"{base}/profiles/review/")
     page.locator(f"tr[data-link='{pending.pk}']").get_by_role("button", name="Confirm").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Confirm the link").click()
     expect(page.get_by_text("confirmed.")).to_be_visible()
     profile = profile_resolve(Ident(*email))
     page.goto(f"{base}/profiles/{profile.pk}/")

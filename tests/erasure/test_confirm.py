@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.erasure.models import ErasureRequest, RequestStatus, Suppression
 from apps.events.models import Event
@@ -96,3 +97,41 @@ def test_leaving_a_possible_match_out_needs_no_confirmation(admin, client, ana):
 
     maybe.refresh_from_db()
     assert maybe.decision == "excluded"
+
+
+def test_the_approval_question_counts_what_approval_then_erases_and_the_tools_it_asks(
+    admin, client, ana, tool
+):
+    from apps.events.models import Event
+    from apps.events.services import source_create
+    from tests.destinations.vendors import FakeVendor
+
+    from .conftest import destination_at
+
+    source, _ = source_create(actor=admin, name="Web")
+    for n, (user, anon) in enumerate([("cus_1", "ajs-ana-phone"), ("", "ajs-ana-laptop"),
+                                      ("cus_2", "ajs-bo")]):  # fmt: skip
+        Event.objects.create(source=source, message_id=f"m{n}", type="track", name="Viewed",
+                             user_id=user, anonymous_id=anon, payload={},
+                             timestamp=timezone.now())  # fmt: skip
+    _tools(admin)
+    request = verified(admin)
+    client.force_login(admin)
+    url = reverse("erasure:request_approve", args=[request.pk])
+    with FakeVendor("webhook") as vendor:
+        destination_at(admin, tool, vendor)
+        asked = client.post(url, HTTP_X_CONSOLE_CONFIRM="ask").json()
+        events_before = Event.objects.count()
+
+        client.post(url, {"confirmed": "1"})
+
+    request.refresh_from_db()
+    assert asked["title"] == f"Erase the person of {request.reference} in 3 tools?"
+    assert asked["lines"][1] == "Erases 4 profiles and 2 events in the console."
+    assert asked["lines"][2] == (
+        "Then sends deletion requests to 1 tool by their deletion API and asks the owners of "
+        "2 tools to erase by hand."
+    )
+    assert events_before - Event.objects.count() == 2
+    assert request.tasks.filter(kind="api").count() == 1
+    assert request.tasks.filter(kind="manual").count() == 2
