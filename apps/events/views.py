@@ -16,7 +16,13 @@ from apps.accounts.access import require, user_can
 from apps.destinations.selectors import routes_of_event
 from martech.common.errors import ApplicationError
 from martech.common.exports import csv_response
-from martech.common.views import ActionView, FilteredListView, ServiceFormView
+from martech.common.views import (
+    ActionView,
+    Consequence,
+    FilteredListView,
+    ServiceFormView,
+    count_of,
+)
 
 from . import selectors, services
 from .choices import EventStatus
@@ -155,6 +161,24 @@ class KeyRevokeView(ActionView):
     def fallback_url(self, request, pk, key_pk):
         return reverse("events:source_detail", args=[pk])
 
+    def consequence(self, request, pk, key_pk):
+        source = selectors.source_get(user=request.user, pk=pk)
+        key = selectors.write_key_get(source=source, pk=key_pk)
+        require(request.user, "events.manage_sources", "revoke write keys")
+        if key.revoked_at is not None:
+            return None  # refused by the service with its reason
+        used = (
+            f"It was last used {key.last_used_at:%Y-%m-%d %H:%M}."
+            if key.last_used_at
+            else "It has not been used."
+        )
+        return Consequence(
+            title=f"Revoke the write key {key.prefix}… of {source.name}?",
+            lines=(f"Anything sending events with it gets 401 at once. {used}",),
+            button="Revoke",
+            final=True,
+        )
+
     def act(self, request, pk, key_pk):
         source = selectors.source_get(user=request.user, pk=pk)
         key = selectors.write_key_get(source=source, pk=key_pk)
@@ -227,6 +251,22 @@ class SourceReplayView(ActionView):
 
     def fallback_url(self, request, pk):
         return reverse("events:source_detail", args=[pk])
+
+    def consequence(self, request, pk):
+        source = selectors.source_get(user=request.user, pk=pk)
+        require(request.user, "events.replay", "replay events")
+        waiting = source.events.filter(status=EventStatus.QUARANTINED).count()
+        if not waiting:
+            return None
+        return Consequence(
+            title=f"Replay {count_of(waiting, 'quarantined event')} of {source.name}?",
+            lines=(
+                "Each goes through the pipeline again: validated against the schemas as they "
+                "are now, then routed to the destinations whose consent it meets.",
+            ),
+            button="Replay",
+            danger=False,
+        )
 
     def act(self, request, pk):
         source = selectors.source_get(user=request.user, pk=pk)
