@@ -174,3 +174,15 @@ def test_the_printed_evidence_has_its_heading_and_a_print_button(admin, client):
     assert "d-print-none" not in heading.group(0)
     assert re.search(r"<button[^>]*data-print[^>]*>", page)
     assert "onclick" not in page
+
+
+def test_the_api_gives_each_identifier_s_decision_as_its_request_stands(admin, admin_api):
+    _zendesk(admin)
+    request = verified(admin, "email:zoe@x.io")
+    body = admin_api.get(f"/api/v1/erasure-requests/{request.pk}/").json()
+    assert [(i["decision"], i["state_label"]) for i in body["identifiers"]] == [
+        ("included", "Will be erased")
+    ]
+    services.request_approve(actor=admin, request=request)
+    body = admin_api.get(f"/api/v1/erasure-requests/{request.pk}/").json()
+    assert [i["state_label"] for i in body["identifiers"]] == ["Being erased"]

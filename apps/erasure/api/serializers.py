@@ -30,9 +30,14 @@ class ErasureTaskSerializer(serializers.ModelSerializer):
 
 
 class ErasureIdentifierSerializer(serializers.ModelSerializer):
+    state_label = serializers.CharField(
+        read_only=True,
+        help_text="The decision as the request stands: Will be erased, Being erased, Erased…",
+    )
+
     class Meta:
         model = ErasureIdentifier
-        fields = ["id", "type", "masked", "value_hash", "origin", "decision"]
+        fields = ["id", "type", "masked", "value_hash", "origin", "decision", "state_label"]
         read_only_fields = fields
 
 
