@@ -603,6 +603,7 @@ CASES = [
     # Audit log: audit.view, which the role gives from 90 days of tenure
     Case("audit:event_list", "get", UI_MANAGE),
     Case("audit:event_detail", "get", UI_MANAGE, _pk("event")),
+    Case("audit:event_export", "get", UI_MANAGE),
     # Tool registry: tools.view to read, tools.manage to change
     Case("tools:tool_list", "get", UI_MANAGE),
     Case("tools:tool_detail", "get", UI_MANAGE, _pk("tool")),

@@ -2,13 +2,65 @@
 
 import django_filters
 from django import forms
+from django.apps import apps
+from django.core.cache import cache
 from django.db.models import Q
+from django.utils.text import capfirst
 
 from martech.common.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
 
 from .models import AuditEvent
 
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"})
+_ACTIONS_CACHE_KEY = "audit:action-choices"
+_ACTIONS_CACHE_SECONDS = 300
+
+
+def action_words(action: str) -> str:
+    """``tools.tool.created`` reads ``Tool created``: an audit action in words."""
+    parts = action.split(".")
+    words = " ".join(part.replace("_", " ") for part in parts[1:] or parts).strip()
+    return capfirst(words)
+
+
+def _app_name(app_label: str) -> str:
+    try:
+        return str(apps.get_app_config(app_label).verbose_name)
+    except LookupError:
+        return app_label
+
+
+def target_type_choices() -> list:
+    """Every kind of record the console keeps, in words, grouped by area; the value is the
+    ``app.model`` the filter (and the API) reads."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for model in apps.get_models():
+        meta = model._meta
+        if not model.__module__.startswith("apps."):
+            continue
+        value = f"{meta.app_label}.{meta.model_name}"
+        groups.setdefault(_app_name(meta.app_label), []).append(
+            (value, capfirst(str(meta.verbose_name)))
+        )
+    return [("", "Any")] + [
+        (area, sorted(options, key=lambda option: option[1]))
+        for area, options in sorted(groups.items())
+    ]
+
+
+def action_choices() -> list:
+    """The actions the log holds, in words, grouped by area (read at most every few minutes)."""
+
+    def read():
+        actions = AuditEvent.objects.order_by().values_list("action", flat=True).distinct()
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for action in sorted(actions):
+            groups.setdefault(_app_name(action.split(".", 1)[0]), []).append(
+                (action, action_words(action))
+            )
+        return [("", "Any"), *sorted(groups.items())]
+
+    return cache.get_or_set(_ACTIONS_CACHE_KEY, read, _ACTIONS_CACHE_SECONDS)
 
 
 class AuditEventFilter(django_filters.FilterSet):
@@ -17,14 +69,18 @@ class AuditEventFilter(django_filters.FilterSet):
         label="Search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Action, actor or target"}),
     )
+    # A choice list on the page; the API still takes any prefix (``tools.``, ``tools.tool``).
     action = django_filters.CharFilter(
-        field_name="action", lookup_expr="startswith", label="Action (prefix)"
+        field_name="action",
+        lookup_expr="startswith",
+        label="Action",
+        widget=forms.Select(choices=action_choices),
     )
     actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="iexact", label="Actor")
     target_type = django_filters.CharFilter(
         method="filter_target_type",
         label="Target type",
-        widget=forms.TextInput(attrs={"placeholder": "app.model, e.g. accounts.user"}),
+        widget=forms.Select(choices=target_type_choices),
     )
     target_id = django_filters.CharFilter(field_name="target_id", label="Target id")
     request_id = django_filters.CharFilter(field_name="request_id", label="Request id")
