@@ -43,6 +43,14 @@ RETENTION = relativedelta(months=24)  # what the request keeps, kept this long a
 MANUAL_DAYS = 14  # a tool owner's time to erase by hand
 
 
+def _said(text: str) -> str:
+    """What the append-only audit log keeps of a free-text note about an erasure: that one was
+    written and how long, never its words, which may name the person (the request keeps the
+    words until completion, with the person's identifiers scrubbed)."""
+    text = (text or "").strip()
+    return f"written ({len(text)} characters, kept on the request)" if text else ""
+
+
 def deadline_for(jurisdiction: str, received_on: dt.date) -> dt.date:
     """One month under GDPR (Art. 12(3)); 45 days under CCPA."""
     if jurisdiction == Jurisdiction.CCPA:
@@ -171,7 +179,7 @@ def request_verify(*, actor, request: ErasureRequest, note: str = "") -> Erasure
     )
     request.verification_note = note
     request.save(update_fields=["status", "verified_by", "verified_at", "verification_note"])
-    audit_record(action="erasure.request.verified", target=request, metadata={"note": note})
+    audit_record(action="erasure.request.verified", target=request, metadata={"note": _said(note)})
     return request
 
 
@@ -192,7 +200,7 @@ def request_extend(*, actor, request: ErasureRequest, reason: str) -> ErasureReq
     audit_record(
         action="erasure.request.extended",
         target=request,
-        metadata={"until": str(request.extended_deadline), "reason": reason},
+        metadata={"until": str(request.extended_deadline), "reason": _said(reason)},
     )
     return request
 
@@ -438,7 +446,7 @@ def task_confirm(*, actor, task: ErasureTask, note: str) -> ErasureTask:
     audit_record(
         action="erasure.task.confirmed",
         target=task.request,
-        metadata={"task": task.name, "note": note},
+        metadata={"task": task.name, "note": _said(note)},
     )
     maybe_complete(task.request)
     return task
@@ -457,7 +465,7 @@ def task_not_applicable(*, actor, task: ErasureTask, reason: str) -> ErasureTask
     audit_record(
         action="erasure.task.not_applicable",
         target=task.request,
-        metadata={"task": task.name, "reason": reason},
+        metadata={"task": task.name, "reason": _said(reason)},
     )
     maybe_complete(task.request)
     return task

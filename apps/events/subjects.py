@@ -5,7 +5,9 @@ pipeline.
 A message may name a person in more places than its ``userId`` and ``anonymousId``: an
 alias's ``previousId`` (an earlier user id or anonymous id), the email and phone of its
 ``traits`` and of ``context.traits``, the device of ``context.device``, and the tracker ids a
-Snowplow event carries besides the one it is keyed by (``context.snowplow_ids``).
+Snowplow event carries besides the one it is keyed by (``context.snowplow_ids``), Segment's
+``context.externalIds``, and any text anywhere in the message shaped like an email address
+(``properties.email``, a Snowplow context's ``data.email``, a ``userId`` that is an address).
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ TRAIT_FIELDS = (("email", "email"), ("phone", "phone"))
 DEVICE_FIELDS = ("id", "advertisingId")
 # Snowplow's user ids, kept in the message's context by the Snowplow collection API.
 SNOWPLOW_IDS = "snowplow_ids"
+# Segment's context.externalIds types, as the identity graph names them.
+EXTERNAL_TYPES = {"email": "email", "phone": "phone", "user_id": "user_id", "userid": "user_id",
+                  "anonymous_id": "anonymous_id", "anonymousid": "anonymous_id",
+                  "device_id": "device_id", "deviceid": "device_id"}  # fmt: skip
+MAX_WALK = 10_000  # values looked at for email-shaped text (a message holds at most 32 KB)
 
 
 def _text(value) -> str | None:
@@ -68,4 +75,28 @@ def message_subjects(message, *, user_id: str = "", anonymous_id: str = "") -> s
         _add(out, "user_id", snowplow.get("user_id"))
         for field in ("domain_userid", "network_userid"):
             _add(out, "anonymous_id", snowplow.get(field))
+    external = context.get("externalIds")
+    if isinstance(external, list):
+        for entry in external:
+            if isinstance(entry, dict) and isinstance(entry.get("type"), str):
+                kind = EXTERNAL_TYPES.get(entry["type"].strip().lower().replace("-", "_"))
+                if kind:
+                    _add(out, kind, entry.get("id"))
+    _emails_within(message, out)
     return out
+
+
+def _emails_within(message: dict, out: set[str]) -> None:
+    """Every string in ``message`` (keys' values, at any depth) that reads as an email
+    address, walked without recursion and at most ``MAX_WALK`` values."""
+    stack: list = [message]
+    seen = 0
+    while stack and seen < MAX_WALK:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and "@" in item and len(item) <= 320:
+            _add(out, "email", item)

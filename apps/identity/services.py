@@ -8,6 +8,7 @@ any path: those calls raise ``SubjectSuppressed``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from .choices import EVIDENCE, LinkKind, LinkStatus, Rule
 from .engine.bulk import identifier_lookup
 from .engine.resolver import resolve, state_of
 from .models import Identifier, Link, Merge, Profile
-from .normalise import Ident, normalise
+from .normalise import Ident, InvalidIdentifier, normalise
 from .selectors import standing_links
 
 __all__ = [
@@ -58,7 +59,12 @@ def refuse_suppressed(idents: Iterable[Ident]) -> None:
     (registered with routing by the erasure app)."""
     from apps.destinations.routing import has_suppression_checks, suppressed
 
+    idents = list(idents)
     subjects = {str(i) for i in idents}
+    for ident in idents:  # an id that is an email address names that address too
+        if ident.type != "email" and "@" in ident.value:
+            with contextlib.suppress(InvalidIdentifier):
+                subjects.add(str(normalise("email", ident.value)))
     if subjects and has_suppression_checks() and suppressed(subjects):
         raise SubjectSuppressed(SUPPRESSED_MESSAGE)
 

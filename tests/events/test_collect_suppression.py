@@ -116,3 +116,61 @@ def test_an_event_stored_before_the_erasure_is_deleted_by_the_pipeline_and_links
         ("email", "someone@example.de"),
     }
     assert not Delivery.objects.filter(message_id="early").exists()
+
+
+def test_an_erased_email_anywhere_in_a_message_is_refused(client, web):
+    _, raw = web
+    _erase_lena()
+    context_entity = {"schema": "iglu:com.acme/user/jsonschema/1-0-0",
+                      "data": {"email": "Lena.Fischer@example.de"}}  # fmt: skip
+    messages = [
+        {"type": "track", "messageId": "p1", "event": "X", "anonymousId": "ajs-new-81",
+         "properties": {"email": "lena.fischer@example.de"}},
+        {"type": "track", "messageId": "p2", "event": "X", "anonymousId": "ajs-new-85",
+         "context": {"externalIds": [{"id": "lena.fischer@example.de", "type": "email"}]}},
+        {"type": "track", "messageId": "p3", "event": "X", "anonymousId": "ajs-new-86",
+         "context": {"externalIds": [{"id": "cus_48213", "type": "user_id"}]}},
+        {"type": "identify", "messageId": "p4", "userId": "lena.fischer@example.de"},
+        {"type": "track", "messageId": "p5", "event": "X", "anonymousId": "ajs-new-87",
+         "properties": {"contexts": [context_entity]}},
+        {"type": "track", "messageId": "ok", "event": "X", "anonymousId": "ajs-someone",
+         "properties": {"email": "someone@example.de"}},
+    ]  # fmt: skip
+
+    response = _batch(client, raw, messages)
+
+    assert [(r["messageId"], r["code"]) for r in response.json()["rejected"]] == [
+        (f"p{i}", "subject_suppressed") for i in range(1, 6)
+    ]
+    assert list(Event.objects.values_list("message_id", flat=True)) == ["ok"]
+
+
+def test_consent_for_an_erased_email_sent_as_a_user_id_is_refused(client, web):
+    _, raw = web
+    _erase_lena()
+    auth = base64.b64encode(f"{raw}:".encode()).decode()
+    answer = client.post("/v1/consent", json.dumps({"userId": "lena.fischer@example.de",
+                                                     "choices": {"analytics": True},
+                                                     "jurisdiction": "gdpr"}),
+                         content_type="application/json",
+                         HTTP_AUTHORIZATION=f"Basic {auth}")  # fmt: skip
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "subject_suppressed"
+    assert not Identifier.objects.filter(value="lena.fischer@example.de").exists()
+
+
+def test_a_snowplow_context_carrying_an_erased_email_is_refused(client, web):
+    _, key = web
+    _erase_lena()
+    contexts = {"schema": "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0",
+                "data": [{"schema": "iglu:com.acme/user/jsonschema/1-0-0",
+                          "data": {"email": "lena.fischer@example.de"}}]}  # fmt: skip
+    events = [{"e": "pv", "eid": "sp-3", "aid": key, "duid": "d-x", "co": json.dumps(contexts)},
+              {"e": "pv", "eid": "sp-4", "aid": key, "duid": "d-y"}]  # fmt: skip
+    response = client.post("/com.snowplowanalytics.snowplow/tp2",
+                           json.dumps({"schema": ENVELOPE, "data": events}),
+                           content_type="application/json")  # fmt: skip
+    assert [(r["index"], r["code"]) for r in response.json()["rejected"]] == [
+        (0, "subject_suppressed")
+    ]
+    assert list(Event.objects.values_list("message_id", flat=True)) == ["sp-4"]
