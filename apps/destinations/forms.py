@@ -59,6 +59,103 @@ class PurposeChecks(forms.CheckboxSelectMultiple):
         return option
 
 
+# Words for configuration properties whose name alone reads badly.
+LABELS = {"url": "Endpoint URL", "deletion_url": "Erasure endpoint URL",
+          "instance_url": "Instance URL", "api_version": "API version"}  # fmt: skip
+
+
+def _label(name: str) -> str:
+    if name in LABELS:
+        return LABELS[name]
+    words = [{"id": "ID", "url": "URL", "api": "API"}.get(w, w) for w in name.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
+
+
+def _is_url(name: str, spec: dict) -> bool:
+    return spec.get("format") == "uri" or name.endswith("url")
+
+
+def schema_field(name: str, spec: dict) -> forms.Field | None:
+    """The form field for one property of an adapter's configuration schema, or None when
+    it is not a plain value (an object, a list: the JSON configuration takes those)."""
+    common = {"required": False, "label": _label(name), "help_text": spec.get("description", "")}
+    kind = spec.get("type")
+    if "enum" in spec:
+        choices = [("", "—"), *((v, v) for v in spec["enum"])]
+        field = forms.ChoiceField(choices=choices, **common)
+    elif kind == "string" and _is_url(name, spec):
+        field = forms.URLField(assume_scheme="https", max_length=2000, **common)
+        field.widget.attrs["placeholder"] = "https://…"
+    elif kind == "string":
+        field = forms.CharField(max_length=2000, **common)
+    elif kind == "integer":
+        field = forms.IntegerField(min_value=spec.get("minimum"), max_value=spec.get("maximum"),
+                                   **common)  # fmt: skip
+    elif kind == "number":
+        field = forms.FloatField(min_value=spec.get("minimum"), max_value=spec.get("maximum"),
+                                 **common)  # fmt: skip
+    elif kind == "boolean":
+        field = forms.BooleanField(**common)
+    else:
+        return None
+    if "default" in spec and kind != "boolean" and "enum" not in spec:
+        field.widget.attrs.setdefault("placeholder", str(spec["default"]))
+    return field
+
+
+def _required_words(name: str, spec: dict) -> str:
+    label = _label(name)
+    if spec.get("type") == "string" and _is_url(name, spec):
+        return f"Enter the {label[0].lower() + label[1:]} (https://…)."
+    return f"Enter the {label[0].lower() + label[1:]}."
+
+
+def _schema_words(error, name: str, spec: dict) -> str:
+    """A JSON Schema error about property ``name`` as a sentence for its field."""
+    label = _label(name)
+    words = {
+        "required": lambda: _required_words(name, spec),
+        "pattern": lambda: (
+            f"This is not a valid {label[0].lower() + label[1:]}"
+            + (f": {spec['description'].rstrip('.')}." if spec.get("description") else ".")
+        ),
+        "enum": lambda: "Choose one of the listed values.",
+        "minimum": lambda: f"Enter a number of at least {spec.get('minimum')}.",
+        "maximum": lambda: f"Enter a number of at most {spec.get('maximum')}.",
+        "minLength": lambda: f"Enter at least {spec.get('minLength')} character(s).",
+        "type": lambda: (
+            f"Enter a {'whole number' if spec.get('type') == 'integer' else spec.get('type')}."
+        ),
+    }
+    make = words.get(error.validator)
+    return make() if make else f"{label}: {error.message}."
+
+
+def _plain_http_allowed(url: str) -> bool:
+    """Whether an http:// (not https) address is acceptable: only an internal address (a
+    loopback or private one) that the egress allow-list lets the console reach (a development
+    machine, the tests, an operator's own network); every other endpoint receives personal
+    data over TLS."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    from martech.common import egress
+
+    host = (urlsplit(url).hostname or "").strip("[]").lower()
+    if host == "localhost":
+        try:
+            egress.check_host(host, resolve_name=False)
+        except egress.EgressRefused:
+            return False
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global and egress.address_allowed(address)
+
+
 class DestinationForm(forms.Form):
     name = forms.CharField(max_length=120)
     adapter = forms.ChoiceField(choices=[], label="Vendor API")
@@ -91,14 +188,17 @@ class DestinationForm(forms.Form):
     )  # fmt: skip
     config = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}), required=False,
-        label="Configuration (JSON)", help_text="Checked against the vendor API's settings.",
+        label="Configuration (JSON)",
+        help_text="Settings the fields above do not offer, as a JSON object; a field filled "
+        "above wins over the same key here. Checked against the vendor API's settings.",
     )  # fmt: skip
     credentials = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off",
                                      "placeholder": "access_token=…"}),
-        required=False, label="Credentials",
-        help_text="One per line, name=value. Write-only: stored encrypted and never shown "
-        "again; leave empty to keep the ones set, name= to clear one.",
+        required=False, label="Credentials (name=value lines)",
+        help_text="One per line, name=value; a password field filled above wins. Write-only: "
+        "stored encrypted and never shown again; leave empty to keep the ones set, name= to "
+        "clear one.",
     )  # fmt: skip
     base_url = forms.URLField(
         required=False, label="API origin", assume_scheme="https",
@@ -106,10 +206,40 @@ class DestinationForm(forms.Form):
     )  # fmt: skip
     is_enabled = forms.BooleanField(required=False, label="Enabled: route events here")
 
-    def __init__(self, *args, **kwargs):
+    # Fields of the page's main part; the vendor settings follow, then the advanced ones.
+    MAIN = ("name", "adapter", "tool", "environment", "description", "sends", "purposes",
+            "event_names", "mappings")  # fmt: skip
+    ADVANCED = ("config", "credentials", "base_url")
+
+    def __init__(self, *args, destination=None, **kwargs):
         from apps.consent.models import Purpose
 
         super().__init__(*args, **kwargs)
+        self.destination = destination
+        # adapter key -> [(form field name, config property or credential name, spec)]
+        self.settings_fields: dict[str, list[tuple[str, str, dict | None]]] = {}
+        for adapter in CATALOG.values():
+            group = self.settings_fields[adapter.key] = []
+            for prop, spec in adapter.config_schema.get("properties", {}).items():
+                field = schema_field(prop, spec)
+                if field is None:
+                    continue
+                field.schema_required = prop in adapter.config_schema.get("required", ())
+                self.fields[f"cfg_{adapter.key}__{prop}"] = field
+                group.append((f"cfg_{adapter.key}__{prop}", prop, spec))
+            mine = destination is not None and destination.adapter == adapter.key
+            is_set = set(destination.credentials_set) if mine else set()
+            for name in adapter.credential_fields:
+                field = forms.CharField(
+                    required=False, max_length=4000, label=_label(name),
+                    widget=forms.PasswordInput(render_value=False,
+                                               attrs={"autocomplete": "new-password"}),
+                    help_text="Set: leave empty to keep it." if name in is_set
+                    else "Write-only: stored encrypted, never shown again.",
+                )  # fmt: skip
+                field.schema_required = name not in is_set
+                self.fields[f"cred_{adapter.key}__{name}"] = field
+                group.append((f"cred_{adapter.key}__{name}", name, None))
         self.fields["adapter"].choices = adapter_choices()
         self.fields["purposes"].choices = list(
             Purpose.objects.filter(is_active=True).order_by("position").values_list("code", "name")
@@ -118,13 +248,115 @@ class DestinationForm(forms.Form):
         fixed = adapter_purposes(adapter or "")
         self.fields["purposes"].widget.fixed = dict.fromkeys(fixed, fixed_note(adapter or ""))
 
+    @staticmethod
+    def settings_fields_of(adapter_key: str) -> list[tuple[str, str, dict | None]]:
+        """(form field name, config property or credential name, schema or None for a
+        credential) of the fields the form offers for one vendor API."""
+        adapter = CATALOG.get(adapter_key)
+        if adapter is None:
+            return []
+        props = adapter.config_schema.get("properties", {})
+        return [
+            *((f"cfg_{adapter.key}__{p}", p, spec) for p, spec in props.items()
+              if schema_field(p, spec) is not None),
+            *((f"cred_{adapter.key}__{name}", name, None) for name in adapter.credential_fields),
+        ]  # fmt: skip
+
+    def main_fields(self):
+        return [self[name] for name in self.MAIN]
+
+    def enabled_fields(self):
+        return [self["is_enabled"]]
+
+    def advanced_fields(self):
+        return [self[name] for name in self.ADVANCED]
+
+    def settings_groups(self):
+        """(adapter, bound fields) for every vendor API, the chosen one first."""
+        chosen = self["adapter"].value()
+        groups = [(CATALOG[key], [self[name] for name, _, _ in fields])
+                  for key, fields in self.settings_fields.items()]  # fmt: skip
+        return sorted(groups, key=lambda g: g[0].key != chosen)
+
+    def advanced_open(self) -> bool:
+        """Open the advanced part when it holds an error or a value the fields do not show."""
+        if any(self[name].errors for name in self.ADVANCED):
+            return True
+        config = (self["config"].value() or "").strip()
+        return bool(config not in ("", "{}") or self["credentials"].value()
+                    or self["base_url"].value())  # fmt: skip
+
+    def service_data(self) -> dict:
+        """What the service takes: the main and advanced fields, config and credentials
+        merged from the chosen vendor's fields."""
+        return {name: self.cleaned_data[name] for name in (*self.MAIN, *self.ADVANCED,
+                                                           "is_enabled")}  # fmt: skip
+
     def clean(self):
         data = super().clean()
         # The adapter's own purposes are disabled boxes, which a browser does not post.
         fixed = adapter_purposes(data.get("adapter") or "")
         if fixed and "purposes" in data:
             data["purposes"] = sorted({*data["purposes"], *fixed})
+        adapter = CATALOG.get(data.get("adapter") or "")
+        if adapter is not None and "config" in data and "credentials" in data:
+            self._merge_settings(adapter, data)
         return data
+
+    def _merge_settings(self, adapter, data) -> None:
+        """Read the chosen vendor's fields (the other vendors' are ignored) into ``config``
+        and ``credentials``, and put each problem under the field it concerns."""
+        from jsonschema import Draft202012Validator
+
+        config, credentials = dict(data["config"]), dict(data["credentials"])
+        fields = {}  # config property -> form field name
+        for name, key, spec in self.settings_fields[adapter.key]:
+            value = data.get(name)
+            if spec is None:
+                if value:
+                    credentials[key] = value
+                continue
+            fields[key] = name
+            if value in (None, "") or value is False:
+                continue
+            url = spec.get("type") == "string" and _is_url(key, spec)
+            if url and not self._url_ok(name, value):
+                continue
+            config[key] = value
+        problems = Draft202012Validator(adapter.config_schema).iter_errors(config)
+        for error in sorted(problems, key=lambda e: list(e.path)):
+            if error.validator == "required":
+                prop = next((p for p in adapter.config_schema.get("required", ())
+                             if p not in config), "")  # fmt: skip
+            else:
+                prop = str(error.path[0]) if error.path else ""
+            spec = adapter.config_schema.get("properties", {}).get(prop, {})
+            if prop in fields and fields[prop] not in self.errors:
+                self.add_error(fields[prop], _schema_words(error, prop, spec))
+            elif "config" not in self.errors:
+                where = f"“{prop}” in the configuration: " if prop else ""
+                self.add_error("config", f"{where}{error.message}.")
+        for key, url in config.items():
+            # A URL from the JSON configuration: the same rule, told under that field.
+            if (key not in fields or not data.get(fields[key])) and isinstance(url, str) \
+                    and url.lower().startswith("http://") and key.endswith("url") \
+                    and not _plain_http_allowed(url) and "config" not in self.errors:  # fmt: skip
+                self.add_error("config", f"“{key}” in the configuration: use an https:// "
+                               "address; the endpoint receives personal data.")  # fmt: skip
+        if not self.errors:
+            data["config"], data["credentials"] = config, credentials
+
+    def _url_ok(self, name: str, value: str) -> bool:
+        if value.lower().startswith("http://") and not _plain_http_allowed(value):
+            self.add_error(name, "Enter an https:// address: the endpoint receives personal "
+                           "data, which travels encrypted only.")  # fmt: skip
+            return False
+        try:
+            _refuse_targets(base_url="", config={"url": value})
+        except forms.ValidationError as exc:
+            self.add_error(name, exc.messages[0].removeprefix("“url” in the configuration: "))
+            return False
+        return True
 
     def clean_event_names(self):
         return _lines(self.cleaned_data["event_names"])

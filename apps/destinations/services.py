@@ -8,6 +8,8 @@ name only, never returned.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
@@ -22,7 +24,7 @@ from martech.common.errors import ApplicationError, ConflictError
 from . import crypto
 from .adapters import CATALOG, Item, adapter_for
 from .choices import DeliveryStatus, Environment, FilterReason, Sends
-from .masking import masked_capture_fields, vendor_text
+from .masking import masked_capture_fields, scrub_text, vendor_text
 from .models import Capture, Delivery, Destination
 from .routing import consent_allows, suppressed
 
@@ -262,11 +264,31 @@ def sample_item() -> Item:
     return Item(key=0, kind="event", message=message, identifiers=identifiers)
 
 
-@transaction.atomic
-def send_test(*, actor, destination: Destination) -> list[Capture]:
-    """Build exactly what the vendor would receive for a sample event and keep it in the
-    sandbox inbox (credentials masked); nothing leaves the console."""
-    require(actor, "destinations.manage", "send tests")
+TEST_ANSWER_LIMIT = 4000  # characters of a vendor's answer shown after a real send test
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+@dataclass(frozen=True)
+class TestAnswer:
+    """What the vendor answered one request of a real send test: the HTTP status (None when
+    nothing came back), its body with every credential scrubbed and at most
+    ``TEST_ANSWER_LIMIT`` characters, and why nothing was sent or answered (``error``;
+    ``refused`` when the egress policy or the request itself stopped it)."""
+
+    method: str
+    url: str
+    status: int | None
+    body: str
+    error: str = ""
+    refused: bool = False
+
+    def as_dict(self) -> dict:
+        return {"method": self.method, "url": self.url, "status": self.status,
+                "body": self.body, "error": self.error, "refused": self.refused}  # fmt: skip
+
+
+def _test_requests(destination: Destination):
+    """The adapter, the credentials and the vendor requests for the sample event."""
     from .routing import mapped
 
     adapter = adapter_for(destination.adapter)
@@ -284,16 +306,67 @@ def send_test(*, actor, destination: Destination) -> list[Capture]:
         raise ApplicationError(
             f"The vendor request cannot be built: {reason}", code="invalid_config"
         ) from None
-    captures = [
+    return adapter, credentials, requests
+
+
+def _capture(actor, destination: Destination, adapter, credentials, requests) -> list[Capture]:
+    return [
         Capture.objects.create(
             destination=destination, items=len(r.keys), created_by=actor,
             **masked_capture_fields(adapter, r, credentials),
         )
         for r in requests
     ]  # fmt: skip
-    audit_record(action="destinations.destination.test_sent", target=destination,
-                 metadata={"captures": [c.pk for c in captures]})  # fmt: skip
-    return captures
+
+
+def answer_text(body: bytes, credentials: dict) -> str:
+    """A vendor's answer as a send test shows it: control characters (but not line breaks)
+    removed, every credential scrubbed, then cut to ``TEST_ANSWER_LIMIT`` characters."""
+    text = _CONTROL.sub(" ", body[: TEST_ANSWER_LIMIT * 16].decode(errors="replace"))
+    text = scrub_text(text, credentials)
+    if len(text) > TEST_ANSWER_LIMIT:
+        text = text[:TEST_ANSWER_LIMIT] + " …"
+    return text
+
+
+def send_test(*, actor, destination: Destination, send: bool = False):
+    """Build exactly what the vendor would receive for a sample event and keep it in the
+    sandbox inbox (credentials masked); nothing leaves the console. Returns the captures.
+
+    With ``send=True`` the same requests are then sent to the vendor through the delivery
+    client (the egress policy applies), and the vendor's answers are returned too, as
+    ``(captures, answers)``: a sandbox destination needs destinations.manage, a production
+    one destinations.send_production as well. Audited either way, with each status."""
+    require(actor, "destinations.manage", "send tests")
+    if send and destination.is_production:
+        require(actor, "destinations.send_production",
+                "send a test to a production destination")  # fmt: skip
+    adapter, credentials, requests = _test_requests(destination)
+    if not send:
+        with transaction.atomic():
+            captures = _capture(actor, destination, adapter, credentials, requests)
+            audit_record(action="destinations.destination.test_sent", target=destination,
+                         metadata={"captures": [c.pk for c in captures]})  # fmt: skip
+        return captures
+    from . import client
+    from .masking import mask_request
+
+    with transaction.atomic():
+        captures = _capture(actor, destination, adapter, credentials, requests)
+    answers = []
+    for request in requests:  # no transaction is held open while the vendor answers
+        answer = client.send(request)
+        answers.append(TestAnswer(
+            method=request.method, url=mask_request(adapter, request)[0], status=answer.status,
+            body=answer_text(answer.body, credentials),
+            error=vendor_text(answer.error, credentials), refused=answer.refused,
+        ))  # fmt: skip
+    audit_record(
+        action="destinations.destination.test_delivered", target=destination,
+        metadata={"captures": [c.pk for c in captures],
+                  "answers": [{"status": a.status, "error": a.error} for a in answers]},
+    )  # fmt: skip
+    return captures, answers
 
 
 @transaction.atomic

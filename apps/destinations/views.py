@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.generic import TemplateView
 
@@ -39,18 +40,25 @@ class DestinationListView(LoginRequiredMixin, TemplateView):
 
 
 def _initial(d) -> dict:
+    """The form's values for destination ``d``: its configuration in the vendor's fields, and
+    in the JSON configuration only what those fields do not show (credentials never)."""
+    shown = {prop: name for name, prop, spec in DestinationForm.settings_fields_of(d.adapter)
+             if spec is not None}  # fmt: skip
+    rest = {k: v for k, v in d.config.items() if k not in shown}
     return {
         "name": d.name, "adapter": d.adapter, "tool": d.tool_id, "environment": d.environment,
         "description": d.description, "sends": d.sends, "purposes": d.purposes,
         "event_names": "\n".join(d.event_names),
         "mappings": "\n".join(f"{m['from']} -> {m['to']}" for m in d.mappings),
-        "config": json.dumps(d.config, indent=2), "base_url": d.base_url,
+        "config": json.dumps(rest, indent=2) if rest else "{}", "base_url": d.base_url,
         "is_enabled": d.is_enabled,
+        **{shown[k]: v for k, v in d.config.items() if k in shown},
     }  # fmt: skip
 
 
 class DestinationCreateView(ServiceFormView):
     form_class = DestinationForm
+    template_name = "destinations/destination_form.html"
     capability = "destinations.manage"
     title = "New destination"
     pretitle = "Data · Destinations"
@@ -60,7 +68,8 @@ class DestinationCreateView(ServiceFormView):
         return {"environment": "sandbox", "sends": "events", "config": "{}"}
 
     def perform(self, form):
-        destination = services.destination_create(actor=self.request.user, **form.cleaned_data)
+        destination = services.destination_create(actor=self.request.user,
+                                                  **form.service_data())  # fmt: skip
         return reverse("destinations:destination_detail", args=[destination.pk])
 
     def cancel_url(self):
@@ -69,6 +78,7 @@ class DestinationCreateView(ServiceFormView):
 
 class DestinationEditView(ServiceFormView):
     form_class = DestinationForm
+    template_name = "destinations/destination_form.html"
     capability = "destinations.manage"
     title = "Edit destination"
     pretitle = "Data · Destinations"
@@ -79,8 +89,11 @@ class DestinationEditView(ServiceFormView):
     def get_initial(self):
         return _initial(self.destination)
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "destination": self.destination}
+
     def perform(self, form):
-        data = dict(form.cleaned_data)
+        data = form.service_data()
         services.destination_update(actor=self.request.user, destination=self.destination,
                                     **data)  # fmt: skip
         return reverse("destinations:destination_detail", args=[self.destination.pk])
@@ -89,34 +102,54 @@ class DestinationEditView(ServiceFormView):
         return reverse("destinations:destination_detail", args=[self.destination.pk])
 
 
+def _detail_context(user, pk) -> dict:
+    destination = selectors.destination_get(user=user, pk=pk)
+    selectors.vendor_text_hide(user, [destination])
+    adapter = CATALOG.get(destination.adapter)
+    return {
+        "destination": destination,
+        "adapter": adapter,
+        "config": json.dumps(destination.config, indent=2, sort_keys=True),
+        "missing_credentials": [f for f in adapter.credential_fields
+                                if f not in destination.credentials_set] if adapter else [],
+        "health": selectors.health(destination),
+        "rate": adapter.rate_for(destination.config) if adapter else 0,
+        "deliveries": selectors.vendor_text_hide(user, selectors.recent_deliveries(destination)),
+        "can_manage": user_can(user, "destinations.manage"),
+        "can_production": user_can(user, "destinations.send_production"),
+    }  # fmt: skip
+
+
 class DestinationDetailView(LoginRequiredMixin, TemplateView):
     template_name = "destinations/destination_detail.html"
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        destination = selectors.destination_get(user=user, pk=self.kwargs["pk"])
-        selectors.vendor_text_hide(user, [destination])
-        adapter = CATALOG.get(destination.adapter)
         return {
             **super().get_context_data(**kwargs),
-            "destination": destination,
-            "adapter": adapter,
-            "config": json.dumps(destination.config, indent=2, sort_keys=True),
-            "missing_credentials": [f for f in adapter.credential_fields
-                                    if f not in destination.credentials_set] if adapter else [],
-            "health": selectors.health(destination),
-            "rate": adapter.rate_for(destination.config) if adapter else 0,
-            "deliveries": selectors.vendor_text_hide(
-                user, selectors.recent_deliveries(destination)
-            ),
-            "can_manage": user_can(user, "destinations.manage"),
-            "can_production": user_can(user, "destinations.send_production"),
-        }  # fmt: skip
+            **_detail_context(self.request.user, self.kwargs["pk"]),
+        }
 
 
 class DestinationTestView(ActionView):
+    """Send test: capture the sample requests in the sandbox inbox; with ``send=1`` also
+    send them to the vendor and show its answers on the destination's page."""
+
     def fallback_url(self, request, pk):
         return reverse("destinations:destination_detail", args=[pk])
+
+    def post(self, request, pk):
+        if request.POST.get("send") != "1":
+            return super().post(request, pk=pk)
+        destination = selectors.destination_get(user=request.user, pk=pk)
+        try:
+            captures, answers = services.send_test(actor=request.user, destination=destination,
+                                                   send=True)  # fmt: skip
+        except ApplicationError as exc:
+            return self._refused(request, exc, pk=pk)
+        context = _detail_context(request.user, pk)
+        context.update(test_answers=answers, test_captures=captures,
+                       inbox_url=reverse("destinations:inbox") + f"?destination={pk}")  # fmt: skip
+        return render(request, "destinations/destination_detail.html", context)
 
     def act(self, request, pk):
         destination = selectors.destination_get(user=request.user, pk=pk)

@@ -115,3 +115,26 @@ class DeadLetterReplaySerializer(serializers.Serializer):
 class DeadLettersReplayedSerializer(serializers.Serializer):
     replayed = serializers.IntegerField()
     filtered = serializers.IntegerField(help_text="Consent or suppression changed since.")
+
+
+class SendTestSerializer(serializers.Serializer):
+    send = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Also send the sample requests to the vendor and return its answers "
+        "(a production destination needs destinations.send_production).",
+    )  # fmt: skip
+
+
+class VendorAnswerSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    url = serializers.CharField(help_text="Credentials in the query are masked.")
+    status = serializers.IntegerField(allow_null=True, help_text="Null: no answer.")
+    body = serializers.CharField(help_text="The vendor's answer, credentials scrubbed, at "
+                                 "most 4000 characters.")  # fmt: skip
+    error = serializers.CharField(help_text="Why nothing was sent or answered.")
+    refused = serializers.BooleanField(help_text="Not sent: the egress policy refused it.")
+
+
+class SendTestResultSerializer(serializers.Serializer):
+    captures = CaptureSerializer(many=True)
+    answers = VendorAnswerSerializer(many=True)

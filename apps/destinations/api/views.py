@@ -16,6 +16,8 @@ from .serializers import (
     DeadLettersReplayedSerializer,
     DeliverySerializer,
     DestinationSerializer,
+    SendTestResultSerializer,
+    SendTestSerializer,
 )
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
@@ -58,16 +60,31 @@ class DestinationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                                   **data)  # fmt: skip
         return Response(DestinationSerializer(destination, context={"request": request}).data)
 
-    @extend_schema(request=None, responses={201: CaptureSerializer(many=True), **ERRORS})
+    @extend_schema(request=SendTestSerializer,
+                   responses={201: CaptureSerializer(many=True), 200: SendTestResultSerializer,
+                              **ERRORS})  # fmt: skip
     @action(detail=True, methods=["post"], url_path="send-test", url_name="send-test",
             pagination_class=None, filterset_fields=None)  # fmt: skip
     def send_test(self, request, *args, **kwargs):
         """Build the vendor requests for a sample event and keep them in the sandbox inbox
-        (credentials masked); nothing is sent to the vendor."""
+        (credentials masked); nothing is sent to the vendor (201, the captures).
+
+        With ``{"send": true}`` the same requests are also sent to the vendor, and the
+        answer is ``{"captures": [...], "answers": [...]}`` (200) with each request's HTTP
+        status and body, credentials scrubbed; a production destination needs
+        destinations.send_production (403 otherwise)."""
         destination = self.get_object()
-        captures = services.send_test(actor=request.user, destination=destination)
-        return Response(CaptureSerializer(captures, many=True).data,
-                        status=status.HTTP_201_CREATED)  # fmt: skip
+        # A bare POST (any content type, no JSON body) only captures, as it always did.
+        sends_json = (request.content_type or "").startswith("application/json")
+        data = validated_body(SendTestSerializer, request) if sends_json and request.body else {}
+        if not data.get("send"):
+            captures = services.send_test(actor=request.user, destination=destination)
+            return Response(CaptureSerializer(captures, many=True).data,
+                            status=status.HTTP_201_CREATED)  # fmt: skip
+        captures, answers = services.send_test(actor=request.user, destination=destination,
+                                               send=True)  # fmt: skip
+        return Response({"captures": CaptureSerializer(captures, many=True).data,
+                         "answers": [a.as_dict() for a in answers]})  # fmt: skip
 
 
 class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
