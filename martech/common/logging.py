@@ -72,3 +72,13 @@ class RequestContextFilter(logging.Filter):
         record.request_id = current.request_id or "-"
         record.client_request_id = current.client_request_id or "-"
         return True
+
+
+class WithoutTraceback(logging.Filter):
+    """Keep the line, drop the traceback: for refusals that are the client's doing (a body
+    over the size limit), where a stack would only bury the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True

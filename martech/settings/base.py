@@ -419,6 +419,7 @@ LOGGING = {
     "filters": {
         "redact_secrets": {"()": "martech.common.logging.RedactSecretsFilter"},
         "request_context": {"()": "martech.common.logging.RequestContextFilter"},
+        "without_traceback": {"()": "martech.common.logging.WithoutTraceback"},
     },
     "formatters": {
         "console": {
@@ -440,6 +441,8 @@ LOGGING = {
         # the HTTP client never logs them; delivery outcomes are recorded on deliveries.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is answered 400 payload_too_large.
+        "django.security.RequestDataTooBig": {"filters": ["without_traceback"]},
     },
 }
 

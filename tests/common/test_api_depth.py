@@ -31,3 +31,16 @@ def test_the_depth_check_counts_levels_without_recursion():
     assert depth_exceeds(deep, MAX_DEPTH)
     assert not depth_exceeds({"a": [{"b": [1, 2]}]}, 4)
     assert depth_exceeds({"a": [{"b": [1, 2]}]}, 3)
+
+
+def test_a_body_over_the_size_limit_is_a_400_payload_too_large_without_a_traceback(
+    admin, settings, caplog
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = '{"name": "' + "x" * 4096 + '"}'
+    answer = _api(admin).post("/api/v1/tools/", body, content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "payload_too_large"
+    logged = [r for r in caplog.records if r.name == "django.security.RequestDataTooBig"]
+    assert logged
+    assert all(r.exc_info is None for r in logged)
