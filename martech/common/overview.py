@@ -61,6 +61,14 @@ class Attention:
     def colour(self) -> str:
         return {"danger": "red", "warning": "orange"}.get(self.severity, "azure")
 
+    @property
+    def due_colour(self) -> str:
+        """Red once past, orange within two weeks, grey further off."""
+        if self.due is None:
+            return "secondary"
+        days = (self.due - timezone.localdate()).days
+        return "red" if days < 0 else "orange" if days <= 14 else "secondary"
+
 
 def due_words(due: dt.date, today: dt.date | None = None) -> str:
     days = (due - (today or timezone.localdate())).days
@@ -613,8 +621,10 @@ def audit_noise() -> tuple[str, ...]:
 
 
 def action_words(action: str) -> str:
-    """``syncs.run.held`` → ``Run held``; ``accounts.assignment.capabilities_withdrawn`` →
-    ``Assignment capabilities withdrawn``: an audit action read as words."""
-    parts = action.split(".")
-    words = " ".join(p.replace("_", " ") for p in parts[1:] or parts).strip()
-    return words[:1].upper() + words[1:]
+    """``syncs.run.held`` → ``Syncs: run held``; ``erasure.request.created`` → ``Erasure:
+    request created``: an audit action read as words, its app first."""
+    app, _, rest = action.partition(".")
+    words = rest.replace(".", " ").replace("_", " ").strip()
+    if not words:
+        return app.replace("_", " ").capitalize()
+    return f"{app.replace('_', ' ').capitalize()}: {words}"

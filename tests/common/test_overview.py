@@ -399,10 +399,10 @@ def test_recent_changes_say_the_action_in_words_and_leave_out_sign_ins():
     audit_record(action="accounts.notification.sent", target=person)
     html = _overview(admin)
     feed = html.split("Recent changes", 1)[1]
-    assert "Assignment capabilities withdrawn" in feed
+    assert "Accounts: assignment capabilities withdrawn" in feed
     assert ">accounts.assignment.capabilities_withdrawn<" not in feed
-    assert "Notification sent" not in feed
-    assert "User logged in" not in feed
+    assert "notification sent" not in feed
+    assert "user logged in" not in feed
 
 
 def test_the_overview_costs_a_bounded_number_of_queries_with_every_section_shown(
