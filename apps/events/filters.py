@@ -9,6 +9,9 @@ from martech.common.filters import UtcIsoDateTimeFilter
 from .choices import EventStatus, MessageType
 from .models import Event, Source
 
+# A day on the page; the API also takes a full ISO 8601 date-time.
+_DATE = forms.DateInput(attrs={"type": "date"})
+
 
 class EventFilter(django_filters.FilterSet):
     source = django_filters.ModelChoiceFilter(
@@ -22,7 +25,10 @@ class EventFilter(django_filters.FilterSet):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Event, user, message id"}),
     )
     received_after = UtcIsoDateTimeFilter(
-        field_name="received_at", lookup_expr="gte", label="Received after"
+        field_name="received_at", lookup_expr="gte", label="Received from", widget=_DATE
+    )
+    received_before = UtcIsoDateTimeFilter(
+        field_name="received_at", lookup_expr="lt", label="Received before", widget=_DATE
     )
 
     class Meta:

@@ -194,6 +194,13 @@ class EventListView(FilteredListView):
     partial_template_name = "events/_event_table.html"
     filterset_class = EventFilter
     paginate_by = 50
+    sortable = {
+        "received": "received_at",
+        "source": "source__name",
+        "call": ("type", "name"),
+        "status": "status",
+    }
+    default_sort = "-received"
 
     def get_queryset(self):
         require(self.request.user, "events.view", "see events")

@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.apps import apps
 from django.db.models import Q
 
 from martech.common.filters import UtcIsoDateTimeFilter
@@ -37,11 +38,34 @@ class SchemaFilter(django_filters.FilterSet):
         return queryset.filter(versions__status=value).distinct()
 
 
+def source_choices() -> list[tuple[str, str]]:
+    """The sources by name, as the event list offers them (a violation keeps its source's name)."""
+    names = (
+        apps.get_model("events", "Source").objects.order_by("name").values_list("name", flat=True)
+    )
+    return [("", "Any"), *((name, name) for name in names)]
+
+
+# A day on the page; the API also takes a full ISO 8601 date-time.
+_DATE = forms.DateInput(attrs={"type": "date"})
+
+
 class ViolationFilter(django_filters.FilterSet):
-    source = django_filters.CharFilter(lookup_expr="exact", label="Source")
-    event_name = django_filters.CharFilter(lookup_expr="exact", label="Event")
+    source = django_filters.CharFilter(
+        lookup_expr="exact", label="Source", widget=forms.Select(choices=source_choices)
+    )
+    event_name = django_filters.CharFilter(
+        lookup_expr="exact",
+        label="Event",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Exact event name"}),
+    )
     kind = django_filters.ChoiceFilter(choices=ViolationKind.choices, label="Kind")
-    since = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte", label="Since")
+    since = UtcIsoDateTimeFilter(
+        field_name="occurred_at", lookup_expr="gte", label="Since", widget=_DATE
+    )
+    until = UtcIsoDateTimeFilter(
+        field_name="occurred_at", lookup_expr="lt", label="Before", widget=_DATE
+    )
 
     class Meta:
         model = Violation

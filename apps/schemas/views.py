@@ -437,6 +437,13 @@ class ViolationsView(FilteredListView):
     partial_template_name = "schemas/_violation_table.html"
     filterset_class = ViolationFilter
     paginate_by = 20
+    sortable = {
+        "when": "occurred_at",
+        "source": "source",
+        "event": "event_name",
+        "kind": "kind",
+    }
+    default_sort = "-when"
 
     def get_queryset(self):
         require(self.request.user, "schemas.view", "see violations")
