@@ -33,6 +33,7 @@ def _keys(page) -> list[str]:
 def test_the_demo_overview_puts_what_waits_for_each_persona_first(live_server, page, screenshot):
     # given
     call_command("load_demo")
+    page.emulate_media(reduced_motion="reduce")  # the chart is drawn at once, for the picture
 
     # when: the operations director signs in
     _sign_in(page, live_server.url, "ops.admin")
