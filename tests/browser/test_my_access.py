@@ -118,8 +118,11 @@ def test_dana_revokes_leos_audit_log_in_the_review_and_his_page_says_so(live_ser
     row = page.get_by_role("row").filter(has_text="Leo Martins")
     expect(row).to_contain_text("revoking keeps the rest of the role")
 
-    # when
+    # when: she revokes, and confirms what the dialog says he loses
     row.get_by_role("button", name="Revoke").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_contain_text("the rest of the Marketing Operations role stays")
+    dialog.get_by_role("button", name="Revoke").click()
 
     # then: the message names what went, and that the role stays
     expect(
