@@ -4,9 +4,9 @@ run.
 
 gunicorn serves the console as ``bench/collect_http.py`` starts it. The benchmark's source
 follows a tracking plan in flag mode whose event has a pattern with nested quantifiers
-(``^(a+)+$``), length limits and an email format. Each message carries five values of
-``BENCH_ADVERSARIAL_LENGTH`` characters (default 6,000: a message just under the 32 KB a
-message may hold, 15 to a batch):
+(``^(a+)+$``), length limits and an email format. Each message carries six values of
+``BENCH_ADVERSARIAL_LENGTH`` characters (four properties, the page URL and the referrer;
+default 4,500: a message under the 32 KB a message may hold, 12 to a batch):
 
 - adversarial: ``"a" * n + "!"`` against the pattern (catastrophic for a backtracking
   engine), ``"b" * n`` (no address: the worst case of a backtracking search for one in a
@@ -37,8 +37,8 @@ from bench.collect_http import _drive, _port, _requests, _serve, _Wire
 
 ROUNDS = int(os.environ.get("BENCH_ADVERSARIAL_ROUNDS", "5"))
 REQUESTS = int(os.environ.get("BENCH_ADVERSARIAL_REQUESTS", "8"))
-LENGTH = int(os.environ.get("BENCH_ADVERSARIAL_LENGTH", "6000"))
-PER_BATCH = 15
+LENGTH = int(os.environ.get("BENCH_ADVERSARIAL_LENGTH", "4500"))
+PER_BATCH = 12  # 12 messages of ~30 KB: under the 500 KB a batch may hold
 EVENT = "Bench Adversarial Event"
 PLAN = "Bench adversarial"
 SCHEMA = {
@@ -205,7 +205,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     print(f"adversarial vs plain input: {ROUNDS} rounds; per round and kind {REQUESTS} batches "
-          f"of {PER_BATCH} messages ({LENGTH:,} characters in each of five values) and "
+          f"of {PER_BATCH} messages ({LENGTH:,} characters in each of six values) and "
           f"{REQUESTS} validate requests")  # fmt: skip
     for label, figures in (("collection API (HTTP)", collected), ("pipeline", processed),
                            ("POST /api/v1/schemas/validate/", validated)):  # fmt: skip
