@@ -106,6 +106,15 @@ class UserListView(FilteredListView):
     template_name = "accounts/user_list.html"
     filterset_class = UserFilter
     partial_template_name = "accounts/_user_table.html"
+    sortable = {
+        "name": ("full_name", "email"),
+        "team": "team",
+        "title": "job_title",
+        "manager": "manager__full_name",
+        "tenure": "-start_date",
+        "status": "is_active",
+    }
+    default_sort = "name"
 
     def get_queryset(self):
         return selectors.user_list(user=self.request.user, filters=self.request.GET)

@@ -283,6 +283,13 @@ class RoleListView(FilteredListView):
     template_name = "accounts/role_list.html"
     partial_template_name = "accounts/_role_table.html"
     filterset_class = RoleFilter
+    sortable = {
+        "name": "name",
+        "owner": "owner__full_name",
+        "capabilities": "capability_count",
+        "holders": "holder_count",
+    }
+    default_sort = "name"
 
     def get_queryset(self):
         return selectors.role_list(user=self.request.user, filters=self.request.GET)
@@ -459,6 +466,13 @@ class TrainingListView(FilteredListView):
     template_name = "accounts/training_list.html"
     partial_template_name = "accounts/_training_table.html"
     filterset_class = TrainingFilter
+    sortable = {
+        "name": "name",
+        "validity": "validity_days",
+        "owner": "owner__full_name",
+        "completions": "completion_count",
+    }
+    default_sort = "name"
 
     def get_queryset(self):
         return selectors.training_list(user=self.request.user, filters=self.request.GET)
@@ -525,6 +539,15 @@ class RequestListView(FilteredListView):
     template_name = "accounts/request_list.html"
     partial_template_name = "accounts/_request_table.html"
     filterset_class = AccessRequestFilter
+    sortable = {
+        "number": "id",
+        "requester": "requester__full_name",
+        "days": "duration_days",
+        "status": "status",
+        "asked": "created_at",
+        "decider": "decided_by__full_name",
+    }
+    default_sort = "-asked"
 
     def get_queryset(self):
         return selectors.access_request_list(user=self.request.user, filters=self.request.GET)

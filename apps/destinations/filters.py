@@ -14,6 +14,14 @@ class DeliveryFilter(django_filters.FilterSet):
             attrs={"type": "search", "placeholder": "Message id, event or error"}
         ),
     )  # fmt: skip
+    created_after = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+    created_before = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="Until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
 
     class Meta:
         model = Delivery

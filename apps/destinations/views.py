@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.generic import TemplateView
@@ -194,11 +195,24 @@ class DestinationToggleView(ActionView):
         return reverse("destinations:destination_detail", args=[pk]), f"{destination} {word}."
 
 
+DELIVERY_SORTABLE = {
+    "id": "id",
+    "event": ("event_name", "message_id"),
+    "destination": "destination__name",
+    "status": "status",
+    "attempts": "attempts",
+    "vendor": "response_code",
+    "when": Coalesce("last_attempt_at", "created_at"),
+}
+
+
 class DeadLetterListView(FilteredListView):
     template_name = "destinations/dead_letters.html"
     partial_template_name = "destinations/_dead_letter_table.html"
     filterset_class = DeadLetterFilter
     paginate_by = 50
+    sortable = DELIVERY_SORTABLE
+    default_sort = "-id"
 
     def get_queryset(self):
         require(self.request.user, "destinations.view", "see dead letters")
@@ -222,6 +236,8 @@ class DeliveryListView(FilteredListView):
     partial_template_name = "destinations/_delivery_table.html"
     filterset_class = DeliveryFilter
     paginate_by = 50
+    sortable = DELIVERY_SORTABLE
+    default_sort = "-id"
 
     def get_queryset(self):
         require(self.request.user, "destinations.view", "see deliveries")

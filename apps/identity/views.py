@@ -32,6 +32,8 @@ class ProfileListView(FilteredListView):
     template_name = "identity/profile_list.html"
     partial_template_name = "identity/_profile_table.html"
     filterset_class = ProfileFilter
+    sortable = {"profile": "id", "state": "state", "updated": "updated_at"}
+    default_sort = "-updated"
 
     def get_queryset(self):
         form = ProfileFilter(self.request.GET).form

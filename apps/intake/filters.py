@@ -24,6 +24,18 @@ class IntakeFilter(django_filters.FilterSet):
     )
     requester = django_filters.NumberFilter(field_name="requester_id", min_value=1)
     team = django_filters.CharFilter(field_name="team", lookup_expr="iexact")
+    started_after = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label="Started from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    started_before = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label="Started until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     class Meta:
         model = IntakeRequest

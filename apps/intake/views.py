@@ -66,6 +66,14 @@ class RequestListView(FilteredListView):
     template_name = "intake/request_list.html"
     partial_template_name = "intake/_request_table.html"
     filterset_class = IntakeFilter
+    sortable = {
+        "title": "title",
+        "stage": "stage",
+        "requester": "requester__full_name",
+        "stakeholders": "stakeholder_count",
+        "started": "created_at",
+    }
+    default_sort = "-started"
 
     def get_queryset(self):
         return selectors.intake_list(user=self.request.user, filters=self.request.GET)

@@ -35,6 +35,13 @@ class SchemaListView(FilteredListView):
     template_name = "schemas/schema_list.html"
     partial_template_name = "schemas/_schema_table.html"
     filterset_class = SchemaFilter
+    sortable = {
+        "event": "name",
+        "owner": "owner",
+        "versions": "published_count",
+        "published": "last_published",
+    }
+    default_sort = "event"
 
     def get_queryset(self):
         require(self.request.user, "schemas.view", "see event schemas")

@@ -10,7 +10,9 @@ queryset the selector returns (after its permission checks and filters), empty v
 either direction, then by primary key in the same direction so that pages never overlap. A key
 the view does not declare is ignored: the list keeps the selector's own order, which the
 ``default_sort`` key names (so the header of that column shows it as the current order).
-A value may be a tuple of fields, sorted in turn (``("last_name", "first_name")``).
+A value may be a tuple of fields, sorted in turn (``("last_name", "first_name")``); a field
+written ``-field`` runs the other way (tenure ascending is the start date descending); an
+expression (``Coalesce("last_attempt_at", "created_at")``) sorts like a field.
 """
 
 from __future__ import annotations
@@ -54,12 +56,18 @@ def apply_sort(queryset: QuerySet, order: SortOrder | None, sortable: dict) -> Q
     if order is None:
         return queryset
     fields = sortable[order.key]
-    if isinstance(fields, str):
+    if not isinstance(fields, tuple | list):
         fields = (fields,)
-    expressions = [
-        F(field).desc(nulls_last=True) if order.descending else F(field).asc(nulls_last=True)
-        for field in fields
-    ]
+    expressions = []
+    for field in fields:
+        if isinstance(field, str):
+            descending = order.descending != field.startswith("-")
+            column = F(field.removeprefix("-"))
+        else:
+            descending, column = order.descending, field
+        expressions.append(
+            column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)
+        )
     return queryset.order_by(*expressions, "-pk" if order.descending else "pk")
 
 

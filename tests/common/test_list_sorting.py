@@ -81,3 +81,43 @@ def test_tool_pages_keep_the_filters_and_the_order(admin, admin_client):
     second = admin_client.get(f"{url}?team=growth&sort=-cost&page=2")
     assert _names(second) == [f"Tool {n:02}" for n in range(4, -1, -1)]
     assert "<strong>26\u201330</strong> of <strong>30</strong>" in second.text
+
+
+def _list_pages():
+    """Every list page: (url name, view class), found from the URL configuration."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    from martech.common.views import FilteredListView
+
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                view = getattr(pattern.callback, "view_class", None)
+                if view and issubclass(view, FilteredListView) and not pattern.pattern.converters:
+                    yield f"{namespace}{pattern.name}", view
+
+    return sorted(set(walk(get_resolver().url_patterns)), key=lambda page: page[0])
+
+
+def test_every_list_page_declares_sortable_columns_and_a_known_default():
+    pages = _list_pages()
+    assert len(pages) >= 10
+    for name, view in pages:
+        assert view.sortable, f"{name} declares no sortable column"
+        assert view.default_sort.removeprefix("-") in view.sortable, name
+
+
+@pytest.mark.parametrize("page", _list_pages(), ids=lambda page: page[0])
+def test_every_list_page_sorts_by_each_key_both_ways(admin_client, tools, page):
+    name, view = page
+    url = reverse(name)
+    for key in view.sortable:
+        for sort in (key, f"-{key}"):
+            response = admin_client.get(url, {"sort": sort})
+            assert response.status_code == 200, (name, sort)
+            assert response.context["list_sort"].requested.param == sort
+            partial = admin_client.get(url, {"sort": sort}, HTTP_HX_REQUEST="true")
+            assert partial.status_code == 200, (name, sort)
