@@ -153,9 +153,18 @@ def process_one(event: Event | Taken) -> Ident | None:
     event.profile_id = identifier_observe(subject, source=event.source.name).profile_id
     arrival = _arrival(event, subject)
     if arrival is not None:
-        touch_record(subject, arrival[0], at=event.timestamp, last=arrival[1],
+        touch_record(subject, arrival[0], at=_touched_at(event), last=arrival[1],
                      profile_id=event.profile_id)  # fmt: skip
     return subject
+
+
+def _touched_at(event):
+    """When an arrival touched the person: the event's time, but never later than the event
+    reached the console, so a clock running ahead cannot pin the last touch."""
+    received = event.received_at
+    if received is not None and event.timestamp is not None and event.timestamp > received:
+        return received
+    return event.timestamp
 
 
 def _arrival(event: Event | Taken, subject: Ident) -> tuple[dict, bool] | None:
@@ -249,7 +258,7 @@ def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
         event.profile_id = profile_of[subject]
         arrival = _arrival(event, subject)
         if arrival is not None:
-            touches[event.profile_id].append((event.timestamp, *arrival))
+            touches[event.profile_id].append((_touched_at(event), *arrival))
         out.append((event, subject))
     if touches:
         touches_record(touches)

@@ -316,6 +316,31 @@ def test_first_touch_stays_and_last_touch_follows_marketing_arrivals(client, web
     assert Event.objects.get(message_id="p2").attribution["channel"] == "internal"
 
 
+def test_a_clock_running_ahead_cannot_pin_the_last_touch(client, web):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.identity.models import Profile
+
+    _, raw = web
+    site = "https://www.acme.example"
+    ahead = (timezone.now() + dt.timedelta(hours=23)).isoformat()
+    _post(client, "/v1/batch", {"batch": [
+        {"type": "page", "anonymousId": "ts-anon-2", "messageId": "f1", "timestamp": ahead,
+         "context": {"page": {"url": f"{site}/?utm_source=x&utm_campaign=future-pin"}}},
+    ]}, raw)  # fmt: skip
+    process_waiting()
+    _post(client, "/v1/batch", {"batch": [
+        {"type": "page", "anonymousId": "ts-anon-2", "messageId": "r1",
+         "context": {"page": {"url": f"{site}/?utm_source=x&utm_campaign=real-now"}}},
+    ]}, raw)  # fmt: skip
+    process_waiting()
+    profile = Profile.objects.get(identifiers__value="ts-anon-2")
+    assert profile.first_touch["campaign"] == "future-pin"
+    assert profile.last_touch["campaign"] == "real-now"
+
+
 def test_raw_payloads_are_purged_after_the_retention_but_the_facts_stay(client, web, settings):
     import datetime as dt
 
