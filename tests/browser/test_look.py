@@ -124,7 +124,7 @@ def test_pages_menus_and_dialogs_look_as_with_the_full_design_system(live_server
     # then
     _looks_as_with_the_full_css(page, "look-dashboard")
     _icons_draw_inline(page)
-    page.get_by_label("Open user menu").click()
+    page.get_by_role("link", name="Open user menu").click()
     expect(page.locator(".dropdown-menu.show")).to_be_visible()
     _looks_as_with_the_full_css(page, "look-user-menu")
     page.keyboard.press("Escape")
