@@ -730,6 +730,7 @@ CASES = [
     Case("events:source_create", "get", UI_MANAGE),
     Case("events:source_detail", "get", INTAKE_DETAIL, _pk("source")),
     Case("events:source_edit", "get", INTAKE_DETAIL, _pk("source")),
+    Case("events:key_shown", "get", INTAKE_DETAIL, _pk("source")),
     Case(
         "events:key_rotate",
         "post",
