@@ -61,7 +61,8 @@ class PurposeChecks(forms.CheckboxSelectMultiple):
 
 # Words for configuration properties whose name alone reads badly.
 LABELS = {"url": "Endpoint URL", "deletion_url": "Erasure endpoint URL",
-          "instance_url": "Instance URL", "api_version": "API version"}  # fmt: skip
+          "instance_url": "Instance URL", "api_version": "API version",
+          "event_name_prefix": "Custom event prefix"}  # fmt: skip
 
 
 def _label(name: str) -> str:
