@@ -17,6 +17,8 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from apps.accounts import demo
+from tests.browser.test_console_shell import _sign_in as _sign_in_as
+from tests.factories import AdminFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -119,3 +121,24 @@ def test_every_demo_page_has_no_serious_accessibility_violation_for_each_persona
     assert serious == {}, "\n".join(
         f"{line}\n    on {len(on)} pages: {', '.join(on[:4])}" for line, on in serious.items()
     )
+
+
+def test_the_first_tab_shows_a_skip_link_that_moves_the_focus_to_the_content(live_server, page):
+    # given
+    person = AdminFactory()
+    _sign_in_as(page, live_server.url, person)
+    link = page.get_by_role("link", name="Skip to content")
+    assert link.bounding_box()["y"] < 0  # out of sight until it has the focus
+
+    # when
+    page.keyboard.press("Tab")
+
+    # then: it is the first thing reached, and in sight
+    expect(link).to_be_focused()
+    assert link.bounding_box()["y"] >= 0
+
+    # when
+    page.keyboard.press("Enter")
+
+    # then: the focus is on the page's content, past the menu
+    expect(page.locator("main#main")).to_be_focused()
