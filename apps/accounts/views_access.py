@@ -621,7 +621,10 @@ class _RequestAction(ActionView):
         if self.verb != "cancel":
             return None
         access_request = selectors.access_request_get(user=request.user, pk=pk)
-        if access_request.status != AccessRequestStatus.PENDING:
+        if (
+            access_request.status != AccessRequestStatus.PENDING
+            or access_request.requester_id != request.user.pk
+        ):
             return None  # refused by the service with its reason
         return Consequence(
             title=f"Cancel request #{pk}?",
