@@ -67,8 +67,11 @@ def test_keeping_in_a_review_needs_no_confirmation(admin, admin_client, role, le
                                           deadline=timezone.now() + dt.timedelta(days=10),
                                           unreviewed_policy="keep")  # fmt: skip
     item = campaign.items.get()
+    url = reverse("accounts:review_item_decide", args=[item.pk])
+    asked = admin_client.post(url, {"decision": "keep"}, HTTP_X_CONSOLE_CONFIRM="ask")
+    assert asked.json() == {"confirm": False}
 
-    admin_client.post(reverse("accounts:review_item_decide", args=[item.pk]), {"decision": "keep"})
+    admin_client.post(url, {"decision": "keep"})
 
     item.refresh_from_db()
     assert item.decision == "keep"

@@ -52,10 +52,13 @@ def test_replay_all_to_production_with_confirmation_sends_them_again(
     with FakeVendor("webhook") as vendor:
         destination = _dead_letters(client, admin, tool, web, vendor, environment="production")
 
+        asked = admin_client.post(reverse("destinations:replay"), {"everything": "1"},
+                                  HTTP_X_CONSOLE_CONFIRM="ask").json()  # fmt: skip
         done = admin_client.post(reverse("destinations:replay"),
                                  {"everything": "1", "confirmed": "1"})  # fmt: skip
         deliver(destination)
 
+    assert asked["confirm"] is True
     assert done.status_code == 302
     assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
 

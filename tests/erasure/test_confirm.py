@@ -91,9 +91,12 @@ def test_leaving_a_possible_match_out_needs_no_confirmation(admin, client, ana):
     client.force_login(admin)
     client.post(reverse("erasure:request_approve", args=[request.pk]), {"confirmed": "1"})
     maybe = request.identifiers.get(decision="pending")
+    url = reverse("erasure:identifier_decide", args=[request.pk, maybe.pk])
+    asked = client.post(url, {"include": "no"}, HTTP_X_CONSOLE_CONFIRM="ask").json()
 
-    client.post(reverse("erasure:identifier_decide", args=[request.pk, maybe.pk]),
-                {"include": "no"})  # fmt: skip
+    client.post(url, {"include": "no"})
+
+    assert asked == {"confirm": False}
 
     maybe.refresh_from_db()
     assert maybe.decision == "excluded"

@@ -45,6 +45,9 @@ def test_confirming_a_link_without_confirmation_names_the_profiles_and_merges_no
 
 def test_confirming_a_link_with_confirmation_merges_the_profiles(admin_client):
     link = _pending()
+    asked = admin_client.post(f"/profiles/links/{link.pk}/confirm/", HTTP_X_CONSOLE_CONFIRM="ask")
+    assert asked.json()["button"] == "Confirm the link"
+    assert Link.objects.get(pk=link.pk).status == LinkStatus.PENDING
 
     admin_client.post(f"/profiles/links/{link.pk}/confirm/", {"confirmed": "1"})
 
@@ -54,8 +57,10 @@ def test_confirming_a_link_with_confirmation_merges_the_profiles(admin_client):
 
 def test_rejecting_a_link_needs_no_confirmation(admin_client):
     link = _pending()
+    url = f"/profiles/links/{link.pk}/reject/"
 
-    admin_client.post(f"/profiles/links/{link.pk}/reject/")
+    assert admin_client.post(url, HTTP_X_CONSOLE_CONFIRM="ask").json() == {"confirm": False}
+    admin_client.post(url)
 
     assert Link.objects.get(pk=link.pk).status == LinkStatus.REJECTED
 

@@ -40,6 +40,8 @@ def test_publishing_a_breaking_change_without_confirmation_names_it_and_publishe
 
 def test_a_compatible_publish_needs_no_confirmation(admin, admin_client, order):
     draft = _draft_with(admin, order, lambda d: d["properties"]["total"].update(minimum=1))
+    asked = admin_client.post(_url("version_publish", draft), HTTP_X_CONSOLE_CONFIRM="ask")
+    assert asked.json() == {"confirm": False}
 
     admin_client.post(_url("version_publish", draft))
 

@@ -39,7 +39,14 @@ def test_go_ahead_with_confirmation_queues_the_run(admin, client, model, tool, w
     )
     held = run_now(admin, sync_for(admin, model, production))
 
-    done = client.post(reverse("syncs:run_approve", args=[held.pk]), {"confirmed": "1"})
+    url = reverse("syncs:run_approve", args=[held.pk])
+    asked = client.post(url, HTTP_X_CONSOLE_CONFIRM="ask").json()
+    held.refresh_from_db()
+    assert held.status == RunStatus.NEEDS_APPROVAL
+
+    done = client.post(url, {"confirmed": "1"})
+
+    assert asked["button"] == "Send to Braze"
 
     assert done.status_code == 302
     held.refresh_from_db()
