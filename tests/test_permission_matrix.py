@@ -734,7 +734,7 @@ CASES = [
     Case(
         "events:key_rotate",
         "post",
-        expect(LOGIN, 404, 404, 200, 200),
+        expect(LOGIN, 404, 404, 302, 302),
         _pk("source"),
         lambda w: {"overlap_hours": 1},
     ),

@@ -107,11 +107,13 @@ def test_the_create_page_shows_the_key_once(admin_client):
         {"name": "Web", "kind": "website", "environment": "production", "enforcement": "allow",
          "rate_limit": 50, "allowed_origins": "https://www.acme.example", "is_active": "on"},
     )  # fmt: skip
-    assert response.status_code == 200
-    raw = response.context["raw"]
+    assert response.status_code == 302
+    shown = admin_client.get(response["Location"])
+    raw = shown.context["raw"]
     assert services.authenticate_key(raw).name == "Web"
-    detail = admin_client.get(reverse("events:source_detail", args=[response.context["source"].pk]))
+    detail = admin_client.get(reverse("events:source_detail", args=[shown.context["source"].pk]))
     assert raw not in detail.content.decode()
+    assert raw not in admin_client.get(response["Location"]).content.decode()
 
 
 _OTHER_PROCESS = """
