@@ -44,3 +44,10 @@ def test_a_body_over_the_size_limit_is_a_400_payload_too_large_without_a_traceba
     logged = [r for r in caplog.records if r.name == "django.security.RequestDataTooBig"]
     assert logged
     assert all(r.exc_info is None for r in logged)
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "[]", '"tool"', "42"])
+def test_a_tool_body_that_is_not_an_object_is_a_400(admin, body):
+    answer = _api(admin).post("/api/v1/tools/", body, content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.json()["code"]

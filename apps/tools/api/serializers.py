@@ -93,6 +93,10 @@ class ToolSerializer(serializers.ModelSerializer):
         return values
 
     def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send the tool as a JSON object."]}, code="invalid"
+            )
         try:
             values, errors = super().to_internal_value(data), {}
         except serializers.ValidationError as exc:
