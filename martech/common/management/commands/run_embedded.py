@@ -6,11 +6,15 @@ prints the URL and the demo login last, and stops everything it started on Ctrl-
 of the processes dies).
 
 Each process writes its output (request lines, the worker's task lines) to its own file under
-``var/log/``; the terminal shows only their errors, so the address stays in view.
+``var/log/``, rotated at ``LOG_MAX_BYTES`` with ``LOG_BACKUPS`` older files kept (``web.log.1``
+is the newest of those), so a console left running does not fill the disk; the terminal shows
+only their errors, so the address stays in view.
 """
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import os
 import re
 import signal
@@ -34,6 +38,8 @@ RECORD = re.compile(r"^(\d{4}-\d\d-\d\d \S+ [A-Z]+ |\[[^\]]+\] \[\d+\] \[[A-Z]+\
 SHOWN = re.compile(r"^(\d{4}-\d\d-\d\d \S+ |\[[^\]]+\] \[\d+\] \[)(ERROR|CRITICAL)\b")
 # What each process prints once it is serving.
 READY = {"web": "Booting worker with pid", "worker": " ready.", "beat": "beat: Starting..."}
+LOG_MAX_BYTES = 10 * 1024 * 1024  # each process's log is rotated at this size...
+LOG_BACKUPS = 5  # ...keeping this many older files
 
 
 def _quiet(argv: list[str]) -> list[str]:
@@ -45,8 +51,20 @@ class Output:
     """Reads one process's output: every line goes to its log file; errors, with the traceback
     lines that follow them, also go to the terminal (a 404's warning does not)."""
 
-    def __init__(self, name: str, process: subprocess.Popen, path: Path, terminal):
+    def __init__(
+        self,
+        name: str,
+        process: subprocess.Popen,
+        path: Path,
+        terminal,
+        *,
+        max_bytes: int = LOG_MAX_BYTES,
+        backups: int = LOG_BACKUPS,
+    ):
         self.name, self.path, self.terminal = name, path, terminal
+        self._file = logging.handlers.RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+        )
         self.ready = threading.Event()
         self._process = process
         self._thread = threading.Thread(target=self._pump, daemon=True)
@@ -54,16 +72,18 @@ class Output:
 
     def _pump(self):
         showing = False
-        with self.path.open("a", encoding="utf-8") as log:
+        try:
             for line in self._process.stdout:
-                log.write(line)
-                log.flush()
+                # the handler rolls the file over before a line would take it past its size
+                self._file.emit(logging.makeLogRecord({"msg": line.rstrip("\n")}))
                 if RECORD.match(line):
                     showing = bool(SHOWN.match(line))
                 if showing:
                     self.terminal(f"[{self.name}] {line.rstrip()}")
                 if READY[self.name] in line:
                     self.ready.set()
+        finally:
+            self._file.close()
 
     def tail(self, lines: int = 20) -> str:
         self._thread.join(timeout=2)
