@@ -27,12 +27,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from martech.common.crypto import decrypt
 from martech.common.pgcopy import execute_arrays
 
 from .adapters import Item, Result, Verdict, adapter_for
 from .choices import UNFINISHED, DeliveryStatus, FilterReason
 from .client import send
-from .crypto import decrypt
 from .masking import result_kept
 from .models import Delivery, Destination
 from .routing import consent_allows, mapped, messages_of

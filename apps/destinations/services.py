@@ -18,10 +18,9 @@ from jsonschema import Draft202012Validator
 
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
-from martech.common import egress
+from martech.common import crypto, egress
 from martech.common.errors import ApplicationError, ConflictError
 
-from . import crypto
 from .adapters import CATALOG, Item, adapter_for
 from .choices import DeliveryStatus, Environment, FilterReason, Sends
 from .masking import masked_capture_fields, scrub_text, vendor_text

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from apps.destinations import crypto
 from apps.identity.normalise import Ident
+from martech.common import crypto
 
 from .local import _match
 from .models import ErasureRequest

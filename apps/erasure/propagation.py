@@ -33,9 +33,9 @@ from django.utils import timezone
 from apps.destinations.adapters import CATALOG
 from apps.destinations.adapters.base import DeletionAnswer
 from apps.destinations.client import send
-from apps.destinations.crypto import decrypt
 from apps.destinations.masking import vendor_text
 from apps.destinations.services import destination_vendor_error
+from martech.common.crypto import decrypt
 
 from .models import ErasureTask, TaskKind, TaskStatus
 from .services import included, maybe_complete, task_outcome_audit

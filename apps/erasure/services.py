@@ -14,9 +14,8 @@ from django.utils import timezone
 
 from apps.accounts.access import require, user_can
 from apps.audit.services import audit_record
-from apps.destinations import crypto
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
-from martech.common import sharedcache
+from martech.common import crypto, sharedcache
 from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from martech.common.logging import redact
 

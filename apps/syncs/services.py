@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
-from apps.destinations import crypto
 from apps.destinations.adapters import adapter_for
+from martech.common import crypto
 from martech.common.errors import ApplicationError, ConflictError
 
 from .engine import dsn as dsns

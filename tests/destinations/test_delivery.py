@@ -244,7 +244,7 @@ def test_credentials_are_encrypted_write_only_and_survive_a_key_rotation(admin, 
     settings.CREDENTIAL_KEYS = [new, old]
     call_command("rotate_credential_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
     settings.CREDENTIAL_KEYS = [new]
-    from apps.destinations import crypto
+    from martech.common import crypto
 
     stored.refresh_from_db()
     assert crypto.decrypt(stored.credentials_token) == {

@@ -3,8 +3,8 @@ schema) and its credentials as password inputs; problems are told under their fi
 
 from django.urls import reverse
 
-from apps.destinations import crypto
 from apps.destinations.models import Destination
+from martech.common import crypto
 
 from .conftest import hook
 from .vendors import FakeVendor

@@ -13,10 +13,10 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from apps.destinations import crypto
 from apps.syncs import services
 from apps.syncs.engine import warehouse as engine
 from apps.syncs.models import SqlModel, Warehouse
+from martech.common import crypto
 from martech.common.errors import ApplicationError
 
 from .conftest import admin_dsn, destination_for, run_now, sync_for

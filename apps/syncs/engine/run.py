@@ -31,10 +31,10 @@ from django.utils import timezone
 
 from apps.destinations.adapters import Item, Outbound, Result, Verdict, adapter_for
 from apps.destinations.client import send
-from apps.destinations.crypto import decrypt
 from apps.destinations.masking import result_kept
 from apps.destinations.routing import consent_allows, has_suppression_checks, suppressed
 from apps.identity.normalise import InvalidIdentifier, normalise
+from martech.common.crypto import decrypt
 from martech.common.errors import ApplicationError
 from martech.common.pgcopy import execute_arrays
 

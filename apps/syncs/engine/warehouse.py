@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from psycopg import sql as pgsql
 
-from apps.destinations import crypto
+from martech.common import crypto
 from martech.common.errors import ApplicationError
 
 from ..models import Warehouse, WarehouseKind

@@ -1,4 +1,5 @@
-"""Destination credentials encrypted at rest with Fernet (AES-128-CBC + HMAC-SHA256).
+"""Secrets encrypted at rest with Fernet (AES-128-CBC + HMAC-SHA256): destination
+credentials, warehouse connection strings and the identifiers of erasure requests.
 
 Keys come from ``MARTECH_CREDENTIAL_KEYS`` (comma-separated Fernet keys, newest first): the
 first encrypts, all decrypt, so a new key can be put in front and ``manage.py
@@ -34,19 +35,21 @@ def _keys() -> list[Fernet]:
 
 
 def encrypt(credentials: dict) -> str:
+    """One token holding ``credentials`` (any JSON object), under the newest key."""
     if not credentials:
         return ""
     return MultiFernet(_keys()).encrypt(orjson.dumps(credentials)).decode()
 
 
 def decrypt(token: str) -> dict:
+    """The object ``encrypt`` put in ``token``, read with any configured key."""
     if not token:
         return {}
     try:
         return orjson.loads(MultiFernet(_keys()).decrypt(token.encode()))
     except InvalidToken:
         raise ImproperlyConfigured(
-            "Destination credentials cannot be decrypted with MARTECH_CREDENTIAL_KEYS."
+            "A stored secret cannot be decrypted with MARTECH_CREDENTIAL_KEYS."
         ) from None
 
 
