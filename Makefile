@@ -51,8 +51,9 @@ format: deps-dev
 vendor:  ## refresh static/vendor from the npm registry (developers only)
 	$(PY) scripts/vendor_assets.py
 
+# `make bench BENCH="--quick delivery"`: only those named, or at small sizes (bench/_setup.py).
 bench: deps-dev  ## run the benchmarks under bench/
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf var artifacts .pytest_cache .ruff_cache

@@ -32,15 +32,17 @@ import uuid
 
 import orjson
 
-from bench.audit_write import _setup
+from bench._setup import setup, size
 from bench.collect_http import _drive, _port, _requests, _serve, _Wire
 
-ROUNDS = int(os.environ.get("BENCH_ADVERSARIAL_ROUNDS", "5"))
-REQUESTS = int(os.environ.get("BENCH_ADVERSARIAL_REQUESTS", "8"))
-LENGTH = int(os.environ.get("BENCH_ADVERSARIAL_LENGTH", "4500"))
+ROUNDS = size("BENCH_ADVERSARIAL_ROUNDS", 5, quick=1)
+REQUESTS = size("BENCH_ADVERSARIAL_REQUESTS", 8, quick=2)
+LENGTH = size("BENCH_ADVERSARIAL_LENGTH", 4500, quick=4500)
 PER_BATCH = 12  # 12 messages of ~30 KB: under the 500 KB a batch may hold
 EVENT = "Bench Adversarial Event"
 PLAN = "Bench adversarial"
+SOURCE = "Bench adversarial"
+LABEL = "bench adversarial"  # the API token's name
 SCHEMA = {
     "type": "object",
     "properties": {
@@ -94,8 +96,8 @@ def _batches(kind: str) -> list[bytes]:
 
 
 def _plan_and_source():
-    """The benchmark's plan (made once), and a fresh source following it in flag mode:
-    (actor, source, write key, API token)."""
+    """The benchmark's plan, and a fresh source following it in flag mode: (actor, source,
+    write key, API token)."""
     from apps.accounts.models import User
     from apps.accounts.services import api_token_create
     from apps.consent.defaults import ensure_default_purposes
@@ -122,12 +124,26 @@ def _plan_and_source():
             actor=actor, version=selectors.current_draft(schema)
         )
         plan = services.plan_create(actor=actor, name=PLAN, versions=[version])
-    Event.objects.filter(source__name="Bench adversarial").delete()
-    Source.objects.filter(name="Bench adversarial").delete()
-    source, key = source_create(actor=actor, name="Bench adversarial", rate_limit=100_000)
+    Event.objects.filter(source__name=SOURCE).delete()
+    Source.objects.filter(name=SOURCE).delete()
+    source, key = source_create(actor=actor, name=SOURCE, rate_limit=100_000)
     Source.objects.filter(pk=source.pk).update(plan=plan, enforcement="flag")
-    _, token = api_token_create(user=actor, name="bench adversarial", days=1)
+    _, token = api_token_create(user=actor, name=LABEL, days=1)
     return plan, source, key, token
+
+
+def _clean() -> None:
+    """Take away what a run made: the source's events, the source, the API token, the plan and
+    its schema."""
+    from apps.accounts.models import ApiToken
+    from apps.events.models import Event, Source
+    from apps.schemas.models import EventSchema, TrackingPlan
+
+    Event.objects.filter(source__name=SOURCE).delete()
+    Source.objects.filter(name=SOURCE).delete()
+    ApiToken.objects.filter(user__email="bench@martech.example", name=LABEL).delete()
+    TrackingPlan.objects.filter(name=PLAN).delete()
+    EventSchema.objects.filter(name=EVENT).delete()
 
 
 def _drain() -> tuple[int, float]:
@@ -164,7 +180,7 @@ def _validate(port: int, raws: list[bytes]) -> float:
 
 
 def main() -> None:
-    _setup()
+    setup()
 
     from apps.events.models import Event
 
@@ -204,6 +220,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        _clean()
     print(f"adversarial vs plain input: {ROUNDS} rounds; per round and kind {REQUESTS} batches "
           f"of {PER_BATCH} messages ({LENGTH:,} characters in each of six values) and "
           f"{REQUESTS} validate requests")  # fmt: skip

@@ -1,12 +1,15 @@
 """The audit writer's cost against raw PostgreSQL on the same machine, in the same run.
 
 Every change in the console writes one audit event in the transaction that makes the change,
-so this cost is paid on every write. Measured, five rounds each, medians reported:
+so this cost is paid on every write. Measured in ``BENCH_AUDIT_ROUNDS`` rounds (default 5) of
+``BENCH_AUDIT_EVENTS`` events (default 2,000) each, medians reported:
 
 - ``audit_record`` with one transaction per event (as a service call does), against a raw
   psycopg INSERT of the same row with one commit per row: the ORM and context overhead;
 - ``audit_record`` for many events in one transaction, against PostgreSQL COPY of the same
   rows: the ceiling of bulk loading, for scale.
+
+The audit log is emptied afterwards.
 """
 
 from __future__ import annotations
@@ -15,32 +18,12 @@ import json
 import statistics
 import time
 
-import django
 import psycopg
 
-N = 2000
-ROUNDS = 5
+from bench._setup import setup, size
 
-
-def _setup() -> None:
-    django.setup()
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    admin = psycopg.connect(
-        host=db["HOST"],
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        dbname="postgres",
-        autocommit=True,
-    )
-    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone()
-    if not exists:
-        admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
-    admin.close()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+N = size("BENCH_AUDIT_EVENTS", 2000, quick=200)
+ROUNDS = size("BENCH_AUDIT_ROUNDS", 5, quick=2)
 
 
 def _rows(n: int):
@@ -117,8 +100,18 @@ def _audit_one_transaction() -> float:
         return time.perf_counter() - started
 
 
+def _clear() -> None:
+    """Empty the audit log (the benchmarks' database is theirs): the next run writes into the
+    same empty table, not one grown by every run before it. The test settings let the session
+    TRUNCATE the append-only table."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE audit_auditevent")
+
+
 def main() -> None:
-    _setup()
+    setup()
     from django.conf import settings
 
     db = settings.DATABASES["default"]
@@ -143,3 +136,8 @@ def main() -> None:
         f"  audit_record, one transaction   {rate['audit_bulk']:>10,.0f}  "
         f"= {med['copy'] / med['audit_bulk']:.2f}x COPY"
     )
+    _clear()
+
+
+if __name__ == "__main__":
+    main()

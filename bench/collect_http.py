@@ -51,14 +51,14 @@ from pathlib import Path
 
 import orjson
 
-from bench.audit_write import _setup
+from bench._setup import setup, size
 
-REQUESTS = int(os.environ.get("BENCH_COLLECT_REQUESTS", "200"))
-ROUNDS = int(os.environ.get("BENCH_COLLECT_ROUNDS", "9"))
-CLIENTS = int(os.environ.get("BENCH_COLLECT_CLIENTS", "8"))
-WORKERS = int(os.environ.get("BENCH_COLLECT_WORKERS", "2"))
-THREADS = int(os.environ.get("BENCH_COLLECT_THREADS", "4"))
-PIPELINE_WORKERS = int(os.environ.get("BENCH_PIPELINE_WORKERS", "2"))
+REQUESTS = size("BENCH_COLLECT_REQUESTS", 200, quick=20)
+ROUNDS = size("BENCH_COLLECT_ROUNDS", 9, quick=2)
+CLIENTS = size("BENCH_COLLECT_CLIENTS", 8, quick=8)
+WORKERS = size("BENCH_COLLECT_WORKERS", 2, quick=2)
+THREADS = size("BENCH_COLLECT_THREADS", 4, quick=4)
+PIPELINE_WORKERS = size("BENCH_PIPELINE_WORKERS", 2, quick=2)
 # One message in this many is a sign-in (an identify joining a user id and an email to the
 # anonymous id of a visitor seen earlier, whose profile then merges); 0: none.
 SIGN_INS = int(os.environ.get("BENCH_COLLECT_SIGN_INS", "0"))
@@ -112,7 +112,8 @@ def _batches(n: int) -> list[bytes]:
 
 def _serve(port: int) -> subprocess.Popen:
     # The production settings and gunicorn as docker-compose runs them: database connections
-    # are kept between requests, the cache and the broker are Redis.
+    # are kept between requests, the cache and the broker are Redis (the benchmarks' own
+    # database, BENCH_REDIS_URL, which ``setup`` put in this process's environment).
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "martech.settings.production",
@@ -120,8 +121,6 @@ def _serve(port: int) -> subprocess.Popen:
         "MARTECH_SUPPRESSION_KEYS": "bench-only-suppression-key-0123456789abcdef01234",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_CACHE_URL": "rediscache://127.0.0.1:6379/9",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/10",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "martech.wsgi:application", "-c", "gunicorn.conf.py",
@@ -389,8 +388,25 @@ def _fresh_source():
     return actor, source, key
 
 
+def _clean() -> None:
+    """Take away what a run made (as ``bench/pipeline_profile.py``'s too): the events and the
+    identity graph (emptied, as at the start), the destination with its deliveries, the
+    source."""
+    from django.db import connection
+
+    from apps.destinations.models import Destination
+    from apps.events.models import Source
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE events_event RESTART IDENTITY CASCADE")
+        cursor.execute("TRUNCATE identity_link, identity_merge, identity_identifier, "
+                       "identity_profile CASCADE")  # fmt: skip
+    Destination.objects.filter(name="Bench collect").delete()
+    Source.objects.filter(name="Bench").delete()
+
+
 def main() -> None:
-    _setup()
+    setup()
 
     from apps.destinations.models import Delivery, Destination
     from apps.events.models import Event
@@ -435,6 +451,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
         Destination.objects.filter(pk__in=paused).update(is_enabled=True)
+        _clean()
     latencies.sort()
     p50 = statistics.median(latencies)
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]

@@ -14,15 +14,14 @@ Target: within 20x of the baseline; and no hub glues more than the limits allow.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 import statistics
 import time
 
-from bench.audit_write import _setup
+from bench._setup import setup, size
 
-N = int(os.environ.get("BENCH_IDENTITY_LINKS", "1000000"))
-ROUNDS = int(os.environ.get("BENCH_IDENTITY_ROUNDS", "3"))
+N = size("BENCH_IDENTITY_LINKS", 1000000, quick=20000)
+ROUNDS = size("BENCH_IDENTITY_ROUNDS", 3, quick=1)
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
@@ -137,7 +136,7 @@ def _copy_floor() -> float:
 
 
 def main() -> None:
-    _setup()
+    setup()
     from django.conf import settings
 
     links = _workload(N)

@@ -42,10 +42,11 @@ import time
 
 import orjson
 
-from bench.audit_write import _setup
+from bench._setup import setup, size
 from bench.collect_http import (
     PIPELINE_WORKERS,
     _batches,
+    _clean,
     _copy_blocks,
     _copy_rate,
     _destination,
@@ -54,8 +55,8 @@ from bench.collect_http import (
     _settle,
 )
 
-ROUNDS = int(os.environ.get("BENCH_PROFILE_ROUNDS", "3"))
-EVENTS = int(os.environ.get("BENCH_PROFILE_EVENTS", "30000"))
+ROUNDS = size("BENCH_PROFILE_ROUNDS", 3, quick=1)
+EVENTS = size("BENCH_PROFILE_EVENTS", 30000, quick=2000)
 PG_LOG = os.environ.get("BENCH_PG_LOG", "")
 _DURATION = re.compile(r"duration: ([\d.]+) ms\s+(statement|parse|bind|execute)[^:]*: (.*)")
 
@@ -156,7 +157,7 @@ def _statements(log: str, start: int) -> dict[str, list]:
 
 
 def main() -> None:
-    _setup()
+    setup()
 
     from apps.destinations.models import Destination
     from apps.events.models import Event, EventStatus
@@ -196,6 +197,7 @@ def main() -> None:
             Event.objects.filter(pk__gte=first).update(status=EventStatus.PROCESSED)
     finally:
         Destination.objects.filter(pk__in=paused).update(is_enabled=True)
+        _clean()
     ratios = [p / c for p, c in zip(pooled, copied, strict=True)]
     print(f"pipeline profile: {ROUNDS} rounds of {EVENTS:,} page views, each to one webhook")
     print("  one process, per event: wall " + "  ".join(f"{w * 1e6:6.1f}" for w in wall)

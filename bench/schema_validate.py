@@ -13,16 +13,16 @@ Target: at least 15x the baseline's events per second.
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
 import time
 
-from bench.audit_write import _setup
+from bench._setup import setup, size
 
-N = int(os.environ.get("BENCH_SCHEMA_EVENTS", "50000"))
-ROUNDS = int(os.environ.get("BENCH_SCHEMA_ROUNDS", "5"))
+N = size("BENCH_SCHEMA_EVENTS", 50000, quick=5000)
+ROUNDS = size("BENCH_SCHEMA_ROUNDS", 5, quick=2)
 S = "https://json-schema.org/draft/2020-12/schema"
+PLAN = "Bench storefront"
 ITEM = {
     "type": "object",
     "properties": {
@@ -111,10 +111,8 @@ def _events(n: int, seed: int = 11) -> list[tuple[str, dict]]:
 def _plan():
     from apps.accounts.models import User
     from apps.schemas import services
-    from apps.schemas.models import EventSchema, TrackingPlan
 
-    TrackingPlan.objects.all().delete()
-    EventSchema.objects.all().delete()
+    _clean()
     actor = User.objects.filter(email="bench@martech.example").first()
     if actor is None:
         actor = User.objects.create_superuser(email="bench@martech.example", password=None,
@@ -126,7 +124,16 @@ def _plan():
             fields={p: {"purpose": "analytics"} for p in props},
         )  # fmt: skip
         versions.append(services.version_publish(actor=actor, version=schema.versions.get()))
-    return services.plan_create(actor=actor, name="Bench storefront", versions=versions)
+    return services.plan_create(actor=actor, name=PLAN, versions=versions)
+
+
+def _clean() -> None:
+    """Take away the benchmark's plan and schemas (and those alone: other benchmarks' plans
+    may be followed by their sources)."""
+    from apps.schemas.models import EventSchema, TrackingPlan
+
+    TrackingPlan.objects.filter(name=PLAN).delete()
+    EventSchema.objects.filter(name__in=SCHEMAS).delete()
 
 
 def _registry(plan, events) -> tuple[float, int]:
@@ -154,7 +161,7 @@ def _jsonschema(validators, events) -> tuple[float, int]:
 
 
 def main() -> None:
-    _setup()
+    setup()
     import jsonschema
 
     plan = _plan()
@@ -171,6 +178,7 @@ def main() -> None:
         elapsed, their_found = _jsonschema(validators, events)
         theirs.append(elapsed)
         found = (ours_found, their_found)
+    _clean()
     a, b = statistics.median(ours), statistics.median(theirs)
     print(f"schema validate: {N:,} events x {ROUNDS} rounds, medians (events/s)")
     print(f"  jsonschema, precompiled     {N / b:12,.0f}")

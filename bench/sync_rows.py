@@ -6,21 +6,21 @@ target: under 10%); the peak memory of the process carrying out each run (target
 300 MB); and, in the same run on the same machine, two floors: reading the model alone
 through a server-side cursor, and the first run's requests posted by a bare HTTP client.
 Each run is carried out in its own process, as a Celery worker would; the loopback server
-runs in this one. ``BENCH_SYNC_ROWS`` changes the size.
+runs in this one. ``BENCH_SYNC_ROWS`` changes the size. What a run made (the sync, its
+model, warehouse and destination, the table) is taken away at its end.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import resource
 import time
 
-from bench.audit_write import _setup
+from bench._setup import setup, size
 from bench.delivery import LoopbackServer
 
-N = int(os.environ.get("BENCH_SYNC_ROWS", "1000000"))
-ROUNDS = int(os.environ.get("BENCH_SYNC_ROUNDS", "3"))  # second runs, each on a fresh 1%
+N = size("BENCH_SYNC_ROWS", 1000000, quick=20000)
+ROUNDS = size("BENCH_SYNC_ROUNDS", 3, quick=1)  # second runs, each on a fresh 1%
 TABLE = "bench_wh_customers"
 
 
@@ -56,12 +56,28 @@ def _table() -> None:
         conn.execute(f"GRANT SELECT ON {TABLE} TO {READER}")
 
 
+def _clean(*, drop_table: bool = True) -> None:
+    """Take away what a run made: the sync (with its runs and row states), its model,
+    warehouse and destination, and the model's table. Until the sync goes its destination
+    cannot (a protected foreign key), nor can another benchmark's clearing of destinations."""
+    import psycopg
+
+    from apps.destinations.models import Destination
+    from apps.syncs.models import SqlModel, Sync, Warehouse
+
+    Sync.objects.filter(name="Bench sync").delete()
+    SqlModel.objects.filter(name="Bench customers").delete()
+    Warehouse.objects.filter(name="Bench warehouse").delete()
+    Destination.objects.filter(name="Bench sync receiver").delete()
+    if drop_table:
+        with psycopg.connect(_dsn(), autocommit=True) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+
 def _sync(url: str):
     from apps.accounts.models import User
-    from apps.destinations.models import Destination
     from apps.destinations.services import destination_create
     from apps.syncs import services
-    from apps.syncs.models import SqlModel, Sync, Warehouse
     from apps.tools.models import Tool
 
     actor = User.objects.filter(email="bench@martech.example").first()
@@ -69,10 +85,7 @@ def _sync(url: str):
         actor = User.objects.create_superuser(
             email="bench@martech.example", password=None, full_name="Bench"
         )
-    Sync.objects.filter(name="Bench sync").delete()
-    SqlModel.objects.filter(name="Bench customers").delete()
-    Warehouse.objects.filter(name="Bench warehouse").delete()
-    Destination.objects.filter(name="Bench sync receiver").delete()
+    _clean(drop_table=False)
     tool = Tool.objects.filter(name="Bench hooks").first() or Tool.objects.create(
         name="Bench hooks", vendor="Bench", category="Automation"
     )
@@ -160,7 +173,7 @@ def _post_floor(url: str, requests: int) -> float:
 
 
 def main() -> None:
-    _setup()
+    setup()
     print(f"\nReverse ETL: a {N:,}-row model (PostgreSQL) to a loopback webhook, twice")
     _table()
     receiver = LoopbackServer(200)
@@ -181,6 +194,7 @@ def main() -> None:
     second = sorted(seconds, key=lambda x: x["seconds"])[len(seconds) // 2]
     read = _read_floor()
     post = _post_floor(receiver.url, first_requests)
+    _clean()
 
     for name, r in (("first run", first), *(("second run", r) for r in seconds)):
         if r["status"] != "succeeded":
