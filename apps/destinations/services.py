@@ -308,6 +308,13 @@ def _test_requests(destination: Destination):
     return adapter, credentials, requests
 
 
+def send_test_requests(*, destination: Destination) -> list:
+    """The vendor requests a send test to ``destination`` would make; nothing is kept or sent.
+
+    Lets a page say what "Send for real" will do before it is done."""
+    return _test_requests(destination)[2]
+
+
 def _capture(actor, destination: Destination, adapter, credentials, requests) -> list[Capture]:
     return [
         Capture.objects.create(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models.functions import Coalesce
@@ -22,6 +23,7 @@ from martech.common.views import (
 
 from . import selectors, services
 from .adapters import CATALOG
+from .choices import Sends
 from .filters import DeadLetterFilter, DeliveryFilter
 from .forms import DestinationForm
 
@@ -133,27 +135,52 @@ class DestinationDetailView(LoginRequiredMixin, TemplateView):
 
 class DestinationTestView(ActionView):
     """Send test: capture the sample requests in the sandbox inbox; with ``send=1`` also
-    send them to the vendor and show its answers on the destination's page."""
+    send them to the vendor and show its answers on the destination's page. Sending for
+    real to a production destination is confirmed first."""
 
     def fallback_url(self, request, pk):
         return reverse("destinations:destination_detail", args=[pk])
 
-    def post(self, request, pk):
+    def consequence(self, request, pk):
         if request.POST.get("send") != "1":
-            return super().post(request, pk=pk)
+            return None  # a preview only fills the sandbox inbox
         destination = selectors.destination_get(user=request.user, pk=pk)
-        try:
-            captures, answers = services.send_test(actor=request.user, destination=destination,
-                                                   send=True)  # fmt: skip
-        except ApplicationError as exc:
-            return self._refused(request, exc, pk=pk)
-        context = _detail_context(request.user, pk)
-        context.update(test_answers=answers, test_captures=captures,
-                       inbox_url=reverse("destinations:inbox") + f"?destination={pk}")  # fmt: skip
-        return render(request, "destinations/destination_detail.html", context)
+        if not destination.is_production:
+            return None
+        require(request.user, "destinations.manage", "send tests")
+        require(
+            request.user,
+            "destinations.send_production",
+            "send a test to a production destination",
+        )
+        requests = services.send_test_requests(destination=destination)
+        hosts = sorted({urlsplit(r.url).hostname or r.url for r in requests})
+        what = "test profile" if destination.sends == Sends.PROFILES else "test event"
+        where = f"{destination.name} ({destination.get_environment_display().lower()})"
+        return Consequence(
+            title=f"Send a test to {destination.name}?",
+            lines=(
+                f"Sends {count_of(1, what)} to {where}.",
+                f"{count_of(len(requests), 'request')} to {', '.join(hosts)}; the vendor "
+                "treats it like a real one and shows its answer here.",
+            ),
+            button=f"Send to {destination.name}",
+            final=True,
+        )
 
     def act(self, request, pk):
         destination = selectors.destination_get(user=request.user, pk=pk)
+        if request.POST.get("send") == "1":
+            captures, answers = services.send_test(
+                actor=request.user, destination=destination, send=True
+            )
+            context = _detail_context(request.user, pk)
+            context.update(
+                test_answers=answers,
+                test_captures=captures,
+                inbox_url=reverse("destinations:inbox") + f"?destination={pk}",
+            )
+            return render(request, "destinations/destination_detail.html", context)
         captures = services.send_test(actor=request.user, destination=destination)
         url = reverse("destinations:inbox") + f"?destination={destination.pk}"
         return url, f"{len(captures)} request{'s' if len(captures) != 1 else ''} captured."
@@ -258,6 +285,8 @@ class ReplayView(ActionView):
     """Replay the dead letters ticked on the page, or every one the filter shows; replays
     to a production destination are confirmed first."""
 
+    http_method_names = ["get", "post"]  # the command palette's "Replay" links here
+
     def fallback_url(self, request):
         return reverse("destinations:dead_letters")
 
@@ -273,13 +302,24 @@ class ReplayView(ActionView):
             queryset = queryset.filter(pk__in=ids)
         return list(queryset.select_related("destination")[:10_000])
 
-    def consequence(self, request):
+    def question(self, request):
+        """A link asks about a sandbox too (its page replays at once): how many, to where."""
+        return self.consequence(request, always=True)
+
+    def consequence(self, request, always: bool = False):
         chosen = self.chosen(request)
         per_destination: dict = {}
         for delivery in chosen:
             per_destination.setdefault(delivery.destination, []).append(delivery)
         production = [d for d in per_destination if d.is_production]
-        if not production or not user_can(request.user, "destinations.send_production"):
+        if always:
+            if not chosen:
+                raise ApplicationError("There are no dead letters to replay.",
+                                       code="nothing_chosen")  # fmt: skip
+            if production:
+                require(request.user, "destinations.send_production",
+                        "replay dead letters to a production destination")  # fmt: skip
+        elif not production or not user_can(request.user, "destinations.send_production"):
             return None  # sandboxes only, or refused by the service with its reason
         lines = [
             f"Sends {count_of(len(rows), 'delivery', 'deliveries')} again to {destination.name} "
@@ -290,12 +330,14 @@ class ReplayView(ActionView):
             "Consent and suppression are checked again first: a delivery no longer "
             "allowed is filtered, not sent."
         )
-        where = production[0].name if len(production) == 1 else "production"
+        places = production or list(per_destination)
+        where = places[0].name if len(places) == 1 else "production" if production else "sandboxes"
         return Consequence(
             title=f"Replay {count_of(len(chosen), 'dead letter')} to {where}?",
             lines=tuple(lines),
             button=f"Send to {where}",
-            final=True,
+            final=bool(production),
+            danger=bool(production),
         )
 
     def act(self, request):

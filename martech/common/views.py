@@ -10,7 +10,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.functions import TruncDate
-from django.http import HttpResponseServerError, JsonResponse, QueryDict
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils import timezone
@@ -143,7 +143,8 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 
 
 def palette(request):
-    """Answer the command palette: pages and objects whose names match ``q``."""
+    """Answer the command palette: pages and objects whose names match ``q``, and the
+    actions it asks for (links to their forms and confirmations)."""
     if not request.user.is_authenticated:
         return error_response(401, "not_authenticated", "Sign in to search.")
     query = request.GET.get("q", "")[:100]
@@ -154,7 +155,13 @@ def palette(request):
         {
             "query": query,
             "results": [
-                {"title": r.title, "url": r.url, "kind": r.kind, "subtitle": r.subtitle}
+                {
+                    "title": r.title,
+                    "url": r.url,
+                    "kind": r.kind,
+                    "subtitle": r.subtitle,
+                    "group": r.group,
+                }
                 for r in results
             ],
         }
@@ -286,7 +293,8 @@ def _safe_url(request, url: str | None) -> str | None:
 class ActionView(LoginRequiredMixin, View):
     """A POST-only action: call a service, then redirect with a message.
 
-    Subclasses implement ``act(request, **kwargs)`` and return ``(url, message)``. A
+    Subclasses implement ``act(request, **kwargs)`` and return ``(url, message)`` (or a
+    response, when the outcome is a page to show rather than a place to go). A
     validation or conflict error from the service comes back as an error message; a
     permission or not-found error becomes the 403 or 404 page.
 
@@ -296,9 +304,13 @@ class ActionView(LoginRequiredMixin, View):
     works without JavaScript). A POST with the ``X-Console-Confirm: ask`` header never
     acts: it answers the consequence as JSON (``{"confirm": false}`` when none is needed),
     which the page script shows in a dialog before posting with ``confirmed=1``.
+
+    An action a link may lead to (the command palette's) also allows GET: it changes
+    nothing and shows ``question()`` (by default the consequence) on the same confirmation
+    page, whose button posts the link's query fields with ``confirmed=1``.
     """
 
-    http_method_names = ["post"]
+    http_method_names = ["post"]  # ["get", "post"] for an action a link may lead to
 
     def act(self, request, **kwargs) -> tuple[str, str]:
         raise NotImplementedError
@@ -308,6 +320,23 @@ class ActionView(LoginRequiredMixin, View):
 
         Takes the arguments of ``act`` and changes nothing."""
         return None
+
+    def question(self, request, **kwargs) -> Consequence | None:
+        """What a link to the action asks before it acts: the consequence, or for an action
+        its page does at once, the same words a link needs (a link is not a click)."""
+        return self.consequence(request, **kwargs)
+
+    def get(self, request, **kwargs):
+        # The question reads the fields the page's form would post, here from the query.
+        request.POST = request.GET.copy()
+        try:
+            question = self.question(request, **kwargs)
+        except ApplicationError as exc:
+            return self._refused(request, exc, **kwargs)
+        if question is None:
+            messages.info(request, "There is nothing to do.")
+            return redirect(self.fallback_url(request, **kwargs))
+        return self._confirmation_page(request, question, **kwargs)
 
     def fallback_url(self, request, **kwargs) -> str:
         return (
@@ -330,9 +359,12 @@ class ActionView(LoginRequiredMixin, View):
             if consequence is not None:
                 return self._confirmation_page(request, consequence, **kwargs)
         try:
-            url, message = self.act(request, **kwargs)
+            result = self.act(request, **kwargs)
         except ApplicationError as exc:
             return self._refused(request, exc, **kwargs)
+        if isinstance(result, HttpResponse):
+            return result  # an outcome shown on a page of its own rather than a redirect
+        url, message = result
         if message:
             messages.success(request, message)
         return redirect(url)

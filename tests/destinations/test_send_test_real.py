@@ -81,7 +81,7 @@ def test_a_production_destination_real_send_needs_send_production(client, admin,
         holder = person_with(admin, "destinations.view", "destinations.manage",
                              "destinations.send_production", name="Pat Prod")  # fmt: skip
         client.force_login(holder)
-        allowed = client.post(_test_url(destination), {"send": "1"})
+        allowed = client.post(_test_url(destination), {"send": "1", "confirmed": "1"})
         assert len(vendor.requests) == 1
 
     assert page.status_code == 403
@@ -101,3 +101,68 @@ def test_an_egress_refusal_is_shown_with_its_reason(settings, admin_client, admi
     assert "data-answer-error" in html
     assert "is a loopback address" in html
     assert "MARTECH_EGRESS_ALLOW" in html
+
+
+def test_sending_for_real_to_production_asks_first_naming_the_consequence_and_sends_nothing(
+    admin_client, admin, tool
+):
+    # given
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor, name="Braze", environment="production")
+
+        # when: the plain post (no JavaScript) and the dialog's question
+        page = admin_client.post(_test_url(destination), {"send": "1"})
+        asked = admin_client.post(_test_url(destination), {"send": "1"},
+                                  HTTP_X_CONSOLE_CONFIRM="ask").json()  # fmt: skip
+
+        # then
+        assert vendor.requests == []
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="confirmation"' in text
+    assert "Sends 1 test event to Braze (production)." in text
+    assert '<input type="hidden" name="send" value="1">' in text
+    assert '<input type="hidden" name="confirmed" value="1">' in text
+    assert asked["confirm"] is True
+    assert asked["title"] == "Send a test to Braze?"
+    assert asked["lines"][0] == "Sends 1 test event to Braze (production)."
+    assert asked["lines"][1].startswith("1 request to 127.0.0.1;")
+    assert asked["button"] == "Send to Braze"
+    assert not Capture.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="destinations.destination.test")
+
+
+def test_sending_for_real_to_production_once_confirmed_reaches_the_vendor(
+    admin_client, admin, tool
+):
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor, name="Braze", environment="production")
+        page = admin_client.post(_test_url(destination), {"send": "1", "confirmed": "1"})
+        assert len(vendor.requests) == 1
+
+    assert 'data-status="200"' in page.content.decode()
+
+
+def test_a_preview_and_a_sandbox_real_send_need_no_question(admin_client, admin, tool):
+    with FakeVendor("webhook") as vendor:
+        production = hook(admin, tool, vendor, name="Braze", environment="production")
+        sandbox = hook(admin, tool, vendor, name="Braze sandbox")
+        preview = admin_client.post(_test_url(production), HTTP_X_CONSOLE_CONFIRM="ask")
+        real = admin_client.post(_test_url(sandbox), {"send": "1"},
+                                 HTTP_X_CONSOLE_CONFIRM="ask")  # fmt: skip
+        assert vendor.requests == []
+
+    assert preview.json() == {"confirm": False}
+    assert real.json() == {"confirm": False}
+
+
+def test_the_detail_page_asks_before_the_send_for_real_button_posts(admin_client, admin, tool):
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor, environment="production")
+    html = admin_client.get(
+        reverse("destinations:destination_detail", args=[destination.pk])
+    ).content.decode()
+
+    test_form = html.split(f'action="{_test_url(destination)}"', 1)[1].split("</form>", 1)[0]
+    assert test_form.lstrip().startswith('class="d-inline" data-confirm>')
+    assert 'name="send" value="1"' in test_form
