@@ -164,7 +164,9 @@ def _clean_problem(request: IntakeRequest) -> None:
         if value is not None and value < 0:
             raise ApplicationError("A cost cannot be negative.", code="negative_cost")
     if problem := currency_problem(request.cost_currency):
-        raise ApplicationError(problem, code="currency")
+        raise ApplicationError(
+            problem, code="currency", details={"fields": {"cost_currency": [problem]}}
+        )
     request.cost_currency = normalise_currency(request.cost_currency)
 
 
@@ -423,7 +425,9 @@ def candidate_add(
     if estimated_annual_cost is not None and estimated_annual_cost < 0:
         raise ApplicationError("A cost cannot be negative.", code="negative_cost")
     if problem := currency_problem(currency):
-        raise ApplicationError(problem, code="currency")
+        raise ApplicationError(
+            problem, code="currency", details={"fields": {"currency": [problem]}}
+        )
     currency = normalise_currency(currency)
     candidate = Candidate.objects.create(
         request=request,

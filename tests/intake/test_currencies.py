@@ -95,3 +95,35 @@ def test_a_candidate_with_several_mistakes_is_told_all_of_them_in_one_message(ca
     assert "can't be negative" in said
     assert "ZZZ" in said
     assert req.candidates.count() == 1  # only the one the walk-through added
+
+
+def test_creating_a_request_through_the_api_in_no_currency_names_the_field_like_the_form(cast):
+    # when
+    answer = _api(cast.requester).post(
+        "/api/v1/intake-requests/",
+        {"title": "Push for the app", "cost_money_per_month": "300", "cost_currency": "ZZZ"},
+        format="json",
+    )
+
+    # then
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["code"] == "currency"
+    assert body["details"]["fields"] == {"cost_currency": [NOT_A_CURRENCY]}
+    assert not IntakeRequest.objects.exists()
+
+
+def test_a_candidate_through_the_api_in_no_currency_names_the_currency_field(cast):
+    # given
+    req = request_at(cast, "system")
+
+    # when
+    answer = _api(cast.requester).post(
+        f"/api/v1/intake-requests/{req.pk}/candidates/",
+        {"name": "Pushwoosh", "currency": "ZZZ"},
+        format="json",
+    )
+
+    # then
+    assert answer.status_code == 400
+    assert answer.json()["details"]["fields"] == {"currency": [NOT_A_CURRENCY]}
