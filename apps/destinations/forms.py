@@ -7,6 +7,7 @@ from apps.tools.models import Tool
 from .adapters import CATALOG, adapter_choices
 from .choices import Environment, Sends
 from .models import adapter_purposes
+from .services import plain_http_allowed
 
 
 def _lines(value: str) -> list[str]:
@@ -131,30 +132,6 @@ def _schema_words(error, name: str, spec: dict) -> str:
     }
     make = words.get(error.validator)
     return make() if make else f"{label}: {error.message}."
-
-
-def _plain_http_allowed(url: str) -> bool:
-    """Whether an http:// (not https) address is acceptable: only an internal address (a
-    loopback or private one) that the egress allow-list lets the console reach (a development
-    machine, the tests, an operator's own network); every other endpoint receives personal
-    data over TLS."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    from martech.common import egress
-
-    host = (urlsplit(url).hostname or "").strip("[]").lower()
-    if host == "localhost":
-        try:
-            egress.check_host(host, resolve_name=False)
-        except egress.EgressRefused:
-            return False
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not address.is_global and egress.address_allowed(address)
 
 
 class DestinationForm(forms.Form):
@@ -341,14 +318,14 @@ class DestinationForm(forms.Form):
             # A URL from the JSON configuration: the same rule, told under that field.
             if (key not in fields or not data.get(fields[key])) and isinstance(url, str) \
                     and url.lower().startswith("http://") and key.endswith("url") \
-                    and not _plain_http_allowed(url) and "config" not in self.errors:  # fmt: skip
+                    and not plain_http_allowed(url) and "config" not in self.errors:  # fmt: skip
                 self.add_error("config", f"“{key}” in the configuration: use an https:// "
                                "address; the endpoint receives personal data.")  # fmt: skip
         if not self.errors:
             data["config"], data["credentials"] = config, credentials
 
     def _url_ok(self, name: str, value: str) -> bool:
-        if value.lower().startswith("http://") and not _plain_http_allowed(value):
+        if value.lower().startswith("http://") and not plain_http_allowed(value):
             self.add_error(name, "Enter an https:// address: the endpoint receives personal "
                            "data, which travels encrypted only.")  # fmt: skip
             return False

@@ -75,7 +75,8 @@ def _validate(destination: Destination, *, purposes_given: bool) -> None:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ApplicationError("The API origin is an http(s) URL.", code="invalid_base_url")
     for field, url in target_urls(base_url=destination.base_url, config=destination.config):
-        target_check(url, field=field)
+        target_check(url, field=field)  # an address never reachable is told as such first
+        https_check(url, field=field)
     _validate_lists(destination)
     _keep_adapter_purposes(destination, given=purposes_given)
 
@@ -119,6 +120,40 @@ def target_urls(*, base_url: str, config) -> list[tuple[str, str]]:
     if isinstance(config, dict):
         walk(config, "config")
     return found
+
+
+def plain_http_allowed(url: str) -> bool:
+    """Whether an http:// (not https) address is acceptable: only an internal address (a
+    loopback or private one) that the egress allow-list lets the console reach, or a name
+    the operator lists there (a development machine, the tests, an operator's own network);
+    every other endpoint receives personal data over TLS."""
+    import ipaddress
+
+    host = (urlsplit(url).hostname or "").strip("[]").lower()
+    if host == "localhost":
+        try:
+            egress.check_host(host, resolve_name=False)
+        except egress.EgressRefused:
+            return False
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return egress.name_allowed(host)
+    return not address.is_global and egress.address_allowed(address)
+
+
+def https_check(url: str, *, field: str) -> None:
+    """Refuse an http:// URL a destination would send personal data to, unless
+    ``plain_http_allowed`` (a 400 with code ``https_required`` naming the field). The one
+    rule for the form, the API and every other caller of the services."""
+    if urlsplit(url.strip()).scheme.lower() == "http" and not plain_http_allowed(url.strip()):
+        raise ApplicationError(
+            f"{field}: use an https:// address; the endpoint receives personal data, which "
+            "travels encrypted only.",
+            code="https_required",
+            details={"field": field},
+        )
 
 
 def target_check(url: str, *, field: str) -> None:

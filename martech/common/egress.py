@@ -188,6 +188,12 @@ def _in_allowed_network(address: IPAddress, networks: tuple[IPNetwork, ...]) -> 
     )
 
 
+def name_allowed(host: str) -> bool:
+    """Answer whether ``host`` is a name the operator lists in ``MARTECH_EGRESS_ALLOW``."""
+    names, _ = _allow()
+    return _normalise_name(host) in names
+
+
 def address_allowed(ip: str | IPAddress) -> bool:
     """Answer whether the console may connect to this address."""
     try:

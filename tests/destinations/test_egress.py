@@ -203,7 +203,7 @@ def test_a_name_that_resolves_elsewhere_at_connect_time_is_refused(settings, zon
         zone["hooks.rebind.example.com"] = [["93.184.215.14"], ["127.0.0.1"]]
         destination = services.destination_create(
             actor=admin, name="Rebind", adapter="webhook", tool=tool, is_enabled=True,
-            config={"url": f"http://hooks.rebind.example.com:{port}/hooks/martech"},
+            config={"url": f"https://hooks.rebind.example.com:{port}/hooks/martech"},
             credentials=dict(vendor.credentials),
         )  # fmt: skip
         [row] = _pending(destination)
