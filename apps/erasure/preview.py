@@ -33,7 +33,7 @@ class ApprovalPreview:
 
 
 def approval_preview(request: ErasureRequest) -> ApprovalPreview:
-    from apps.destinations.adapters import CATALOG
+    from apps.destinations import outbound
     from apps.destinations.models import Delivery, Destination
     from apps.events.models import Event
     from apps.identity.models import Identifier, Profile
@@ -65,7 +65,7 @@ def approval_preview(request: ErasureRequest) -> ApprovalPreview:
     covered = set()
     for destination in Destination.objects.only("adapter", "tool_id"):
         covered.add(destination.tool_id)
-        adapter = CATALOG.get(destination.adapter)
+        adapter = outbound.adapter(destination.adapter)
         if adapter is not None and "deletion" in adapter.supports:
             api += 1
         else:

@@ -2,7 +2,8 @@
 destination's adapter, polls vendors that erase later until they confirm, and retries
 temporary failures with backoff for ``ERASURE_RETRY_DAYS`` before it counts as failed.
 
-Every call goes through the destinations' one client, so through the egress policy: a vendor
+Every call goes through the outbound port (``apps.destinations.outbound``): its pacing,
+its one backoff policy (``ERASURE_BACKOFF``) and the egress policy: a vendor
 URL, or a ``status_url`` a vendor answered with, that points at an internal address is never
 fetched, and the task fails with the policy's reason. Disabled destinations are called too:
 one that once received data still holds the person, and disabling it does not erase them.
@@ -22,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import random
 
 from django.conf import settings
 from django.db import transaction
@@ -30,26 +30,16 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.destinations.adapters import CATALOG
-from apps.destinations.adapters.base import DeletionAnswer
-from apps.destinations.client import send
-from apps.destinations.masking import vendor_text
+from apps.destinations import outbound
+from apps.destinations.outbound import DeletionAnswer
 from apps.destinations.services import destination_vendor_error
-from martech.common.crypto import decrypt
 
 from .models import ErasureTask, TaskKind, TaskStatus
 from .services import included, maybe_complete, task_outcome_audit
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=10)  # a claimed task is someone's for this long
-BACKOFF_BASE = 60.0
-BACKOFF_CAP = 6 * 3600.0
 DUE = (TaskStatus.PENDING, TaskStatus.AWAITING_VENDOR, TaskStatus.IN_PROGRESS)
-
-
-def backoff(attempts: int, retry_after: float | None = None) -> float:
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
-    return max(random.uniform(ceiling / 2, ceiling), retry_after or 0.0)
 
 
 def due_tasks(now: dt.datetime | None = None):
@@ -92,17 +82,17 @@ def _calls(adapter, idents) -> list[dict[str, str]]:
 
 
 def _evidence(
-    task: ErasureTask, what: str, answer: DeletionAnswer, status, credentials: dict
+    task: ErasureTask, what: str, answer: DeletionAnswer, status, vendor: outbound.Vendor
 ) -> None:
     task.evidence = [
         *task.evidence,
         {
             "at": timezone.now().isoformat(),
-            "what": vendor_text(what, credentials),
+            "what": vendor.kept(what),
             "http_status": status,
             "state": answer.state,
-            "receipt": vendor_text(answer.receipt, credentials),
-            "message": vendor_text(answer.message, credentials),
+            "receipt": vendor.kept(answer.receipt),
+            "message": vendor.kept(answer.message),
         },
     ][-50:]
 
@@ -113,30 +103,20 @@ _SUMMARY = {
 }
 
 
-def _ask(adapter, request, what: str, task: ErasureTask, credentials: dict,
-         poll_receipt: str = "") -> DeletionAnswer:  # fmt: skip
-    answer = send(request)
-    if answer.refused:  # the egress policy: nothing was sent, and never will be
-        result = DeletionAnswer("refused", message=answer.error)
-    elif answer.status is None:
-        result = DeletionAnswer("retry", message=answer.error)
-    else:
-        if poll_receipt:
-            result = adapter.deletion_poll_answer(
-                answer.status, answer.headers, answer.body, poll_receipt
+def _ask(
+    vendor: outbound.Vendor, request, what: str, task: ErasureTask, poll_receipt: str = ""
+) -> DeletionAnswer:
+    result, status = vendor.erase(request, poll_receipt=poll_receipt)
+    if status is not None and result.state in _SUMMARY:
+        # The vendor's words go to the destination, for those who manage it.
+        if task.destination_id and result.message:
+            destination_vendor_error(
+                destination_id=task.destination_id,
+                text=f"Erasure: {vendor.kept(result.message)}",
             )
-        else:
-            result = adapter.deletion_answer(answer.status, answer.headers, answer.body)
-        if result.state in _SUMMARY:
-            # The vendor's words go to the destination, for those who manage it.
-            if task.destination_id and result.message:
-                destination_vendor_error(
-                    destination_id=task.destination_id,
-                    text=f"Erasure: {vendor_text(result.message, credentials)}",
-                )
-            summary = _SUMMARY[result.state].format(status=answer.status)
-            result = dataclasses.replace(result, message=summary)
-    _evidence(task, what, result, answer.status, credentials)
+        summary = _SUMMARY[result.state].format(status=status)
+        result = dataclasses.replace(result, message=summary)
+    _evidence(task, what, result, status, vendor)
     return result
 
 
@@ -149,34 +129,34 @@ def propagate(task_id: int) -> ErasureTask | None:
     destination = task.destination
     if destination is None:
         return _finish(task, TaskStatus.FAILED, error="The destination was deleted.")
-    adapter = CATALOG[destination.adapter]
-    credentials = decrypt(destination.credentials_token)
-    base_url = (destination.base_url or adapter.default_base_url).rstrip("/")
+    vendor = outbound.vendor_for(destination)
+    adapter = vendor.adapter
     answers: list[DeletionAnswer] = []
     if task.waiting:  # the vendor erases later: ask whether it has
         for receipt in task.waiting:
-            poll = adapter.deletion_poll(receipt, destination.config, credentials, base_url)
+            poll = vendor.erasure_poll(receipt)
             if poll is None:
                 answers.append(DeletionAnswer("done", receipt=receipt))
                 continue
-            answers.append(_ask(adapter, poll, f"poll {receipt[:80]}", task, credentials,
-                                receipt))  # fmt: skip
+            answers.append(_ask(vendor, poll, f"poll {receipt[:80]}", task, receipt))
     else:
-        outbound = []
+        calls = []
         for ids in _calls(adapter, included(task.request)):
             try:  # an adapter erases by some identifiers only (Amplitude: the user id)
-                outbound.append((ids, adapter.deletion(ids, destination.config, credentials,
-                                                       base_url)))  # fmt: skip
+                calls.append((ids, vendor.erasure(ids)))
             except ValueError:
                 continue
-        if not outbound:
+        if not calls:
             needs = " or ".join(adapter.needs) or "an identifier"
-            return _finish(task, TaskStatus.NOT_APPLICABLE,
-                           reason=f"{adapter.label} erases people by {needs}; this person has "
-                           "none it knows them by.")  # fmt: skip
-        for ids, request in outbound:
+            return _finish(
+                task,
+                TaskStatus.NOT_APPLICABLE,
+                reason=f"{adapter.label} erases people by {needs}; this person has "
+                "none it knows them by.",
+            )
+        for ids, request in calls:
             what = "erase by " + ", ".join(sorted(ids))
-            answers.append(_ask(adapter, request, what, task, credentials))
+            answers.append(_ask(vendor, request, what, task))
     return _settle(task, answers)
 
 
@@ -196,7 +176,9 @@ def _settle(task: ErasureTask, answers: list[DeletionAnswer]) -> ErasureTask:
                 error=f"Still failing after {settings.ERASURE_RETRY_DAYS:g} days: "
                 f"{retry[0].message}",
             )
-        wait = backoff(task.attempts, max((a.retry_after or 0) for a in retry))
+        wait = outbound.ERASURE_BACKOFF.wait(
+            task.attempts, max((a.retry_after or 0) for a in retry)
+        )
         ErasureTask.objects.filter(pk=task.pk).update(
             status=TaskStatus.PENDING,
             next_attempt_at=now + dt.timedelta(seconds=wait),

@@ -269,7 +269,7 @@ def included(request: ErasureRequest) -> list[Ident]:
 def _tasks(request: ErasureRequest) -> list[ErasureTask]:
     """One task per destination and per registry tool holding personal data: the deletion
     API where the destination's adapter has one, otherwise a manual task for the owner."""
-    from apps.destinations.adapters import CATALOG
+    from apps.destinations import outbound
     from apps.destinations.models import Destination
     from apps.tools.models import Tool
 
@@ -280,7 +280,7 @@ def _tasks(request: ErasureRequest) -> list[ErasureTask]:
         "tool__technical_owner", "tool__business_owner"
     ).order_by("name")
     for destination in destinations:
-        adapter = CATALOG.get(destination.adapter)
+        adapter = outbound.adapter(destination.adapter)
         covered.add(destination.tool_id)
         owner = destination.tool.technical_owner or destination.tool.business_owner
         if adapter is not None and "deletion" in adapter.supports:

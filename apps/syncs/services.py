@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
-from apps.destinations.adapters import adapter_for
+from apps.destinations import outbound
 from martech.common import crypto
 from martech.common.errors import ApplicationError, ConflictError
 
@@ -180,7 +180,7 @@ NEEDS_SUPPORT = {SyncObject.CONTACTS: "profiles", SyncObject.USERS: "profiles",
 
 
 def _supports(destination) -> frozenset[str]:
-    adapter = adapter_for(destination.adapter)
+    adapter = outbound.adapter(destination.adapter)
     supports_for = getattr(adapter, "supports_for", None)
     return supports_for(destination.config) if supports_for else adapter.supports
 
@@ -210,7 +210,7 @@ def _validate_sync(sync: Sync) -> None:
     if not sync.name.strip():
         raise ApplicationError("A sync needs a name.", code="invalid_name")
     destination = sync.destination
-    adapter = adapter_for(destination.adapter)
+    adapter = outbound.adapter(destination.adapter)
     if sync.object not in SyncObject.values:
         raise ApplicationError("Object is contacts, users, conversions or audiences.",
                                code="invalid_object")  # fmt: skip
