@@ -686,6 +686,16 @@ def _decide(actor: User, request: AccessRequest) -> None:
 
 def _check_reachable(request: AccessRequest, ends_at: dt.datetime) -> dict:
     """Refuse an approval whose capability's tenure cannot be reached before it ends; return
+def access_request_check_decider(*, actor: User, request: AccessRequest) -> None:
+    """Refuse, as deciding would, a request that is no longer pending or an ``actor`` who
+    may not decide it; change nothing (the question asked before a decision)."""
+    if request.status != AccessRequestStatus.PENDING:
+        raise ConflictError(
+            f"This request is already {request.get_status_display().lower()}.", code="not_pending"
+        )
+    _decide(actor, request)
+
+
     when the access takes effect (an early approval waits for tenure and trainings)."""
     if request.role_id is not None:
         return {}

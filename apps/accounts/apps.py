@@ -7,9 +7,14 @@ class AccountsConfig(AppConfig):
     verbose_name = "People and access"
 
     def ready(self) -> None:
-        from martech.common.navigation import Page, register_page, register_search
+        from martech.common.navigation import (
+            Page,
+            register_actions,
+            register_page,
+            register_search,
+        )
 
-        from . import registry, selectors, signals  # noqa: F401  (connects the auth signal receivers)
+        from . import palette, registry, selectors, signals  # noqa: F401  (connects the auth signal receivers)
 
         registry.discover()
         from .api import schema  # noqa: F401  (registers the OpenAPI auth extension)
@@ -58,3 +63,4 @@ class AccountsConfig(AppConfig):
             )
         register_search("Person", selectors.user_palette_search)
         register_search("Role", selectors.role_palette_search)
+        register_actions("access", palette.access_palette_actions, verbs=palette.VERBS)

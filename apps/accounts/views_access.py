@@ -188,7 +188,35 @@ class PersonActiveView(ActionView):
         return reverse("accounts:user_detail", args=[pk]), f"{person.full_name} was {state}."
 
 
+def _capability_words(codes) -> str:
+    labels = [(get_capability(c).label if get_capability(c) else c) for c in codes]
+    return ", ".join(labels) if labels else "no capabilities yet"
+
+
 class PersonAssignRoleView(ActionView):
+    http_method_names = ["get", "post"]  # the command palette's "Grant role" links here
+
+    def question(self, request, pk):
+        person = selectors.user_get(user=request.user, pk=pk)
+        require(request.user, MANAGE, "assign roles")
+        require_may_change_person(request.user, person, "roles")
+        form = AssignRoleForm(request.POST)
+        if not form.is_valid():
+            raise ApplicationError(_first_error(form), code="invalid")
+        role, ends_on = form.cleaned_data["role"], form.cleaned_data["ends_on"]
+        codes = role.capability_rules.order_by("capability").values_list("capability", flat=True)
+        until = f"until {ends_on:%Y-%m-%d}" if ends_on else "with no end date"
+        gives = _capability_words(codes)
+        return Consequence(
+            title=f"Grant {role.name} to {person.full_name}?",
+            lines=(
+                f"{person.full_name} gets the {role.name} role {until}: {gives}.",
+                "Each capability starts when their tenure and trainings allow it.",
+            ),
+            button="Grant the role",
+            danger=False,
+        )
+
     def act(self, request, pk):
         person = selectors.user_get(user=request.user, pk=pk)
         require(request.user, MANAGE, "assign roles")
@@ -217,6 +245,8 @@ class PersonCompletionView(ActionView):
 
 
 class AssignmentRemoveView(ActionView):
+    http_method_names = ["get", "post"]  # the command palette's "Revoke" links here
+
     def consequence(self, request, pk):
         assignment = selectors.assignment_get(user=request.user, pk=pk)
         require(request.user, MANAGE, "remove access")
@@ -620,6 +650,37 @@ class _RequestAction(ActionView):
     def consequence(self, request, pk):
         if self.verb != "cancel":
             return None
+    def question(self, request, pk):
+        if self.verb == "cancel":
+            return self.consequence(request, pk)
+        access_request = selectors.access_request_get(user=request.user, pk=pk)
+        svc.access_request_check_decider(actor=request.user, request=access_request)
+        who = access_request.requester.full_name
+        what = _capability_words(svc.requested_capabilities(access_request))
+        if access_request.role_id:
+            what = f"the {access_request.role.name} role ({what})"
+        if self.verb == "approve":
+            ends_on = timezone.localdate() + dt.timedelta(days=access_request.duration_days)
+            lines = (
+                f"{who} gets {what} for "
+                f"{access_request.duration_days} days, until {ends_on:%Y-%m-%d}.",
+                "They are told; the decision is in the audit log under your name.",
+            )
+            return Consequence(
+                title=f"Approve request #{pk} from {who}?",
+                lines=lines,
+                button="Approve",
+                danger=False,
+            )
+        return Consequence(
+            title=f"Reject request #{pk} from {who}?",
+            lines=(
+                f"{who} does not get {what}.",
+                "They are told; to get it, they ask again.",
+            ),
+            button="Reject",
+        )
+
         access_request = selectors.access_request_get(user=request.user, pk=pk)
         if (
             access_request.status != AccessRequestStatus.PENDING
@@ -650,10 +711,12 @@ class RequestApproveView(_RequestAction):
     verb = "approve"
 
 
+    http_method_names = ["get", "post"]  # the command palette's "Approve" links here
 class RequestRejectView(_RequestAction):
     verb = "reject"
 
 
+    http_method_names = ["get", "post"]  # the command palette's "Reject" links here
 class RequestCancelView(_RequestAction):
     verb = "cancel"
 

@@ -7,7 +7,9 @@ class DestinationsConfig(AppConfig):
     verbose_name = "Destinations"
 
     def ready(self) -> None:
-        from martech.common.navigation import Page, register_page
+        from martech.common.navigation import Page, register_actions, register_page, register_search
+
+        from . import palette
 
         register_page(
             Page(
@@ -42,3 +44,5 @@ class DestinationsConfig(AppConfig):
                 keywords=("sandbox", "send test", "capture", "payload"),
             )
         )
+        register_search("Destination", palette.destination_palette_search)
+        register_actions("replay", palette.replay_palette_actions, verbs=palette.VERBS)

@@ -285,6 +285,8 @@ class ReplayView(ActionView):
     """Replay the dead letters ticked on the page, or every one the filter shows; replays
     to a production destination are confirmed first."""
 
+    http_method_names = ["get", "post"]  # the command palette's "Replay" links here
+
     def fallback_url(self, request):
         return reverse("destinations:dead_letters")
 
@@ -300,13 +302,24 @@ class ReplayView(ActionView):
             queryset = queryset.filter(pk__in=ids)
         return list(queryset.select_related("destination")[:10_000])
 
-    def consequence(self, request):
+    def question(self, request):
+        """A link asks about a sandbox too (its page replays at once): how many, to where."""
+        return self.consequence(request, always=True)
+
+    def consequence(self, request, always: bool = False):
         chosen = self.chosen(request)
         per_destination: dict = {}
         for delivery in chosen:
             per_destination.setdefault(delivery.destination, []).append(delivery)
         production = [d for d in per_destination if d.is_production]
-        if not production or not user_can(request.user, "destinations.send_production"):
+        if always:
+            if not chosen:
+                raise ApplicationError("There are no dead letters to replay.",
+                                       code="nothing_chosen")  # fmt: skip
+            if production:
+                require(request.user, "destinations.send_production",
+                        "replay dead letters to a production destination")  # fmt: skip
+        elif not production or not user_can(request.user, "destinations.send_production"):
             return None  # sandboxes only, or refused by the service with its reason
         lines = [
             f"Sends {count_of(len(rows), 'delivery', 'deliveries')} again to {destination.name} "
@@ -317,12 +330,14 @@ class ReplayView(ActionView):
             "Consent and suppression are checked again first: a delivery no longer "
             "allowed is filtered, not sent."
         )
-        where = production[0].name if len(production) == 1 else "production"
+        places = production or list(per_destination)
+        where = places[0].name if len(places) == 1 else "production" if production else "sandboxes"
         return Consequence(
             title=f"Replay {count_of(len(chosen), 'dead letter')} to {where}?",
             lines=tuple(lines),
             button=f"Send to {where}",
-            final=True,
+            final=bool(production),
+            danger=bool(production),
         )
 
     def act(self, request):

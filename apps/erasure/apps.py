@@ -10,8 +10,9 @@ class ErasureConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from apps.destinations.routing import register_suppression_check
-        from martech.common.navigation import Page, register_page
+        from martech.common.navigation import Page, register_actions, register_page, register_search
 
+        from . import palette
         from .models import Suppression
         from .suppression import forget, nothing_suppressed, suppressed_subjects
 
@@ -29,3 +30,5 @@ class ErasureConfig(AppConfig):
                 keywords=("erasure", "gdpr", "ccpa", "delete", "right to be forgotten", "dsar"),
             )
         )
+        register_search("Erasure request", palette.erasure_palette_search)
+        register_actions("erasure", palette.erasure_palette_actions, verbs=palette.VERBS)

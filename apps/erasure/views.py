@@ -55,6 +55,12 @@ class RequestCreateView(ServiceFormView):
     pretitle = "Privacy · Erasure"
     submit_label = "Log the request"
 
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.request.GET.get("identifier"):  # from the command palette
+            initial["identifier"] = self.request.GET["identifier"][:400]
+        return initial
+
     def perform(self, form):
         request = services.request_create(actor=self.request.user, **form.cleaned_data)
         return reverse("erasure:request_detail", args=[request.pk])

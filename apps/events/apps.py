@@ -10,8 +10,9 @@ class EventsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from apps.destinations.routing import register_message_source
-        from martech.common.navigation import Page, register_page
+        from martech.common.navigation import Page, register_page, register_search
 
+        from . import palette
         from .models import Source, WriteKey
         from .selectors import stored_messages
         from .services import keys_changed
@@ -66,3 +67,4 @@ class EventsConfig(AppConfig):
                 keywords=("source", "write key", "collection", "sdk", "tracking"),
             )
         )
+        register_search("Source", palette.source_palette_search)

@@ -7,7 +7,9 @@ class SchemasConfig(AppConfig):
     verbose_name = "Schema registry"
 
     def ready(self) -> None:
-        from martech.common.navigation import Page, register_page
+        from martech.common.navigation import Page, register_page, register_search
+
+        from . import palette
 
         for title, url, icon, order, keywords in (
             ("Event schemas", "schemas:schema_list", "braces", 10,
@@ -28,3 +30,4 @@ class SchemasConfig(AppConfig):
                     keywords=keywords,
                 )
             )
+        register_search("Event schema", palette.schema_palette_search)

@@ -8,7 +8,9 @@ class SyncsConfig(AppConfig):
 
     def ready(self) -> None:
         from martech import checks  # noqa: F401 - registers the database role checks
-        from martech.common.navigation import Page, register_page
+        from martech.common.navigation import Page, register_actions, register_page, register_search
+
+        from . import palette
 
         register_page(
             Page(
@@ -43,3 +45,5 @@ class SyncsConfig(AppConfig):
                 keywords=("sync", "reverse etl", "mirror", "upsert", "dry run", "schedule"),
             )
         )
+        register_search("Sync", palette.sync_palette_search)
+        register_actions("dry run", palette.dry_run_palette_actions, verbs=palette.VERBS)

@@ -297,7 +297,22 @@ class SyncRunView(ActionView):
 
 
 class SyncDryRunView(SyncRunView):
+    http_method_names = ["get", "post"]  # the command palette's "Start dry run" links here
     dry_run = True
+
+    def question(self, request, pk):
+        sync = selectors.sync_get(user=request.user, pk=pk)
+        require(request.user, "syncs.run", "run syncs")
+        return Consequence(
+            title=f"Start a dry run of {sync.name}?",
+            lines=(
+                f"Reads the model {sync.model.name} and works out what would be sent to "
+                f"{sync.destination.name}; nothing is sent.",
+                "The run's page counts the rows it would add, change or remove.",
+            ),
+            button="Start dry run",
+            danger=False,
+        )
 
 
 class SyncPauseView(ActionView):

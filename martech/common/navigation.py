@@ -1,8 +1,14 @@
 """The navigation and the command palette, filled in by each domain app.
 
 An app registers its pages (``register_page``) and, optionally, a search over its
-objects (``register_search``) in its ``AppConfig.ready()``; the sidebar and the
-palette grow with the apps installed, and show a user only what they may open.
+objects (``register_search``) and the actions the palette offers (``register_actions``)
+in its ``AppConfig.ready()``; the sidebar and the palette grow with the apps installed,
+and show a user only what they may open or do.
+
+An action is a link to the page that already does it: a form prefilled by the query
+string, or an action's own confirmation (``ActionView`` answers a GET with the question
+its POST would ask). The palette never acts by itself, so an action from the palette
+passes the same permission checks, confirmation, service and audit as from its page.
 """
 
 from __future__ import annotations
@@ -28,18 +34,25 @@ class Page:
         return reverse(self.url_name)
 
 
+GO_TO = "Go to"
+ACTIONS = "Actions"
+
+
 @dataclass(frozen=True)
 class SearchResult:
     title: str
     url: str
     kind: str
     subtitle: str = ""
+    group: str = GO_TO
 
 
 @dataclass
 class _Registry:
     pages: list[Page] = field(default_factory=list)
     searches: list[tuple[str, Callable]] = field(default_factory=list)
+    actions: list[tuple[str, Callable]] = field(default_factory=list)
+    verbs: set[str] = field(default_factory=set)
 
 
 _registry = _Registry()
@@ -56,6 +69,35 @@ def register_search(kind: str, search: Callable) -> None:
     """Add a palette search: ``search(user=..., query=..., limit=...)`` -> SearchResults."""
     if all(k != kind for k, _ in _registry.searches):
         _registry.searches.append((kind, search))
+
+
+def register_actions(name: str, actions: Callable, *, verbs: tuple[str, ...] = ()) -> None:
+    """Add palette actions: ``actions(user=..., query=..., limit=...)`` -> SearchResults in
+    the ``ACTIONS`` group. ``verbs`` are the words that ask for them; a query starting with
+    one lists the actions before the pages and objects."""
+    if all(n != name for n, _ in _registry.actions):
+        _registry.actions.append((name, actions))
+    _registry.verbs.update(verbs)
+
+
+def verb_rest(query: str, verbs: tuple[str, ...]) -> str | None:
+    """Return what follows the verb ``query`` starts with, or None if it starts with none.
+
+    A query that is the start of a verb (``"appr"``, at least three letters) counts as that
+    verb with nothing after it, so the actions show while the verb is being typed."""
+    needle = " ".join(query.lower().split())
+    for verb in verbs:
+        if needle == verb or needle.startswith(verb + " "):
+            return needle[len(verb) :].strip()
+        if len(needle) >= 3 and verb.startswith(needle):
+            return ""
+    return None
+
+
+def words_in(words: list[str], *texts: str) -> bool:
+    """Whether every word is found in one of ``texts`` (case-insensitive)."""
+    haystack = " ".join(texts).lower()
+    return all(word in haystack for word in words)
 
 
 def pages_for(user) -> list[Page]:
@@ -75,14 +117,21 @@ def sidebar_for(user) -> list[tuple[str, list[Page]]]:
 
 
 def palette_search(user, query: str, *, limit: int = 8) -> list[SearchResult]:
-    """Return the pages and objects whose names match ``query``, pages first."""
+    """Return the pages and objects whose names match ``query`` (pages first) and the
+    actions it asks for; the actions come first when the query starts with a verb."""
     needle = query.strip().lower()
     results = []
     for page in pages_for(user):
         haystack = " ".join((page.label, page.section, *page.keywords)).lower()
         if not needle or all(word in haystack for word in needle.split()):
             results.append(SearchResult(page.label, page.url(), "Page", page.section))
+    actions = []
     if len(needle) >= 2:
         for _kind, search in _registry.searches:
             results.extend(search(user=user, query=needle, limit=limit))
-    return results[: limit * 4]
+        for _name, offer in _registry.actions:
+            actions.extend(offer(user=user, query=needle, limit=limit))
+    results, actions = results[: limit * 4], actions[: limit * 2]
+    if verb_rest(needle, tuple(_registry.verbs)) is not None:
+        return actions + results
+    return results + actions

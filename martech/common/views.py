@@ -143,7 +143,8 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 
 
 def palette(request):
-    """Answer the command palette: pages and objects whose names match ``q``."""
+    """Answer the command palette: pages and objects whose names match ``q``, and the
+    actions it asks for (links to their forms and confirmations)."""
     if not request.user.is_authenticated:
         return error_response(401, "not_authenticated", "Sign in to search.")
     query = request.GET.get("q", "")[:100]
@@ -154,7 +155,13 @@ def palette(request):
         {
             "query": query,
             "results": [
-                {"title": r.title, "url": r.url, "kind": r.kind, "subtitle": r.subtitle}
+                {
+                    "title": r.title,
+                    "url": r.url,
+                    "kind": r.kind,
+                    "subtitle": r.subtitle,
+                    "group": r.group,
+                }
                 for r in results
             ],
         }
@@ -297,9 +304,13 @@ class ActionView(LoginRequiredMixin, View):
     works without JavaScript). A POST with the ``X-Console-Confirm: ask`` header never
     acts: it answers the consequence as JSON (``{"confirm": false}`` when none is needed),
     which the page script shows in a dialog before posting with ``confirmed=1``.
+
+    An action a link may lead to (the command palette's) also allows GET: it changes
+    nothing and shows ``question()`` (by default the consequence) on the same confirmation
+    page, whose button posts the link's query fields with ``confirmed=1``.
     """
 
-    http_method_names = ["post"]
+    http_method_names = ["post"]  # ["get", "post"] for an action a link may lead to
 
     def act(self, request, **kwargs) -> tuple[str, str]:
         raise NotImplementedError
@@ -309,6 +320,23 @@ class ActionView(LoginRequiredMixin, View):
 
         Takes the arguments of ``act`` and changes nothing."""
         return None
+
+    def question(self, request, **kwargs) -> Consequence | None:
+        """What a link to the action asks before it acts: the consequence, or for an action
+        its page does at once, the same words a link needs (a link is not a click)."""
+        return self.consequence(request, **kwargs)
+
+    def get(self, request, **kwargs):
+        # The question reads the fields the page's form would post, here from the query.
+        request.POST = request.GET.copy()
+        try:
+            question = self.question(request, **kwargs)
+        except ApplicationError as exc:
+            return self._refused(request, exc, **kwargs)
+        if question is None:
+            messages.info(request, "There is nothing to do.")
+            return redirect(self.fallback_url(request, **kwargs))
+        return self._confirmation_page(request, question, **kwargs)
 
     def fallback_url(self, request, **kwargs) -> str:
         return (

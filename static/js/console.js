@@ -20,18 +20,36 @@
 
     function highlight(index) {
       const all = items();
-      if (!all.length) { active = -1; return; }
+      if (!all.length) { active = -1; input.removeAttribute("aria-activedescendant"); return; }
       active = (index + all.length) % all.length;
       all.forEach((el, i) => {
         el.classList.toggle("active", i === active);
         el.setAttribute("aria-selected", i === active ? "true" : "false");
       });
       all[active].scrollIntoView({ block: "nearest" });
+      input.setAttribute("aria-activedescendant", all[active].id);
     }
 
+    // Results come in groups, "Go to" (pages and objects) and "Actions" (links to the
+    // form or confirmation that does it); the arrows and Enter move through all of them.
     function render(results) {
       list.replaceChildren();
+      const groups = new Map();
       results.forEach((r, i) => {
+        const name = r.group || "Go to";
+        if (!groups.has(name)) {
+          const group = document.createElement("div");
+          group.setAttribute("role", "group");
+          group.id = "palette-group-" + groups.size;
+          const header = document.createElement("div");
+          header.className = "console-palette-group";
+          header.id = group.id + "-label";
+          header.textContent = name;
+          group.setAttribute("aria-labelledby", header.id);
+          group.appendChild(header);
+          list.appendChild(group);
+          groups.set(name, group);
+        }
         const a = document.createElement("a");
         a.href = r.url;
         a.className = "list-group-item list-group-item-action";
@@ -42,15 +60,15 @@
         a.appendChild(title);
         if (r.subtitle) {
           const sub = document.createElement("span");
-          sub.className = "text-secondary small";
+          sub.className = "text-secondary small text-truncate";
           sub.textContent = r.subtitle;
           a.appendChild(sub);
         }
         const kind = document.createElement("span");
-        kind.className = "badge bg-secondary-lt console-palette-kind";
+        kind.className = "badge console-palette-kind " + (name === "Go to" ? "bg-secondary-lt" : "bg-blue-lt");
         kind.textContent = r.kind;
         a.appendChild(kind);
-        list.appendChild(a);
+        groups.get(name).appendChild(a);
       });
       empty.classList.toggle("d-none", results.length > 0);
       highlight(0);
