@@ -474,6 +474,8 @@ UI_ALL = expect(LOGIN, 200, 200, 200, 200)
 UI_MANAGE = expect(LOGIN, 403, 403, 200, 200)
 UI_MANAGE_POST = expect(LOGIN, 403, 403, 302, 302)
 UI_HIDDEN_POST = expect(LOGIN, 404, 404, 302, 302)
+# A link to an action (the command palette's) shows its question: changing nothing.
+UI_HIDDEN_ASK = expect(LOGIN, 404, 404, 200, 200)
 API_ALL = expect(401, 200, 200, 200, 200)
 API_MANAGE = expect(401, 403, 403, 200, 200)
 API_MANAGE_CREATE = expect(401, 403, 403, 201, 201)
@@ -535,6 +537,7 @@ CASES = [
         _other,
         lambda w: {"role": w.role.pk},
     ),
+    Case("accounts:user_assign_role", "get", UI_MANAGE, _other, lambda w: {"role": w.role.pk}),
     Case(
         "accounts:user_completion",
         "post",
@@ -543,6 +546,7 @@ CASES = [
         lambda w: {"training": w.training.pk, "completed_on": TODAY.isoformat()},
     ),
     Case("accounts:assignment_remove", "post", UI_HIDDEN_POST, _pk("assignment")),
+    Case("accounts:assignment_remove", "get", UI_HIDDEN_ASK, _pk("assignment")),
     Case("accounts:completion_delete", "post", UI_HIDDEN_POST, _pk("completion")),
     # Roles and trainings
     Case("accounts:role_list", "get", UI_ALL),
@@ -580,6 +584,18 @@ CASES = [
         "accounts:request_reject",
         "post",
         expect(LOGIN, 403, 404, 403, 302),
+        _pk("request_employee"),
+    ),
+    Case(
+        "accounts:request_approve",
+        "get",
+        expect(LOGIN, 403, 404, 403, 200),
+        _pk("request_employee"),
+    ),
+    Case(
+        "accounts:request_reject",
+        "get",
+        expect(LOGIN, 403, 404, 403, 200),
         _pk("request_employee"),
     ),
     Case(
@@ -767,6 +783,7 @@ CASES = [
     Case(
         "destinations:replay", "post", UI_MANAGE_POST, None, lambda w: {"ids": [w.dead_letter.pk]}
     ),
+    Case("destinations:replay", "get", UI_MANAGE, None, lambda w: {"ids": [w.dead_letter.pk]}),
     Case("destinations:inbox", "get", UI_MANAGE),
     # Reverse ETL: syncs.*, from 90 days in the role
     Case("syncs:warehouse_list", "get", UI_MANAGE),
@@ -825,6 +842,7 @@ CASES = [
     Case("syncs:sync_mappings", "get", INTAKE_DETAIL, _pk("sync")),
     Case("syncs:sync_run", "post", UI_HIDDEN_POST, _pk("sync")),
     Case("syncs:sync_dry_run", "post", UI_HIDDEN_POST, _pk("sync")),
+    Case("syncs:sync_dry_run", "get", UI_HIDDEN_ASK, _pk("sync")),
     Case("syncs:sync_pause", "post", UI_HIDDEN_POST, _pk("sync")),
     Case("syncs:sync_resume", "post", UI_HIDDEN_POST, _pk("sync")),
     Case("syncs:run_detail", "get", INTAKE_DETAIL, _pk("held_run")),
