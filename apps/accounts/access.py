@@ -37,7 +37,7 @@ from .models import (
     TrainingCompletion,
     User,
 )
-from .registry import all_capabilities, get_capability
+from .registry import all_capabilities, capability_label, get_capability
 
 _CACHE_ATTR = "_martech_capabilities"
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def require(user, capability: str, action: str = "do this") -> None:
     """Raise PermissionDeniedError unless ``user`` holds ``capability``."""
     if not user_can(user, capability):
         raise PermissionDeniedError(
-            f"You need the {capability} capability to {action}.",
+            f"You need “{capability_label(capability)}” to {action}.",
             details={"capability": capability},
         )
 

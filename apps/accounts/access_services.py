@@ -44,7 +44,7 @@ from .models import (
     User,
 )
 from .notifications import notify
-from .registry import get_capability, is_capability
+from .registry import capability_label, get_capability, is_capability
 
 MANAGE = "accounts.manage_access"
 REQUEST_PENDING_DAYS = 30
@@ -600,7 +600,9 @@ def access_request_create(
     if capability:
         _check_capability(capability)
         if user_can(requester, capability):
-            raise ConflictError(f"You already have {capability}.", code="already_held")
+            raise ConflictError(
+                f"You already have “{capability_label(capability)}”.", code="already_held"
+            )
     if (
         role
         and AccessAssignment.objects.filter(
@@ -671,8 +673,8 @@ def _decide(actor: User, request: AccessRequest) -> None:
     if actor.pk in named and not access_request_holds_rights(actor, request):
         lacking = [c for c in requested_capabilities(request) if not user_can(actor, c)]
         raise PermissionDeniedError(
-            f"You cannot decide a request for {request.subject}: you do not hold "
-            f"{', '.join(lacking)} yourself. Someone who holds it, or who manages access, "
+            f"You cannot decide a request for {request.subject_label}: you do not hold "
+            f"{_capability_words(lacking)} yourself. Someone who holds it, or who manages access, "
             "decides it.",
             code="approver_lacks_capability",
             details={"capabilities": lacking},
@@ -684,8 +686,6 @@ def _decide(actor: User, request: AccessRequest) -> None:
     )
 
 
-def _check_reachable(request: AccessRequest, ends_at: dt.datetime) -> dict:
-    """Refuse an approval whose capability's tenure cannot be reached before it ends; return
 def access_request_check_decider(*, actor: User, request: AccessRequest) -> None:
     """Refuse, as deciding would, a request that is no longer pending or an ``actor`` who
     may not decide it; change nothing (the question asked before a decision)."""
@@ -696,6 +696,8 @@ def access_request_check_decider(*, actor: User, request: AccessRequest) -> None
     _decide(actor, request)
 
 
+def _check_reachable(request: AccessRequest, ends_at: dt.datetime) -> dict:
+    """Refuse an approval whose capability's tenure cannot be reached before it ends; return
     when the access takes effect (an early approval waits for tenure and trainings)."""
     if request.role_id is not None:
         return {}
@@ -704,8 +706,9 @@ def access_request_check_decider(*, actor: User, request: AccessRequest) -> None
     available_on = rule.available_on(person)
     if available_on >= timezone.localdate(ends_at):
         raise ApplicationError(
-            f"{person} reaches the {rule.min_tenure_days} days of tenure {request.capability} "
-            f"needs on {available_on:%Y-%m-%d}, after this access would end "
+            f"{person} reaches the {rule.min_tenure_days} days of tenure "
+            f"“{capability_label(request.capability)}” needs on {available_on:%Y-%m-%d}, "
+            "after this access would end "
             f"({timezone.localdate(ends_at):%Y-%m-%d}). Ask again nearer the date or for "
             "longer.",
             code="tenure_not_reached",

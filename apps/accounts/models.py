@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from .registry import capability_label
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -298,6 +300,11 @@ class AccessAssignment(models.Model):
     def subject(self) -> str:
         return self.role.name if self.role_id else self.capability
 
+    @property
+    def subject_label(self) -> str:
+        """The role's name, or the capability's label: what a person reads."""
+        return self.role.name if self.role_id else capability_label(self.capability)
+
     def is_active(self, now: dt.datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.ended_at is None and (self.ends_at is None or self.ends_at > now)
@@ -387,6 +394,11 @@ class AccessRequest(models.Model):
     @property
     def subject(self) -> str:
         return self.role.name if self.role_id else self.capability
+
+    @property
+    def subject_label(self) -> str:
+        """The role's name, or the capability's label: what a person reads."""
+        return self.role.name if self.role_id else capability_label(self.capability)
 
 
 class ReviewPolicy(models.TextChoices):

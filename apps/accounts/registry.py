@@ -55,6 +55,13 @@ def get_capability(code: str) -> Capability | None:
     return _registry.get(code)
 
 
+def capability_label(code: str) -> str:
+    """What a person reads for ``code``: its label (“Read the audit log”), or the code itself
+    when no installed app declares it any more."""
+    capability = _registry.get(code)
+    return capability.label if capability else code
+
+
 def is_capability(code: str) -> bool:
     return code in _registry
 

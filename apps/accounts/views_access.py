@@ -51,7 +51,7 @@ from .models import (
     RoleCapability,
 )
 from .notifications import notifications_mark_read
-from .registry import get_capability
+from .registry import capability_label, get_capability
 
 MANAGE = "accounts.manage_access"
 
@@ -253,11 +253,11 @@ class AssignmentRemoveView(ActionView):
         require_may_change_person(request.user, assignment.user, "roles")
         if assignment.ended_at is not None:
             return None  # refused by the service with its reason
-        lines = [f"{assignment.user.full_name} loses {assignment.subject} at once."]
+        lines = [f"{assignment.user.full_name} loses {assignment.subject_label} at once."]
         if assignment.birthright_rule_id:
             lines.append("It came from a birthright rule: it stays off for this person.")
         return Consequence(
-            title=f"Remove {assignment.subject} from {assignment.user.full_name}?",
+            title=f"Remove {assignment.subject_label} from {assignment.user.full_name}?",
             lines=tuple(lines),
             button="Remove",
         )
@@ -267,7 +267,7 @@ class AssignmentRemoveView(ActionView):
         svc.assignment_remove(actor=request.user, assignment=assignment)
         return (
             reverse("accounts:user_detail", args=[assignment.user_id]),
-            f"{assignment.subject} removed from {assignment.user}.",
+            f"{assignment.subject_label} removed from {assignment.user}.",
         )
 
 
@@ -431,10 +431,11 @@ class RoleCapabilityRemoveView(ActionView):
         holders = AccessAssignment.objects.filter(role=rule.role, ended_at__isnull=True)
         people = holders.values("user").distinct().count()
         return Consequence(
-            title=f"Remove {rule.capability} from {rule.role.name}?",
+            title=f"Remove “{capability_label(rule.capability)}” from {rule.role.name}?",
             lines=(
                 f"{count_of(people, 'person', 'people')} holding {rule.role.name} lose "
-                f"{rule.capability} at once, unless another role or grant gives it.",
+                f"“{capability_label(rule.capability)}” at once, unless another role or grant "
+                "gives it.",
             ),
             button="Remove",
         )
@@ -442,7 +443,9 @@ class RoleCapabilityRemoveView(ActionView):
     def act(self, request, pk):
         rule = self.rule(pk)
         svc.role_capability_remove(actor=request.user, rule=rule)
-        return reverse("accounts:role_detail", args=[rule.role_id]), f"{rule.capability} removed."
+        return reverse(
+            "accounts:role_detail", args=[rule.role_id]
+        ), f"“{capability_label(rule.capability)}” removed."
 
 
 class BirthrightAddView(ActionView):
@@ -647,9 +650,6 @@ class RequestDetailView(LoginRequiredMixin, TemplateView):
 class _RequestAction(ActionView):
     verb = ""
 
-    def consequence(self, request, pk):
-        if self.verb != "cancel":
-            return None
     def question(self, request, pk):
         if self.verb == "cancel":
             return self.consequence(request, pk)
@@ -681,6 +681,9 @@ class _RequestAction(ActionView):
             button="Reject",
         )
 
+    def consequence(self, request, pk):
+        if self.verb != "cancel":
+            return None
         access_request = selectors.access_request_get(user=request.user, pk=pk)
         if (
             access_request.status != AccessRequestStatus.PENDING
@@ -708,15 +711,15 @@ class _RequestAction(ActionView):
 
 
 class RequestApproveView(_RequestAction):
+    http_method_names = ["get", "post"]  # the command palette's "Approve" links here
     verb = "approve"
 
 
-    http_method_names = ["get", "post"]  # the command palette's "Approve" links here
 class RequestRejectView(_RequestAction):
+    http_method_names = ["get", "post"]  # the command palette's "Reject" links here
     verb = "reject"
 
 
-    http_method_names = ["get", "post"]  # the command palette's "Reject" links here
 class RequestCancelView(_RequestAction):
     verb = "cancel"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from martech.common.errors import NotFoundError, PermissionDeniedError
+from apps.accounts.access import require
+from martech.common.errors import NotFoundError
 
 from .filters import AuditEventFilter
 from .models import AuditEvent
@@ -19,15 +20,13 @@ def _base():
 
 def audit_event_list(*, user, filters: dict | None = None) -> models.QuerySet[AuditEvent]:
     """Return the audit events ``user`` may read, filtered; refuse users without audit.view."""
-    if not user.has_perm(CAPABILITY):
-        raise PermissionDeniedError("Reading the audit log needs the audit.view capability.")
+    require(user, CAPABILITY, "read the audit log")
     return AuditEventFilter(filters or {}, queryset=_base()).qs
 
 
 def audit_event_get(*, user, pk: int) -> AuditEvent:
     """Return one audit event ``user`` may read."""
-    if not user.has_perm(CAPABILITY):
-        raise PermissionDeniedError("Reading the audit log needs the audit.view capability.")
+    require(user, CAPABILITY, "read the audit log")
     event = _base().filter(pk=pk).first()
     if event is None:
         raise NotFoundError("No such audit event.")

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.access import require, user_can
+from apps.accounts.registry import capability_label
 from apps.audit.services import audit_record, audit_snapshot
 from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 
@@ -318,9 +319,10 @@ def version_publish(*, actor, version: SchemaVersion) -> SchemaVersion:
         )
     if preview["needs_publish_capability"] and not user_can(actor, "schemas.publish"):
         raise PermissionDeniedError(
-            "This is a breaking change (a new model number): publishing it needs the "
-            "schemas.publish capability.",
+            "This is a breaking change (a new model number): publishing it needs "
+            f"“{capability_label('schemas.publish')}”.",
             code="breaking_needs_publish",
+            details={"capability": "schemas.publish"},
         )
     version.model, version.revision, version.addition = preview["parts"]
     version.change_kind = preview["kind"]

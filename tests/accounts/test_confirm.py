@@ -109,7 +109,7 @@ def test_removing_a_capability_from_a_role_counts_its_holders_first(admin_client
 
     text = _asked(admin_client, url)
 
-    assert "1 person holding Marketing Operations lose audit.view at once" in text
+    assert "1 person holding Marketing Operations lose “Read the audit log” at once" in text
     assert RoleCapability.objects.filter(pk=rule.pk).exists()
     admin_client.post(url, {"confirmed": "1"})
     assert not RoleCapability.objects.filter(pk=rule.pk).exists()
