@@ -260,9 +260,9 @@ class SyncMappingsView(LoginRequiredMixin, TemplateView):
         return redirect("syncs:sync_detail", pk=self.sync.pk)
 
     def _context(self, rules, error: str = "") -> dict:
-        from apps.destinations.adapters import adapter_for
+        from apps.destinations import outbound
 
-        adapter = adapter_for(self.sync.destination.adapter)
+        adapter = outbound.adapter(self.sync.destination.adapter)
         rows = [r for r in rules if r.get("from") or r.get("to")]
         rows += [{"from": "", "to": ""}] * self.BLANK_ROWS
         return {"sync": self.sync, "rows": rows, "error": error, "adapter": adapter,

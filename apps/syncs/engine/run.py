@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import logging
 import queue
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,12 +28,10 @@ import orjson
 from django.db import connection
 from django.utils import timezone
 
-from apps.destinations.adapters import Item, Outbound, Result, Verdict, adapter_for
-from apps.destinations.client import send
-from apps.destinations.masking import result_kept
+from apps.destinations import outbound
+from apps.destinations.outbound import Item, Outbound, Result, Verdict
 from apps.destinations.routing import consent_allows, has_suppression_checks, suppressed
 from apps.identity.normalise import InvalidIdentifier, normalise
-from martech.common.crypto import decrypt
 from martech.common.errors import ApplicationError
 from martech.common.pgcopy import execute_arrays
 
@@ -45,8 +42,8 @@ log = logging.getLogger(__name__)
 STREAM_BATCH = 5000
 SAMPLE_ROWS = 10
 ROW_RESULTS_CAP = 10_000  # per run; the counts stay exact beyond it
-ATTEMPTS = 4  # tries of one request within a run before its rows wait for the next run
-RETRY_CAP = 30.0  # seconds between those tries at most
+ATTEMPTS = 4  # tries of one request within a run (outbound.IN_RUN_BACKOFF apart) before its
+# rows wait for the next run
 BEAT_SECONDS = 2.0  # progress and heartbeat at least this often while sending
 
 
@@ -324,7 +321,8 @@ class Runner:
         self.run = run
         self.sync: Sync = run.sync
         self.destination = self.sync.destination
-        self.adapter = adapter_for(self.destination.adapter)
+        self.vendor = outbound.vendor_for(self.destination)
+        self.adapter = self.vendor.adapter
         self.heartbeat = heartbeat or (lambda tally: None)
         self.tally = Tally()
         self.mode = run.mode or self.sync.mode
@@ -581,36 +579,10 @@ class Runner:
 
     def _request(self, request: Outbound) -> Result:
         """Send one request, trying again within the run while the vendor says "later"."""
-        for attempt in range(1, ATTEMPTS + 1):
-            self._pace()
-            answer = send(request)
-            self.tally.requests += 1
-            if answer.refused:  # the egress policy: not sent, and never will be
-                return Result(Verdict.PERMANENT, None, answer.error)
-            if answer.status is None:
-                result = Result(Verdict.RETRY, None, answer.error)
-            else:
-                result = self.adapter.classify(answer.status, answer.headers, answer.body,
-                                               request.keys)  # fmt: skip
-            result = result_kept(result, self._credentials())  # short, no credential
-            if result.verdict != Verdict.RETRY or attempt == ATTEMPTS:
-                return result
-            ceiling = min(RETRY_CAP, 0.5 * 2.0**attempt)
-            wait = max(random.uniform(0, ceiling), result.retry_after or 0.0)
-            if wait > 10 * RETRY_CAP:  # the vendor asks for a long pause: the next run
-                return result
-            time.sleep(wait)
-        return result  # pragma: no cover
+        result = self.vendor.send_retrying(request, tries=ATTEMPTS)
+        self.tally.requests = self.vendor.requests_sent
+        return result
 
-    def _pace(self) -> None:
-        rate = self.adapter.rate_for(self.destination.config)
-        if rate:
-            pause = 1.0 / rate - (time.monotonic() - self._last)
-            if pause > 0:
-                time.sleep(pause)
-        self._last = time.monotonic()
-
-    _last = 0.0
     _beat_at = 0.0
 
     def _beat(self) -> None:
@@ -620,18 +592,14 @@ class Runner:
 
     def _send(self, rows: list[Row]) -> None:
         """Send ``rows`` in the vendor's batches, recording each request's outcome."""
-        credentials = self._credentials()
-        base_url = (self.destination.base_url or self.adapter.default_base_url).rstrip("/")
         size = self.adapter.batch_size
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
             items = [self._item(i, row) for i, row in enumerate(chunk)]
             try:
-                requests = self.adapter.requests(items, self.destination.config, credentials,
-                                                 base_url)  # fmt: skip
-            except Exception as exc:  # a row the vendor call cannot be built from
-                self._outcome(chunk, Result(Verdict.PERMANENT, None,
-                              f"Could not build the vendor request: {exc}"))  # fmt: skip
+                requests = self.vendor.build(items)
+            except outbound.BuildFailed as exc:  # a row the vendor call cannot be built from
+                self._outcome(chunk, Result(Verdict.PERMANENT, None, exc.message))
                 continue
             carried = {k for r in requests for k in r.keys}
             left = [row for i, row in enumerate(chunk) if i not in carried]
@@ -647,11 +615,6 @@ class Runner:
                 if time.monotonic() - self._beat_at > BEAT_SECONDS:
                     self._beat()
         self.flush_acked()
-
-    def _credentials(self) -> dict:
-        if not hasattr(self, "_creds"):
-            self._creds = decrypt(self.destination.credentials_token)
-        return self._creds
 
     def _outcome(self, rows: list[Row], result: Result, keys: tuple[int, ...] = ()) -> None:
         acked, failures = [], []
@@ -686,20 +649,17 @@ class Runner:
             self._remove_one(row)
 
     def _remove_one(self, row: Row) -> None:
-        base_url = (self.destination.base_url or self.adapter.default_base_url).rstrip("/")
         try:
             if self.sync.object == SyncObject.AUDIENCES:
-                [request] = self.adapter.requests([self._item(0, row, member=False)],
-                                                  self.destination.config,
-                                                  self._credentials(), base_url)[:1]  # fmt: skip
+                [request] = self.vendor.build([self._item(0, row, member=False)])[:1]
             else:
-                request = self.adapter.deletion({self.sync.subject_type: row.identifier},
-                                                self.destination.config, self._credentials(),
-                                                base_url)  # fmt: skip
-                request = Outbound(request.method, request.url, request.headers, request.body,
-                                   (0,))  # fmt: skip
+                request = self.vendor.erasure({self.sync.subject_type: row.identifier})
+                request = Outbound(request.method, request.url, request.headers, request.body, (0,))
+        except outbound.BuildFailed as exc:
+            result = Result(Verdict.PERMANENT, None, exc.message)
         except Exception as exc:
-            result = Result(Verdict.PERMANENT, None, f"Could not build the removal: {exc}")
+            text = self.vendor.kept(f"{type(exc).__name__}: {exc}")
+            result = Result(Verdict.PERMANENT, None, f"Could not build the removal: {text}")
         else:
             result = self._request(request)
             if result.verdict == Verdict.RETRY:
