@@ -1154,6 +1154,7 @@ CASES = [
     ),
     Case("api:schema-version-detail", "delete", API_HIDDEN_DELETE, _api_version("draft")),
     Case("api:schema-version-preview", "get", API_HIDDEN, _api_version("draft")),
+    Case("api:schema-version-publish-impact", "get", API_HIDDEN, _api_version("draft")),
     Case("api:schema-version-publish", "post", API_HIDDEN, _api_version("draft")),
     Case("api:schema-version-deprecate", "post", API_HIDDEN, _api_version("published")),
     Case("api:tracking-plan-list", "get", API_MANAGE),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.apps import apps
 from django.db.models import (
     CharField,
     Count,
@@ -26,6 +27,7 @@ from apps.accounts.access import user_can
 from martech.common.errors import NotFoundError
 
 from .choices import VersionStatus
+from .engine.impact import Impact, count_failures
 from .models import EventSchema, Observation, PropertySpec, SchemaVersion, TrackingPlan, Violation
 
 
@@ -90,6 +92,48 @@ def latest_published(schema: EventSchema) -> SchemaVersion | None:
 
 def current_draft(schema: EventSchema) -> SchemaVersion | None:
     return schema.versions.filter(status=VersionStatus.DRAFT).first()
+
+
+IMPACT_DAYS = 7
+IMPACT_SAMPLE = 10_000
+
+
+def publish_impact(
+    *, version: SchemaVersion, days: int = IMPACT_DAYS, cap: int = IMPACT_SAMPLE, now=None
+) -> dict:
+    """How many of the last ``days`` days' events of the version's name fail the version,
+    by source: the latest ``cap`` events are checked (``sampled`` says when there were more).
+
+    The event store belongs to ``events``, which sits below the registry: its model is
+    looked up by label (as ``filters.source_choices`` does) and read by column name."""
+    since = (now or timezone.now()) - dt.timedelta(days=days)
+    events = apps.get_model("events", "Event").objects.filter(
+        type="track", name=version.schema.name, received_at__gte=since
+    )
+    total = events.count()
+    rows = events.order_by("-received_at", "-id").values_list("source__name", "payload")[:cap]
+    impact = (
+        count_failures(
+            event_name=version.schema.name,
+            json_schema=version.json_schema,
+            personal=(f.name for f in version.fields.all() if f.personal),
+            samples=(
+                (source, payload.get("properties", {}) if isinstance(payload, dict) else None)
+                for source, payload in rows.iterator(chunk_size=2000)
+            ),
+        )
+        if total
+        else Impact()
+    )
+    return {
+        "days": days,
+        "since": since,
+        "total": total,
+        "checked": impact.checked,
+        "failed": impact.failed,
+        "sampled": total > impact.checked,
+        "sources": [s.as_dict() for s in impact.sources],
+    }
 
 
 def plan_list(*, user) -> QuerySet[TrackingPlan]:

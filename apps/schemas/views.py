@@ -26,9 +26,18 @@ from martech.common.views import (
 
 from . import selectors, services
 from .choices import ChangeKind, VersionStatus, ViolationKind
-from .engine import bundle
+from .engine import bundle, properties
 from .filters import SchemaFilter, ViolationFilter
-from .forms import DraftForm, ImportForm, PlanForm, PropertyFormSet, SchemaForm
+from .forms import (
+    DraftForm,
+    ImportForm,
+    NotesForm,
+    PlanForm,
+    PropertyFormSet,
+    PropertyFormSetWithBlank,
+    SchemaForm,
+    purpose_suggestions,
+)
 
 
 class SchemaListView(FilteredListView):
@@ -149,7 +158,11 @@ class VersionDetailView(LoginRequiredMixin, TemplateView):
 
 
 class VersionEditView(LoginRequiredMixin, TemplateView):
-    """Edit a draft: its JSON Schema and what each property is for."""
+    """Edit a draft property by property, or as raw JSON Schema (the advanced view).
+
+    The property rows post to this page without ``json_schema``; the raw JSON form posts
+    ``json_schema`` and is then authoritative. "Add property" posts the rows back and shows
+    them again with a blank one, saving nothing, so it works without JavaScript."""
 
     template_name = "schemas/version_edit.html"
 
@@ -167,64 +180,142 @@ class VersionEditView(LoginRequiredMixin, TemplateView):
                 status=409,
             )
 
-    def _initial_properties(self):
-        return [
-            {
-                f: getattr(spec, f)
-                for f in ("name", "description", "purpose", "data_category", "personal", "owner")
-            }
-            for spec in self.version.fields.all()
-        ]
+    def _json_text(self) -> str:
+        document = properties.annotate(self.version.json_schema, self.version.fields.all())
+        return json.dumps(document, indent=2, ensure_ascii=False)
+
+    def _formset(self, data=None, *, initial=None, blank=False):
+        factory = PropertyFormSetWithBlank if blank else PropertyFormSet
+        return factory(
+            data,
+            initial=initial,
+            prefix="p",
+            form_kwargs={"base": self.version.json_schema},
+        )
 
     def get(self, request, *args, **kwargs):
         self._load()
-        form = DraftForm(
-            initial={
-                "json_schema": json.dumps(self.version.json_schema, indent=2, ensure_ascii=False),
-                "notes": self.version.notes,
-            }
+        rows = properties.rows(self.version.json_schema, self.version.fields.all())
+        return self.render_to_response(
+            self._context(
+                formset=self._formset(initial=rows, blank=not rows),
+                notes=NotesForm(initial={"notes": self.version.notes}),
+                form=DraftForm(initial={"json_schema": self._json_text()}),
+            )
         )
-        formset = PropertyFormSet(initial=self._initial_properties(), prefix="p")
-        return self.render_to_response(self._context(form, formset))
 
-    def _context(self, form, formset):
-        return {"schema": self.schema, "version": self.version, "form": form, "formset": formset}
+    def _context(self, *, formset, notes, form, json_open=False):
+        return {
+            "schema": self.schema,
+            "version": self.version,
+            "formset": formset,
+            "notes_form": notes,
+            "form": form,
+            "json_open": json_open or bool(form.errors),
+            "row_errors": (
+                sum(len(e) for f in formset.forms for e in f.errors.values())
+                + len(formset.non_form_errors())
+                if formset.is_bound
+                else 0
+            ),
+            "extra_keywords": properties.extra_keywords(self.version.json_schema),
+            "purposes": purpose_suggestions(),
+        }
 
     def post(self, request, *args, **kwargs):
         self._load()
-        form = DraftForm(request.POST)
-        formset = PropertyFormSet(request.POST, prefix="p")
-        if form.is_valid() and formset.is_valid():
-            fields = {
-                row["name"]: {k: v for k, v in row.items() if k != "name"}
-                for row in formset.cleaned_data
-                if row.get("name")
-            }
-            new_names = (
-                set((form.cleaned_data["json_schema"] or {}).get("properties") or {})
-                if isinstance(form.cleaned_data["json_schema"], dict)
-                else set()
-            )
-            fields = {k: v for k, v in fields.items() if k in new_names}
+        if "json_schema" in request.POST:
+            return self._save_json(request)
+        if "add_row" in request.POST:
+            return self._add_row(request)
+        return self._save_rows(request)
+
+    def _done(self, request):
+        messages.success(request, "Draft saved.")
+        target = "schemas:version_edit" if "stay" in request.POST else "schemas:version_detail"
+        return redirect(target, self.schema.pk, self.version.pk)
+
+    def _save_rows(self, request):
+        formset = self._formset(request.POST)
+        notes = NotesForm(request.POST)
+        form = DraftForm(initial={"json_schema": self._json_text()})
+        if formset.is_valid() and notes.is_valid():
+            rows = formset.rows()
+            fields = {row["name"]: {key: row[key] for key in services.FIELD_META} for row in rows}
             try:
                 services.draft_update(
                     actor=request.user,
                     version=self.version,
-                    json_schema=form.cleaned_data["json_schema"],
+                    json_schema=properties.build(self.version.json_schema, rows),
                     fields=fields,
-                    notes=form.cleaned_data["notes"],
+                    notes=notes.cleaned_data["notes"],
+                )
+            except ApplicationError as exc:
+                if exc.status in (403, 404):
+                    raise
+                formset._non_form_errors.append(exc.message)
+            else:
+                return self._done(request)
+        return self.render_to_response(
+            self._context(formset=formset, notes=notes, form=form), status=400
+        )
+
+    def _add_row(self, request):
+        """The posted rows again, unsaved and unchecked, with a blank row after them."""
+        posted = self._formset(request.POST)
+        rows = []
+        for form in posted.forms:
+            row = {name: form[name].value() for name in form.fields if name != "DELETE"}
+            if not any(row.get(k) for k in ("name", "original", "description", "purpose")):
+                continue
+            row["DELETE"] = bool(form["DELETE"].value())
+            rows.append(row)
+        return self.render_to_response(
+            self._context(
+                formset=self._formset(initial=rows, blank=True),
+                notes=NotesForm(request.POST),
+                form=DraftForm(initial={"json_schema": self._json_text()}),
+            )
+        )
+
+    def _save_json(self, request):
+        form = DraftForm(request.POST)
+        if form.is_valid():
+            try:
+                document = form.cleaned_data["json_schema"]
+                if not isinstance(document, dict):
+                    raise ApplicationError("The schema must be a JSON object.")
+                try:
+                    json_schema, fields = properties.split(document)
+                except ValueError as exc:
+                    raise ApplicationError(str(exc)) from None
+                services.draft_update(
+                    actor=request.user,
+                    version=self.version,
+                    json_schema=json_schema,
+                    fields={
+                        k: v
+                        for k, v in fields.items()
+                        if k in (json_schema.get("properties") or {})
+                    },
+                    notes=form.cleaned_data["notes"] if "notes" in request.POST else None,
                 )
             except ApplicationError as exc:
                 if exc.status in (403, 404):
                     raise
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, "Draft saved.")
-                target = (
-                    "schemas:version_edit" if "stay" in request.POST else "schemas:version_detail"
-                )
-                return redirect(target, self.schema.pk, self.version.pk)
-        return self.render_to_response(self._context(form, formset), status=400)
+                return self._done(request)
+        rows = properties.rows(self.version.json_schema, self.version.fields.all())
+        return self.render_to_response(
+            self._context(
+                formset=self._formset(initial=rows, blank=not rows),
+                notes=NotesForm(initial={"notes": self.version.notes}),
+                form=form,
+                json_open=True,
+            ),
+            status=400,
+        )
 
 
 class DraftCreateView(ActionView):
@@ -232,6 +323,28 @@ class DraftCreateView(ActionView):
         schema = selectors.schema_get(user=request.user, pk=pk)
         version = services.draft_create(actor=request.user, schema=schema)
         return reverse("schemas:version_edit", args=[schema.pk, version.pk]), "Draft started."
+
+
+def impact_lines(version, number: str, impact: dict) -> list[str]:
+    """The publish impact in words: how many recent events would have failed, by source."""
+    name, days = version.schema.name, impact["days"]
+    if not impact["total"]:
+        return [
+            f"No {name} events arrived in the last {days} days: there is no traffic to "
+            f"check {number} against."
+        ]
+    checked = f"{impact['checked']:,}"
+    if impact["sampled"]:
+        checked = f"the latest {checked} (a sample of {impact['total']:,})"
+    lines = [
+        f"{impact['failed']:,} of {checked} {name} events in the last {days} days would have "
+        f"failed {number}, by source:"
+    ]
+    for row in impact["sources"][:10]:
+        lines.append(f"{row['source']}: {row['failed']:,} of {row['checked']:,} would have failed.")
+    if len(impact["sources"]) > 10:
+        lines.append(f"and {count_of(len(impact['sources']) - 10, 'more source')}.")
+    return lines
 
 
 class _VersionAction(ActionView):
@@ -251,6 +364,7 @@ class VersionPublishView(_VersionAction):
         preview = services.publish_preview(version)
         if not preview["needs_publish_capability"] or preview["missing_purposes"]:
             return None  # compatible: nothing that worked stops working
+        require(request.user, "schemas.edit", "publish schema versions")
         require(request.user, "schemas.publish", "publish breaking schema changes")
         breaking = [c for c in preview["changes"] if c.severity == ChangeKind.BREAKING]
         lines = [
@@ -260,7 +374,14 @@ class VersionPublishView(_VersionAction):
         ]
         if len(breaking) > 5:
             lines.append(f"and {count_of(len(breaking) - 5, 'more change')}.")
-        lines.append("A published version cannot be edited afterwards, only deprecated.")
+        lines.extend(
+            impact_lines(version, preview["number"], selectors.publish_impact(version=version))
+        )
+        lines.append(
+            f"Tracking plans keep the version they hold until someone moves them to "
+            f"{preview['number']}. A published version cannot be edited afterwards, only "
+            "deprecated."
+        )
         return Consequence(
             title=f"Publish the breaking change {preview['number']}?",
             lines=tuple(lines),

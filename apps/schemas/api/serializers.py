@@ -59,6 +59,24 @@ class PreviewSerializer(serializers.Serializer):
     needs_publish_capability = serializers.BooleanField()
 
 
+class SourceImpactSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    checked = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class PublishImpactSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ChangeKind.choices)
+    days = serializers.IntegerField()
+    since = serializers.DateTimeField()
+    total = serializers.IntegerField(help_text="Events of this name in the window.")
+    checked = serializers.IntegerField(help_text="How many were checked (at most 10,000).")
+    failed = serializers.IntegerField(help_text="How many of those fail the draft.")
+    sampled = serializers.BooleanField(help_text="More arrived than were checked.")
+    sources = SourceImpactSerializer(many=True)
+
+
 class SchemaSerializer(serializers.ModelSerializer):
     latest = serializers.SerializerMethodField()
     draft = serializers.SerializerMethodField()

@@ -20,6 +20,7 @@ from .serializers import (
     ImportResultSerializer,
     ImportSerializer,
     PreviewSerializer,
+    PublishImpactSerializer,
     SchemaCreateSerializer,
     SchemaSerializer,
     SchemaUpdateSerializer,
@@ -216,6 +217,25 @@ class SchemaVersionViewSet(
                 "changes": [c.as_dict() for c in preview["changes"]],
             }
         )
+
+    @extend_schema(responses={200: PublishImpactSerializer, **ERRORS})
+    @action(detail=True, methods=["get"], url_path="publish-impact", pagination_class=None)
+    def publish_impact(self, request, *args, **kwargs):
+        """How many of the last 7 days' events of this event would have failed the draft, by
+        source (the latest 10,000 are checked; ``sampled`` says when there were more). Asked
+        by whoever may publish it, as the page's confirmation is: schemas.edit, and
+        schemas.publish when the change is breaking."""
+        version = self.get_object()
+        if not version.is_draft:
+            raise ApplicationError(
+                "Only a draft has a publish impact.", code="not_a_draft", status=409
+            )
+        require(request.user, "schemas.edit", "publish schema versions")
+        preview = services.publish_preview(version)
+        if preview["needs_publish_capability"]:
+            require(request.user, "schemas.publish", "publish breaking schema changes")
+        impact = selectors.publish_impact(version=version)
+        return Response({"number": preview["number"], "kind": preview["kind"], **impact})
 
     @extend_schema(request=None, responses={200: VersionSerializer, **ERRORS})
     @action(detail=True, methods=["post"], pagination_class=None)

@@ -17,14 +17,9 @@ from django.db import transaction
 
 from martech.common.errors import ApplicationError, ConflictError
 
+from .properties import META
 from .validate import MAX_DEPTH, nested_deeper_than
 
-META = {
-    "x-purpose": "purpose",
-    "x-data-category": "data_category",
-    "x-personal": "personal",
-    "x-owner": "owner",
-}
 MAX_BYTES = 5 * 1024 * 1024
 MAX_FILES = 500
 
