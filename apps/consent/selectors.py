@@ -4,18 +4,21 @@ of every identifier of their profile, latest choice first."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.access import require
 from apps.identity.normalise import Ident
-from apps.identity.selectors import linked_identifiers
+from apps.identity.selectors import linked_identifiers, profiles_members
 from martech.common.errors import NotFoundError
+from martech.common.pgcopy import execute_arrays
 
 from .models import ConsentRecord, Purpose
 
@@ -77,12 +80,6 @@ def consent_snapshot(subject: Ident, *, at: dt.datetime | None = None) -> dict[s
     """The purposes in force at ``at`` (collection time), to attach to an event."""
     state = consent_state(subject, at=at or timezone.now())
     return {p.purpose.code: p.granted for p in state.purposes}
-
-
-def may_process(subject: Ident, purposes: list[str] | tuple[str, ...]) -> bool:
-    """Whether every one of ``purposes`` is granted for ``subject`` now."""
-    snapshot = consent_snapshot(subject)
-    return all(snapshot.get(code, False) for code in purposes)
 
 
 def consent_history(subject: Ident) -> QuerySet[ConsentRecord]:
@@ -166,69 +163,40 @@ def consent_snapshots(requests: list[tuple[Ident, dt.datetime]]) -> list[dict[st
     return answers
 
 
-# Each subject, every identifier of its profile (itself when the graph does not know it), and
-# the consent records of those: one statement for the batch.
+# The consent records of a batch of identifiers: one statement.
 _RECORDS = """
-WITH s(t, v) AS (SELECT * FROM unnest(%b::text[], %b::text[])),
-members AS (
-    SELECT s.t, s.v, m.type AS mt, m.value AS mv
-    FROM s
-    JOIN identity_identifier i ON i.type = s.t AND i.value = s.v
-    JOIN identity_identifier m ON m.profile_id = i.profile_id
-    UNION
-    SELECT t, v, t, v FROM s
-)
-SELECT members.t, members.v, r.occurred_at, r.id, r.purpose_id, r.granted, r.jurisdiction
-FROM members
-JOIN consent_consentrecord r ON r.identifier_type = members.mt AND r.identifier_value = members.mv
+SELECT r.identifier_type, r.identifier_value, r.occurred_at, r.id, r.purpose_id, r.granted,
+       r.jurisdiction
+FROM unnest(%b::text[], %b::text[]) AS m(t, v)
+JOIN consent_consentrecord r ON r.identifier_type = m.t AND r.identifier_value = m.v
 """
 
 
 def _records_by_subject(subjects: set[Ident]) -> dict[Ident, list[tuple]]:
-    """For each subject, the records that speak for it as (occurred_at, id, purpose id,
-    granted, jurisdiction), latest first."""
-    from collections import defaultdict
-
-    from django.db import connection
-
-    from apps.identity.models import Identifier
-
-    records_of: dict[Ident, list[tuple]] = defaultdict(list)
+    """For each subject, the records that speak for it (those of every identifier of its
+    profile, as the identity graph links them) as (occurred_at, id, purpose id, granted,
+    jurisdiction), latest first. Two statements: the profiles' members, then their records."""
+    members = profiles_members(subjects)
+    speakers: dict[Ident, list[Ident]] = defaultdict(list)
+    for subject, idents in members.items():
+        for ident in idents:
+            speakers[ident].append(subject)
     if connection.vendor == "postgresql":
-        from martech.common.pgcopy import execute_arrays
-
-        ordered = list(subjects)
-        rows = execute_arrays(_RECORDS, [[s.type for s in ordered], [s.value for s in ordered]])
-        for t, v, *record in rows:
-            records_of[Ident(t, v)].append(tuple(record))
+        wanted = list(speakers)
+        rows = execute_arrays(_RECORDS, [[i.type for i in wanted], [i.value for i in wanted]])
     else:
         by_type: dict[str, set[str]] = defaultdict(set)
-        for subject in subjects:
-            by_type[subject.type].add(subject.value)
-        match = reduce(or_, (Q(type=t, value__in=values) for t, values in by_type.items()))
-        found = Identifier.objects.filter(match).values_list("type", "value", "profile_id")
-        profile_of = {(t, v): p for t, v, p in found}
-        members: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        for profile, t, v in Identifier.objects.filter(
-            profile_id__in=set(profile_of.values())
-        ).values_list("profile_id", "type", "value"):
-            members[profile].append((t, v))
-        speakers: dict[tuple[str, str], list[Ident]] = defaultdict(list)
-        for s in subjects:
-            key = (s.type, s.value)
-            for ident in members[profile_of[key]] if key in profile_of else [key]:
-                speakers[ident].append(s)
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for t, v in speakers:
-            wanted[t].add(v)
-        match = reduce(or_, (Q(identifier_type=t, identifier_value__in=vs)
-                             for t, vs in wanted.items()))  # fmt: skip
-        for row in ConsentRecord.objects.filter(match).values_list(
-            "identifier_type", "identifier_value", "occurred_at", "id", "purpose_id", "granted",
-            "jurisdiction",
-        ):  # fmt: skip
-            for s in speakers[(row[0], row[1])]:
-                records_of[s].append(row[2:])
+        for ident in speakers:
+            by_type[ident.type].add(ident.value)
+        match = reduce(
+            or_, (Q(identifier_type=t, identifier_value__in=vs) for t, vs in by_type.items())
+        )
+        columns = ("identifier_type", "identifier_value", "occurred_at", "id", "purpose_id")
+        rows = ConsentRecord.objects.filter(match).values_list(*columns, "granted", "jurisdiction")
+    records_of: dict[Ident, list[tuple]] = defaultdict(list)
+    for t, v, *record in rows:
+        for subject in speakers[Ident(t, v)]:
+            records_of[subject].append(tuple(record))
     for records in records_of.values():
         records.sort(key=lambda r: (r[0], r[1]), reverse=True)
     return records_of

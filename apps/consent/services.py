@@ -14,10 +14,11 @@ from django.utils import timezone
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
 from apps.identity.normalise import Ident, normalise
-from apps.identity.services import identifier_observe, refuse_suppressed
+from apps.identity.services import identifier_observe
 from martech.common.errors import ApplicationError, ConflictError
 
 from .choices import SALE_SHARE, Jurisdiction, LegalBasis, Source
+from .gate import refuse_suppressed
 from .models import ConsentRecord, Purpose
 
 CLOCK_SKEW = dt.timedelta(minutes=5)

@@ -27,6 +27,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.consent import gate
+from apps.events.selectors import stored_messages
 from martech.common.crypto import decrypt
 from martech.common.pgcopy import execute_arrays
 
@@ -35,7 +37,7 @@ from .choices import UNFINISHED, DeliveryStatus, FilterReason
 from .client import send
 from .masking import result_kept
 from .models import Delivery, Destination
-from .routing import consent_allows, mapped, messages_of
+from .routing import mapped
 
 log = logging.getLogger(__name__)
 BACKOFF_BASE = 30.0  # seconds before the first retry (at most; full jitter)
@@ -145,7 +147,7 @@ def items_of(rows: list[Delivery], destination: Destination) -> list[Item]:
     for the batch) and applies the destination's field mappings now; one that holds its own
     message (a test send, an older delivery) sends that. A row whose message is gone (its
     event erased, or emptied by the retention) has no item."""
-    stored = messages_of(
+    stored = stored_messages(
         [r.event_id for r in rows if r.event_id and "message" not in (r.payload or {})]
     )
     items = []
@@ -163,7 +165,7 @@ def items_of(rows: list[Delivery], destination: Destination) -> list[Item]:
 def _withhold(rows: list[Delivery], destination: Destination, run: Run) -> list[Delivery]:
     """The rows whose consent snapshot grants what ``destination`` requires now; the others
     are filtered for consent (kept as routing keeps such a delivery: no payload)."""
-    held = {r.pk for r in rows if not consent_allows(destination, r.consent)}
+    held = {r.pk for r in rows if not gate.allows(destination.required_purposes, r.consent)}
     if not held:
         return rows
     Delivery.objects.filter(pk__in=held).update(

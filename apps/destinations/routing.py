@@ -1,23 +1,22 @@
 """Routing: for each processed event and each enabled destination, decide once whether it
 goes there (a pending delivery) or why not (a filtered one, with its reason).
 
-The events pipeline calls ``route`` after a batch. Erasure registers its suppression list
-with ``register_suppression_check`` (it sits below this app, so it plugs in rather than
-being imported); routing, dead-letter replay and the collection API all ask ``suppressed``.
+The events pipeline calls ``route`` after a batch. Whether the person is erased and whether
+their consent allows the destination is the privacy gate's answer (``apps.consent.gate``).
 
-A delivery of a stored event holds no copy of its message: the events app registers, with
-``register_message_source``, where the messages of its events are read when they are sent.
+A delivery of a stored event holds no copy of its message: it is read from the event when it
+is sent (``apps.events.selectors.stored_messages``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.consent import gate
 from martech.common.pgcopy import execute_arrays, execute_json, insert_then_skip_conflicts
 
 from .adapters import adapter_for
@@ -26,50 +25,6 @@ from .models import Delivery, Destination
 
 EVENT_TYPES = frozenset({"track", "page", "screen"})
 PROFILE_TYPES = frozenset({"identify"})
-
-# Callables that take subjects ("type:value") and return the suppressed ones, each with one
-# that says, cheaply, when its list is empty (so that nothing needs asking).
-_suppression_checks: list[tuple[Callable[[set[str]], set[str]], Callable[[], bool]]] = []
-
-
-def register_suppression_check(
-    check: Callable[[set[str]], set[str]], empty: Callable[[], bool] = lambda: False
-) -> None:
-    if all(check is not c for c, _ in _suppression_checks):
-        _suppression_checks.append((check, empty))
-
-
-def unregister_suppression_check(check: Callable[[set[str]], set[str]]) -> None:
-    _suppression_checks[:] = [(c, e) for c, e in _suppression_checks if c is not check]
-
-
-# The callable that returns the stored messages of events by id (those it still has).
-_message_source: list[Callable[[list[int]], dict[int, dict]]] = []
-
-
-def register_message_source(source: Callable[[list[int]], dict[int, dict]]) -> None:
-    _message_source[:] = [source]
-
-
-def messages_of(event_ids: list[int]) -> dict[int, dict]:
-    """The messages of these events still stored (an erased event, or one whose payload the
-    retention emptied, has none)."""
-    if not event_ids or not _message_source:
-        return {}
-    return _message_source[0](event_ids)
-
-
-def has_suppression_checks() -> bool:
-    """Whether anything may be suppressed: a registered list that is not known to be empty."""
-    return any(not empty() for _, empty in _suppression_checks)
-
-
-def suppressed(subjects: Iterable[str]) -> set[str]:
-    subjects = {s for s in subjects if s}
-    out: set[str] = set()
-    for check, _ in _suppression_checks:
-        out |= check(subjects)
-    return out
 
 
 @dataclass
@@ -120,14 +75,6 @@ class Rules:
         return not (self.names and kind == "track") or message.get("event") in self.names
 
 
-def consent_allows(destination: Destination | Rules, consent: dict | None) -> bool:
-    """Whether ``consent`` (a snapshot: purpose code -> granted) grants every purpose the
-    destination requires, its adapter's included: the one consent test of routing,
-    deliveries, replays and syncs."""
-    consent = consent or {}
-    return all(consent.get(code) is True for code in destination.required_purposes)
-
-
 def _path(message: dict, dotted: str):
     value = message
     for part in dotted.split("."):
@@ -160,7 +107,7 @@ def decide(rules: Rules, item: Routed, blocked: set[str]) -> tuple[str, str]:
         return DeliveryStatus.FILTERED, FilterReason.EVENT_FILTER
     if item.subject and item.subject in blocked:
         return DeliveryStatus.FILTERED, FilterReason.SUPPRESSION
-    if not consent_allows(rules, item.consent):
+    if not gate.allows(rules.required_purposes, item.consent):
         return DeliveryStatus.FILTERED, FilterReason.CONSENT
     if rules.needs and not any(item.identifiers.get(kind) for kind in rules.needs):
         return DeliveryStatus.FILTERED, FilterReason.IDENTIFIER
@@ -187,7 +134,7 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
         destinations = list(Destination.objects.filter(is_enabled=True))
     if not destinations:
         return 0
-    blocked = suppressed(i.subject for i in items)
+    blocked = gate.suppressed(i.subject for i in items)
     known = _known(destinations, [i.event_id for i in items if i.routed_before])
     now = timezone.now()
     new, first, again, pending = [], [], [], 0

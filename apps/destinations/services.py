@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
+from apps.consent import gate
 from martech.common import crypto, egress
 from martech.common.errors import ApplicationError, ConflictError
 
@@ -25,7 +26,6 @@ from .adapters import CATALOG, Item, adapter_for
 from .choices import DeliveryStatus, Environment, FilterReason, Sends
 from .masking import masked_capture_fields, scrub_text, vendor_text
 from .models import Capture, Delivery, Destination
-from .routing import consent_allows, suppressed
 
 FIELDS = ("name", "adapter", "tool", "environment", "description", "config", "base_url",
           "purposes", "sends", "event_names", "mappings", "is_enabled")  # fmt: skip
@@ -426,7 +426,7 @@ def deliveries_replay(*, actor, deliveries) -> dict[str, int]:
     )
     if any(r.destination.is_production for r in rows):
         require(actor, "destinations.send_production", "replay to a production destination")
-    blocked = suppressed(r.subject for r in rows)
+    blocked = gate.suppressed(r.subject for r in rows)
     now = timezone.now()
     # Consent as it stands now, once per person, for the whole replay in a few queries.
     subjects = sorted({r.subject for r in rows if ":" in r.subject})
@@ -437,7 +437,7 @@ def deliveries_replay(*, actor, deliveries) -> dict[str, int]:
         consent = consent_now.get(row.subject)
         if row.subject in blocked:
             row.status, row.reason = DeliveryStatus.FILTERED, FilterReason.SUPPRESSION
-        elif not consent_allows(row.destination, consent):
+        elif not gate.allows(row.destination.required_purposes, consent):
             row.status, row.reason = DeliveryStatus.FILTERED, FilterReason.CONSENT
         else:
             row.status, row.reason = DeliveryStatus.PENDING, ""

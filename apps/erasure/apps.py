@@ -9,14 +9,12 @@ class ErasureConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from apps.destinations.routing import register_suppression_check
         from martech.common.navigation import Page, register_actions, register_page, register_search
 
         from . import palette
         from .models import Suppression
-        from .suppression import forget, nothing_suppressed, suppressed_subjects
+        from .suppression import forget
 
-        register_suppression_check(suppressed_subjects, empty=nothing_suppressed)
         post_save.connect(forget, sender=Suppression, dispatch_uid="suppression-saved")
         post_delete.connect(forget, sender=Suppression, dispatch_uid="suppression-forget")
         register_page(

@@ -1,6 +1,7 @@
 """The suppression list: keyed hashes of erased people's identifiers. Collection, the
 pipeline, routing, delivery replays, consent, the identity graph and reverse-ETL syncs ask it
-through ``apps.destinations.routing.suppressed`` (registered in ``apps.py``).
+through the privacy gate, ``apps.consent.gate``, which imports this module: it imports only
+identity's normaliser and the common kernel, so that the gate's import of it makes no cycle.
 
 An entry is HMAC-SHA256 of the SHA-256 of the normalised ``type:value``, under the keys of
 ``SUPPRESSION_KEYS`` (``MARTECH_SUPPRESSION_KEYS``, newest first), which are kept apart from
@@ -43,7 +44,9 @@ UNKEYED = ""
 # (generation, the list's hashes or None when it is longer than MEMORY_LIMIT, the key ids
 # its hashes are under)
 _memory: tuple[object, frozenset[str] | None, frozenset[str]] | None = None
-_written = threading.local()  # .pending: this thread's open transaction added to the list
+# .pending: the transaction of this thread that added to the list and has not committed (its
+# outermost atomic block), so that one rolled back does not outlive itself.
+_written = threading.local()
 _chain: tuple[object, tuple[tuple[str, bytes], ...]] = (None, ())
 
 
@@ -132,13 +135,25 @@ def mask(ident: Ident) -> str:
     return f"{value[:2]}***{value[-2:]}"
 
 
+def _transaction() -> object | None:
+    """The outermost atomic block open on this thread's connection: the transaction."""
+    blocks = connection.atomic_blocks
+    return blocks[0] if blocks else None
+
+
+def _pending() -> bool:
+    """Whether the open transaction added to the list (not one before it, rolled back)."""
+    pending = getattr(_written, "pending", None)
+    return pending is not None and pending is _transaction()
+
+
 def forget(**_) -> None:
     """The list changed: this process forgets it now, every other one after the commit."""
     global _memory
     _memory = None
     if connection.in_atomic_block:
-        _written.pending = True
-        transaction.on_commit(lambda: setattr(_written, "pending", False))
+        _written.pending = _transaction()
+        transaction.on_commit(lambda: setattr(_written, "pending", None))
     sharedcache.bump(GENERATION)
 
 
@@ -149,10 +164,10 @@ def _remembered() -> tuple[frozenset[str], frozenset[str]] | None:
     if not sharedcache.shared():
         return None  # another process's additions could not be told apart: ask every time
     if not connection.in_atomic_block:
-        _written.pending = False  # no transaction open: nothing uncommitted of this thread's
-    elif getattr(_written, "pending", False):
+        _written.pending = None  # no transaction open: nothing uncommitted of this thread's
+    elif _pending():
         return None  # this transaction's own additions are in the database only
-    generation = sharedcache.current(GENERATION)
+    generation = sharedcache.started(GENERATION, sharedcache.current(GENERATION))
     memory = _memory
     if memory is None or memory[0] != generation:
         from .models import Suppression

@@ -9,15 +9,11 @@ class EventsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from apps.destinations.routing import register_message_source
         from martech.common.navigation import Page, register_page, register_search
 
         from . import palette
         from .models import Source, WriteKey
-        from .selectors import stored_messages
         from .services import keys_changed
-
-        register_message_source(stored_messages)
 
         for model in (Source, WriteKey):
             post_save.connect(keys_changed, sender=model, dispatch_uid=f"keys-{model.__name__}")

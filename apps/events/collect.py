@@ -23,7 +23,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from apps.destinations.routing import has_suppression_checks, suppressed
+from apps.consent import gate
 from martech.common import context as actor_context
 from martech.common import sharedcache
 from martech.common.pgcopy import insert_then_skip_conflicts
@@ -292,7 +292,7 @@ SUPPRESSED_MESSAGE = "This person asked to be erased; nothing about them is acce
 def _refuse_suppressed(rows: list[tuple], indexes: list[int], rejected: list) -> list[tuple]:
     """Drop the rows that name any identifier on the suppression list, each with a reason."""
     wanted = [_subjects(row) for row in rows]
-    blocked = suppressed({s for subjects in wanted for s in subjects})
+    blocked = gate.suppressed({s for subjects in wanted for s in subjects})
     if not blocked:
         return rows
     kept = []
@@ -413,7 +413,7 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
                      fields["anonymous_id"], fields["user_id"], normal, fields["timestamp"],
                      received, said_gpc))  # fmt: skip
         indexes.append(index)
-    if rows and has_suppression_checks():
+    if rows and gate.anyone_suppressed():
         rows = _refuse_suppressed(rows, indexes, rejected)
     if rows:
         _insert(rows)  # one statement: stored when it returns (outside a transaction)
@@ -514,7 +514,7 @@ def _consent_subject(body: dict):
     if subject is None:
         raise Refused(400, "missing_identity", "Send the visitor's anonymousId or userId.")
     named = message_subjects(body) | {str(subject)}
-    if has_suppression_checks() and suppressed(named):
+    if gate.anyone_suppressed() and gate.suppressed(named):
         raise Refused(400, "subject_suppressed", SUPPRESSED_MESSAGE)
     return subject
 

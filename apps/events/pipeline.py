@@ -23,9 +23,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.consent.choices import SALE_SHARE
+from apps.consent.gate import anyone_suppressed, suppressed
 from apps.consent.selectors import consent_snapshots, consent_state
 from apps.consent.services import gpc_record
-from apps.destinations.routing import Routed, has_suppression_checks, route, suppressed
+from apps.destinations.routing import Routed, route
 from apps.identity.choices import IdentifierType, Rule
 from apps.identity.engine.bulk import identifier_lookup
 from apps.identity.models import Identifier
@@ -362,7 +363,7 @@ def _take(limit: int) -> list[Taken]:
 def _drop_suppressed(events: list[Taken]) -> list[Taken]:
     """Delete the events that name a suppressed (erased) person, and stop and scrub what was
     routed for them as erasure does; return the others."""
-    if not events or not has_suppression_checks():
+    if not events or not anyone_suppressed():
         return events
     named = [
         message_subjects(e.payload, user_id=e.user_id, anonymous_id=e.anonymous_id) for e in events

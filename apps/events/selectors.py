@@ -122,8 +122,10 @@ def attribution_report(*, user, start, end, dimension: str = "channel") -> list[
 
 
 def stored_messages(event_ids: list[int]) -> dict[int, dict]:
-    """The stored messages of these events, by id, for destinations to send (registered with
-    routing). Events erased, or emptied by the retention, are left out."""
+    """The stored messages of these events, by id, for destinations to send. Events erased,
+    or emptied by the retention, are left out."""
+    if not event_ids:
+        return {}
     if connection.vendor == "postgresql":  # the payloads parsed by orjson
         with raw_cursor() as cursor:
             rows = cursor.execute(

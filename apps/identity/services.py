@@ -8,9 +8,7 @@ any path: those calls raise ``SubjectSuppressed``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -19,6 +17,7 @@ from django.utils import timezone
 
 from apps.accounts.access import require
 from apps.audit.services import audit_record
+from apps.consent.gate import SubjectSuppressed, refuse_suppressed
 from martech.common.errors import ApplicationError, ConflictError
 from martech.common.pgcopy import execute_arrays, execute_json, raw_cursor, update_rows
 
@@ -26,7 +25,7 @@ from .choices import EVIDENCE, LinkKind, LinkStatus, Rule
 from .engine.bulk import identifier_lookup
 from .engine.resolver import resolve, state_of
 from .models import Identifier, Link, Merge, Profile
-from .normalise import Ident, InvalidIdentifier, normalise
+from .normalise import Ident, normalise
 from .selectors import standing_links
 
 __all__ = [
@@ -37,7 +36,6 @@ __all__ = [
     "link_review",
     "merge_undo",
     "profile_merge",
-    "refuse_suppressed",
     "touch_record",
     "touches_record",
 ]  # fmt: skip
@@ -45,28 +43,6 @@ __all__ = [
 
 def _ident(value) -> Ident:
     return value if isinstance(value, Ident) else normalise(*value)
-
-
-class SubjectSuppressed(ApplicationError):
-    code = "subject_suppressed"
-
-
-SUPPRESSED_MESSAGE = "This person asked to be erased; nothing about them is recorded again."
-
-
-def refuse_suppressed(idents: Iterable[Ident]) -> None:
-    """Raise ``SubjectSuppressed`` when any of ``idents`` is on the erasure suppression list
-    (registered with routing by the erasure app)."""
-    from apps.destinations.routing import has_suppression_checks, suppressed
-
-    idents = list(idents)
-    subjects = {str(i) for i in idents}
-    for ident in idents:  # an id that is an email address names that address too
-        if ident.type != "email" and "@" in ident.value:
-            with contextlib.suppress(InvalidIdentifier):
-                subjects.add(str(normalise("email", ident.value)))
-    if subjects and has_suppression_checks() and suppressed(subjects):
-        raise SubjectSuppressed(SUPPRESSED_MESSAGE)
 
 
 @transaction.atomic

@@ -77,6 +77,21 @@ def bump(name: str) -> None:
     transaction.on_commit(replace)
 
 
+def started(name: str, seen: object) -> object:
+    """``seen`` (a generation read just now), or, when the cache held none (it was flushed,
+    evicted or never written), a new one written at once unless another process did so
+    first. What a process keeps is then never kept under a missing generation, which the
+    cache could answer again after losing a replacement."""
+    if seen is not None:
+        return seen
+    token = secrets.token_hex(8)
+    if _on_redis():
+        _redis().set(_key(name), token, nx=True)
+    else:
+        cache.add(_key(name), token, None)
+    return _read([name])[name]
+
+
 def _read(names: list[str]) -> dict[str, object]:
     keys = [_key(name) for name in names]
     if _on_redis():  # the client itself: Django's backend builds a new client for each call

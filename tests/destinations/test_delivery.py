@@ -268,39 +268,36 @@ def test_send_test_captures_exactly_what_the_vendor_would_get_with_secrets_maske
 def test_a_suppressed_subject_is_dropped_before_routing_and_filtered_at_replay(
     client, admin, tool, web
 ):
-    """Erasure plugs its suppression list into the pipeline and routing; here a list of one
-    subject. An event of someone erased between collection and processing is deleted, so
-    nothing is routed for it; a dead letter of someone erased later is not replayed."""
-    from apps.destinations import routing
+    """The privacy gate asks the erasure suppression list; here entries made by hand. An
+    event of someone erased between collection and processing is deleted, so nothing is
+    routed for it; a dead letter of someone erased later is not replayed."""
+    from apps.erasure.models import Suppression
+    from apps.erasure.suppression import digest
     from apps.events.models import Event
 
-    erased: set[str] = set()
+    def erase(anonymous_id: str) -> None:
+        Suppression.objects.create(
+            value_hash=digest("anonymous_id", anonymous_id), type="anonymous_id"
+        )
 
-    def check(subjects: set[str]) -> set[str]:
-        return subjects & erased
-
-    routing.register_suppression_check(check)
-    try:
-        _, raw = web
-        with FakeVendor("webhook") as vendor:
-            destination = hook(admin, tool, vendor)
-            vendor.fail_next(1, 400, {"error": "bad"})
-            send(client, raw, [_track(1, "gone"), _track(2, "kept")])
-            erased.add("anonymous_id:gone")  # erased after collection, before processing
-            process_waiting()
-            deliver(destination)
-            assert _statuses(destination) == {"m2": "dead"}
-            assert not Event.objects.filter(message_id="m1").exists()
-            erased.add("anonymous_id:kept")  # erased after it was dead-lettered
-            counts = services.deliveries_replay(
-                actor=admin, deliveries=list(Delivery.objects.filter(status="dead"))
-            )
-            deliver(destination)
-            assert len(vendor.requests) == 1  # only the refused first attempt
-        assert counts == {"replayed": 0, "filtered": 1}
-        assert Delivery.objects.get(message_id="m2").reason == "suppression"
-    finally:
-        routing.unregister_suppression_check(check)
+    _, raw = web
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor)
+        vendor.fail_next(1, 400, {"error": "bad"})
+        send(client, raw, [_track(1, "gone"), _track(2, "kept")])
+        erase("gone")  # erased after collection, before processing
+        process_waiting()
+        deliver(destination)
+        assert _statuses(destination) == {"m2": "dead"}
+        assert not Event.objects.filter(message_id="m1").exists()
+        erase("kept")  # erased after it was dead-lettered
+        counts = services.deliveries_replay(
+            actor=admin, deliveries=list(Delivery.objects.filter(status="dead"))
+        )
+        deliver(destination)
+        assert len(vendor.requests) == 1  # only the refused first attempt
+    assert counts == {"replayed": 0, "filtered": 1}
+    assert Delivery.objects.get(message_id="m2").reason == "suppression"
 
 
 def test_a_vendor_slower_than_the_timeout_is_a_temporary_failure(client, admin, tool, web,

@@ -72,8 +72,19 @@ def test_the_rate_counter_counts_within_its_window_on_the_shared_cache():
 
 def test_with_a_cache_of_this_process_only_every_check_asks_the_database(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    kept = suppression._memory  # what an earlier test left, under a generation gone since
     assert suppressed_subjects({"user_id:w-1"}) == set()
     # Another process (the embedded worker) adds to the list: no generation can say so.
     _insert_as_another_process("user_id", "w-1")
     assert suppressed_subjects({"user_id:w-1"}) == {"user_id:w-1"}
-    assert suppression._memory is None
+    assert suppression._memory is kept  # nothing read into memory
+
+
+def test_memory_read_before_the_cache_lost_its_generation_is_not_trusted_after():
+    from django.core.cache import cache
+
+    assert suppressed_subjects({"user_id:lost-1"}) == set()  # the list read into memory
+    cache.clear()  # the cache is flushed (or restarted, or the key evicted)...
+    _insert_as_another_process("user_id", "lost-1")  # ...and another process adds to the list
+    # A missing generation is never the one the memory was read under: the list is read again.
+    assert suppressed_subjects({"user_id:lost-1"}) == {"user_id:lost-1"}

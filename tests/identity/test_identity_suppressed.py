@@ -66,3 +66,26 @@ def test_merging_a_profile_with_an_erased_identifier_in_the_api_is_refused(admin
     assert response.status_code == 400
     assert response.json()["code"] == "subject_suppressed"
     assert not Link.objects.exists()
+
+
+def test_a_bulk_backfill_leaves_out_the_evidence_that_names_an_erased_person():
+    import datetime as dt
+
+    from apps.identity.engine.bulk import Evidence, bulk_link
+
+    # given an erased address, and a backfill that links it and, apart, two others
+    _suppress("email", "lena.fischer@example.de")
+    at = dt.datetime(2026, 9, 1, 12, tzinfo=dt.UTC)
+    evidence = [
+        Evidence(Ident("anonymous_id", "ajs-77"), Ident("email", "lena.fischer@example.de"),
+                 "identify", at),
+        Evidence(Ident("anonymous_id", "ajs-88"), Ident("user_id", "cus_88"), "identify", at),
+    ]  # fmt: skip
+
+    # when it is loaded
+    result = bulk_link(evidence, source="crm import")
+
+    # then only the other link is stored: the erased address is not recorded again
+    assert (result.links, result.suppressed) == (1, 1)
+    assert sorted(Identifier.objects.values_list("type", "value")) == [
+        ("anonymous_id", "ajs-88"), ("user_id", "cus_88")]  # fmt: skip

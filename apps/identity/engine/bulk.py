@@ -3,7 +3,9 @@
 The batch is resolved in memory with the same canonical order and limits as the resolver,
 written with PostgreSQL COPY (bulk inserts on SQLite), and any group that touches
 identifiers already in the graph is handed to the resolver afterwards, so the outcome is
-the same as recording the links one by one.
+the same as recording the links one by one. Evidence that names an erased person is left
+out, as the privacy gate (``apps.consent.gate``) has every backfill do: a link would record
+their identifier again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from apps.consent import gate
 from martech.common.pgcopy import copy_rows
 
 from ..choices import LinkKind, LinkStatus
@@ -42,6 +45,7 @@ class BulkResult:
     profiles: int
     conflicts: int
     regrouped: int  # groups that met identifiers already in the graph
+    suppressed: int = 0  # evidence left out: it names an erased person
 
 
 def identifier_lookup(keys, column: str = "id", raw=None) -> dict[tuple[str, str], int]:
@@ -119,7 +123,7 @@ def _copy(table: str, columns: list[str], types: list[str], rows: Iterable[tuple
 @transaction.atomic
 def bulk_link(evidence: Iterable[Evidence], *, source: str = "") -> BulkResult:
     """Record a batch of deterministic links; return what was written."""
-    batch = list(evidence)
+    batch, suppressed = _without_erased(list(evidence))
     index: dict[tuple[str, str], int] = {}
     keys: list[tuple[str, str]] = []
     ends: list[tuple[int, int]] = []
@@ -227,4 +231,16 @@ def bulk_link(evidence: Iterable[Evidence], *, source: str = "") -> BulkResult:
         profiles=len(profile_ids),
         conflicts=sum(1 for s, _ in statuses if s == conflict),
         regrouped=len(regroup_seeds),
+        suppressed=suppressed,
     )
+
+
+def _without_erased(batch: list[Evidence]) -> tuple[list[Evidence], int]:
+    """The evidence that names no erased person, and how much was left out."""
+    if not batch or not gate.anyone_suppressed():
+        return batch, 0
+    blocked = gate.suppressed(gate.subjects_of({i for e in batch for i in (e.a, e.b)}))
+    if not blocked:
+        return batch, 0
+    kept = [e for e in batch if not gate.subjects_of((e.a, e.b)) & blocked]
+    return kept, len(batch) - len(kept)

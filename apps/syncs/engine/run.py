@@ -28,9 +28,9 @@ import orjson
 from django.db import connection
 from django.utils import timezone
 
+from apps.consent import gate
 from apps.destinations import outbound
 from apps.destinations.outbound import Item, Outbound, Result, Verdict
-from apps.destinations.routing import consent_allows, has_suppression_checks, suppressed
 from apps.identity.normalise import InvalidIdentifier, normalise
 from martech.common.errors import ApplicationError
 from martech.common.pgcopy import execute_arrays
@@ -449,9 +449,9 @@ class Runner:
             else:
                 wanted.append(row)
         wanted = self._identify(wanted)
-        if wanted and has_suppression_checks():
+        if wanted and gate.anyone_suppressed():
             named = [self._named(r) for r in wanted]
-            blocked = suppressed(set().union(*named))
+            blocked = gate.suppressed(set().union(*named))
             if blocked:
                 kept = []
                 for row, subjects in zip(wanted, named, strict=True):
@@ -476,7 +476,7 @@ class Runner:
         kept = []
         need = ", ".join(self.destination.required_purposes)
         for row, snapshot in zip(rows, snapshots, strict=True):
-            if consent_allows(self.destination, snapshot):
+            if gate.allows(self.destination.required_purposes, snapshot):
                 kept.append(row)
             else:
                 self.tally.counts["skipped_consent"] += 1
