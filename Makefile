@@ -36,13 +36,15 @@ test: deps-dev  ## install what the tests need, run every test, then SQLITE_TEST
 	npm ci --prefix tests/sdk_node --no-audit --no-fund --ignore-scripts --loglevel=error
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	.venv/bin/lint-imports --no-cache
 	$(PY) -m pytest -n 2
 	rm -rf var/test-sqlite && mkdir -p var/test-sqlite
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite/martech.sqlite3 $(PY) -m pytest -n 2 $(SQLITE_TESTS)
 
-lint: deps-dev
+lint: deps-dev  ## ruff, and the import contracts of pyproject.toml (lint-imports)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	.venv/bin/lint-imports --no-cache
 
 format: deps-dev
 	$(PY) -m ruff format .
