@@ -469,6 +469,12 @@ def access_recompute(*, user: User, now: dt.datetime | None = None) -> Recompute
             metadata={"user": user.email, "capability": grant.capability, "reason": grant.reason},
         )
         result.granted += 1
+    if result.granted:
+        # Someone who can now decide requests made before hears of those waiting for them.
+        from .access_services import access_requests_notify_new_approver
+
+        forget_cached_capabilities(user)
+        access_requests_notify_new_approver(user=user)
     return result
 
 

@@ -507,8 +507,14 @@ def _request_url(request: AccessRequest) -> str:
 def _notify_approvers(request: AccessRequest) -> None:
     """Tell everyone who may decide ``request`` that it waits for them, in the console and
     by email."""
-    requester = request.requester
     for approver in access_request_approvers(request):
+        _notify_approver(request, approver)
+
+
+def _notify_approver(request: AccessRequest, approver: User) -> bool:
+    """Tell ``approver`` that ``request`` waits for them, once (whenever they became one)."""
+    requester = request.requester
+    return bool(
         notify(
             user=approver,
             title=(
@@ -522,6 +528,22 @@ def _notify_approvers(request: AccessRequest) -> None:
             url=_request_url(request),
             dedupe_key=f"accounts.access_request.asked:{request.pk}:{approver.pk}",
         )
+    )
+
+
+def access_requests_notify_new_approver(*, user: User) -> int:
+    """Tell ``user`` of the pending requests they may decide and were not told of: they
+    gained what it takes after the request was made (a role, a capability, tenure or a
+    training). Each request is told once per approver, as when it was made. Returns how
+    many notices went out."""
+    from .selectors import access_request_inbox  # the selectors build on this module
+
+    now = timezone.now()
+    return sum(
+        _notify_approver(request, user)
+        for request in access_request_inbox(user=user)
+        if request.expires_at > now
+    )
 
 
 def _notify_requester(request: AccessRequest, title: str, body: str) -> None:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts import access_services as svc
+from apps.accounts.access import access_recompute
 from apps.accounts.models import Notification, User
 from tests.factories import UserFactory, person_with
 
@@ -280,3 +281,56 @@ def test_a_review_revoking_a_whole_role_says_the_role_went(admin, client):
     assert _titles(leo) == [
         "Your Marketing Operations role was revoked in the access review “Q4 2026 access review”"
     ]
+
+
+def _give(admin, person: User, *codes: str) -> None:
+    role = svc.role_create(actor=admin, name=f"Role of {person.full_name}", owner=admin)
+    for code in codes:
+        svc.role_capability_set(actor=admin, role=role, capability=code)
+    svc.role_assign(actor=admin, user=person, role=role)
+
+
+def test_a_manager_who_gains_what_was_asked_for_later_is_told_of_the_request_once(admin):
+    # given: Jonas asks for the audit log while his manager Ines does not hold it
+    ines = UserFactory(full_name="Ines Duarte", start_date=timezone.localdate() - dt.timedelta(400))
+    jonas = UserFactory(full_name="Jonas Berg", manager=ines)
+    request = _ask(jonas)
+    assert _titles(ines) == []
+
+    # when: Ines is given a role with the audit log, and her access is computed again later
+    _give(admin, ines, AUDIT)
+    access_recompute(user=ines)
+
+    # then: she hears of the request that now waits for her, once
+    notice = Notification.objects.get(user=ines)
+    assert notice.title == "Jonas Berg asks for “Read the audit log” (audit.view) for 14 days"
+    assert notice.url == reverse("accounts:request_detail", args=[request.pk])
+
+
+def test_gaining_a_capability_tells_nobody_of_requests_they_may_not_decide(admin):
+    # given: Jonas's request is his manager Sam's to decide
+    sam = person_with(admin, AUDIT, name="Sam Okafor")
+    jonas = UserFactory(full_name="Jonas Berg", manager=sam)
+    _ask(jonas)
+    stranger = UserFactory(
+        full_name="Pia Stranger", start_date=timezone.localdate() - dt.timedelta(400)
+    )
+
+    # when: someone else gains the audit log too
+    _give(admin, stranger, AUDIT)
+
+    # then
+    assert _titles(stranger) == []
+
+
+def test_a_request_decided_or_lapsed_is_not_told_to_a_new_approver(admin):
+    # given: a request rejected before Ines could decide it
+    ines = UserFactory(full_name="Ines Duarte", start_date=timezone.localdate() - dt.timedelta(400))
+    jonas = UserFactory(full_name="Jonas Berg", manager=ines)
+    svc.access_request_reject(actor=admin, request=_ask(jonas), note="Not now")
+
+    # when
+    _give(admin, ines, AUDIT)
+
+    # then
+    assert _titles(ines) == []
