@@ -80,3 +80,17 @@ def test_the_draft_editor_saves_purposes_and_reports_bad_json(demo_client):
     saved = demo_client.post(url, data)
     assert saved.status_code == 302
     assert draft.fields.get(name="coupon").purpose == "promotion effectiveness"
+
+
+def test_the_demo_draft_asks_before_publishing_with_the_mornings_orders_that_would_fail(
+    demo_client,
+):
+    draft = SchemaVersion.objects.get(status="draft")
+
+    page = demo_client.post(reverse("schemas:version_publish", args=[draft.schema_id, draft.pk]))
+
+    text = page.content.decode()
+    assert "1 of 3 Order Completed events in the last 7 days would have failed 2-0-0" in text
+    assert "Web storefront (production): 1 of 2 would have failed." in text
+    assert "Orders service: 0 of 1 would have failed." in text
+    assert SchemaVersion.objects.get(pk=draft.pk).status == "draft"
