@@ -1,24 +1,33 @@
-"""Delivery: send a destination's due deliveries in batches, record each outcome, retry
-temporary failures with exponential backoff and full jitter (honouring Retry-After) for
+"""Delivery: send a destination's due deliveries through the outbound port, record each
+outcome, retry temporary failures on the port's backoff (honouring Retry-After) for
 ``DELIVERY_RETRY_HOURS``, and dead-letter permanent failures with the vendor's error.
 
-Due deliveries are taken with ``FOR UPDATE SKIP LOCKED`` and the batch's outcome is written in
-the same transaction, so a worker killed mid-send leaves them due (vendors deduplicate on the
-message id we send). A subject's deliveries to one destination go in order: one waits while
-an earlier one for the same subject is still unfinished. A destination that fails stops its
-run at once; each destination runs in its own task, so one down or slow vendor never holds
-up the others.
+One sender a destination: a run holds the destination's sender lock (a PostgreSQL session
+advisory lock, released by the server if the worker dies), so it may take due deliveries
+without locking their rows. A wave of due deliveries is read in one short transaction, the
+vendor requests are sent with no transaction open, and the wave's outcome is written in one
+statement afterwards (only to deliveries still unfinished, so a delivery erased or filtered
+meanwhile keeps that). A worker killed mid-send leaves its wave due, as it was: the next run
+sends it again (vendors deduplicate on the message id we send).
 
-Consent is checked once more as a batch is taken: a delivery whose consent snapshot does not
+A subject's deliveries to one destination go in order: one waits while an earlier one for
+the same subject is still unfinished, and a wave puts all of a subject's deliveries in the
+same request group, sent in order, so nothing of a subject overtakes what failed before it.
+The groups of a wave go side by side: one group while the vendor has not answered yet,
+doubling with each wave it accepts, up to ``outbound.MAX_PARALLEL``. A destination that
+fails stops its run at once; each destination runs in its own task, so one down or slow
+vendor never holds up the others.
+
+Consent is checked once more as a wave is taken: a delivery whose consent snapshot does not
 grant every purpose the destination requires now (its purposes or its adapter changed since
 it was routed) is filtered, not sent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,19 +38,16 @@ from django.utils import timezone
 
 from apps.consent import gate
 from apps.events.selectors import stored_messages
-from martech.common.crypto import decrypt
 from martech.common.pgcopy import execute_arrays
 
-from .adapters import Item, Result, Verdict, adapter_for
+from . import outbound
 from .choices import UNFINISHED, DeliveryStatus, FilterReason
-from .client import send
-from .masking import result_kept
 from .models import Delivery, Destination
+from .outbound import Item, Result, Verdict
 from .routing import mapped
 
 log = logging.getLogger(__name__)
-BACKOFF_BASE = 30.0  # seconds before the first retry (at most; full jitter)
-BACKOFF_CAP = 30 * 60.0  # never wait longer than this between attempts
+SENDER_LOCK = 0x44_45_4C_56  # the advisory lock class of delivery senders ("DELV")
 
 
 @dataclass
@@ -54,42 +60,57 @@ class Run:
     stopped: str = ""
 
 
-def backoff(attempts: int, retry_after: float | None = None) -> float:
-    """Seconds until the next attempt: full jitter over an exponential ceiling, but never
-    sooner than the vendor asked."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
-    wait = random.uniform(0, ceiling)
-    return max(wait, retry_after or 0.0)
+@dataclass(slots=True)
+class Due:
+    """A due delivery as a run needs it (what it sends, and its attempts so far)."""
+
+    pk: int
+    subject: str
+    event_id: int | None
+    payload: dict | None
+    consent: dict | None
+    attempts: int
+    first_attempt_at: dt.datetime | None
+    # The outcome, set by ``_outcome``.
+    status: str = ""
+    last_attempt_at: dt.datetime | None = None
+    next_attempt_at: dt.datetime | None = None
+    delivered_at: dt.datetime | None = None
+    response_code: int | None = None
+    error: str = ""
 
 
-def _due(destination: Destination, limit: int, now: dt.datetime) -> list[Delivery]:
-    """Up to ``limit`` due deliveries, locked, keeping each subject's order."""
-    rows = list(
-        Delivery.objects.select_for_update(skip_locked=True)
-        .filter(destination=destination, status__in=UNFINISHED, next_attempt_at__lte=now)
-        .only("id", "subject")  # the rest is loaded below, for the rows chosen
-        .order_by("id")[: limit * 2]
-    )
+_DUE_FIELDS = ("id", "subject", "event_id", "payload", "consent", "attempts", "first_attempt_at")
+
+
+def _due(destination: Destination, limit: int, now: dt.datetime) -> list[Due]:
+    """Up to ``limit`` due deliveries in id order, keeping each subject's order: a
+    delivery is left out while an earlier one of its subject is unfinished and not taken."""
+    unfinished = Delivery.objects.filter(destination=destination, status__in=UNFINISHED)
+    rows = [
+        Due(*values)
+        for values in unfinished.filter(next_attempt_at__lte=now)
+        .order_by("id")
+        .values_list(*_DUE_FIELDS)[: limit * 2]
+    ]
     if not rows:
         return []
     subjects = {r.subject for r in rows if r.subject}
-    unfinished: dict[str, list[int]] = defaultdict(list)
+    earlier: dict[str, list[int]] = defaultdict(list)
     for subject, pk in (
-        Delivery.objects.filter(destination=destination, status__in=UNFINISHED,
-                                subject__in=subjects, id__lte=rows[-1].pk)
-        .order_by("id").values_list("subject", "id")
-    ):  # fmt: skip
-        unfinished[subject].append(pk)
+        unfinished.filter(subject__in=subjects, id__lte=rows[-1].pk)
+        .order_by("id")
+        .values_list("subject", "id")
+    ):
+        earlier[subject].append(pk)
     taken = {r.pk for r in rows}
     allowed: set[int] = set()
-    for pks in unfinished.values():
+    for pks in earlier.values():
         for pk in pks:  # the subject's unfinished deliveries, oldest first: stop at a gap
             if pk not in taken:
                 break
             allowed.add(pk)
-    chosen = [r.pk for r in rows if not r.subject or r.pk in allowed][:limit]
-    full = Delivery.objects.in_bulk(chosen)
-    return [full[pk] for pk in chosen]
+    return [r for r in rows if not r.subject or r.pk in allowed][:limit]
 
 
 _RECORD = (
@@ -98,51 +119,59 @@ _RECORD = (
     "delivered_at = v.delivered, response_code = v.code, error = v.error "
     "FROM unnest(%b::varchar[], %b::int[], %b::timestamptz[], %b::timestamptz[], "
     "%b::timestamptz[], %b::timestamptz[], %b::int[], %b::text[], %b::bigint[]) "
-    "AS v(status, attempts, first, last, next, delivered, code, error, id) WHERE d.id = v.id"
+    "AS v(status, attempts, first, last, next, delivered, code, error, id) "
+    "WHERE d.id = v.id AND d.status IN ('pending', 'retrying')"
 )
+_RECORDED = ("status", "attempts", "first_attempt_at", "last_attempt_at", "next_attempt_at",
+             "delivered_at", "response_code", "error")  # fmt: skip
 
 
-def _record(rows: list[Delivery], result: Result, now: dt.datetime, run: Run) -> None:
+def _outcome(row: Due, result: Result, now: dt.datetime, run: Run,
+             backoff: outbound.Backoff) -> None:  # fmt: skip
+    """Set ``row``'s outcome from the vendor's ``result`` (its own verdict if the vendor
+    named it among the failed items of a batch)."""
     window = dt.timedelta(hours=settings.DELIVERY_RETRY_HOURS)
-    for row in rows:
-        verdict, message = result.verdict, result.message
-        if row.pk in result.failed:
-            verdict, message = result.failed[row.pk]
-        row.attempts += 1
-        row.first_attempt_at = row.first_attempt_at or now
-        row.last_attempt_at = now
-        row.response_code = result.status
-        if verdict == Verdict.DELIVERED:
-            row.status, row.delivered_at, row.error = DeliveryStatus.DELIVERED, now, ""
-            row.next_attempt_at = None
-            run.delivered += 1
-        elif verdict == Verdict.RETRY and now - row.first_attempt_at < window:
-            row.status, row.error = DeliveryStatus.RETRYING, message[:2000]
-            wait = backoff(row.attempts, result.retry_after)
-            row.next_attempt_at = now + dt.timedelta(seconds=wait)
-            run.retrying += 1
-        else:
-            if verdict == Verdict.RETRY:
-                hours = settings.DELIVERY_RETRY_HOURS
-                message = f"Still failing after {hours:g} hours of retries: {message}"
-            row.status, row.error, row.next_attempt_at = DeliveryStatus.DEAD, message[:2000], None
-            run.dead += 1
-    if connection.vendor == "postgresql":  # one statement for the batch
-        execute_arrays(_RECORD, [
-            [r.status for r in rows], [r.attempts for r in rows],
-            [r.first_attempt_at for r in rows], [r.last_attempt_at for r in rows],
-            [r.next_attempt_at for r in rows], [r.delivered_at for r in rows],
-            [r.response_code for r in rows], [r.error for r in rows], [r.pk for r in rows],
-        ])  # fmt: skip
+    verdict, message = result.verdict, result.message
+    if row.pk in result.failed:
+        verdict, message = result.failed[row.pk]
+    row.attempts += 1
+    row.first_attempt_at = row.first_attempt_at or now
+    row.last_attempt_at = now
+    row.response_code = result.status
+    if verdict == Verdict.DELIVERED:
+        row.status, row.delivered_at, row.error = DeliveryStatus.DELIVERED, now, ""
+        row.next_attempt_at = None
+        run.delivered += 1
+    elif verdict == Verdict.RETRY and now - row.first_attempt_at < window:
+        row.status, row.error = DeliveryStatus.RETRYING, message[:2000]
+        wait = backoff.wait(row.attempts, result.retry_after)
+        row.next_attempt_at = now + dt.timedelta(seconds=wait)
+        run.retrying += 1
+    else:
+        if verdict == Verdict.RETRY:
+            hours = settings.DELIVERY_RETRY_HOURS
+            message = f"Still failing after {hours:g} hours of retries: {message}"
+        row.status, row.error, row.next_attempt_at = DeliveryStatus.DEAD, message[:2000], None
+        run.dead += 1
+
+
+def _record(rows: list[Due]) -> None:
+    """Write the outcomes of ``rows`` (one statement on PostgreSQL), each only if its
+    delivery is still unfinished."""
+    if not rows:
         return
-    Delivery.objects.bulk_update(
-        rows,
-        ["status", "attempts", "first_attempt_at", "last_attempt_at", "next_attempt_at",
-         "delivered_at", "response_code", "error"],
-    )  # fmt: skip
+    if connection.vendor == "postgresql":
+        execute_arrays(_RECORD, [[getattr(r, f) for r in rows] for f in _RECORDED] +
+                       [[r.pk for r in rows]])  # fmt: skip
+        return
+    with transaction.atomic():
+        for r in rows:
+            Delivery.objects.filter(pk=r.pk, status__in=UNFINISHED).update(
+                **{f: getattr(r, f) for f in _RECORDED}
+            )
 
 
-def items_of(rows: list[Delivery], destination: Destination) -> list[Item]:
+def items_of(rows: list, destination: Destination) -> list[Item]:
     """What the rows send. A delivery of a stored event reads the event's message (one query
     for the batch) and applies the destination's field mappings now; one that holds its own
     message (a test send, an older delivery) sends that. A row whose message is gone (its
@@ -162,13 +191,13 @@ def items_of(rows: list[Delivery], destination: Destination) -> list[Item]:
     return items
 
 
-def _withhold(rows: list[Delivery], destination: Destination, run: Run) -> list[Delivery]:
+def _withhold(rows: list[Due], destination: Destination, run: Run) -> list[Due]:
     """The rows whose consent snapshot grants what ``destination`` requires now; the others
     are filtered for consent (kept as routing keeps such a delivery: no payload)."""
     held = {r.pk for r in rows if not gate.allows(destination.required_purposes, r.consent)}
     if not held:
         return rows
-    Delivery.objects.filter(pk__in=held).update(
+    Delivery.objects.filter(pk__in=held, status__in=UNFINISHED).update(
         status=DeliveryStatus.FILTERED,
         reason=FilterReason.CONSENT,
         payload=None,
@@ -178,7 +207,44 @@ def _withhold(rows: list[Delivery], destination: Destination, run: Run) -> list[
     return [r for r in rows if r.pk not in held]
 
 
+def _groups(rows: list[Due], size: int, count: int) -> list[list[Due]]:
+    """At most ``count`` groups of at most ``size`` rows, each subject's rows in one group
+    in their order (a subject's rows beyond ``size`` wait for a later wave)."""
+    by_subject: dict[str, list[Due]] = {}
+    for row in rows:
+        by_subject.setdefault(row.subject or f"#{row.pk}", []).append(row)
+    groups: list[list[Due]] = [[]]
+    for of_subject in by_subject.values():
+        chunk = of_subject[:size]
+        if groups[-1] and len(groups[-1]) + len(chunk) > size:
+            if len(groups) == count:
+                break
+            groups.append([])
+        groups[-1].extend(chunk)
+    return groups
+
+
+@contextlib.contextmanager
+def _sender(destination: Destination):
+    """Whether this run is the destination's one sender, for as long as it runs. On
+    PostgreSQL a session advisory lock (the server releases it when a killed worker's
+    connection goes); elsewhere (the embedded SQLite mode) the dispatcher's lock alone."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [SENDER_LOCK, destination.pk])
+        mine = cursor.fetchone()[0]
+    try:
+        yield mine
+    finally:
+        if mine:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [SENDER_LOCK, destination.pk])
+
+
 GONE = "The event's message is no longer stored (erased, or past the retention): nothing to send."
+NO_REQUEST = "The adapter built no request for it."
 
 
 def deliver(destination: Destination, *, budget_seconds: float = 30.0) -> Run:
@@ -188,76 +254,73 @@ def deliver(destination: Destination, *, budget_seconds: float = 30.0) -> Run:
     if not destination.is_enabled:
         run.stopped = "disabled"
         return run
-    adapter = adapter_for(destination.adapter)
-    credentials = decrypt(destination.credentials_token)
-    base_url = (destination.base_url or adapter.default_base_url).rstrip("/")
-    started = time.monotonic()
-    rate = adapter.rate_for(destination.config)
-    spacing = 1.0 / rate if rate else 0.0
-    last_request = 0.0
-    while time.monotonic() - started < budget_seconds:
-        with transaction.atomic():
-            now = timezone.now()
-            rows = _due(destination, adapter.batch_size, now)
-            if not rows:
+    with _sender(destination) as mine:
+        if not mine:
+            run.stopped = "another run is sending"
+            return run
+        vendor = outbound.vendor_for(destination)
+        started = time.monotonic()
+        width = 1  # groups side by side: one until the vendor has answered
+        while time.monotonic() - started < budget_seconds:
+            with transaction.atomic():
+                rows = _due(destination, vendor.batch_size * width, timezone.now())
+                taken = len(rows)
+                rows = _withhold(rows, destination, run)
+            if not taken:
                 break
-            rows = _withhold(rows, destination, run)
-            if not rows:
-                continue  # none may go: the next batch
-            by_key = {r.pk: r for r in rows}
-            failed = False
-            result = Result(Verdict.DELIVERED, None)
-            items = items_of(rows, destination)
-            if len(items) < len(rows):
-                sendable = {i.key for i in items}
-                gone = [r for r in rows if r.pk not in sendable]
-                _record(gone, Result(Verdict.PERMANENT, None, GONE), now, run)
-                rows = [r for r in rows if r.pk in sendable]
-                by_key = {r.pk: r for r in rows}
-                if not rows:
-                    continue  # nothing left to send in this batch: the next one
-            try:
-                requests = adapter.requests(items, destination.config, credentials, base_url)
-            except Exception as exc:  # a configuration the vendor call cannot be built from
-                log.exception("destination %s: could not build requests", destination.pk)
-                result = result_kept(
-                    Result(
-                        Verdict.PERMANENT,
-                        None,
-                        f"Could not build the vendor request: {type(exc).__name__}: {exc}",
-                    ),
-                    credentials,
-                )
-                requests = []  # fmt: skip
-            carried_keys = {k for request in requests for k in request.keys}
-            left = [r for r in rows if r.pk not in carried_keys]
-            if left:
-                _record(left, result if not requests else Result(
-                    Verdict.PERMANENT, None, "The adapter built no request for it."),
-                    now, run)  # fmt: skip
-            for request in requests:
-                pause = spacing - (time.monotonic() - last_request)
-                if pause > 0:
-                    time.sleep(pause)
-                last_request = time.monotonic()
-                answer = send(request)
-                run.requests += 1
-                if answer.refused:  # the egress policy: nothing was sent, nor will be
-                    result = Result(Verdict.PERMANENT, None, answer.error)
-                elif answer.status is None:
-                    result = Result(Verdict.RETRY, None, answer.error)
-                else:
-                    result = adapter.classify(answer.status, answer.headers, answer.body,
-                                              request.keys)  # fmt: skip
-                result = result_kept(result, credentials)
-                carried = [by_key[k] for k in request.keys if k in by_key]
-                _record(carried, result, timezone.now(), run)
-                failed = failed or result.verdict == Verdict.RETRY
-            _health(destination, run, failed, result)
-        if failed:
-            run.stopped = "vendor failing"
-            break
+            failed = _wave(vendor, destination, rows, width, run)
+            run.requests = vendor.requests_sent
+            if failed:
+                run.stopped = "vendor failing"
+                break
+            width = min(outbound.MAX_PARALLEL, width * 2)
     return run
+
+
+def _wave(vendor: outbound.Vendor, destination: Destination, rows: list[Due], width: int,
+          run: Run) -> bool:  # fmt: skip
+    """Send one wave and record its outcome; whether the vendor failed (temporarily)."""
+    now = timezone.now()
+    backoff = vendor.backoff
+    items = {i.key: i for i in items_of(rows, destination)}
+    done: list[Due] = []
+    for row in rows:
+        if row.pk not in items:
+            _outcome(row, Result(Verdict.PERMANENT, None, GONE), now, run, backoff)
+            done.append(row)
+    groups, built = _groups([r for r in rows if r.pk in items], vendor.batch_size, width), []
+    for group in groups:
+        if not group:
+            continue
+        try:
+            requests = vendor.build([items[r.pk] for r in group])
+        except outbound.BuildFailed as exc:
+            log.warning("destination %s: could not build requests", destination.pk)
+            for row in group:
+                _outcome(row, Result(Verdict.PERMANENT, None, exc.message), now, run, backoff)
+            done.extend(group)
+            continue
+        carried = {k for request in requests for k in request.keys}
+        for row in group:
+            if row.pk not in carried:
+                _outcome(row, Result(Verdict.PERMANENT, None, NO_REQUEST), now, run, backoff)
+                done.append(row)
+        built.append(({r.pk: r for r in group}, requests))
+    failed, last = False, Result(Verdict.DELIVERED, None)
+    sent = vendor.send_groups([requests for _, requests in built])
+    for (by_key, _), pairs in zip(built, sent, strict=True):
+        for request, result in pairs:
+            answered = timezone.now()
+            for key in request.keys:
+                if key in by_key:
+                    _outcome(by_key[key], result, answered, run, backoff)
+                    done.append(by_key[key])
+            if result.verdict != Verdict.DELIVERED:
+                last = result
+            failed = failed or result.verdict == Verdict.RETRY
+    _record(done)
+    _health(destination, run, failed, last)
+    return failed
 
 
 def _health(destination: Destination, run: Run, failed: bool, result: Result) -> None:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 from martech.common.crypto import decrypt
 
@@ -139,12 +140,16 @@ class Vendor:
         self.destination = destination
         self.adapter: Adapter = CATALOG[destination.adapter]
         self.config: dict = destination.config or {}
-        self.credentials: dict = decrypt(destination.credentials_token)
         self.base_url = (destination.base_url or self.adapter.default_base_url).rstrip("/")
         self.pacer = Pacer(self.adapter.rate_for(self.config))
         self.backoff: Backoff = getattr(self.adapter, "retry_backoff", None) or DELIVERY_BACKOFF
         self.requests_sent = 0
         self._count = threading.Lock()
+
+    @cached_property
+    def credentials(self) -> dict:
+        """Decrypted once, when first needed (a plan that sends nothing never needs them)."""
+        return decrypt(self.destination.credentials_token)
 
     @property
     def batch_size(self) -> int:

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from apps.consent.services import consent_record
 from apps.destinations import services
-from apps.destinations.delivery import backoff, deliver
+from apps.destinations.delivery import deliver
 from apps.destinations.models import Delivery, Destination
+from apps.destinations.outbound import DELIVERY_BACKOFF
 from apps.events.pipeline import process_waiting
 from apps.identity.normalise import Ident
 from martech.common.errors import PermissionDeniedError
@@ -151,9 +152,9 @@ def test_retry_after_is_honoured_and_backoff_is_full_jitter_under_a_growing_ceil
     row = Delivery.objects.get(destination=destination)
     assert row.status == "retrying"
     assert row.next_attempt_at >= before + dt.timedelta(seconds=600)
-    waits = [backoff(5) for _ in range(200)]
+    waits = [DELIVERY_BACKOFF.wait(5) for _ in range(200)]
     assert 0 <= min(waits) < max(waits) <= 30 * 16
-    assert max(backoff(30) for _ in range(50)) <= 30 * 60
+    assert max(DELIVERY_BACKOFF.wait(30) for _ in range(50)) <= 30 * 60
 
 
 def test_a_subjects_events_keep_their_order_while_others_flow(client, admin, tool, web):
