@@ -27,7 +27,7 @@ FILLER = {"to", "from", "role", "the", "for", "a", "an"}
 
 
 def _words(rest: str) -> list[str]:
-    return [w for w in rest.split() if w not in FILLER]
+    return [w for w in rest.lower().split() if w not in FILLER]
 
 
 def _found(words: list[str], *texts: str) -> bool:
@@ -89,7 +89,7 @@ def _decisions(user, query: str, limit: int) -> list[SearchResult]:
     rest = verb_rest(query, DECIDE_VERBS)
     if rest is None:
         return []
-    typed = query.split()[0]
+    typed = query.split()[0].lower()
     verbs = [v for v in ("approve", "reject") if v.startswith(typed)] or ["approve", "reject"]
     words = _words(rest)
     out = []
@@ -160,12 +160,13 @@ def _revocations(user, query: str, limit: int) -> list[SearchResult]:
             continue
         if not may_change_person(user, assignment.user):
             continue
+        since = f"{assignment.get_source_display().lower()} since {assignment.starts_at:%Y-%m-%d}"
         out.append(
             SearchResult(
                 title=f"Revoke {subject} from {assignment.user.full_name}",
                 url=reverse("accounts:assignment_remove", args=[assignment.pk]),
                 kind="Role" if assignment.role_id else "Capability",
-                subtitle=assignment.get_source_display(),
+                subtitle=" · ".join(filter(None, [assignment.user.team, since])),
                 group=ACTIONS,
             )
         )

@@ -85,10 +85,11 @@ def verb_rest(query: str, verbs: tuple[str, ...]) -> str | None:
 
     A query that is the start of a verb (``"appr"``, at least three letters) counts as that
     verb with nothing after it, so the actions show while the verb is being typed."""
-    needle = " ".join(query.lower().split())
+    text = " ".join(query.split())
+    needle = text.lower()
     for verb in verbs:
         if needle == verb or needle.startswith(verb + " "):
-            return needle[len(verb) :].strip()
+            return text[len(verb) :].strip()  # as typed: an identifier may be case-sensitive
         if len(needle) >= 3 and verb.startswith(needle):
             return ""
     return None
@@ -127,10 +128,12 @@ def palette_search(user, query: str, *, limit: int = 8) -> list[SearchResult]:
             results.append(SearchResult(page.label, page.url(), "Page", page.section))
     actions = []
     if len(needle) >= 2:
+        # As typed: names match case-insensitively, but an identifier may not.
+        text = query.strip()
         for _kind, search in _registry.searches:
-            results.extend(search(user=user, query=needle, limit=limit))
+            results.extend(search(user=user, query=text, limit=limit))
         for _name, offer in _registry.actions:
-            actions.extend(offer(user=user, query=needle, limit=limit))
+            actions.extend(offer(user=user, query=text, limit=limit))
     results, actions = results[: limit * 4], actions[: limit * 2]
     if verb_rest(needle, tuple(_registry.verbs)) is not None:
         return actions + results

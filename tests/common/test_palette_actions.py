@@ -355,3 +355,10 @@ def test_actions_no_link_leads_to_still_refuse_a_get(world):
 
 def _replay_url(destination) -> str:
     return f"{reverse('destinations:replay')}?everything=1&destination={destination.pk}"
+
+
+def test_an_identifier_keeps_its_case_on_its_way_to_the_erasure_form(world):
+    ops = _client(world.ops)
+    action = _actions(ops, "Erase user_id:Cus_8Kq2")[0]
+    assert action["title"] == "Open an erasure request for user_id:Cus_8Kq2"
+    assert ops.get(action["url"]).context["form"].initial["identifier"] == "user_id:Cus_8Kq2"
