@@ -12,7 +12,9 @@ the environment. A refused request leaves nothing on the network and answers
 
 from __future__ import annotations
 
+import os
 import threading
+import types
 from dataclasses import dataclass
 
 import httpx
@@ -22,7 +24,11 @@ from martech.common import egress
 
 from .adapters.base import Outbound
 
-_local = threading.local()
+# The process's one client (httpx clients are thread-safe): every thread sending for the
+# outbound port shares its connection pool and keeps its connections alive. A forked worker
+# makes its own (``pid``): a connection is never shared with the parent.
+_local = types.SimpleNamespace()
+_lock = threading.Lock()
 NOT_ENCODABLE = "Not sent: a header (a credential?) holds characters HTTP headers cannot carry."
 
 
@@ -39,17 +45,21 @@ class Answer:
 
 def _client() -> httpx.Client:
     client = getattr(_local, "client", None)
-    if client is None:
-        timeout = settings.DELIVERY_TIMEOUT_SECONDS
-        client = _local.client = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
-            transport=egress.http_transport(
-                limits=httpx.Limits(max_connections=20, max_keepalive_connections=10)
-            ),
-            follow_redirects=False,
-            trust_env=False,
-        )
-    return client
+    if client is not None and _local.pid == os.getpid():
+        return client
+    with _lock:
+        if getattr(_local, "client", None) is None or _local.pid != os.getpid():
+            timeout = settings.DELIVERY_TIMEOUT_SECONDS
+            _local.client = httpx.Client(
+                timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+                transport=egress.http_transport(
+                    limits=httpx.Limits(max_connections=32, max_keepalive_connections=32)
+                ),
+                follow_redirects=False,
+                trust_env=False,
+            )
+            _local.pid = os.getpid()
+        return _local.client
 
 
 def send(request: Outbound) -> Answer:

@@ -29,16 +29,16 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from apps.consent import gate
 from apps.events.selectors import stored_messages
-from martech.common.pgcopy import execute_arrays
 
 from . import outbound
 from .choices import UNFINISHED, DeliveryStatus, FilterReason
@@ -81,45 +81,66 @@ class Due:
 
 
 _DUE_FIELDS = ("id", "subject", "event_id", "payload", "consent", "attempts", "first_attempt_at")
+_DUE_SQL = (
+    "SELECT id, subject, event_id, payload::text, consent::text, attempts, first_attempt_at "
+    "FROM destinations_delivery WHERE destination_id = %s AND status IN ('pending', 'retrying') "
+    "AND next_attempt_at <= %s ORDER BY id LIMIT %s"
+)
 
 
 def _due(destination: Destination, limit: int, now: dt.datetime) -> list[Due]:
     """Up to ``limit`` due deliveries in id order, keeping each subject's order: a
-    delivery is left out while an earlier one of its subject is unfinished and not taken."""
+    delivery is left out while an earlier one of its subject is unfinished and not due."""
     unfinished = Delivery.objects.filter(destination=destination, status__in=UNFINISHED)
-    rows = [
-        Due(*values)
-        for values in unfinished.filter(next_attempt_at__lte=now)
-        .order_by("id")
-        .values_list(*_DUE_FIELDS)[: limit * 2]
-    ]
+    if connection.vendor == "postgresql":  # the JSON read by orjson, no model converters
+        with connection.cursor() as cursor:
+            cursor.execute(_DUE_SQL, [destination.pk, now, limit])
+            rows = [
+                Due(pk, subject, event, _json(payload), _json(consent), attempts, first)
+                for pk, subject, event, payload, consent, attempts, first in cursor.fetchall()
+            ]
+    else:
+        due = unfinished.filter(next_attempt_at__lte=now).order_by("id")
+        rows = [Due(*values) for values in due.values_list(*_DUE_FIELDS)[:limit]]
     if not rows:
         return []
-    subjects = {r.subject for r in rows if r.subject}
-    earlier: dict[str, list[int]] = defaultdict(list)
-    for subject, pk in (
-        unfinished.filter(subject__in=subjects, id__lte=rows[-1].pk)
-        .order_by("id")
-        .values_list("subject", "id")
-    ):
-        earlier[subject].append(pk)
-    taken = {r.pk for r in rows}
-    allowed: set[int] = set()
-    for pks in earlier.values():
-        for pk in pks:  # the subject's unfinished deliveries, oldest first: stop at a gap
-            if pk not in taken:
-                break
-            allowed.add(pk)
-    return [r for r in rows if not r.subject or r.pk in allowed][:limit]
+    # Every due delivery up to the last one taken is taken (id order), so a subject's earlier
+    # unfinished delivery that was not taken is one waiting for its next attempt: the
+    # subject's deliveries after it wait too.
+    waiting = dict(
+        unfinished.filter(id__lte=rows[-1].pk)
+        .filter(Q(next_attempt_at__gt=now) | Q(next_attempt_at__isnull=True))
+        .exclude(subject="")
+        .order_by()
+        .values("subject")
+        .annotate(first=Min("id"))
+        .values_list("subject", "first")
+    )
+    if not waiting:
+        return rows
+    return [r for r in rows if not r.subject or r.pk < waiting.get(r.subject, r.pk + 1)]
 
 
+def _json(text: str | None):
+    return None if text is None else orjson.loads(text)
+
+
+# The outcomes of a wave, by column name. Delivered ones, most of a wave, share their values
+# but the id: one short statement for each answer time and status code.
+_DELIVERED = (
+    "UPDATE destinations_delivery SET status = 'delivered', attempts = attempts + 1, "
+    "first_attempt_at = coalesce(first_attempt_at, %(at)s), last_attempt_at = %(at)s, "
+    "next_attempt_at = NULL, delivered_at = %(at)s, response_code = %(code)s, error = '' "
+    "WHERE id = ANY(%(ids)s) AND status IN ('pending', 'retrying')"
+)
 _RECORD = (
     "UPDATE destinations_delivery d SET status = v.status, attempts = v.attempts, "
-    "first_attempt_at = v.first, last_attempt_at = v.last, next_attempt_at = v.next, "
-    "delivered_at = v.delivered, response_code = v.code, error = v.error "
-    "FROM unnest(%b::varchar[], %b::int[], %b::timestamptz[], %b::timestamptz[], "
-    "%b::timestamptz[], %b::timestamptz[], %b::int[], %b::text[], %b::bigint[]) "
-    "AS v(status, attempts, first, last, next, delivered, code, error, id) "
+    "first_attempt_at = v.first_attempt_at, last_attempt_at = v.last_attempt_at, "
+    "next_attempt_at = v.next_attempt_at, delivered_at = v.delivered_at, "
+    "response_code = v.response_code, error = v.error "
+    "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, status varchar, attempts int, "
+    "first_attempt_at timestamptz, last_attempt_at timestamptz, next_attempt_at timestamptz, "
+    "delivered_at timestamptz, response_code int, error text) "
     "WHERE d.id = v.id AND d.status IN ('pending', 'retrying')"
 )
 _RECORDED = ("status", "attempts", "first_attempt_at", "last_attempt_at", "next_attempt_at",
@@ -156,19 +177,29 @@ def _outcome(row: Due, result: Result, now: dt.datetime, run: Run,
 
 
 def _record(rows: list[Due]) -> None:
-    """Write the outcomes of ``rows`` (one statement on PostgreSQL), each only if its
-    delivery is still unfinished."""
+    """Write the outcomes of ``rows``, each only if its delivery is still unfinished (one
+    statement for the delivered ones of each answer, one for the rest, on PostgreSQL)."""
     if not rows:
         return
-    if connection.vendor == "postgresql":
-        execute_arrays(_RECORD, [[getattr(r, f) for r in rows] for f in _RECORDED] +
-                       [[r.pk for r in rows]])  # fmt: skip
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            for r in rows:
+                Delivery.objects.filter(pk=r.pk, status__in=UNFINISHED).update(
+                    **{f: getattr(r, f) for f in _RECORDED}
+                )
         return
-    with transaction.atomic():
-        for r in rows:
-            Delivery.objects.filter(pk=r.pk, status__in=UNFINISHED).update(
-                **{f: getattr(r, f) for f in _RECORDED}
-            )
+    delivered: dict[tuple, list[int]] = {}
+    rest = []
+    for r in rows:
+        if r.status == DeliveryStatus.DELIVERED:
+            delivered.setdefault((r.delivered_at, r.response_code), []).append(r.pk)
+        else:
+            rest.append({"id": r.pk, **{f: getattr(r, f) for f in _RECORDED}})
+    with connection.cursor() as cursor:
+        for (at, code), ids in delivered.items():
+            cursor.execute(_DELIVERED, {"at": at, "code": code, "ids": ids})
+        if rest:
+            cursor.execute(_RECORD, [orjson.dumps(rest).decode()])
 
 
 def items_of(rows: list, destination: Destination) -> list[Item]:
@@ -307,10 +338,10 @@ def _wave(vendor: outbound.Vendor, destination: Destination, rows: list[Due], wi
                 done.append(row)
         built.append(({r.pk: r for r in group}, requests))
     failed, last = False, Result(Verdict.DELIVERED, None)
-    sent = vendor.send_groups([requests for _, requests in built])
+    sent = list(vendor.send_groups([requests for _, requests in built]))
+    answered = timezone.now()  # the wave's answers, as one moment
     for (by_key, _), pairs in zip(built, sent, strict=True):
         for request, result in pairs:
-            answered = timezone.now()
             for key in request.keys:
                 if key in by_key:
                     _outcome(by_key[key], result, answered, run, backoff)
