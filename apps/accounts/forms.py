@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from martech.common.forms import BoundedDateField
+from martech.common.forms import BoundedDateField, ModelMultipleChoiceField
 
 from .models import Role, Training, User
 from .registry import capability_choices
@@ -110,7 +110,7 @@ class RoleCapabilityForm(forms.Form):
     min_tenure_days = forms.IntegerField(
         label="Minimum tenure (days)", min_value=0, max_value=36500, initial=0
     )
-    trainings = forms.ModelMultipleChoiceField(
+    trainings = ModelMultipleChoiceField(
         queryset=Training.objects.order_by("name"),
         required=False,
         help_text="Valid completions of all of these are required.",
@@ -184,7 +184,7 @@ class DecisionForm(forms.Form):
 class ReviewCampaignForm(forms.Form):
     name = forms.CharField(max_length=150)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    roles = forms.ModelMultipleChoiceField(queryset=Role.objects.order_by("name"), required=False)
+    roles = ModelMultipleChoiceField(queryset=Role.objects.order_by("name"), required=False)
     capabilities = forms.MultipleChoiceField(choices=(), required=False)
     deadline = BoundedDateField()
     unreviewed_policy = forms.ChoiceField(
