@@ -374,9 +374,9 @@ def send_test(*, actor, destination: Destination, send: bool = False):
     """Build exactly what the vendor would receive for a sample event and keep it in the
     sandbox inbox (credentials masked); nothing leaves the console. Returns the captures.
 
-    With ``send=True`` the same requests are then sent to the vendor through the delivery
-    client (the egress policy applies), and the vendor's answers are returned too, as
-    ``(captures, answers)``: a sandbox destination needs destinations.manage, a production
+    With ``send=True`` the same requests are then sent to the vendor through the outbound
+    port (its pacing and the egress policy apply), and the vendor's answers are returned too,
+    as ``(captures, answers)``: a sandbox destination needs destinations.manage, a production
     one destinations.send_production as well. Audited either way, with each status."""
     require(actor, "destinations.manage", "send tests")
     if send and destination.is_production:
@@ -389,14 +389,14 @@ def send_test(*, actor, destination: Destination, send: bool = False):
             audit_record(action="destinations.destination.test_sent", target=destination,
                          metadata={"captures": [c.pk for c in captures]})  # fmt: skip
         return captures
-    from . import client
+    from . import outbound
     from .masking import mask_request
 
     with transaction.atomic():
         captures = _capture(actor, destination, adapter, credentials, requests)
-    answers = []
+    vendor, answers = outbound.vendor_for(destination), []
     for request in requests:  # no transaction is held open while the vendor answers
-        answer = client.send(request)
+        answer = vendor.transmit(request)
         answers.append(TestAnswer(
             method=request.method, url=mask_request(adapter, request)[0], status=answer.status,
             body=answer_text(answer.body, credentials),
