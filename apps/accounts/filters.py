@@ -151,6 +151,13 @@ class GrantFilter(django_filters.FilterSet):
 
 
 class AccessRequestFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Person, role, capability or reason"}
+        ),
+    )
     status = django_filters.ChoiceFilter(choices=AccessRequestStatus.choices)
     mine = StrictBooleanFilter(method="filter_mine", label="My requests")
 
@@ -161,6 +168,10 @@ class AccessRequestFilter(django_filters.FilterSet):
     def __init__(self, *args, request_user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.request_user = request_user
+
+    filter_q = _search(
+        "requester__full_name", "requester__email", "role__name", "capability", "justification"
+    )
 
     def filter_mine(self, queryset, name, value):
         user = self.request_user or getattr(self.request, "user", None)

@@ -51,6 +51,11 @@ _DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class ViolationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Event, message or path"}),
+    )
     source = django_filters.CharFilter(
         lookup_expr="exact", label="Source", widget=forms.Select(choices=source_choices)
     )
@@ -70,3 +75,11 @@ class ViolationFilter(django_filters.FilterSet):
     class Meta:
         model = Violation
         fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(
+            Q(event_name__icontains=value)
+            | Q(message__icontains=value)
+            | Q(path__icontains=value)
+            | Q(event_ref__icontains=value)
+        )

@@ -11,11 +11,18 @@ from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
 from martech.common.errors import ApplicationError
-from martech.common.views import ActionView, Consequence, ServiceFormView, count_of
+from martech.common.views import (
+    ActionView,
+    Consequence,
+    FilteredListView,
+    ServiceFormView,
+    count_of,
+)
 
 from . import running, selectors, services
 from .engine import activation
 from .engine import warehouse as engine
+from .filters import SyncFilter
 from .forms import ModelForm, SyncForm, WarehouseForm
 from .models import RowOutcome, RunStatus, WarehouseKind
 
@@ -172,14 +179,32 @@ class ModelDetailView(LoginRequiredMixin, TemplateView):
 # -- syncs -------------------------------------------------------------------------------
 
 
-class SyncListView(LoginRequiredMixin, TemplateView):
+class SyncListView(FilteredListView):
     template_name = "syncs/sync_list.html"
+    partial_template_name = "syncs/_sync_table.html"
+    filterset_class = SyncFilter
+    sortable = {
+        "name": "name",
+        "model": ("model__name", "destination__name"),
+        "object": "object",
+        "mode": "mode",
+        "schedule": "schedule",
+        "last_run": "last_run_at",
+    }
+    default_sort = "name"
+
+    def get_queryset(self):
+        require(self.request.user, "syncs.view", "see syncs")
+        queryset = selectors.sync_list(user=self.request.user)
+        return SyncFilter(self.request.GET, queryset=queryset, request=self.request).qs.order_by(
+            "name"
+        )
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        require(user, "syncs.view", "see syncs")
-        return {**super().get_context_data(**kwargs), "syncs": selectors.sync_list(user=user),
-                "can_run": user_can(user, "syncs.run")}  # fmt: skip
+        return {
+            **super().get_context_data(**kwargs),
+            "can_run": user_can(self.request.user, "syncs.run"),
+        }
 
 
 def _sync_initial(sync) -> dict:

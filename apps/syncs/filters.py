@@ -1,0 +1,44 @@
+"""Filters of the sync list."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from martech.common.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
+
+from .models import Sync, SyncMode, SyncObject
+
+_DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class SyncFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Sync, model or destination"}
+        ),
+    )
+    object = django_filters.ChoiceFilter(choices=SyncObject.choices, label="Object")
+    mode = django_filters.ChoiceFilter(choices=SyncMode.choices, label="Mode")
+    is_paused = StrictBooleanFilter(
+        field_name="is_paused", label="Status", yes="Paused", no="Running"
+    )
+    ran_since = UtcIsoDateTimeFilter(
+        field_name="last_run_at", lookup_expr="gte", label="Last run since", widget=_DATE
+    )
+    ran_before = UtcIsoDateTimeFilter(
+        field_name="last_run_at", lookup_expr="lt", label="Last run before", widget=_DATE
+    )
+
+    class Meta:
+        model = Sync
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(model__name__icontains=value)
+            | Q(destination__name__icontains=value)
+            | Q(description__icontains=value)
+        )
