@@ -46,8 +46,8 @@ def _raw_insert_per_commit(dsn: str) -> float:
         for row in _rows(N):
             conn.execute(
                 "INSERT INTO audit_auditevent (occurred_at, actor_label, action, target_id, "
-                "target_repr, changes, metadata, request_id, ip_address) "
-                "VALUES (now(), %s, %s, '', '', %s, %s, %s, %s)",
+                "target_repr, changes, metadata, request_id, ip_address, client_request_id) "
+                "VALUES (now(), %s, %s, '', '', %s, %s, %s, %s, '')",
                 row,
             )
             conn.commit()
@@ -61,12 +61,12 @@ def _raw_copy(dsn: str) -> float:
             conn.cursor() as cur,
             cur.copy(
                 "COPY audit_auditevent (occurred_at, actor_label, action, target_id, target_repr, "
-                "changes, metadata, request_id, ip_address) FROM STDIN"
+                "changes, metadata, request_id, ip_address, client_request_id) FROM STDIN"
             ) as copy,
         ):
             for row in _rows(N):
                 copy.write_row(
-                    (time.strftime("%Y-%m-%d %H:%M:%S+00"), row[0], row[1], "", "", *row[2:])
+                    (time.strftime("%Y-%m-%d %H:%M:%S+00"), row[0], row[1], "", "", *row[2:], "")
                 )
         conn.commit()
         return time.perf_counter() - started

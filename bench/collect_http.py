@@ -424,7 +424,8 @@ def main() -> None:
     pipeline_cpu: list[float | None] = []
     merges, deliveries = Merge.objects.count(), 0
     try:
-        _drive(port, _requests(port, key, _batches(100)))  # warm up every worker and thread
+        # warm up every worker and thread (no more than a round sends, under --quick)
+        _drive(port, _requests(port, key, _batches(min(100, REQUESTS))))
         _pipeline_rate(PIPELINE_WORKERS)  # and the pipeline (the warm-up's events)
         for raws, copy_blocks in zip(rounds, blocks, strict=True):
             before = Event.objects.filter(source=source).count()
