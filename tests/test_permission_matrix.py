@@ -820,6 +820,8 @@ CASES = [
         },
         lambda w: {"include": "no"},
     ),
+    # a task's own page: its owner sees it without erasure.view (tests/erasure/test_task_page)
+    Case("erasure:task_detail", "get", INTAKE_DETAIL, _pk("erasure_manual")),
     Case("erasure:task_retry", "post", UI_HIDDEN_POST, _pk("erasure_failed")),
     Case(
         "erasure:task_confirm",

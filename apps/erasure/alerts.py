@@ -24,23 +24,30 @@ def privacy_approvers() -> list[User]:
     return list(User.objects.filter(Q(pk__in=holders) | Q(is_superuser=True), is_active=True))
 
 
-def _owners(request: ErasureRequest) -> list[User]:
+def _owners(request: ErasureRequest) -> list[tuple[User, str]]:
+    """The owners of the tools still to do, each with their task's page (an owner may not
+    see erasure requests)."""
     open_tasks = request.tasks.exclude(status__in=(TaskStatus.DONE, TaskStatus.NOT_APPLICABLE))
-    return [t.assignee for t in open_tasks.select_related("assignee") if t.assignee_id]
+    return [
+        (t.assignee, reverse("erasure:task_detail", args=[t.pk]))
+        for t in open_tasks.select_related("assignee")
+        if t.assignee_id
+    ]
 
 
 def _tell(request: ErasureRequest, key: str, title: str, body: str,
           approvers: list[User] | None = None) -> int:  # fmt: skip
     url = reverse("erasure:request_detail", args=[request.pk])
     approvers = privacy_approvers() if approvers is None else approvers
-    people = {p.pk: p for p in [*approvers, *_owners(request)] if p.is_active}
+    people = {p.pk: (p, task_url) for p, task_url in _owners(request)}
+    people.update({p.pk: (p, url) for p in approvers})
     sent = 0
-    for person in people.values():
-        if notify(
+    for person, link in people.values():
+        if person.is_active and notify(
             user=person,
             title=title,
             body=body,
-            url=url,
+            url=link,
             dedupe_key=f"erasure.request:{request.pk}:{key}",
         ):
             sent += 1

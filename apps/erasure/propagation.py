@@ -35,10 +35,17 @@ from apps.destinations.outbound import DeletionAnswer
 from apps.destinations.services import destination_vendor_error
 
 from .models import ErasureTask, TaskKind, TaskStatus
-from .services import included, maybe_complete, task_outcome_audit
+from .services import (
+    included,
+    manual_due_on,
+    maybe_complete,
+    notify_manual_task,
+    task_outcome_audit,
+)
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=10)  # a claimed task is someone's for this long
+UNSUPPORTED = "not supported by vendor"  # the evidence's state for identifiers it cannot erase by
 DUE = (TaskStatus.PENDING, TaskStatus.AWAITING_VENDOR, TaskStatus.IN_PROGRESS)
 
 
@@ -125,7 +132,9 @@ def propagate(task_id: int) -> ErasureTask | None:
     now = timezone.now()
     if not _claim(task_id, now):
         return None
-    task = ErasureTask.objects.select_related("destination", "request").get(pk=task_id)
+    task = ErasureTask.objects.select_related(
+        "destination", "request", "tool__technical_owner", "tool__business_owner"
+    ).get(pk=task_id)
     destination = task.destination
     if destination is None:
         return _finish(task, TaskStatus.FAILED, error="The destination was deleted.")
@@ -140,12 +149,24 @@ def propagate(task_id: int) -> ErasureTask | None:
                 continue
             answers.append(_ask(vendor, poll, f"poll {receipt[:80]}", task, receipt))
     else:
-        calls = []
+        calls, unsupported = [], []
         for ids in _calls(adapter, included(task.request)):
             try:  # an adapter erases by some identifiers only (Amplitude: the user id)
                 calls.append((ids, vendor.erasure(ids)))
-            except ValueError:
-                continue
+            except ValueError as exc:
+                # The vendor holds data by these identifiers but cannot erase by them: the
+                # evidence says so, and it never counts as erased.
+                unsupported.append(ids)
+                answer = DeletionAnswer(UNSUPPORTED, message=str(exc))
+                _evidence(task, "erase by " + ", ".join(sorted(ids)), answer, None, vendor)
+        if not calls and unsupported:
+            known = " and ".join(sorted({kind for ids in unsupported for kind in ids}))
+            return _to_owner(
+                task,
+                f"Not supported by vendor: {task.evidence[-1]['message']}. The person is "
+                f"known to {destination.name} by {known} only, which its deletion API cannot "
+                "erase by.",
+            )
         if not calls:
             needs = " or ".join(adapter.needs) or "an identifier"
             return _finish(
@@ -225,6 +246,28 @@ def _finish(
         from .alerts import task_failed
 
         task_failed(task)
+    return task
+
+
+def _to_owner(task: ErasureTask, why: str) -> ErasureTask:
+    """The vendor's API cannot erase this person: the tool's owner erases them by hand and
+    confirms, as for a tool without a deletion API, and the request waits for that."""
+    tool = task.tool
+    task.assignee = (tool.technical_owner or tool.business_owner) if tool else None
+    task.status, task.last_error = TaskStatus.MANUAL, why[:2000]
+    task.due_on = manual_due_on(task.request)
+    with transaction.atomic():  # the hand-over and its audit record commit together
+        ErasureTask.objects.filter(pk=task.pk).update(
+            status=task.status,
+            assignee=task.assignee,
+            due_on=task.due_on,
+            last_error=task.last_error,
+            next_attempt_at=None,
+            waiting=[],
+            evidence=task.evidence,
+        )
+        task_outcome_audit(task, "handed_to_owner", error=why)
+        notify_manual_task(task)
     return task
 
 

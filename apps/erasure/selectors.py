@@ -1,4 +1,5 @@
-"""Reads of erasure requests, restricted by ``erasure.view``."""
+"""Reads of erasure requests, restricted by ``erasure.view``; a tool owner without it sees
+the manual tasks assigned to them, and nothing else."""
 
 from __future__ import annotations
 
@@ -33,10 +34,15 @@ def request_get(*, user, pk) -> ErasureRequest:
 
 
 def task_get(*, user, pk) -> ErasureTask:
-    if user is None or not user_can(user, "erasure.view"):
+    """One task: for whoever sees erasure requests, or for the person it is assigned to."""
+    if user is None or not getattr(user, "is_active", False):
         raise NotFoundError("No such task.")
-    found = ErasureTask.objects.select_related("request").filter(pk=pk).first()
-    if found is None:
+    found = (
+        ErasureTask.objects.select_related("request", "assignee", "confirmed_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None or not (found.assignee_id == user.pk or user_can(user, "erasure.view")):
         raise NotFoundError("No such task.")
     return found
 

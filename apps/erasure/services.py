@@ -578,20 +578,34 @@ def _kick() -> None:
     transaction.on_commit(_nudge)
 
 
+def manual_due_on(request: ErasureRequest) -> dt.date:
+    """When a tool's owner is to have erased the person by hand."""
+    return min(request.due, timezone.localdate() + dt.timedelta(days=MANUAL_DAYS))
+
+
 def _notify_manual(request: ErasureRequest) -> None:
+    manual = request.tasks.filter(status=TaskStatus.MANUAL, assignee__isnull=False)
+    for task in manual.select_related("assignee"):
+        notify_manual_task(task)
+
+
+def notify_manual_task(task: ErasureTask) -> None:
+    """Tell the owner of a manual task (once) what to erase, where and by when."""
     from django.urls import reverse
 
     from apps.accounts.notifications import notify
 
-    url = reverse("erasure:request_detail", args=[request.pk])
-    manual = request.tasks.filter(status=TaskStatus.MANUAL, assignee__isnull=False)
-    for task in manual.select_related("assignee"):
+    request = task.request
+    # a tool without a deletion API, or a vendor whose API cannot erase this person (why)
+    why = task.last_error or f"{task.name} has no deletion API the console can call."
+    if task.assignee_id:
         notify(
             user=task.assignee,
             title=f"Erase a person from {task.name} by {task.due_on}",
-            body=f"Erasure request {request.reference}: {task.name} has no deletion API the "
-            "console can call. Erase the person there, then confirm on the request's page.",
-            url=url,
+            body=f"Erasure request {request.reference}: {why} Erase the person there, then "
+            "confirm on the task's page.",
+            # the task's own page: its owner may not see erasure requests
+            url=reverse("erasure:task_detail", args=[task.pk]),
             dedupe_key=f"erasure.task:{task.pk}:assigned",
         )
 

@@ -18,6 +18,7 @@ urlpatterns = [
         views.IdentifierDecideView.as_view(),
         name="identifier_decide",
     ),
+    path("erasure/tasks/<int:pk>/", views.TaskDetailView.as_view(), name="task_detail"),
     path("erasure/tasks/<int:pk>/retry/", views.TaskRetryView.as_view(), name="task_retry"),
     path("erasure/tasks/<int:pk>/confirm/", views.TaskConfirmView.as_view(), name="task_confirm"),
     path(

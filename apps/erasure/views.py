@@ -15,7 +15,7 @@ from martech.common.views import ActionView, Consequence, ServiceFormView, count
 
 from . import selectors, services
 from .forms import RequestForm
-from .models import OPEN, ErasureIdentifier, RequestStatus, TaskKind
+from .models import OPEN, Decision, ErasureIdentifier, RequestStatus, TaskKind, TaskStatus
 from .preview import approval_preview
 from .templatetags.erasure_dates import day, moment
 
@@ -282,9 +282,43 @@ class IdentifierDecideView(ActionView):
         return _back(pk), "Included: erased too." if include else "Left out: not the same person."
 
 
+class TaskDetailView(LoginRequiredMixin, TemplateView):
+    """One tool's erasure: for the owner it is assigned to (who may not see erasure requests)
+    what they need to erase the person there and confirm it, and nothing of the rest of the
+    request (its notes, the other tools, possible matches)."""
+
+    template_name = "erasure/task_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        task = selectors.task_get(user=user, pk=self.kwargs["pk"])
+        mine = task.assignee_id == user.pk
+        return {
+            **super().get_context_data(**kwargs),
+            "task": task,
+            "req": task.request,
+            "identifiers": task.request.identifiers.filter(decision=Decision.INCLUDED),
+            "mine": mine,
+            "can_confirm": task.status == TaskStatus.MANUAL
+            and (
+                mine
+                or user_can(user, "erasure.approve")
+                or (task.assignee_id is None and user_can(user, "erasure.request"))
+            ),
+            "can_view_request": user_can(user, "erasure.view"),
+        }
+
+
+def _after_task(user, task) -> str:
+    """Back to the request's page, or to the task's for an owner who cannot see requests."""
+    if user_can(user, "erasure.view"):
+        return _back(task.request_id)
+    return reverse("erasure:task_detail", args=[task.pk])
+
+
 class _TaskAction(ActionView):
     def fallback_url(self, request, pk):
-        return _back(selectors.task_get(user=request.user, pk=pk).request_id)
+        return _after_task(request.user, selectors.task_get(user=request.user, pk=pk))
 
 
 class TaskRetryView(_TaskAction):
@@ -298,7 +332,7 @@ class TaskConfirmView(_TaskAction):
     def act(self, request, pk):
         task = selectors.task_get(user=request.user, pk=pk)
         services.task_confirm(actor=request.user, task=task, note=request.POST.get("note", ""))
-        return _back(task.request_id), f"{task.name}: confirmed erased."
+        return _after_task(request.user, task), f"{task.name}: confirmed erased."
 
 
 class TaskNotApplicableView(_TaskAction):

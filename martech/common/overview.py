@@ -241,17 +241,19 @@ def _erasure(user, can) -> list[Attention]:
         mine=Count("id", filter=mine),
         mine_due=Min("due_on", filter=mine),
         mine_request=Max("request_id", filter=mine),
+        mine_task=Max("id", filter=mine),
         failed=Count("id", filter=failed),
         failed_request=Max("request_id", filter=failed),
     )
     if tasks["mine"]:
-        # The request's page is where a task is confirmed; without erasure.view the notices
-        # (which name the tool and the date) are where the person reads what to do.
-        url = (
-            reverse("erasure:request_detail", args=[tasks["mine_request"]])
-            if can("erasure.view")
-            else reverse("accounts:notification_list")
-        )
+        # One task: its own page, where it is confirmed. More: the request's page, or without
+        # erasure.view the notices, which link to each task's page.
+        if tasks["mine"] == 1:
+            url = reverse("erasure:task_detail", args=[tasks["mine_task"]])
+        elif can("erasure.view"):
+            url = reverse("erasure:request_detail", args=[tasks["mine_request"]])
+        else:
+            url = reverse("accounts:notification_list")
         items.append(
             Attention(
                 "erasure.manual",
@@ -263,7 +265,7 @@ def _erasure(user, can) -> list[Attention]:
                 if tasks["mine_due"] and tasks["mine_due"] < timezone.localdate()
                 else "warning",
                 due=tasks["mine_due"],
-                detail="Erase the person in each tool, then confirm how on the request's page.",
+                detail="Erase the person in each tool, then confirm how on its task's page.",
             )
         )
     if tasks["failed"]:

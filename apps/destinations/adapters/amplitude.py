@@ -110,7 +110,7 @@ class Amplitude(Adapter):
 
     def deletion(self, identifiers, config, credentials, base_url) -> Outbound:
         if not identifiers.get("user_id"):
-            raise ValueError("Amplitude erasure needs a user id")
+            raise ValueError("Amplitude deletes by user id only")
         origin = base_url.rstrip("/")
         origin = PRIVACY_ORIGINS.get(origin, origin)
         pair = f"{credentials.get('api_key', '')}:{credentials.get('secret_key', '')}"
