@@ -4,7 +4,22 @@
 function the UI, the services and the workers use.
 """
 
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+
+class BodyParsed(BasePermission):
+    """Parse the request body before the view acts: a malformed body is a 400 everywhere.
+
+    DRF parses lazily, so an action that never reads ``request.data`` (close a review, pause
+    a sync) would act on a truncated body or one of the wrong type. A default permission
+    class runs after authentication and before every handler, so reading the body here
+    answers 400 ``parse_error`` (or 415) first. It grants nothing and refuses nothing else.
+    """
+
+    def has_permission(self, request, view):
+        if request.method not in SAFE_METHODS:
+            request.data  # noqa: B018 - parsing is the point: ParseError / UnsupportedMediaType
+        return True
 
 
 def require_capability(capability: str) -> type[BasePermission]:

@@ -46,7 +46,7 @@ from apps.accounts.models import (
 )
 from martech.common.api import ErrorSerializer, error_body, validated_body
 from martech.common.errors import NotFoundError
-from martech.common.permissions import require_capability
+from martech.common.permissions import BodyParsed, require_capability
 
 from .serializers import (
     AccessRequestCreateSerializer,
@@ -224,7 +224,7 @@ class TokenObtainView(APIView):
     """Exchange an email and password for a new API token (throttled, with lockout)."""
 
     authentication_classes = []
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, BodyParsed]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token_obtain"
 
