@@ -95,13 +95,19 @@ class RequestActorMiddleware:
 
 
 class ApplicationErrorMiddleware:
-    """Show a service's NotFound/PermissionDenied as the friendly 404/403 pages."""
+    """Show a service's NotFound/PermissionDenied as the friendly 404/403 pages, and a page's
+    bare 405 (a GET on a form's POST-only address) as the friendly 405 page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content:
+            from .views import method_not_allowed
+
+            return method_not_allowed(request, response)
+        return response
 
     def process_exception(self, request, exception):
         from .errors import ApplicationError

@@ -226,6 +226,42 @@ def page_not_found(request, exception=None):
     )
 
 
+def method_not_allowed(request, response):
+    """The branded page for a GET on an address that only takes a form (Django answers an
+    empty 405), with a way back to the page above it when there is one; ``Allow`` is kept."""
+    if _is_api(request):
+        page = error_response(405, "method_not_allowed", f"{request.method} is not allowed here.")
+    else:
+        page = _error_page(
+            request,
+            405,
+            "method_not_allowed",
+            "Nothing to show here",
+            "This address only takes a form you send from a page; it has nothing to show.",
+            back=_page_above(request.path),
+        )
+    if response.has_header("Allow"):
+        page["Allow"] = response["Allow"]
+    return page
+
+
+def _page_above(path: str) -> str | None:
+    """The console page one level up from ``path`` that answers GET, if there is one."""
+    from django.urls import Resolver404, resolve
+
+    parent = path.rstrip("/").rsplit("/", 1)[0] + "/"
+    while parent != "/":
+        try:
+            match = resolve(parent)
+        except Resolver404:
+            match = None
+        view = getattr(match.func, "view_class", None) if match else None
+        if match and (view is None or "get" in view.http_method_names):
+            return parent
+        parent = parent.rstrip("/").rsplit("/", 1)[0] + "/"
+    return None
+
+
 def server_error(request):
     request_id = getattr(request, "request_id", "")
     if _is_api(request):
