@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -44,7 +44,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+_NEW_TOKEN_ONCE = "accounts.api_token_once"  # noqa: S105 - a session key, not a secret
+
+
 class ApiTokenListView(LoginRequiredMixin, View):
+    """Your API tokens. A new token is created by POST and shown by the GET it redirects to,
+    once (held in the session until then), so a reload neither resends the form nor shows
+    the token again."""
+
     template_name = "accounts/token_list.html"
 
     def _render(self, request, form, new_token=None, status=200):
@@ -60,7 +67,10 @@ class ApiTokenListView(LoginRequiredMixin, View):
         return response
 
     def get(self, request):
-        return self._render(request, ApiTokenCreateForm())
+        once = request.session.pop(_NEW_TOKEN_ONCE, None) or {}
+        token = selectors.api_token_list(user=request.user).filter(pk=once.get("token")).first()
+        new_token = {"token": token, "raw": once["raw"]} if token is not None else None
+        return self._render(request, ApiTokenCreateForm(), new_token=new_token)
 
     def post(self, request):
         form = ApiTokenCreateForm(request.POST)
@@ -73,7 +83,8 @@ class ApiTokenListView(LoginRequiredMixin, View):
         except ApplicationError as exc:
             form.add_error(None, exc.message)
             return self._render(request, form, status=400)
-        return self._render(request, ApiTokenCreateForm(), new_token={"token": token, "raw": raw})
+        request.session[_NEW_TOKEN_ONCE] = {"token": token.pk, "raw": raw}
+        return redirect("accounts:token_list")
 
 
 class ApiTokenRevokeView(ActionView):

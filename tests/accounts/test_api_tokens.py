@@ -205,9 +205,11 @@ def test_purge_deletes_only_long_expired_or_revoked_tokens_and_audits(user, sett
 def test_token_page_shows_new_token_once_and_revokes(user_client, user):
     url = reverse("accounts:token_list")
     created = user_client.post(url, {"name": "Sheets export", "days": 30})
-    assert created.status_code == 200
-    raw = created.context["new_token"]["raw"]
-    assert raw.encode() in created.content
+    assert (created.status_code, created["Location"]) == (302, url)
+    shown = user_client.get(url)
+    raw = shown.context["new_token"]["raw"]
+    assert raw.encode() in shown.content
+    assert raw.encode() not in created.content
     again = user_client.get(url)
     assert raw.encode() not in again.content
     token = ApiToken.objects.get(user=user)
@@ -215,6 +217,22 @@ def test_token_page_shows_new_token_once_and_revokes(user_client, user):
     assert revoke.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_reloading_the_new_token_page_mints_no_second_token(user_client, user):
+    # given a token just created, shown on the page the form redirected to
+    url = reverse("accounts:token_list")
+    shown = user_client.post(url, {"name": "Sheets export", "days": 30}, follow=True)
+    assert shown.context["new_token"]["raw"]
+
+    # when the person reloads that page (the browser repeats the request that showed it)
+    assert shown.wsgi_request.method == "GET"
+    reloaded = user_client.get(url)
+
+    # then nothing new is created and the token is not shown again
+    assert ApiToken.objects.filter(user=user).count() == 1
+    assert reloaded.context["new_token"] is None
+    assert b"Sheets export" in reloaded.content
 
 
 def test_token_page_shows_form_errors_for_bad_input(user_client):

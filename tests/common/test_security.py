@@ -152,5 +152,8 @@ def test_palette_refuses_a_null_character_with_400(user_client):
 
 @pytest.mark.django_db
 def test_new_token_page_is_never_cached(user_client):
-    response = user_client.post(reverse("accounts:token_list"), {"name": "x", "days": 5})
+    response = user_client.post(
+        reverse("accounts:token_list"), {"name": "x", "days": 5}, follow=True
+    )
+    assert response.context["new_token"]["raw"]
     assert "no-store" in response["Cache-Control"]
