@@ -127,11 +127,14 @@ def _json(text: str | None):
 
 # The outcomes of a wave, by column name. Delivered ones, most of a wave, share their values
 # but the id: one short statement for each answer time and status code.
+# (Joined to the ids, not ``id = ANY(…)``: with the status test the planner would otherwise
+# walk the whole partial index of unfinished deliveries.)
 _DELIVERED = (
-    "UPDATE destinations_delivery SET status = 'delivered', attempts = attempts + 1, "
-    "first_attempt_at = coalesce(first_attempt_at, %(at)s), last_attempt_at = %(at)s, "
+    "UPDATE destinations_delivery d SET status = 'delivered', attempts = d.attempts + 1, "
+    "first_attempt_at = coalesce(d.first_attempt_at, %(at)s), last_attempt_at = %(at)s, "
     "next_attempt_at = NULL, delivered_at = %(at)s, response_code = %(code)s, error = '' "
-    "WHERE id = ANY(%(ids)s) AND status IN ('pending', 'retrying')"
+    "FROM unnest(%(ids)s::bigint[]) AS v(id) "
+    "WHERE d.id = v.id AND d.status IN ('pending', 'retrying')"
 )
 _RECORD = (
     "UPDATE destinations_delivery d SET status = v.status, attempts = v.attempts, "
