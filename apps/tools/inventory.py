@@ -15,11 +15,12 @@ from django.db import transaction
 
 from apps.accounts.access import require
 from apps.accounts.models import User
+from apps.audit.services import audit_diff, audit_snapshot
 from martech.common.errors import ApplicationError
 from martech.common.exports import csv_text, csv_value
 
 from .models import Tool
-from .services import tool_create, tool_update
+from .services import FIELDS, tool_create, tool_update
 
 COLUMNS = [
     "name", "vendor", "category", "capabilities", "status", "business_owner_email",
@@ -82,6 +83,7 @@ class ImportReport:
     rows: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -146,7 +148,8 @@ def tools_import_csv(*, actor, text: str) -> ImportReport:
     """Import an inventory: every row is checked; nothing is saved unless all rows are valid.
 
     A row whose name matches a registered tool (any case) updates it; other rows create
-    tools. Each change is audited as the actor's.
+    tools. Each change is audited as the actor's; a row that changes nothing is counted as
+    unchanged and leaves no audit record.
     """
     from .api.serializers import ToolSerializer
 
@@ -196,14 +199,18 @@ def tools_import_csv(*, actor, text: str) -> ImportReport:
                         tool_create(actor=actor, **serializer.validated_data)
                         report.created += 1
                     else:
-                        tool_update(actor=actor, tool=existing, **serializer.validated_data)
-                        report.updated += 1
+                        before = audit_snapshot(existing, FIELDS)
+                        tool = tool_update(actor=actor, tool=existing, **serializer.validated_data)
+                        if audit_diff(before, audit_snapshot(tool, FIELDS)):
+                            report.updated += 1
+                        else:
+                            report.unchanged += 1
                 except ApplicationError as exc:
                     report.errors.append(RowError(line, name, "row", exc.message))
             if report.errors:
                 raise _Abort
     except _Abort:
-        report.created = report.updated = 0
+        report.created = report.updated = report.unchanged = 0
     except csv.Error as exc:
         raise ApplicationError(
             f"The file is not valid CSV after line {report.rows + 1}: {exc}.", code="invalid_csv"

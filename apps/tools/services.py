@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from apps.accounts.access import require
-from apps.audit.services import audit_record, audit_snapshot
+from apps.audit.services import audit_diff, audit_record, audit_snapshot
 from martech.common.currencies import normalise_currency
 from martech.common.errors import ApplicationError, ConflictError
 
@@ -62,7 +62,9 @@ def tool_create(*, actor, **fields) -> Tool:
 
 @transaction.atomic
 def tool_update(*, actor, tool: Tool, **changes) -> Tool:
-    """Change a tool's facts; the audit record keeps before and after."""
+    """Change a tool's facts; the audit record keeps before and after.
+
+    Changes that leave every fact as it was save nothing and write no audit record."""
     require(actor, "tools.manage", "edit tools")
     tool = Tool.objects.select_for_update().get(pk=tool.pk)
     before = audit_snapshot(tool, FIELDS)
@@ -71,10 +73,11 @@ def tool_update(*, actor, tool: Tool, **changes) -> Tool:
             raise ValueError(key)
         setattr(tool, key, value)
     _validate(tool)
+    after = audit_snapshot(tool, FIELDS)
+    if not audit_diff(before, after):
+        return tool
     tool.save()
-    audit_record(
-        action="tools.tool.updated", target=tool, before=before, after=audit_snapshot(tool, FIELDS)
-    )
+    audit_record(action="tools.tool.updated", target=tool, before=before, after=after)
     return tool
 
 

@@ -93,7 +93,9 @@ def test_the_tool_export_escapes_formulas_and_imports_back_unchanged(admin, admi
     assert "1200.50," in response.content.decode()  # unquoted: a number
     # and importing the export back changes nothing
     report = tools_import_csv(actor=admin, text=response.content.decode())
-    assert (report.ok, report.created, report.updated) == (True, 0, 1), report.errors
+    assert (report.ok, report.created, report.updated, report.unchanged) == (True, 0, 0, 1), (
+        report.errors
+    )
     tool = Tool.objects.get()
     assert (tool.name, tool.vendor, tool.category, tool.notes) == (
         EVIL_NAME,

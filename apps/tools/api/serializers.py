@@ -160,6 +160,7 @@ class InventoryReportSerializer(serializers.Serializer):
     rows = serializers.IntegerField()
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
     errors = RowErrorSerializer(many=True)
 
 
