@@ -32,6 +32,17 @@ _PATTERNS = [
         re2.compile(r"""(?i)(["']?\baid["']?\s*[:=]\s*)(["']?)[^\s"',&;}]+(["']?)"""),
         r"\1\2[REDACTED]\3",
     ),
+    # A person looked up by a GET form (/profiles/, /consent/, a list's search box): the
+    # identifier or search text in a query string, so that an erased person's email or phone
+    # does not outlive the erasure in the access log. Also URL-encoded, as in the ``next=``
+    # of a sign-in redirect; the value ends at ``&`` or ``%26``.
+    (
+        re2.compile(
+            r"(?i)((?:[?&]|%3F|%26)(?:identifier|subject|email|phone|q)(?:=|%3D))"
+            r"(?:[^\s&#\"'%]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))+"
+        ),
+        r"\1[REDACTED]",
+    ),
     # Console API tokens by their recognisable prefix.
     (re2.compile(r"\bmtc_[A-Za-z0-9_-]{8,}"), "mtc_[REDACTED]"),
     # Credentials inside URLs (postgres://user:secret@host).

@@ -1,6 +1,8 @@
 """Write keys never reach a log: gunicorn's access log (run with the project's configuration)
 prints neither the HTTP Basic user nor ``aid``/``writeKey``/``write_key`` in query strings, and
-the console's own log lines redact the same parameters and carry the server's request id."""
+the console's own log lines redact the same parameters and carry the server's request id.
+Nor does a person looked up by a GET form: ``identifier``, ``subject``, ``email``, ``phone``
+and ``q`` are redacted from query strings."""
 
 import base64
 import logging
@@ -39,6 +41,30 @@ def test_log_redaction_removes_write_keys_from_query_strings(line):
     assert "[REDACTED]" in redact(line)
 
 
+PERSON = "lena.fischer@example.de"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"GET /profiles/?identifier={PERSON} HTTP/1.1",
+        "GET /profiles/?state=active&identifier=lena.fischer%40example.de HTTP/1.1",
+        f"GET /consent/?identifier=email:{PERSON}&purpose=ads HTTP/1.1",
+        f"GET /events/?q={PERSON} HTTP/1.1",
+        f"GET /api/v1/consent-records/?subject={PERSON} HTTP/1.1",
+        "GET /login/?next=/profiles/%3Fidentifier%3Dlena.fischer%2540example.de HTTP/1.1",
+    ],
+)
+def test_log_redaction_removes_looked_up_identifiers_from_query_strings(line):
+    assert "lena.fischer" not in redact(line)
+    assert "[REDACTED]" in redact(line)
+
+
+def test_log_redaction_keeps_the_other_query_parameters():
+    line = f"GET /profiles/?state=active&identifier={PERSON}&page=2 HTTP/1.1"
+    assert redact(line) == "GET /profiles/?state=active&identifier=[REDACTED]&page=2 HTTP/1.1"
+
+
 def test_log_records_carry_the_servers_and_the_clients_request_id():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
     with context.acting(request_id="a" * 32, client_request_id="trace-1"):
@@ -60,7 +86,9 @@ def _get(url: str, **headers) -> int:
 
 
 @pytest.mark.django_db
-def test_gunicorn_with_the_project_configuration_logs_no_write_key(tmp_path):
+def test_gunicorn_with_the_project_configuration_logs_no_write_key_nor_a_looked_up_email(
+    tmp_path,
+):
     # given gunicorn serving the console with the project's configuration and an access log
     port, log = _free_port(), tmp_path / "access.log"
     db = connection.settings_dict
@@ -100,12 +128,18 @@ def test_gunicorn_with_the_project_configuration_logs_no_write_key(tmp_path):
         _get(f"{base}/v1/track", Authorization=basic)
         _get(f"{base}/i?e=pv&aid={KEY}&eid=e1")
         _get(f"{base}/v1/track?writeKey={KEY}&write_key={KEY}")
+        # and a person is looked up by email, the page coming from a lookup
+        _get(
+            f"{base}/profiles/?identifier={PERSON}", Referer=f"{base}/consent/?identifier={PERSON}"
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)
     # then the access log has the three requests, with the server's request id, and no key
     lines = [line for line in log.read_text().splitlines() if "/healthz" not in line]
-    assert len(lines) == 3
+    assert len(lines) == 4
     assert KEY not in log.read_text()
+    assert "lena.fischer" not in log.read_text()
+    assert '"GET /profiles/?identifier=[REDACTED] HTTP/1.1"' in lines[3]
     assert "aid=[REDACTED]" in lines[1]
     assert all(re.search(r" [0-9a-f]{32}$", line) for line in lines)
