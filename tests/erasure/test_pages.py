@@ -6,7 +6,9 @@ import csv
 import io
 
 from django.urls import reverse
+from rest_framework.test import APIClient
 
+from apps.accounts.services import api_token_create
 from apps.erasure.models import ErasureRequest, RequestStatus, TaskStatus
 from apps.tools.services import tool_create
 
@@ -78,3 +80,30 @@ def test_a_person_without_erasure_view_gets_404_for_a_request(admin, client, ana
     client.force_login(outsider)
     assert client.get(reverse("erasure:request_detail", args=[request.pk])).status_code == 404
     assert request.status == RequestStatus.VERIFIED
+
+
+def _api_as(person) -> APIClient:
+    api = APIClient()
+    api.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=person, name='t', days=1)[1]}"
+    )
+    return api
+
+
+def test_api_actions_answer_404_before_reading_the_body_for_a_request_the_caller_cannot_see(
+    admin, admin_api, ana
+):
+    # given a request, and a person who may not see erasure requests
+    request = verified(admin)
+    outsider_api = _api_as(person_with(admin, "tools.view", name="Nia Nosy"))
+    # when they post empty bodies to its actions (and to those of one that does not exist)
+    for pk in (request.pk, 999999):
+        for action in ("verify", "extend", "retry-task", "confirm-manual-task"):
+            answer = outsider_api.post(
+                f"/api/v1/erasure-requests/{pk}/{action}/", {}, format="json"
+            )
+            # then the answer is the 404 of an unknown request, not a word about the body
+            assert answer.status_code == 404, (pk, action, answer.content)
+    # and someone who sees the request still hears about the body
+    own = admin_api.post(f"/api/v1/erasure-requests/{request.pk}/extend/", {}, format="json")
+    assert own.status_code == 400

@@ -61,10 +61,9 @@ class ErasureRequestViewSet(
     @action(detail=True, methods=["post"], pagination_class=None, filterset_fields=None)
     def verify(self, request, *args, **kwargs):
         """The requester is who they say (``note``: how that was checked)."""
+        req = self.get_object()  # 404 before any word about the body
         data = validated_body(ErasureNoteSerializer, request)
-        done = services.request_verify(
-            actor=request.user, request=self.get_object(), note=data["note"]
-        )
+        done = services.request_verify(actor=request.user, request=req, note=data["note"])
         return self._answer(done)
 
     @extend_schema(request=None, responses={200: ErasureRequestSerializer, **ERRORS})
@@ -80,10 +79,9 @@ class ErasureRequestViewSet(
     @action(detail=True, methods=["post"], pagination_class=None, filterset_fields=None)
     def extend(self, request, *args, **kwargs):
         """Extend the deadline once, with a reason (GDPR: two months; CCPA: to 90 days)."""
+        req = self.get_object()  # 404 before any word about the body
         data = validated_body(ErasureReasonSerializer, request)
-        done = services.request_extend(
-            actor=request.user, request=self.get_object(), reason=data["reason"]
-        )
+        done = services.request_extend(actor=request.user, request=req, reason=data["reason"])
         return self._answer(done)
 
     def _task(self, request_obj, pk):
@@ -105,8 +103,8 @@ class ErasureRequestViewSet(
     )
     def retry_task(self, request, *args, **kwargs):
         """Retry a failed task (``task``: its id)."""
+        req = self.get_object()  # 404 before any word about the body
         data = validated_body(ErasureTaskActionSerializer, request)
-        req = self.get_object()
         services.task_retry(actor=request.user, task=self._task(req, data["task"]))
         return self._answer(req)
 
@@ -123,8 +121,8 @@ class ErasureRequestViewSet(
     )
     def confirm_manual_task(self, request, *args, **kwargs):
         """The owner erased the person by hand (``task``; ``note``: how)."""
+        req = self.get_object()  # 404 before any word about the body
         data = validated_body(ErasureTaskActionSerializer, request)
-        req = self.get_object()
         services.task_confirm(
             actor=request.user, task=self._task(req, data["task"]), note=data["note"]
         )
