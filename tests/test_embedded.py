@@ -46,8 +46,17 @@ def embedded_env(tmp_path):
     return env
 
 
+def _readable_by_others(root: Path) -> list[str]:
+    paths = [*root.glob("martech.sqlite3*"), *root.glob("log/**/*"), *root.glob("broker/**/*")]
+    return sorted(str(p) for p in paths if p.stat().st_mode & 0o077)
+
+
 def test_embedded_console_serves_runs_jobs_and_stops_on_ctrl_c(embedded_env, tmp_path):
     port = _free_port()
+    # a log a previous run left readable by everyone
+    (tmp_path / "log").mkdir(mode=0o755)
+    (tmp_path / "log" / "web.log").write_text("")
+    (tmp_path / "log" / "web.log").chmod(0o644)
     console = Process(
         [sys.executable, "manage.py", "run_embedded", "--port", str(port)], embedded_env
     )
@@ -123,6 +132,9 @@ def test_embedded_console_serves_runs_jobs_and_stops_on_ctrl_c(embedded_env, tmp
         )
         # the requests and the tasks went to the logs: the banner is still the last thing shown
         web_log = (tmp_path / "log" / "web.log").read_text()
+        # the database, the logs and the job queue are for the console's own user only
+        assert (tmp_path / "martech.sqlite3").stat().st_mode & 0o777 == 0o600
+        assert _readable_by_others(tmp_path) == []
         assert '"GET /attribution/?format=csv HTTP/1.1" 200' in web_log
         assert (
             "".join(console.output)

@@ -47,6 +47,32 @@ def _quiet(argv: list[str]) -> list[str]:
     return [*argv[:3], "--quiet", *argv[3:]]
 
 
+def keep_private(var_dir: Path) -> None:
+    """Make what the console writes under ``var_dir`` readable by its own user only.
+
+    The SQLite database holds customers' emails and events, the logs their requests and the
+    job queue its task arguments. From here on, this process and the three it starts create
+    files 0600 and folders 0700 (umask 077); the database, logs and queue a previous run left
+    are narrowed the same way. ``var_dir`` itself is left as it is: it may be a shared place.
+    """
+    os.umask(0o077)
+    paths: list[Path] = []
+    if "sqlite" in settings.DATABASES["default"]["ENGINE"]:
+        database = Path(settings.DATABASES["default"]["NAME"])
+        paths += [
+            database.with_name(database.name + end) for end in ("", "-wal", "-shm", "-journal")
+        ]
+    for folder in ("log", "broker"):
+        paths += [var_dir / folder, *(var_dir / folder).rglob("*")]
+    for path in paths:
+        try:
+            if path.is_symlink() or path.stat().st_uid != os.getuid():
+                continue
+            path.chmod(0o700 if path.is_dir() else 0o600)
+        except (FileNotFoundError, PermissionError):
+            continue
+
+
 class Output:
     """Reads one process's output: every line goes to its log file; errors, with the traceback
     lines that follow them, also go to the terminal (a 404's warning does not)."""
@@ -102,6 +128,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="Do not load demo data.")
 
     def handle(self, *args, host, port, no_demo, **options):
+        keep_private(Path(settings.VAR_DIR))
         for folder in ("queue", "control", "processed"):
             Path(settings.VAR_DIR, "broker", folder).mkdir(parents=True, exist_ok=True)
         log_dir = Path(settings.VAR_DIR, "log")
