@@ -222,7 +222,19 @@ def intake_update(*, actor: User, request: IntakeRequest, **changes) -> IntakeRe
     audit_record(action="intake.request.updated", target=request, before=before, after=after)
     fields = ", ".join(IntakeRequest._meta.get_field(k).verbose_name for k in changed)
     _history(request, actor, "edited", f"Edited {fields}.")
+    if _by_someone_else(actor, request):
+        notify(
+            user=request.requester,
+            title=f"Your request was edited: {request.title}",
+            body=f"{_label(actor)} changed {fields}.",
+            url=_url(request),
+        )
     return request
+
+
+def _by_someone_else(actor, request: IntakeRequest) -> bool:
+    """Whether ``actor`` acts on a request another person made (a decider fixing it)."""
+    return request.requester_id is not None and request.requester_id != actor.pk
 
 
 # --- Moving through the stages -----------------------------------------------------------------
@@ -281,7 +293,24 @@ def intake_withdraw(*, actor: User, request: IntakeRequest, note: str = "") -> I
     require_editor(actor, request, "withdraw this request")
     if not request.is_open:
         raise ConflictError("The request is already closed.", code="closed")
-    return _close(request, actor, Outcome.WITHDRAWN, note, "Withdrew the request")
+    by_other = _by_someone_else(actor, request)
+    note = (note or "").strip()
+    if by_other and not note:
+        raise ApplicationError(
+            "Say why you withdraw someone else's request: the requester is told.",
+            code="reason_required",
+            details={"note": "required"},
+        )
+    request = _close(request, actor, Outcome.WITHDRAWN, note, "Withdrew the request")
+    if by_other:
+        notify(
+            user=request.requester,
+            title=f"Your request was withdrawn: {request.title}",
+            body=f"{_label(actor)} withdrew it: {note}",
+            url=_url(request),
+            dedupe_key=f"intake.withdrawn:{request.pk}",
+        )
+    return request
 
 
 def _close(request, actor, outcome, note, verb, revisit_on=None):

@@ -222,9 +222,15 @@ class WithdrawView(RequestAction):
         obj = self.get_request(request, pk)
         if not obj.is_open or not services.can_edit(request.user, obj):
             return None  # refused by the service with its reason
+        lines = ["The request closes for good: nobody decides on it and it cannot be reopened."]
+        if obj.requester_id != request.user.pk:
+            if not request.POST.get("note", "").strip():
+                return None  # refused by the service: a reason is needed
+            requester = obj.requester.full_name or obj.requester.email
+            lines.append(f"{requester} is told, with your reason.")
         return Consequence(
             title=f"Withdraw “{obj.title}”?",
-            lines=("The request closes for good: nobody decides on it and it cannot be reopened.",),
+            lines=tuple(lines),
             button="Withdraw",
             final=True,
         )
