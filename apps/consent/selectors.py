@@ -107,6 +107,21 @@ def purpose_get(*, user, pk: int) -> Purpose:
     return purpose
 
 
+def purpose_names(codes, *, named: dict[str, str] | None = None) -> list[str]:
+    """The names people read for purpose ``codes`` ("Email marketing" for email_marketing),
+    in the given order; a code no purpose has any more stays as it is. ``named`` (from
+    ``purpose_name_map``) saves the query when naming the purposes of many objects."""
+    codes = list(codes)
+    if named is None:
+        named = dict(Purpose.objects.filter(code__in=codes).values_list("code", "name"))
+    return [named.get(code, code) for code in codes]
+
+
+def purpose_name_map() -> dict[str, str]:
+    """Every purpose's name by its code."""
+    return dict(Purpose.objects.values_list("code", "name"))
+
+
 def purpose_counts() -> dict[int, dict[str, int]]:
     """Per purpose, how many identifiers' latest choice grants or denies it."""
     later = ConsentRecord.objects.filter(

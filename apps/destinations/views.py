@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
+from apps.consent.selectors import purpose_name_map, purpose_names
 from martech.common.errors import ApplicationError
 from martech.common.views import (
     ActionView,
@@ -34,9 +35,13 @@ class DestinationListView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         require(user, "destinations.view", "see destinations")
+        destinations = selectors.vendor_text_hide(user, selectors.destination_list(user=user))
+        named = purpose_name_map()
+        for d in destinations:
+            d.required_named = purpose_names(d.required_purposes, named=named)
         return {
             **super().get_context_data(**kwargs),
-            "destinations": selectors.vendor_text_hide(user, selectors.destination_list(user=user)),
+            "destinations": destinations,
             "catalog": selectors.adapter_catalog(),
             "can_manage": user_can(user, "destinations.manage"),
         }
@@ -120,6 +125,8 @@ def _detail_context(user, pk) -> dict:
         "deliveries": selectors.vendor_text_hide(user, selectors.recent_deliveries(destination)),
         "can_manage": user_can(user, "destinations.manage"),
         "can_production": user_can(user, "destinations.send_production"),
+        "required_named": purpose_names(destination.required_purposes),
+        "fixed_named": purpose_names(destination.fixed_purposes),
     }  # fmt: skip
 
 

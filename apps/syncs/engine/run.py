@@ -468,13 +468,13 @@ class Runner:
         return wanted
 
     def _consented(self, rows: list[Row]) -> list[Row]:
-        from apps.consent.selectors import consent_snapshots
+        from apps.consent.selectors import consent_snapshots, purpose_names
         from apps.identity.normalise import Ident
 
         now = timezone.now()
         snapshots = consent_snapshots([(Ident(*r.subject.split(":", 1)), now) for r in rows])
         kept = []
-        need = ", ".join(self.destination.required_purposes)
+        need = ", ".join(purpose_names(self.destination.required_purposes))
         for row, snapshot in zip(rows, snapshots, strict=True):
             if gate.allows(self.destination.required_purposes, snapshot):
                 kept.append(row)
