@@ -29,6 +29,7 @@ from martech.common import sharedcache
 from martech.common.pgcopy import insert_then_skip_conflicts
 
 from .choices import MessageType
+from .errors import EventsErrorCode, Refused
 from .models import Event, Source
 from .services import authenticate_key, remembered_source_id
 from .subjects import message_subjects
@@ -57,12 +58,6 @@ FUTURE_LIMIT = dt.timedelta(hours=24)
 PAST_LIMIT = dt.timedelta(days=730)
 
 
-class Refused(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
 @dataclass(frozen=True)
 class Rejection:
     index: int
@@ -75,31 +70,42 @@ class Rejection:
                 "message": self.message}  # fmt: skip
 
 
-def _error(status: int, code: str, message: str, headers=None, origin_ok: str = "") -> HttpResponse:
-    response = JsonResponse({"success": False, "code": code, "message": message}, status=status)
-    for key, value in (headers or {}).items():
+def refusal(exc: Refused, origin: str = "") -> HttpResponse:
+    """The answer to a refused request: ``{"success": false, "code", "message"}``."""
+    response = JsonResponse(
+        {"success": False, "code": exc.code, "message": exc.message}, status=exc.status
+    )
+    for key, value in exc.headers.items():
         response[key] = value
-    if origin_ok:
-        response["Access-Control-Allow-Origin"] = origin_ok
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
     return response
+
+
+def not_post(message: str) -> HttpResponse:
+    return refusal(Refused(EventsErrorCode.METHOD_NOT_ALLOWED, message, status=405))
 
 
 def _body(request) -> bytes:
     try:
         raw = request.body
     except RequestDataTooBig:  # past DATA_UPLOAD_MAX_MEMORY_SIZE: Django read none of it
-        raise Refused(400, "payload_too_large", "The body is larger than 500 KB.") from None
+        raise Refused(
+            EventsErrorCode.PAYLOAD_TOO_LARGE, "The body is larger than 500 KB."
+        ) from None
     if len(raw) > MAX_BATCH and request.headers.get("Content-Encoding", "") != "gzip":
-        raise Refused(400, "payload_too_large", "The body is larger than 500 KB.")
+        raise Refused(EventsErrorCode.PAYLOAD_TOO_LARGE, "The body is larger than 500 KB.")
     if request.headers.get("Content-Encoding", "").lower() == "gzip":
         try:
             inflater = zlib.decompressobj(wbits=31)
             raw = inflater.decompress(raw, MAX_BATCH + 1)
         except zlib.error:
-            raise Refused(400, "invalid_gzip", "The body is not valid gzip.") from None
+            raise Refused(EventsErrorCode.INVALID_GZIP, "The body is not valid gzip.") from None
         if len(raw) > MAX_BATCH or inflater.unconsumed_tail:
-            raise Refused(400, "payload_too_large", "The body is larger than 500 KB unzipped.")
+            raise Refused(
+                EventsErrorCode.PAYLOAD_TOO_LARGE, "The body is larger than 500 KB unzipped."
+            )
     return raw
 
 
@@ -114,7 +120,9 @@ def _write_key(request, body: dict) -> str:
             decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
         except (ValueError, UnicodeDecodeError):
             raise Refused(
-                401, "invalid_write_key", "The Basic credentials are not valid."
+                EventsErrorCode.INVALID_WRITE_KEY,
+                "The Basic credentials are not valid.",
+                status=401,
             ) from None
         return decoded.split(":", 1)[0]
     key = next((body[f] for f in WRITE_KEY_FIELDS if body.get(f)), "")
@@ -126,7 +134,11 @@ def _origin(request, source: Source) -> str:
     if not origin:
         return ""
     if origin.lower().rstrip("/") not in source.allowed_origins:
-        raise Refused(403, "origin_not_allowed", f"{origin} may not send events for this source.")
+        raise Refused(
+            EventsErrorCode.ORIGIN_NOT_ALLOWED,
+            f"{origin} may not send events for this source.",
+            status=403,
+        )
     return origin
 
 
@@ -136,22 +148,27 @@ def _rate_key(source_id: int, second: int) -> str:
 
 def _rate_limit(source: Source, second: int) -> None:
     if sharedcache.hit(_rate_key(source.pk, second), window=2) > source.rate_limit:
-        raise Refused(429, "rate_limited",
-                      f"More than {source.rate_limit} requests a second for this source.",
-                      {"Retry-After": "1"})  # fmt: skip
+        raise Refused(
+            EventsErrorCode.RATE_LIMITED,
+            f"More than {source.rate_limit} requests a second for this source.",
+            status=429,
+            headers={"Retry-After": "1"},
+        )
 
 
 def _when(value, field: str) -> dt.datetime | None:
     """The moment an ISO 8601 value names, in UTC; ``OUT_OF_RANGE`` when it lies beyond what a
-    date-time can hold (year 9999 at -14:00); ValueError when it is not a date-time."""
+    date-time can hold (year 9999 at -14:00); refused when it is not a date-time."""
     if value in (None, ""):
         return None
     if not isinstance(value, str) or len(value) > 64:
-        raise ValueError(f"{field} is not an ISO 8601 date-time.")
+        raise Refused(EventsErrorCode.INVALID_TIMESTAMP, f"{field} is not an ISO 8601 date-time.")
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{field} is not an ISO 8601 date-time.") from None
+        raise Refused(
+            EventsErrorCode.INVALID_TIMESTAMP, f"{field} is not an ISO 8601 date-time."
+        ) from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=dt.UTC)
     try:
@@ -199,71 +216,80 @@ def _depth_over(value, limit: int) -> bool:
 
 
 def _id(message: dict, name: str) -> str:
-    """The message's id field as a string ("" when absent); ValueError(code, reason)."""
+    """The message's id field as a string ("" when absent); refused when it is not one."""
     value = message.get(name)
     if value is None:
         return ""
     if type(value) is not str:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError("invalid_identity", f"{name} must be a string.")
+            raise Refused(EventsErrorCode.INVALID_IDENTITY, f"{name} must be a string.")
         value = str(value)
     value = value.strip()
     if len(value) > MAX_ID or "\x00" in value:
-        raise ValueError("invalid_identity", f"{name} is text of at most {MAX_ID} characters.")
+        raise Refused(
+            EventsErrorCode.INVALID_IDENTITY, f"{name} is text of at most {MAX_ID} characters."
+        )
     return value
 
 
 def _shape(message: dict) -> None:
-    """Refuse a message whose objects are not objects (ValueError(code, reason))."""
+    """Refuse a message whose objects are not objects (``Refused``)."""
     for name in OBJECT_FIELDS:
         value = message.get(name)
         if value is not None and not isinstance(value, dict):
-            raise ValueError("invalid_field", f"{name} must be a JSON object.")
+            raise Refused(EventsErrorCode.INVALID_FIELD, f"{name} must be a JSON object.")
     context = message.get("context")
     if context:
         for name in CONTEXT_OBJECTS:
             value = context.get(name)
             if value is not None and not isinstance(value, dict):
-                raise ValueError("invalid_field", f"context.{name} must be a JSON object.")
+                raise Refused(
+                    EventsErrorCode.INVALID_FIELD, f"context.{name} must be a JSON object."
+                )
 
 
 def _check(message, kind: str | None, received: dt.datetime, batch_sent,
            received_at: str) -> tuple[dict, dict]:  # fmt: skip
-    """The message normalised, and the event row's fields; ValueError(code, reason) if refused.
+    """The message normalised, and the event row's fields; ``Refused`` if refused.
     ``received_at`` is ``received`` in ISO 8601 (the same for every message of a request)."""
     if not isinstance(message, dict):
-        raise ValueError("invalid_message", "A message is a JSON object.")
+        raise Refused(EventsErrorCode.INVALID_MESSAGE, "A message is a JSON object.")
     kind = kind or message.get("type")
     if not isinstance(kind, str) or kind not in TYPES:
-        raise ValueError("invalid_type", f"type must be one of {', '.join(sorted(TYPES))}.")
+        raise Refused(
+            EventsErrorCode.INVALID_TYPE, f"type must be one of {', '.join(sorted(TYPES))}."
+        )
     _shape(message)
     ids = {name: _id(message, name) for name in ID_FIELDS}
     user_id, anonymous_id = ids["userId"], ids["anonymousId"]
     if not user_id and not anonymous_id:
-        raise ValueError("missing_identity", "Every message needs a userId or an anonymousId.")
+        raise Refused(
+            EventsErrorCode.MISSING_IDENTITY, "Every message needs a userId or an anonymousId."
+        )
     name = ""
     if kind == MessageType.TRACK:
         name = message.get("event")
         if not isinstance(name, str) or not name.strip():
-            raise ValueError("missing_event", "A track call needs an event name.")
+            raise Refused(EventsErrorCode.MISSING_EVENT, "A track call needs an event name.")
     elif kind in (MessageType.PAGE, MessageType.SCREEN):
         name = message.get("name") if isinstance(message.get("name"), str) else ""
     elif kind == MessageType.ALIAS:
         if not ids["previousId"] or not user_id:
-            raise ValueError("missing_previous_id", "An alias call needs previousId and userId.")
+            raise Refused(
+                EventsErrorCode.MISSING_PREVIOUS_ID, "An alias call needs previousId and userId."
+            )
     elif kind == MessageType.GROUP and not ids["groupId"]:
-        raise ValueError("missing_group_id", "A group call needs a groupId.")
+        raise Refused(EventsErrorCode.MISSING_GROUP_ID, "A group call needs a groupId.")
     message_id = message.get("messageId")
     if message_id is None:
         message_id = f"console-{uuid.uuid4()}"
     if not isinstance(message_id, str) or not 0 < len(message_id) <= 100:
-        raise ValueError("invalid_message_id", "messageId is a string of at most 100 characters.")
+        raise Refused(
+            EventsErrorCode.INVALID_MESSAGE_ID, "messageId is a string of at most 100 characters."
+        )
     sent_value = message.get("timestamp") or message.get("originalTimestamp")
-    try:
-        original = _when(sent_value, "timestamp")
-        sent = _when(message.get("sentAt"), "sentAt") or batch_sent
-    except ValueError as exc:
-        raise ValueError("invalid_timestamp", str(exc)) from None
+    original = _when(sent_value, "timestamp")
+    sent = _when(message.get("sentAt"), "sentAt") or batch_sent
     timestamp = event_time(original, sent, received)
     message = {**message, "type": kind, "messageId": message_id,
                "receivedAt": received_at, "timestamp": timestamp.isoformat()}  # fmt: skip
@@ -298,7 +324,9 @@ def _refuse_suppressed(rows: list[tuple], indexes: list[int], rejected: list) ->
     kept = []
     for row, index, subjects in zip(rows, indexes, wanted, strict=True):
         if blocked.intersection(subjects):
-            rejected.append(Rejection(index, row[1], "subject_suppressed", SUPPRESSED_MESSAGE))
+            rejected.append(
+                Rejection(index, row[1], EventsErrorCode.SUBJECT_SUPPRESSED, SUPPRESSED_MESSAGE)
+            )
         else:
             kept.append(row)
     rejected.sort(key=lambda r: r.index)
@@ -322,23 +350,27 @@ def json_body(request) -> dict:
     try:
         body = orjson.loads(raw) if raw else {}
     except orjson.JSONDecodeError as exc:
-        raise Refused(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
+        raise Refused(EventsErrorCode.INVALID_JSON, f"The body is not valid JSON: {exc}.") from None
     if not isinstance(body, dict):
-        raise Refused(400, "invalid_json", "The body must be a JSON object.")
+        raise Refused(EventsErrorCode.INVALID_JSON, "The body must be a JSON object.")
     return body
 
 
 def admit(request, key: str, *, how: str = "as the Basic user name or writeKey"):
     """The active source of ``key`` if its origin and rate limit allow; (source, CORS origin)."""
     if not key:
-        raise Refused(401, "missing_write_key", f"Send the source's write key {how}.")
+        raise Refused(
+            EventsErrorCode.MISSING_WRITE_KEY, f"Send the source's write key {how}.", status=401
+        )
     second = int(timezone.now().timestamp())
     known = remembered_source_id(key)
     if known is not None:  # counted in the round trip that reads the key's generation
         sharedcache.count_ahead(_rate_key(known, second), window=2)
     source = authenticate_key(key)
     if source is None:
-        raise Refused(401, "invalid_write_key", "Unknown, expired or revoked write key.")
+        raise Refused(
+            EventsErrorCode.INVALID_WRITE_KEY, "Unknown, expired or revoked write key.", status=401
+        )
     origin = _origin(request, source)
     _rate_limit(source, second)
     return source, origin
@@ -352,16 +384,15 @@ def accept(request, kind: str | None):
     if kind is None:
         messages = body.get("batch")
         if not isinstance(messages, list):
-            raise Refused(400, "invalid_batch", "batch must be a list of messages.")
+            raise Refused(EventsErrorCode.INVALID_BATCH, "batch must be a list of messages.")
         if len(messages) > MAX_MESSAGES:
-            raise Refused(400, "batch_too_large", f"At most {MAX_MESSAGES} messages a batch.")
+            raise Refused(
+                EventsErrorCode.BATCH_TOO_LARGE, f"At most {MAX_MESSAGES} messages a batch."
+            )
         shared = {k: body[k] for k in ("context", "integrations") if isinstance(body.get(k), dict)}
     else:
         messages, shared = [body], {}
-    try:
-        batch_sent = _when(body.get("sentAt"), "sentAt")
-    except ValueError as exc:
-        raise Refused(400, "invalid_timestamp", str(exc)) from None
+    batch_sent = _when(body.get("sentAt"), "sentAt")
     gpc = request.headers.get("Sec-GPC", "").strip() == "1"
     stored, rejected = store(source, messages, kind=kind, shared=shared, received=received,
                              batch_sent=batch_sent, gpc=gpc)  # fmt: skip
@@ -387,22 +418,25 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
             try:
                 encoded = orjson.dumps(message)
             except orjson.JSONEncodeError:  # nested past orjson's limit
-                raise ValueError(
-                    "too_deep", f"A message nests at most {MAX_DEPTH} levels."
+                raise Refused(
+                    EventsErrorCode.TOO_DEEP, f"A message nests at most {MAX_DEPTH} levels."
                 ) from None
             # Cheap bound first: a message with few brackets cannot nest deep.
             brackets = encoded.count(b"{") + encoded.count(b"[")
             if brackets > MAX_DEPTH and _depth_over(message, MAX_DEPTH):
-                raise ValueError("too_deep", f"A message nests at most {MAX_DEPTH} levels.")
+                raise Refused(
+                    EventsErrorCode.TOO_DEEP, f"A message nests at most {MAX_DEPTH} levels."
+                )
             if len(encoded) > MAX_MESSAGE:
-                raise ValueError("message_too_large", "A message is at most 32 KB.")
+                raise Refused(EventsErrorCode.MESSAGE_TOO_LARGE, "A message is at most 32 KB.")
             if b"u0000" in encoded and _NUL.search(encoded):
-                raise ValueError("invalid_character", "Text may not contain the NUL character.")
+                raise Refused(
+                    EventsErrorCode.INVALID_CHARACTER, "Text may not contain the NUL character."
+                )
             normal, fields = _check(message, kind, received, batch_sent, received_at)
-        except ValueError as exc:
-            code, reason = exc.args if len(exc.args) == 2 else ("invalid_message", str(exc))
+        except Refused as exc:
             message_id = message.get("messageId", "") if isinstance(message, dict) else ""
-            rejected.append(Rejection(index, str(message_id)[:100], code, reason))
+            rejected.append(Rejection(index, str(message_id)[:100], exc.code, exc.message))
             continue
         if fields["message_id"] in seen:
             continue
@@ -458,15 +492,14 @@ def collect(request, kind: str | None = None):
     if request.method == "OPTIONS":
         return preflight(request)
     if request.method != "POST":
-        return _error(405, "method_not_allowed", "Send events with POST.")
+        return not_post("Send events with POST.")
     origin = ""
     try:
         _, rejected, origin = accept(request, kind)
     except Refused as exc:
-        return _error(exc.status, exc.code, exc.message, exc.headers)
+        return refusal(exc)
     if kind is not None and rejected:
-        r = rejected[0]
-        return _error(400, r.code, r.message, origin_ok=origin)
+        return refusal(Refused(rejected[0].code, rejected[0].message), origin)
     body = {"success": True}
     if rejected:
         body["rejected"] = [r.as_dict() for r in rejected]
@@ -502,20 +535,17 @@ def _consent_subject(body: dict):
 
     subject = None
     for field, kind in (("userId", "user_id"), ("anonymousId", "anonymous_id")):
-        try:
-            value = _id(body, field)
-        except ValueError as exc:
-            raise Refused(400, *exc.args) from None
+        value = _id(body, field)
         if value and subject is None:
             try:
                 subject = normalise(kind, value)
             except InvalidIdentifier as exc:
-                raise Refused(400, "invalid_identity", exc.message) from None
+                raise Refused(EventsErrorCode.INVALID_IDENTITY, exc.message) from None
     if subject is None:
-        raise Refused(400, "missing_identity", "Send the visitor's anonymousId or userId.")
+        raise Refused(EventsErrorCode.MISSING_IDENTITY, "Send the visitor's anonymousId or userId.")
     named = message_subjects(body) | {str(subject)}
     if gate.anyone_suppressed() and gate.suppressed(named):
-        raise Refused(400, "subject_suppressed", SUPPRESSED_MESSAGE)
+        raise Refused(EventsErrorCode.SUBJECT_SUPPRESSED, SUPPRESSED_MESSAGE)
     return subject
 
 
@@ -535,7 +565,7 @@ def consent(request):
     if request.method == "OPTIONS":
         return preflight(request)
     if request.method != "POST":
-        return _error(405, "method_not_allowed", "Send choices with POST.")
+        return not_post("Send choices with POST.")
     origin = ""
     try:
         body = json_body(request)
@@ -544,27 +574,29 @@ def consent(request):
         choices = body.get("choices")
         gpc = request.headers.get("Sec-GPC", "").strip() == "1"
         if not isinstance(choices, dict) or not (choices or gpc):
-            raise Refused(400, "invalid_choices", 'choices is an object: {"analytics": true}.')
+            raise Refused(
+                EventsErrorCode.INVALID_CHOICES, 'choices is an object: {"analytics": true}.'
+            )
         if any(not isinstance(v, bool) for v in choices.values()):
-            raise Refused(400, "invalid_choices", "Each choice is true or false.")
+            raise Refused(EventsErrorCode.INVALID_CHOICES, "Each choice is true or false.")
         if any(len(purpose) > MAX_PURPOSE or "\x00" in purpose for purpose in choices):
             raise Refused(
-                400, "invalid_choices", f"A purpose is a code of at most {MAX_PURPOSE} characters."
+                EventsErrorCode.INVALID_CHOICES,
+                f"A purpose is a code of at most {MAX_PURPOSE} characters.",
             )
         notice = body.get("noticeVersion")
         if notice is not None and not isinstance(notice, str):
-            raise Refused(400, "invalid_notice_version", "noticeVersion is a string.")
+            raise Refused(EventsErrorCode.INVALID_NOTICE_VERSION, "noticeVersion is a string.")
         notice = (notice or "").strip()
         if len(notice) > MAX_NOTICE_VERSION or "\x00" in notice:
             raise Refused(
-                400,
-                "invalid_notice_version",
+                EventsErrorCode.INVALID_NOTICE_VERSION,
                 f"noticeVersion is text of at most {MAX_NOTICE_VERSION} characters.",
             )
         jurisdiction = body.get("jurisdiction") or Jurisdiction.OTHER
         kind = body.get("source") or "banner"
         if kind not in ("banner", "form"):
-            raise Refused(400, "invalid_source", "source is banner or form.")
+            raise Refused(EventsErrorCode.INVALID_SOURCE, "source is banner or form.")
         evidence = {"source": source.name, "origin": request.headers.get("Origin", ""),
                     "user_agent": request.headers.get("User-Agent", "")[:300]}  # fmt: skip
         try:
@@ -581,9 +613,9 @@ def consent(request):
                     gpc_record(subject=subject, jurisdiction=jurisdiction,
                                via=f"collection:{source.name}")  # fmt: skip
         except ApplicationError as exc:
-            raise Refused(400, exc.code, exc.message) from None
+            raise Refused(exc.code, exc.message) from None
     except Refused as exc:
-        return _error(exc.status, exc.code, exc.message, exc.headers, origin_ok=origin)
+        return refusal(exc, origin)
     response = HttpResponse(
         orjson.dumps({"success": True, "recorded": len(choices) + (1 if gpc else 0)}),
         content_type="application/json",

@@ -16,6 +16,7 @@ from apps.audit.services import audit_record, audit_snapshot
 from martech.common import sharedcache
 from martech.common.errors import ApplicationError, ConflictError
 
+from .errors import EventsErrorCode
 from .models import Source, WriteKey
 
 KEY_PREFIX = "wk_"
@@ -42,33 +43,35 @@ def normalise_origins(origins) -> list[str]:
             raise ApplicationError(
                 f"{origin!r} is not an origin: write scheme and host, such as "
                 "https://www.acme.example (no wildcards).",
-                code="invalid_origin",
+                code=EventsErrorCode.INVALID_ORIGIN,
             )
         if parts.path or parts.query or parts.fragment or "@" in parts.netloc:
             raise ApplicationError(
-                f"{origin!r}: an origin has no path, query or credentials.", code="invalid_origin"
+                f"{origin!r}: an origin has no path, query or credentials.",
+                code=EventsErrorCode.INVALID_ORIGIN,
             )
         normal = f"{parts.scheme}://{parts.netloc.lower()}"
         if normal not in clean:
             clean.append(normal)
     if len(clean) > 50:
-        raise ApplicationError("At most 50 allowed origins.", code="invalid_origin")
+        raise ApplicationError("At most 50 allowed origins.", code=EventsErrorCode.INVALID_ORIGIN)
     return clean
 
 
 def _validate(source: Source) -> None:
     source.name = (source.name or "").strip()
     if not source.name:
-        raise ApplicationError("A source needs a name.", code="invalid")
+        raise ApplicationError("A source needs a name.", code=EventsErrorCode.INVALID)
     source.allowed_origins = normalise_origins(source.allowed_origins)
     if not 1 <= source.rate_limit <= 100_000:
         raise ApplicationError(
-            "The rate limit is between 1 and 100,000 requests a second.", code="invalid"
+            "The rate limit is between 1 and 100,000 requests a second.",
+            code=EventsErrorCode.INVALID,
         )
     if source.plan_id is None and source.enforcement == "block":
         raise ApplicationError(
             "Blocking needs a tracking plan: without one every event would be quarantined.",
-            code="block_without_plan",
+            code=EventsErrorCode.BLOCK_WITHOUT_PLAN,
         )
 
 
@@ -87,7 +90,9 @@ def source_create(*, actor, **fields) -> tuple[Source, str]:
     source = Source(owner=actor, **fields)
     _validate(source)
     if Source.objects.filter(name__iexact=source.name).exists():
-        raise ConflictError(f"A source named {source.name!r} exists.", code="duplicate")
+        raise ConflictError(
+            f"A source named {source.name!r} exists.", code=EventsErrorCode.DUPLICATE
+        )
     source.save()
     key, raw = _issue_key(source, actor)
     after = {**audit_snapshot(source, SOURCE_FIELDS), "write_key": key.prefix}
@@ -109,7 +114,9 @@ def source_update(*, actor, source: Source, **changes) -> Source:
         with transaction.atomic():
             source.save()
     except IntegrityError:
-        raise ConflictError("A source with that name exists.", code="duplicate") from None
+        raise ConflictError(
+            "A source with that name exists.", code=EventsErrorCode.DUPLICATE
+        ) from None
     audit_record(action="events.source.updated", target=source, before=before,
                  after=audit_snapshot(source, SOURCE_FIELDS))  # fmt: skip
     return source
@@ -121,7 +128,7 @@ def write_key_rotate(*, actor, source: Source, overlap_hours: int = 24) -> tuple
     require(actor, "events.manage_sources", "rotate write keys")
     if not 0 <= overlap_hours <= MAX_OVERLAP_HOURS:
         raise ApplicationError(
-            f"The overlap is between 0 and {MAX_OVERLAP_HOURS} hours.", code="invalid"
+            f"The overlap is between 0 and {MAX_OVERLAP_HOURS} hours.", code=EventsErrorCode.INVALID
         )
     source = Source.objects.select_for_update().get(pk=source.pk)
     ends = timezone.now() + dt.timedelta(hours=overlap_hours)
@@ -142,7 +149,7 @@ def write_key_revoke(*, actor, key: WriteKey) -> WriteKey:
     require(actor, "events.manage_sources", "revoke write keys")
     key = WriteKey.objects.select_for_update().get(pk=key.pk)
     if key.revoked_at is not None:
-        raise ConflictError("This key is already revoked.", code="already_revoked")
+        raise ConflictError("This key is already revoked.", code=EventsErrorCode.ALREADY_REVOKED)
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
     audit_record(action="events.write_key.revoked", target=key.source,
@@ -214,7 +221,7 @@ def events_replay(*, actor, events) -> int:
     if not count:
         raise ApplicationError(
             "Nothing to replay: only quarantined or failed events can be replayed.",
-            code="nothing_to_replay",
+            code=EventsErrorCode.NOTHING_TO_REPLAY,
         )
     audit_record(action="events.event.replayed", metadata={"events": ids[:200], "count": count})
     transaction.on_commit(_kick_pipeline)

@@ -25,7 +25,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from martech.common import sharedcache
 
-from .collect import MAX_MESSAGES, Refused, _error, admit, json_body, store
+from .collect import MAX_MESSAGES, admit, json_body, not_post, refusal, store
+from .errors import EventsErrorCode, Refused
 from .subjects import SNOWPLOW_IDS
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -42,27 +43,31 @@ def _json_field(event: dict, plain: str, encoded: str, name: str):
     elif event.get(encoded):
         raw = event[encoded]
         if not isinstance(raw, str):
-            raise ValueError("invalid_encoding", f"{encoded} is base64 JSON text.")
+            raise Refused(EventsErrorCode.INVALID_ENCODING, f"{encoded} is base64 JSON text.")
         try:
             padded = (raw + "=" * (-len(raw) % 4)).encode()
             text = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
         except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise ValueError("invalid_encoding", f"{encoded} is not base64 JSON.") from None
+            raise Refused(
+                EventsErrorCode.INVALID_ENCODING, f"{encoded} is not base64 JSON."
+            ) from None
     else:
         return None
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:  # also text that is not a string
-        raise ValueError("invalid_json", f"{name} is not valid JSON.") from None
+        raise Refused(EventsErrorCode.INVALID_JSON, f"{name} is not valid JSON.") from None
     if not isinstance(value, dict):
-        raise ValueError("invalid_field", f"{name} is a JSON object.")
+        raise Refused(EventsErrorCode.INVALID_FIELD, f"{name} is a JSON object.")
     return value
 
 
 def _title(schema: str) -> str:
     match = IGLU.match(schema) if isinstance(schema, str) else None
     if not match:
-        raise ValueError("invalid_schema", "A self-describing event names an iglu: schema.")
+        raise Refused(
+            EventsErrorCode.INVALID_SCHEMA, "A self-describing event names an iglu: schema."
+        )
     return " ".join(part.capitalize() for part in re.split(r"[_\-\s]+", match.group(2)) if part)
 
 
@@ -72,14 +77,14 @@ def _ms(value) -> str | None:
     try:
         stamp = dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.UTC)
     except (TypeError, ValueError, OverflowError, OSError):
-        raise ValueError("invalid_timestamp", "dtm and stm are milliseconds.") from None
+        raise Refused(EventsErrorCode.INVALID_TIMESTAMP, "dtm and stm are milliseconds.") from None
     return stamp.isoformat()
 
 
 def to_message(event: dict) -> dict:
-    """One tracker event as a Segment-shaped message (ValueError(code, reason) if unusable)."""
+    """One tracker event as a Segment-shaped message (``Refused`` if unusable)."""
     if not isinstance(event, dict):
-        raise ValueError("invalid_message", "An event is a JSON object.")
+        raise Refused(EventsErrorCode.INVALID_MESSAGE, "An event is a JSON object.")
     kind = event.get("e")
     page = {k: event[f] for k, f in (("url", "url"), ("referrer", "refr"), ("title", "page"))
             if event.get(f)}  # fmt: skip
@@ -108,19 +113,23 @@ def to_message(event: dict) -> dict:
         message.update(type="track", event="Page Ping", properties={"url": page.get("url", "")})
     elif kind == "se":
         if not event.get("se_ac"):
-            raise ValueError("missing_event", "A structured event needs se_ac (its action).")
+            raise Refused(
+                EventsErrorCode.MISSING_EVENT, "A structured event needs se_ac (its action)."
+            )
         properties = {name: event[key] for key, name in STRUCTURED.items() if key in event}
         if "value" in properties:
             try:
                 properties["value"] = float(properties["value"])
             except (TypeError, ValueError):
-                raise ValueError("invalid_value", "se_va is a number.") from None
+                raise Refused(EventsErrorCode.INVALID_VALUE, "se_va is a number.") from None
         message.update(type="track", event=event["se_ac"], properties=properties)
     elif kind == "ue":
         wrapper = _json_field(event, "ue_pr", "ue_px", "the self-describing event")
         inner = (wrapper or {}).get("data") if isinstance(wrapper, dict) else None
         if not isinstance(inner, dict) or not isinstance(inner.get("data"), dict):
-            raise ValueError("invalid_event", "ue_pr/ue_px carries {schema, data: {schema, data}}.")
+            raise Refused(
+                EventsErrorCode.INVALID_EVENT, "ue_pr/ue_px carries {schema, data: {schema, data}}."
+            )
         message.update(type="track", event=_title(inner.get("schema", "")),
                        properties=inner["data"])  # fmt: skip
         message["context"]["snowplow_schema"] = inner["schema"]
@@ -129,15 +138,15 @@ def to_message(event: dict) -> dict:
         message.update(type="track", event="Transaction" if kind == "tr" else "Transaction Item",
                        properties=fields)  # fmt: skip
     else:
-        raise ValueError("invalid_type", f"Unknown Snowplow event type {kind!r}.")
+        raise Refused(EventsErrorCode.INVALID_TYPE, f"Unknown Snowplow event type {kind!r}.")
     return {k: v for k, v in message.items() if v not in (None, "")}
 
 
 def _accept(request, events: list, received) -> tuple[int, list, str]:
     if not events:
-        raise Refused(400, "invalid_payload", "No events.")
+        raise Refused(EventsErrorCode.INVALID_PAYLOAD, "No events.")
     if len(events) > MAX_MESSAGES:
-        raise Refused(400, "batch_too_large", f"At most {MAX_MESSAGES} events a request.")
+        raise Refused(EventsErrorCode.BATCH_TOO_LARGE, f"At most {MAX_MESSAGES} events a request.")
     keys = {e.get("aid") for e in events if isinstance(e, dict) and isinstance(e.get("aid"), str)}
     key = next(iter(keys)) if len(keys) == 1 else ""
     source, origin = admit(request, key or "", how="as the tracker's app id (aid)")
@@ -146,9 +155,8 @@ def _accept(request, events: list, received) -> tuple[int, list, str]:
         try:
             valid.append(to_message(event))
             positions.append(index)
-        except ValueError as exc:
-            code, reason = exc.args
-            rejected.append((index, code, reason))
+        except Refused as exc:
+            rejected.append((index, exc.code, exc.message))
     gpc = request.headers.get("Sec-GPC", "").strip() == "1"
     stored, more = store(source, valid, kind=None, shared={}, received=received, batch_sent=None,
                          gpc=gpc)  # fmt: skip
@@ -165,17 +173,21 @@ def tp2(request):
     if request.method == "OPTIONS":
         return preflight(request)
     if request.method != "POST":
-        return _error(405, "method_not_allowed", "Send events with POST.")
+        return not_post("Send events with POST.")
     received = timezone.now()
     try:
         body = json_body(request)
         if not isinstance(body.get("data"), list):
-            raise Refused(400, "invalid_payload", "Expected {schema: payload_data, data: [...]}.")
+            raise Refused(
+                EventsErrorCode.INVALID_PAYLOAD, "Expected {schema: payload_data, data: [...]}."
+            )
         if "payload_data" not in str(body.get("schema", "")):
-            raise Refused(400, "invalid_payload", "The schema must be Snowplow's payload_data.")
+            raise Refused(
+                EventsErrorCode.INVALID_PAYLOAD, "The schema must be Snowplow's payload_data."
+            )
         _, rejected, origin = _accept(request, body["data"], received)
     except Refused as exc:
-        return _error(exc.status, exc.code, exc.message, exc.headers)
+        return refusal(exc)
     payload = {"success": True}
     if rejected:
         payload["rejected"] = [{"index": i, "code": c, "message": m} for i, c, m in rejected]
@@ -192,13 +204,13 @@ def tp2(request):
 def pixel(request):
     """``GET /i?e=pv&aid=<write key>&…``: one event; a transparent GIF back."""
     if request.method != "GET":
-        return _error(405, "method_not_allowed", "The pixel takes GET.")
+        return not_post("The pixel takes GET.")
     try:
         _, rejected, _ = _accept(request, [request.GET.dict()], timezone.now())
     except Refused as exc:
-        return _error(exc.status, exc.code, exc.message, exc.headers)
+        return refusal(exc)
     if rejected:
-        return _error(400, rejected[0][1], rejected[0][2])
+        return refusal(Refused(rejected[0][1], rejected[0][2]))
     response = HttpResponse(PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store"
     return response

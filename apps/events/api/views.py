@@ -9,6 +9,7 @@ from martech.common.errors import ApplicationError
 
 from .. import selectors, services
 from ..choices import EventStatus
+from ..errors import EventsErrorCode
 from ..filters import EventFilter
 from ..models import Event, Source
 from .serializers import (
@@ -118,7 +119,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         require(request.user, "events.replay", "replay events")
         data = validated_body(ReplaySerializer, request)
         if bool(data.get("events")) == bool(data.get("source")):
-            raise ApplicationError("Give either events or source.", code="invalid")
+            raise ApplicationError("Give either events or source.", code=EventsErrorCode.INVALID)
         if data.get("source"):
             source = selectors.source_get(user=request.user, pk=data["source"])
             events = list(source.events.filter(status=EventStatus.QUARANTINED).only("pk")[:10_000])
