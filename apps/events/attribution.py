@@ -1,5 +1,7 @@
 """The attribution taxonomy of one arrival: referrer class, UTMs and ad click ids.
 
+An arrival's channel is one of ``CHANNELS``, the classes the README documents.
+
 Pure functions over the event's page URL, referrer and Segment ``context.campaign``. A
 *marketing arrival* (UTMs, a click id, or a referrer from search, social, email or another
 site) updates the profile's last touch; direct and internal navigation never do. The first
@@ -28,6 +30,7 @@ CLICK_IDS: dict[str, tuple[str, int]] = {
     "epik": ("pinterest", 30),
 }
 UTM = ("source", "medium", "campaign", "content", "term")
+CHANNELS = ("search", "social", "email", "paid", "referral", "internal", "direct")
 # Of a page URL or a referrer, only this much is read: browsers and ad networks keep links
 # far shorter, and the parsed forms are remembered (4,096 of each), so an attacker's
 # 32 KB "URL" neither costs more to parse nor holds more memory than a real one.
@@ -37,6 +40,7 @@ PAID_MEDIUMS = frozenset(
     {"cpc", "ppc", "paid", "paidsearch", "paid_search", "paidsocial", "paid_social", "display",
      "cpm", "banner", "affiliate", "retargeting"}
 )  # fmt: skip
+SEARCH_MEDIUMS = frozenset({"organic", "search", "seo"})
 SEARCH = ("google.", "bing.com", "duckduckgo.com", "search.yahoo.", "yandex.", "baidu.com",
           "ecosia.org", "search.brave.com", "startpage.com")  # fmt: skip
 SOCIAL = ("facebook.com", "instagram.com", "t.co", "twitter.com", "x.com", "linkedin.com",
@@ -153,8 +157,11 @@ def _touch(url: str, referrer: str, campaign: tuple) -> tuple[dict, tuple[str, s
         channel = "email"
     elif medium in ("social", "social-network", "sm") or referrer_class == "social":
         channel = "social"
-    elif any(utm.values()):
-        channel = "campaign" if referrer_class in ("direct", "internal") else referrer_class
+    elif any(utm.values()) and referrer_class in ("direct", "internal"):
+        # A tagged link that arrived without another site's referrer (an app, a QR code, a
+        # mail client that hides it): still someone else's link, so a referral, unless its
+        # medium says search. Only the documented channels are ever recorded.
+        channel = "search" if medium in SEARCH_MEDIUMS else "referral"
     else:
         channel = referrer_class
     touch = {

@@ -86,8 +86,22 @@ DIMENSIONS = {"channel": "Channel", "campaign": "Campaign", "network": "Ad netwo
               "source": "UTM source"}  # fmt: skip
 
 
+# What a report row says when a touch has no value for the dimension.
+NO_VALUE = {
+    "channel": "No marketing arrival yet",
+    "campaign": "No campaign",
+    "network": "No ad network",
+    "source": "No UTM source",
+}
+# Channels touches recorded before the channels were only the documented ones.
+FORMER_CHANNELS = {"campaign": "referral"}
+
+
 def attribution_report(*, user, start, end, dimension: str = "channel") -> list[dict]:
-    """Profiles whose first (or last) touch fell in [start, end], by ``dimension``."""
+    """Profiles whose first (or last) touch fell in [start, end], by ``dimension``.
+
+    Channels are the documented ones (``attribution.CHANNELS``): a touch recorded under a
+    former name counts under today's, and a touch without a value says so in words."""
     import datetime as dt
 
     from django.db.models import TextField
@@ -114,10 +128,11 @@ def attribution_report(*, user, start, end, dimension: str = "channel") -> list[
             .annotate(n=Count("id"))
         )
         for row in counted:
-            key = row["value"] or "(none)"
-            rows.setdefault(key, {"value": key, "first_touch": 0, "last_touch": 0})[touch] = row[
-                "n"
-            ]
+            key = row["value"] or NO_VALUE[dimension]
+            if dimension == "channel":
+                key = FORMER_CHANNELS.get(key, key)
+            entry = rows.setdefault(key, {"value": key, "first_touch": 0, "last_touch": 0})
+            entry[touch] += row["n"]
     return sorted(rows.values(), key=lambda r: (-r["first_touch"] - r["last_touch"], r["value"]))
 
 

@@ -32,8 +32,10 @@ def load() -> str:
 
     link = services.link_record
     # Lena: anonymous on the blog, then a webinar form, then she signs up.
-    services.touch_record(("anonymous_id", "ajs-5f1c9e2a"), {"source": "linkedin",
-        "medium": "paid_social", "campaign": "q3-cdp-guide", "click_id": "li_fat_id"},
+    # (Touches as the pipeline records them: a channel, and the ad network of a click id.)
+    services.touch_record(("anonymous_id", "ajs-5f1c9e2a"), {"channel": "paid",
+        "source": "linkedin", "medium": "paid_social", "campaign": "q3-cdp-guide",
+        "click_id_type": "li_fat_id", "network": "linkedin", "marketing": True},
         at=ago(40))  # fmt: skip
     link(a=("anonymous_id", "ajs-5f1c9e2a"), b=("email", "lena.fischer@example.de"),
          rule="same_event", source="Website", event_ref="msg-webinar-form",
@@ -42,8 +44,9 @@ def load() -> str:
          source="Web app", observed_at=ago(20))  # fmt: skip
     link(a=("user_id", "cus_48213"), b=("device_id", "6d92078a-8246-4ba4-ae5b-76104861e7dc"),
          rule="identify", source="iOS app", observed_at=ago(12))  # fmt: skip
-    services.touch_record(("user_id", "cus_48213"), {"source": "google", "medium": "cpc",
-        "campaign": "brand", "click_id": "gclid"}, at=ago(2))  # fmt: skip
+    services.touch_record(("user_id", "cus_48213"), {"channel": "paid", "source": "google",
+        "medium": "cpc", "campaign": "brand", "click_id_type": "gclid", "network": "google_ads",
+        "marketing": True}, at=ago(2))  # fmt: skip
     # Carlos: a Californian on the phone and by email.
     link(a=("email", "carlos.mendes@example.com"), b=("phone", "+1 415 555 0182"),
          rule="identify", source="Salesforce import", observed_at=ago(30))  # fmt: skip
