@@ -194,7 +194,14 @@ class VersionEditView(LoginRequiredMixin, TemplateView):
         )
 
     def get(self, request, *args, **kwargs):
-        self._load()
+        try:
+            self._load()
+        except ApplicationError as exc:
+            if exc.code != "not_a_draft":
+                raise
+            # An old link to a draft since published: show the version, and say why.
+            messages.info(request, exc.message)
+            return redirect("schemas:version_detail", pk=self.schema.pk, version_pk=self.version.pk)
         rows = properties.rows(self.version.json_schema, self.version.fields.all())
         return self.render_to_response(
             self._context(

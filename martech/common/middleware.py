@@ -95,7 +95,7 @@ class RequestActorMiddleware:
 
 
 class ApplicationErrorMiddleware:
-    """Show a service's NotFound/PermissionDenied as the friendly 404/403 pages, and a page's
+    """Show a service's refusal as a page (404, 403, or its own status and message), and a page's
     bare 405 (a GET on a form's POST-only address) as the friendly 405 page."""
 
     def __init__(self, get_response):
@@ -111,12 +111,8 @@ class ApplicationErrorMiddleware:
 
     def process_exception(self, request, exception):
         from .errors import ApplicationError
-        from .views import page_not_found, permission_denied
+        from .views import application_error
 
         if not isinstance(exception, ApplicationError):
             return None
-        if exception.status == 404:
-            return page_not_found(request, exception)
-        if exception.status == 403:
-            return permission_denied(request, exception)
-        return None
+        return application_error(request, exception)

@@ -226,6 +226,31 @@ def page_not_found(request, exception=None):
     )
 
 
+REFUSAL_TITLES = {409: "Not possible now", 400: "Not possible"}
+
+
+def application_error(request, exception: ApplicationError):
+    """The one answer to a service's refusal that no view turned into a response (a page's
+    GET, a plain view): 404 and 403 as their pages, any other status as a page (or the API
+    error) with its message and a way back, never a 500."""
+    if exception.status == 404:
+        return page_not_found(request, exception)
+    if exception.status == 403:
+        return permission_denied(request, exception)
+    if _is_api(request):
+        return error_response(
+            exception.status, exception.code, exception.message, exception.details or None
+        )
+    return _error_page(
+        request,
+        exception.status,
+        exception.code,
+        REFUSAL_TITLES.get(exception.status, "Not possible"),
+        exception.message,
+        back=_page_above(request.path),
+    )
+
+
 def method_not_allowed(request, response):
     """The branded page for a GET on an address that only takes a form (Django answers an
     empty 405), with a way back to the page above it when there is one; ``Allow`` is kept."""
