@@ -4,47 +4,68 @@ and evidence, the evidence report (printable and CSV), and the actions."""
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.paginator import Paginator
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
 from martech.common.exports import csv_response
-from martech.common.views import ActionView, Consequence, ServiceFormView, count_of
+from martech.common.views import (
+    ActionView,
+    Consequence,
+    FilteredListView,
+    ServiceFormView,
+    count_of,
+)
 
 from . import selectors, services
+from .filters import ErasureRequestFilter
 from .forms import RequestForm
-from .models import OPEN, Decision, ErasureIdentifier, RequestStatus, TaskKind, TaskStatus
+from .models import Decision, ErasureIdentifier, RequestStatus, TaskKind, TaskStatus
 from .preview import approval_preview
 from .templatetags.erasure_dates import day, moment
 
 
-class RequestListView(LoginRequiredMixin, TemplateView):
+class RequestListView(FilteredListView):
     template_name = "erasure/request_list.html"
+    partial_template_name = "erasure/_request_table.html"
+    filterset_class = ErasureRequestFilter
+    paginate_by = 50
+    sortable = {
+        "reference": "reference",
+        "person": ("subject_type", "subject_masked"),
+        "law": "jurisdiction",
+        "received": ("received_on", "created_at"),
+        "due": Coalesce("extended_deadline", "deadline"),
+        "status": "status",
+        "progress": ("tasks_finished", "task_count"),
+    }
+
+    @property
+    def state(self) -> str:
+        return self.request.GET.get("state") or "open"
+
+    @property
+    def default_sort(self) -> str:
+        # Open requests by what falls due first; the others newest first.
+        return "due" if self.state == "open" else "-received"
+
+    def get_queryset(self):
+        require(self.request.user, "erasure.view", "see erasure requests")
+        requests = ErasureRequestFilter(
+            self.request.GET, queryset=selectors.request_list(user=self.request.user)
+        ).qs
+        if self.state == "open":
+            return requests.order_by(Coalesce("extended_deadline", "deadline"), "id")
+        return requests.order_by("-received_on", "-created_at", "-id")
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        require(user, "erasure.view", "see erasure requests")
-        requests = selectors.request_list(user=user)
-        state = self.request.GET.get("state", "open")
-        if state == "open":
-            requests = requests.filter(status__in=OPEN)
-        elif state in RequestStatus.values:
-            requests = requests.filter(status=state)
-        ordered = (
-            requests.order_by("deadline", "id")
-            if state == "open"
-            else requests.order_by("-created_at", "-id")
-        )
-        page = Paginator(ordered, 50).get_page(self.request.GET.get("page"))
         return {
             **super().get_context_data(**kwargs),
-            "page": page,
-            "state": state,
-            "states": RequestStatus.choices,
+            "state": self.state,
             "stats": selectors.dashboard(),
-            "can_request": user_can(user, "erasure.request"),
+            "can_request": user_can(self.request.user, "erasure.request"),
         }
 
 

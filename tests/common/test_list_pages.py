@@ -23,7 +23,6 @@ NOT_YET_SHARED = {
     "accounts:token_list",
     "consent:purpose_list",
     "destinations:destination_list",
-    "erasure:request_list",
     "events:source_list",
     "schemas:plan_list",
     "syncs:model_list",
