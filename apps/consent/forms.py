@@ -7,8 +7,8 @@ from .models import Purpose
 class LookupForm(forms.Form):
     identifier = forms.CharField(
         max_length=400,
-        widget=forms.TextInput(attrs={"placeholder": "email:ana@example.com"}),
-        help_text="Any identifier, written type:value.",
+        widget=forms.TextInput(attrs={"placeholder": "ana@example.com, +4915…, cus_48213"}),
+        help_text="An email, phone number or id; type:value to name the type.",
     )
 
 

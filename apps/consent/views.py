@@ -10,6 +10,7 @@ from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
 from apps.identity.normalise import Ident, parse
+from apps.identity.selectors import identifier_resolve
 from martech.common.errors import ApplicationError
 from martech.common.views import ActionView, ServiceFormView
 
@@ -28,7 +29,7 @@ class LookupView(LoginRequiredMixin, TemplateView):
         context = {"form": form, "state": None, "history": None}
         if form.is_valid():
             try:
-                subject = parse(form.cleaned_data["identifier"])
+                subject = identifier_resolve(form.cleaned_data["identifier"])
             except ApplicationError as exc:
                 form.add_error("identifier", exc.message)
             else:

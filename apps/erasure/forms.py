@@ -1,6 +1,9 @@
 from django import forms
 from django.utils import timezone
 
+from apps.identity.normalise import InvalidIdentifier
+from apps.identity.selectors import identifier_resolve
+
 from .models import Channel, Jurisdiction
 
 
@@ -8,8 +11,8 @@ class RequestForm(forms.Form):
     identifier = forms.CharField(
         max_length=400,
         label="Identifier of the person",
-        help_text="type:value, e.g. email:ana@example.com, user_id:cus_123, phone:+14155550100, "
-        "anonymous_id:ajs-…",
+        help_text="An email, phone number or id (ana@example.com, +14155550100, cus_123); "
+        "type:value to name the type, e.g. user_id:cus_123 or anonymous_id:ajs-…",
     )
     channel = forms.ChoiceField(choices=Channel.choices)
     jurisdiction = forms.ChoiceField(choices=Jurisdiction.choices)
@@ -17,3 +20,10 @@ class RequestForm(forms.Form):
         initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def clean_identifier(self):
+        """The one identifier meant (an Ident), told under the field when it is unclear."""
+        try:
+            return identifier_resolve(self.cleaned_data["identifier"])
+        except InvalidIdentifier as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None

@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.accounts.access import require, user_can
 from apps.audit.services import audit_record
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
+from apps.identity.selectors import identifier_resolve
 from martech.common import crypto, sharedcache
 from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 from martech.common.logging import redact
@@ -65,21 +66,21 @@ def extension_for(request: ErasureRequest) -> dt.date:
 
 
 def _parse(identifier) -> Ident:
+    """``identifier`` as an Ident: typed text is read as every identifier field reads it
+    (``type:value``, or a bare value whose type is clear; see ``identifier_resolve``)."""
     if isinstance(identifier, Ident):
         return identifier
-    if isinstance(identifier, tuple | list):
-        kind, value = identifier
-    else:
-        kind, _, value = str(identifier).partition(":")
-        if not value:
-            raise ApplicationError(
-                "Give the identifier as type:value, e.g. email:ana@example.com.",
-                code="invalid_identifier",
-            )
     try:
-        return normalise(kind, value)
+        if isinstance(identifier, tuple | list):
+            return normalise(*identifier)
+        return identifier_resolve(str(identifier))
     except InvalidIdentifier as exc:
-        raise ApplicationError(exc.message, code="invalid_identifier") from None
+        ambiguous = exc.code == "ambiguous_identifier"  # the type is asked for, not refused
+        raise ApplicationError(
+            exc.message,
+            code=exc.code if ambiguous else "invalid_identifier",
+            details=exc.details if ambiguous else None,
+        ) from None
 
 
 def _reference(request: ErasureRequest) -> str:

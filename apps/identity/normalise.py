@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import phonenumbers
@@ -155,3 +156,37 @@ def lookup_candidates(text: str) -> list[Ident]:
     if not found:
         raise reason or InvalidIdentifier("Type an email, phone number or id.")
     return found
+
+
+def resolve(text: str, *, seen: Callable[[list[Ident]], Collection[Ident]]) -> Ident:
+    """The one identifier ``text`` names, for a form that acts on one person.
+
+    ``type:value`` is taken as written; a bare email address is an email and a bare number
+    written with ``+`` a phone. Any other bare value is the one type ``seen`` (which
+    answers the candidates the console already knows) reports for it. When it is known as
+    none or as several, raise InvalidIdentifier (code ``ambiguous_identifier``) asking for
+    the type, naming the ways it can be written."""
+    candidates = lookup_candidates(text)
+    if len(candidates) == 1:
+        return candidates[0]
+    bare = (text or "").strip()
+    for ident in candidates:
+        if ident.type == IdentifierType.EMAIL or (
+            ident.type == IdentifierType.PHONE and bare.startswith("+")
+        ):
+            return ident
+    known = set(seen(candidates))
+    found = [ident for ident in candidates if ident in known]
+    if len(found) == 1:
+        return found[0]
+    ways = [str(ident) for ident in (found or candidates)]
+    written = f"{', '.join(ways[:-1])} or {ways[-1]}"
+    if found:
+        why = f"“{bare}” is known as more than one kind of identifier"
+    else:
+        why = f"“{bare}” has not been seen yet, so its kind is not known"
+    raise InvalidIdentifier(
+        f"{why}: write it as {written}.",
+        code="ambiguous_identifier",
+        details={"candidates": ways},
+    )

@@ -19,7 +19,7 @@ from martech.common.pgcopy import execute_arrays
 
 from .choices import EVIDENCE, LinkKind, LinkStatus
 from .models import Identifier, Link, Merge, Profile
-from .normalise import Ident, InvalidIdentifier, parse
+from .normalise import Ident, InvalidIdentifier, parse, resolve
 
 
 def standing_links(identifier_ids) -> dict[frozenset[int], Link]:
@@ -115,6 +115,19 @@ def profile_get(*, user, pk: int) -> Profile:
     if profile is None:
         raise NotFoundError("No such profile.")
     return profile
+
+
+def identifier_resolve(text: str) -> Ident:
+    """The one identifier a person typed to act on someone (erasure, consent): ``type:value``
+    as written, or a bare value read as ``normalise.resolve`` does, where "known" means seen
+    in the identity graph. Raises InvalidIdentifier asking for the type when it is unclear."""
+
+    def seen(candidates: list[Ident]) -> set[Ident]:
+        match = reduce(or_, (Q(type=c.type, value=c.value) for c in candidates))
+        pairs = Identifier.objects.filter(match).values_list("type", "value")
+        return {Ident(kind, value) for kind, value in pairs}
+
+    return resolve(text, seen=seen)
 
 
 def profile_find(*, user, identifier: str) -> Profile:

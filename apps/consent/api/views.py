@@ -8,6 +8,7 @@ from apps.consent import selectors, services
 from apps.consent.filters import ConsentRecordFilter
 from apps.consent.models import ConsentRecord, Purpose
 from apps.identity.normalise import parse
+from apps.identity.selectors import identifier_resolve
 from martech.common.api import ErrorSerializer
 from martech.common.errors import ApplicationError
 
@@ -68,7 +69,15 @@ class ConsentStateView(APIView):
     """Each purpose granted or denied for a subject now, and why (consent.view)."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("identifier", str, required=True, description="type:value")],
+        parameters=[
+            OpenApiParameter(
+                "identifier",
+                str,
+                required=True,
+                description="type:value, or a bare email, +E.164 phone or an id the console "
+                "has seen as one type only",
+            )
+        ],
         responses={200: ConsentStateSerializer, 400: ErrorSerializer},
     )
     def get(self, request):
@@ -76,7 +85,7 @@ class ConsentStateView(APIView):
         text = request.query_params.get("identifier")
         if not text:
             raise ApplicationError("Give ?identifier=type:value.", code="identifier_required")
-        state = selectors.consent_state(parse(text))
+        state = selectors.consent_state(identifier_resolve(text))
         body = {
             "subject": str(state.subject),
             "identifiers": [str(i) for i in state.identifiers],

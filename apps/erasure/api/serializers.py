@@ -43,7 +43,10 @@ class ErasureIdentifierSerializer(serializers.ModelSerializer):
 
 class ErasureRequestSerializer(serializers.ModelSerializer):
     identifier = serializers.CharField(
-        write_only=True, max_length=400, help_text="type:value of the person, e.g. email:ana@x.com"
+        write_only=True,
+        max_length=400,
+        help_text="The person: type:value (email:ana@x.com, user_id:cus_1), or a bare email, "
+        "+E.164 phone or an id the console has seen as one type only.",
     )
     channel = serializers.ChoiceField(choices=Channel.choices)
     jurisdiction = serializers.ChoiceField(choices=Jurisdiction.choices)
