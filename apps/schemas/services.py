@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.accounts.access import require, user_can
 from apps.accounts.registry import capability_label
 from apps.audit.services import audit_record, audit_snapshot
+from apps.schemas.errors import SchemasErrorCode
 from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 
 from . import selectors
@@ -48,7 +49,7 @@ def _check_name(name: str) -> str:
         raise ApplicationError(
             "An event name starts with a letter and uses letters, digits, spaces and . _ : / - "
             "(at most 120 characters).",
-            code="invalid_name",
+            code=SchemasErrorCode.INVALID_NAME,
         )
     return name
 
@@ -57,39 +58,45 @@ def _outside_reference() -> ApplicationError:
     return ApplicationError(
         "Not a valid JSON Schema: every $ref must point inside the schema (#/…); "
         "references to other documents, URLs or files are not followed.",
-        code="invalid_schema",
+        code=SchemasErrorCode.INVALID_SCHEMA,
     )
 
 
 def check_json_schema(json_schema) -> dict:
     """A valid draft 2020-12 schema of an object's properties, or a 400 that says why."""
     if not isinstance(json_schema, dict):
-        raise ApplicationError("The schema must be a JSON object.", code="invalid_schema")
+        raise ApplicationError(
+            "The schema must be a JSON object.", code=SchemasErrorCode.INVALID_SCHEMA
+        )
     if nested_deeper_than(json_schema, MAX_DEPTH):
         raise ApplicationError(
             f"A schema nests at most {MAX_DEPTH} levels of objects and arrays.",
-            code="invalid_schema",
+            code=SchemasErrorCode.INVALID_SCHEMA,
         )
     json_schema = copy.deepcopy(json_schema)
     declared = json_schema.get("$schema", DIALECT)
     if declared != DIALECT:
         raise ApplicationError(
             f"Schemas use JSON Schema draft 2020-12 ($schema {DIALECT}), not {declared!r}.",
-            code="invalid_schema",
+            code=SchemasErrorCode.INVALID_SCHEMA,
         )
     json_schema["$schema"] = DIALECT
     if json_schema.get("type") != "object":
         raise ApplicationError(
             'An event schema describes the properties object: "type" must be "object".',
-            code="invalid_schema",
+            code=SchemasErrorCode.INVALID_SCHEMA,
         )
     try:
         jsonschema_rs.meta.validate(json_schema)
     except jsonschema_rs.ValidationError as exc:
         first = str(exc).split("\n", 1)[0]
-        raise ApplicationError(f"Not a valid JSON Schema: {first}", code="invalid_schema") from None
+        raise ApplicationError(
+            f"Not a valid JSON Schema: {first}", code=SchemasErrorCode.INVALID_SCHEMA
+        ) from None
     except Exception as exc:  # referencing errors and the like
-        raise ApplicationError(f"Not a valid JSON Schema: {exc}", code="invalid_schema") from None
+        raise ApplicationError(
+            f"Not a valid JSON Schema: {exc}", code=SchemasErrorCode.INVALID_SCHEMA
+        ) from None
     try:
         compile_schema(json_schema)
     except jsonschema_rs.ValidationError as exc:
@@ -101,7 +108,7 @@ def check_json_schema(json_schema) -> dict:
             f"The pattern {str(exc.instance)[:200]!r} at {where} cannot be used: patterns run "
             "on an engine whose time is linear in the value's length, without lookaround "
             "((?=, (?!, (?<=, (?<!), backreferences (\\1) or a compiled size above 1 MiB.",
-            code="unsupported_pattern",
+            code=SchemasErrorCode.UNSUPPORTED_PATTERN,
             details={"path": where},
         ) from None
     except Exception:  # a reference that does not resolve within the schema
@@ -111,13 +118,13 @@ def check_json_schema(json_schema) -> dict:
         if not PROPERTY_RE.match(name):
             raise ApplicationError(
                 f"Property name {name!r} is not allowed: use letters, digits and _ $ . -",
-                code="invalid_property_name",
+                code=SchemasErrorCode.INVALID_PROPERTY_NAME,
             )
     for name in json_schema.get("required") or ():
         if name not in properties:
             raise ApplicationError(
                 f"{name!r} is required but not described under properties.",
-                code="invalid_schema",
+                code=SchemasErrorCode.INVALID_SCHEMA,
             )
     return json_schema
 
@@ -134,11 +141,14 @@ def _sync_fields(version: SchemaVersion, meta: dict[str, dict] | None = None) ->
             spec.description = str(node.get("description", ""))[:2000]
         for key, value in ((meta or {}).get(name) or {}).items():
             if key not in FIELD_META:
-                raise ApplicationError(f"Unknown property detail {key!r}.", code="invalid")
+                raise ApplicationError(
+                    f"Unknown property detail {key!r}.", code=SchemasErrorCode.INVALID
+                )
             setattr(spec, key, value)
         if spec.data_category not in DataCategory.values:
             raise ApplicationError(
-                f"{name}: unknown data category {spec.data_category!r}.", code="invalid"
+                f"{name}: unknown data category {spec.data_category!r}.",
+                code=SchemasErrorCode.INVALID,
             )
         if spec.data_category in (DataCategory.CONTACT, DataCategory.IDENTIFIER,
                                   DataCategory.SENSITIVE, DataCategory.LOCATION):  # fmt: skip
@@ -153,7 +163,9 @@ def schema_create(
     require(actor, "schemas.edit", "create event schemas")
     name = _check_name(name)
     if EventSchema.objects.filter(name__iexact=name).exists():
-        raise ConflictError(f"An event schema named {name!r} exists.", code="duplicate")
+        raise ConflictError(
+            f"An event schema named {name!r} exists.", code=SchemasErrorCode.DUPLICATE
+        )
     schema = EventSchema.objects.create(name=name, description=description, owner=owner)
     version = SchemaVersion.objects.create(
         schema=schema,
@@ -186,14 +198,16 @@ def schema_update(*, actor, schema: EventSchema, **changes) -> EventSchema:
                 raise ConflictError(
                     "A published event keeps its name: sources send it. Create a new event "
                     "and deprecate this one instead.",
-                    code="name_in_use",
+                    code=SchemasErrorCode.NAME_IN_USE,
                 )
         setattr(schema, key, value)
     try:
         with transaction.atomic():
             schema.save()
     except IntegrityError:
-        raise ConflictError("An event schema with that name exists.", code="duplicate") from None
+        raise ConflictError(
+            "An event schema with that name exists.", code=SchemasErrorCode.DUPLICATE
+        ) from None
     audit_record(
         action="schemas.schema.updated",
         target=schema,
@@ -209,7 +223,9 @@ def draft_create(*, actor, schema: EventSchema) -> SchemaVersion:
     require(actor, "schemas.edit", "draft schema versions")
     schema = EventSchema.objects.select_for_update().get(pk=schema.pk)
     if selectors.current_draft(schema) is not None:
-        raise ConflictError("This event already has a draft: edit that one.", code="draft_exists")
+        raise ConflictError(
+            "This event already has a draft: edit that one.", code=SchemasErrorCode.DRAFT_EXISTS
+        )
     base = selectors.latest_published(schema)
     version = SchemaVersion.objects.create(
         schema=schema,
@@ -237,7 +253,7 @@ def _draft(version: SchemaVersion) -> SchemaVersion:
         raise ConflictError(
             f"Version {version.number} is {version.get_status_display().lower()}: published "
             "versions never change. Start a new draft.",
-            code="not_a_draft",
+            code=SchemasErrorCode.NOT_A_DRAFT,
         )
     return version
 
@@ -314,14 +330,14 @@ def version_publish(*, actor, version: SchemaVersion) -> SchemaVersion:
         names = ", ".join(preview["missing_purposes"])
         raise ApplicationError(
             f"Every property needs a purpose before publishing; missing: {names}.",
-            code="purpose_missing",
+            code=SchemasErrorCode.PURPOSE_MISSING,
             details={"properties": preview["missing_purposes"]},
         )
     if preview["needs_publish_capability"] and not user_can(actor, "schemas.publish"):
         raise PermissionDeniedError(
             "This is a breaking change (a new model number): publishing it needs "
             f"“{capability_label('schemas.publish')}”.",
-            code="breaking_needs_publish",
+            code=SchemasErrorCode.BREAKING_NEEDS_PUBLISH,
             details={"capability": "schemas.publish"},
         )
     version.model, version.revision, version.addition = preview["parts"]
@@ -345,7 +361,9 @@ def version_deprecate(*, actor, version: SchemaVersion) -> SchemaVersion:
     require(actor, "schemas.publish", "deprecate schema versions")
     version = SchemaVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != VersionStatus.PUBLISHED:
-        raise ConflictError("Only a published version can be deprecated.", code="not_published")
+        raise ConflictError(
+            "Only a published version can be deprecated.", code=SchemasErrorCode.NOT_PUBLISHED
+        )
     version.status = VersionStatus.DEPRECATED
     version.deprecated_at = timezone.now()
     version.save()
@@ -367,13 +385,13 @@ def _check_plan_versions(versions: Iterable[SchemaVersion]) -> list[SchemaVersio
         if version.status == VersionStatus.DRAFT:
             raise ApplicationError(
                 f"{version.schema.name}: a plan holds published versions, not drafts.",
-                code="draft_in_plan",
+                code=SchemasErrorCode.DRAFT_IN_PLAN,
             )
         if version.schema_id in seen:
             raise ApplicationError(
                 f"{version.schema.name}: a plan holds one version of each event "
                 f"({seen[version.schema_id].number} and {version.number} were both chosen).",
-                code="two_versions",
+                code=SchemasErrorCode.TWO_VERSIONS,
             )
         seen[version.schema_id] = version
     return versions
@@ -384,9 +402,11 @@ def plan_create(*, actor, name: str, description: str = "", versions=()) -> Trac
     require(actor, "schemas.edit", "create tracking plans")
     name = (name or "").strip()
     if not name:
-        raise ApplicationError("A tracking plan needs a name.", code="invalid")
+        raise ApplicationError("A tracking plan needs a name.", code=SchemasErrorCode.INVALID)
     if TrackingPlan.objects.filter(name__iexact=name).exists():
-        raise ConflictError(f"A tracking plan named {name!r} exists.", code="duplicate")
+        raise ConflictError(
+            f"A tracking plan named {name!r} exists.", code=SchemasErrorCode.DUPLICATE
+        )
     versions = _check_plan_versions(versions)
     plan = TrackingPlan.objects.create(name=name, description=description)
     plan.versions.set(versions)
@@ -412,9 +432,13 @@ def plan_update(*, actor, plan: TrackingPlan, versions=None, **changes) -> Track
         if key == "name":
             value = (value or "").strip()
             if not value:
-                raise ApplicationError("A tracking plan needs a name.", code="invalid")
+                raise ApplicationError(
+                    "A tracking plan needs a name.", code=SchemasErrorCode.INVALID
+                )
             if TrackingPlan.objects.filter(name__iexact=value).exclude(pk=plan.pk).exists():
-                raise ConflictError(f"A tracking plan named {value!r} exists.", code="duplicate")
+                raise ConflictError(
+                    f"A tracking plan named {value!r} exists.", code=SchemasErrorCode.DUPLICATE
+                )
         setattr(plan, key, value)
     if versions is not None:
         plan.versions.set(_check_plan_versions(versions))
@@ -514,7 +538,7 @@ def draft_from_observation(*, actor, observation: Observation) -> SchemaVersion:
         except ApplicationError:
             raise ApplicationError(
                 f"{observation.event_name!r} cannot be an event name; rename it at the source.",
-                code="invalid_name",
+                code=SchemasErrorCode.INVALID_NAME,
             ) from None
         properties = {
             prop: {**_schema_of_types(types), "description": "Seen in traffic."}
@@ -529,13 +553,15 @@ def draft_from_observation(*, actor, observation: Observation) -> SchemaVersion:
         )
         return selectors.current_draft(schema)
     if schema is None:
-        raise ApplicationError("That event is not in the registry.", code="unknown_event")
+        raise ApplicationError(
+            "That event is not in the registry.", code=SchemasErrorCode.UNKNOWN_EVENT
+        )
     draft = selectors.current_draft(schema) or draft_create(actor=actor, schema=schema)
     if observation.property:
         if not PROPERTY_RE.match(observation.property):
             raise ApplicationError(
                 f"{observation.property!r} cannot be a property name; rename it at the source.",
-                code="invalid_property_name",
+                code=SchemasErrorCode.INVALID_PROPERTY_NAME,
             )
         updated = copy.deepcopy(draft.json_schema)
         updated.setdefault("properties", {}).setdefault(

@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
+from apps.schemas.errors import SchemasErrorCode
 from martech.common.errors import ApplicationError
 from martech.common.views import (
     ActionView,
@@ -176,7 +177,7 @@ class VersionEditView(LoginRequiredMixin, TemplateView):
         if not self.version.is_draft:
             raise ApplicationError(
                 "Published versions never change: start a new draft.",
-                code="not_a_draft",
+                code=SchemasErrorCode.NOT_A_DRAFT,
                 status=409,
             )
 

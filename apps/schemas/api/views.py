@@ -7,6 +7,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.accounts.access import require
+from apps.schemas.errors import SchemasErrorCode
 from martech.common.api import ErrorSerializer, validated_body
 from martech.common.errors import ApplicationError, NotFoundError
 
@@ -53,7 +54,7 @@ def _versions(user, ids) -> list[SchemaVersion]:
     if missing:
         raise ApplicationError(
             f"Unknown schema versions: {', '.join(map(str, missing))}.",
-            code="unknown_version",
+            code=SchemasErrorCode.UNKNOWN_VERSION,
             details={"versions": missing},
         )
     return [found[i] for i in ids]
@@ -105,12 +106,12 @@ class SchemaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         require(request.user, "schemas.view", "validate events")
         data = validated_body(ValidateRequestSerializer, request)
         if bool(data.get("plan")) == bool(data.get("version")):
-            raise ApplicationError("Give either plan or version.", code="invalid")
+            raise ApplicationError("Give either plan or version.", code=SchemasErrorCode.INVALID)
         if nested_deeper_than(data["properties"], MAX_DEPTH - 1):
             raise ApplicationError(
                 f"The properties nest at most {MAX_DEPTH - 1} levels of objects and arrays "
                 f"(a collected message at most {MAX_DEPTH}).",
-                code="too_deep",
+                code=SchemasErrorCode.TOO_DEEP,
             )
         if data.get("plan"):
             compiled = compiled_plan(selectors.plan_get(user=request.user, pk=data["plan"]))
@@ -208,7 +209,9 @@ class SchemaVersionViewSet(
         class (addition, revision, breaking), the number it would get and what blocks it."""
         version = self.get_object()
         if not version.is_draft:
-            raise ApplicationError("Only a draft has a preview.", code="not_a_draft", status=409)
+            raise ApplicationError(
+                "Only a draft has a preview.", code=SchemasErrorCode.NOT_A_DRAFT, status=409
+            )
         preview = services.publish_preview(version)
         return Response(
             {
@@ -228,7 +231,7 @@ class SchemaVersionViewSet(
         version = self.get_object()
         if not version.is_draft:
             raise ApplicationError(
-                "Only a draft has a publish impact.", code="not_a_draft", status=409
+                "Only a draft has a publish impact.", code=SchemasErrorCode.NOT_A_DRAFT, status=409
             )
         require(request.user, "schemas.edit", "publish schema versions")
         preview = services.publish_preview(version)
@@ -285,7 +288,7 @@ class TrackingPlanViewSet(
         require(request.user, "schemas.edit", "create tracking plans")
         data = validated_body(TrackingPlanWriteSerializer, request)
         if not data.get("name"):
-            raise ApplicationError("name: This field is required.", code="invalid")
+            raise ApplicationError("name: This field is required.", code=SchemasErrorCode.INVALID)
         versions = _versions(request.user, data.pop("versions", []))
         plan = services.plan_create(actor=request.user, versions=versions, **data)
         return Response(TrackingPlanSerializer(plan).data, status=status.HTTP_201_CREATED)

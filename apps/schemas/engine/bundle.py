@@ -15,6 +15,7 @@ import zipfile
 
 from django.db import transaction
 
+from apps.schemas.errors import SchemasErrorCode
 from martech.common.errors import ApplicationError, ConflictError
 
 from .properties import META
@@ -60,7 +61,7 @@ def _load(name: str, data: bytes):
     than a schema may: the parser, the copies and the compiler all recurse."""
     too_deep = ApplicationError(
         f"{name} nests deeper than {MAX_DEPTH} levels of objects and arrays.",
-        code="invalid_bundle",
+        code=SchemasErrorCode.INVALID_BUNDLE,
     )
     try:
         document = json.loads(data)
@@ -74,25 +75,33 @@ def _load(name: str, data: bytes):
 def _read(upload) -> tuple[dict, dict[str, dict]]:
     data = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        raise ApplicationError("The file is larger than 5 MB.", code="too_large")
+        raise ApplicationError("The file is larger than 5 MB.", code=SchemasErrorCode.TOO_LARGE)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         names = archive.namelist()
         if len(names) > MAX_FILES:
-            raise ApplicationError(f"More than {MAX_FILES} files.", code="too_large")
+            raise ApplicationError(f"More than {MAX_FILES} files.", code=SchemasErrorCode.TOO_LARGE)
         if "plan.json" not in names:
-            raise ApplicationError("The archive has no plan.json.", code="invalid_bundle")
+            raise ApplicationError(
+                "The archive has no plan.json.", code=SchemasErrorCode.INVALID_BUNDLE
+            )
         total = sum(info.file_size for info in archive.infolist())
         if total > 10 * MAX_BYTES:
-            raise ApplicationError("The archive expands to more than 50 MB.", code="too_large")
+            raise ApplicationError(
+                "The archive expands to more than 50 MB.", code=SchemasErrorCode.TOO_LARGE
+            )
         files = {name: _load(name, archive.read(name)) for name in names if name.endswith(".json")}
     except zipfile.BadZipFile:
-        raise ApplicationError("Not a zip archive.", code="invalid_bundle") from None
+        raise ApplicationError("Not a zip archive.", code=SchemasErrorCode.INVALID_BUNDLE) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApplicationError(f"A file is not valid JSON: {exc}", code="invalid_bundle") from None
+        raise ApplicationError(
+            f"A file is not valid JSON: {exc}", code=SchemasErrorCode.INVALID_BUNDLE
+        ) from None
     manifest = files.pop("plan.json")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("events"), list):
-        raise ApplicationError("plan.json needs a list of events.", code="invalid_bundle")
+        raise ApplicationError(
+            "plan.json needs a list of events.", code=SchemasErrorCode.INVALID_BUNDLE
+        )
     return manifest, files
 
 
@@ -122,16 +131,18 @@ def import_plan(*, actor, upload, name: str = "") -> dict:
     for entry in manifest["events"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
             raise ApplicationError(
-                f"plan.json lists {str(entry)[:200]}, which names no file.", code="invalid_bundle"
+                f"plan.json lists {str(entry)[:200]}, which names no file.",
+                code=SchemasErrorCode.INVALID_BUNDLE,
             )
         if entry["file"] not in files:
             raise ApplicationError(
                 f"plan.json lists {entry['file'][:200]!r}, a file the archive does not hold.",
-                code="invalid_bundle",
+                code=SchemasErrorCode.INVALID_BUNDLE,
             )
         if not isinstance(files[entry["file"]], dict):
             raise ApplicationError(
-                f"{entry['file'][:200]} is not a JSON Schema object.", code="invalid_bundle"
+                f"{entry['file'][:200]} is not a JSON Schema object.",
+                code=SchemasErrorCode.INVALID_BUNDLE,
             )
         document, fields, description = _split(files[entry["file"]])
         event = str(entry.get("event") or "")
@@ -161,7 +172,7 @@ def import_plan(*, actor, upload, name: str = "") -> dict:
             if selectors.current_draft(schema) is not None:
                 raise ConflictError(
                     f"{event} has a draft in progress: publish or discard it before importing.",
-                    code="draft_exists",
+                    code=SchemasErrorCode.DRAFT_EXISTS,
                 )
             draft = services.draft_create(actor=actor, schema=schema)
             draft = services.draft_update(
