@@ -25,23 +25,42 @@ from martech.common.views import (
 from . import selectors, services
 from .adapters import CATALOG
 from .choices import Sends
-from .filters import DeadLetterFilter, DeliveryFilter
+from .filters import DeadLetterFilter, DeliveryFilter, DestinationFilter
 from .forms import DestinationForm
 
 
-class DestinationListView(LoginRequiredMixin, TemplateView):
+class DestinationListView(FilteredListView):
     template_name = "destinations/destination_list.html"
+    partial_template_name = "destinations/_destination_table.html"
+    filterset_class = DestinationFilter
+    sortable = {
+        "name": "name",
+        "adapter": "adapter",
+        "environment": "environment",
+        "delivered": "delivered_24h",
+        "dead": "dead_24h",
+        "waiting": "pending_now",
+        "last_error": "last_error_at",
+    }
+    default_sort = "name"
+
+    def get_queryset(self):
+        require(self.request.user, "destinations.view", "see destinations")
+        queryset = selectors.destination_list(user=self.request.user)
+        return DestinationFilter(
+            self.request.GET, queryset=queryset, request=self.request
+        ).qs.order_by("name")
 
     def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
         user = self.request.user
-        require(user, "destinations.view", "see destinations")
-        destinations = selectors.vendor_text_hide(user, selectors.destination_list(user=user))
+        destinations = selectors.vendor_text_hide(user, context["object_list"])
         named = purpose_name_map()
         for d in destinations:
             d.required_named = purpose_names(d.required_purposes, named=named)
         return {
-            **super().get_context_data(**kwargs),
-            "destinations": destinations,
+            **context,
+            "object_list": destinations,
             "catalog": selectors.adapter_catalog(),
             "can_manage": user_can(user, "destinations.manage"),
         }
