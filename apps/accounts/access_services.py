@@ -1121,13 +1121,19 @@ def review_campaign_close(*, campaign: ReviewCampaign, actor: User | None = None
     # The policy acts for whoever closes the review or, at the deadline, for whoever set it:
     # it does not revoke what that person may not change (their own access, a superuser's).
     decider = actor or campaign.created_by
+    now = timezone.now()
+    unreviewed = (
+        f"closed early by {actor.full_name or actor.email} before it was reviewed"
+        if actor is not None and now < campaign.deadline
+        else "not reviewed by the deadline"
+    )
     for item in pending:
         if decision == ReviewDecision.REVOKE and not _may_change_person(decider, item.user):
             note = "kept: the review's owner may not revoke it"
             _apply(item, ReviewDecision.KEEP, None, note, by_policy=True)
             continue
-        _apply(item, decision, None, "not reviewed by the deadline", by_policy=True)
-    campaign.closed_at = timezone.now()
+        _apply(item, decision, None, unreviewed, by_policy=True)
+    campaign.closed_at = now
     campaign.save(update_fields=["closed_at"])
     audit_record(
         action="accounts.review.closed",

@@ -776,6 +776,9 @@ class ReviewDetailView(LoginRequiredMixin, TemplateView):
                 self.request.user, item
             )
             item.withdraws = svc.review_item_withdraws(item)
+            # A capability review shows the capabilities under review, not the whole role.
+            item.shown = item.capabilities if item.withdraws is None else item.withdraws
+            item.not_shown = len(set(item.capabilities) - set(item.shown))
         percent = (
             round(100 * campaign.decided_count / campaign.item_count)
             if campaign.item_count
