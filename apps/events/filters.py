@@ -4,9 +4,10 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from martech.common.filters import UtcIsoDateTimeFilter
+from apps.schemas.choices import Enforcement
+from martech.common.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
 
-from .choices import EventStatus, MessageType
+from .choices import Environment, EventStatus, MessageType, SourceKind
 from .models import Event, Source
 
 # A day on the page; the API also takes a full ISO 8601 date-time.
@@ -42,4 +43,37 @@ class EventFilter(django_filters.FilterSet):
             | Q(message_id=value)
             | Q(user_id=value)
             | Q(anonymous_id=value)
+        )
+
+
+class SourceFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Source, description or tracking plan"}
+        ),
+    )
+    kind = django_filters.ChoiceFilter(choices=SourceKind.choices, label="Kind")
+    environment = django_filters.ChoiceFilter(choices=Environment.choices, label="Environment")
+    enforcement = django_filters.ChoiceFilter(choices=Enforcement.choices, label="Enforcement")
+    is_active = StrictBooleanFilter(
+        field_name="is_active", label="Status", yes="Active", no="Inactive"
+    )
+    created_since = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="Created from", widget=_DATE
+    )
+    created_before = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="Created until", widget=_DATE
+    )
+
+    class Meta:
+        model = Source
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(description__icontains=value)
+            | Q(plan__name__icontains=value)
         )

@@ -26,20 +26,33 @@ from martech.common.views import (
 
 from . import selectors, services
 from .choices import EventStatus
-from .filters import EventFilter
+from .filters import EventFilter, SourceFilter
 from .forms import AttributionForm, RotateForm, SourceForm
 
 
-class SourceListView(LoginRequiredMixin, TemplateView):
+class SourceListView(FilteredListView):
     template_name = "events/source_list.html"
+    partial_template_name = "events/_source_table.html"
+    filterset_class = SourceFilter
+    sortable = {
+        "name": "name",
+        "environment": "environment",
+        "plan": "plan__name",
+        "enforcement": "enforcement",
+        "keys": "key_count",
+        "rate_limit": "rate_limit",
+    }
+    default_sort = "name"
+
+    def get_queryset(self):
+        require(self.request.user, "events.view", "see sources")
+        queryset = selectors.source_list(user=self.request.user)
+        return SourceFilter(self.request.GET, queryset=queryset).qs.order_by("name")
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        require(user, "events.view", "see sources")
         return {
             **super().get_context_data(**kwargs),
-            "sources": selectors.source_list(user=user),
-            "can_manage": user_can(user, "events.manage_sources"),
+            "can_manage": user_can(self.request.user, "events.manage_sources"),
         }
 
 

@@ -1,0 +1,33 @@
+"""The source list is a shared list page: searched, filtered and sorted from its headers."""
+
+from django.urls import reverse
+
+from apps.events import services
+
+
+def _names(response) -> list[str]:
+    return [s.name for s in response.context["object_list"]]
+
+
+def test_the_source_list_searches_filters_and_sorts_by_its_headers(admin, client):
+    # given
+    client.force_login(admin)
+    services.source_create(actor=admin, name="Alpha web", kind="website")
+    services.source_create(actor=admin, name="Beta app", kind="ios", environment="sandbox")
+    services.source_create(actor=admin, name="Gamma backend", kind="server")
+    url = reverse("events:source_list")
+
+    # when
+    searched = client.get(url, {"q": "backend"})
+    by_kind = client.get(url, {"kind": "ios"})
+    sandbox = client.get(url, {"environment": "sandbox"})
+    by_name_down = client.get(url, {"sort": "-name"})
+
+    # then
+    assert _names(searched) == ["Gamma backend"]
+    assert _names(by_kind) == ["Beta app"]
+    assert _names(sandbox) == ["Beta app"]
+    assert _names(by_name_down) == ["Gamma backend", "Beta app", "Alpha web"]
+    html = by_name_down.content.decode()
+    assert 'id="list-filter"' in html
+    assert 'aria-sort="descending"' in html
