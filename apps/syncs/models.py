@@ -169,6 +169,9 @@ COUNTS = ("added", "changed", "removed", "failed", "skipped_consent", "skipped_s
 
 class SyncRun(models.Model):
     sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="runs")
+    number = models.PositiveIntegerField(
+        default=0, help_text="The run's place among its sync's runs (1, 2, 3 …): how it is named."
+    )
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     dry_run = models.BooleanField(default=False)
     trigger = models.CharField(max_length=10, default="manual")  # manual, schedule, api
@@ -202,9 +205,19 @@ class SyncRun(models.Model):
     class Meta:
         ordering = ("-created_at", "-id")
         indexes = [models.Index(fields=["sync", "-created_at"], name="syncs_run_recent")]
+        constraints = [
+            models.UniqueConstraint(fields=["sync", "number"], name="syncs_run_number"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.sync} run {self.pk}"
+        return f"{self.sync} run #{self.number}"
+
+    def save(self, *args, **kwargs):
+        # The next number of its sync; callers create runs under the sync's row lock.
+        if not self.number:
+            last = SyncRun.objects.filter(sync_id=self.sync_id).aggregate(n=models.Max("number"))
+            self.number = (last["n"] or 0) + 1
+        super().save(*args, **kwargs)
 
     @property
     def sent(self) -> int:

@@ -404,7 +404,7 @@ def sync_run(*, actor, sync: Sync, dry_run: bool = False, trigger: str = "manual
     active = sync.runs.filter(status__in=ACTIVE_RUN).first()
     if active is not None:
         state = active.get_status_display().lower()
-        raise ConflictError(f"Run {active.pk} of this sync is still {state}.",
+        raise ConflictError(f"Run #{active.number} of this sync is still {state}.",
                             code="run_in_progress")  # fmt: skip
     sync.runs.filter(status=RunStatus.NEEDS_APPROVAL).update(
         status=RunStatus.CANCELLED, error="Superseded by a newer run."

@@ -19,11 +19,23 @@ def test_the_demo_holds_the_production_sync_and_shows_the_sandbox_history(client
     mirror = Sync.objects.get(name="Known emails to the data team")
     dry = mirror.runs.get(dry_run=True)
     assert dry.status == RunStatus.PLANNED
-    assert dry.planned["added"] == dry.total > 0
+    # the week of runs was acknowledged: the dry run finds nothing new
+    assert dry.planned["unchanged"] == dry.total > 0
+    assert dry.planned["added"] == dry.planned["changed"] == 0
+    assert mirror.rows.filter(fingerprint__isnull=False).count() == dry.total
     assert mirror.runs.filter(dry_run=False, status=RunStatus.SUCCEEDED).count() == 5
+    # runs are numbered per sync in the order they happened, the dry run last
+    numbered = list(mirror.runs.order_by("created_at").values_list("number", flat=True))
+    assert numbered == list(range(1, 8))
+    assert dry.number == 7
+    assert held.number == 1
     assert mirror.is_paused
     client.force_login(braze.created_by)
     page = client.get(reverse("syncs:run_detail", args=[held.pk]))
     assert b"This run waits for approval" in page.content
     detail = client.get(reverse("syncs:sync_detail", args=[mirror.pk]))
     assert b'data-chart="sync-chart-data"' in detail.content
+    listed = detail.content.decode()
+    assert listed.index(">#7</a>") < listed.index(">#6</a>") < listed.index(">#1</a>")
+    dry_page = client.get(reverse("syncs:run_detail", args=[dry.pk])).content.decode()
+    assert "Dry run #7" in dry_page

@@ -95,7 +95,7 @@ class SyncRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SyncRun
-        fields = ["id", "sync", "status", "dry_run", "trigger", "mode", "requested_by",
+        fields = ["id", "number", "sync", "status", "dry_run", "trigger", "mode", "requested_by",
                   "approved_by", "approval_reason", "total", "done", "percent", "planned",
                   "sample", "added", "changed", "removed", "failed", "skipped_consent",
                   "skipped_suppression", "skipped_mode", "unchanged", "requests", "error",
