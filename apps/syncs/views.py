@@ -318,7 +318,7 @@ class SyncRunView(ActionView):
         sync = selectors.sync_get(user=request.user, pk=pk)
         run = services.sync_run(actor=request.user, sync=sync, dry_run=self.dry_run)
         what = "Dry run" if self.dry_run else "Run"
-        return reverse("syncs:run_detail", args=[run.pk]), f"{what} {run.pk} queued."
+        return reverse("syncs:run_detail", args=[run.pk]), f"{what} #{run.number} queued."
 
 
 class SyncDryRunView(SyncRunView):
@@ -406,7 +406,7 @@ class RunApproveView(ActionView):
             lines.append(f"Removes {count_of(planned['removed'], 'row')} from {where}.")
         lines.append(f"It was held because {run.approval_reason}.")
         return Consequence(
-            title=f"Let run {run.pk} of {run.sync.name} go ahead?",
+            title=f"Let run #{run.number} of {run.sync.name} go ahead?",
             lines=tuple(lines),
             button=f"Send to {destination.name}",
             final=True,

@@ -23,7 +23,7 @@ def test_go_ahead_without_confirmation_names_rows_and_destination_and_sends_noth
 
     assert page.status_code == 200
     text = page.content.decode()
-    assert f"Let run {held.pk} of People to CRM go ahead?" in text
+    assert f"Let run #{held.number} of People to CRM go ahead?" in text
     assert "Sends 3 rows to Braze (production): 3 added, 0 changed." in text
     assert "It was held because it is the sync&#x27;s first run." in text
     held.refresh_from_db()
