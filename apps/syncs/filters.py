@@ -1,4 +1,4 @@
-"""Filters of the sync list."""
+"""Filters of the sync, model and warehouse lists."""
 
 import django_filters
 from django import forms
@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from martech.common.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
 
-from .models import Sync, SyncMode, SyncObject
+from .models import SqlModel, Sync, SyncMode, SyncObject, Warehouse
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -41,4 +41,34 @@ class SyncFilter(django_filters.FilterSet):
             | Q(model__name__icontains=value)
             | Q(destination__name__icontains=value)
             | Q(description__icontains=value)
+        )
+
+
+class ModelFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Model, description or primary key"}
+        ),
+    )
+    warehouse = django_filters.ModelChoiceFilter(
+        queryset=Warehouse.objects.order_by("name"), label="Warehouse"
+    )
+    changed_since = UtcIsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Changed since", widget=_DATE
+    )
+    changed_before = UtcIsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="lt", label="Changed before", widget=_DATE
+    )
+
+    class Meta:
+        model = SqlModel
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(description__icontains=value)
+            | Q(primary_key__icontains=value)
         )

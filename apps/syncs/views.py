@@ -22,7 +22,7 @@ from martech.common.views import (
 from . import running, selectors, services
 from .engine import activation
 from .engine import warehouse as engine
-from .filters import SyncFilter
+from .filters import ModelFilter, SyncFilter
 from .forms import ModelForm, SyncForm, WarehouseForm
 from .models import RowOutcome, RunStatus, WarehouseKind
 
@@ -108,15 +108,29 @@ class WarehouseTestView(ActionView):
         return reverse("syncs:warehouse_detail", args=[pk]), f"Connected: {message}."
 
 
-class ModelListView(LoginRequiredMixin, TemplateView):
+class ModelListView(FilteredListView):
     template_name = "syncs/model_list.html"
+    partial_template_name = "syncs/_model_table.html"
+    filterset_class = ModelFilter
+    sortable = {
+        "name": "name",
+        "warehouse": ("warehouse__name", "name"),
+        "primary_key": "primary_key",
+        "owner": "owner__full_name",
+        "changed": "updated_at",
+    }
+    default_sort = "name"
+
+    def get_queryset(self):
+        require(self.request.user, "syncs.view", "see models")
+        queryset = selectors.model_list(user=self.request.user)
+        return ModelFilter(self.request.GET, queryset=queryset).qs.order_by("name")
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        require(user, "syncs.view", "see models")
-        return {**super().get_context_data(**kwargs),
-                "models": selectors.model_list(user=user),
-                "can_manage": user_can(user, "syncs.manage")}  # fmt: skip
+        return {
+            **super().get_context_data(**kwargs),
+            "can_manage": user_can(self.request.user, "syncs.manage"),
+        }
 
 
 class ModelCreateView(ServiceFormView):
