@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from apps.accounts.demo import grant_demo_capabilities
 from apps.accounts.models import User
+from apps.consent.models import Purpose
+from apps.consent.services import consent_record
 from apps.identity.services import link_record
 
 from . import services
@@ -61,7 +63,17 @@ def load() -> str:
         return "erasure requests already loaded"
     today = timezone.localdate()
     now = timezone.now()
-    # completed last month: nothing about the person is left but hashes
+    # completed last month: a customer known by four identifiers in one profile, with a
+    # newsletter choice; approval erased them here, nothing about them is left but hashes
+    link_record(a=("user_id", "cus_27740"), b=("email", "j.smith@example.co.uk"),
+                rule="login", observed_at=now - dt.timedelta(days=300))  # fmt: skip
+    for anon in ("ajs-7b2e40c1", "ajs-e90d3f5a"):
+        link_record(a=("user_id", "cus_27740"), b=("anonymous_id", anon), rule="identify",
+                    observed_at=now - dt.timedelta(days=200))  # fmt: skip
+    if Purpose.objects.filter(code="email_marketing").exists():
+        consent_record(subject=("email", "j.smith@example.co.uk"), purpose="email_marketing",
+                       granted=True, source="form", jurisdiction="gdpr", via="demo",
+                       occurred_at=now - dt.timedelta(days=300))  # fmt: skip
     done = services.request_create(actor=admin, identifier="email:j.smith@example.co.uk",
                                    channel="email", jurisdiction="gdpr",
                                    received_on=today - dt.timedelta(days=41))  # fmt: skip

@@ -47,6 +47,8 @@ def erase_locally(idents: list[Ident]) -> dict[str, int]:
             "profile_id", flat=True
         )
     )
+    # the profiles that hold them count; those merged into them are deleted as their history
+    people = len(profiles)
     absorbed = set(Profile.objects.filter(merged_into__in=profiles).values_list("pk", flat=True))
     profiles |= absorbed
     done: dict[str, int] = {}
@@ -74,5 +76,5 @@ def erase_locally(idents: list[Ident]) -> dict[str, int]:
     done["identifiers"] = identifiers.count()
     identifiers.delete()  # their links go with them
     Profile.objects.filter(pk__in=profiles).delete()
-    done["profiles"] = len(profiles)
+    done["profiles"] = people
     return done

@@ -51,6 +51,7 @@ def approval_preview(request: ErasureRequest) -> ApprovalPreview:
             "profile_id", flat=True
         )
     )
+    people = len(profiles)  # the profiles holding them; those merged into them are history
     profiles |= set(Profile.objects.filter(merged_into__in=profiles).values_list("pk", flat=True))
     events = Event.objects.filter(
         Q(user_id__in=sorted(by_type.get("user_id", ())))
@@ -76,7 +77,7 @@ def approval_preview(request: ErasureRequest) -> ApprovalPreview:
     return ApprovalPreview(
         identifiers=len(sure),
         possible_matches=len(maybe),
-        profiles=len(profiles),
+        profiles=people,
         events=events.count(),
         deliveries=deliveries.count(),
         api_tools=api,

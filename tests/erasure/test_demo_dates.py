@@ -49,3 +49,21 @@ def test_the_demo_requests_are_verified_before_approval_and_done_before_completi
     client.force_login(admin)
     page = client.get(reverse("erasure:evidence", args=[done.pk])).content.decode()
     assert f"{done.retain_until:%Y-%m-%d} (24 months after completion)" in page
+
+
+def test_the_demo_requests_count_what_they_erased_in_the_console(admin, client):
+    # when: the demo loads
+    demo.load()
+    # then: the completed request erased its person here, and says so in its evidence
+    requests = {r.status: r for r in ErasureRequest.objects.all()}
+    done = requests[RequestStatus.COMPLETED]
+    assert done.local_erasure["identifiers"] == 4
+    assert done.local_erasure["profiles"] == 1  # one person, one profile
+    assert done.local_erasure["consent records"] == 1
+    client.force_login(admin)
+    page = client.get(reverse("erasure:evidence", args=[done.pk])).content.decode()
+    assert "identifiers: 4;" in page
+    assert "profiles: 1;" in page
+    # and the other approved one (Tom: four identifiers in one profile) counts one profile
+    going = ErasureRequest.objects.exclude(approved_at=None).exclude(pk=done.pk).get()
+    assert (going.local_erasure["identifiers"], going.local_erasure["profiles"]) == (4, 1)
