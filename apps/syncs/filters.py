@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from martech.common.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
 
-from .models import SqlModel, Sync, SyncMode, SyncObject, Warehouse
+from .models import SqlModel, Sync, SyncMode, SyncObject, Warehouse, WarehouseKind
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -71,4 +71,33 @@ class ModelFilter(django_filters.FilterSet):
             Q(name__icontains=value)
             | Q(description__icontains=value)
             | Q(primary_key__icontains=value)
+        )
+
+
+class WarehouseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Warehouse, where or description"}
+        ),
+    )
+    kind = django_filters.ChoiceFilter(choices=WarehouseKind.choices, label="Kind")
+    last_test_ok = StrictBooleanFilter(
+        field_name="last_test_ok", label="Last test", yes="Connected", no="Failed"
+    )
+    tested_since = UtcIsoDateTimeFilter(
+        field_name="last_tested_at", lookup_expr="gte", label="Tested since", widget=_DATE
+    )
+    tested_before = UtcIsoDateTimeFilter(
+        field_name="last_tested_at", lookup_expr="lt", label="Tested before", widget=_DATE
+    )
+
+    class Meta:
+        model = Warehouse
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value) | Q(display__icontains=value) | Q(description__icontains=value)
         )

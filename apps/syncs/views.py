@@ -22,20 +22,34 @@ from martech.common.views import (
 from . import running, selectors, services
 from .engine import activation
 from .engine import warehouse as engine
-from .filters import ModelFilter, SyncFilter
+from .filters import ModelFilter, SyncFilter, WarehouseFilter
 from .forms import ModelForm, SyncForm, WarehouseForm
 from .models import RowOutcome, RunStatus, WarehouseKind
 
 
-class WarehouseListView(LoginRequiredMixin, TemplateView):
+class WarehouseListView(FilteredListView):
     template_name = "syncs/warehouse_list.html"
+    partial_template_name = "syncs/_warehouse_table.html"
+    filterset_class = WarehouseFilter
+    sortable = {
+        "name": "name",
+        "where": "display",
+        "models": "model_count",
+        "timeout": "statement_timeout",
+        "last_test": "last_tested_at",
+    }
+    default_sort = "name"
+
+    def get_queryset(self):
+        require(self.request.user, "syncs.view", "see warehouses")
+        queryset = selectors.warehouse_list(user=self.request.user)
+        return WarehouseFilter(self.request.GET, queryset=queryset).qs.order_by("name")
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        require(user, "syncs.view", "see warehouses")
-        return {**super().get_context_data(**kwargs),
-                "warehouses": selectors.warehouse_list(user=user),
-                "can_manage": user_can(user, "syncs.manage")}  # fmt: skip
+        return {
+            **super().get_context_data(**kwargs),
+            "can_manage": user_can(self.request.user, "syncs.manage"),
+        }
 
 
 class WarehouseCreateView(ServiceFormView):

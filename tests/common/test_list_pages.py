@@ -23,7 +23,6 @@ NOT_YET_SHARED = {
     "accounts:token_list",
     "consent:purpose_list",
     "schemas:plan_list",
-    "syncs:warehouse_list",
 }
 
 
