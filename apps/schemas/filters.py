@@ -8,7 +8,7 @@ from django.db.models import Q
 from martech.common.filters import UtcIsoDateTimeFilter
 
 from .choices import VersionStatus, ViolationKind
-from .models import EventSchema, Violation
+from .models import EventSchema, TrackingPlan, Violation
 
 
 class SchemaFilter(django_filters.FilterSet):
@@ -82,4 +82,32 @@ class ViolationFilter(django_filters.FilterSet):
             | Q(message__icontains=value)
             | Q(path__icontains=value)
             | Q(event_ref__icontains=value)
+        )
+
+
+class PlanFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Plan, description or event name"}
+        ),
+    )
+    updated_since = UtcIsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Updated since", widget=_DATE
+    )
+    updated_before = UtcIsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="lt", label="Updated before", widget=_DATE
+    )
+
+    class Meta:
+        model = TrackingPlan
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        with_event = TrackingPlan.objects.filter(versions__schema__name__icontains=value)
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(description__icontains=value)
+            | Q(pk__in=with_event.values("pk"))
         )

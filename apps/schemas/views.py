@@ -28,7 +28,7 @@ from martech.common.views import (
 from . import selectors, services
 from .choices import ChangeKind, VersionStatus, ViolationKind
 from .engine import bundle, properties
-from .filters import SchemaFilter, ViolationFilter
+from .filters import PlanFilter, SchemaFilter, ViolationFilter
 from .forms import (
     DraftForm,
     ImportForm,
@@ -458,16 +458,27 @@ class VersionDiscardView(_VersionAction):
 # --- Tracking plans ----------------------------------------------------------------------
 
 
-class PlanListView(LoginRequiredMixin, TemplateView):
+class PlanListView(FilteredListView):
     template_name = "schemas/plan_list.html"
+    partial_template_name = "schemas/_plan_table.html"
+    filterset_class = PlanFilter
+    sortable = {
+        "name": "name",
+        "events": "event_count",
+        "revision": "revision",
+        "updated": "updated_at",
+    }
+    default_sort = "name"
+
+    def get_queryset(self):
+        require(self.request.user, "schemas.view", "see tracking plans")
+        queryset = selectors.plan_list(user=self.request.user)
+        return PlanFilter(self.request.GET, queryset=queryset).qs.order_by("name")
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        require(user, "schemas.view", "see tracking plans")
         return {
             **super().get_context_data(**kwargs),
-            "plans": selectors.plan_list(user=user),
-            "can_edit": user_can(user, "schemas.edit"),
+            "can_edit": user_can(self.request.user, "schemas.edit"),
             "import_form": ImportForm(),
         }
 

@@ -22,7 +22,6 @@ NOT_YET_SHARED = {
     "accounts:review_list",
     "accounts:token_list",
     "consent:purpose_list",
-    "schemas:plan_list",
 }
 
 
