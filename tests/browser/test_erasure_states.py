@@ -10,6 +10,7 @@ from apps.destinations.services import destination_create
 from apps.erasure import services
 from apps.erasure.models import ErasureTask, TaskKind, TaskStatus
 from apps.tools.services import tool_create
+from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_console_shell import _sign_in
 from tests.factories import AdminFactory, UserFactory
 
@@ -100,3 +101,36 @@ def test_the_evidence_prints_with_its_heading_from_its_print_button(live_server,
     expect(heading).to_have_text(f"Erasure evidence: {request.reference}")
     expect(page.get_by_role("button", name="Print")).to_be_hidden()
     screenshot("erasure-evidence-print")
+
+
+def test_on_a_phone_the_request_title_and_its_status_read_whole(live_server, browser):
+    officer = AdminFactory(full_name="Fatima Haddad", email="fatima.haddad@acme.example")
+    request = _request_with_many_tools(officer)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    try:
+        _sign_in(phone, live_server.url, officer)
+        phone.goto(f"{live_server.url}/erasure/{request.pk}/")
+        phone.screenshot(path=str(ARTIFACTS / "erasure-request-390.png"))
+        title = phone.locator("h1.page-title")
+        badge = title.locator(".badge")
+        expect(badge).to_have_text("In progress")
+        # the status badge is shown whole, not cut to "progre"
+        assert badge.evaluate("el => el.scrollWidth <= el.clientWidth"), badge.evaluate(
+            "el => [el.scrollWidth, el.clientWidth]"
+        )
+        # the reference stays on one line
+        reference = phone.evaluate(
+            "() => { const r = document.createRange();"
+            " r.selectNodeContents(document.querySelector('h1.page-title').firstChild);"
+            " return r.getClientRects().length; }"
+        )
+        assert reference == 1
+        # the actions stay on the screen, and nothing scrolls sideways
+        for button in ("Evidence", "CSV"):
+            where = phone.get_by_role("link", name=button).bounding_box()
+            assert where["x"] >= 0, (button, where)
+            assert where["x"] + where["width"] <= 390, (button, where)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
