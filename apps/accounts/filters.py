@@ -14,6 +14,7 @@ from .models import (
     ApiToken,
     AssignmentSource,
     Grant,
+    ReviewCampaign,
     ReviewDecision,
     ReviewItem,
     Role,
@@ -190,3 +191,31 @@ class ReviewItemFilter(django_filters.FilterSet):
     class Meta:
         model = ReviewItem
         fields = []
+
+
+class ReviewCampaignFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Review or description"}),
+    )
+    status = django_filters.ChoiceFilter(
+        choices=(("open", "Open"), ("closed", "Closed")), method="filter_status", label="Status"
+    )
+    deadline_from = django_filters.DateFilter(
+        field_name="deadline", lookup_expr="date__gte", label="Deadline from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+    deadline_until = django_filters.DateFilter(
+        field_name="deadline", lookup_expr="date__lte", label="Deadline until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+
+    class Meta:
+        model = ReviewCampaign
+        fields = []
+
+    filter_q = _search("name", "description")
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(closed_at__isnull=value == "open")

@@ -30,7 +30,7 @@ from .access import (
     upcoming_messages,
     user_can,
 )
-from .filters import AccessRequestFilter, RoleFilter, TrainingFilter
+from .filters import AccessRequestFilter, ReviewCampaignFilter, RoleFilter, TrainingFilter
 from .forms import (
     AccessRequestForm,
     AssignRoleForm,
@@ -727,13 +727,27 @@ class RequestCancelView(_RequestAction):
 # --- Access reviews ---------------------------------------------------------------
 
 
-class ReviewListView(LoginRequiredMixin, TemplateView):
+class ReviewListView(FilteredListView):
     template_name = "accounts/review_list.html"
+    partial_template_name = "accounts/_review_table.html"
+    filterset_class = ReviewCampaignFilter
+    sortable = {
+        "name": "name",
+        "progress": ("decided_count", "item_count"),
+        "started": "created_at",
+        "deadline": "deadline",
+        "policy": "unreviewed_policy",
+        "status": "closed_at",
+    }
+    default_sort = "-started"
+
+    def get_queryset(self):
+        queryset = selectors.review_list(user=self.request.user)
+        return ReviewCampaignFilter(self.request.GET, queryset=queryset).qs
 
     def get_context_data(self, **kwargs):
         return {
             **super().get_context_data(**kwargs),
-            "campaigns": selectors.review_list(user=self.request.user),
             "can_manage": user_can(self.request.user, MANAGE),
         }
 
