@@ -2,13 +2,16 @@
 
 import django_filters
 from django import forms
+from django.db.models import Q
 
 from apps.identity.normalise import InvalidIdentifier
 from apps.identity.selectors import identifier_resolve
 from martech.common.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
 
-from .choices import Source
-from .models import ConsentRecord
+from .choices import LegalBasis, Source
+from .models import ConsentRecord, Purpose
+
+_DATE = forms.DateInput(attrs={"type": "date"})
 
 
 def _resolvable(value: str) -> None:
@@ -34,3 +37,32 @@ class ConsentRecordFilter(django_filters.FilterSet):
     def filter_identifier(self, queryset, name, value):
         ident = identifier_resolve(value)
         return queryset.filter(identifier_type=ident.type, identifier_value=ident.value)
+
+
+class PurposeFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Name, code or description"}
+        ),
+    )
+    legal_basis = django_filters.ChoiceFilter(choices=LegalBasis.choices, label="Legal basis")
+    is_active = StrictBooleanFilter(
+        field_name="is_active", label="Status", yes="In use", no="Not in use"
+    )
+    created_since = UtcIsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="Added since", widget=_DATE
+    )
+    created_before = UtcIsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label="Added before", widget=_DATE
+    )
+
+    class Meta:
+        model = Purpose
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value) | Q(code__icontains=value) | Q(description__icontains=value)
+        )

@@ -12,10 +12,11 @@ from apps.accounts.access import require, user_can
 from apps.identity.normalise import Ident, parse
 from apps.identity.selectors import identifier_resolve
 from martech.common.errors import ApplicationError
-from martech.common.views import ActionView, ServiceFormView
+from martech.common.views import ActionView, FilteredListView, ServiceFormView
 
 from . import selectors, services
 from .choices import Source
+from .filters import PurposeFilter
 from .forms import LookupForm, PurposeForm, RecordForm
 
 
@@ -73,15 +74,28 @@ class RecordView(ActionView):
         return url, f"Recorded: {data['purpose'].name} {verb} for {subject}."
 
 
-class PurposeListView(LoginRequiredMixin, TemplateView):
+class PurposeListView(FilteredListView):
     template_name = "consent/purpose_list.html"
+    partial_template_name = "consent/_purpose_table.html"
+    filterset_class = PurposeFilter
+    sortable = {
+        "name": "name",
+        "basis": "legal_basis",
+        "gdpr": "default_gdpr",
+        "ccpa": "default_ccpa",
+        "other": "default_other",
+    }
+
+    def get_queryset(self):
+        queryset = selectors.purpose_list(user=self.request.user)
+        return PurposeFilter(self.request.GET, queryset=queryset).qs
 
     def get_context_data(self, **kwargs):
-        purposes = list(selectors.purpose_list(user=self.request.user))
+        context = super().get_context_data(**kwargs)
         counts = selectors.purpose_counts()
-        rows = [(p, counts.get(p.pk, {"granted": 0, "denied": 0})) for p in purposes]
+        rows = [(p, counts.get(p.pk, {"granted": 0, "denied": 0})) for p in context["object_list"]]
         return {
-            **super().get_context_data(**kwargs),
+            **context,
             "rows": rows,
             "can_manage": user_can(self.request.user, "consent.manage_purposes"),
         }

@@ -20,7 +20,6 @@ pytestmark = pytest.mark.django_db
 NOT_YET_SHARED = {
     "accounts:notification_list",
     "accounts:token_list",
-    "consent:purpose_list",
 }
 
 
