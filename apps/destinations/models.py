@@ -69,6 +69,15 @@ class Destination(models.Model):
         return self.environment == Environment.PRODUCTION
 
     @property
+    def name_with_environment(self) -> str:
+        """Where data goes, as a confirmation names it: "Braze (production)"; the name alone
+        when it already says its environment ("Amplitude sandbox", "Braze (production)")."""
+        environment = self.get_environment_display().lower()
+        if environment in self.name.lower():
+            return self.name
+        return f"{self.name} ({environment})"
+
+    @property
     def required_purposes(self) -> tuple[str, ...]:
         """Every purpose a person must grant for their data to come here: those it was given
         and those its adapter requires (sale/share for an ad network). Routing, replays,

@@ -182,7 +182,7 @@ class DestinationTestView(ActionView):
         requests = services.send_test_requests(destination=destination)
         hosts = sorted({urlsplit(r.url).hostname or r.url for r in requests})
         what = "test profile" if destination.sends == Sends.PROFILES else "test event"
-        where = f"{destination.name} ({destination.get_environment_display().lower()})"
+        where = destination.name_with_environment
         return Consequence(
             title=f"Send a test to {destination.name}?",
             lines=(
@@ -222,7 +222,7 @@ class DestinationToggleView(ActionView):
         if destination.is_production:
             require(request.user, "destinations.send_production",
                     "change destinations (a production destination)")  # fmt: skip
-        where = f"{destination.name} ({destination.get_environment_display().lower()})"
+        where = destination.name_with_environment
         if destination.is_enabled:
             return Consequence(
                 title=f"Disable {destination.name}?",
@@ -348,20 +348,26 @@ class ReplayView(ActionView):
         elif not production or not user_can(request.user, "destinations.send_production"):
             return None  # sandboxes only, or refused by the service with its reason
         lines = [
-            f"Sends {count_of(len(rows), 'delivery', 'deliveries')} again to {destination.name} "
-            f"({destination.get_environment_display().lower()})."
+            f"Sends {count_of(len(rows), 'delivery', 'deliveries')} again to "
+            f"{destination.name_with_environment}."
             for destination, rows in sorted(per_destination.items(), key=lambda i: i[0].name)
         ]
         lines.append(
             "Consent and suppression are checked again first: a delivery no longer "
             "allowed is filtered, not sent."
         )
-        places = production or list(per_destination)
-        where = places[0].name if len(places) == 1 else "production" if production else "sandboxes"
+        letters = count_of(len(chosen), "dead letter")
+        if len(per_destination) == 1:
+            [destination] = per_destination
+            title = f"Replay {letters} to {destination.name}?"
+            button = f"Send to {destination.name}"
+        else:  # the lines above say how many go where
+            title = f"Replay {letters} to {count_of(len(per_destination), 'destination')}?"
+            button = f"Replay {letters}"
         return Consequence(
-            title=f"Replay {count_of(len(chosen), 'dead letter')} to {where}?",
+            title=title,
             lines=tuple(lines),
-            button=f"Send to {where}",
+            button=button,
             final=bool(production),
             danger=bool(production),
         )

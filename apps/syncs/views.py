@@ -425,19 +425,24 @@ class RunApproveView(ActionView):
         if run.status != RunStatus.NEEDS_APPROVAL:
             return None  # refused by the service with its reason
         destination = run.sync.destination
-        where = f"{destination.name} ({destination.get_environment_display().lower()})"
+        where = destination.name_with_environment
         planned = run.planned or {}
         added, changed = planned.get("added", 0), planned.get("changed", 0)
-        lines = [f"Sends {count_of(added + changed, 'row')} to {where}: "
-                 f"{added:,} added, {changed:,} changed."]  # fmt: skip
-        if planned.get("removed"):
-            lines.append(f"Removes {count_of(planned['removed'], 'row')} from {where}.")
+        removed = planned.get("removed", 0)
+        if added + changed:
+            lines = [f"Sends {count_of(added + changed, 'row')} to {where}: "
+                     f"{added:,} added, {changed:,} changed."]  # fmt: skip
+        else:
+            lines = [f"Sends no rows to {where}: none is added or changed."]
+        if removed:
+            lines.append(f"Removes {count_of(removed, 'row')} from {where}.")
         lines.append(f"It was held because {run.approval_reason}.")
+        sends = bool(added + changed + removed)  # nothing sent: nothing to undo
         return Consequence(
             title=f"Let run #{run.number} of {run.sync.name} go ahead?",
             lines=tuple(lines),
-            button=f"Send to {destination.name}",
-            final=True,
+            button=f"Send to {destination.name}" if sends else "Go ahead",
+            final=sends,
         )
 
     def act(self, request, pk):

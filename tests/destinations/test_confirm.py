@@ -80,6 +80,47 @@ def test_the_replay_question_comes_back_as_json_when_asked_and_changes_nothing(
     assert set(Delivery.objects.values_list("status", flat=True)) == {"dead"}
 
 
+def test_replaying_letters_to_two_destinations_counts_each_and_names_each_once(
+    client, admin_client, admin, tool, web
+):
+    # given: one order dead-lettered at Braze (production) and at Amplitude (sandbox)
+    _, raw = web
+    with FakeVendor("webhook") as braze, FakeVendor("webhook") as amplitude:
+        targets = [hook(admin, tool, braze, name="Braze (production)", environment="production"),
+                   hook(admin, tool, amplitude, name="Amplitude (sandbox)")]  # fmt: skip
+        braze.fail_next(1, 400, {"error": "bad"})
+        amplitude.fail_next(1, 400, {"error": "bad"})
+        send(client, raw, _orders(1))
+        process_waiting()
+        for destination in targets:
+            deliver(destination)
+    assert Delivery.objects.filter(status="dead").count() == 2
+
+    # when: Replay all is asked about
+    answer = admin_client.post(reverse("destinations:replay"), {"everything": "1"},
+                               HTTP_X_CONSOLE_CONFIRM="ask").json()  # fmt: skip
+
+    # then: the question counts both destinations, each line names one once
+    assert answer["title"] == "Replay 2 dead letters to 2 destinations?"
+    assert answer["button"] == "Replay 2 dead letters"
+    assert answer["lines"][:2] == [
+        "Sends 1 delivery again to Amplitude (sandbox).",
+        "Sends 1 delivery again to Braze (production).",
+    ]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"dead"}
+
+
+def test_a_destination_named_with_its_environment_is_not_named_twice(admin_client, admin, tool):
+    with FakeVendor("webhook") as vendor:
+        destination = hook(admin, tool, vendor, name="Braze (production)",
+                           environment="production")  # fmt: skip
+    url = reverse("destinations:destination_toggle", args=[destination.pk])
+
+    answer = admin_client.post(url, HTTP_X_CONSOLE_CONFIRM="ask").json()
+
+    assert answer["lines"] == ["Stops routing new events to Braze (production)."]
+
+
 def test_a_sandbox_replay_needs_no_confirmation(client, admin_client, admin, tool, web):
     with FakeVendor("webhook") as vendor:
         _dead_letters(client, admin, tool, web, vendor)

@@ -52,3 +52,26 @@ def test_go_ahead_with_confirmation_queues_the_run(admin, client, model, tool, w
     held.refresh_from_db()
     assert held.status == RunStatus.QUEUED
     assert held.approved_by == admin
+
+
+def test_go_ahead_with_no_rows_to_send_says_so_and_is_not_final(
+    admin, client, model, tool, webhook_vendor
+):
+    # given: a held run into "Braze (production)" whose every row is skipped
+    client.force_login(admin)
+    production = destination_for(
+        admin, tool, webhook_vendor, name="Braze (production)", environment="production"
+    )
+    held = run_now(admin, sync_for(admin, model, production))
+    held.planned = {"added": 0, "changed": 0, "removed": 0, "skipped": 3}
+    held.save(update_fields=["planned"])
+
+    # when: going ahead is asked about
+    asked = client.post(
+        reverse("syncs:run_approve", args=[held.pk]), HTTP_X_CONSOLE_CONFIRM="ask"
+    ).json()
+
+    # then: it sends nothing, says so, names the destination once, and nothing is final
+    assert asked["lines"][0] == "Sends no rows to Braze (production): none is added or changed."
+    assert asked["button"] == "Go ahead"
+    assert asked["final"] is False
