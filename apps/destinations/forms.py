@@ -309,8 +309,9 @@ class DestinationForm(forms.Form):
             else:
                 prop = str(error.path[0]) if error.path else ""
             spec = adapter.config_schema.get("properties", {}).get(prop, {})
-            if prop in fields and fields[prop] not in self.errors:
-                self.add_error(fields[prop], _schema_words(error, prop, spec))
+            if prop in fields:  # its own field; when that already failed, it said why
+                if fields[prop] not in self.errors:
+                    self.add_error(fields[prop], _schema_words(error, prop, spec))
             elif "config" not in self.errors:
                 where = f"“{prop}” in the configuration: " if prop else ""
                 self.add_error("config", f"{where}{error.message}.")

@@ -57,6 +57,19 @@ def test_a_missing_url_is_told_in_words_under_the_url_field(admin_client, tool):
     assert not Destination.objects.exists()
 
 
+def test_an_invalid_or_refused_url_is_one_error_under_the_url_field_and_none_on_the_json(
+    admin_client, tool
+):
+    for typed in ("https://", "not a url", "https://169.254.169.254/latest/meta-data/"):
+        response = admin_client.post(NEW, _post(tool, cfg_webhook__url=typed))
+
+        assert response.status_code == 400
+        form = response.context["form"]
+        assert len(form.errors["cfg_webhook__url"]) == 1, typed
+        assert set(form.errors) == {"cfg_webhook__url"}, (typed, form.errors)
+    assert not Destination.objects.exists()
+
+
 def test_an_http_url_to_a_public_host_is_an_error_on_the_url_field(admin_client, tool):
     response = admin_client.post(NEW, _post(tool, cfg_webhook__url="http://hooks.acme.example/in"))
 
