@@ -219,3 +219,22 @@ class ReviewCampaignFilter(django_filters.FilterSet):
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(closed_at__isnull=value == "open")
+
+
+class ApiTokenPageFilter(ApiTokenFilter):
+    """The token page's filter bar: the API's filters, a search box and the date created."""
+
+    q = django_filters.CharFilter(
+        field_name="name",
+        lookup_expr="icontains",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Token name"}),
+    )
+    created_from = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="Created from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+    created_until = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="Created until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip

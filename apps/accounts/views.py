@@ -4,11 +4,10 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.views import View
 from django.views.generic import TemplateView
 
 from apps.audit.selectors import audit_history_for
@@ -17,7 +16,7 @@ from martech.common.views import ActionView, Consequence, FilteredListView
 
 from . import selectors, services
 from .access import explain, may_change_person, status_groups, upcoming_messages, user_can
-from .filters import UserFilter
+from .filters import ApiTokenPageFilter, UserFilter
 from .forms import ApiTokenCreateForm, AssignRoleForm, CompletionForm, LoginForm
 
 
@@ -47,44 +46,63 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 _NEW_TOKEN_ONCE = "accounts.api_token_once"  # noqa: S105 - a session key, not a secret
 
 
-class ApiTokenListView(LoginRequiredMixin, View):
+class ApiTokenListView(FilteredListView):
     """Your API tokens. A new token is created by POST and shown by the GET it redirects to,
     once (held in the session until then), so a reload neither resends the form nor shows
     the token again."""
 
     template_name = "accounts/token_list.html"
+    partial_template_name = "accounts/_token_table.html"
+    filterset_class = ApiTokenPageFilter
+    sortable = {
+        "name": "name",
+        "token": "prefix",
+        "created": "created_at",
+        "expires": "expires_at",
+        "last_used": "last_used_at",
+    }
+    default_sort = "-created"
+    form = None
+    new_token = None
 
-    def _render(self, request, form, new_token=None, status=200):
-        tokens = selectors.api_token_list(user=request.user)
-        response = render(
-            request,
-            self.template_name,
-            {"tokens": tokens, "form": form, "new_token": new_token},
-            status=status,
-        )
+    def get_queryset(self):
+        tokens = selectors.api_token_list(user=self.request.user)
+        return ApiTokenPageFilter(self.request.GET, queryset=tokens).qs
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "form": self.form or ApiTokenCreateForm(),
+            "new_token": self.new_token,
+        }
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
         # A new token is on this page once: never keep it in a cache or the history.
         add_never_cache_headers(response)
         return response
 
-    def get(self, request):
+    def get(self, request, *args, **kwargs):
         once = request.session.pop(_NEW_TOKEN_ONCE, None) or {}
         token = selectors.api_token_list(user=request.user).filter(pk=once.get("token")).first()
-        new_token = {"token": token, "raw": once["raw"]} if token is not None else None
-        return self._render(request, ApiTokenCreateForm(), new_token=new_token)
+        self.new_token = {"token": token, "raw": once["raw"]} if token is not None else None
+        return super().get(request, *args, **kwargs)
 
-    def post(self, request):
-        form = ApiTokenCreateForm(request.POST)
-        if not form.is_valid():
-            return self._render(request, form, status=400)
-        try:
-            token, raw = services.api_token_create(
-                user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
-            )
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-            return self._render(request, form, status=400)
-        request.session[_NEW_TOKEN_ONCE] = {"token": token.pk, "raw": raw}
-        return redirect("accounts:token_list")
+    def post(self, request, *args, **kwargs):
+        self.form = form = ApiTokenCreateForm(request.POST)
+        if form.is_valid():
+            try:
+                token, raw = services.api_token_create(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    days=form.cleaned_data["days"],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                request.session[_NEW_TOKEN_ONCE] = {"token": token.pk, "raw": raw}
+                return redirect("accounts:token_list")
+        return self.render_to_response(self.get_context_data(), status=400)
 
 
 class ApiTokenRevokeView(ActionView):
