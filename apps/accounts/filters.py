@@ -14,6 +14,7 @@ from .models import (
     ApiToken,
     AssignmentSource,
     Grant,
+    Notification,
     ReviewCampaign,
     ReviewDecision,
     ReviewItem,
@@ -238,3 +239,31 @@ class ApiTokenPageFilter(ApiTokenFilter):
         field_name="created_at", lookup_expr="date__lte", label="Created until",
         widget=forms.DateInput(attrs={"type": "date"}),
     )  # fmt: skip
+
+
+class NotificationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or text"}),
+    )
+    status = django_filters.ChoiceFilter(
+        choices=(("unread", "Unread"), ("read", "Read")), method="filter_status", label="Status"
+    )
+    received_from = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="Received from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+    received_until = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="Received until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+
+    class Meta:
+        model = Notification
+        fields = []
+
+    filter_q = _search("title", "body")
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(read_at__isnull=value == "unread")

@@ -30,7 +30,13 @@ from .access import (
     upcoming_messages,
     user_can,
 )
-from .filters import AccessRequestFilter, ReviewCampaignFilter, RoleFilter, TrainingFilter
+from .filters import (
+    AccessRequestFilter,
+    NotificationFilter,
+    ReviewCampaignFilter,
+    RoleFilter,
+    TrainingFilter,
+)
 from .forms import (
     AccessRequestForm,
     AssignRoleForm,
@@ -871,14 +877,16 @@ class ReviewCloseView(ActionView):
 # --- Notifications ----------------------------------------------------------------------
 
 
-class NotificationListView(LoginRequiredMixin, TemplateView):
+class NotificationListView(FilteredListView):
     template_name = "accounts/notification_list.html"
+    partial_template_name = "accounts/_notification_table.html"
+    filterset_class = NotificationFilter
+    sortable = {"title": "title", "received": "created_at", "read": "read_at"}
+    default_sort = "-received"
 
-    def get_context_data(self, **kwargs):
-        return {
-            **super().get_context_data(**kwargs),
-            "notifications": self.request.user.notifications.all()[:100],
-        }
+    def get_queryset(self):
+        notifications = self.request.user.notifications.order_by("-created_at")
+        return NotificationFilter(self.request.GET, queryset=notifications).qs
 
 
 class NotificationsReadView(ActionView):
