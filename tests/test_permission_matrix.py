@@ -618,14 +618,14 @@ CASES = [
     ),
     # Audit log: audit.view, which the role gives from 90 days of tenure
     Case("audit:event_list", "get", UI_MANAGE),
-    Case("audit:event_detail", "get", UI_MANAGE, _pk("event")),
+    Case("audit:event_detail", "get", INTAKE_DETAIL, _pk("event")),
     Case("audit:event_export", "get", UI_MANAGE),
     # Tool registry: tools.view to read, tools.manage to change
     Case("tools:tool_list", "get", UI_MANAGE),
-    Case("tools:tool_detail", "get", UI_MANAGE, _pk("tool")),
+    Case("tools:tool_detail", "get", INTAKE_DETAIL, _pk("tool")),
     Case("tools:redundancy", "get", UI_MANAGE),
     Case("tools:tool_create", "get", UI_MANAGE),
-    Case("tools:tool_edit", "get", UI_MANAGE, _pk("tool")),
+    Case("tools:tool_edit", "get", INTAKE_DETAIL, _pk("tool")),
     Case("tools:tool_export", "get", UI_MANAGE),
     Case("tools:renewals", "get", UI_MANAGE),
     Case("tools:advisor", "get", UI_MANAGE),
@@ -638,7 +638,9 @@ CASES = [
     Case("intake:problem_edit", "get", INTAKE_DETAIL, _pk("intake_problem")),
     Case("intake:system_edit", "get", INTAKE_DETAIL, _pk("intake_system")),
     Case("intake:advance", "post", UI_HIDDEN_POST, _pk("intake_problem")),
-    Case("intake:withdraw", "post", UI_HIDDEN_POST, _pk("intake_problem")),
+    Case(
+        "intake:withdraw", "post", UI_HIDDEN_POST, _pk("intake_problem"), lambda w: {"note": "Dup"}
+    ),
     Case(
         "intake:approve",
         "post",
@@ -682,17 +684,17 @@ CASES = [
     # Identity graph and consent: identity.* and consent.*, from 90 days in the role
     Case("identity:profile_list", "get", UI_MANAGE),
     Case("identity:review_queue", "get", UI_MANAGE),
-    Case("identity:profile_detail", "get", UI_MANAGE, _pk("profile")),
+    Case("identity:profile_detail", "get", INTAKE_DETAIL, _pk("profile")),
     Case(
         "identity:profile_merge",
         "post",
-        UI_MANAGE_POST,
+        UI_HIDDEN_POST,
         _pk("profile"),
         lambda w: {"other": w.profile_b.pk},
     ),
-    Case("identity:merge_undo", "post", UI_MANAGE_POST, _pk("merge")),
-    Case("identity:link_confirm", "post", UI_MANAGE_POST, _pk("pending_link")),
-    Case("identity:link_reject", "post", UI_MANAGE_POST, _pk("pending_link")),
+    Case("identity:merge_undo", "post", UI_HIDDEN_POST, _pk("merge")),
+    Case("identity:link_confirm", "post", UI_HIDDEN_POST, _pk("pending_link")),
+    Case("identity:link_reject", "post", UI_HIDDEN_POST, _pk("pending_link")),
     Case("consent:lookup", "get", UI_MANAGE),
     Case(
         "consent:record",
@@ -708,7 +710,7 @@ CASES = [
     ),
     Case("consent:purpose_list", "get", UI_MANAGE),
     Case("consent:purpose_create", "get", UI_MANAGE),
-    Case("consent:purpose_edit", "get", UI_MANAGE, _pk("purpose")),
+    Case("consent:purpose_edit", "get", INTAKE_DETAIL, _pk("purpose")),
     # Schema registry: schemas.*, from 90 days in the role
     Case("schemas:schema_list", "get", UI_MANAGE),
     Case("schemas:schema_create", "get", UI_MANAGE),
@@ -995,8 +997,8 @@ CASES = [
         None,
         lambda w: {"name": "Iterable", "vendor": "Iterable", "category": "Messaging"},
     ),
-    Case("api:tool-detail", "get", API_MANAGE, _pk("tool")),
-    Case("api:tool-detail", "patch", API_MANAGE, _pk("tool"), lambda w: {"seats_used": 3}),
+    Case("api:tool-detail", "get", API_HIDDEN, _pk("tool")),
+    Case("api:tool-detail", "patch", API_HIDDEN, _pk("tool"), lambda w: {"seats_used": 3}),
     Case("api:tool-redundancy", "get", API_MANAGE),
     Case(
         "api:tool-advisor",
@@ -1028,7 +1030,13 @@ CASES = [
         lambda w: {"title": "Renamed"},
     ),
     Case("api:intake-request-advance", "post", API_HIDDEN, _pk("intake_problem")),
-    Case("api:intake-request-withdraw", "post", API_HIDDEN, _pk("intake_problem")),
+    Case(
+        "api:intake-request-withdraw",
+        "post",
+        API_HIDDEN,
+        _pk("intake_problem"),
+        lambda w: {"note": "Duplicate"},
+    ),
     Case(
         "api:intake-request-approve",
         "post",
@@ -1092,17 +1100,17 @@ CASES = [
     ),
     Case("api:intake-request-overlap", "get", API_HIDDEN, _pk("intake_system")),
     Case("api:profile-list", "get", API_MANAGE),
-    Case("api:profile-detail", "get", API_MANAGE, _pk("profile")),
+    Case("api:profile-detail", "get", API_HIDDEN, _pk("profile")),
     Case(
-        "api:profile-merge", "post", API_MANAGE, _pk("profile"), lambda w: {"other": w.profile_b.pk}
+        "api:profile-merge", "post", API_HIDDEN, _pk("profile"), lambda w: {"other": w.profile_b.pk}
     ),
     Case(
-        "api:profile-unmerge", "post", API_MANAGE, _pk("profile"), lambda w: {"merge": w.merge.pk}
+        "api:profile-unmerge", "post", API_HIDDEN, _pk("profile"), lambda w: {"merge": w.merge.pk}
     ),
     Case("api:identity-link-list", "get", API_MANAGE),
-    Case("api:identity-link-detail", "get", API_MANAGE, _pk("pending_link")),
-    Case("api:identity-link-confirm", "post", API_MANAGE, _pk("pending_link")),
-    Case("api:identity-link-reject", "post", API_MANAGE, _pk("pending_link")),
+    Case("api:identity-link-detail", "get", API_HIDDEN, _pk("pending_link")),
+    Case("api:identity-link-confirm", "post", API_HIDDEN, _pk("pending_link")),
+    Case("api:identity-link-reject", "post", API_HIDDEN, _pk("pending_link")),
     Case("api:consent-record-list", "get", API_MANAGE),
     Case(
         "api:consent-record-list",
@@ -1340,10 +1348,10 @@ CASES = [
         None,
         lambda w: {"code": "research", "name": "Research", "legal_basis": "consent"},
     ),
-    Case("api:purpose-detail", "get", API_MANAGE, _pk("purpose")),
-    Case("api:purpose-detail", "patch", API_MANAGE, _pk("purpose"), lambda w: {"position": 5}),
+    Case("api:purpose-detail", "get", API_HIDDEN, _pk("purpose")),
+    Case("api:purpose-detail", "patch", API_HIDDEN, _pk("purpose"), lambda w: {"position": 5}),
     Case("api:audit-event-list", "get", API_MANAGE),
-    Case("api:audit-event-detail", "get", API_MANAGE, _pk("event")),
+    Case("api:audit-event-detail", "get", API_HIDDEN, _pk("event")),
 ]
 
 

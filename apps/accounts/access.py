@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from martech.common.errors import PermissionDeniedError
+from martech.common.errors import NotFoundError, PermissionDeniedError
 
 from .models import (
     AccessAssignment,
@@ -78,6 +78,15 @@ def require(user, capability: str, action: str = "do this") -> None:
             f"You need “{capability_label(capability)}” to {action}.",
             details={"capability": capability},
         )
+
+
+def require_to_see(user, capability: str, message: str) -> None:
+    """Raise NotFoundError unless ``user`` holds ``capability``, the view capability of an
+    object's area: an object of an area the user cannot enter is not there for them (404,
+    in the UI and the API alike); its list answers 403 and offers to request the capability.
+    """
+    if not user_can(user, capability):
+        raise NotFoundError(message)
 
 
 def may_change_person(actor, person) -> bool:

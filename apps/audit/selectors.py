@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from apps.accounts.access import require
+from apps.accounts.access import require, require_to_see
 from martech.common.errors import NotFoundError
 
 from .filters import AuditEventFilter
@@ -25,8 +25,8 @@ def audit_event_list(*, user, filters: dict | None = None) -> models.QuerySet[Au
 
 
 def audit_event_get(*, user, pk: int) -> AuditEvent:
-    """Return one audit event ``user`` may read."""
-    require(user, CAPABILITY, "read the audit log")
+    """Return one audit event ``user`` may read (404 without audit.view, like any unseen one)."""
+    require_to_see(user, CAPABILITY, "No such audit event.")
     event = _base().filter(pk=pk).first()
     if event is None:
         raise NotFoundError("No such audit event.")

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from apps.accounts.access import require
+from apps.accounts.access import require, require_to_see
 from apps.identity.normalise import Ident
 from apps.identity.selectors import linked_identifiers, profiles_members
 from martech.common.errors import NotFoundError
@@ -100,7 +100,7 @@ def purpose_list(*, user) -> QuerySet[Purpose]:
 
 
 def purpose_get(*, user, pk: int) -> Purpose:
-    require(user, "consent.view", "see purposes")
+    require_to_see(user, "consent.view", "No such purpose.")
     purpose = Purpose.objects.filter(pk=pk).first()
     if purpose is None:
         raise NotFoundError("No such purpose.")

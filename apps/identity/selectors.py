@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from apps.accounts.access import require, user_can
+from apps.accounts.access import require, require_to_see, user_can
 from martech.common.errors import NotFoundError
 from martech.common.navigation import SearchResult
 from martech.common.pgcopy import execute_arrays
@@ -110,7 +110,7 @@ def profile_list(*, user, filters: dict | None = None) -> QuerySet[Profile]:
 
 
 def profile_get(*, user, pk: int) -> Profile:
-    require(user, "identity.view", "see profiles")
+    require_to_see(user, "identity.view", "No such profile.")
     profile = Profile.objects.filter(pk=pk).first()
     if profile is None:
         raise NotFoundError("No such profile.")
@@ -164,7 +164,7 @@ def review_queue(*, user) -> QuerySet[Link]:
 
 
 def link_get(*, user, pk: int) -> Link:
-    require(user, "identity.view", "see identity links")
+    require_to_see(user, "identity.view", "No such link.")
     link = Link.objects.filter(pk=pk).select_related("a", "b").first()
     if link is None:
         raise NotFoundError("No such link.")
@@ -172,7 +172,7 @@ def link_get(*, user, pk: int) -> Link:
 
 
 def merge_get(*, user, pk: int) -> Merge:
-    require(user, "identity.view", "see merges")
+    require_to_see(user, "identity.view", "No such merge.")
     merge = Merge.objects.filter(pk=pk).select_related("link").first()
     if merge is None:
         raise NotFoundError("No such merge.")

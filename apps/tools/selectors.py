@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from apps.accounts.access import require, user_can
+from apps.accounts.access import require, require_to_see, user_can
 from martech.common.errors import NotFoundError
 from martech.common.navigation import SearchResult
 
@@ -25,7 +25,7 @@ def tool_list(*, user, filters: dict | None = None) -> QuerySet[Tool]:
 
 
 def tool_get(*, user, pk: int) -> Tool:
-    require(user, "tools.view", "see the tool registry")
+    require_to_see(user, "tools.view", "No such tool.")
     tool = Tool.objects.select_related("business_owner", "technical_owner").filter(pk=pk).first()
     if tool is None:
         raise NotFoundError("No such tool.")
