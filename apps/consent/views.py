@@ -78,6 +78,7 @@ class PurposeListView(FilteredListView):
     template_name = "consent/purpose_list.html"
     partial_template_name = "consent/_purpose_table.html"
     filterset_class = PurposeFilter
+    default_sort = "name"
     sortable = {
         "name": "name",
         "basis": "legal_basis",

@@ -98,7 +98,10 @@ def test_send_tests_of_every_adapter_show_no_credential_anywhere(admin, admin_cl
         all_credentials.update({f"{kind}.{k}": v for k, v in credentials.items()})
         with FakeVendor(kind) as vendor:
             destination = _destination(admin, tool, kind, vendor, credentials)
-            response = admin_client.post(f"/api/v1/destinations/{destination.pk}/send-test/")
+            response = admin_client.post(
+                f"/api/v1/destinations/{destination.pk}/send-test/",
+                content_type="application/json",
+            )
             assert response.status_code == 201, response.content
             api_bodies.append(response.content.decode())
             assert vendor.requests == []

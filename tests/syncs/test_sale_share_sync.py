@@ -41,4 +41,4 @@ def test_a_conversions_sync_to_meta_skips_people_who_did_not_allow_sale_and_shar
     assert (run.added, run.skipped_consent) == (1, 2)
     skipped = SyncRunRow.objects.filter(run=run, outcome="skipped_consent")
     assert sorted(skipped.values_list("key", flat=True)) == ["c1", "c2"]
-    assert "sale_share" in skipped.first().message
+    assert "Sale or sharing of personal data" in skipped.first().message
