@@ -4,6 +4,9 @@
 function the UI, the services and the workers use.
 """
 
+import contextlib
+
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 
@@ -11,14 +14,17 @@ class BodyParsed(BasePermission):
     """Parse the request body before the view acts: a malformed body is a 400 everywhere.
 
     DRF parses lazily, so an action that never reads ``request.data`` (close a review, pause
-    a sync) would act on a truncated body or one of the wrong type. A default permission
-    class runs after authentication and before every handler, so reading the body here
-    answers 400 ``parse_error`` (or 415) first. It grants nothing and refuses nothing else.
+    a sync) would act on a truncated body. A default permission class runs after
+    authentication and before every handler, so reading the body here answers 400
+    ``parse_error`` first. A body of a type the endpoint does not parse is left to the
+    endpoint: one that reads its body answers 415 after its own permission checks (someone
+    who may not use it gets 403, whatever they send). It grants nothing, refuses nothing else.
     """
 
     def has_permission(self, request, view):
         if request.method not in SAFE_METHODS:
-            request.data  # noqa: B018 - parsing is the point: ParseError / UnsupportedMediaType
+            with contextlib.suppress(UnsupportedMediaType):
+                request.data  # noqa: B018 - parsing is the point
         return True
 
 
