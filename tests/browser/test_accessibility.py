@@ -153,9 +153,7 @@ def test_the_first_tab_shows_a_skip_link_that_moves_the_focus_to_the_content(liv
     expect(page.locator("main#main")).to_be_focused()
 
 
-def test_the_api_reference_has_a_language_a_title_and_no_serious_violation(
-    live_server, browser
-):
+def test_the_api_reference_has_a_language_a_title_and_no_serious_violation(live_server, browser):
     # given
     if not AXE.exists():
         pytest.fail("axe-core is missing: run `npm ci --prefix tests/sdk_node`.")
