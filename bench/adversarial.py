@@ -80,12 +80,17 @@ def _values(kind: str) -> dict:
 def _message(kind: str, i: int) -> dict:
     values = _values(kind)
     return {
-        "type": "track", "event": EVENT, "messageId": f"adv-{kind}-{uuid.uuid4().hex}",
-        "anonymousId": f"ajs-adv-{i % 50:03d}", "timestamp": "2026-11-30T10:00:00Z",
+        "type": "track",
+        "event": EVENT,
+        "messageId": f"adv-{kind}-{uuid.uuid4().hex}",
+        "anonymousId": f"ajs-adv-{i % 50:03d}",
+        "timestamp": "2026-11-30T10:00:00Z",
         "properties": values["properties"],
-        "context": {"page": {"url": values["url"], "referrer": values["url"]},
-                    "library": {"name": "bench"}},
-    }  # fmt: skip
+        "context": {
+            "page": {"url": values["url"], "referrer": values["url"]},
+            "library": {"name": "bench"},
+        },
+    }
 
 
 def _batches(kind: str) -> list[bytes]:
@@ -156,13 +161,21 @@ def _drain() -> tuple[int, float]:
 
 
 def _validate_requests(port: int, token: str, plan_id: int, kind: str) -> list[bytes]:
-    head = (f"POST /api/v1/schemas/validate/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-            "Content-Length: ")  # fmt: skip
+    head = (
+        f"POST /api/v1/schemas/validate/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        "Content-Length: "
+    )
     out = []
     for _ in range(REQUESTS):
-        body = orjson.dumps({"event": EVENT, "properties": _values(kind)["properties"],
-                             "plan": plan_id, "mode": "flag"})  # fmt: skip
+        body = orjson.dumps(
+            {
+                "event": EVENT,
+                "properties": _values(kind)["properties"],
+                "plan": plan_id,
+                "mode": "flag",
+            }
+        )
         out.append(f"{head}{len(body)}\r\n\r\n".encode() + body)
     return out
 
@@ -192,10 +205,12 @@ def main() -> None:
     processed: dict[str, list[float]] = {k: [] for k in kinds}
     validated: dict[str, list[float]] = {k: [] for k in kinds}
     prepared = {
-        k: [(_requests(port, key, _batches(k)), _validate_requests(port, token, plan.pk, k))
-            for _ in range(ROUNDS)]
+        k: [
+            (_requests(port, key, _batches(k)), _validate_requests(port, token, plan.pk, k))
+            for _ in range(ROUNDS)
+        ]
         for k in kinds
-    }  # fmt: skip
+    }
     messages = REQUESTS * PER_BATCH
     # production settings need the suppression list's key; a benchmark-only one here
     os.environ.setdefault("MARTECH_SUPPRESSION_KEYS", "bench-only-suppression-key-0123456789abcdef")
@@ -221,15 +236,22 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
         _clean()
-    print(f"adversarial vs plain input: {ROUNDS} rounds; per round and kind {REQUESTS} batches "
-          f"of {PER_BATCH} messages ({LENGTH:,} characters in each of six values) and "
-          f"{REQUESTS} validate requests")  # fmt: skip
-    for label, figures in (("collection API (HTTP)", collected), ("pipeline", processed),
-                           ("POST /api/v1/schemas/validate/", validated)):  # fmt: skip
+    print(
+        f"adversarial vs plain input: {ROUNDS} rounds; per round and kind {REQUESTS} batches "
+        f"of {PER_BATCH} messages ({LENGTH:,} characters in each of six values) and "
+        f"{REQUESTS} validate requests"
+    )
+    for label, figures in (
+        ("collection API (HTTP)", collected),
+        ("pipeline", processed),
+        ("POST /api/v1/schemas/validate/", validated),
+    ):
         plain, adversarial = (statistics.median(figures[k]) for k in kinds)
-        print(f"  {label:32s} plain {plain * 1000:8.2f} ms  adversarial "
-              f"{adversarial * 1000:8.2f} ms  per message  adversarial / plain "
-              f"{adversarial / plain:5.2f}x (target: at most 3x)")  # fmt: skip
+        print(
+            f"  {label:32s} plain {plain * 1000:8.2f} ms  adversarial "
+            f"{adversarial * 1000:8.2f} ms  per message  adversarial / plain "
+            f"{adversarial / plain:5.2f}x (target: at most 3x)"
+        )
 
 
 if __name__ == "__main__":

@@ -84,28 +84,43 @@ def _batches(n: int) -> list[bytes]:
             url = f"https://www.acme.example/p/{i}?utm_source=news&utm_medium=email"
             page = {"url": url}
             if (r * BATCH + i) % ARRIVALS:  # a later page of the visit
-                page = {"url": f"https://www.acme.example/p/{i}",
-                        "referrer": "https://www.acme.example/"}  # fmt: skip
+                page = {
+                    "url": f"https://www.acme.example/p/{i}",
+                    "referrer": "https://www.acme.example/",
+                }
             # Unique across rounds: with a short random part, two rounds' messages at the
             # same place met now and then (about one run in twenty at 6 hex digits), and the
             # repeat was rightly stored once, which the count below took for a loss.
             message_id = f"b-{r}-{i}-{uuid.uuid4().hex}"
             if SIGN_INS and (r * BATCH + i) % SIGN_INS == 0:
                 person = (r * BATCH + i) // SIGN_INS % 5000  # browsed earlier in the round
-                messages.append({
-                    "type": "identify", "messageId": message_id, "userId": f"user-{person}",
-                    "anonymousId": f"ajs-{person:06d}", "timestamp": "2026-11-30T10:00:00Z",
-                    "traits": {"email": f"person{person}@acme.example", "plan": "pro"},
-                    "context": {"library": {"name": "bench"}},
-                })  # fmt: skip
+                messages.append(
+                    {
+                        "type": "identify",
+                        "messageId": message_id,
+                        "userId": f"user-{person}",
+                        "anonymousId": f"ajs-{person:06d}",
+                        "timestamp": "2026-11-30T10:00:00Z",
+                        "traits": {"email": f"person{person}@acme.example", "plan": "pro"},
+                        "context": {"library": {"name": "bench"}},
+                    }
+                )
                 continue
-            messages.append({
-                "type": "track", "event": "Product Viewed", "messageId": message_id,
-                "anonymousId": f"ajs-{person:06d}", "timestamp": "2026-11-30T10:00:00Z",
-                "properties": {"product_id": f"SKU-{i}", "price": 19.9, "category": "shoes"},
-                "context": {"page": page, "userAgent": "Mozilla/5.0",
-                            "library": {"name": "bench"}},
-            })  # fmt: skip
+            messages.append(
+                {
+                    "type": "track",
+                    "event": "Product Viewed",
+                    "messageId": message_id,
+                    "anonymousId": f"ajs-{person:06d}",
+                    "timestamp": "2026-11-30T10:00:00Z",
+                    "properties": {"product_id": f"SKU-{i}", "price": 19.9, "category": "shoes"},
+                    "context": {
+                        "page": page,
+                        "userAgent": "Mozilla/5.0",
+                        "library": {"name": "bench"},
+                    },
+                }
+            )
         out.append(orjson.dumps({"batch": messages, "sentAt": "2026-11-30T10:00:01Z"}))
     return out
 
@@ -123,11 +138,25 @@ def _serve(port: int) -> subprocess.Popen:
         "DJANGO_SECURE_SSL_REDIRECT": "false",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "martech.wsgi:application", "-c", "gunicorn.conf.py",
-         "-b", f"127.0.0.1:{port}", "-w", str(WORKERS), "--threads", str(THREADS),
-         "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "martech.wsgi:application",
+            "-c",
+            "gunicorn.conf.py",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(WORKERS),
+            "--threads",
+            str(THREADS),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -197,8 +226,10 @@ class _Wire:
 
 def _requests(port: int, key: str, bodies: list[bytes]) -> list[bytes]:
     auth = base64.b64encode(f"{key}:".encode()).decode()
-    head = (f"POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic {auth}"
-            "\r\nContent-Type: application/json\r\nContent-Length: ")  # fmt: skip
+    head = (
+        f"POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic {auth}"
+        "\r\nContent-Type: application/json\r\nContent-Length: "
+    )
     return [f"{head}{len(body)}\r\n\r\n".encode() + body for body in bodies]
 
 
@@ -333,8 +364,12 @@ def _settle(*, vacuum: bool = True) -> None:
     from django.db import DatabaseError, connection
 
     with connection.cursor() as cursor:
-        for table in ("events_event", "destinations_delivery", "identity_profile",
-                      "identity_identifier"):  # fmt: skip
+        for table in (
+            "events_event",
+            "destinations_delivery",
+            "identity_profile",
+            "identity_identifier",
+        ):
             cursor.execute(f"{'VACUUM ' if vacuum else ''}ANALYZE {table}")
         with contextlib.suppress(DatabaseError):
             cursor.execute("CHECKPOINT")
@@ -355,10 +390,14 @@ def _destination(actor):
         name="Bench hooks", vendor="Bench", category="Automation"
     )
     destination_create(
-        actor=actor, name="Bench collect", adapter="webhook", tool=tool, is_enabled=True,
+        actor=actor,
+        name="Bench collect",
+        adapter="webhook",
+        tool=tool,
+        is_enabled=True,
         config={"url": "http://127.0.0.1:9/never-called", "requests_per_second": 1000},
         credentials={"signing_secret": "bench-secret"},
-    )  # fmt: skip
+    )
     return paused
 
 
@@ -376,8 +415,9 @@ def _fresh_source():
         cursor.execute("TRUNCATE events_event RESTART IDENTITY CASCADE")
         # Every run meets its visitors for the first time (an earlier run's links would
         # otherwise be found stored, and nothing linked or merged).
-        cursor.execute("TRUNCATE identity_link, identity_merge, identity_identifier, "
-                       "identity_profile CASCADE")  # fmt: skip
+        cursor.execute(
+            "TRUNCATE identity_link, identity_merge, identity_identifier, identity_profile CASCADE"
+        )
     Source.objects.filter(name="Bench").delete()
     actor = User.objects.filter(email="bench@martech.example").first()
     if actor is None:
@@ -399,8 +439,9 @@ def _clean() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE events_event RESTART IDENTITY CASCADE")
-        cursor.execute("TRUNCATE identity_link, identity_merge, identity_identifier, "
-                       "identity_profile CASCADE")  # fmt: skip
+        cursor.execute(
+            "TRUNCATE identity_link, identity_merge, identity_identifier, identity_profile CASCADE"
+        )
     Destination.objects.filter(name="Bench collect").delete()
     Source.objects.filter(name="Bench").delete()
 
@@ -457,28 +498,39 @@ def main() -> None:
     p50 = statistics.median(latencies)
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     median_accept = statistics.median(accepted)
-    print(f"collect over HTTP: {ROUNDS} rounds of {REQUESTS} requests x {BATCH} messages, "
-          f"{CLIENTS} clients, gunicorn {WORKERS} workers x {THREADS} threads"
-          + (f", one sign-in in {SIGN_INS} messages" if SIGN_INS else "")
-          + (f", one page view in {ARRIVALS} from a campaign" if ARRIVALS > 1 else ""))  # fmt: skip
+    print(
+        f"collect over HTTP: {ROUNDS} rounds of {REQUESTS} requests x {BATCH} messages, "
+        f"{CLIENTS} clients, gunicorn {WORKERS} workers x {THREADS} threads"
+        + (f", one sign-in in {SIGN_INS} messages" if SIGN_INS else "")
+        + (f", one page view in {ARRIVALS} from a campaign" if ARRIVALS > 1 else "")
+    )
     print("  accepted and stored  " + "  ".join(f"{r:9,.0f}" for r in accepted) + "  events/s")
     print("  raw COPY, 1,000/tx   " + "  ".join(f"{r:9,.0f}" for r in copied) + "  rows/s")
     print("  accept / COPY        " + "  ".join(f"{r:9.0%}" for r in ratios))
-    print(f"  median: accepted {median_accept:,.0f} events/s, COPY "
-          f"{statistics.median(copied):,.0f} rows/s, accept / COPY "
-          f"{statistics.median(ratios):.0%} (target: at least 50%)")  # fmt: skip
+    print(
+        f"  median: accepted {median_accept:,.0f} events/s, COPY "
+        f"{statistics.median(copied):,.0f} rows/s, accept / COPY "
+        f"{statistics.median(ratios):.0%} (target: at least 50%)"
+    )
     print(f"  request latency      p50 {p50 * 1000:.1f} ms   p99 {p99 * 1000:.1f} ms")
-    print(f"  pipeline, {PIPELINE_WORKERS} processes " + "  ".join(f"{r:9,.0f}" for r in pipelines)
-          + "  events/s")  # fmt: skip
+    print(
+        f"  pipeline, {PIPELINE_WORKERS} processes "
+        + "  ".join(f"{r:9,.0f}" for r in pipelines)
+        + "  events/s"
+    )
     print("  pipeline / accepted  " + "  ".join(f"{r:8.2f}x" for r in kept_up))
-    print(f"  median: pipeline {statistics.median(pipelines):,.0f} events/s "
-          f"({deliveries:,} deliveries, {merges:,} profile merges), pipeline / accepted "
-          f"{statistics.median(kept_up):.2f}x (target: at least 1x)")  # fmt: skip
+    print(
+        f"  median: pipeline {statistics.median(pipelines):,.0f} events/s "
+        f"({deliveries:,} deliveries, {merges:,} profile merges), pipeline / accepted "
+        f"{statistics.median(kept_up):.2f}x (target: at least 1x)"
+    )
     if None not in accept_cpu + pipeline_cpu:
         on_accept, on_pipeline = statistics.median(accept_cpu), statistics.median(pipeline_cpu)
-        print(f"  machine CPU per event (every process, all cores; medians): accept "
-              f"{on_accept * 1e6:.1f} us, pipeline {on_pipeline * 1e6:.1f} us = "
-              f"{on_pipeline / on_accept:.2f}x the accept path's")  # fmt: skip
+        print(
+            f"  machine CPU per event (every process, all cores; medians): accept "
+            f"{on_accept * 1e6:.1f} us, pipeline {on_pipeline * 1e6:.1f} us = "
+            f"{on_pipeline / on_accept:.2f}x the accept path's"
+        )
 
 
 if __name__ == "__main__":

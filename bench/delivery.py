@@ -68,10 +68,15 @@ class LoopbackServer:
 
 
 def _message(i: int) -> dict:
-    return {"type": "track", "event": "Order Completed", "messageId": f"bench-{i}",
-            "anonymousId": f"ajs-{i % 5000:05d}", "timestamp": "2026-11-30T10:00:00+00:00",
-            "properties": {"order_id": f"A-{i}", "revenue": 49.9, "currency": "EUR"},
-            "context": {"library": {"name": "bench"}}}  # fmt: skip
+    return {
+        "type": "track",
+        "event": "Order Completed",
+        "messageId": f"bench-{i}",
+        "anonymousId": f"ajs-{i % 5000:05d}",
+        "timestamp": "2026-11-30T10:00:00+00:00",
+        "properties": {"order_id": f"A-{i}", "revenue": 49.9, "currency": "EUR"},
+        "context": {"library": {"name": "bench"}},
+    }
 
 
 def _events() -> list[int]:
@@ -90,13 +95,22 @@ def _events() -> list[int]:
     now = timezone.now()
     made = Event.objects.bulk_create(
         (
-            Event(source=source, message_id=f"bench-{i}", type="track", name="Order Completed",
-                  anonymous_id=f"ajs-{i % 5000:05d}", payload=_message(i), timestamp=now,
-                  received_at=now, status="processed", processed_at=now)
+            Event(
+                source=source,
+                message_id=f"bench-{i}",
+                type="track",
+                name="Order Completed",
+                anonymous_id=f"ajs-{i % 5000:05d}",
+                payload=_message(i),
+                timestamp=now,
+                received_at=now,
+                status="processed",
+                processed_at=now,
+            )
             for i in range(N)
         ),
         batch_size=5000,
-    )  # fmt: skip
+    )
     return [e.pk for e in made]
 
 
@@ -107,20 +121,26 @@ def _fill(destination, events: list[int]) -> None:
     from apps.destinations.models import Delivery
 
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM destinations_delivery WHERE destination_id = %s",
-                       [destination.pk])  # fmt: skip
+        cursor.execute(
+            "DELETE FROM destinations_delivery WHERE destination_id = %s", [destination.pk]
+        )
     now = timezone.now()
     Delivery.objects.bulk_create(
         (
-            Delivery(destination=destination, event_id=event, message_id=f"bench-{i}",
-                     event_name="Order Completed", subject=f"anonymous_id:ajs-{i % 5000:05d}",
-                     status="pending", next_attempt_at=now,
-                     payload={"kind": "event",
-                              "identifiers": {"anonymous_id": f"ajs-{i % 5000:05d}"}})
+            Delivery(
+                destination=destination,
+                event_id=event,
+                message_id=f"bench-{i}",
+                event_name="Order Completed",
+                subject=f"anonymous_id:ajs-{i % 5000:05d}",
+                status="pending",
+                next_attempt_at=now,
+                payload={"kind": "event", "identifiers": {"anonymous_id": f"ajs-{i % 5000:05d}"}},
+            )
             for i, event in enumerate(events)
         ),
         batch_size=5000,
-    )  # fmt: skip
+    )
 
 
 def _destinations(healthy_url: str, failing_url: str):
@@ -140,11 +160,17 @@ def _destinations(healthy_url: str, failing_url: str):
     )
     made = []
     for name, url in zip(NAMES, (healthy_url, failing_url), strict=True):
-        made.append(destination_create(
-            actor=actor, name=name, adapter="webhook", tool=tool, is_enabled=True,
-            config={"url": url, "requests_per_second": 1000},
-            credentials={"signing_secret": "bench-secret"},
-        ))  # fmt: skip
+        made.append(
+            destination_create(
+                actor=actor,
+                name=name,
+                adapter="webhook",
+                tool=tool,
+                is_enabled=True,
+                config={"url": url, "requests_per_second": 1000},
+                credentials={"signing_secret": "bench-secret"},
+            )
+        )
     return made
 
 
@@ -201,8 +227,9 @@ def _clean() -> None:
     destinations = list(Destination.objects.filter(name__in=NAMES).values_list("pk", flat=True))
     sources = list(Source.objects.filter(name="Bench delivery").values_list("pk", flat=True))
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM destinations_delivery WHERE destination_id = ANY(%s)",
-                       [destinations])  # fmt: skip
+        cursor.execute(
+            "DELETE FROM destinations_delivery WHERE destination_id = ANY(%s)", [destinations]
+        )
         cursor.execute("DELETE FROM events_event WHERE source_id = ANY(%s)", [sources])
     Destination.objects.filter(pk__in=destinations).delete()
     Source.objects.filter(pk__in=sources).delete()
@@ -225,9 +252,12 @@ def main() -> None:
     rows = list(Delivery.objects.filter(destination=healthy).order_by("id"))
     bodies = []
     for start in range(0, len(rows), adapter.batch_size):
-        for request in adapter.requests(items_of(rows[start : start + adapter.batch_size], healthy),
-                                        healthy.config, {"signing_secret": "bench-secret"},
-                                        ""):  # fmt: skip
+        for request in adapter.requests(
+            items_of(rows[start : start + adapter.batch_size], healthy),
+            healthy.config,
+            {"signing_secret": "bench-secret"},
+            "",
+        ):
             bodies.append((request.headers, request.body))
     connections.close_all()
     ctx = multiprocessing.get_context("fork")
@@ -261,11 +291,15 @@ def main() -> None:
     tried = Delivery.objects.filter(destination=failing).aggregate(n=Max("attempts"))["n"] or 0
     _clean()
     b, a, s = statistics.median(base), statistics.median(alone), statistics.median(beside)
-    print(f"delivery: {N:,} events to a healthy and a failing (503) loopback webhook, "
-          f"{ROUNDS} rounds, medians")  # fmt: skip
+    print(
+        f"delivery: {N:,} events to a healthy and a failing (503) loopback webhook, "
+        f"{ROUNDS} rounds, medians"
+    )
     print(f"  httpx, same requests      {b:8.2f} s  {N / b:10,.0f} events/s")
-    print(f"  console, healthy alone    {a:8.2f} s  {N / a:10,.0f} events/s  "
-          f"({b / a:.0%} of the baseline)")  # fmt: skip
+    print(
+        f"  console, healthy alone    {a:8.2f} s  {N / a:10,.0f} events/s  "
+        f"({b / a:.0%} of the baseline)"
+    )
     print(
         f"  console, beside a 503 one {s:8.2f} s  {N / s:10,.0f} events/s  "
         f"(meanwhile the 503 one's first batch was tried {tried:,} "

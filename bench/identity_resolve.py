@@ -45,8 +45,9 @@ def _workload(n: int, seed: int = 7):
         if roll < 0.4:
             links.append(Evidence(user, Ident("device_id", f"dev-{person:08x}"), "identify", at))
         if roll < 0.15:
-            links.append(Evidence(email, Ident("phone", f"+1415{person % 10_000_000:07d}"),
-                                  "identify", at))  # fmt: skip
+            links.append(
+                Evidence(email, Ident("phone", f"+1415{person % 10_000_000:07d}"), "identify", at)
+            )
         if rng.random() < 0.5:  # signed in again from the same browser
             links.append(Evidence(cookie, user, "login", at + dt.timedelta(minutes=5)))
         if roll > 0.97:
@@ -153,22 +154,34 @@ def main() -> None:
     base, ours = statistics.median(baseline), statistics.median(console)
     commit, floor = statistics.median(commits), statistics.median(floors)
     result = facts["result"]
-    print(f"identity resolve: {len(links):,} links over {identifiers:,} identifiers, "
-          f"{ROUNDS} rounds, medians")  # fmt: skip
+    print(
+        f"identity resolve: {len(links):,} links over {identifiers:,} identifiers, "
+        f"{ROUNDS} rounds, medians"
+    )
     print(f"  in-memory union-find      {base:8.2f} s  {len(links) / base:12,.0f} links/s")
     print(f"  console, persisted        {ours:8.2f} s  {len(links) / ours:12,.0f} links/s")
-    print(f"    of which commit         {commit:8.2f} s  (PostgreSQL checks each new row's "
-          f"foreign keys: {commit / base:.1f}x the baseline by itself)")  # fmt: skip
-    print(f"  raw COPY of the same rows {floor:8.2f} s  (same tables, keys and checks; "
-          f"console / COPY {ours / floor:.2f}x)")  # fmt: skip
-    print(f"  ratio                     {ours / base:8.1f}x  (target: at most 20x; "
-          f"raw COPY alone {floor / base:.1f}x)")  # fmt: skip
-    print(f"  profiles {result.profiles:,}, identifiers {result.identifiers:,}, "
-          f"conflicts {result.conflicts:,}")  # fmt: skip
+    print(
+        f"    of which commit         {commit:8.2f} s  (PostgreSQL checks each new row's "
+        f"foreign keys: {commit / base:.1f}x the baseline by itself)"
+    )
+    print(
+        f"  raw COPY of the same rows {floor:8.2f} s  (same tables, keys and checks; "
+        f"console / COPY {ours / floor:.2f}x)"
+    )
+    print(
+        f"  ratio                     {ours / base:8.1f}x  (target: at most 20x; "
+        f"raw COPY alone {floor / base:.1f}x)"
+    )
+    print(
+        f"  profiles {result.profiles:,}, identifiers {result.identifiers:,}, "
+        f"conflicts {result.conflicts:,}"
+    )
     limit = settings.IDENTITY_MAX_PER_TYPE
     largest = facts["largest_cookie_count"]
-    print(f"  most cookies in one profile: {largest} (limit {limit}): "
-          f"{'hubs held' if largest <= limit else 'LIMIT BROKEN'}")  # fmt: skip
+    print(
+        f"  most cookies in one profile: {largest} (limit {limit}): "
+        f"{'hubs held' if largest <= limit else 'LIMIT BROKEN'}"
+    )
     _clear()
 
 

@@ -69,8 +69,15 @@ def _store(source, events: int) -> None:
 
     now = timezone.now()
     for body in _batches(events // 100):
-        stored, rejected = store(source, orjson.loads(body)["batch"], kind=None, shared={},
-                                 received=now, batch_sent=None, gpc=False)  # fmt: skip
+        stored, rejected = store(
+            source,
+            orjson.loads(body)["batch"],
+            kind=None,
+            shared={},
+            received=now,
+            batch_sent=None,
+            gpc=False,
+        )
         if rejected or stored != 100:
             raise RuntimeError(f"stored {stored} of 100: {rejected[:1]}")
 
@@ -200,12 +207,23 @@ def main() -> None:
         _clean()
     ratios = [p / c for p, c in zip(pooled, copied, strict=True)]
     print(f"pipeline profile: {ROUNDS} rounds of {EVENTS:,} page views, each to one webhook")
-    print("  one process, per event: wall " + "  ".join(f"{w * 1e6:6.1f}" for w in wall)
-          + " us; its CPU " + "  ".join(f"{c * 1e6:6.1f}" for c in here) + " us"
-          + ("; its server backend's CPU " + "  ".join(f"{b * 1e6:6.1f}" for b in backend)
-             + " us" if backend else ""))  # fmt: skip
-    print(f"  {PIPELINE_WORKERS} processes            " + "  ".join(f"{r:9,.0f}" for r in pooled)
-          + "  events/s")  # fmt: skip
+    print(
+        "  one process, per event: wall "
+        + "  ".join(f"{w * 1e6:6.1f}" for w in wall)
+        + " us; its CPU "
+        + "  ".join(f"{c * 1e6:6.1f}" for c in here)
+        + " us"
+        + (
+            "; its server backend's CPU " + "  ".join(f"{b * 1e6:6.1f}" for b in backend) + " us"
+            if backend
+            else ""
+        )
+    )
+    print(
+        f"  {PIPELINE_WORKERS} processes            "
+        + "  ".join(f"{r:9,.0f}" for r in pooled)
+        + "  events/s"
+    )
     print("  raw COPY, 1,000/tx     " + "  ".join(f"{r:9,.0f}" for r in copied) + "  rows/s")
     print("  pipeline / COPY        " + "  ".join(f"{r:9.0%}" for r in ratios))
     floor_cpu = statistics.median(c for c, _ in floor)
@@ -213,21 +231,25 @@ def main() -> None:
     if floor_backend and backend:
         whole = statistics.median(h + b for h, b in zip(here, backend, strict=True))
         part = statistics.median(c + b for c, b in floor if b is not None)
-        print("  recording nothing (the floor), one process, per event: its CPU "
-              f"{floor_cpu * 1e6:.1f} us, backend {statistics.median(floor_backend) * 1e6:.1f} us;"
-              f" together {part * 1e6:.1f} us = {part / whole:.0%} of the whole pipeline's "
-              f"{whole * 1e6:.1f} us")  # fmt: skip
+        print(
+            "  recording nothing (the floor), one process, per event: its CPU "
+            f"{floor_cpu * 1e6:.1f} us, backend {statistics.median(floor_backend) * 1e6:.1f} us;"
+            f" together {part * 1e6:.1f} us = {part / whole:.0%} of the whole pipeline's "
+            f"{whole * 1e6:.1f} us"
+        )
     else:
         print(
             f"  recording nothing (the floor), one process: its CPU {floor_cpu * 1e6:.1f} us an "
             "event (the server's CPU is not readable here)"
         )
     median_backend = f", backend {statistics.median(backend) * 1e6:.1f} us" if backend else ""
-    print(f"  median: one process {statistics.median(wall) * 1e6:.1f} us an event (its CPU "
-          f"{statistics.median(here) * 1e6:.1f} us{median_backend}); {PIPELINE_WORKERS} "
-          f"processes {statistics.median(pooled):,.0f} events/s = "
-          f"{statistics.median(ratios):.0%} of COPY (it keeps up with the accept path when this "
-          "is at least the accept / COPY of bench/collect_http.py)")  # fmt: skip
+    print(
+        f"  median: one process {statistics.median(wall) * 1e6:.1f} us an event (its CPU "
+        f"{statistics.median(here) * 1e6:.1f} us{median_backend}); {PIPELINE_WORKERS} "
+        f"processes {statistics.median(pooled):,.0f} events/s = "
+        f"{statistics.median(ratios):.0%} of COPY (it keeps up with the accept path when this "
+        "is at least the accept / COPY of bench/collect_http.py)"
+    )
     if PG_LOG:
         time.sleep(0.5)  # the server's last lines
         found = _statements(PG_LOG, log_start)

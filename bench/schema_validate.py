@@ -78,16 +78,25 @@ def _events(n: int, seed: int = 11) -> list[tuple[str, dict]]:
         roll = rng.random()
         if roll < 0.35:
             items = [
-                {"sku": f"SKU-{rng.randint(1, 999)}", "quantity": rng.randint(1, 3),
-                 "price": round(rng.uniform(1, 90), 2)}
+                {
+                    "sku": f"SKU-{rng.randint(1, 999)}",
+                    "quantity": rng.randint(1, 3),
+                    "price": round(rng.uniform(1, 90), 2),
+                }
                 for _ in range(rng.randint(1, 4))
-            ]  # fmt: skip
-            props = {"order_id": f"A-{i}", "total": round(sum(p["price"] for p in items), 2),
-                     "currency": "EUR", "products": items}  # fmt: skip
+            ]
+            props = {
+                "order_id": f"A-{i}",
+                "total": round(sum(p["price"] for p in items), 2),
+                "currency": "EUR",
+                "products": items,
+            }
             event = "Order Completed"
         elif roll < 0.6:
-            event, props = "Product Viewed", {"product_id": f"SKU-{i % 999}", "price": 19.9,
-                                              "category": "shoes"}  # fmt: skip
+            event, props = (
+                "Product Viewed",
+                {"product_id": f"SKU-{i % 999}", "price": 19.9, "category": "shoes"},
+            )
         elif roll < 0.8:
             event, props = "Page Viewed", {"path": f"/p/{i}", "title": "Shop", "referrer": None}
         elif roll < 0.9:
@@ -115,14 +124,17 @@ def _plan():
     _clean()
     actor = User.objects.filter(email="bench@martech.example").first()
     if actor is None:
-        actor = User.objects.create_superuser(email="bench@martech.example", password=None,
-                                              full_name="Bench")  # fmt: skip
+        actor = User.objects.create_superuser(
+            email="bench@martech.example", password=None, full_name="Bench"
+        )
     versions = []
     for name, props in SCHEMAS.items():
         schema = services.schema_create(
-            actor=actor, name=name, json_schema=_document(props),
+            actor=actor,
+            name=name,
+            json_schema=_document(props),
             fields={p: {"purpose": "analytics"} for p in props},
-        )  # fmt: skip
+        )
         versions.append(services.version_publish(actor=actor, version=schema.versions.get()))
     return services.plan_create(actor=actor, name=PLAN, versions=versions)
 
@@ -182,10 +194,14 @@ def main() -> None:
     a, b = statistics.median(ours), statistics.median(theirs)
     print(f"schema validate: {N:,} events x {ROUNDS} rounds, medians (events/s)")
     print(f"  jsonschema, precompiled     {N / b:12,.0f}")
-    print(f"  registry (gate)             {N / a:12,.0f}  = {b / a:.1f}x jsonschema "
-          "(target: at least 15x)")  # fmt: skip
-    print(f"  violations found: registry {found[0]:,}, jsonschema {found[1]:,} "
-          "(the registry also reports unplanned properties)")  # fmt: skip
+    print(
+        f"  registry (gate)             {N / a:12,.0f}  = {b / a:.1f}x jsonschema "
+        "(target: at least 15x)"
+    )
+    print(
+        f"  violations found: registry {found[0]:,}, jsonschema {found[1]:,} "
+        "(the registry also reports unplanned properties)"
+    )
 
 
 if __name__ == "__main__":

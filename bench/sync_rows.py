@@ -90,22 +90,42 @@ def _sync(url: str):
         name="Bench hooks", vendor="Bench", category="Automation"
     )
     destination = destination_create(
-        actor=actor, name="Bench sync receiver", adapter="webhook", tool=tool, is_enabled=True,
+        actor=actor,
+        name="Bench sync receiver",
+        adapter="webhook",
+        tool=tool,
+        is_enabled=True,
         config={"url": url, "requests_per_second": 1000},
         credentials={"signing_secret": "bench-secret"},
-    )  # fmt: skip
-    warehouse = services.warehouse_create(actor=actor, name="Bench warehouse", kind="postgres",
-                                          dsn=_dsn(READER), statement_timeout=600)  # fmt: skip
+    )
+    warehouse = services.warehouse_create(
+        actor=actor,
+        name="Bench warehouse",
+        kind="postgres",
+        dsn=_dsn(READER),
+        statement_timeout=600,
+    )
     model = services.model_create(
-        actor=actor, name="Bench customers", warehouse=warehouse, primary_key="id",
+        actor=actor,
+        name="Bench customers",
+        warehouse=warehouse,
+        primary_key="id",
         sql=f"SELECT id, email, name, ltv, tier FROM {TABLE}",  # noqa: S608
-    )  # fmt: skip
+    )
     return services.sync_create(
-        actor=actor, name="Bench sync", model=model, destination=destination,
-        object="contacts", subject_column="email", subject_type="email",
-        mappings=[{"from": "name", "to": "full_name"}, {"from": "ltv", "to": "ltv"},
-                  {"from": "tier", "to": "tier"}],
-    )  # fmt: skip
+        actor=actor,
+        name="Bench sync",
+        model=model,
+        destination=destination,
+        object="contacts",
+        subject_column="email",
+        subject_type="email",
+        mappings=[
+            {"from": "name", "to": "full_name"},
+            {"from": "ltv", "to": "ltv"},
+            {"from": "tier", "to": "tier"},
+        ],
+    )
 
 
 def _carry_out(sync_id: int, out) -> None:
@@ -119,16 +139,24 @@ def _carry_out(sync_id: int, out) -> None:
     from apps.syncs.models import SyncRun
 
     now = timezone.now()
-    run = SyncRun.objects.create(sync_id=sync_id, mode="upsert", created_at=now,
-                                 heartbeat_at=now)  # fmt: skip
+    run = SyncRun.objects.create(sync_id=sync_id, mode="upsert", created_at=now, heartbeat_at=now)
     started = time.perf_counter()
     running.execute(run.pk)
     seconds = time.perf_counter() - started
     run.refresh_from_db()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out.put({"seconds": seconds, "peak_mb": peak_mb, "status": run.status, "error": run.error,
-             "added": run.added, "changed": run.changed, "unchanged": run.unchanged,
-             "failed": run.failed})  # fmt: skip
+    out.put(
+        {
+            "seconds": seconds,
+            "peak_mb": peak_mb,
+            "status": run.status,
+            "error": run.error,
+            "added": run.added,
+            "changed": run.changed,
+            "unchanged": run.unchanged,
+            "failed": run.failed,
+        }
+    )
 
 
 def _run(sync_id: int) -> dict:
@@ -162,9 +190,18 @@ def _post_floor(url: str, requests: int) -> float:
     import httpx
     import orjson
 
-    body = orjson.dumps({"batch": [{"type": "identify", "kind": "profile",
-                                    "fields": {"full_name": f"Person {i}", "ltv": i,
-                                               "tier": "gold"}} for i in range(100)]})  # fmt: skip
+    body = orjson.dumps(
+        {
+            "batch": [
+                {
+                    "type": "identify",
+                    "kind": "profile",
+                    "fields": {"full_name": f"Person {i}", "ltv": i, "tier": "gold"},
+                }
+                for i in range(100)
+            ]
+        }
+    )
     started = time.perf_counter()
     with httpx.Client() as client:
         for _ in range(requests):
@@ -186,8 +223,10 @@ def main() -> None:
     seconds = []
     for r in range(ROUNDS):  # each time a different 1% of the rows changes
         with psycopg.connect(_dsn(), autocommit=True) as conn:
-            conn.execute(f"UPDATE {TABLE} SET ltv = ltv + 1 "  # noqa: S608
-                         f"WHERE substr(id, 2)::bigint % 100 = {r}")  # fmt: skip
+            conn.execute(
+                f"UPDATE {TABLE} SET ltv = ltv + 1 "  # noqa: S608
+                f"WHERE substr(id, 2)::bigint % 100 = {r}"
+            )
         before = receiver.requests
         seconds.append(_run(sync.pk))
         second_requests = receiver.requests - before
@@ -199,14 +238,18 @@ def main() -> None:
     for name, r in (("first run", first), *(("second run", r) for r in seconds)):
         if r["status"] != "succeeded":
             print(f"  {name} ended {r['status']}: {r['error']}")
-    print(f"  first run:  {first['seconds']:8.1f} s  {N / first['seconds']:10,.0f} rows/s  "
-          f"added {first['added']:,}  requests {first_requests:,}  "
-          f"peak {first['peak_mb']:.0f} MB")  # fmt: skip
+    print(
+        f"  first run:  {first['seconds']:8.1f} s  {N / first['seconds']:10,.0f} rows/s  "
+        f"added {first['added']:,}  requests {first_requests:,}  "
+        f"peak {first['peak_mb']:.0f} MB"
+    )
     listed = ", ".join(f"{r['seconds']:.1f} s" for r in seconds)
-    print(f"  second run: {second['seconds']:8.1f} s  (median of {ROUNDS}: {listed}; each with "
-          f"1% of the rows changed)  changed {second['changed']:,}  "
-          f"unchanged {second['unchanged']:,}  requests {second_requests:,}  "
-          f"peak {max(r['peak_mb'] for r in seconds):.0f} MB")  # fmt: skip
+    print(
+        f"  second run: {second['seconds']:8.1f} s  (median of {ROUNDS}: {listed}; each with "
+        f"1% of the rows changed)  changed {second['changed']:,}  "
+        f"unchanged {second['unchanged']:,}  requests {second_requests:,}  "
+        f"peak {max(r['peak_mb'] for r in seconds):.0f} MB"
+    )
     print(
         f"  floors in this run: reading the model alone {read:.1f} s; "
         f"the first run's {first_requests:,} requests from a bare client {post:.1f} s"

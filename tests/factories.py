@@ -43,7 +43,8 @@ def person_with(admin, *codes, tenure_days=200, name="Sam Person", tenures=None)
     person = UserFactory(full_name=name, start_date=started)
     role = svc.role_create(actor=admin, name=f"Role of {name}", owner=admin)
     for code in codes:
-        svc.role_capability_set(actor=admin, role=role, capability=code,
-                                min_tenure_days=(tenures or {}).get(code, 0))  # fmt: skip
+        svc.role_capability_set(
+            actor=admin, role=role, capability=code, min_tenure_days=(tenures or {}).get(code, 0)
+        )
     svc.role_assign(actor=admin, user=person, role=role)
     return person

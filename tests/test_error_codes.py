@@ -36,8 +36,11 @@ def test_a_coded_app_raises_no_error_with_a_bare_string_code(app):
 @pytest.mark.parametrize("app", [*CODED, "accounts"])
 def test_an_apps_error_enum_names_each_code_once(app):
     module = importlib.import_module(f"apps.{app}.errors")
-    enums = [v for v in vars(module).values()
-             if isinstance(v, type) and issubclass(v, StrEnum) and v is not StrEnum]  # fmt: skip
+    enums = [
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, StrEnum) and v is not StrEnum
+    ]
     assert enums, f"apps/{app}/errors.py declares no error code enum"
     for enum in enums:
         values = [member.value for member in enum]

@@ -305,15 +305,23 @@ def _registry(w: World) -> dict:
     plan = schemas.plan_create(actor=su, name="Web", versions=[published])
     verdict = gate(compiled_plan(plan), "allow", "Order Completed", {"total": 1, "coupon": "X"})
     violation = schemas.findings_record(
-        source="web", event_name="Order Completed", findings=verdict.findings,
-        properties={"total": 1, "coupon": "X"}, plan=plan,
-    )[0]  # fmt: skip
+        source="web",
+        event_name="Order Completed",
+        findings=verdict.findings,
+        properties={"total": 1, "coupon": "X"},
+        plan=plan,
+    )[0]
     from apps.schemas.models import Observation
 
     return {
-        "schema": order, "draft": draft, "published": published, "signup": signup,
-        "plan": plan, "violation": violation, "observation": Observation.objects.get(),
-    }  # fmt: skip
+        "schema": order,
+        "draft": draft,
+        "published": published,
+        "signup": signup,
+        "plan": plan,
+        "violation": violation,
+        "observation": Observation.objects.get(),
+    }
 
 
 def _version(attr):
@@ -346,30 +354,45 @@ def _quarantined(w: World):
     from apps.events.models import Event
 
     return Event.objects.create(
-        source=w.source, message_id="m-1", type="track", name="Cart Abandoned",
-        anonymous_id="ajs-1", payload={"event": "Cart Abandoned"}, timestamp=timezone.now(),
-        status="quarantined", violations=[{"kind": "unplanned_event"}],
-    )  # fmt: skip
+        source=w.source,
+        message_id="m-1",
+        type="track",
+        name="Cart Abandoned",
+        anonymous_id="ajs-1",
+        payload={"event": "Cart Abandoned"},
+        timestamp=timezone.now(),
+        status="quarantined",
+        violations=[{"kind": "unplanned_event"}],
+    )
 
 
 def _destination(w: World):
     from apps.destinations.services import destination_create
 
     return destination_create(
-        actor=w.people["superuser"], name="Hooks", adapter="webhook", tool=w.tool,
+        actor=w.people["superuser"],
+        name="Hooks",
+        adapter="webhook",
+        tool=w.tool,
         config={"url": "https://hooks.acme.example/martech"},
         credentials={"signing_secret": "s3cret"},
-    )  # fmt: skip
+    )
 
 
 def _dead_letter(w: World):
     from apps.destinations.models import Delivery
 
     return Delivery.objects.create(
-        destination=w.destination, message_id="m-9", event_name="Order Completed",
-        subject="anonymous_id:ajs-9", status="dead", attempts=1, response_code=400,
-        error="400: bad field", payload={"kind": "event", "message": {"type": "track"}},
-    )  # fmt: skip
+        destination=w.destination,
+        message_id="m-9",
+        event_name="Order Completed",
+        subject="anonymous_id:ajs-9",
+        status="dead",
+        attempts=1,
+        response_code=400,
+        error="400: bad field",
+        payload={"kind": "event", "message": {"type": "track"}},
+    )
 
 
 def _warehouse(w: World):
@@ -382,28 +405,40 @@ def _model(w: World):
     from apps.syncs.services import model_create
 
     return model_create(
-        actor=w.people["superuser"], name="Ones", warehouse=w.warehouse,
-        sql="SELECT 1 AS id, 'a' AS label", primary_key="id",
-    )  # fmt: skip
+        actor=w.people["superuser"],
+        name="Ones",
+        warehouse=w.warehouse,
+        sql="SELECT 1 AS id, 'a' AS label",
+        primary_key="id",
+    )
 
 
 def _sync(w: World):
     from apps.syncs.services import sync_create
 
     return sync_create(
-        actor=w.people["superuser"], name="Ones to hooks", model=w.model,
-        destination=w.destination, object="contacts", subject_column="label",
-        subject_type="user_id", mappings=[{"from": "id", "to": "number"}],
-    )  # fmt: skip
+        actor=w.people["superuser"],
+        name="Ones to hooks",
+        model=w.model,
+        destination=w.destination,
+        object="contacts",
+        subject_column="label",
+        subject_type="user_id",
+        mappings=[{"from": "id", "to": "number"}],
+    )
 
 
 def _held_run(w: World):
     from apps.syncs.models import SyncRun
 
     return SyncRun.objects.create(
-        sync=w.sync, status="approval", mode="upsert", total=1, planned={"added": 1},
+        sync=w.sync,
+        status="approval",
+        mode="upsert",
+        total=1,
+        planned={"added": 1},
         approval_reason="it is the sync's first run",
-    )  # fmt: skip
+    )
 
 
 def _erasure(verified: bool):
@@ -411,9 +446,11 @@ def _erasure(verified: bool):
         from apps.erasure import services
 
         request = services.request_create(
-            actor=w.people["superuser"], identifier=f"email:{'v' if verified else 'r'}@x.example",
-            channel="email", jurisdiction="gdpr",
-        )  # fmt: skip
+            actor=w.people["superuser"],
+            identifier=f"email:{'v' if verified else 'r'}@x.example",
+            channel="email",
+            jurisdiction="gdpr",
+        )
         if verified:
             request = services.request_verify(actor=w.people["superuser"], request=request)
         return request
@@ -426,9 +463,12 @@ def _erasure_task(status: str):
         from apps.erasure.models import ErasureTask
 
         return ErasureTask.objects.create(
-            request=w.erasure_verified, kind="manual" if status == "manual" else "api",
-            name=f"Tool {status}", status=status, tool=w.tool,
-        )  # fmt: skip
+            request=w.erasure_verified,
+            kind="manual" if status == "manual" else "api",
+            name=f"Tool {status}",
+            status=status,
+            tool=w.tool,
+        )
 
     return make
 
@@ -437,9 +477,13 @@ def _erasure_maybe(w: World):
     from apps.erasure.models import ErasureIdentifier
 
     return ErasureIdentifier.objects.create(
-        request=w.erasure_verified, type="anonymous_id", value_hash="0" * 64, masked="aj***01",
-        origin="probabilistic", decision="pending",
-    )  # fmt: skip
+        request=w.erasure_verified,
+        type="anonymous_id",
+        value_hash="0" * 64,
+        masked="aj***01",
+        origin="probabilistic",
+        decision="pending",
+    )
 
 
 SCHEMA_OBJECTS = {

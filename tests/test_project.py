@@ -167,8 +167,13 @@ def test_compose_sets_only_environment_variables_the_settings_read():
         # Compose itself reads these: the administrator's password (the postgres service and
         # its init script) and the console role's password (the DATABASE_URL compose builds).
         assert variable in SETTINGS_ENV or variable in COMPOSE_ONLY, variable
-    required = {"DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_ALLOWED_HOSTS",
-                "MARTECH_SUPPRESSION_KEYS"}  # fmt: skip
+    required = {
+        "DJANGO_SECRET_KEY",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "DJANGO_ALLOWED_HOSTS",
+        "MARTECH_SUPPRESSION_KEYS",
+    }
     provided = set(example) | {
         v for s in _app_services().values() for v in s.get("environment", {})
     }

@@ -204,13 +204,17 @@ class ReviewCampaignFilter(django_filters.FilterSet):
         choices=(("open", "Open"), ("closed", "Closed")), method="filter_status", label="Status"
     )
     deadline_from = django_filters.DateFilter(
-        field_name="deadline", lookup_expr="date__gte", label="Deadline from",
+        field_name="deadline",
+        lookup_expr="date__gte",
+        label="Deadline from",
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
     deadline_until = django_filters.DateFilter(
-        field_name="deadline", lookup_expr="date__lte", label="Deadline until",
+        field_name="deadline",
+        lookup_expr="date__lte",
+        label="Deadline until",
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
 
     class Meta:
         model = ReviewCampaign
@@ -232,13 +236,17 @@ class ApiTokenPageFilter(ApiTokenFilter):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Token name"}),
     )
     created_from = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label="Created from",
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label="Created from",
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
     created_until = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label="Created until",
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label="Created until",
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
 
 
 class NotificationFilter(django_filters.FilterSet):
@@ -251,13 +259,17 @@ class NotificationFilter(django_filters.FilterSet):
         choices=(("unread", "Unread"), ("read", "Read")), method="filter_status", label="Status"
     )
     received_from = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label="Received from",
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label="Received from",
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
     received_until = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label="Received until",
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label="Received until",
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
 
     class Meta:
         model = Notification

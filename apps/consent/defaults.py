@@ -2,20 +2,62 @@
 
 # code, name, legal basis, default under GDPR, CCPA, elsewhere, description
 PURPOSES = [
-    ("necessary", "Strictly necessary", "contract", True, True, True,
-     "Running the service the person asked for: sign-in, security, the shopping cart."),
-    ("analytics", "Analytics", "consent", False, True, False,
-     "Measuring how the website and app are used, to improve them."),
-    ("email_marketing", "Email marketing", "consent", False, True, False,
-     "Newsletters, lifecycle and promotional email."),
-    ("advertising", "Advertising", "consent", False, True, False,
-     "Sending conversions and audiences to ad networks; retargeting."),
-    ("personalisation", "Personalisation", "consent", False, True, False,
-     "Tailoring content and offers to the person's behaviour."),
-    ("sale_share", "Sale or sharing of personal data", "consent", False, True, False,
-     "Selling or sharing personal data for cross-context behavioural advertising (CCPA); "
-     "a Global Privacy Control signal opts out of it."),
-]  # fmt: skip
+    (
+        "necessary",
+        "Strictly necessary",
+        "contract",
+        True,
+        True,
+        True,
+        "Running the service the person asked for: sign-in, security, the shopping cart.",
+    ),
+    (
+        "analytics",
+        "Analytics",
+        "consent",
+        False,
+        True,
+        False,
+        "Measuring how the website and app are used, to improve them.",
+    ),
+    (
+        "email_marketing",
+        "Email marketing",
+        "consent",
+        False,
+        True,
+        False,
+        "Newsletters, lifecycle and promotional email.",
+    ),
+    (
+        "advertising",
+        "Advertising",
+        "consent",
+        False,
+        True,
+        False,
+        "Sending conversions and audiences to ad networks; retargeting.",
+    ),
+    (
+        "personalisation",
+        "Personalisation",
+        "consent",
+        False,
+        True,
+        False,
+        "Tailoring content and offers to the person's behaviour.",
+    ),
+    (
+        "sale_share",
+        "Sale or sharing of personal data",
+        "consent",
+        False,
+        True,
+        False,
+        "Selling or sharing personal data for cross-context behavioural advertising (CCPA); "
+        "a Global Privacy Control signal opts out of it.",
+    ),
+]
 
 
 def ensure_default_purposes() -> int:

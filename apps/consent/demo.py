@@ -13,10 +13,12 @@ from .models import ConsentRecord
 
 ACCESS = {
     "Privacy & Compliance": [
-        ("consent.view", 0), ("consent.record", 0), ("consent.manage_purposes", 0),
+        ("consent.view", 0),
+        ("consent.record", 0),
+        ("consent.manage_purposes", 0),
     ],
     "Marketing Operations": [("consent.view", 30), ("consent.record", 90)],
-}  # fmt: skip
+}
 
 
 def load() -> str:
@@ -31,11 +33,16 @@ def load() -> str:
 
     def record(subject, purpose, granted, days, *, source="banner", jurisdiction="gdpr"):
         services.consent_record(
-            subject=subject, purpose=purpose, granted=granted, source=source,
-            jurisdiction=jurisdiction, notice_version="2026-06",
+            subject=subject,
+            purpose=purpose,
+            granted=granted,
+            source=source,
+            jurisdiction=jurisdiction,
+            notice_version="2026-06",
             evidence={"banner": "v4", "locale": "de-DE" if jurisdiction == "gdpr" else "en-US"},
-            occurred_at=now - dt.timedelta(days=days), via="demo",
-        )  # fmt: skip
+            occurred_at=now - dt.timedelta(days=days),
+            via="demo",
+        )
 
     lena_cookie = ("anonymous_id", "ajs-5f1c9e2a")
     record(lena_cookie, "analytics", True, 40)

@@ -128,9 +128,10 @@ def purpose_counts() -> dict[int, dict[str, int]]:
         identifier_type=OuterRef("identifier_type"),
         identifier_value=OuterRef("identifier_value"),
         purpose=OuterRef("purpose"),
-    ).filter(Q(occurred_at__gt=OuterRef("occurred_at")) | Q(
-        occurred_at=OuterRef("occurred_at"), id__gt=OuterRef("id")
-    ))  # fmt: skip
+    ).filter(
+        Q(occurred_at__gt=OuterRef("occurred_at"))
+        | Q(occurred_at=OuterRef("occurred_at"), id__gt=OuterRef("id"))
+    )
     rows = (
         ConsentRecord.objects.filter(~Exists(later))
         .values("purpose_id", "granted")

@@ -23,9 +23,16 @@ from .models import ConsentRecord, Purpose
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
 PURPOSE_FIELDS = (
-    "code", "name", "description", "legal_basis", "default_gdpr", "default_ccpa",
-    "default_other", "position", "is_active",
-)  # fmt: skip
+    "code",
+    "name",
+    "description",
+    "legal_basis",
+    "default_gdpr",
+    "default_ccpa",
+    "default_other",
+    "position",
+    "is_active",
+)
 
 
 def _purpose(code: str) -> Purpose:

@@ -146,12 +146,21 @@ _RECORD = (
     "delivered_at timestamptz, response_code int, error text) "
     "WHERE d.id = v.id AND d.status IN ('pending', 'retrying')"
 )
-_RECORDED = ("status", "attempts", "first_attempt_at", "last_attempt_at", "next_attempt_at",
-             "delivered_at", "response_code", "error")  # fmt: skip
+_RECORDED = (
+    "status",
+    "attempts",
+    "first_attempt_at",
+    "last_attempt_at",
+    "next_attempt_at",
+    "delivered_at",
+    "response_code",
+    "error",
+)
 
 
-def _outcome(row: Due, result: Result, now: dt.datetime, run: Run,
-             backoff: outbound.Backoff) -> None:  # fmt: skip
+def _outcome(
+    row: Due, result: Result, now: dt.datetime, run: Run, backoff: outbound.Backoff
+) -> None:
     """Set ``row``'s outcome from the vendor's ``result`` (its own verdict if the vendor
     named it among the failed items of a batch)."""
     window = dt.timedelta(hours=settings.DELIVERY_RETRY_HOURS)
@@ -223,8 +232,15 @@ def items_of(rows: list, destination: Destination) -> list[Item]:
         if message is None:
             continue
         fields = payload["fields"] if "fields" in payload else mapped(destination, message)
-        items.append(Item(key=r.pk, kind=payload.get("kind", "event"), message=message,
-                          identifiers=payload.get("identifiers", {}), fields=fields))  # fmt: skip
+        items.append(
+            Item(
+                key=r.pk,
+                kind=payload.get("kind", "event"),
+                message=message,
+                identifiers=payload.get("identifiers", {}),
+                fields=fields,
+            )
+        )
     return items
 
 
@@ -314,8 +330,9 @@ def deliver(destination: Destination, *, budget_seconds: float = 30.0) -> Run:
     return run
 
 
-def _wave(vendor: outbound.Vendor, destination: Destination, rows: list[Due], width: int,
-          run: Run) -> bool:  # fmt: skip
+def _wave(
+    vendor: outbound.Vendor, destination: Destination, rows: list[Due], width: int, run: Run
+) -> bool:
     """Send one wave and record its outcome; whether the vendor failed (temporarily)."""
     now = timezone.now()
     backoff = vendor.backoff

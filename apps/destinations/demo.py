@@ -16,36 +16,63 @@ from .choices import DeliveryStatus
 from .models import Delivery, Destination
 
 ACCESS = {
-    "Marketing Operations": [("destinations.view", 0), ("destinations.manage", 90),
-                             ("destinations.replay", 90), ("destinations.send_production", 180)],
+    "Marketing Operations": [
+        ("destinations.view", 0),
+        ("destinations.manage", 90),
+        ("destinations.replay", 90),
+        ("destinations.send_production", 180),
+    ],
     "Lifecycle Marketing": [("destinations.view", 30)],
     "Privacy & Compliance": [("destinations.view", 0)],
-}  # fmt: skip
+}
 
 DESTINATIONS = [
-    {"name": "Braze (production)", "adapter": "braze", "tool": "Braze",
-     "environment": "production", "sends": "both", "purposes": ["email_marketing"],
-     "event_names": ["Order Completed", "Product Viewed"],
-     "mappings": [{"from": "traits.email", "to": "email"},
-                  {"from": "traits.plan", "to": "membership"}],
-     "credentials": {"api_key": "demo-braze-rest-key"},
-     "description": "Lifecycle email: order confirmations and browse abandonment."},
-    {"name": "Meta Conversions API", "adapter": "meta_capi", "tool": "Meta Ads",
-     "environment": "production", "purposes": ["advertising", "sale_share"],
-     "event_names": ["Order Completed"],
-     "config": {"pixel_id": "1234567890123", "api_version": "v21.0"},
-     "credentials": {"access_token": "demo-meta-token"},
-     "description": "Purchases for ad measurement, with hashed email and phone."},
-    {"name": "Amplitude (sandbox)", "adapter": "amplitude", "tool": "Amplitude",
-     "environment": "sandbox", "purposes": ["analytics"],
-     "credentials": {"api_key": "demo-amplitude-key", "secret_key": "demo-amplitude-secret"},
-     "description": "Product analytics for the staging project."},
-    {"name": "Data team webhook", "adapter": "webhook", "tool": "Snowflake",
-     "environment": "sandbox", "purposes": [],
-     "config": {"url": "https://hooks.data.acme.example/martech"},
-     "credentials": {"signing_secret": "demo-signing-secret"},
-     "description": "Every event, signed, to the data team's loader."},
-]  # fmt: skip
+    {
+        "name": "Braze (production)",
+        "adapter": "braze",
+        "tool": "Braze",
+        "environment": "production",
+        "sends": "both",
+        "purposes": ["email_marketing"],
+        "event_names": ["Order Completed", "Product Viewed"],
+        "mappings": [
+            {"from": "traits.email", "to": "email"},
+            {"from": "traits.plan", "to": "membership"},
+        ],
+        "credentials": {"api_key": "demo-braze-rest-key"},
+        "description": "Lifecycle email: order confirmations and browse abandonment.",
+    },
+    {
+        "name": "Meta Conversions API",
+        "adapter": "meta_capi",
+        "tool": "Meta Ads",
+        "environment": "production",
+        "purposes": ["advertising", "sale_share"],
+        "event_names": ["Order Completed"],
+        "config": {"pixel_id": "1234567890123", "api_version": "v21.0"},
+        "credentials": {"access_token": "demo-meta-token"},
+        "description": "Purchases for ad measurement, with hashed email and phone.",
+    },
+    {
+        "name": "Amplitude (sandbox)",
+        "adapter": "amplitude",
+        "tool": "Amplitude",
+        "environment": "sandbox",
+        "purposes": ["analytics"],
+        "credentials": {"api_key": "demo-amplitude-key", "secret_key": "demo-amplitude-secret"},
+        "description": "Product analytics for the staging project.",
+    },
+    {
+        "name": "Data team webhook",
+        "adapter": "webhook",
+        "tool": "Snowflake",
+        "environment": "sandbox",
+        "purposes": [],
+        "config": {"url": "https://hooks.data.acme.example/martech"},
+        "credentials": {"signing_secret": "demo-signing-secret"},
+        "description": "Every event, signed, to the data team's loader.",
+    },
+]
 
 
 def load() -> str:
@@ -80,9 +107,10 @@ def settle_history() -> int:
     delivered, except one refusal per vendor listed in ``REFUSALS``."""
     now = timezone.now()
     pending = list(
-        Delivery.objects.filter(status=DeliveryStatus.PENDING).select_related("destination")
+        Delivery.objects.filter(status=DeliveryStatus.PENDING)
+        .select_related("destination")
         .order_by("id")
-    )  # fmt: skip
+    )
     for n, row in enumerate(pending):
         row.attempts, row.first_attempt_at = 1, now - dt.timedelta(minutes=20 - n % 15)
         row.last_attempt_at = row.first_attempt_at
@@ -94,7 +122,17 @@ def settle_history() -> int:
         if row is not None:
             row.status, row.response_code, row.delivered_at = DeliveryStatus.DEAD, 400, None
             row.error = error
-    Delivery.objects.bulk_update(pending, ["attempts", "first_attempt_at", "last_attempt_at",
-                                           "status", "response_code", "delivered_at",
-                                           "next_attempt_at", "error"])  # fmt: skip
+    Delivery.objects.bulk_update(
+        pending,
+        [
+            "attempts",
+            "first_attempt_at",
+            "last_attempt_at",
+            "status",
+            "response_code",
+            "delivered_at",
+            "next_attempt_at",
+            "error",
+        ],
+    )
     return len(pending)

@@ -11,19 +11,24 @@ class DeliveryFilter(django_filters.FilterSet):
     destination = django_filters.ModelChoiceFilter(queryset=Destination.objects.order_by("name"))
     status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
     q = django_filters.CharFilter(
-        method="search", label="Search",
+        method="search",
+        label="Search",
         widget=forms.TextInput(
             attrs={"type": "search", "placeholder": "Message id, event or error"}
         ),
-    )  # fmt: skip
+    )
     created_after = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label="From",
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label="From",
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
     created_before = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label="Until",
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label="Until",
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
 
     class Meta:
         model = Delivery
@@ -61,24 +66,29 @@ def _adapter_choices():
 
 class DestinationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="search_destinations", label="Search",
+        method="search_destinations",
+        label="Search",
         widget=forms.TextInput(
             attrs={"type": "search", "placeholder": "Destination, tool or description"}
         ),
-    )  # fmt: skip
+    )
     adapter = django_filters.ChoiceFilter(choices=_adapter_choices, label="Vendor API")
     environment = django_filters.ChoiceFilter(choices=Environment.choices, label="Environment")
     is_enabled = StrictBooleanFilter(
         field_name="is_enabled", label="Status", yes="Enabled", no="Disabled"
     )
     created_after = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label="Created from",
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label="Created from",
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
     created_before = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label="Created until",
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label="Created until",
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
 
     class Meta:
         model = Destination

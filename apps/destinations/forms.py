@@ -61,9 +61,13 @@ class PurposeChecks(forms.CheckboxSelectMultiple):
 
 
 # Words for configuration properties whose name alone reads badly.
-LABELS = {"url": "Endpoint URL", "deletion_url": "Erasure endpoint URL",
-          "instance_url": "Instance URL", "api_version": "API version",
-          "event_name_prefix": "Custom event prefix"}  # fmt: skip
+LABELS = {
+    "url": "Endpoint URL",
+    "deletion_url": "Erasure endpoint URL",
+    "instance_url": "Instance URL",
+    "api_version": "API version",
+    "event_name_prefix": "Custom event prefix",
+}
 
 
 def _label(name: str) -> str:
@@ -92,11 +96,13 @@ def schema_field(name: str, spec: dict) -> forms.Field | None:
     elif kind == "string":
         field = forms.CharField(max_length=2000, **common)
     elif kind == "integer":
-        field = forms.IntegerField(min_value=spec.get("minimum"), max_value=spec.get("maximum"),
-                                   **common)  # fmt: skip
+        field = forms.IntegerField(
+            min_value=spec.get("minimum"), max_value=spec.get("maximum"), **common
+        )
     elif kind == "number":
-        field = forms.FloatField(min_value=spec.get("minimum"), max_value=spec.get("maximum"),
-                                 **common)  # fmt: skip
+        field = forms.FloatField(
+            min_value=spec.get("minimum"), max_value=spec.get("maximum"), **common
+        )
     elif kind == "boolean":
         field = forms.BooleanField(**common)
     else:
@@ -138,9 +144,10 @@ class DestinationForm(forms.Form):
     name = forms.CharField(max_length=120)
     adapter = forms.ChoiceField(choices=[], label="Vendor API")
     tool = forms.ModelChoiceField(
-        queryset=Tool.objects.order_by("name"), label="Registry tool",
+        queryset=Tool.objects.order_by("name"),
+        label="Registry tool",
         help_text="The tool in the registry this destination feeds.",
-    )  # fmt: skip
+    )
     environment = forms.ChoiceField(
         choices=Environment.choices,
         help_text="Production destinations reach real customer records: enabling, changing "
@@ -149,44 +156,62 @@ class DestinationForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     sends = forms.ChoiceField(choices=Sends.choices)
     purposes = forms.MultipleChoiceField(
-        choices=[], required=False, widget=PurposeChecks,
+        choices=[],
+        required=False,
+        widget=PurposeChecks,
         help_text="An event goes here only if its consent snapshot grants every one. Sending "
         "to an ad network (Meta Conversions API, Google Ads) is sharing personal data: it "
         "always requires Sale or sharing of personal data.",
-    )  # fmt: skip
+    )
     event_names = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Order Completed"}),
-        required=False, label="Events",
+        required=False,
+        label="Events",
         help_text="Track events this destination takes, one per line; empty: every event.",
-    )  # fmt: skip
+    )
     mappings = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "traits.first_name -> firstname"}),
-        required=False, label="Field mappings",
+        required=False,
+        label="Field mappings",
         help_text="One per line: a path in the event -> the vendor's field.",
-    )  # fmt: skip
+    )
     config = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}), required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}),
+        required=False,
         label="Configuration (JSON)",
         help_text="Settings the fields above do not offer, as a JSON object; a field filled "
         "above wins over the same key here. Checked against the vendor API's settings.",
-    )  # fmt: skip
+    )
     credentials = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off",
-                                     "placeholder": "access_token=…"}),
-        required=False, label="Credentials (name=value lines)",
+        widget=forms.Textarea(
+            attrs={"rows": 2, "autocomplete": "off", "placeholder": "access_token=…"}
+        ),
+        required=False,
+        label="Credentials (name=value lines)",
         help_text="One per line, name=value; a password field filled above wins. Write-only: "
         "stored encrypted and never shown again; leave empty to keep the ones set, name= to "
         "clear one.",
-    )  # fmt: skip
+    )
     base_url = forms.URLField(
-        required=False, label="API origin", assume_scheme="https",
+        required=False,
+        label="API origin",
+        assume_scheme="https",
         help_text="Only when the vendor's API lives elsewhere (a regional instance, a proxy).",
-    )  # fmt: skip
+    )
     is_enabled = forms.BooleanField(required=False, label="Enabled: route events here")
 
     # Fields of the page's main part; the vendor settings follow, then the advanced ones.
-    MAIN = ("name", "adapter", "tool", "environment", "description", "sends", "purposes",
-            "event_names", "mappings")  # fmt: skip
+    MAIN = (
+        "name",
+        "adapter",
+        "tool",
+        "environment",
+        "description",
+        "sends",
+        "purposes",
+        "event_names",
+        "mappings",
+    )
     ADVANCED = ("config", "credentials", "base_url")
 
     def __init__(self, *args, destination=None, **kwargs):
@@ -209,12 +234,16 @@ class DestinationForm(forms.Form):
             is_set = set(destination.credentials_set) if mine else set()
             for name in adapter.credential_fields:
                 field = forms.CharField(
-                    required=False, max_length=4000, label=_label(name),
-                    widget=forms.PasswordInput(render_value=False,
-                                               attrs={"autocomplete": "new-password"}),
-                    help_text="Set: leave empty to keep it." if name in is_set
+                    required=False,
+                    max_length=4000,
+                    label=_label(name),
+                    widget=forms.PasswordInput(
+                        render_value=False, attrs={"autocomplete": "new-password"}
+                    ),
+                    help_text="Set: leave empty to keep it."
+                    if name in is_set
                     else "Write-only: stored encrypted, never shown again.",
-                )  # fmt: skip
+                )
                 field.schema_required = name not in is_set
                 self.fields[f"cred_{adapter.key}__{name}"] = field
                 group.append((f"cred_{adapter.key}__{name}", name, None))
@@ -235,10 +264,13 @@ class DestinationForm(forms.Form):
             return []
         props = adapter.config_schema.get("properties", {})
         return [
-            *((f"cfg_{adapter.key}__{p}", p, spec) for p, spec in props.items()
-              if schema_field(p, spec) is not None),
+            *(
+                (f"cfg_{adapter.key}__{p}", p, spec)
+                for p, spec in props.items()
+                if schema_field(p, spec) is not None
+            ),
             *((f"cred_{adapter.key}__{name}", name, None) for name in adapter.credential_fields),
-        ]  # fmt: skip
+        ]
 
     def main_fields(self):
         return [self[name] for name in self.MAIN]
@@ -252,8 +284,10 @@ class DestinationForm(forms.Form):
     def settings_groups(self):
         """(adapter, bound fields) for every vendor API, the chosen one first."""
         chosen = self["adapter"].value()
-        groups = [(CATALOG[key], [self[name] for name, _, _ in fields])
-                  for key, fields in self.settings_fields.items()]  # fmt: skip
+        groups = [
+            (CATALOG[key], [self[name] for name, _, _ in fields])
+            for key, fields in self.settings_fields.items()
+        ]
         return sorted(groups, key=lambda g: g[0].key != chosen)
 
     def advanced_open(self) -> bool:
@@ -261,14 +295,16 @@ class DestinationForm(forms.Form):
         if any(self[name].errors for name in self.ADVANCED):
             return True
         config = (self["config"].value() or "").strip()
-        return bool(config not in ("", "{}") or self["credentials"].value()
-                    or self["base_url"].value())  # fmt: skip
+        return bool(
+            config not in ("", "{}") or self["credentials"].value() or self["base_url"].value()
+        )
 
     def service_data(self) -> dict:
         """What the service takes: the main and advanced fields, config and credentials
         merged from the chosen vendor's fields."""
-        return {name: self.cleaned_data[name] for name in (*self.MAIN, *self.ADVANCED,
-                                                           "is_enabled")}  # fmt: skip
+        return {
+            name: self.cleaned_data[name] for name in (*self.MAIN, *self.ADVANCED, "is_enabled")
+        }
 
     def clean(self):
         data = super().clean()
@@ -304,8 +340,9 @@ class DestinationForm(forms.Form):
         problems = Draft202012Validator(adapter.config_schema).iter_errors(config)
         for error in sorted(problems, key=lambda e: list(e.path)):
             if error.validator == "required":
-                prop = next((p for p in adapter.config_schema.get("required", ())
-                             if p not in config), "")  # fmt: skip
+                prop = next(
+                    (p for p in adapter.config_schema.get("required", ()) if p not in config), ""
+                )
             else:
                 prop = str(error.path[0]) if error.path else ""
             spec = adapter.config_schema.get("properties", {}).get(prop, {})
@@ -317,18 +354,29 @@ class DestinationForm(forms.Form):
                 self.add_error("config", f"{where}{error.message}.")
         for key, url in config.items():
             # A URL from the JSON configuration: the same rule, told under that field.
-            if (key not in fields or not data.get(fields[key])) and isinstance(url, str) \
-                    and url.lower().startswith("http://") and key.endswith("url") \
-                    and not plain_http_allowed(url) and "config" not in self.errors:  # fmt: skip
-                self.add_error("config", f"“{key}” in the configuration: use an https:// "
-                               "address; the endpoint receives personal data.")  # fmt: skip
+            if (
+                (key not in fields or not data.get(fields[key]))
+                and isinstance(url, str)
+                and url.lower().startswith("http://")
+                and key.endswith("url")
+                and not plain_http_allowed(url)
+                and "config" not in self.errors
+            ):
+                self.add_error(
+                    "config",
+                    f"“{key}” in the configuration: use an https:// "
+                    "address; the endpoint receives personal data.",
+                )
         if not self.errors:
             data["config"], data["credentials"] = config, credentials
 
     def _url_ok(self, name: str, value: str) -> bool:
         if value.lower().startswith("http://") and not plain_http_allowed(value):
-            self.add_error(name, "Enter an https:// address: the endpoint receives personal "
-                           "data, which travels encrypted only.")  # fmt: skip
+            self.add_error(
+                name,
+                "Enter an https:// address: the endpoint receives personal "
+                "data, which travels encrypted only.",
+            )
             return False
         try:
             _refuse_targets(base_url="", config={"url": value})

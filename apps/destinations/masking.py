@@ -150,8 +150,11 @@ def _basic_forms(values: list[str]) -> set[str]:
 
 def secret_forms(credentials: dict[str, str] | Iterable[str]) -> list[str]:
     """Every form of every credential, longest first (so a longer form is removed whole)."""
-    values = [v for v in (credentials.values() if isinstance(credentials, dict) else credentials)
-              if isinstance(v, str) and len(v) >= 4]  # fmt: skip
+    values = [
+        v
+        for v in (credentials.values() if isinstance(credentials, dict) else credentials)
+        if isinstance(v, str) and len(v) >= 4
+    ]
     forms: set[str] = set()
     for value in values:
         forms |= encodings(value)

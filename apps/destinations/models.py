@@ -100,9 +100,12 @@ class Delivery(models.Model):
     # routed batch of 1,000), while a destination's deliveries are deleted with it by Django,
     # and a destination is never deleted otherwise.
     destination = models.ForeignKey(
-        Destination, on_delete=models.CASCADE, related_name="deliveries", db_index=False,
+        Destination,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
         db_constraint=False,
-    )  # fmt: skip
+    )
     event_id = models.BigIntegerField(null=True, blank=True)
     message_id = models.CharField(max_length=100, blank=True)
     event_name = models.CharField(max_length=200, blank=True)

@@ -199,12 +199,12 @@ class Vendor:
         elif answer.status is None:
             result = Result(Verdict.RETRY, None, answer.error)
         else:
-            result = self.adapter.classify(answer.status, answer.headers, answer.body,
-                                           request.keys)  # fmt: skip
+            result = self.adapter.classify(answer.status, answer.headers, answer.body, request.keys)
         return result_kept(result, self.credentials)
 
-    def send_retrying(self, request: Outbound, *, tries: int = 4,
-                      backoff: Backoff = IN_RUN_BACKOFF) -> Result:  # fmt: skip
+    def send_retrying(
+        self, request: Outbound, *, tries: int = 4, backoff: Backoff = IN_RUN_BACKOFF
+    ) -> Result:
         """Send one request, trying again up to ``tries`` times while the vendor says
         "later" (waiting as ``backoff`` says); a vendor that asks for a pause longer than
         the schedule allows gets its answer back at once (the caller's next run)."""

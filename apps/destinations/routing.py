@@ -63,10 +63,13 @@ class Rules:
         if destination.sends in (Sends.PROFILES, Sends.BOTH):
             types |= PROFILE_TYPES
         return cls(
-            destination, frozenset(types), frozenset(destination.event_names or ()),
-            destination.required_purposes, adapter_for(destination.adapter).needs,
+            destination,
+            frozenset(types),
+            frozenset(destination.event_names or ()),
+            destination.required_purposes,
+            adapter_for(destination.adapter).needs,
             destination.environment == Environment.SANDBOX,
-        )  # fmt: skip
+        )
 
     def takes(self, message: dict) -> bool:
         kind = message.get("type")
@@ -150,24 +153,39 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
                     again.append((seen[0], item, status, reason))
                 continue
             sending = status == DeliveryStatus.PENDING
-            (new if item.routed_before else first).append((
-                destination.pk, item.event_id, item.message_id, _name(item.message),
-                item.subject, status, reason, item.consent,
-                payload_of(item) if sending else None,
-                now if sending else None, now,
-            ))  # fmt: skip
+            (new if item.routed_before else first).append(
+                (
+                    destination.pk,
+                    item.event_id,
+                    item.message_id,
+                    _name(item.message),
+                    item.subject,
+                    status,
+                    reason,
+                    item.consent,
+                    payload_of(item) if sending else None,
+                    now if sending else None,
+                    now,
+                )
+            )
     _insert(first, fresh=True)
     _insert(new)
     decided_again = [
-        Delivery(pk=pk, status=status, reason=reason, consent=item.consent,
-                 payload=payload_of(item) if status == "pending" else None,
-                 next_attempt_at=now if status == "pending" else None)
+        Delivery(
+            pk=pk,
+            status=status,
+            reason=reason,
+            consent=item.consent,
+            payload=payload_of(item) if status == "pending" else None,
+            next_attempt_at=now if status == "pending" else None,
+        )
         for pk, item, status, reason in again
-    ]  # fmt: skip
+    ]
     Delivery.objects.bulk_update(
-        decided_again, ["status", "reason", "consent", "payload", "next_attempt_at"],
+        decided_again,
+        ["status", "reason", "consent", "payload", "next_attempt_at"],
         batch_size=500,
-    )  # fmt: skip
+    )
     if pending:
         from .tasks import kick
 
@@ -192,8 +210,19 @@ def _known(destinations: list[Destination], event_ids: list[int]) -> dict:
     return {(d, e): (pk, status) for pk, d, e, status in rows}
 
 
-_COLUMNS = ("destination_id", "event_id", "message_id", "event_name", "subject", "status",
-            "reason", "consent", "payload", "next_attempt_at", "created_at")  # fmt: skip
+_COLUMNS = (
+    "destination_id",
+    "event_id",
+    "message_id",
+    "event_name",
+    "subject",
+    "status",
+    "reason",
+    "consent",
+    "payload",
+    "next_attempt_at",
+    "created_at",
+)
 # One statement for the whole batch (one JSON document of rows); a delivery another run wrote
 # in the meantime stays as it is.
 _INSERT = (
@@ -215,12 +244,12 @@ def _insert(rows: list[tuple], *, fresh: bool = False) -> None:
     if connection.vendor != "postgresql":
         Delivery.objects.bulk_create(
             [Delivery(**dict(zip(_COLUMNS, row, strict=True))) for row in rows],
-            ignore_conflicts=True, batch_size=1000,
-        )  # fmt: skip
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
         return
     if fresh:
-        insert_then_skip_conflicts(_INSERT, [orjson.dumps(rows).decode()],
-                                   on_conflict=_ON_CONFLICT)  # fmt: skip
+        insert_then_skip_conflicts(_INSERT, [orjson.dumps(rows).decode()], on_conflict=_ON_CONFLICT)
         return
     execute_json(_INSERT + _ON_CONFLICT, rows)
 

@@ -72,9 +72,8 @@ def destination_list(*, user) -> QuerySet[Destination]:
         dead_24h=Count("deliveries", filter=recent & Q(deliveries__status="dead")),
         retrying_now=Count("deliveries", filter=Q(deliveries__status="retrying")),
         pending_now=Count("deliveries", filter=Q(deliveries__status__in=UNFINISHED)),
-        oldest_pending=Min("deliveries__created_at",
-                           filter=Q(deliveries__status__in=UNFINISHED)),
-    )  # fmt: skip
+        oldest_pending=Min("deliveries__created_at", filter=Q(deliveries__status__in=UNFINISHED)),
+    )
 
 
 def destination_get(*, user, pk) -> Destination:
@@ -94,8 +93,10 @@ def health(destination: Destination) -> dict:
         .values("hour", "status")
         .annotate(n=Count("id"))
     )
-    hours = [(since + dt.timedelta(hours=h + 1)).replace(minute=0, second=0, microsecond=0)
-             for h in range(24)]  # fmt: skip
+    hours = [
+        (since + dt.timedelta(hours=h + 1)).replace(minute=0, second=0, microsecond=0)
+        for h in range(24)
+    ]
     series: dict[str, dict] = defaultdict(dict)
     for row in rows:
         series[row["status"]][row["hour"]] = row["n"]
@@ -108,15 +109,16 @@ def health(destination: Destination) -> dict:
         "chart": {
             "labels": [h.strftime("%H:00") for h in hours],
             "series": [
-                {"label": label, "color": color,
-                 "data": [series[status].get(h, 0) for h in hours]}
-                for status, label, color in (("delivered", "Delivered", "#2fb344"),
-                                             ("retrying", "Retrying", "#f76707"),
-                                             ("dead", "Dead letters", "#d63939"))
+                {"label": label, "color": color, "data": [series[status].get(h, 0) for h in hours]}
+                for status, label, color in (
+                    ("delivered", "Delivered", "#2fb344"),
+                    ("retrying", "Retrying", "#f76707"),
+                    ("dead", "Dead letters", "#d63939"),
+                )
                 if series[status]
             ],
         },
-    }  # fmt: skip
+    }
 
 
 def recent_deliveries(destination: Destination, limit: int = 25) -> list[Delivery]:

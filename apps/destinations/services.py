@@ -27,8 +27,20 @@ from .choices import DeliveryStatus, Environment, FilterReason, Sends
 from .masking import masked_capture_fields, scrub_text, vendor_text
 from .models import Capture, Delivery, Destination
 
-FIELDS = ("name", "adapter", "tool", "environment", "description", "config", "base_url",
-          "purposes", "sends", "event_names", "mappings", "is_enabled")  # fmt: skip
+FIELDS = (
+    "name",
+    "adapter",
+    "tool",
+    "environment",
+    "description",
+    "config",
+    "base_url",
+    "purposes",
+    "sends",
+    "event_names",
+    "mappings",
+    "is_enabled",
+)
 
 
 def _guard(actor, destination: Destination, action: str) -> None:
@@ -68,8 +80,11 @@ def _validate(destination: Destination, *, purposes_given: bool) -> None:
     if problems:
         first = problems[0]
         where = ".".join(str(p) for p in first.path) or "configuration"
-        raise ApplicationError(f"{where}: {first.message}", code="invalid_config",
-                               details={"errors": [p.message for p in problems[:10]]})  # fmt: skip
+        raise ApplicationError(
+            f"{where}: {first.message}",
+            code="invalid_config",
+            details={"errors": [p.message for p in problems[:10]]},
+        )
     if destination.base_url:
         parts = urlsplit(destination.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -187,10 +202,11 @@ def _validate_lists(destination: Destination) -> None:
     destination.event_names = sorted({n.strip() for n in names})
     mappings = destination.mappings
     if not isinstance(mappings, list) or not all(
-        isinstance(m, dict) and set(m) == {"from", "to"} and all(
-            isinstance(m[k], str) and m[k].strip() for k in ("from", "to"))
+        isinstance(m, dict)
+        and set(m) == {"from", "to"}
+        and all(isinstance(m[k], str) and m[k].strip() for k in ("from", "to"))
         for m in mappings
-    ):  # fmt: skip
+    ):
         raise ApplicationError(
             'Mappings are a list of {"from": "traits.first_name", "to": "firstname"}.',
             code="invalid_mappings",
@@ -241,14 +257,16 @@ def destination_create(*, actor, credentials: dict | None = None, **fields) -> D
         raise ConflictError(f"A destination named {destination.name!r} exists.", code="duplicate")
     _store_credentials(destination, _clean_credentials(destination.adapter, credentials or {}))
     destination.save()
-    audit_record(action="destinations.destination.created", target=destination,
-                 after=_snapshot(destination))  # fmt: skip
+    audit_record(
+        action="destinations.destination.created", target=destination, after=_snapshot(destination)
+    )
     return destination
 
 
 @transaction.atomic
-def destination_update(*, actor, destination: Destination, credentials: dict | None = None,
-                       **changes) -> Destination:  # fmt: skip
+def destination_update(
+    *, actor, destination: Destination, credentials: dict | None = None, **changes
+) -> Destination:
     destination = Destination.objects.select_for_update().get(pk=destination.pk)
     _guard(actor, destination, "change destinations")  # as it is now
     before = _snapshot(destination)
@@ -268,9 +286,13 @@ def destination_update(*, actor, destination: Destination, credentials: dict | N
             destination.save()
     except IntegrityError:
         raise ConflictError("A destination with that name exists.", code="duplicate") from None
-    audit_record(action="destinations.destination.updated", target=destination, before=before,
-                 after=_snapshot(destination),
-                 metadata={"credentials_changed": changed_credentials})  # fmt: skip
+    audit_record(
+        action="destinations.destination.updated",
+        target=destination,
+        before=before,
+        after=_snapshot(destination),
+        metadata={"credentials_changed": changed_credentials},
+    )
     return destination
 
 
@@ -286,15 +308,23 @@ def sample_item() -> Item:
     """A believable order for a "send test": the same shape as a real routed event."""
     now = timezone.now().isoformat()
     message = {
-        "type": "track", "event": "Order Completed", "messageId": "test-order-1001",
-        "userId": "cus_test_1001", "anonymousId": "ajs-test-1001", "timestamp": now,
+        "type": "track",
+        "event": "Order Completed",
+        "messageId": "test-order-1001",
+        "userId": "cus_test_1001",
+        "anonymousId": "ajs-test-1001",
+        "timestamp": now,
         "properties": {"order_id": "1001", "revenue": 129.9, "currency": "EUR"},
         "traits": {"email": "ana.sample@acme.example", "first_name": "Ana"},
         "context": {"page": {"url": "https://www.acme.example/checkout/done?gclid=test-gclid"}},
-    }  # fmt: skip
-    identifiers = {"user_id": "cus_test_1001", "anonymous_id": "ajs-test-1001",
-                   "email": "ana.sample@acme.example", "phone": "+14155550100",
-                   "gclid": "test-gclid"}  # fmt: skip
+    }
+    identifiers = {
+        "user_id": "cus_test_1001",
+        "anonymous_id": "ajs-test-1001",
+        "email": "ana.sample@acme.example",
+        "phone": "+14155550100",
+        "gclid": "test-gclid",
+    }
     return Item(key=0, kind="event", message=message, identifiers=identifiers)
 
 
@@ -317,8 +347,14 @@ class TestAnswer:
     refused: bool = False
 
     def as_dict(self) -> dict:
-        return {"method": self.method, "url": self.url, "status": self.status,
-                "body": self.body, "error": self.error, "refused": self.refused}  # fmt: skip
+        return {
+            "method": self.method,
+            "url": self.url,
+            "status": self.status,
+            "body": self.body,
+            "error": self.error,
+            "refused": self.refused,
+        }
 
 
 def _test_requests(destination: Destination):
@@ -329,8 +365,9 @@ def _test_requests(destination: Destination):
     item = sample_item()
     if destination.sends == Sends.PROFILES:
         item = Item(0, "profile", {**item.message, "type": "identify"}, item.identifiers)
-    item = Item(item.key, item.kind, item.message, item.identifiers,
-                mapped(destination, item.message))  # fmt: skip
+    item = Item(
+        item.key, item.kind, item.message, item.identifiers, mapped(destination, item.message)
+    )
     credentials = crypto.decrypt(destination.credentials_token)
     base_url = (destination.base_url or adapter.default_base_url).rstrip("/")
     try:
@@ -353,11 +390,13 @@ def send_test_requests(*, destination: Destination) -> list:
 def _capture(actor, destination: Destination, adapter, credentials, requests) -> list[Capture]:
     return [
         Capture.objects.create(
-            destination=destination, items=len(r.keys), created_by=actor,
+            destination=destination,
+            items=len(r.keys),
+            created_by=actor,
             **masked_capture_fields(adapter, r, credentials),
         )
         for r in requests
-    ]  # fmt: skip
+    ]
 
 
 def answer_text(body: bytes, credentials: dict) -> str:
@@ -380,14 +419,16 @@ def send_test(*, actor, destination: Destination, send: bool = False):
     one destinations.send_production as well. Audited either way, with each status."""
     require(actor, "destinations.manage", "send tests")
     if send and destination.is_production:
-        require(actor, "destinations.send_production",
-                "send a test to a production destination")  # fmt: skip
+        require(actor, "destinations.send_production", "send a test to a production destination")
     adapter, credentials, requests = _test_requests(destination)
     if not send:
         with transaction.atomic():
             captures = _capture(actor, destination, adapter, credentials, requests)
-            audit_record(action="destinations.destination.test_sent", target=destination,
-                         metadata={"captures": [c.pk for c in captures]})  # fmt: skip
+            audit_record(
+                action="destinations.destination.test_sent",
+                target=destination,
+                metadata={"captures": [c.pk for c in captures]},
+            )
         return captures
     from . import outbound
     from .masking import mask_request
@@ -397,16 +438,24 @@ def send_test(*, actor, destination: Destination, send: bool = False):
     vendor, answers = outbound.vendor_for(destination), []
     for request in requests:  # no transaction is held open while the vendor answers
         answer = vendor.transmit(request)
-        answers.append(TestAnswer(
-            method=request.method, url=mask_request(adapter, request)[0], status=answer.status,
-            body=answer_text(answer.body, credentials),
-            error=vendor_text(answer.error, credentials), refused=answer.refused,
-        ))  # fmt: skip
+        answers.append(
+            TestAnswer(
+                method=request.method,
+                url=mask_request(adapter, request)[0],
+                status=answer.status,
+                body=answer_text(answer.body, credentials),
+                error=vendor_text(answer.error, credentials),
+                refused=answer.refused,
+            )
+        )
     audit_record(
-        action="destinations.destination.test_delivered", target=destination,
-        metadata={"captures": [c.pk for c in captures],
-                  "answers": [{"status": a.status, "error": a.error} for a in answers]},
-    )  # fmt: skip
+        action="destinations.destination.test_delivered",
+        target=destination,
+        metadata={
+            "captures": [c.pk for c in captures],
+            "answers": [{"status": a.status, "error": a.error} for a in answers],
+        },
+    )
     return captures, answers
 
 
@@ -449,14 +498,26 @@ def deliveries_replay(*, actor, deliveries) -> dict[str, int]:
     for destination in {r.destination for r in rows}:
         mine = [r for r in rows if r.destination_id == destination.pk]
         audit_record(
-            action="destinations.delivery.replayed", target=destination,
-            metadata={"deliveries": [r.pk for r in mine][:500], "count": len(mine),
-                      "filtered": sum(1 for r in mine if r.status == DeliveryStatus.FILTERED)},
-        )  # fmt: skip
+            action="destinations.delivery.replayed",
+            target=destination,
+            metadata={
+                "deliveries": [r.pk for r in mine][:500],
+                "count": len(mine),
+                "filtered": sum(1 for r in mine if r.status == DeliveryStatus.FILTERED),
+            },
+        )
     Delivery.objects.bulk_update(
-        rows, ["status", "reason", "next_attempt_at", "first_attempt_at", "payload", "consent",
-               "replayed_at"],
-    )  # fmt: skip
+        rows,
+        [
+            "status",
+            "reason",
+            "next_attempt_at",
+            "first_attempt_at",
+            "payload",
+            "consent",
+            "replayed_at",
+        ],
+    )
     if counts["replayed"]:
         from .tasks import kick
 

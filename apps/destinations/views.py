@@ -69,18 +69,27 @@ class DestinationListView(FilteredListView):
 def _initial(d) -> dict:
     """The form's values for destination ``d``: its configuration in the vendor's fields, and
     in the JSON configuration only what those fields do not show (credentials never)."""
-    shown = {prop: name for name, prop, spec in DestinationForm.settings_fields_of(d.adapter)
-             if spec is not None}  # fmt: skip
+    shown = {
+        prop: name
+        for name, prop, spec in DestinationForm.settings_fields_of(d.adapter)
+        if spec is not None
+    }
     rest = {k: v for k, v in d.config.items() if k not in shown}
     return {
-        "name": d.name, "adapter": d.adapter, "tool": d.tool_id, "environment": d.environment,
-        "description": d.description, "sends": d.sends, "purposes": d.purposes,
+        "name": d.name,
+        "adapter": d.adapter,
+        "tool": d.tool_id,
+        "environment": d.environment,
+        "description": d.description,
+        "sends": d.sends,
+        "purposes": d.purposes,
         "event_names": "\n".join(d.event_names),
         "mappings": "\n".join(f"{m['from']} -> {m['to']}" for m in d.mappings),
-        "config": json.dumps(rest, indent=2) if rest else "{}", "base_url": d.base_url,
+        "config": json.dumps(rest, indent=2) if rest else "{}",
+        "base_url": d.base_url,
         "is_enabled": d.is_enabled,
         **{shown[k]: v for k, v in d.config.items() if k in shown},
-    }  # fmt: skip
+    }
 
 
 class DestinationCreateView(ServiceFormView):
@@ -95,8 +104,7 @@ class DestinationCreateView(ServiceFormView):
         return {"environment": "sandbox", "sends": "events", "config": "{}"}
 
     def perform(self, form):
-        destination = services.destination_create(actor=self.request.user,
-                                                  **form.service_data())  # fmt: skip
+        destination = services.destination_create(actor=self.request.user, **form.service_data())
         return reverse("destinations:destination_detail", args=[destination.pk])
 
     def cancel_url(self):
@@ -121,8 +129,7 @@ class DestinationEditView(ServiceFormView):
 
     def perform(self, form):
         data = form.service_data()
-        services.destination_update(actor=self.request.user, destination=self.destination,
-                                    **data)  # fmt: skip
+        services.destination_update(actor=self.request.user, destination=self.destination, **data)
         return reverse("destinations:destination_detail", args=[self.destination.pk])
 
     def cancel_url(self):
@@ -137,8 +144,11 @@ def _detail_context(user, pk) -> dict:
         "destination": destination,
         "adapter": adapter,
         "config": json.dumps(destination.config, indent=2, sort_keys=True),
-        "missing_credentials": [f for f in adapter.credential_fields
-                                if f not in destination.credentials_set] if adapter else [],
+        "missing_credentials": [
+            f for f in adapter.credential_fields if f not in destination.credentials_set
+        ]
+        if adapter
+        else [],
         "health": selectors.health(destination),
         "rate": adapter.rate_for(destination.config) if adapter else 0,
         "deliveries": selectors.vendor_text_hide(user, selectors.recent_deliveries(destination)),
@@ -146,7 +156,7 @@ def _detail_context(user, pk) -> dict:
         "can_production": user_can(user, "destinations.send_production"),
         "required_named": purpose_names(destination.required_purposes),
         "fixed_named": purpose_names(destination.fixed_purposes),
-    }  # fmt: skip
+    }
 
 
 class DestinationDetailView(LoginRequiredMixin, TemplateView):
@@ -220,8 +230,11 @@ class DestinationToggleView(ActionView):
         destination = selectors.destination_get(user=request.user, pk=pk)
         require(request.user, "destinations.manage", "change destinations")
         if destination.is_production:
-            require(request.user, "destinations.send_production",
-                    "change destinations (a production destination)")  # fmt: skip
+            require(
+                request.user,
+                "destinations.send_production",
+                "change destinations (a production destination)",
+            )
         where = destination.name_with_environment
         if destination.is_enabled:
             return Consequence(
@@ -242,8 +255,7 @@ class DestinationToggleView(ActionView):
     def act(self, request, pk):
         destination = selectors.destination_get(user=request.user, pk=pk)
         enable = not destination.is_enabled
-        services.destination_update(actor=request.user, destination=destination,
-                                    is_enabled=enable)  # fmt: skip
+        services.destination_update(actor=request.user, destination=destination, is_enabled=enable)
         word = "enabled: events are routed here" if enable else "disabled"
         return reverse("destinations:destination_detail", args=[pk]), f"{destination} {word}."
 
@@ -340,11 +352,15 @@ class ReplayView(ActionView):
         production = [d for d in per_destination if d.is_production]
         if always:
             if not chosen:
-                raise ApplicationError("There are no dead letters to replay.",
-                                       code="nothing_chosen")  # fmt: skip
+                raise ApplicationError(
+                    "There are no dead letters to replay.", code="nothing_chosen"
+                )
             if production:
-                require(request.user, "destinations.send_production",
-                        "replay dead letters to a production destination")  # fmt: skip
+                require(
+                    request.user,
+                    "destinations.send_production",
+                    "replay dead letters to a production destination",
+                )
         elif not production or not user_can(request.user, "destinations.send_production"):
             return None  # sandboxes only, or refused by the service with its reason
         lines = [

@@ -35,8 +35,9 @@ def _owners(request: ErasureRequest) -> list[tuple[User, str]]:
     ]
 
 
-def _tell(request: ErasureRequest, key: str, title: str, body: str,
-          approvers: list[User] | None = None) -> int:  # fmt: skip
+def _tell(
+    request: ErasureRequest, key: str, title: str, body: str, approvers: list[User] | None = None
+) -> int:
     url = reverse("erasure:request_detail", args=[request.pk])
     approvers = privacy_approvers() if approvers is None else approvers
     people = {p.pk: (p, task_url) for p, task_url in _owners(request)}

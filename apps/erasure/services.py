@@ -623,6 +623,8 @@ def requests_purge(today: dt.date | None = None) -> int:
     if not references:
         return 0
     ErasureRequest.objects.filter(reference__in=references).delete()
-    audit_record(action="erasure.request.purged",
-                 metadata={"references": references[:500], "count": len(references)})  # fmt: skip
+    audit_record(
+        action="erasure.request.purged",
+        metadata={"references": references[:500], "count": len(references)},
+    )
     return len(references)

@@ -210,10 +210,13 @@ def suppressed_subjects(subjects: set[str]) -> set[str]:
     if connection.vendor == "postgresql":
         from martech.common.pgcopy import execute_arrays
 
-        found = [h for (h,) in execute_arrays(
-            "SELECT value_hash FROM erasure_suppression WHERE value_hash = ANY(%b::text[])",
-            [list(hashes)],
-        )]  # fmt: skip
+        found = [
+            h
+            for (h,) in execute_arrays(
+                "SELECT value_hash FROM erasure_suppression WHERE value_hash = ANY(%b::text[])",
+                [list(hashes)],
+            )
+        ]
     else:
         found = Suppression.objects.filter(value_hash__in=list(hashes)).values_list(
             "value_hash", flat=True

@@ -37,17 +37,56 @@ CHANNELS = ("search", "social", "email", "paid", "referral", "internal", "direct
 MAX_URL = 4096
 _NOTHING_SAID = tuple((key, "") for key in UTM)  # no context.campaign
 PAID_MEDIUMS = frozenset(
-    {"cpc", "ppc", "paid", "paidsearch", "paid_search", "paidsocial", "paid_social", "display",
-     "cpm", "banner", "affiliate", "retargeting"}
-)  # fmt: skip
+    {
+        "cpc",
+        "ppc",
+        "paid",
+        "paidsearch",
+        "paid_search",
+        "paidsocial",
+        "paid_social",
+        "display",
+        "cpm",
+        "banner",
+        "affiliate",
+        "retargeting",
+    }
+)
 SEARCH_MEDIUMS = frozenset({"organic", "search", "seo"})
-SEARCH = ("google.", "bing.com", "duckduckgo.com", "search.yahoo.", "yandex.", "baidu.com",
-          "ecosia.org", "search.brave.com", "startpage.com")  # fmt: skip
-SOCIAL = ("facebook.com", "instagram.com", "t.co", "twitter.com", "x.com", "linkedin.com",
-          "lnkd.in", "tiktok.com", "pinterest.", "reddit.com", "youtube.com", "snapchat.com",
-          "threads.net")  # fmt: skip
-EMAIL = ("mail.google.com", "outlook.live.com", "outlook.office.com", "mail.yahoo.com",
-         "webmail.", "mail.proton.me")  # fmt: skip
+SEARCH = (
+    "google.",
+    "bing.com",
+    "duckduckgo.com",
+    "search.yahoo.",
+    "yandex.",
+    "baidu.com",
+    "ecosia.org",
+    "search.brave.com",
+    "startpage.com",
+)
+SOCIAL = (
+    "facebook.com",
+    "instagram.com",
+    "t.co",
+    "twitter.com",
+    "x.com",
+    "linkedin.com",
+    "lnkd.in",
+    "tiktok.com",
+    "pinterest.",
+    "reddit.com",
+    "youtube.com",
+    "snapchat.com",
+    "threads.net",
+)
+EMAIL = (
+    "mail.google.com",
+    "outlook.live.com",
+    "outlook.office.com",
+    "mail.yahoo.com",
+    "webmail.",
+    "mail.proton.me",
+)
 
 
 # Pages, referrers and campaign links repeat from event to event: their parsing is kept.
@@ -72,8 +111,11 @@ def _matches(host: str, patterns) -> bool:
 def _site(host: str) -> str:
     """The registrable part of a host, near enough: acme.example, acme.co.uk."""
     labels = host.split(".")
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in ("co", "com", "org", "net",
-                                                                    "ac", "gov"):  # fmt: skip
+    if (
+        len(labels) >= 3
+        and len(labels[-1]) == 2
+        and labels[-2] in ("co", "com", "org", "net", "ac", "gov")
+    ):
         return ".".join(labels[-3:])
     return ".".join(labels[-2:])
 
@@ -130,8 +172,12 @@ def extract(payload: dict, at: dt.datetime) -> dict | None:
     touch = dict(touch)  # the remembered one is shared
     if click:
         network, days = CLICK_IDS[click[0]]
-        touch.update(click_id_type=click[0], click_id=click[1][:200], network=network,
-                     click_expires=(at + dt.timedelta(days=days)).isoformat())  # fmt: skip
+        touch.update(
+            click_id_type=click[0],
+            click_id=click[1][:200],
+            network=network,
+            click_expires=(at + dt.timedelta(days=days)).isoformat(),
+        )
     touch["marketing"] = touch["channel"] not in ("direct", "internal")
     return touch
 

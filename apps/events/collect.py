@@ -66,8 +66,12 @@ class Rejection:
     message: str
 
     def as_dict(self) -> dict:
-        return {"index": self.index, "messageId": self.message_id, "code": self.code,
-                "message": self.message}  # fmt: skip
+        return {
+            "index": self.index,
+            "messageId": self.message_id,
+            "code": self.code,
+            "message": self.message,
+        }
 
 
 def refusal(exc: Refused, origin: str = "") -> HttpResponse:
@@ -248,8 +252,9 @@ def _shape(message: dict) -> None:
                 )
 
 
-def _check(message, kind: str | None, received: dt.datetime, batch_sent,
-           received_at: str) -> tuple[dict, dict]:  # fmt: skip
+def _check(
+    message, kind: str | None, received: dt.datetime, batch_sent, received_at: str
+) -> tuple[dict, dict]:
     """The message normalised, and the event row's fields; ``Refused`` if refused.
     ``received_at`` is ``received`` in ISO 8601 (the same for every message of a request)."""
     if not isinstance(message, dict):
@@ -291,8 +296,13 @@ def _check(message, kind: str | None, received: dt.datetime, batch_sent,
     original = _when(sent_value, "timestamp")
     sent = _when(message.get("sentAt"), "sentAt") or batch_sent
     timestamp = event_time(original, sent, received)
-    message = {**message, "type": kind, "messageId": message_id,
-               "receivedAt": received_at, "timestamp": timestamp.isoformat()}  # fmt: skip
+    message = {
+        **message,
+        "type": kind,
+        "messageId": message_id,
+        "receivedAt": received_at,
+        "timestamp": timestamp.isoformat(),
+    }
     for field, value in ids.items():
         if value and type(message[field]) is not str:  # a number: stored as its string
             message[field] = value
@@ -301,8 +311,14 @@ def _check(message, kind: str | None, received: dt.datetime, batch_sent,
         message["originalTimestamp"] = (
             original.isoformat() if _believable(original, received) else sent_value
         )
-    fields = {"message_id": message_id, "type": kind, "name": name.strip()[:200],
-              "anonymous_id": anonymous_id, "user_id": user_id, "timestamp": timestamp}  # fmt: skip
+    fields = {
+        "message_id": message_id,
+        "type": kind,
+        "name": name.strip()[:200],
+        "anonymous_id": anonymous_id,
+        "user_id": user_id,
+        "timestamp": timestamp,
+    }
     return message, fields
 
 
@@ -394,8 +410,15 @@ def accept(request, kind: str | None):
         messages, shared = [body], {}
     batch_sent = _when(body.get("sentAt"), "sentAt")
     gpc = request.headers.get("Sec-GPC", "").strip() == "1"
-    stored, rejected = store(source, messages, kind=kind, shared=shared, received=received,
-                             batch_sent=batch_sent, gpc=gpc)  # fmt: skip
+    stored, rejected = store(
+        source,
+        messages,
+        kind=kind,
+        shared=shared,
+        received=received,
+        batch_sent=batch_sent,
+        gpc=gpc,
+    )
     return stored, rejected, origin
 
 
@@ -443,9 +466,20 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
         seen.add(fields["message_id"])
         context = normal.get("context") if isinstance(normal.get("context"), dict) else {}
         said_gpc = gpc or context.get("gpc") is True  # the header, or the snippet's flag
-        rows.append((source.pk, fields["message_id"], fields["type"], fields["name"],
-                     fields["anonymous_id"], fields["user_id"], normal, fields["timestamp"],
-                     received, said_gpc))  # fmt: skip
+        rows.append(
+            (
+                source.pk,
+                fields["message_id"],
+                fields["type"],
+                fields["name"],
+                fields["anonymous_id"],
+                fields["user_id"],
+                normal,
+                fields["timestamp"],
+                received,
+                said_gpc,
+            )
+        )
         indexes.append(index)
     if rows and gate.anyone_suppressed():
         rows = _refuse_suppressed(rows, indexes, rejected)
@@ -456,9 +490,17 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
 
 
 _COLUMNS = (
-    "source_id", "message_id", "type", "name", "anonymous_id", "user_id", "payload", "timestamp",
-    "received_at", "gpc",
-)  # fmt: skip
+    "source_id",
+    "message_id",
+    "type",
+    "name",
+    "anonymous_id",
+    "user_id",
+    "payload",
+    "timestamp",
+    "received_at",
+    "gpc",
+)
 # The batch travels as one JSON document of rows ([message id, type, name, anonymous id, user
 # id, payload, timestamp, gpc]); the server takes it apart. One serialisation in C on this
 # side, one parse on the other, whatever the number of rows.
@@ -481,9 +523,11 @@ def _insert(rows: list[tuple]) -> None:
         return
     document = orjson.dumps([row[1:8] + row[9:] for row in rows]).decode()
     insert_then_skip_conflicts(
-        _INSERT, [rows[0][0], rows[0][8], document],
-        on_conflict=_SKIP_SENT, constraint="events_message_once",
-    )  # fmt: skip
+        _INSERT,
+        [rows[0][0], rows[0][8], document],
+        on_conflict=_SKIP_SENT,
+        constraint="events_message_once",
+    )
 
 
 @csrf_exempt
@@ -597,21 +641,29 @@ def consent(request):
         kind = body.get("source") or "banner"
         if kind not in ("banner", "form"):
             raise Refused(EventsErrorCode.INVALID_SOURCE, "source is banner or form.")
-        evidence = {"source": source.name, "origin": request.headers.get("Origin", ""),
-                    "user_agent": request.headers.get("User-Agent", "")[:300]}  # fmt: skip
+        evidence = {
+            "source": source.name,
+            "origin": request.headers.get("Origin", ""),
+            "user_agent": request.headers.get("User-Agent", "")[:300],
+        }
         try:
             # The source acts: its consent records are audited under its name.
             with actor_context.acting(system_actor=f"source:{source.name}"), transaction.atomic():
                 for purpose, granted in choices.items():
                     consent_record(
-                        subject=subject, purpose=str(purpose), granted=granted, source=kind,
-                        jurisdiction=jurisdiction, evidence=evidence,
+                        subject=subject,
+                        purpose=str(purpose),
+                        granted=granted,
+                        source=kind,
+                        jurisdiction=jurisdiction,
+                        evidence=evidence,
                         notice_version=notice,
                         via=f"collection:{source.name}",
-                    )  # fmt: skip
+                    )
                 if gpc:
-                    gpc_record(subject=subject, jurisdiction=jurisdiction,
-                               via=f"collection:{source.name}")  # fmt: skip
+                    gpc_record(
+                        subject=subject, jurisdiction=jurisdiction, via=f"collection:{source.name}"
+                    )
         except ApplicationError as exc:
             raise Refused(exc.code, exc.message) from None
     except Refused as exc:

@@ -30,21 +30,53 @@ def load() -> str:
         return "sources already loaded"
     plans = {p.name: p for p in TrackingPlan.objects.all()}
     for name, kind, env, plan, mode, origins, description in (
-        ("Web storefront (production)", "website", "production", "Web storefront", "flag",
-         ["https://www.acme.example", "https://checkout.acme.example"],
-         "acme.example through the first-party snippet."),
-        ("iOS app", "ios", "production", "iOS app", "block", [],
-         "The shopping app, Segment iOS SDK."),
-        ("Orders service", "server", "production", None, "allow", [],
-         "Order Completed from the backend, after payment capture."),
-        ("Web storefront (staging)", "website", "sandbox", "Web storefront", "allow",
-         ["http://localhost:3000", "https://staging.acme.example"],
-         "Staging and local development."),
-    ):  # fmt: skip
+        (
+            "Web storefront (production)",
+            "website",
+            "production",
+            "Web storefront",
+            "flag",
+            ["https://www.acme.example", "https://checkout.acme.example"],
+            "acme.example through the first-party snippet.",
+        ),
+        (
+            "iOS app",
+            "ios",
+            "production",
+            "iOS app",
+            "block",
+            [],
+            "The shopping app, Segment iOS SDK.",
+        ),
+        (
+            "Orders service",
+            "server",
+            "production",
+            None,
+            "allow",
+            [],
+            "Order Completed from the backend, after payment capture.",
+        ),
+        (
+            "Web storefront (staging)",
+            "website",
+            "sandbox",
+            "Web storefront",
+            "allow",
+            ["http://localhost:3000", "https://staging.acme.example"],
+            "Staging and local development.",
+        ),
+    ):
         source, _ = services.source_create(
-            actor=admin, name=name, kind=kind, environment=env, plan=plans.get(plan),
-            enforcement=mode, allowed_origins=origins, description=description,
-        )  # fmt: skip
+            actor=admin,
+            name=name,
+            kind=kind,
+            environment=env,
+            plan=plans.get(plan),
+            enforcement=mode,
+            allowed_origins=origins,
+            description=description,
+        )
         if env == "sandbox":
             WriteKey.objects.create(
                 source=source,
@@ -66,37 +98,103 @@ def _traffic() -> int:
 
     def add(source, minutes, kind, name="", anon="", user="", gpc=False, **body):
         at = now - dt.timedelta(minutes=minutes)
-        payload = {"type": kind, "messageId": f"demo-{len(rows) + 1:04d}",
-                   "timestamp": at.isoformat(), "receivedAt": at.isoformat(), **body}  # fmt: skip
+        payload = {
+            "type": kind,
+            "messageId": f"demo-{len(rows) + 1:04d}",
+            "timestamp": at.isoformat(),
+            "receivedAt": at.isoformat(),
+            **body,
+        }
         if anon:
             payload["anonymousId"] = anon
         if user:
             payload["userId"] = user
         if kind == "track":
             payload["event"] = name
-        rows.append(Event(source=source, message_id=payload["messageId"], type=kind, name=name,
-                          anonymous_id=anon, user_id=user, payload=payload, timestamp=at,
-                          received_at=at, gpc=gpc))  # fmt: skip
+        rows.append(
+            Event(
+                source=source,
+                message_id=payload["messageId"],
+                type=kind,
+                name=name,
+                anonymous_id=anon,
+                user_id=user,
+                payload=payload,
+                timestamp=at,
+                received_at=at,
+                gpc=gpc,
+            )
+        )
 
-    campaign = {"page": {"url": "https://www.acme.example/sale?utm_source=newsletter"
-                         "&utm_medium=email&utm_campaign=autumn-sale", "referrer": ""}}  # fmt: skip
-    add(web, 95, "page", "Sale", anon="ajs-9d2e71b0", context=campaign,
-        properties={"path": "/sale", "title": "Autumn sale"})  # fmt: skip
-    add(web, 93, "track", "Product Viewed", anon="ajs-9d2e71b0",
-        properties={"product_id": "SKU-88", "price": 79.0, "category": "shoes"})  # fmt: skip
-    add(web, 90, "identify", anon="ajs-9d2e71b0", user="cus_51207",
-        traits={"email": "noah.becker@example.de", "plan": "member"})  # fmt: skip
-    add(web, 88, "track", "Order Completed", anon="ajs-9d2e71b0", user="cus_51207",
-        properties={"order_id": "A-20931", "total": 79.0, "currency": "EUR"})  # fmt: skip
-    add(web, 60, "track", "Order Completed", anon="ajs-0c81aa4f",
-        properties={"order_id": "A-20932", "total": "64.90", "currency": "EUR"})  # fmt: skip
+    campaign = {
+        "page": {
+            "url": "https://www.acme.example/sale?utm_source=newsletter"
+            "&utm_medium=email&utm_campaign=autumn-sale",
+            "referrer": "",
+        }
+    }
+    add(
+        web,
+        95,
+        "page",
+        "Sale",
+        anon="ajs-9d2e71b0",
+        context=campaign,
+        properties={"path": "/sale", "title": "Autumn sale"},
+    )
+    add(
+        web,
+        93,
+        "track",
+        "Product Viewed",
+        anon="ajs-9d2e71b0",
+        properties={"product_id": "SKU-88", "price": 79.0, "category": "shoes"},
+    )
+    add(
+        web,
+        90,
+        "identify",
+        anon="ajs-9d2e71b0",
+        user="cus_51207",
+        traits={"email": "noah.becker@example.de", "plan": "member"},
+    )
+    add(
+        web,
+        88,
+        "track",
+        "Order Completed",
+        anon="ajs-9d2e71b0",
+        user="cus_51207",
+        properties={"order_id": "A-20931", "total": 79.0, "currency": "EUR"},
+    )
+    add(
+        web,
+        60,
+        "track",
+        "Order Completed",
+        anon="ajs-0c81aa4f",
+        properties={"order_id": "A-20932", "total": "64.90", "currency": "EUR"},
+    )
     add(web, 42, "page", "Home", anon="ajs-77b0d1c3", gpc=True, properties={"path": "/"})
-    add(ios, 30, "track", "Wishlist Added", anon="7f1c2e9a-ios",
-        properties={"product_id": "SKU-12"})  # fmt: skip
-    add(ios, 25, "track", "Product Viewed", anon="7f1c2e9a-ios",
-        properties={"product_id": "SKU-12", "price": 129.0})  # fmt: skip
-    add(backend, 87, "track", "Order Completed", user="cus_51207",
-        properties={"order_id": "A-20931", "total": 79.0, "currency": "EUR"})  # fmt: skip
+    add(
+        ios, 30, "track", "Wishlist Added", anon="7f1c2e9a-ios", properties={"product_id": "SKU-12"}
+    )
+    add(
+        ios,
+        25,
+        "track",
+        "Product Viewed",
+        anon="7f1c2e9a-ios",
+        properties={"product_id": "SKU-12", "price": 129.0},
+    )
+    add(
+        backend,
+        87,
+        "track",
+        "Order Completed",
+        user="cus_51207",
+        properties={"order_id": "A-20931", "total": 79.0, "currency": "EUR"},
+    )
     Event.objects.bulk_create(rows)
     process_waiting()  # routes to the demo destinations too
     from apps.destinations.demo import settle_history

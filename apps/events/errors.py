@@ -63,7 +63,8 @@ class EventsErrorCode(StrEnum):
 class Refused(ApplicationError):
     """The collection API's one refusal: of the request, or of one message of a batch."""
 
-    def __init__(self, code: EventsErrorCode, message: str, *, status: int = 400,
-                 headers: dict | None = None):  # fmt: skip
+    def __init__(
+        self, code: EventsErrorCode, message: str, *, status: int = 400, headers: dict | None = None
+    ):
         super().__init__(message, code=code, status=status)
         self.headers = headers or {}

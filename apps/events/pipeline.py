@@ -100,8 +100,14 @@ def _evidence(event: Event | Taken) -> tuple[Ident | None, list[tuple[Ident, Ide
 
 def _link(event: Event | Taken, evidence) -> None:
     for a, b, kind in evidence:
-        link_record(a=a, b=b, rule=kind, source=event.source.name, event_ref=event.message_id,
-                    observed_at=event.timestamp)  # fmt: skip
+        link_record(
+            a=a,
+            b=b,
+            rule=kind,
+            source=event.source.name,
+            event_ref=event.message_id,
+            observed_at=event.timestamp,
+        )
 
 
 def _gate(event: Event | Taken) -> bool:
@@ -118,10 +124,14 @@ def _gate(event: Event | Taken) -> bool:
     ]
     if verdict.findings:
         findings_record(
-            source=source.name, event_name=event.name, findings=verdict.findings,
-            properties=properties, plan=source.plan, event_ref=event.message_id,
+            source=source.name,
+            event_name=event.name,
+            findings=verdict.findings,
+            properties=properties,
+            plan=source.plan,
+            event_ref=event.message_id,
             occurred_at=event.timestamp,
-        )  # fmt: skip
+        )
     if verdict.action == "quarantine":
         event.status = EventStatus.QUARANTINED
         return False
@@ -135,8 +145,9 @@ def _honour_gpc(event: Event | Taken, subject: Ident) -> None:
     sale = next((p for p in state.purposes if p.purpose.code == SALE_SHARE), None)
     # Recorded once: not again while the latest choice is already an opt-out.
     if sale is not None and (sale.record is None or sale.record.granted):
-        gpc_record(subject=subject, jurisdiction=state.jurisdiction,
-                   via=f"collection:{event.source.name}")  # fmt: skip
+        gpc_record(
+            subject=subject, jurisdiction=state.jurisdiction, via=f"collection:{event.source.name}"
+        )
 
 
 def process_one(event: Event | Taken) -> Ident | None:
@@ -154,8 +165,9 @@ def process_one(event: Event | Taken) -> Ident | None:
     event.profile_id = identifier_observe(subject, source=event.source.name).profile_id
     arrival = _arrival(event, subject)
     if arrival is not None:
-        touch_record(subject, arrival[0], at=_touched_at(event), last=arrival[1],
-                     profile_id=event.profile_id)  # fmt: skip
+        touch_record(
+            subject, arrival[0], at=_touched_at(event), last=arrival[1], profile_id=event.profile_id
+        )
     return subject
 
 
@@ -194,8 +206,10 @@ def _recorded_pairs(evidence) -> set[tuple[Ident, Ident]]:
     idents = {i for a, b, _ in evidence for i in (a, b)}
     if not idents:
         return set()
-    pk_of = {Ident(t, v): pk for (t, v), pk in identifier_lookup(
-        [(i.type, i.value) for i in idents]).items()}  # fmt: skip
+    pk_of = {
+        Ident(t, v): pk
+        for (t, v), pk in identifier_lookup([(i.type, i.value) for i in idents]).items()
+    }
     if not pk_of:
         return set()
     earliest = standing_links(pk_of.values())
@@ -244,10 +258,13 @@ def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
             observed.setdefault(ident, source)
         profiles_lock(set(identifiers_observe(observed).values()))
     # The links of the whole batch, in the order its events met them, resolved at once.
-    links_record([
-        Sighting(a, b, rule, event.source.name, event.message_id, event.timestamp)
-        for event, _, links in to_link for a, b, rule in links
-    ])  # fmt: skip
+    links_record(
+        [
+            Sighting(a, b, rule, event.source.name, event.message_id, event.timestamp)
+            for event, _, links in to_link
+            for a, b, rule in links
+        ]
+    )
     stitched = [(event, subject) for event, subject, _ in to_link]
     profile_of = identifiers_observe(first_seen)
     touches: dict[int, list] = defaultdict(list)
@@ -329,12 +346,11 @@ _TAKE = (
 
 def taken(rows: list[tuple]) -> list[Taken]:
     """Rows of ``TAKEN_COLUMNS`` as a batch holds them."""
-    return [
-        Taken(pk, source, message, kind, name, anonymous, user, _parsed(payload), at,
-              received, gpc, attempts, before, retimed)
-        for pk, source, message, kind, name, anonymous, user, payload, at, received, gpc,
-        attempts, before, retimed in rows
-    ]  # fmt: skip
+    out = []
+    for row in rows:
+        payload = row[7]
+        out.append(Taken(*row[:7], _parsed(payload), *row[8:]))
+    return out
 
 
 def _parsed(payload: str):
@@ -351,13 +367,25 @@ def _take(limit: int) -> list[Taken]:
         with raw_cursor() as cursor:
             return taken(cursor.execute(_TAKE, [MAX_ATTEMPTS, limit]).fetchall())
     return [
-        Taken(e.pk, e.source_id, e.message_id, e.type, e.name, e.anonymous_id, e.user_id,
-              e.payload, e.timestamp, e.received_at, e.gpc, e.attempts,
-              e.processed_at is not None)
+        Taken(
+            e.pk,
+            e.source_id,
+            e.message_id,
+            e.type,
+            e.name,
+            e.anonymous_id,
+            e.user_id,
+            e.payload,
+            e.timestamp,
+            e.received_at,
+            e.gpc,
+            e.attempts,
+            e.processed_at is not None,
+        )
         for e in Event.objects.select_for_update(skip_locked=True)
         .filter(status__in=[EventStatus.RECEIVED, EventStatus.FAILED], attempts__lt=MAX_ATTEMPTS)
         .order_by("id")[:limit]
-    ]  # fmt: skip
+    ]
 
 
 def _drop_suppressed(events: list[Taken]) -> list[Taken]:
@@ -500,14 +528,35 @@ def _write_back(events: list[Taken]) -> None:
     if not events:
         return
     if connection.vendor == "postgresql":
-        execute_json(_WRITE_BACK, [
-            (e.status, e.violations, e.consent, e.profile_id, e.attribution, e.attempts,
-             e.error, e.processed_at, e.pk, e.timestamp if e.retimed else None)
-            for e in events
-        ])  # fmt: skip
+        execute_json(
+            _WRITE_BACK,
+            [
+                (
+                    e.status,
+                    e.violations,
+                    e.consent,
+                    e.profile_id,
+                    e.attribution,
+                    e.attempts,
+                    e.error,
+                    e.processed_at,
+                    e.pk,
+                    e.timestamp if e.retimed else None,
+                )
+                for e in events
+            ],
+        )
         return
-    fields = ("status", "violations", "consent", "profile_id", "attribution", "attempts",
-              "error", "processed_at")  # fmt: skip
+    fields = (
+        "status",
+        "violations",
+        "consent",
+        "profile_id",
+        "attribution",
+        "attempts",
+        "error",
+        "processed_at",
+    )
     Event.objects.bulk_update(
         [Event(pk=e.pk, **{f: getattr(e, f) for f in fields}) for e in events], fields
     )
@@ -536,11 +585,16 @@ def _routed(event: Taken, subject: Ident | None) -> Routed:
     if touch.get("click_id_type") in ("gclid", "gbraid", "wbraid"):
         identifiers[touch["click_id_type"]] = touch["click_id"]
     return Routed(
-        event_id=event.pk, message_id=event.message_id, message=payload, status=event.status,
-        consent=event.consent, subject=str(subject) if subject else "", identifiers=identifiers,
+        event_id=event.pk,
+        message_id=event.message_id,
+        message=payload,
+        status=event.status,
+        consent=event.consent,
+        subject=str(subject) if subject else "",
+        identifiers=identifiers,
         routed_before=event.processed_before,
         sandbox=event.source.environment == Environment.SANDBOX,
-    )  # fmt: skip
+    )
 
 
 def process_waiting(limit: int = BATCH, max_batches: int = 50) -> int:

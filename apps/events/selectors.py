@@ -82,8 +82,12 @@ def pipeline_health(*, user, now=None) -> dict:
     }
 
 
-DIMENSIONS = {"channel": "Channel", "campaign": "Campaign", "network": "Ad network",
-              "source": "UTM source"}  # fmt: skip
+DIMENSIONS = {
+    "channel": "Channel",
+    "campaign": "Campaign",
+    "network": "Ad network",
+    "source": "UTM source",
+}
 
 
 # What a report row says when a touch has no value for the dimension.

@@ -20,8 +20,17 @@ from .errors import EventsErrorCode
 from .models import Source, WriteKey
 
 KEY_PREFIX = "wk_"
-SOURCE_FIELDS = ("name", "kind", "environment", "description", "allowed_origins", "plan",
-                 "enforcement", "rate_limit", "is_active")  # fmt: skip
+SOURCE_FIELDS = (
+    "name",
+    "kind",
+    "environment",
+    "description",
+    "allowed_origins",
+    "plan",
+    "enforcement",
+    "rate_limit",
+    "is_active",
+)
 MAX_OVERLAP_HOURS = 30 * 24
 
 
@@ -117,8 +126,12 @@ def source_update(*, actor, source: Source, **changes) -> Source:
         raise ConflictError(
             "A source with that name exists.", code=EventsErrorCode.DUPLICATE
         ) from None
-    audit_record(action="events.source.updated", target=source, before=before,
-                 after=audit_snapshot(source, SOURCE_FIELDS))  # fmt: skip
+    audit_record(
+        action="events.source.updated",
+        target=source,
+        before=before,
+        after=audit_snapshot(source, SOURCE_FIELDS),
+    )
     return source
 
 
@@ -138,9 +151,15 @@ def write_key_rotate(*, actor, source: Source, overlap_hours: int = 24) -> tuple
             old.expires_at = ends
             old.save(update_fields=["expires_at"])
     key, raw = _issue_key(source, actor)
-    audit_record(action="events.write_key.rotated", target=source,
-                 metadata={"new": key.prefix, "retiring": [k.prefix for k in retiring],
-                           "overlap_ends": ends.isoformat()})  # fmt: skip
+    audit_record(
+        action="events.write_key.rotated",
+        target=source,
+        metadata={
+            "new": key.prefix,
+            "retiring": [k.prefix for k in retiring],
+            "overlap_ends": ends.isoformat(),
+        },
+    )
     return key, raw
 
 
@@ -152,8 +171,7 @@ def write_key_revoke(*, actor, key: WriteKey) -> WriteKey:
         raise ConflictError("This key is already revoked.", code=EventsErrorCode.ALREADY_REVOKED)
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
-    audit_record(action="events.write_key.revoked", target=key.source,
-                 metadata={"key": key.prefix})  # fmt: skip
+    audit_record(action="events.write_key.revoked", target=key.source, metadata={"key": key.prefix})
     return key
 
 
@@ -257,7 +275,8 @@ def payloads_purge(*, now=None) -> int:
     )
     deliveries = deliveries_purge(before=cutoff)
     if count or deliveries:
-        audit_record(action="events.payloads.purged",
-                     metadata={"events": count, "deliveries": deliveries,
-                               "before": cutoff.isoformat()})  # fmt: skip
+        audit_record(
+            action="events.payloads.purged",
+            metadata={"events": count, "deliveries": deliveries, "before": cutoff.isoformat()},
+        )
     return count

@@ -31,8 +31,13 @@ from .subjects import SNOWPLOW_IDS
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 IGLU = re.compile(r"^iglu:([\w.-]+)/([\w.-]+)/jsonschema/\d+-\d+-\d+$")
-STRUCTURED = {"se_ca": "category", "se_ac": "action", "se_la": "label", "se_pr": "property",
-              "se_va": "value"}  # fmt: skip
+STRUCTURED = {
+    "se_ca": "category",
+    "se_ac": "action",
+    "se_la": "label",
+    "se_pr": "property",
+    "se_va": "value",
+}
 # The tracker's user ids, by their enriched names.
 TRACKER_IDS = {"uid": "user_id", "duid": "domain_userid", "nuid": "network_userid"}
 
@@ -86,8 +91,11 @@ def to_message(event: dict) -> dict:
     if not isinstance(event, dict):
         raise Refused(EventsErrorCode.INVALID_MESSAGE, "An event is a JSON object.")
     kind = event.get("e")
-    page = {k: event[f] for k, f in (("url", "url"), ("referrer", "refr"), ("title", "page"))
-            if event.get(f)}  # fmt: skip
+    page = {
+        k: event[f]
+        for k, f in (("url", "url"), ("referrer", "refr"), ("title", "page"))
+        if event.get(f)
+    }
     contexts = _json_field(event, "co", "cx", "contexts")
     # Every user id the tracker sent, whichever the message is keyed by: the suppression list
     # is asked about each of them.
@@ -106,9 +114,15 @@ def to_message(event: dict) -> dict:
         },
     }
     if kind == "pv":
-        message.update(type="page", name=event.get("page", ""),
-                       properties={"url": page.get("url", ""), "title": page.get("title", ""),
-                                   "referrer": page.get("referrer", "")})  # fmt: skip
+        message.update(
+            type="page",
+            name=event.get("page", ""),
+            properties={
+                "url": page.get("url", ""),
+                "title": page.get("title", ""),
+                "referrer": page.get("referrer", ""),
+            },
+        )
     elif kind == "pp":
         message.update(type="track", event="Page Ping", properties={"url": page.get("url", "")})
     elif kind == "se":
@@ -130,13 +144,17 @@ def to_message(event: dict) -> dict:
             raise Refused(
                 EventsErrorCode.INVALID_EVENT, "ue_pr/ue_px carries {schema, data: {schema, data}}."
             )
-        message.update(type="track", event=_title(inner.get("schema", "")),
-                       properties=inner["data"])  # fmt: skip
+        message.update(
+            type="track", event=_title(inner.get("schema", "")), properties=inner["data"]
+        )
         message["context"]["snowplow_schema"] = inner["schema"]
     elif kind in ("tr", "ti"):
         fields = {k[3:]: v for k, v in event.items() if k.startswith(f"{kind}_")}
-        message.update(type="track", event="Transaction" if kind == "tr" else "Transaction Item",
-                       properties=fields)  # fmt: skip
+        message.update(
+            type="track",
+            event="Transaction" if kind == "tr" else "Transaction Item",
+            properties=fields,
+        )
     else:
         raise Refused(EventsErrorCode.INVALID_TYPE, f"Unknown Snowplow event type {kind!r}.")
     return {k: v for k, v in message.items() if v not in (None, "")}
@@ -158,8 +176,9 @@ def _accept(request, events: list, received) -> tuple[int, list, str]:
         except Refused as exc:
             rejected.append((index, exc.code, exc.message))
     gpc = request.headers.get("Sec-GPC", "").strip() == "1"
-    stored, more = store(source, valid, kind=None, shared={}, received=received, batch_sent=None,
-                         gpc=gpc)  # fmt: skip
+    stored, more = store(
+        source, valid, kind=None, shared={}, received=received, batch_sent=None, gpc=gpc
+    )
     rejected += [(positions[r.index], r.code, r.message) for r in more]
     return stored, sorted(rejected), origin
 

@@ -27,9 +27,16 @@ DEVICE_FIELDS = ("id", "advertisingId")
 # Snowplow's user ids, kept in the message's context by the Snowplow collection API.
 SNOWPLOW_IDS = "snowplow_ids"
 # Segment's context.externalIds types, as the identity graph names them.
-EXTERNAL_TYPES = {"email": "email", "phone": "phone", "user_id": "user_id", "userid": "user_id",
-                  "anonymous_id": "anonymous_id", "anonymousid": "anonymous_id",
-                  "device_id": "device_id", "deviceid": "device_id"}  # fmt: skip
+EXTERNAL_TYPES = {
+    "email": "email",
+    "phone": "phone",
+    "user_id": "user_id",
+    "userid": "user_id",
+    "anonymous_id": "anonymous_id",
+    "anonymousid": "anonymous_id",
+    "device_id": "device_id",
+    "deviceid": "device_id",
+}
 MAX_WALK = 10_000  # values looked at for email-shaped text (a message holds at most 32 KB)
 
 

@@ -79,9 +79,14 @@ class KeyShownView(LoginRequiredMixin, TemplateView):
             raw = once["raw"]
             del self.request.session[_ONCE]
         collect = self.request.build_absolute_uri("/v1/batch")
-        return {**super().get_context_data(**kwargs), "source": source, "raw": raw,
-                "title": once.get("title") or "Write key", "collect_url": collect,
-                "api_host": self.request.get_host() + "/v1"}  # fmt: skip
+        return {
+            **super().get_context_data(**kwargs),
+            "source": source,
+            "raw": raw,
+            "title": once.get("title") or "Write key",
+            "collect_url": collect,
+            "api_host": self.request.get_host() + "/v1",
+        }
 
 
 class SourceCreateView(ServiceFormView):
@@ -120,11 +125,16 @@ class SourceEditView(ServiceFormView):
     def get_initial(self):
         s = self.source
         return {
-            "name": s.name, "kind": s.kind, "environment": s.environment,
-            "description": s.description, "allowed_origins": "\n".join(s.allowed_origins),
-            "plan": s.plan_id, "enforcement": s.enforcement, "rate_limit": s.rate_limit,
+            "name": s.name,
+            "kind": s.kind,
+            "environment": s.environment,
+            "description": s.description,
+            "allowed_origins": "\n".join(s.allowed_origins),
+            "plan": s.plan_id,
+            "enforcement": s.enforcement,
+            "rate_limit": s.rate_limit,
             "is_active": s.is_active,
-        }  # fmt: skip
+        }
 
     def perform(self, form):
         services.source_update(actor=self.request.user, source=self.source, **form.cleaned_data)
@@ -315,8 +325,12 @@ class AttributionView(LoginRequiredMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         require(request.user, "events.view", "see attribution")
         today = timezone.localdate()
-        data = {"start": today - dt.timedelta(days=29), "end": today, "dimension": "channel",
-                **request.GET.dict()}  # fmt: skip
+        data = {
+            "start": today - dt.timedelta(days=29),
+            "end": today,
+            "dimension": "channel",
+            **request.GET.dict(),
+        }
         form = AttributionForm(data)
         rows = []
         if form.is_valid():
@@ -327,9 +341,11 @@ class AttributionView(LoginRequiredMixin, TemplateView):
                     "attribution.csv",
                     [header, *([r["value"], r["first_touch"], r["last_touch"]] for r in rows)],
                 )
-        chart = {"labels": [r["value"] for r in rows[:15]],
-                 "first": [r["first_touch"] for r in rows[:15]],
-                 "last": [r["last_touch"] for r in rows[:15]]}  # fmt: skip
+        chart = {
+            "labels": [r["value"] for r in rows[:15]],
+            "first": [r["first_touch"] for r in rows[:15]],
+            "last": [r["last_touch"] for r in rows[:15]],
+        }
         status = 200 if form.is_valid() else 400
         return self.render_to_response(
             {"form": form, "rows": rows, "chart": chart, "query": request.GET.urlencode()},

@@ -132,8 +132,13 @@ def parse(text: str) -> Ident:
 
 
 # What a bare value may be, tried in this order; custom types match on the value alone.
-_BARE_TYPES = (IdentifierType.EMAIL, IdentifierType.PHONE, IdentifierType.USER_ID,
-               IdentifierType.ANONYMOUS_ID, IdentifierType.DEVICE_ID)  # fmt: skip
+_BARE_TYPES = (
+    IdentifierType.EMAIL,
+    IdentifierType.PHONE,
+    IdentifierType.USER_ID,
+    IdentifierType.ANONYMOUS_ID,
+    IdentifierType.DEVICE_ID,
+)
 
 
 def lookup_candidates(text: str) -> list[Ident]:

@@ -38,7 +38,7 @@ __all__ = [
     "profile_merge",
     "touch_record",
     "touches_record",
-]  # fmt: skip
+]
 
 
 def _ident(value) -> Ident:
@@ -179,16 +179,26 @@ def link_record(
     if kind == LinkKind.DETERMINISTIC:
         confidence = 1.0
     refuse_suppressed([a, b])
-    return _link_store(a, b, kind=kind, rule=rule, confidence=confidence, source=source,
-                       event_ref=event_ref, observed_at=observed_at, actor=actor)  # fmt: skip
+    return _link_store(
+        a,
+        b,
+        kind=kind,
+        rule=rule,
+        confidence=confidence,
+        source=source,
+        event_ref=event_ref,
+        observed_at=observed_at,
+        actor=actor,
+    )
 
 
 # No savepoint of its own inside a caller's transaction (the pipeline records many links in
 # one batch, each savepoint a round trip there and back): a failure here fails that caller's
 # whole block, as the checks above are made before anything is written.
 @transaction.atomic(savepoint=False)
-def _link_store(a: Ident, b: Ident, *, kind, rule, confidence, source, event_ref, observed_at,
-                actor) -> Link:  # fmt: skip
+def _link_store(
+    a: Ident, b: Ident, *, kind, rule, confidence, source, event_ref, observed_at, actor
+) -> Link:
     stored, existing_id = _stored_pair(a, b, kind)
     ia = stored.get(a) or identifier_observe(a, source=source).pk
     ib = stored.get(b) or identifier_observe(b, source=source).pk
@@ -245,8 +255,9 @@ def links_record(sightings: list[Sighting]) -> None:
     pairs: dict[frozenset, list] = {}
     for seen in sightings:
         if seen.a == seen.b or seen.rule not in Rule.values:
-            raise ApplicationError("A link needs two different identifiers and a known rule.",
-                                   code="invalid_link")  # fmt: skip
+            raise ApplicationError(
+                "A link needs two different identifiers and a known rule.", code="invalid_link"
+            )
         pair = pairs.setdefault(frozenset((seen.a, seen.b)), [seen, seen.observed_at])
         pair[1] = min(pair[1], seen.observed_at)
     if not pairs:
@@ -263,9 +274,19 @@ def links_record(sightings: list[Sighting]) -> None:
         a, b = pk_of[seen.a], pk_of[seen.b]
         stored = standing.get(frozenset((a, b)))
         if stored is None:
-            new.append(Link(a_id=a, b_id=b, kind=LinkKind.DETERMINISTIC, status=LinkStatus.ACTIVE,
-                            confidence=1.0, rule=seen.rule, source=seen.source,
-                            event_ref=seen.event_ref, observed_at=at))  # fmt: skip
+            new.append(
+                Link(
+                    a_id=a,
+                    b_id=b,
+                    kind=LinkKind.DETERMINISTIC,
+                    status=LinkStatus.ACTIVE,
+                    confidence=1.0,
+                    rule=seen.rule,
+                    source=seen.source,
+                    event_ref=seen.event_ref,
+                    observed_at=at,
+                )
+            )
         elif at < stored.observed_at:
             # The pair's evidence counts from its earliest sighting, whatever arrived first.
             stored.observed_at = at
@@ -293,8 +314,11 @@ def link_review(*, actor, link: Link, confirm: bool, note: str = "") -> Link:
     if confirm:
         refuse_suppressed([Ident(link.a.type, link.a.value), Ident(link.b.type, link.b.value)])
         link.kind, link.status, link.rule, link.confidence = (
-            LinkKind.DETERMINISTIC, LinkStatus.ACTIVE, Rule.REVIEWED, 1.0,
-        )  # fmt: skip
+            LinkKind.DETERMINISTIC,
+            LinkStatus.ACTIVE,
+            Rule.REVIEWED,
+            1.0,
+        )
     else:
         link.status = LinkStatus.REJECTED
     link.save()
@@ -320,9 +344,12 @@ def profile_merge(*, actor, profile: Profile, other: Profile, note: str = "") ->
     if a is None or b is None:
         raise ConflictError("A profile without identifiers cannot be merged.", code="empty")
     link = link_record(
-        a=Ident(a.type, a.value), b=Ident(b.type, b.value), rule=Rule.MANUAL, actor=actor,
+        a=Ident(a.type, a.value),
+        b=Ident(b.type, b.value),
+        rule=Rule.MANUAL,
+        actor=actor,
         source=f"person:{actor.email}",
-    )  # fmt: skip
+    )
     audit_record(
         action="identity.profile.merged",
         target=profile,
@@ -400,10 +427,15 @@ def touches_record(touches: dict[int, list[tuple[dt.datetime, dict, bool]]]) -> 
             )
         else:
             held = [
-                (p.pk, not p.first_touch, (p.first_touch or {}).get("at", ""),
-                 not p.last_touch, (p.last_touch or {}).get("at", ""))
+                (
+                    p.pk,
+                    not p.first_touch,
+                    (p.first_touch or {}).get("at", ""),
+                    not p.last_touch,
+                    (p.last_touch or {}).get("at", ""),
+                )
                 for p in Profile.objects.select_for_update().filter(pk__in=touches).order_by("pk")
-            ]  # fmt: skip
+            ]
         now = timezone.now()
         changed = []  # (id, first touch or None to keep it, last touch or None to keep it)
         for pk, no_first, first_at, no_last, last_at in held:
@@ -425,8 +457,9 @@ def touches_record(touches: dict[int, list[tuple[dt.datetime, dict, bool]]]) -> 
                 "p.first_touch), last_touch = coalesce(nullif(r->1, 'null'), p.last_touch), "
                 "updated_at = %s FROM jsonb_array_elements(%s::jsonb) AS r "
                 "WHERE p.id = (r->>2)::bigint",
-                [(first, last, pk) for pk, first, last in changed], now,
-            )  # fmt: skip
+                [(first, last, pk) for pk, first, last in changed],
+                now,
+            )
         else:
             for pk, first, last in changed:
                 fields = {"updated_at": now}

@@ -193,10 +193,15 @@ def _load_one(spec: dict, people: dict) -> None:
     requester = people[spec["requester"]]
     problem = {
         k: spec[k]
-        for k in ("problem_statement", "who_suffers", "cost_hours_per_month",
-                  "cost_money_per_month", "evidence")
+        for k in (
+            "problem_statement",
+            "who_suffers",
+            "cost_hours_per_month",
+            "cost_money_per_month",
+            "evidence",
+        )
         if k in spec
-    }  # fmt: skip
+    }
     req = services.intake_create(actor=requester, title=spec["title"], **problem)
     if spec["stage"] == "problem":
         return

@@ -33,9 +33,15 @@ from .choices import ONBOARDING_CHECKLIST, STAGE_ORDER, Outcome, Part, Stage, Ve
 from .models import Candidate, HistoryEntry, IntakeRequest, OnboardingTask, Stakeholder, Vote
 
 PROBLEM_FIELDS = (
-    "title", "team", "problem_statement", "who_suffers", "cost_hours_per_month",
-    "cost_money_per_month", "cost_currency", "evidence",
-)  # fmt: skip
+    "title",
+    "team",
+    "problem_statement",
+    "who_suffers",
+    "cost_hours_per_month",
+    "cost_money_per_month",
+    "cost_currency",
+    "evidence",
+)
 SYSTEM_FIELDS = ("approach", "proposed_capabilities", "system_design")
 AUDITED = (*PROBLEM_FIELDS, *SYSTEM_FIELDS, "stage", "outcome", "round", "revisit_on")
 
@@ -544,9 +550,11 @@ def intake_vote(*, actor: User, request: IntakeRequest, verdict: str, comment: s
         metadata={"verdict": verdict, "comment": comment, "round": request.round},
     )
     _history(
-        request, actor, f"vote_{verdict}", f"{'Approved' if verdict == 'approve' else 'Rejected'}: "
-        f"{comment}",
-    )  # fmt: skip
+        request,
+        actor,
+        f"vote_{verdict}",
+        f"{'Approved' if verdict == 'approve' else 'Rejected'}: {comment}",
+    )
     if verdict == Verdict.REJECT:
         _close(request, actor, Outcome.REJECTED, comment, f"Rejected by {_label(actor)}")
         _tell_everyone(request, f"Rejected: {request.title}", comment)

@@ -12,13 +12,28 @@ class SchemasConfig(AppConfig):
         from . import palette
 
         for title, url, icon, order, keywords in (
-            ("Event schemas", "schemas:schema_list", "braces", 10,
-             ("schema", "tracking plan", "events", "contract", "json schema")),
-            ("Tracking plans", "schemas:plan_list", "list-check", 20,
-             ("tracking plan", "enforcement", "sources")),
-            ("Schema violations", "schemas:violations", "alert-triangle", 30,
-             ("violations", "drift", "unplanned", "data quality")),
-        ):  # fmt: skip
+            (
+                "Event schemas",
+                "schemas:schema_list",
+                "braces",
+                10,
+                ("schema", "tracking plan", "events", "contract", "json schema"),
+            ),
+            (
+                "Tracking plans",
+                "schemas:plan_list",
+                "list-check",
+                20,
+                ("tracking plan", "enforcement", "sources"),
+            ),
+            (
+                "Schema violations",
+                "schemas:violations",
+                "alert-triangle",
+                30,
+                ("violations", "drift", "unplanned", "data quality"),
+            ),
+        ):
             register_page(
                 Page(
                     title,

@@ -15,54 +15,99 @@ ACCESS = {
     "Marketing Operations": [("schemas.view", 0), ("schemas.edit", 30), ("schemas.publish", 180)],
     "Lifecycle Marketing": [("schemas.view", 0)],
     "Privacy & Compliance": [("schemas.view", 0)],
-}  # fmt: skip
+}
 
 S = "https://json-schema.org/draft/2020-12/schema"
 
 
 def _prop(kind, description, purpose, category="behavioural", personal=False, **extra):
     return {"type": kind, "description": description, **extra}, {
-        "purpose": purpose, "data_category": category, "personal": personal,
-    }  # fmt: skip
+        "purpose": purpose,
+        "data_category": category,
+        "personal": personal,
+    }
 
 
 EVENTS = {
-    "Order Completed": ("The checkout finished and payment was captured.", "Commerce analytics", {
-        "order_id": _prop("string", "Order number from the shop.", "order fulfilment",
-                          "product", minLength=1),
-        "total": _prop("number", "Order value after discounts.", "revenue reporting",
-                       "financial", minimum=0),
-        "currency": _prop("string", "ISO 4217 code.", "revenue reporting", "financial",
-                          enum=["EUR", "USD", "GBP"]),
-        "products": _prop("array", "Line items.", "analytics", "product",
-                          items={"type": "object"}),
-    }, ["order_id", "total", "currency"]),
-    "Signed Up": ("A visitor created an account.", "Growth", {
-        "method": _prop("string", "How they signed up.", "analytics",
-                        enum=["email", "google", "apple"]),
-        "email": _prop("string", "Address given at sign-up.", "account creation (contract)",
-                       "contact", True, format="email"),
-        "plan": _prop("string", "Plan chosen.", "analytics", "product"),
-    }, ["method"]),
-    "Page Viewed": ("A page was shown.", "Web analytics", {
-        "path": _prop("string", "URL path.", "analytics"),
-        "referrer": _prop("string", "Referring URL.", "attribution"),
-        "title": _prop("string", "Page title.", "analytics"),
-    }, ["path"]),
-    "Product Viewed": ("A product page was shown.", "Merchandising", {
-        "product_id": _prop("string", "SKU.", "personalisation", "product"),
-        "price": _prop("number", "Price shown.", "analytics", "financial", minimum=0),
-        "category": _prop("string", "Catalogue category.", "personalisation", "product"),
-    }, ["product_id"]),
-}  # fmt: skip
+    "Order Completed": (
+        "The checkout finished and payment was captured.",
+        "Commerce analytics",
+        {
+            "order_id": _prop(
+                "string", "Order number from the shop.", "order fulfilment", "product", minLength=1
+            ),
+            "total": _prop(
+                "number",
+                "Order value after discounts.",
+                "revenue reporting",
+                "financial",
+                minimum=0,
+            ),
+            "currency": _prop(
+                "string",
+                "ISO 4217 code.",
+                "revenue reporting",
+                "financial",
+                enum=["EUR", "USD", "GBP"],
+            ),
+            "products": _prop(
+                "array", "Line items.", "analytics", "product", items={"type": "object"}
+            ),
+        },
+        ["order_id", "total", "currency"],
+    ),
+    "Signed Up": (
+        "A visitor created an account.",
+        "Growth",
+        {
+            "method": _prop(
+                "string", "How they signed up.", "analytics", enum=["email", "google", "apple"]
+            ),
+            "email": _prop(
+                "string",
+                "Address given at sign-up.",
+                "account creation (contract)",
+                "contact",
+                True,
+                format="email",
+            ),
+            "plan": _prop("string", "Plan chosen.", "analytics", "product"),
+        },
+        ["method"],
+    ),
+    "Page Viewed": (
+        "A page was shown.",
+        "Web analytics",
+        {
+            "path": _prop("string", "URL path.", "analytics"),
+            "referrer": _prop("string", "Referring URL.", "attribution"),
+            "title": _prop("string", "Page title.", "analytics"),
+        },
+        ["path"],
+    ),
+    "Product Viewed": (
+        "A product page was shown.",
+        "Merchandising",
+        {
+            "product_id": _prop("string", "SKU.", "personalisation", "product"),
+            "price": _prop("number", "Price shown.", "analytics", "financial", minimum=0),
+            "category": _prop("string", "Catalogue category.", "personalisation", "product"),
+        },
+        ["product_id"],
+    ),
+}
 
 
 def _schema_doc(props: dict, required: list[str]) -> tuple[dict, dict]:
     return (
-        {"$schema": S, "type": "object", "properties": {k: v[0] for k, v in props.items()},
-         "required": required},
+        {
+            "$schema": S,
+            "type": "object",
+            "properties": {k: v[0] for k, v in props.items()},
+            "required": required,
+        },
         {k: v[1] for k, v in props.items()},
-    )  # fmt: skip
+    )
 
 
 def load() -> str:
@@ -76,9 +121,13 @@ def load() -> str:
     for name, (description, owner, props, required) in EVENTS.items():
         doc, fields = _schema_doc(props, required)
         schema = services.schema_create(
-            actor=admin, name=name, description=description, owner=owner, json_schema=doc,
+            actor=admin,
+            name=name,
+            description=description,
+            owner=owner,
+            json_schema=doc,
             fields=fields,
-        )  # fmt: skip
+        )
         draft = schema.versions.get()
         published[name] = services.version_publish(actor=admin, version=draft)
 
@@ -90,8 +139,13 @@ def load() -> str:
         **doc["properties"],
         "coupon": {"type": "string", "description": "Code applied."},
     }
-    services.draft_update(actor=admin, version=draft, json_schema=doc, notes="Coupons launch.",
-                          fields={"coupon": {"purpose": "promotion analytics"}})  # fmt: skip
+    services.draft_update(
+        actor=admin,
+        version=draft,
+        json_schema=doc,
+        notes="Coupons launch.",
+        fields={"coupon": {"purpose": "promotion analytics"}},
+    )
     published["Order Completed"] = services.version_publish(actor=admin, version=draft)
     # A draft waiting for review: total becomes an integer in cents (breaking).
     draft = services.draft_create(actor=admin, schema=order)
@@ -101,18 +155,29 @@ def load() -> str:
         "description": "Order value in cents.",
         "minimum": 0,
     }
-    services.draft_update(actor=admin, version=draft, json_schema=doc,
-                          notes="Money in minor units, as the warehouse stores it.")  # fmt: skip
+    services.draft_update(
+        actor=admin,
+        version=draft,
+        json_schema=doc,
+        notes="Money in minor units, as the warehouse stores it.",
+    )
 
     web = services.plan_create(
-        actor=admin, name="Web storefront", description="acme.example and the checkout.",
+        actor=admin,
+        name="Web storefront",
+        description="acme.example and the checkout.",
         versions=list(published.values()),
-    )  # fmt: skip
+    )
     services.plan_create(
-        actor=admin, name="iOS app", description="The shopping app (App Store build).",
-        versions=[published["Order Completed"], published["Signed Up"],
-                  published["Product Viewed"]],
-    )  # fmt: skip
+        actor=admin,
+        name="iOS app",
+        description="The shopping app (App Store build).",
+        versions=[
+            published["Order Completed"],
+            published["Signed Up"],
+            published["Product Viewed"],
+        ],
+    )
 
     # Traffic of the last two weeks, through the same gate sources use.
     compiled = compiled_plan(web)
@@ -126,19 +191,26 @@ def load() -> str:
         (5, "Cart Abandoned", {"cart_id": "c-91", "items": 1, "value": 9.99}),
         (4, "Page Viewed", {"path": "/sale", "ab_variant": "B"}),
         (3, "Page Viewed", {"path": "/", "ab_variant": "A"}),
-        (2, "Order Completed", {"order_id": "A-1090", "total": 80, "currency": "EUR",
-                                "gift_wrap": True}),
+        (
+            2,
+            "Order Completed",
+            {"order_id": "A-1090", "total": 80, "currency": "EUR", "gift_wrap": True},
+        ),
         (1, "Wishlist Added", {"product_id": "SKU-12"}),
         (0, "Order Completed", {"order_id": "", "total": 15, "currency": "EUR"}),
-    ]  # fmt: skip
+    ]
     count = 0
     for days, event, properties in traffic:
         verdict = gate(compiled, "flag", event, properties)
         count += len(
             services.findings_record(
-                source="Web storefront (production)", event_name=event, findings=verdict.findings,
-                properties=properties, plan=web, event_ref=f"demo-{days}-{event[:4].lower()}",
+                source="Web storefront (production)",
+                event_name=event,
+                findings=verdict.findings,
+                properties=properties,
+                plan=web,
+                event_ref=f"demo-{days}-{event[:4].lower()}",
                 occurred_at=now - dt.timedelta(days=days, hours=days % 5),
             )
-        )  # fmt: skip
+        )
     return f"{EventSchema.objects.count()} event schemas, 2 tracking plans, {count} violations"

@@ -45,15 +45,23 @@ def schema_list(*, user) -> QuerySet[EventSchema]:
     draft = SchemaVersion.objects.filter(schema=OuterRef("pk"), status=VersionStatus.DRAFT)
     return EventSchema.objects.annotate(
         # The latest version and the draft, for lists, without a query per row.
-        latest_number=Subquery(newest.annotate(n=Concat(
-            Cast("model", CharField()), Value("-"), Cast("revision", CharField()), Value("-"),
-            Cast("addition", CharField()))).values("n")[:1]),
+        latest_number=Subquery(
+            newest.annotate(
+                n=Concat(
+                    Cast("model", CharField()),
+                    Value("-"),
+                    Cast("revision", CharField()),
+                    Value("-"),
+                    Cast("addition", CharField()),
+                )
+            ).values("n")[:1]
+        ),
         latest_status=Subquery(newest.values("status")[:1]),
         draft_id=Subquery(draft.values("pk")[:1]),
         version_count=Count("versions", distinct=True),
         published_count=Count("versions", filter=published, distinct=True),
         last_published=Max("versions__published_at"),
-    )  # fmt: skip
+    )
 
 
 def schema_get(*, user, pk) -> EventSchema:

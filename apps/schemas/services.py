@@ -150,8 +150,12 @@ def _sync_fields(version: SchemaVersion, meta: dict[str, dict] | None = None) ->
                 f"{name}: unknown data category {spec.data_category!r}.",
                 code=SchemasErrorCode.INVALID,
             )
-        if spec.data_category in (DataCategory.CONTACT, DataCategory.IDENTIFIER,
-                                  DataCategory.SENSITIVE, DataCategory.LOCATION):  # fmt: skip
+        if spec.data_category in (
+            DataCategory.CONTACT,
+            DataCategory.IDENTIFIER,
+            DataCategory.SENSITIVE,
+            DataCategory.LOCATION,
+        ):
             spec.personal = True
         spec.save()
 

@@ -10,13 +10,19 @@ class WarehouseForm(forms.Form):
     name = forms.CharField(max_length=120)
     kind = forms.ChoiceField(choices=WarehouseKind.choices, label="Kind")
     dsn = forms.CharField(
-        required=False, label="DSN",
-        widget=forms.PasswordInput(render_value=False, attrs={
-            "autocomplete": "off", "placeholder": "postgresql://reader:…@warehouse:5432/analytics"}),
+        required=False,
+        label="DSN",
+        widget=forms.PasswordInput(
+            render_value=False,
+            attrs={
+                "autocomplete": "off",
+                "placeholder": "postgresql://reader:…@warehouse:5432/analytics",
+            },
+        ),
         help_text="PostgreSQL only. Write-only: stored encrypted and never shown again; leave "
         "empty to keep the one set. Use a role that can only read: a superuser is refused, "
         "and so are options that read files (sslkey, passfile, service …) and socket paths.",
-    )  # fmt: skip
+    )
     statement_timeout = forms.IntegerField(
         min_value=1, max_value=3600, initial=30, label="Statement timeout (seconds)"
     )
@@ -27,12 +33,12 @@ class ModelForm(forms.Form):
     name = forms.CharField(max_length=120)
     warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.order_by("name"))
     sql = forms.CharField(
-        label="SQL", widget=forms.Textarea(attrs={"rows": 10, "class": "font-monospace",
-                                                  "spellcheck": "false"}),
+        label="SQL",
+        widget=forms.Textarea(attrs={"rows": 10, "class": "font-monospace", "spellcheck": "false"}),
         help_text="One SELECT. It runs read-only with the warehouse's statement timeout. On the "
         "console's database it reads the activation views: activation.events, "
         "activation.profiles, activation.identifiers, activation.consent.",
-    )  # fmt: skip
+    )
     primary_key = forms.CharField(max_length=120, label="Primary-key column")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
@@ -46,31 +52,40 @@ class SyncForm(forms.Form):
     object = forms.ChoiceField(choices=SyncObject.choices, label="Destination object")
     mode = forms.ChoiceField(choices=SyncMode.choices)
     subject_column = forms.CharField(
-        max_length=120, label="Identifier column",
+        max_length=120,
+        label="Identifier column",
         help_text="The model's column that says who the row is about.",
-    )  # fmt: skip
+    )
     subject_type = forms.ChoiceField(choices=IdentifierType.choices, label="Identifier type")
     event_name = forms.CharField(
-        max_length=200, required=False, label="Conversion event name",
+        max_length=200,
+        required=False,
+        label="Conversion event name",
         help_text="Conversions only, e.g. Opportunity Created.",
-    )  # fmt: skip
+    )
     audience_field = forms.CharField(
-        max_length=100, required=False, label="Audience attribute",
+        max_length=100,
+        required=False,
+        label="Audience attribute",
         help_text="Audiences only: set true for members, false for people who left.",
-    )  # fmt: skip
+    )
     schedule = forms.ChoiceField(choices=ScheduleKind.choices)
     interval_minutes = forms.IntegerField(
         min_value=5, max_value=10080, required=False, label="Every (minutes)"
     )
     cron = forms.CharField(
-        max_length=120, required=False, label="Cron",
+        max_length=120,
+        required=False,
+        label="Cron",
         help_text="minute hour day month weekday, e.g. 0 6 * * 1-5",
-    )  # fmt: skip
+    )
     row_threshold = forms.IntegerField(
-        min_value=1, required=False, label="Approval above (rows)",
+        min_value=1,
+        required=False,
+        label="Approval above (rows)",
         help_text="Runs touching more rows of a production destination wait for approval. "
         "Empty: the console's default.",
-    )  # fmt: skip
+    )
     failed_share_alert = forms.IntegerField(
         min_value=0, max_value=100, initial=5, label="Alert when failed rows exceed (%)"
     )

@@ -105,15 +105,19 @@ class Sync(models.Model):
     interval_minutes = models.PositiveIntegerField(null=True, blank=True)
     cron = models.CharField(max_length=120, blank=True)
     periodic_task = models.OneToOneField(
-        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL,
+        "django_celery_beat.PeriodicTask",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     is_paused = models.BooleanField(default=False)
     row_threshold = models.PositiveIntegerField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Runs touching more rows of a production destination need approval "
         "(empty: the console's default).",
-    )  # fmt: skip
+    )
     failed_share_alert = models.PositiveSmallIntegerField(
         default=5, help_text="Alert when more than this percentage of sent rows fail."
     )
@@ -163,8 +167,16 @@ class RunStatus(models.TextChoices):
 
 
 ACTIVE_RUN = (RunStatus.QUEUED, RunStatus.PLANNING, RunStatus.RUNNING)
-COUNTS = ("added", "changed", "removed", "failed", "skipped_consent", "skipped_suppression",
-          "skipped_mode", "unchanged")  # fmt: skip
+COUNTS = (
+    "added",
+    "changed",
+    "removed",
+    "failed",
+    "skipped_consent",
+    "skipped_suppression",
+    "skipped_mode",
+    "unchanged",
+)
 
 
 class SyncRun(models.Model):

@@ -58,11 +58,14 @@ def _claim(run_id: int) -> bool:
     stale = now - dt.timedelta(seconds=settings.SYNC_STALE_SECONDS)
     return bool(
         SyncRun.objects.filter(pk=run_id)
-        .filter(Q(status=RunStatus.QUEUED)
-                | Q(status__in=(RunStatus.PLANNING, RunStatus.RUNNING), heartbeat_at__lt=stale))
-        .update(status=RunStatus.PLANNING, heartbeat_at=now,
-                started_at=Coalesce(F("started_at"), now))
-    )  # fmt: skip
+        .filter(
+            Q(status=RunStatus.QUEUED)
+            | Q(status__in=(RunStatus.PLANNING, RunStatus.RUNNING), heartbeat_at__lt=stale)
+        )
+        .update(
+            status=RunStatus.PLANNING, heartbeat_at=now, started_at=Coalesce(F("started_at"), now)
+        )
+    )
 
 
 def _beat(run: SyncRun, status: str, carried: dict[str, int] | None):
@@ -71,14 +74,19 @@ def _beat(run: SyncRun, status: str, carried: dict[str, int] | None):
     def heartbeat(tally: Tally) -> None:
         known = {"total": tally.total} if tally.total is not None else {}
         if carried is None:
-            SyncRun.objects.filter(pk=run.pk).update(done=tally.done, heartbeat_at=timezone.now(),
-                                                     **known)  # fmt: skip
+            SyncRun.objects.filter(pk=run.pk).update(
+                done=tally.done, heartbeat_at=timezone.now(), **known
+            )
             return
         counts = {k: tally.counts[k] + carried.get(k, 0) for k in COUNTS}
         SyncRun.objects.filter(pk=run.pk).update(
-            status=status, done=tally.done, heartbeat_at=timezone.now(),
-            requests=tally.requests + carried.get("requests", 0), **counts, **known,
-        )  # fmt: skip
+            status=status,
+            done=tally.done,
+            heartbeat_at=timezone.now(),
+            requests=tally.requests + carried.get("requests", 0),
+            **counts,
+            **known,
+        )
 
     return heartbeat
 
@@ -97,11 +105,13 @@ def execute(run_id: int) -> SyncRun | None:
         if not run.dry_run and sync.is_paused:
             raise ApplicationError("The sync is paused.", code="sync_paused")
         if not sync.destination.is_enabled and not run.dry_run:
-            raise ApplicationError(f"The destination {sync.destination.name} is disabled.",
-                                   code="destination_disabled")  # fmt: skip
+            raise ApplicationError(
+                f"The destination {sync.destination.name} is disabled.", code="destination_disabled"
+            )
         planned = False
-        if run.dry_run or (sync.destination.is_production and not run.approved_by_id
-                           and not resumed):  # fmt: skip
+        if run.dry_run or (
+            sync.destination.is_production and not run.approved_by_id and not resumed
+        ):
             plan = Runner(run, heartbeat=_beat(run, RunStatus.PLANNING, None)).go(dry=True)
             run.planned, run.sample, run.total, planned = plan.counts, plan.sample, plan.total, True
             reasons = guard_reasons(sync, plan.counts)
@@ -110,8 +120,17 @@ def execute(run_id: int) -> SyncRun | None:
                 run.approval_reason = "; ".join(reasons)[:300]
                 run.done, run.finished_at = plan.done, timezone.now()
                 with transaction.atomic():
-                    run.save(update_fields=["planned", "sample", "status", "approval_reason",
-                                            "done", "finished_at", "total"])  # fmt: skip
+                    run.save(
+                        update_fields=[
+                            "planned",
+                            "sample",
+                            "status",
+                            "approval_reason",
+                            "done",
+                            "finished_at",
+                            "total",
+                        ]
+                    )
                     if run.dry_run:
                         _audit_outcome(run, RunStatus.PLANNED, counts=plan.counts)
                 if not run.dry_run:
@@ -119,13 +138,18 @@ def execute(run_id: int) -> SyncRun | None:
                 return run
         if not resumed:  # the plan's per-row results give way to what the run does
             SyncRunRow.objects.filter(run=run).delete()
-        SyncRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, done=0,
-                                                 heartbeat_at=timezone.now())  # fmt: skip
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.RUNNING, done=0, heartbeat_at=timezone.now()
+        )
         tally = Runner(run, heartbeat=_beat(run, RunStatus.RUNNING, carried)).go(
             dry=False, check_key=not planned
         )
-        _finish(run, tally, carried, RunStatus.PARTIAL if tally.counts["failed"]
-                else RunStatus.SUCCEEDED)  # fmt: skip
+        _finish(
+            run,
+            tally,
+            carried,
+            RunStatus.PARTIAL if tally.counts["failed"] else RunStatus.SUCCEEDED,
+        )
         if sync.mode == SyncMode.MIRROR or sync.approved_mode != sync.mode:
             Sync.objects.filter(pk=sync.pk).update(approved_mode=sync.mode)
     except RunStopped as exc:
@@ -183,13 +207,20 @@ def _recipients(sync: Sync) -> list:
 
 def _ask_approval(run: SyncRun, reasons: list[str]) -> None:
     url = reverse("syncs:run_detail", args=[run.pk])
-    audit_record(action="syncs.run.held", target=run.sync,
-                 metadata={"run": run.pk, "reasons": reasons, "planned": run.planned})  # fmt: skip
+    audit_record(
+        action="syncs.run.held",
+        target=run.sync,
+        metadata={"run": run.pk, "reasons": reasons, "planned": run.planned},
+    )
     for person in _recipients(run.sync):
-        notify(user=person, title=f"Sync {run.sync.name} waits for approval",
-               body=f"The run was held because {' and '.join(reasons)}. Someone with "
-               "syncs.run_production can look at the dry run and let it go ahead.",
-               url=url, dedupe_key=f"syncs.run:{run.pk}:held")  # fmt: skip
+        notify(
+            user=person,
+            title=f"Sync {run.sync.name} waits for approval",
+            body=f"The run was held because {' and '.join(reasons)}. Someone with "
+            "syncs.run_production can look at the dry run and let it go ahead.",
+            url=url,
+            dedupe_key=f"syncs.run:{run.pk}:held",
+        )
 
 
 def _alerts(run: SyncRun) -> list[str]:
@@ -204,10 +235,15 @@ def _alerts(run: SyncRun) -> list[str]:
     attempted = run.added + run.changed + run.removed + run.failed
     if attempted and 100 * run.failed / attempted > sync.failed_share_alert:
         share = round(100 * run.failed / attempted, 1)
-        raised.append(("invalid", f"Sync {sync.name}: {share}% of rows failed",
-                       f"{run.failed:,} of {attempted:,} rows sent failed; the run lists each "
-                       f"with the vendor's message (the alert is set at "
-                       f"{sync.failed_share_alert}%)."))  # fmt: skip
+        raised.append(
+            (
+                "invalid",
+                f"Sync {sync.name}: {share}% of rows failed",
+                f"{run.failed:,} of {attempted:,} rows sent failed; the run lists each "
+                f"with the vendor's message (the alert is set at "
+                f"{sync.failed_share_alert}%).",
+            )
+        )
     earlier = list(
         sync.runs.filter(status__in=FINISHED_OK, dry_run=False, total__isnull=False)
         .exclude(pk=run.pk)
@@ -217,16 +253,27 @@ def _alerts(run: SyncRun) -> list[str]:
     if run.total is not None and len(earlier) >= 3:
         usual = statistics.median(earlier)
         if usual and abs(run.total - usual) > FAR_FROM_USUAL * usual:
-            raised.append(("volume", f"Sync {sync.name}: {run.total:,} rows, usually {usual:,.0f}",
-                           "The model returned a row count far from its last runs; check the "
-                           "query and the data it reads before the next run."))  # fmt: skip
+            raised.append(
+                (
+                    "volume",
+                    f"Sync {sync.name}: {run.total:,} rows, usually {usual:,.0f}",
+                    "The model returned a row count far from its last runs; check the "
+                    "query and the data it reads before the next run.",
+                )
+            )
     url = reverse("syncs:run_detail", args=[run.pk]) if raised else ""
     for kind, title, body in raised:
-        audit_record(action=f"syncs.run.alert.{kind}", target=sync,
-                     metadata={"run": run.pk, "title": title})  # fmt: skip
+        audit_record(
+            action=f"syncs.run.alert.{kind}", target=sync, metadata={"run": run.pk, "title": title}
+        )
         for person in _recipients(sync):
-            notify(user=person, title=title, body=body, url=url,
-                   dedupe_key=f"syncs.run:{run.pk}:{kind}")  # fmt: skip
+            notify(
+                user=person,
+                title=title,
+                body=body,
+                url=url,
+                dedupe_key=f"syncs.run:{run.pk}:{kind}",
+            )
     return [kind for kind, _, _ in raised]
 
 

@@ -56,8 +56,9 @@ def sync_get(*, user, pk) -> Sync:
 def run_list(*, user) -> QuerySet[SyncRun]:
     if user is None or not user_can(user, "syncs.view"):
         return SyncRun.objects.none()
-    return SyncRun.objects.select_related("sync", "sync__destination", "requested_by",
-                                          "approved_by")  # fmt: skip
+    return SyncRun.objects.select_related(
+        "sync", "sync__destination", "requested_by", "approved_by"
+    )
 
 
 def run_get(*, user, pk) -> SyncRun:
@@ -69,15 +70,22 @@ def run_get(*, user, pk) -> SyncRun:
 
 def run_history(sync: Sync, limit: int = 20) -> dict:
     """Rows per run by outcome, oldest first, for the sync's history chart."""
-    runs = list(sync.runs.filter(dry_run=False, finished_at__isnull=False)
-                .order_by("-created_at")[:limit])[::-1]  # fmt: skip
+    runs = list(
+        sync.runs.filter(dry_run=False, finished_at__isnull=False).order_by("-created_at")[:limit]
+    )[::-1]
     return {
         "labels": [timezone.localtime(r.created_at).strftime("%b %d %H:%M") for r in runs],
         "series": [
-            {"label": "Sent", "data": [r.added + r.changed + r.removed for r in runs],
-             "color": "#2fb344"},
-            {"label": "Skipped", "data": [r.skipped_consent + r.skipped_suppression
-                                          + r.skipped_mode for r in runs], "color": "#f76707"},
+            {
+                "label": "Sent",
+                "data": [r.added + r.changed + r.removed for r in runs],
+                "color": "#2fb344",
+            },
+            {
+                "label": "Skipped",
+                "data": [r.skipped_consent + r.skipped_suppression + r.skipped_mode for r in runs],
+                "color": "#f76707",
+            },
             {"label": "Failed", "data": [r.failed for r in runs], "color": "#d63939"},
         ],
-    }  # fmt: skip
+    }

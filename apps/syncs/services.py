@@ -52,8 +52,9 @@ def _validate_warehouse(warehouse: Warehouse) -> None:
     if warehouse.kind not in WarehouseKind.values:
         raise ApplicationError("Kind is console or postgres.", code="invalid_kind")
     if not 1 <= int(warehouse.statement_timeout) <= 3600:
-        raise ApplicationError("The statement timeout is 1 to 3600 seconds.",
-                               code="invalid_timeout")  # fmt: skip
+        raise ApplicationError(
+            "The statement timeout is 1 to 3600 seconds.", code="invalid_timeout"
+        )
 
 
 def _set_dsn(warehouse: Warehouse, dsn: str | None) -> None:
@@ -76,14 +77,18 @@ def warehouse_create(*, actor, dsn: str | None = None, **fields) -> Warehouse:
     if Warehouse.objects.filter(name__iexact=warehouse.name).exists():
         raise ConflictError(f"A warehouse named {warehouse.name!r} exists.", code="duplicate")
     warehouse.save()
-    audit_record(action="syncs.warehouse.created", target=warehouse,
-                 after=audit_snapshot(warehouse, WAREHOUSE_FIELDS))  # fmt: skip
+    audit_record(
+        action="syncs.warehouse.created",
+        target=warehouse,
+        after=audit_snapshot(warehouse, WAREHOUSE_FIELDS),
+    )
     return warehouse
 
 
 @transaction.atomic
-def warehouse_update(*, actor, warehouse: Warehouse, dsn: str | None = None,
-                     **changes) -> Warehouse:  # fmt: skip
+def warehouse_update(
+    *, actor, warehouse: Warehouse, dsn: str | None = None, **changes
+) -> Warehouse:
     require(actor, "syncs.manage", "change warehouses")
     warehouse = Warehouse.objects.select_for_update().get(pk=warehouse.pk)
     before = audit_snapshot(warehouse, WAREHOUSE_FIELDS)
@@ -98,9 +103,13 @@ def warehouse_update(*, actor, warehouse: Warehouse, dsn: str | None = None,
             warehouse.save()
     except IntegrityError:
         raise ConflictError("A warehouse with that name exists.", code="duplicate") from None
-    audit_record(action="syncs.warehouse.updated", target=warehouse, before=before,
-                 after=audit_snapshot(warehouse, WAREHOUSE_FIELDS),
-                 metadata={"dsn_changed": bool(dsn)})  # fmt: skip
+    audit_record(
+        action="syncs.warehouse.updated",
+        target=warehouse,
+        before=before,
+        after=audit_snapshot(warehouse, WAREHOUSE_FIELDS),
+        metadata={"dsn_changed": bool(dsn)},
+    )
     return warehouse
 
 
@@ -114,8 +123,11 @@ def warehouse_test(*, actor, warehouse: Warehouse) -> tuple[bool, str]:
     Warehouse.objects.filter(pk=warehouse.pk).update(
         last_tested_at=timezone.now(), last_test_ok=ok, last_test_message=message[:500]
     )
-    audit_record(action="syncs.warehouse.tested", target=warehouse,
-                 metadata={"ok": ok, "message": message[:500]})  # fmt: skip
+    audit_record(
+        action="syncs.warehouse.tested",
+        target=warehouse,
+        metadata={"ok": ok, "message": message[:500]},
+    )
     return ok, message
 
 
@@ -144,8 +156,9 @@ def model_create(*, actor, **fields) -> SqlModel:
     if SqlModel.objects.filter(name__iexact=model.name).exists():
         raise ConflictError(f"A model named {model.name!r} exists.", code="duplicate")
     model.save()
-    audit_record(action="syncs.model.created", target=model,
-                 after=audit_snapshot(model, MODEL_FIELDS))  # fmt: skip
+    audit_record(
+        action="syncs.model.created", target=model, after=audit_snapshot(model, MODEL_FIELDS)
+    )
     return model
 
 
@@ -164,19 +177,41 @@ def model_update(*, actor, model: SqlModel, **changes) -> SqlModel:
             model.save()
     except IntegrityError:
         raise ConflictError("A model with that name exists.", code="duplicate") from None
-    audit_record(action="syncs.model.updated", target=model, before=before,
-                 after=audit_snapshot(model, MODEL_FIELDS))  # fmt: skip
+    audit_record(
+        action="syncs.model.updated",
+        target=model,
+        before=before,
+        after=audit_snapshot(model, MODEL_FIELDS),
+    )
     return model
 
 
 # -- syncs -------------------------------------------------------------------------------
 
-SYNC_FIELDS = ("name", "model", "destination", "object", "mode", "subject_column",
-               "subject_type", "mappings", "event_name", "audience_field", "schedule",
-               "interval_minutes", "cron", "row_threshold", "failed_share_alert",
-               "description")  # fmt: skip
-NEEDS_SUPPORT = {SyncObject.CONTACTS: "profiles", SyncObject.USERS: "profiles",
-                 SyncObject.AUDIENCES: "profiles", SyncObject.CONVERSIONS: "events"}  # fmt: skip
+SYNC_FIELDS = (
+    "name",
+    "model",
+    "destination",
+    "object",
+    "mode",
+    "subject_column",
+    "subject_type",
+    "mappings",
+    "event_name",
+    "audience_field",
+    "schedule",
+    "interval_minutes",
+    "cron",
+    "row_threshold",
+    "failed_share_alert",
+    "description",
+)
+NEEDS_SUPPORT = {
+    SyncObject.CONTACTS: "profiles",
+    SyncObject.USERS: "profiles",
+    SyncObject.AUDIENCES: "profiles",
+    SyncObject.CONVERSIONS: "events",
+}
 
 
 def _supports(destination) -> frozenset[str]:
@@ -195,8 +230,9 @@ def _clean_mappings(raw) -> list[dict]:
             or not isinstance(rule.get("from"), str)
             or not isinstance(rule.get("to"), str)
         ):
-            raise ApplicationError('Each mapping is {"from": column, "to": field}.',
-                                   code="invalid_mappings")  # fmt: skip
+            raise ApplicationError(
+                'Each mapping is {"from": column, "to": field}.', code="invalid_mappings"
+            )
         source, target = rule["from"].strip(), rule["to"].strip()
         if source or target:
             out.append({"from": source, "to": target})
@@ -212,8 +248,9 @@ def _validate_sync(sync: Sync) -> None:
     destination = sync.destination
     adapter = outbound.adapter(destination.adapter)
     if sync.object not in SyncObject.values:
-        raise ApplicationError("Object is contacts, users, conversions or audiences.",
-                               code="invalid_object")  # fmt: skip
+        raise ApplicationError(
+            "Object is contacts, users, conversions or audiences.", code="invalid_object"
+        )
     if sync.mode not in SyncMode.values:
         raise ApplicationError("Mode is upsert, update, insert or mirror.", code="invalid_mode")
     need = NEEDS_SUPPORT[sync.object]
@@ -225,53 +262,67 @@ def _validate_sync(sync: Sync) -> None:
         )
     if sync.mode == SyncMode.MIRROR:
         if sync.object == SyncObject.CONVERSIONS:
-            raise ApplicationError("Conversions cannot be mirrored: vendors do not remove them.",
-                                   code="unsupported_mode")  # fmt: skip
+            raise ApplicationError(
+                "Conversions cannot be mirrored: vendors do not remove them.",
+                code="unsupported_mode",
+            )
         if sync.object != SyncObject.AUDIENCES and "deletion" not in _supports(destination):
-            raise ApplicationError(f"{adapter.label} cannot remove records, so it cannot mirror.",
-                                   code="unsupported_mode")  # fmt: skip
+            raise ApplicationError(
+                f"{adapter.label} cannot remove records, so it cannot mirror.",
+                code="unsupported_mode",
+            )
     if sync.subject_type not in IdentifierType.values:
         raise ApplicationError(
             f"The identifier type is one of {', '.join(IdentifierType.values)}.",
-            code="invalid_subject_type")  # fmt: skip
+            code="invalid_subject_type",
+        )
     if adapter.needs and sync.subject_type not in adapter.needs:
         raise ApplicationError(
             f"{adapter.label} finds people by {' or '.join(adapter.needs)}, "
-            f"not by {sync.subject_type}.", code="invalid_subject_type")  # fmt: skip
+            f"not by {sync.subject_type}.",
+            code="invalid_subject_type",
+        )
     columns = [c["name"] for c in sync.model.columns]
     if sync.subject_column not in columns:
         raise ApplicationError(
             f"The model has no column {sync.subject_column!r}; it has {', '.join(columns)}.",
-            code="invalid_subject_column")  # fmt: skip
+            code="invalid_subject_column",
+        )
     sync.mappings = _clean_mappings(sync.mappings)
     seen: set[str] = set()
     for rule in sync.mappings:
         if rule["from"] not in columns:
             raise ApplicationError(
                 f"Mapping from {rule['from'] or '(empty)'!r}: the model has no such column "
-                f"({', '.join(columns)}).", code="invalid_mappings")  # fmt: skip
+                f"({', '.join(columns)}).",
+                code="invalid_mappings",
+            )
         problem = adapter.field_error(rule["to"])
         if problem:
-            raise ApplicationError(f"Mapping to {rule['to'] or '(empty)'!r}: {problem}",
-                                   code="invalid_mappings")  # fmt: skip
+            raise ApplicationError(
+                f"Mapping to {rule['to'] or '(empty)'!r}: {problem}", code="invalid_mappings"
+            )
         if rule["to"] in seen:
             raise ApplicationError(f"Two mappings write {rule['to']!r}.", code="invalid_mappings")
         seen.add(rule["to"])
     if sync.object == SyncObject.CONVERSIONS and not sync.event_name.strip():
-        raise ApplicationError("A conversions sync needs the conversion's event name.",
-                               code="invalid_event_name")  # fmt: skip
+        raise ApplicationError(
+            "A conversions sync needs the conversion's event name.", code="invalid_event_name"
+        )
     if sync.object == SyncObject.AUDIENCES:
         problem = adapter.field_error(sync.audience_field)
         if problem or sync.audience_field in seen:
             raise ApplicationError(
                 f"Audience attribute: {problem or 'a mapping writes it already.'}",
-                code="invalid_audience_field")  # fmt: skip
+                code="invalid_audience_field",
+            )
     _validate_schedule(sync)
     if sync.row_threshold is not None and sync.row_threshold < 1:
         raise ApplicationError("The row threshold is at least 1.", code="invalid_threshold")
     if not 0 <= int(sync.failed_share_alert) <= 100:
-        raise ApplicationError("The failed-rows alert is a percentage, 0 to 100.",
-                               code="invalid_threshold")  # fmt: skip
+        raise ApplicationError(
+            "The failed-rows alert is a percentage, 0 to 100.", code="invalid_threshold"
+        )
 
 
 def _validate_schedule(sync: Sync) -> None:
@@ -280,20 +331,29 @@ def _validate_schedule(sync: Sync) -> None:
     if sync.schedule not in ScheduleKind.values:
         raise ApplicationError("Schedule is manual, interval or cron.", code="invalid_schedule")
     if sync.schedule == ScheduleKind.INTERVAL and not 5 <= (sync.interval_minutes or 0) <= 10080:
-        raise ApplicationError("An interval is 5 to 10,080 minutes (a week).",
-                               code="invalid_schedule")  # fmt: skip
+        raise ApplicationError(
+            "An interval is 5 to 10,080 minutes (a week).", code="invalid_schedule"
+        )
     if sync.schedule == ScheduleKind.CRON:
         parts = sync.cron.split()
         if len(parts) != 5:
             raise ApplicationError(
                 "A cron schedule has five fields: minute hour day month weekday, "
-                "e.g. '0 6 * * 1-5'.", code="invalid_schedule")  # fmt: skip
+                "e.g. '0 6 * * 1-5'.",
+                code="invalid_schedule",
+            )
         try:
-            crontab(minute=parts[0], hour=parts[1], day_of_month=parts[2],
-                    month_of_year=parts[3], day_of_week=parts[4])  # fmt: skip
+            crontab(
+                minute=parts[0],
+                hour=parts[1],
+                day_of_month=parts[2],
+                month_of_year=parts[3],
+                day_of_week=parts[4],
+            )
         except (ValueError, KeyError) as exc:
-            raise ApplicationError(f"The cron schedule is not valid: {exc}.",
-                                   code="invalid_schedule") from None  # fmt: skip
+            raise ApplicationError(
+                f"The cron schedule is not valid: {exc}.", code="invalid_schedule"
+            ) from None
 
 
 def _apply_schedule(sync: Sync) -> None:
@@ -305,8 +365,9 @@ def _apply_schedule(sync: Sync) -> None:
             PeriodicTask.objects.filter(pk=sync.periodic_task_id).delete()
             sync.periodic_task = None
         return
-    task = sync.periodic_task or PeriodicTask(name=f"sync {sync.pk}: {sync.name}"[:200],
-                                              task="syncs.scheduled")  # fmt: skip
+    task = sync.periodic_task or PeriodicTask(
+        name=f"sync {sync.pk}: {sync.name}"[:200], task="syncs.scheduled"
+    )
     task.name = f"sync {sync.pk}: {sync.name}"[:200]
     task.args = f"[{sync.pk}]"
     task.queue = "syncs"
@@ -319,9 +380,13 @@ def _apply_schedule(sync: Sync) -> None:
     else:
         m, h, dom, moy, dow = sync.cron.split()
         task.crontab, _ = CrontabSchedule.objects.get_or_create(
-            minute=m, hour=h, day_of_month=dom, month_of_year=moy, day_of_week=dow,
+            minute=m,
+            hour=h,
+            day_of_month=dom,
+            month_of_year=moy,
+            day_of_week=dow,
             timezone=settings.TIME_ZONE,
-        )  # fmt: skip
+        )
     task.save()
     sync.periodic_task = task
 
@@ -362,8 +427,9 @@ def sync_update(*, actor, sync: Sync, **changes) -> Sync:
         raise ConflictError("A sync with that name exists.", code="duplicate") from None
     _apply_schedule(sync)
     sync.save(update_fields=["periodic_task"])
-    audit_record(action="syncs.sync.updated", target=sync, before=before,
-                 after=_sync_snapshot(sync))  # fmt: skip
+    audit_record(
+        action="syncs.sync.updated", target=sync, before=before, after=_sync_snapshot(sync)
+    )
     return sync
 
 
@@ -404,16 +470,27 @@ def sync_run(*, actor, sync: Sync, dry_run: bool = False, trigger: str = "manual
     active = sync.runs.filter(status__in=ACTIVE_RUN).first()
     if active is not None:
         state = active.get_status_display().lower()
-        raise ConflictError(f"Run #{active.number} of this sync is still {state}.",
-                            code="run_in_progress")  # fmt: skip
+        raise ConflictError(
+            f"Run #{active.number} of this sync is still {state}.", code="run_in_progress"
+        )
     sync.runs.filter(status=RunStatus.NEEDS_APPROVAL).update(
         status=RunStatus.CANCELLED, error="Superseded by a newer run."
     )
     now = timezone.now()
-    run = SyncRun.objects.create(sync=sync, dry_run=dry_run, trigger=trigger, mode=sync.mode,
-                                 requested_by=actor, created_at=now, heartbeat_at=now)  # fmt: skip
-    audit_record(action="syncs.run.dry_run" if dry_run else "syncs.run.requested", target=sync,
-                 metadata={"run": run.pk, "trigger": trigger})  # fmt: skip
+    run = SyncRun.objects.create(
+        sync=sync,
+        dry_run=dry_run,
+        trigger=trigger,
+        mode=sync.mode,
+        requested_by=actor,
+        created_at=now,
+        heartbeat_at=now,
+    )
+    audit_record(
+        action="syncs.run.dry_run" if dry_run else "syncs.run.requested",
+        target=sync,
+        metadata={"run": run.pk, "trigger": trigger},
+    )
     _enqueue(run)
     return run
 
@@ -434,14 +511,15 @@ def sync_run_approve(*, actor, run: SyncRun) -> SyncRun:
     require(actor, "syncs.run_production", "approve runs into production destinations")
     run = SyncRun.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.NEEDS_APPROVAL:
-        raise ConflictError("Only a run waiting for approval can be approved.",
-                            code="not_waiting")  # fmt: skip
+        raise ConflictError("Only a run waiting for approval can be approved.", code="not_waiting")
     run.status, run.approved_by, run.heartbeat_at = RunStatus.QUEUED, actor, timezone.now()
     run.done, run.finished_at = 0, None
     run.save(update_fields=["status", "approved_by", "heartbeat_at", "done", "finished_at"])
-    audit_record(action="syncs.run.approved", target=run.sync,
-                 metadata={"run": run.pk, "reasons": run.approval_reason,
-                           "planned": run.planned})  # fmt: skip
+    audit_record(
+        action="syncs.run.approved",
+        target=run.sync,
+        metadata={"run": run.pk, "reasons": run.approval_reason, "planned": run.planned},
+    )
     _enqueue(run)
     return run
 
@@ -451,8 +529,10 @@ def sync_run_cancel(*, actor, run: SyncRun) -> SyncRun:
     require(actor, "syncs.run", "cancel runs")
     run = SyncRun.objects.select_for_update().get(pk=run.pk)
     if run.status not in (RunStatus.NEEDS_APPROVAL, RunStatus.QUEUED):
-        raise ConflictError("Only a queued run or one waiting for approval can be cancelled.",
-                            code="not_cancellable")  # fmt: skip
+        raise ConflictError(
+            "Only a queued run or one waiting for approval can be cancelled.",
+            code="not_cancellable",
+        )
     run.status, run.finished_at = RunStatus.CANCELLED, timezone.now()
     run.error = f"Cancelled by {actor.email}."
     run.save(update_fields=["status", "finished_at", "error"])

@@ -81,12 +81,17 @@ class WarehouseEditView(ServiceFormView):
 
     def get_initial(self):
         w = self.warehouse
-        return {"name": w.name, "kind": w.kind, "statement_timeout": w.statement_timeout,
-                "description": w.description}  # fmt: skip
+        return {
+            "name": w.name,
+            "kind": w.kind,
+            "statement_timeout": w.statement_timeout,
+            "description": w.description,
+        }
 
     def perform(self, form):
-        services.warehouse_update(actor=self.request.user, warehouse=self.warehouse,
-                                  **form.cleaned_data)  # fmt: skip
+        services.warehouse_update(
+            actor=self.request.user, warehouse=self.warehouse, **form.cleaned_data
+        )
         return reverse("syncs:warehouse_detail", args=[self.warehouse.pk])
 
     def cancel_url(self):
@@ -105,9 +110,13 @@ class WarehouseDetailView(LoginRequiredMixin, TemplateView):
                 (f"{activation.SCHEMA}.{name}", columns)
                 for name, columns in activation.COLUMNS.items()
             ]
-        return {**super().get_context_data(**kwargs), "warehouse": warehouse,
-                "models": warehouse.models.all(), "activation_views": views,
-                "can_manage": user_can(user, "syncs.manage")}  # fmt: skip
+        return {
+            **super().get_context_data(**kwargs),
+            "warehouse": warehouse,
+            "models": warehouse.models.all(),
+            "activation_views": views,
+            "can_manage": user_can(user, "syncs.manage"),
+        }
 
 
 class WarehouseTestView(ActionView):
@@ -174,8 +183,13 @@ class ModelEditView(ServiceFormView):
 
     def get_initial(self):
         m = self.model
-        return {"name": m.name, "warehouse": m.warehouse_id, "sql": m.sql,
-                "primary_key": m.primary_key, "description": m.description}  # fmt: skip
+        return {
+            "name": m.name,
+            "warehouse": m.warehouse_id,
+            "sql": m.sql,
+            "primary_key": m.primary_key,
+            "description": m.description,
+        }
 
     def perform(self, form):
         services.model_update(actor=self.request.user, model=self.model, **form.cleaned_data)
@@ -193,9 +207,12 @@ class ModelDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         model = selectors.model_get(user=user, pk=self.kwargs["pk"])
-        context = {**super().get_context_data(**kwargs), "model": model,
-                   "can_manage": user_can(user, "syncs.manage"),
-                   "can_run": user_can(user, "syncs.run")}  # fmt: skip
+        context = {
+            **super().get_context_data(**kwargs),
+            "model": model,
+            "can_manage": user_can(user, "syncs.manage"),
+            "can_run": user_can(user, "syncs.run"),
+        }
         try:
             context["preview"] = engine.preview(model.warehouse, model.sql)
             context["check"] = engine.check_key(model.warehouse, model.sql, model.primary_key)
@@ -236,11 +253,24 @@ class SyncListView(FilteredListView):
 
 
 def _sync_initial(sync) -> dict:
-    return {name: getattr(sync, name) for name in (
-        "name", "object", "mode", "subject_column", "subject_type", "event_name",
-        "audience_field", "schedule", "interval_minutes", "cron", "row_threshold",
-        "failed_share_alert", "description")} | {"model": sync.model_id,
-                                                 "destination": sync.destination_id}  # fmt: skip
+    return {
+        name: getattr(sync, name)
+        for name in (
+            "name",
+            "object",
+            "mode",
+            "subject_column",
+            "subject_type",
+            "event_name",
+            "audience_field",
+            "schedule",
+            "interval_minutes",
+            "cron",
+            "row_threshold",
+            "failed_share_alert",
+            "description",
+        )
+    } | {"model": sync.model_id, "destination": sync.destination_id}
 
 
 class SyncCreateView(ServiceFormView):
@@ -251,9 +281,14 @@ class SyncCreateView(ServiceFormView):
     submit_label = "Create and map fields"
 
     def get_initial(self):
-        return {"mode": "upsert", "object": "contacts", "schedule": "manual",
-                "subject_type": "email", "failed_share_alert": 5,
-                "model": self.request.GET.get("model")}  # fmt: skip
+        return {
+            "mode": "upsert",
+            "object": "contacts",
+            "schedule": "manual",
+            "subject_type": "email",
+            "failed_share_alert": 5,
+            "model": self.request.GET.get("model"),
+        }
 
     def perform(self, form):
         sync = services.sync_create(actor=self.request.user, **form.cleaned_data)
@@ -318,8 +353,13 @@ class SyncMappingsView(LoginRequiredMixin, TemplateView):
         adapter = outbound.adapter(self.sync.destination.adapter)
         rows = [r for r in rules if r.get("from") or r.get("to")]
         rows += [{"from": "", "to": ""}] * self.BLANK_ROWS
-        return {"sync": self.sync, "rows": rows, "error": error, "adapter": adapter,
-                "columns": [c["name"] for c in self.sync.model.columns]}  # fmt: skip
+        return {
+            "sync": self.sync,
+            "rows": rows,
+            "error": error,
+            "adapter": adapter,
+            "columns": [c["name"] for c in self.sync.model.columns],
+        }
 
 
 class SyncDetailView(LoginRequiredMixin, TemplateView):
@@ -329,11 +369,15 @@ class SyncDetailView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         sync = selectors.sync_get(user=user, pk=self.kwargs["pk"])
         runs = list(sync.runs.select_related("requested_by", "approved_by")[:20])
-        return {**super().get_context_data(**kwargs), "sync": sync, "runs": runs,
-                "latest": runs[0] if runs else None,
-                "chart": selectors.run_history(sync),
-                "threshold": running.threshold_of(sync),
-                "can_run": user_can(user, "syncs.run")}  # fmt: skip
+        return {
+            **super().get_context_data(**kwargs),
+            "sync": sync,
+            "runs": runs,
+            "latest": runs[0] if runs else None,
+            "chart": selectors.run_history(sync),
+            "threshold": running.threshold_of(sync),
+            "can_run": user_can(user, "syncs.run"),
+        }
 
 
 class SyncRunView(ActionView):
@@ -378,7 +422,8 @@ class SyncPauseView(ActionView):
         sync = selectors.sync_get(user=request.user, pk=pk)
         services.sync_pause(actor=request.user, sync=sync, paused=self.paused)
         return reverse("syncs:sync_detail", args=[pk]), (
-            "Paused: no scheduled or manual runs." if self.paused else "Resumed.")  # fmt: skip
+            "Paused: no scheduled or manual runs." if self.paused else "Resumed."
+        )
 
 
 class SyncResumeView(SyncPauseView):
@@ -403,10 +448,15 @@ class RunDetailView(LoginRequiredMixin, TemplateView):
         if outcome in RowOutcome.values:
             rows = rows.filter(outcome=outcome)
         page = Paginator(rows, 50).get_page(self.request.GET.get("page"))
-        return {**super().get_context_data(**kwargs), "run": run, "page": page,
-                "outcome": outcome, "outcomes": RowOutcome.choices,
-                "can_run": user_can(user, "syncs.run"),
-                "can_approve": user_can(user, "syncs.run_production")}  # fmt: skip
+        return {
+            **super().get_context_data(**kwargs),
+            "run": run,
+            "page": page,
+            "outcome": outcome,
+            "outcomes": RowOutcome.choices,
+            "can_run": user_can(user, "syncs.run"),
+            "can_approve": user_can(user, "syncs.run_production"),
+        }
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)
@@ -430,8 +480,10 @@ class RunApproveView(ActionView):
         added, changed = planned.get("added", 0), planned.get("changed", 0)
         removed = planned.get("removed", 0)
         if added + changed:
-            lines = [f"Sends {count_of(added + changed, 'row')} to {where}: "
-                     f"{added:,} added, {changed:,} changed."]  # fmt: skip
+            lines = [
+                f"Sends {count_of(added + changed, 'row')} to {where}: "
+                f"{added:,} added, {changed:,} changed."
+            ]
         else:
             lines = [f"Sends no rows to {where}: none is added or changed."]
         if removed:

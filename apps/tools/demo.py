@@ -286,8 +286,24 @@ def load() -> str:
     people["priya"] = people.get("ops.admin")
     today = timezone.localdate()
     created = 0
-    for (name, vendor, category, capabilities, owner, tech, team, status, cost, bought, used,
-         renews_in, notice, data, dpa, deletion) in STACK:  # fmt: skip
+    for (
+        name,
+        vendor,
+        category,
+        capabilities,
+        owner,
+        tech,
+        team,
+        status,
+        cost,
+        bought,
+        used,
+        renews_in,
+        notice,
+        data,
+        dpa,
+        deletion,
+    ) in STACK:
         if Tool.objects.filter(name=name).exists():
             continue
         tool_create(

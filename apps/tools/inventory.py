@@ -23,11 +23,27 @@ from .models import Tool
 from .services import FIELDS, tool_create, tool_update
 
 COLUMNS = [
-    "name", "vendor", "category", "capabilities", "status", "business_owner_email",
-    "technical_owner_email", "team", "annual_cost", "currency", "seats_bought", "seats_used",
-    "contract_start", "renewal_date", "notice_period_days", "auto_renew", "data_categories",
-    "dpa_on_file", "has_deletion_api", "notes",
-]  # fmt: skip
+    "name",
+    "vendor",
+    "category",
+    "capabilities",
+    "status",
+    "business_owner_email",
+    "technical_owner_email",
+    "team",
+    "annual_cost",
+    "currency",
+    "seats_bought",
+    "seats_used",
+    "contract_start",
+    "renewal_date",
+    "notice_period_days",
+    "auto_renew",
+    "data_categories",
+    "dpa_on_file",
+    "has_deletion_api",
+    "notes",
+]
 REQUIRED = {"name", "vendor", "category"}
 MAX_ROWS = 5000
 MAX_BYTES = 2 * 1024 * 1024
@@ -119,8 +135,14 @@ def _row_data(row: dict, emails: dict[str, User]) -> tuple[dict, list[tuple[str,
             data[column] = row[column].strip()
     for column in ("capabilities", "data_categories"):
         data[column] = _split(row.get(column, ""))
-    for column in ("annual_cost", "seats_bought", "seats_used", "notice_period_days",
-                   "contract_start", "renewal_date"):  # fmt: skip
+    for column in (
+        "annual_cost",
+        "seats_bought",
+        "seats_used",
+        "notice_period_days",
+        "contract_start",
+        "renewal_date",
+    ):
         value = (row.get(column) or "").strip()
         if value:
             data[column] = value.replace(",", "") if column == "annual_cost" else value
@@ -132,8 +154,10 @@ def _row_data(row: dict, emails: dict[str, User]) -> tuple[dict, list[tuple[str,
             data[column] = False
         elif value:
             errors.append((column, "Use yes or no."))
-    for column, target in (("business_owner_email", "business_owner"),
-                           ("technical_owner_email", "technical_owner")):  # fmt: skip
+    for column, target in (
+        ("business_owner_email", "business_owner"),
+        ("technical_owner_email", "technical_owner"),
+    ):
         email = (row.get(column) or "").strip().lower()
         if email:
             person = emails.get(email)

@@ -14,11 +14,27 @@ from .models import Tool
 from .rules import tool_problems
 
 FIELDS = (
-    "vendor", "name", "category", "capabilities", "business_owner", "technical_owner", "team",
-    "status", "annual_cost", "currency", "seats_bought", "seats_used", "contract_start",
-    "renewal_date", "notice_period_days", "auto_renew", "data_categories", "dpa_on_file",
-    "has_deletion_api", "notes",
-)  # fmt: skip
+    "vendor",
+    "name",
+    "category",
+    "capabilities",
+    "business_owner",
+    "technical_owner",
+    "team",
+    "status",
+    "annual_cost",
+    "currency",
+    "seats_bought",
+    "seats_used",
+    "contract_start",
+    "renewal_date",
+    "notice_period_days",
+    "auto_renew",
+    "data_categories",
+    "dpa_on_file",
+    "has_deletion_api",
+    "notes",
+)
 
 
 def _validate(tool: Tool) -> None:

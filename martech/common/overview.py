@@ -314,11 +314,15 @@ def _erasure_requests(can) -> list[Attention]:
     ]
     items = []
     for key, found, severity, one, many in (
-        ("erasure.late", late, "danger", "is past its legal deadline",
-         "past their legal deadline"),
-        ("erasure.near", near, "warning", "nears its legal deadline",
-         f"due within {ERASURE_SOON_DAYS} days"),
-    ):  # fmt: skip
+        ("erasure.late", late, "danger", "is past its legal deadline", "past their legal deadline"),
+        (
+            "erasure.near",
+            near,
+            "warning",
+            "nears its legal deadline",
+            f"due within {ERASURE_SOON_DAYS} days",
+        ),
+    ):
         if not found:
             continue
         pk, reference, _status, due = found[0]

@@ -13,7 +13,19 @@ def queue_names() -> str:
 def celery_worker_argv(hostname: str, *extra: str) -> list[str]:
     """Return the argv of a Celery worker that consumes every queue, one task at a time."""
     return [
-        sys.executable, "-m", "celery", "-A", "martech", "worker",
-        "-Q", queue_names(), "--pool", "solo", "--loglevel", "INFO",
-        "--hostname", hostname, *extra,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "martech",
+        "worker",
+        "-Q",
+        queue_names(),
+        "--pool",
+        "solo",
+        "--loglevel",
+        "INFO",
+        "--hostname",
+        hostname,
+        *extra,
+    ]

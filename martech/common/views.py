@@ -185,8 +185,9 @@ def bad_request(request, exception=None):
 
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
-        return _error_page(request, 400, "payload_too_large", "Too large",
-                           f"The body is larger than {limit:,} KB.")  # fmt: skip
+        return _error_page(
+            request, 400, "payload_too_large", "Too large", f"The body is larger than {limit:,} KB."
+        )
     return _error_page(request, 400, "bad_request", "Bad request", "The request was not valid.")
 
 

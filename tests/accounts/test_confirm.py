@@ -47,9 +47,13 @@ def _asked(client, url, data=None):
 def test_revoking_in_a_review_without_confirmation_names_the_loss_and_keeps_the_access(
     admin, admin_client, role, leo
 ):
-    campaign = svc.review_campaign_create(actor=admin, name="Q4 review", roles=[role],
-                                          deadline=timezone.now() + dt.timedelta(days=10),
-                                          unreviewed_policy="keep")  # fmt: skip
+    campaign = svc.review_campaign_create(
+        actor=admin,
+        name="Q4 review",
+        roles=[role],
+        deadline=timezone.now() + dt.timedelta(days=10),
+        unreviewed_policy="keep",
+    )
     item = campaign.items.get()
     url = reverse("accounts:review_item_decide", args=[item.pk])
 
@@ -63,9 +67,13 @@ def test_revoking_in_a_review_without_confirmation_names_the_loss_and_keeps_the_
 
 
 def test_keeping_in_a_review_needs_no_confirmation(admin, admin_client, role, leo):
-    campaign = svc.review_campaign_create(actor=admin, name="Q4 review", roles=[role],
-                                          deadline=timezone.now() + dt.timedelta(days=10),
-                                          unreviewed_policy="keep")  # fmt: skip
+    campaign = svc.review_campaign_create(
+        actor=admin,
+        name="Q4 review",
+        roles=[role],
+        deadline=timezone.now() + dt.timedelta(days=10),
+        unreviewed_policy="keep",
+    )
     item = campaign.items.get()
     url = reverse("accounts:review_item_decide", args=[item.pk])
     asked = admin_client.post(url, {"decision": "keep"}, HTTP_X_CONSOLE_CONFIRM="ask")
@@ -78,9 +86,13 @@ def test_keeping_in_a_review_needs_no_confirmation(admin, admin_client, role, le
 
 
 def test_closing_a_review_that_revokes_the_undecided_says_so_first(admin, admin_client, role, leo):
-    campaign = svc.review_campaign_create(actor=admin, name="Q4 review", roles=[role],
-                                          deadline=timezone.now() + dt.timedelta(days=10),
-                                          unreviewed_policy="revoke")  # fmt: skip
+    campaign = svc.review_campaign_create(
+        actor=admin,
+        name="Q4 review",
+        roles=[role],
+        deadline=timezone.now() + dt.timedelta(days=10),
+        unreviewed_policy="revoke",
+    )
     url = reverse("accounts:review_close", args=[campaign.pk])
 
     text = _asked(admin_client, url)
@@ -141,8 +153,9 @@ def test_deleting_a_role_says_it_cannot_be_undone_first(admin_client, role):
 
 def test_removing_a_training_completion_asks_first(admin, admin_client, leo):
     training = svc.training_create(actor=admin, name="Privacy basics")
-    completion = svc.training_completion_record(actor=admin, user=leo, training=training,
-                                                completed_on=timezone.localdate())  # fmt: skip
+    completion = svc.training_completion_record(
+        actor=admin, user=leo, training=training, completed_on=timezone.localdate()
+    )
     url = reverse("accounts:completion_delete", args=[completion.pk])
 
     text = _asked(admin_client, url)

@@ -78,8 +78,9 @@ def test_the_snippet_keeps_first_touch_and_moves_last_touch(site, page):
 def test_a_browser_with_global_privacy_control_is_opted_out(site, browser):
     context = browser.new_context(extra_http_headers={"Sec-GPC": "1"})
     page = context.new_page()
-    page.add_init_script("Object.defineProperty(navigator, 'globalPrivacyControl', "
-                         "{get: () => true});")  # fmt: skip
+    page.add_init_script(
+        "Object.defineProperty(navigator, 'globalPrivacyControl', {get: () => true});"
+    )
     page.goto(f"{site}/")
     event = wait_until(lambda: Event.objects.first())
     context.close()

@@ -30,13 +30,26 @@ def _dead_letters_at_braze(base, admin, vendor, n=2):
     tool = tool_create(actor=admin, name="Braze", vendor="Braze", category="Messaging")
     _, key = source_create(actor=admin, name="Web")
     destination = destination_create(
-        actor=admin, name="Braze", adapter="webhook", tool=tool, environment="production",
-        is_enabled=True, config={"url": vendor.base_url + "/hooks/martech"},
+        actor=admin,
+        name="Braze",
+        adapter="webhook",
+        tool=tool,
+        environment="production",
+        is_enabled=True,
+        config={"url": vendor.base_url + "/hooks/martech"},
         credentials=dict(vendor.credentials),
-    )  # fmt: skip
+    )
     vendor.fail_next(1, 400, {"error": "unknown attribute"})
-    batch = [{"type": "track", "event": "Order Completed", "anonymousId": f"ajs-{i}",
-              "messageId": f"o-{i}", "properties": {"revenue": i}} for i in range(n)]  # fmt: skip
+    batch = [
+        {
+            "type": "track",
+            "event": "Order Completed",
+            "anonymousId": f"ajs-{i}",
+            "messageId": f"o-{i}",
+            "properties": {"revenue": i},
+        }
+        for i in range(n)
+    ]
     sent = requests.post(f"{base}/v1/batch", json={"batch": batch}, auth=(key, ""), timeout=10)
     assert sent.status_code == 200
     process_waiting()
@@ -95,10 +108,17 @@ def test_approving_an_erasure_asks_in_a_dialog_with_the_counts(live_server, page
     officer = AdminFactory(full_name="Fatima Haddad")
     link_record(a=("user_id", "cus_7"), b=("email", "lena@example.de"), rule="login")
     link_record(a=("user_id", "cus_7"), b=("anonymous_id", "ajs-lena"), rule="identify")
-    tool_create(actor=officer, name="Zendesk", vendor="Zendesk", category="Support",
-                data_categories=["contact"], technical_owner=officer)  # fmt: skip
-    request = erasure.request_create(actor=officer, identifier="email:lena@example.de",
-                                     channel="email", jurisdiction="gdpr")  # fmt: skip
+    tool_create(
+        actor=officer,
+        name="Zendesk",
+        vendor="Zendesk",
+        category="Support",
+        data_categories=["contact"],
+        technical_owner=officer,
+    )
+    request = erasure.request_create(
+        actor=officer, identifier="email:lena@example.de", channel="email", jurisdiction="gdpr"
+    )
     erasure.request_verify(actor=officer, request=request, note="Replied from the address")
     base = live_server.url
     _sign_in(page, base, officer)

@@ -54,10 +54,17 @@ def test_a_webhook_destination_from_setup_to_a_replayed_dead_letter(live_server,
         page.locator("#confirm-dialog").get_by_role("button", name="Enable").click()
         expect(page.locator("body")).to_contain_text("enabled")
         vendor.fail_next(1, 400, {"error": "unknown field revenue"})
-        order = {"type": "track", "event": "Order Completed", "anonymousId": "ajs-1",
-                 "messageId": "o-1", "properties": {"revenue": 42}}  # fmt: skip
-        assert requests.post(f"{base}/v1/track", json=order, auth=(key, ""),
-                             timeout=10).status_code == 200  # fmt: skip
+        order = {
+            "type": "track",
+            "event": "Order Completed",
+            "anonymousId": "ajs-1",
+            "messageId": "o-1",
+            "properties": {"revenue": 42},
+        }
+        assert (
+            requests.post(f"{base}/v1/track", json=order, auth=(key, ""), timeout=10).status_code
+            == 200
+        )
         process_waiting()
         deliver(Destination.objects.get(pk=destination.pk))
 

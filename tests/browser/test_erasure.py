@@ -24,14 +24,27 @@ def test_an_erasure_request_from_intake_to_evidence(live_server, page, screensho
     link_record(a=("user_id", "cus_7"), b=("email", "lena@example.de"), rule="login")
     link_record(a=("user_id", "cus_7"), b=("anonymous_id", "ajs-lena"), rule="identify")
     tool = tool_create(actor=officer, name="Data loader", vendor="Acme", category="Warehouse")
-    tool_create(actor=officer, name="Zendesk", vendor="Zendesk", category="Support",
-                data_categories=["contact"], technical_owner=officer)  # fmt: skip
+    tool_create(
+        actor=officer,
+        name="Zendesk",
+        vendor="Zendesk",
+        category="Support",
+        data_categories=["contact"],
+        technical_owner=officer,
+    )
     hook = FakeVendor("webhook").start()
-    destination_create(actor=officer, name="Data team webhook", adapter="webhook", tool=tool,
-                       is_enabled=True, config={"url": hook.base_url + "/hooks/martech",
-                                                "deletion_url": hook.base_url
-                                                + "/hooks/martech/erasure"},
-                       credentials=dict(hook.credentials))  # fmt: skip
+    destination_create(
+        actor=officer,
+        name="Data team webhook",
+        adapter="webhook",
+        tool=tool,
+        is_enabled=True,
+        config={
+            "url": hook.base_url + "/hooks/martech",
+            "deletion_url": hook.base_url + "/hooks/martech/erasure",
+        },
+        credentials=dict(hook.credentials),
+    )
     base = live_server.url
     _sign_in(page, base, officer)
 

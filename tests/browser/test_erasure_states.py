@@ -16,8 +16,15 @@ from tests.factories import AdminFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-MANUAL_TOOLS = ("AppsFlyer", "Branch", "Customer.io", "HubSpot Marketing Hub", "OneTrust",
-                "Salesforce Sales Cloud", "Segment")  # fmt: skip
+MANUAL_TOOLS = (
+    "AppsFlyer",
+    "Branch",
+    "Customer.io",
+    "HubSpot Marketing Hub",
+    "OneTrust",
+    "Salesforce Sales Cloud",
+    "Segment",
+)
 
 
 def _request_with_many_tools(officer):
@@ -27,27 +34,44 @@ def _request_with_many_tools(officer):
     owner = UserFactory(email="marcus.lee.operations@acme.example", full_name="Marcus Lee")
     hooks = tool_create(actor=officer, name="Data loader", vendor="Acme", category="Warehouse")
     for name in ("Braze (production)", "Data team webhook", "UX loopback webhook"):
-        destination_create(actor=officer, name=name, adapter="webhook", tool=hooks,
-                           is_enabled=False, config={
-                               "url": "https://hooks.acme.example/martech",
-                               "deletion_url": "https://hooks.acme.example/erasure"},
-                           credentials={"signing_secret": "whsec-test-secret"})  # fmt: skip
+        destination_create(
+            actor=officer,
+            name=name,
+            adapter="webhook",
+            tool=hooks,
+            is_enabled=False,
+            config={
+                "url": "https://hooks.acme.example/martech",
+                "deletion_url": "https://hooks.acme.example/erasure",
+            },
+            credentials={"signing_secret": "whsec-test-secret"},
+        )
     for name in MANUAL_TOOLS:
-        tool_create(actor=officer, name=name, vendor=name, category="Marketing",
-                    data_categories=["contact"], technical_owner=owner)  # fmt: skip
-    request = services.request_create(actor=officer, identifier="email:user@example.com",
-                                      channel="support", jurisdiction="gdpr")  # fmt: skip
+        tool_create(
+            actor=officer,
+            name=name,
+            vendor=name,
+            category="Marketing",
+            data_categories=["contact"],
+            technical_owner=owner,
+        )
+    request = services.request_create(
+        actor=officer, identifier="email:user@example.com", channel="support", jurisdiction="gdpr"
+    )
     services.request_verify(actor=officer, request=request, note="Replied from the account")
     services.request_approve(actor=officer, request=request)
     api = list(ErasureTask.objects.filter(request=request, kind=TaskKind.API).order_by("name"))
     ErasureTask.objects.filter(pk=api[0].pk).update(
-        status=TaskStatus.FAILED, attempts=5,
+        status=TaskStatus.FAILED,
+        attempts=5,
         last_error="Could not reach the vendor: ConnectError. " * 4,
-    )  # fmt: skip
+    )
     ErasureTask.objects.filter(pk=api[1].pk).update(
-        status=TaskStatus.DONE, attempts=1, finished_at=timezone.now(),
+        status=TaskStatus.DONE,
+        attempts=1,
+        finished_at=timezone.now(),
         receipt='{"ok":true,"job":"del_7f3a9c2e41b84d0c9e1f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3"}',
-    )  # fmt: skip
+    )
     return request
 
 

@@ -20,10 +20,12 @@ def test_consent_lookup_follows_identity_and_records_a_withdrawal(live_server, p
     ensure_default_purposes()
     officer = AdminFactory(full_name="Fatima Haddad")
     cookie, email = ("anonymous_id", "ajs-5f1c9e2a"), ("email", "lena.fischer@example.de")
-    consent.consent_record(subject=cookie, purpose="analytics", granted=True, source="banner",
-                           jurisdiction="gdpr")  # fmt: skip
-    consent.consent_record(subject=email, purpose="email_marketing", granted=True,
-                           source="form", jurisdiction="gdpr")  # fmt: skip
+    consent.consent_record(
+        subject=cookie, purpose="analytics", granted=True, source="banner", jurisdiction="gdpr"
+    )
+    consent.consent_record(
+        subject=email, purpose="email_marketing", granted=True, source="form", jurisdiction="gdpr"
+    )
     identity.link_record(a=cookie, b=email, rule="identify")
     pending = identity.link_record(
         a=cookie,

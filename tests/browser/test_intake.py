@@ -26,8 +26,13 @@ def test_an_intake_walks_from_problem_to_an_approved_tool(live_server, page, bro
     jonas = UserFactory(full_name="Jonas Berg")
     svc.role_assign(actor=admin, user=mei, role=role)
     svc.role_assign(actor=admin, user=sam, role=deciders)
-    tool_create(actor=admin, name="Braze", vendor="Braze", category="Messaging",
-                capabilities=["push_sms", "email_lifecycle"])  # fmt: skip
+    tool_create(
+        actor=admin,
+        name="Braze",
+        vendor="Braze",
+        category="Messaging",
+        capabilities=["push_sms", "email_lifecycle"],
+    )
     base = live_server.url
 
     # when: Mei states the problem

@@ -29,9 +29,14 @@ def test_clicking_the_cost_header_sorts_the_tools_and_puts_the_order_in_the_addr
         ("Hotjar", "9000", "Growth"),
     ]:
         tool_create(
-            actor=admin, name=name, vendor=name, category="x", capabilities=[],
-            annual_cost=Decimal(cost), team=team,
-        )  # fmt: skip
+            actor=admin,
+            name=name,
+            vendor=name,
+            category="x",
+            capabilities=[],
+            annual_cost=Decimal(cost),
+            team=team,
+        )
     _sign_in(page, live_server.url, admin)
     page.goto(f"{live_server.url}/tools/")
     expect(page.locator("#list-results tbody tr")).to_have_count(4)

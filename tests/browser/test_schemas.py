@@ -20,8 +20,12 @@ def test_a_new_property_is_documented_classified_and_published(live_server, page
     # given: Order Completed 1-0-0
     owner = AdminFactory(full_name="Dana Whitfield")
     doc = {"type": "object", "properties": {"total": {"type": "number"}}, "required": ["total"]}
-    schema = services.schema_create(actor=owner, name="Order Completed", json_schema=doc,
-                                    fields={"total": {"purpose": "revenue reporting"}})  # fmt: skip
+    schema = services.schema_create(
+        actor=owner,
+        name="Order Completed",
+        json_schema=doc,
+        fields={"total": {"purpose": "revenue reporting"}},
+    )
     services.version_publish(actor=owner, version=schema.versions.get())
     base = live_server.url
 

@@ -33,11 +33,20 @@ def test_a_new_source_sends_events_that_appear_in_the_live_stream(live_server, p
     # and her site sends a batch with it
     response = requests.post(
         f"{base}/v1/batch",
-        json={"batch": [{"type": "track", "event": "Checkout Started", "anonymousId": "ajs-77",
-                         "messageId": "m-1", "properties": {"value": 42}}]},
+        json={
+            "batch": [
+                {
+                    "type": "track",
+                    "event": "Checkout Started",
+                    "anonymousId": "ajs-77",
+                    "messageId": "m-1",
+                    "properties": {"value": 42},
+                }
+            ]
+        },
         auth=(key, ""),
         timeout=10,
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     process_waiting()
 

@@ -68,7 +68,8 @@ def test_a_model_synced_to_a_webhook_from_dry_run_to_run(
     expect(page.locator("[data-testid=run-progress]")).to_contain_text("queued")
     running.execute(SyncRun.objects.get().pk)  # what the worker does
     expect(page.locator("[data-testid=run-progress]")).to_have_attribute(
-        "data-run-status", "planned", timeout=10_000)  # fmt: skip
+        "data-run-status", "planned", timeout=10_000
+    )
     # the page shows the dry run's result by itself, without a reload
     expect(page.locator("[data-testid=plan-added]")).to_have_text("3", timeout=10_000)
     expect(page.locator("[data-testid=sample]")).to_contain_text("person0@acme.example")

@@ -19,8 +19,9 @@ def merge():
 def test_the_confirmation_page_posts_the_same_fields_again_with_confirmed(admin_client, merge):
     url = reverse("identity:merge_undo", args=[merge.pk])
 
-    page = admin_client.post(url, {"note": "wrong person", "ids": ["1", "2"]},
-                             HTTP_REFERER="http://testserver/profiles/")  # fmt: skip
+    page = admin_client.post(
+        url, {"note": "wrong person", "ids": ["1", "2"]}, HTTP_REFERER="http://testserver/profiles/"
+    )
 
     text = page.content.decode()
     assert f'action="{url}"' in text
@@ -35,8 +36,9 @@ def test_the_confirmation_page_posts_the_same_fields_again_with_confirmed(admin_
 def test_the_way_back_never_leaves_the_site(admin_client, merge):
     url = reverse("identity:merge_undo", args=[merge.pk])
 
-    page = admin_client.post(url, {"back": "https://evil.example/"},
-                             HTTP_REFERER="https://evil.example/x")  # fmt: skip
+    page = admin_client.post(
+        url, {"back": "https://evil.example/"}, HTTP_REFERER="https://evil.example/x"
+    )
 
     assert "evil.example" not in page.content.decode()
     assert '<a href="/" class="btn btn-link">Cancel</a>' in page.content.decode()
@@ -74,8 +76,9 @@ def test_asking_an_action_that_needs_no_confirmation_answers_false_and_does_not_
 
 
 def test_asking_about_something_hidden_answers_the_api_error(user_client, merge):
-    answer = user_client.post(reverse("identity:merge_undo", args=[merge.pk]),
-                              HTTP_X_CONSOLE_CONFIRM="ask")  # fmt: skip
+    answer = user_client.post(
+        reverse("identity:merge_undo", args=[merge.pk]), HTTP_X_CONSOLE_CONFIRM="ask"
+    )
 
     assert answer.status_code == 404  # a person without identity.view cannot see the merge
     assert answer.json()["code"] == "not_found"

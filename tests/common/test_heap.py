@@ -61,6 +61,10 @@ def test_a_web_process_has_settled_its_heap_once_the_wsgi_application_is_loaded(
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "martech.settings.test"}
     out = subprocess.run(
         [sys.executable, "-c", "import gc, martech.wsgi; print(gc.get_freeze_count())"],
-        env=env, capture_output=True, text=True, check=True, timeout=120,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     assert int(out.stdout.strip()) > 10_000

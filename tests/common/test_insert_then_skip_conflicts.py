@@ -31,18 +31,21 @@ def _rows():
 
 
 def test_rows_without_a_conflict_go_in_as_they_are(table):
-    insert_then_skip_conflicts(INSERT, [[2, 3], [20, 30]], on_conflict=SKIP,
-                               constraint="skip_test_a_key")  # fmt: skip
+    insert_then_skip_conflicts(
+        INSERT, [[2, 3], [20, 30]], on_conflict=SKIP, constraint="skip_test_a_key"
+    )
     assert _rows() == [(1, 10), (2, 20), (3, 30)]
 
 
 def test_a_conflict_on_the_named_key_skips_that_row_and_stores_the_others(table):
-    insert_then_skip_conflicts(INSERT, [[2, 1, 3], [20, 11, 30]], on_conflict=SKIP,
-                               constraint="skip_test_a_key")  # fmt: skip
+    insert_then_skip_conflicts(
+        INSERT, [[2, 1, 3], [20, 11, 30]], on_conflict=SKIP, constraint="skip_test_a_key"
+    )
     assert _rows() == [(1, 10), (2, 20), (3, 30)]  # the transaction went on after the refusal
 
 
 def test_a_conflict_on_another_key_is_raised(table):
     with pytest.raises(psycopg.errors.UniqueViolation):
-        insert_then_skip_conflicts(INSERT, [[2], [10]], on_conflict=SKIP,
-                                   constraint="skip_test_a_key")  # fmt: skip
+        insert_then_skip_conflicts(
+            INSERT, [[2], [10]], on_conflict=SKIP, constraint="skip_test_a_key"
+        )

@@ -328,9 +328,13 @@ def test_dead_letters_and_quarantined_events_go_to_who_can_replay_them_not_to_vi
     DeliveryFactory.create_batch(2)
     EventFactory()
     replayer = person_with(
-        admin, "destinations.view", "destinations.replay", "events.view", "events.replay",
+        admin,
+        "destinations.view",
+        "destinations.replay",
+        "events.view",
+        "events.replay",
         name="Replayer",
-    )  # fmt: skip
+    )
     viewer = person_with(admin, "destinations.view", "events.view", name="Viewer")
 
     html = _overview(replayer)

@@ -58,28 +58,53 @@ class World:
 def world(admin):
     tool = tool_create(actor=admin, name="Braze", vendor="Braze", category="Messaging")
     sandbox = destination_create(
-        actor=admin, name="Hooks sandbox", adapter="webhook", tool=tool, environment="sandbox",
-        config={"url": "https://hooks.acme.example/a"}, credentials={"signing_secret": "s"},
-    )  # fmt: skip
+        actor=admin,
+        name="Hooks sandbox",
+        adapter="webhook",
+        tool=tool,
+        environment="sandbox",
+        config={"url": "https://hooks.acme.example/a"},
+        credentials={"signing_secret": "s"},
+    )
     production = destination_create(
-        actor=admin, name="Hooks live", adapter="webhook", tool=tool, environment="production",
-        config={"url": "https://hooks.acme.example/b"}, credentials={"signing_secret": "s"},
-    )  # fmt: skip
+        actor=admin,
+        name="Hooks live",
+        adapter="webhook",
+        tool=tool,
+        environment="production",
+        config={"url": "https://hooks.acme.example/b"},
+        credentials={"signing_secret": "s"},
+    )
     for destination in (sandbox, production):
         Delivery.objects.create(
-            destination=destination, message_id=f"m-{destination.pk}", event_name="Order",
-            subject="anonymous_id:ajs-9", status="dead", attempts=1, response_code=400,
-            error="400: bad field", payload={"kind": "event", "message": {"type": "track"}},
-        )  # fmt: skip
+            destination=destination,
+            message_id=f"m-{destination.pk}",
+            event_name="Order",
+            subject="anonymous_id:ajs-9",
+            status="dead",
+            attempts=1,
+            response_code=400,
+            error="400: bad field",
+            payload={"kind": "event", "message": {"type": "track"}},
+        )
     warehouse = warehouse_create(actor=admin, name="Console", kind="console")
     model = model_create(
-        actor=admin, name="Ones", warehouse=warehouse, sql="SELECT 1 AS id, 'a' AS label",
+        actor=admin,
+        name="Ones",
+        warehouse=warehouse,
+        sql="SELECT 1 AS id, 'a' AS label",
         primary_key="id",
-    )  # fmt: skip
+    )
     sync = sync_create(
-        actor=admin, name="Ones to hooks", model=model, destination=sandbox, object="contacts",
-        subject_column="label", subject_type="user_id", mappings=[{"from": "id", "to": "number"}],
-    )  # fmt: skip
+        actor=admin,
+        name="Ones to hooks",
+        model=model,
+        destination=sandbox,
+        object="contacts",
+        subject_column="label",
+        subject_type="user_id",
+        mappings=[{"from": "id", "to": "number"}],
+    )
     source, _ = source_create(actor=admin, name="Web storefront")
     schema = schema_create(actor=admin, name="Order Completed", owner="Checkout team")
     erasure_request = erasure.request_create(
@@ -90,13 +115,24 @@ def world(admin):
     role = svc.role_create(actor=admin, name="Auditors", owner=admin)
     svc.role_capability_set(actor=admin, role=role, capability="audit.view", min_tenure_days=0)
     access_request = svc.access_request_create(
-        requester=employee, capability="audit.view", justification="Quarterly review",
+        requester=employee,
+        capability="audit.view",
+        justification="Quarterly review",
         duration_days=30,
-    )  # fmt: skip
+    )
     return World(
-        admin, ops, employee, sandbox, production, sync, source, schema, erasure_request, role,
+        admin,
+        ops,
+        employee,
+        sandbox,
+        production,
+        sync,
+        source,
+        schema,
+        erasure_request,
+        role,
         access_request,
-    )  # fmt: skip
+    )
 
 
 def _client(person) -> Client:
@@ -143,9 +179,11 @@ def test_palette_finds_destinations_sources_syncs_schemas_and_erasure_requests(w
         "ones to": ("Sync", "syncs:sync_detail", world.sync),
         "order compl": ("Event schema", "schemas:schema_detail", world.schema),
         world.erasure_request.reference.lower(): (
-            "Erasure request", "erasure:request_detail", world.erasure_request
+            "Erasure request",
+            "erasure:request_detail",
+            world.erasure_request,
         ),
-    }  # fmt: skip
+    }
     for query, (kind, url_name, obj) in found.items():
         results = [r for r in _results(ops, query) if r["kind"] == kind]
         assert [r["url"] for r in results] == [reverse(url_name, args=[obj.pk])], query
@@ -202,8 +240,15 @@ def test_production_replays_are_offered_only_to_those_who_may_send_to_production
 
 def test_someone_with_no_role_is_offered_only_to_request_access(world):
     employee = _client(world.employee)
-    for query in ("replay", "dry run", "approve", "reject", "grant auditors eli", "revoke",
-                  "erase ana@shop.example"):  # fmt: skip
+    for query in (
+        "replay",
+        "dry run",
+        "approve",
+        "reject",
+        "grant auditors eli",
+        "revoke",
+        "erase ana@shop.example",
+    ):
         assert _actions(employee, query) == [], query
     requests = _actions(employee, "request audit log")
     assert requests[0]["title"] == "Request capability: Read the audit log"

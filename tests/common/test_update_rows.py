@@ -20,7 +20,10 @@ def test_update_rows_writes_each_column_with_its_type():
     update_rows(Profile, [a, b], ["state", "first_touch", "updated_at", "merged_into"])
     rows = {p.pk: p for p in Profile.objects.all()}
     assert (rows[a.pk].state, rows[a.pk].first_touch, rows[a.pk].updated_at) == (
-        "identified", {"at": "x"}, at)  # fmt: skip
+        "identified",
+        {"at": "x"},
+        at,
+    )
     assert (rows[b.pk].merged_into_id, rows[a.pk].merged_into_id) == (a.pk, None)
     assert rows[c.pk].state == c.state  # not in the rows: untouched
 

@@ -16,8 +16,7 @@ from apps.identity.models import Identifier
 from martech.common.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
-LENA = {"email": "lena.fischer@example.de", "user_id": "cus_48213",
-        "anonymous_id": "ajs-5f1c9e2a"}  # fmt: skip
+LENA = {"email": "lena.fischer@example.de", "user_id": "cus_48213", "anonymous_id": "ajs-5f1c9e2a"}
 
 
 @pytest.fixture(autouse=True)
@@ -29,15 +28,22 @@ def erased(db):
 
 def _consent(client, raw, body):
     auth = base64.b64encode(f"{raw}:".encode()).decode()
-    return client.post("/v1/consent", json.dumps(body), content_type="application/json",
-                       HTTP_AUTHORIZATION=f"Basic {auth}")  # fmt: skip
+    return client.post(
+        "/v1/consent",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Basic {auth}",
+    )
 
 
-@pytest.mark.parametrize("ids", [
-    {"anonymousId": "ajs-5f1c9e2a"},
-    {"userId": "cus_48213"},
-    {"userId": "cus_fresh_1", "anonymousId": "ajs-5f1c9e2a"},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "ids",
+    [
+        {"anonymousId": "ajs-5f1c9e2a"},
+        {"userId": "cus_48213"},
+        {"userId": "cus_fresh_1", "anonymousId": "ajs-5f1c9e2a"},
+    ],
+)
 def test_banner_choices_for_an_erased_visitor_are_refused(client, admin, ids):
     _, raw = source_create(actor=admin, name="Web")
 
@@ -50,9 +56,17 @@ def test_banner_choices_for_an_erased_visitor_are_refused(client, admin, ids):
 
 
 def test_the_consent_api_refuses_a_choice_for_an_erased_person(admin_api):
-    response = admin_api.post("/api/v1/consent-records/", {
-        "identifier": "email:Lena.Fischer@example.de", "purpose": "analytics", "granted": True,
-        "jurisdiction": "gdpr"}, format="json", HTTP_SEC_GPC="1")  # fmt: skip
+    response = admin_api.post(
+        "/api/v1/consent-records/",
+        {
+            "identifier": "email:Lena.Fischer@example.de",
+            "purpose": "analytics",
+            "granted": True,
+            "jurisdiction": "gdpr",
+        },
+        format="json",
+        HTTP_SEC_GPC="1",
+    )
 
     assert response.status_code == 400
     assert response.json()["code"] == "subject_suppressed"

@@ -41,9 +41,13 @@ def _states(subject, **kw):
 
 def test_without_a_choice_the_jurisdiction_default_applies():
     assert _states(Ident("email", "nobody@example.com")) == {
-        "necessary": True, "analytics": False, "email_marketing": False,
-        "advertising": False, "personalisation": False, "sale_share": False,
-    }  # fmt: skip
+        "necessary": True,
+        "analytics": False,
+        "email_marketing": False,
+        "advertising": False,
+        "personalisation": False,
+        "sale_share": False,
+    }
     _choose(EMAIL, "analytics", True, jurisdiction="ccpa")
     states = _states(EMAIL)
     assert states["advertising"] is True  # opt-out regime: allowed until the person opts out
@@ -102,14 +106,25 @@ def test_bad_input_is_refused_with_a_reason():
         ({"jurisdiction": "mars"}, "jurisdiction"),
         ({"occurred_at": dt.datetime(2999, 1, 1, tzinfo=dt.UTC)}, "future_choice"),
     ]:
-        args = {"subject": EMAIL, "purpose": "analytics", "granted": True, "source": "form",
-                "jurisdiction": "gdpr", **kwargs}  # fmt: skip
+        args = {
+            "subject": EMAIL,
+            "purpose": "analytics",
+            "granted": True,
+            "source": "form",
+            "jurisdiction": "gdpr",
+            **kwargs,
+        }
         with pytest.raises(ApplicationError) as caught:
             services.consent_record(**args)
         assert caught.value.code == code
     with pytest.raises(ApplicationError):
-        services.consent_record(subject=("email", "undefined"), purpose="analytics",
-                                granted=True, source="form", jurisdiction="gdpr")  # fmt: skip
+        services.consent_record(
+            subject=("email", "undefined"),
+            purpose="analytics",
+            granted=True,
+            source="form",
+            jurisdiction="gdpr",
+        )
 
 
 def test_the_ledger_cannot_be_altered_through_the_orm_or_the_database():
@@ -159,8 +174,13 @@ def _api(*capabilities):
 
 def test_the_api_records_and_a_gpc_header_adds_the_opt_out():
     client = _api("consent.record", "consent.view")
-    body = {"identifier": "email:Mei@Example.com", "purpose": "analytics", "granted": True,
-            "jurisdiction": "ccpa", "notice_version": "2026-09"}  # fmt: skip
+    body = {
+        "identifier": "email:Mei@Example.com",
+        "purpose": "analytics",
+        "granted": True,
+        "jurisdiction": "ccpa",
+        "notice_version": "2026-09",
+    }
     response = client.post("/api/v1/consent-records/", body, format="json", HTTP_SEC_GPC="1")
     assert response.status_code == 201, response.json()
     assert [(r["purpose"], r["granted"], r["source"]) for r in response.json()] == [
@@ -207,13 +227,33 @@ def test_snapshots_for_a_batch_agree_with_asking_one_by_one():
     from apps.identity.services import link_record
 
     now = timezone.now()
-    cookie, email, other = (Ident("anonymous_id", "ajs-b1"), Ident("email", "b1@example.com"),
-                            Ident("anonymous_id", "ajs-b2"))  # fmt: skip
-    consent_record(subject=cookie, purpose="analytics", granted=True, source="banner",
-                   jurisdiction="gdpr", occurred_at=now - dt.timedelta(days=3))  # fmt: skip
-    consent_record(subject=email, purpose="analytics", granted=False, source="form",
-                   jurisdiction="ccpa", occurred_at=now - dt.timedelta(days=1))  # fmt: skip
+    cookie, email, other = (
+        Ident("anonymous_id", "ajs-b1"),
+        Ident("email", "b1@example.com"),
+        Ident("anonymous_id", "ajs-b2"),
+    )
+    consent_record(
+        subject=cookie,
+        purpose="analytics",
+        granted=True,
+        source="banner",
+        jurisdiction="gdpr",
+        occurred_at=now - dt.timedelta(days=3),
+    )
+    consent_record(
+        subject=email,
+        purpose="analytics",
+        granted=False,
+        source="form",
+        jurisdiction="ccpa",
+        occurred_at=now - dt.timedelta(days=1),
+    )
     link_record(a=cookie, b=email, rule="identify")
-    asks = [(cookie, now), (cookie, now - dt.timedelta(days=2)), (email, now),
-            (other, now), (Ident("user_id", "never-seen"), now)]  # fmt: skip
+    asks = [
+        (cookie, now),
+        (cookie, now - dt.timedelta(days=2)),
+        (email, now),
+        (other, now),
+        (Ident("user_id", "never-seen"), now),
+    ]
     assert consent_snapshots(asks) == [consent_snapshot(s, at=at) for s, at in asks]

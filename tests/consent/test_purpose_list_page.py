@@ -13,12 +13,19 @@ def _codes(response) -> list[str]:
 def test_the_purpose_list_searches_filters_and_sorts_by_its_headers(admin, admin_client):
     # given
     Purpose.objects.all().delete()
-    for code, name, active in (("alpha", "Alpha", True), ("beta", "Beta", False),
-                               ("gamma", "Gamma", True)):  # fmt: skip
+    for code, name, active in (
+        ("alpha", "Alpha", True),
+        ("beta", "Beta", False),
+        ("gamma", "Gamma", True),
+    ):
         services.purpose_create(
-            actor=admin, code=code, name=name, legal_basis="consent", is_active=active,
+            actor=admin,
+            code=code,
+            name=name,
+            legal_basis="consent",
+            is_active=active,
             description="Newsletters" if code == "beta" else "",
-        )  # fmt: skip
+        )
     url = reverse("consent:purpose_list")
 
     # when

@@ -27,22 +27,37 @@ def web(admin):
 
 def send(client, raw, messages, **headers):
     auth = "Basic " + base64.b64encode(f"{raw}:".encode()).decode()
-    response = client.post("/v1/batch", json.dumps({"batch": messages}),
-                           content_type="application/json", HTTP_AUTHORIZATION=auth,
-                           **headers)  # fmt: skip
+    response = client.post(
+        "/v1/batch",
+        json.dumps({"batch": messages}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+        **headers,
+    )
     assert response.status_code == 200, response.content
     return response
 
 
 def person_with(admin, *codes, tenure_days=200, name="Dana Delivery"):
     """Someone whose role grants ``codes``; send_production needs 90 days of tenure."""
-    return factories.person_with(admin, *codes, tenure_days=tenure_days, name=name,
-                                 tenures={"destinations.send_production": 90})  # fmt: skip
+    return factories.person_with(
+        admin,
+        *codes,
+        tenure_days=tenure_days,
+        name=name,
+        tenures={"destinations.send_production": 90},
+    )
 
 
 def hook(admin, tool, vendor, **fields):
     """A webhook destination pointed at a loopback vendor."""
-    defaults = {"name": "Hooks", "adapter": "webhook", "tool": tool, "environment": "sandbox",
-                "config": {"url": vendor.base_url + "/hooks/martech"}, "is_enabled": True,
-                "credentials": dict(vendor.credentials)}  # fmt: skip
+    defaults = {
+        "name": "Hooks",
+        "adapter": "webhook",
+        "tool": tool,
+        "environment": "sandbox",
+        "config": {"url": vendor.base_url + "/hooks/martech"},
+        "is_enabled": True,
+        "credentials": dict(vendor.credentials),
+    }
     return services.destination_create(actor=admin, **{**defaults, **fields})

@@ -12,8 +12,16 @@ from .vendors import FakeVendor
 
 
 def _orders(n):
-    return [{"type": "track", "event": "Order Completed", "messageId": f"o{i}",
-             "anonymousId": f"v{i}", "properties": {"revenue": i}} for i in range(n)]  # fmt: skip
+    return [
+        {
+            "type": "track",
+            "event": "Order Completed",
+            "messageId": f"o{i}",
+            "anonymousId": f"v{i}",
+            "properties": {"revenue": i},
+        }
+        for i in range(n)
+    ]
 
 
 def _dead_letters(client, admin, tool, web, vendor, n=2, **fields):
@@ -52,10 +60,12 @@ def test_replay_all_to_production_with_confirmation_sends_them_again(
     with FakeVendor("webhook") as vendor:
         destination = _dead_letters(client, admin, tool, web, vendor, environment="production")
 
-        asked = admin_client.post(reverse("destinations:replay"), {"everything": "1"},
-                                  HTTP_X_CONSOLE_CONFIRM="ask").json()  # fmt: skip
-        done = admin_client.post(reverse("destinations:replay"),
-                                 {"everything": "1", "confirmed": "1"})  # fmt: skip
+        asked = admin_client.post(
+            reverse("destinations:replay"), {"everything": "1"}, HTTP_X_CONSOLE_CONFIRM="ask"
+        ).json()
+        done = admin_client.post(
+            reverse("destinations:replay"), {"everything": "1", "confirmed": "1"}
+        )
         deliver(destination)
 
     assert asked["confirm"] is True
@@ -67,12 +77,12 @@ def test_the_replay_question_comes_back_as_json_when_asked_and_changes_nothing(
     client, admin_client, admin, tool, web
 ):
     with FakeVendor("webhook") as vendor:
-        _dead_letters(client, admin, tool, web, vendor, n=1, name="Braze",
-                      environment="production")  # fmt: skip
+        _dead_letters(client, admin, tool, web, vendor, n=1, name="Braze", environment="production")
         ids = list(Delivery.objects.values_list("pk", flat=True))
 
-        answer = admin_client.post(reverse("destinations:replay"), {"ids": ids},
-                                   HTTP_X_CONSOLE_CONFIRM="ask").json()  # fmt: skip
+        answer = admin_client.post(
+            reverse("destinations:replay"), {"ids": ids}, HTTP_X_CONSOLE_CONFIRM="ask"
+        ).json()
 
     assert answer["title"] == "Replay 1 dead letter to Braze?"
     assert answer["lines"][0] == "Sends 1 delivery again to Braze (production)."
@@ -86,8 +96,10 @@ def test_replaying_letters_to_two_destinations_counts_each_and_names_each_once(
     # given: one order dead-lettered at Braze (production) and at Amplitude (sandbox)
     _, raw = web
     with FakeVendor("webhook") as braze, FakeVendor("webhook") as amplitude:
-        targets = [hook(admin, tool, braze, name="Braze (production)", environment="production"),
-                   hook(admin, tool, amplitude, name="Amplitude (sandbox)")]  # fmt: skip
+        targets = [
+            hook(admin, tool, braze, name="Braze (production)", environment="production"),
+            hook(admin, tool, amplitude, name="Amplitude (sandbox)"),
+        ]
         braze.fail_next(1, 400, {"error": "bad"})
         amplitude.fail_next(1, 400, {"error": "bad"})
         send(client, raw, _orders(1))
@@ -97,8 +109,9 @@ def test_replaying_letters_to_two_destinations_counts_each_and_names_each_once(
     assert Delivery.objects.filter(status="dead").count() == 2
 
     # when: Replay all is asked about
-    answer = admin_client.post(reverse("destinations:replay"), {"everything": "1"},
-                               HTTP_X_CONSOLE_CONFIRM="ask").json()  # fmt: skip
+    answer = admin_client.post(
+        reverse("destinations:replay"), {"everything": "1"}, HTTP_X_CONSOLE_CONFIRM="ask"
+    ).json()
 
     # then: the question counts both destinations, each line names one once
     assert answer["title"] == "Replay 2 dead letters to 2 destinations?"
@@ -112,8 +125,7 @@ def test_replaying_letters_to_two_destinations_counts_each_and_names_each_once(
 
 def test_a_destination_named_with_its_environment_is_not_named_twice(admin_client, admin, tool):
     with FakeVendor("webhook") as vendor:
-        destination = hook(admin, tool, vendor, name="Braze (production)",
-                           environment="production")  # fmt: skip
+        destination = hook(admin, tool, vendor, name="Braze (production)", environment="production")
     url = reverse("destinations:destination_toggle", args=[destination.pk])
 
     answer = admin_client.post(url, HTTP_X_CONSOLE_CONFIRM="ask").json()
@@ -124,8 +136,9 @@ def test_a_destination_named_with_its_environment_is_not_named_twice(admin_clien
 def test_a_sandbox_replay_needs_no_confirmation(client, admin_client, admin, tool, web):
     with FakeVendor("webhook") as vendor:
         _dead_letters(client, admin, tool, web, vendor)
-        answer = admin_client.post(reverse("destinations:replay"), {"everything": "1"},
-                                   HTTP_X_CONSOLE_CONFIRM="ask").json()  # fmt: skip
+        answer = admin_client.post(
+            reverse("destinations:replay"), {"everything": "1"}, HTTP_X_CONSOLE_CONFIRM="ask"
+        ).json()
         assert answer == {"confirm": False}
         assert set(Delivery.objects.values_list("status", flat=True)) == {"dead"}
 

@@ -22,18 +22,30 @@ from .vendors import FakeVendor
 
 
 def _track(n, who, event="Order Completed", **extra):
-    return {"type": "track", "event": event, "messageId": f"m{n}", "anonymousId": who,
-            "properties": {"revenue": n}, **extra}  # fmt: skip
+    return {
+        "type": "track",
+        "event": event,
+        "messageId": f"m{n}",
+        "anonymousId": who,
+        "properties": {"revenue": n},
+        **extra,
+    }
 
 
 def _grant(who, purpose, granted=True):
-    consent_record(subject=Ident("anonymous_id", who), purpose=purpose, granted=granted,
-                   source="banner", jurisdiction="gdpr")  # fmt: skip
+    consent_record(
+        subject=Ident("anonymous_id", who),
+        purpose=purpose,
+        granted=granted,
+        source="banner",
+        jurisdiction="gdpr",
+    )
 
 
 def _statuses(destination):
-    return dict(Delivery.objects.filter(destination=destination)
-                .values_list("message_id", "status"))  # fmt: skip
+    return dict(
+        Delivery.objects.filter(destination=destination).values_list("message_id", "status")
+    )
 
 
 def test_events_reach_only_the_destinations_their_consent_allows(client, admin, tool, web):
@@ -72,8 +84,10 @@ def test_every_accepted_event_ends_delivered_filtered_or_dead_for_every_destinat
         b = hook(admin, tool, picky, name="Picky", purposes=["analytics"])
         _grant("v1", "analytics")
         picky.fail_next(1, 400, {"error": "unknown field revenue"})
-        messages = [_track(i, f"v{i % 3}", event="Order Completed" if i % 2 else "Cart Viewed")
-                    for i in range(1, 13)]  # fmt: skip
+        messages = [
+            _track(i, f"v{i % 3}", event="Order Completed" if i % 2 else "Cart Viewed")
+            for i in range(1, 13)
+        ]
         send(client, raw, messages)
         process_waiting()
         deliver(a)
@@ -203,9 +217,13 @@ def test_dead_letters_replay_checks_consent_again_and_is_idempotent(client, admi
         _grant("bob", "analytics", granted=False)  # bob withdraws before the replay
         dead = list(Delivery.objects.filter(destination=destination))
         assert services.deliveries_replay(actor=admin, deliveries=dead) == {
-            "replayed": 1, "filtered": 1}  # fmt: skip
+            "replayed": 1,
+            "filtered": 1,
+        }
         assert services.deliveries_replay(actor=admin, deliveries=dead) == {
-            "replayed": 0, "filtered": 0}  # fmt: skip
+            "replayed": 0,
+            "filtered": 0,
+        }
         deliver(destination)
         sent = [m["messageId"] for r in vendor.requests[1:] for m in r.body["batch"]]
     assert sent == ["m1"]
@@ -226,8 +244,9 @@ def test_production_destinations_need_send_production_which_tenure_gates(admin, 
         with pytest.raises(PermissionDeniedError):
             services.destination_update(actor=newcomer, destination=prod, is_enabled=False)
         with pytest.raises(PermissionDeniedError):
-            services.destination_update(actor=newcomer, destination=sandbox,
-                                        environment="production")  # fmt: skip
+            services.destination_update(
+                actor=newcomer, destination=sandbox, environment="production"
+            )
         services.destination_update(actor=veteran, destination=prod, is_enabled=False)
 
 
@@ -255,8 +274,9 @@ def test_credentials_are_encrypted_write_only_and_survive_a_key_rotation(admin, 
 
 def test_send_test_captures_exactly_what_the_vendor_would_get_with_secrets_masked(admin, tool):
     with FakeVendor("webhook") as vendor:
-        destination = hook(admin, tool, vendor, mappings=[{"from": "traits.first_name",
-                                                           "to": "firstname"}])  # fmt: skip
+        destination = hook(
+            admin, tool, vendor, mappings=[{"from": "traits.first_name", "to": "firstname"}]
+        )
         (capture,) = services.send_test(actor=admin, destination=destination)
         assert vendor.requests == []  # nothing left the console
         assert capture.url == vendor.base_url + "/hooks/martech"
@@ -301,8 +321,9 @@ def test_a_suppressed_subject_is_dropped_before_routing_and_filtered_at_replay(
     assert Delivery.objects.get(message_id="m2").reason == "suppression"
 
 
-def test_a_vendor_slower_than_the_timeout_is_a_temporary_failure(client, admin, tool, web,
-                                                                 settings):  # fmt: skip
+def test_a_vendor_slower_than_the_timeout_is_a_temporary_failure(
+    client, admin, tool, web, settings
+):
     from apps.destinations import client as http
 
     settings.DELIVERY_TIMEOUT_SECONDS = 0.5
@@ -329,10 +350,15 @@ def test_replaying_many_dead_letters_asks_consent_in_a_few_queries_not_one_per_p
     with FakeVendor("webhook") as vendor:
         destination = hook(admin, tool, vendor, purposes=["analytics"])
     Delivery.objects.bulk_create(
-        Delivery(destination=destination, message_id=f"m{i}", subject=f"anonymous_id:p{i}",
-                 status="dead", payload={"kind": "event", "message": {"type": "track"}})
+        Delivery(
+            destination=destination,
+            message_id=f"m{i}",
+            subject=f"anonymous_id:p{i}",
+            status="dead",
+            payload={"kind": "event", "message": {"type": "track"}},
+        )
         for i in range(60)
-    )  # fmt: skip
+    )
     for i in range(0, 60, 2):
         _grant(f"p{i}", "analytics")
     dead = list(Delivery.objects.all())
@@ -384,8 +410,9 @@ def test_the_retention_keeps_the_message_of_an_event_a_dead_letter_may_still_sen
     settings.EVENT_RETENTION_DAYS = 30
     with FakeVendor("webhook") as vendor:
         destination = hook(admin, tool, vendor)
-        send(client, raw, [_track(1, "old"), _track(2, "dead"), _track(3, "new"),
-                           _track(4, "older")])  # fmt: skip
+        send(
+            client, raw, [_track(1, "old"), _track(2, "dead"), _track(3, "new"), _track(4, "older")]
+        )
         process_waiting()
         deliver(destination)
         long_ago = timezone.now() - dt.timedelta(days=31)
@@ -432,9 +459,10 @@ def test_a_delivery_keeps_no_copy_of_the_message_and_sends_the_stored_events_own
             "identifiers": {"anonymous_id": "ana", "email": "ana@acme.example"},
         }
         destination = services.destination_update(
-            actor=admin, destination=destination,
+            actor=admin,
+            destination=destination,
             mappings=[{"from": "properties.revenue", "to": "amount"}],
-        )  # fmt: skip
+        )
         deliver(destination)
     (sent,) = [m for r in vendor.requests for m in r.body["batch"]]
     assert (sent["messageId"], sent["properties"], sent["fields"]) == (
@@ -482,14 +510,26 @@ def test_routing_a_first_time_event_that_has_a_delivery_already_keeps_it_and_sto
 
     with FakeVendor("webhook") as vendor:
         destination = hook(admin, tool, vendor)
-    Delivery.objects.create(destination=destination, event_id=1, message_id="e1",
-                            status="delivered", subject="anonymous_id:a")  # fmt: skip
+    Delivery.objects.create(
+        destination=destination,
+        event_id=1,
+        message_id="e1",
+        status="delivered",
+        subject="anonymous_id:a",
+    )
     items = [
-        Routed(event_id=n, message_id=f"e{n}", message={"type": "track", "event": "X"},
-               status="processed", consent={}, subject=f"anonymous_id:p{n}",
-               identifiers={"anonymous_id": f"p{n}"}, routed_before=False)
+        Routed(
+            event_id=n,
+            message_id=f"e{n}",
+            message={"type": "track", "event": "X"},
+            status="processed",
+            consent={},
+            subject=f"anonymous_id:p{n}",
+            identifiers={"anonymous_id": f"p{n}"},
+            routed_before=False,
+        )
         for n in (1, 2, 3)
-    ]  # fmt: skip
+    ]
     assert route(items, [destination]) == 3  # each decided pending
     rows = dict(Delivery.objects.values_list("event_id", "status"))
     assert rows == {1: "delivered", 2: "pending", 3: "pending"}
@@ -516,8 +556,9 @@ def test_a_sandbox_sources_events_reach_only_sandbox_destinations(client, admin,
     from apps.events import services as events
 
     _, production_key = web
-    _, sandbox_key = events.source_create(actor=admin, name="Test shop", environment="sandbox",
-                                          rate_limit=10_000)  # fmt: skip
+    _, sandbox_key = events.source_create(
+        actor=admin, name="Test shop", environment="sandbox", rate_limit=10_000
+    )
     with FakeVendor("webhook") as live_vendor, FakeVendor("webhook") as test_vendor:
         live = hook(admin, tool, live_vendor, name="Live", environment="production")
         test = hook(admin, tool, test_vendor, name="Test", environment="sandbox")

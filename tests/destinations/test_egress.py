@@ -120,19 +120,28 @@ def test_a_change_to_an_internal_url_is_refused_and_the_destination_is_unchanged
 
 def test_a_public_name_that_does_not_resolve_yet_can_be_saved(nothing_allowed, admin, tool):
     destination = services.destination_create(
-        actor=admin, name="Partner", adapter="webhook", tool=tool,
+        actor=admin,
+        name="Partner",
+        adapter="webhook",
+        tool=tool,
         config={"url": "https://hooks.partner.example/martech"},
-    )  # fmt: skip
+    )
     assert destination.pk
 
 
 def test_the_form_shows_the_refusal_on_the_field(nothing_allowed, admin_client, tool):
     response = admin_client.post(
         "/destinations/new/",
-        {"name": "Hook", "adapter": "webhook", "tool": tool.pk, "environment": "sandbox",
-         "sends": "events", "config": json.dumps({"url": "http://169.254.169.254/latest/"}),
-         "base_url": "http://[::ffff:127.0.0.1]/"},
-    )  # fmt: skip
+        {
+            "name": "Hook",
+            "adapter": "webhook",
+            "tool": tool.pk,
+            "environment": "sandbox",
+            "sends": "events",
+            "config": json.dumps({"url": "http://169.254.169.254/latest/"}),
+            "base_url": "http://[::ffff:127.0.0.1]/",
+        },
+    )
     assert response.status_code == 400
     form = response.context["form"]
     assert "link-local" in form.errors["config"][0]
@@ -168,14 +177,26 @@ def _pending(destination, n=1):
     now = timezone.now()
     return [
         Delivery.objects.create(
-            destination=destination, message_id=f"m{i}", status="pending", next_attempt_at=now,
+            destination=destination,
+            message_id=f"m{i}",
+            status="pending",
+            next_attempt_at=now,
             subject=f"anonymous_id:a{i}",
-            payload={"kind": "event", "identifiers": {"user_id": f"u{i}"}, "fields": {},
-                     "message": {"type": "track", "event": "Order Completed",
-                                 "messageId": f"m{i}", "userId": f"u{i}", "properties": {}}},
+            payload={
+                "kind": "event",
+                "identifiers": {"user_id": f"u{i}"},
+                "fields": {},
+                "message": {
+                    "type": "track",
+                    "event": "Order Completed",
+                    "messageId": f"m{i}",
+                    "userId": f"u{i}",
+                    "properties": {},
+                },
+            },
         )
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def test_a_delivery_to_a_refused_address_is_never_sent_and_dead_letters_with_the_reason(
@@ -202,10 +223,14 @@ def test_a_name_that_resolves_elsewhere_at_connect_time_is_refused(settings, zon
         port = vendor.base_url.rsplit(":", 1)[1]
         zone["hooks.rebind.example.com"] = [["93.184.215.14"], ["127.0.0.1"]]
         destination = services.destination_create(
-            actor=admin, name="Rebind", adapter="webhook", tool=tool, is_enabled=True,
+            actor=admin,
+            name="Rebind",
+            adapter="webhook",
+            tool=tool,
+            is_enabled=True,
             config={"url": f"https://hooks.rebind.example.com:{port}/hooks/martech"},
             credentials=dict(vendor.credentials),
-        )  # fmt: skip
+        )
         [row] = _pending(destination)
         deliver(destination)
         assert vendor.requests == []
@@ -220,10 +245,14 @@ def test_a_name_the_operator_allows_is_sent_to_with_its_host_header(settings, zo
         port = vendor.base_url.rsplit(":", 1)[1]
         zone["hooks.corp.example.com"] = [["127.0.0.1"]]
         destination = services.destination_create(
-            actor=admin, name="Corp", adapter="webhook", tool=tool, is_enabled=True,
+            actor=admin,
+            name="Corp",
+            adapter="webhook",
+            tool=tool,
+            is_enabled=True,
             config={"url": f"http://hooks.corp.example.com:{port}/hooks/martech"},
             credentials=dict(vendor.credentials),
-        )  # fmt: skip
+        )
         [row] = _pending(destination)
         deliver(destination)
         [received] = vendor.requests
@@ -280,8 +309,12 @@ def test_only_those_who_manage_the_destination_read_the_vendor_answer_in_the_api
         body = client.get(url).json()
         assert body["error"] is None
         assert (body["status"], body["response_code"]) == ("dead", 400)
-    for url in ("/api/v1/dead-letters/", "/api/v1/deliveries/", "/api/v1/destinations/",
-                f"/api/v1/destinations/{destination.pk}/"):  # fmt: skip
+    for url in (
+        "/api/v1/dead-letters/",
+        "/api/v1/deliveries/",
+        "/api/v1/destinations/",
+        f"/api/v1/destinations/{destination.pk}/",
+    ):
         assert "INTERNAL-ONLY" not in client.get(url).content.decode(), url
     client.force_login(manager)
     assert client.get(f"/api/v1/dead-letters/{row.pk}/").json()["error"].startswith(LEAK)
@@ -303,8 +336,12 @@ def test_only_those_who_manage_the_destination_read_the_vendor_answer_on_pages(a
     destination, _row = _dead_letter_with_a_long_answer(admin, tool)
     viewer = person_with(admin, "destinations.view", name="Mei Viewer")
     client.force_login(viewer)
-    pages = ["/destinations/dead-letters/", "/destinations/deliveries/", "/destinations/",
-             f"/destinations/{destination.pk}/"]  # fmt: skip
+    pages = [
+        "/destinations/dead-letters/",
+        "/destinations/deliveries/",
+        "/destinations/",
+        f"/destinations/{destination.pk}/",
+    ]
     for url in pages:
         response = client.get(url)
         assert response.status_code == 200, url

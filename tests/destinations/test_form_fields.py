@@ -13,8 +13,14 @@ NEW = "/destinations/new/"
 
 
 def _post(tool, **fields):
-    return {"name": "Orders hook", "adapter": "webhook", "tool": tool.pk,
-            "environment": "sandbox", "sends": "events", **fields}  # fmt: skip
+    return {
+        "name": "Orders hook",
+        "adapter": "webhook",
+        "tool": tool.pk,
+        "environment": "sandbox",
+        "sends": "events",
+        **fields,
+    }
 
 
 def test_the_form_renders_the_webhook_url_field_and_password_inputs_for_credentials(
@@ -34,12 +40,18 @@ def test_the_form_renders_the_webhook_url_field_and_password_inputs_for_credenti
 def test_a_webhook_destination_is_created_from_its_fields_without_json(admin_client, tool):
     with FakeVendor("webhook") as vendor:
         url = vendor.base_url + "/hooks/martech"
-        response = admin_client.post(NEW, _post(
-            tool, cfg_webhook__url=url, cfg_webhook__requests_per_second="5",
-            cred_webhook__signing_secret=vendor.credentials["signing_secret"],
-            # another vendor's settings on the same page are not read
-            cfg_braze__alias_label="ignored", cred_braze__api_key="ignored",
-        ))  # fmt: skip
+        response = admin_client.post(
+            NEW,
+            _post(
+                tool,
+                cfg_webhook__url=url,
+                cfg_webhook__requests_per_second="5",
+                cred_webhook__signing_secret=vendor.credentials["signing_secret"],
+                # another vendor's settings on the same page are not read
+                cfg_braze__alias_label="ignored",
+                cred_braze__api_key="ignored",
+            ),
+        )
 
     assert response.status_code == 302, response.context["form"].errors
     destination = Destination.objects.get()
@@ -87,10 +99,15 @@ def test_an_http_url_in_the_json_configuration_is_refused_too(admin_client, tool
 
 
 def test_a_value_the_schema_refuses_is_told_under_its_field(admin_client, tool):
-    response = admin_client.post(NEW, _post(
-        tool, adapter="meta_capi", cfg_meta_capi__pixel_id="pixel-one",
-        purposes=["sale_share"],
-    ))  # fmt: skip
+    response = admin_client.post(
+        NEW,
+        _post(
+            tool,
+            adapter="meta_capi",
+            cfg_meta_capi__pixel_id="pixel-one",
+            purposes=["sale_share"],
+        ),
+    )
 
     assert response.status_code == 400
     [error] = response.context["form"].errors["cfg_meta_capi__pixel_id"]
@@ -110,10 +127,15 @@ def test_the_edit_form_shows_the_settings_in_fields_never_the_secret_and_keeps_i
         assert "Set: leave empty to keep it." in html
 
         new_url = vendor.base_url + "/hooks/martech?v=2"
-        response = admin_client.post(url, _post(
-            tool, name=destination.name, cfg_webhook__url=new_url,
-            cred_webhook__signing_secret="",
-        ))  # fmt: skip
+        response = admin_client.post(
+            url,
+            _post(
+                tool,
+                name=destination.name,
+                cfg_webhook__url=new_url,
+                cred_webhook__signing_secret="",
+            ),
+        )
 
     assert response.status_code == 302, response.context["form"].errors
     destination.refresh_from_db()

@@ -13,8 +13,16 @@ from .vendors import FakeVendor
 
 
 def _orders(n):
-    return [{"type": "track", "event": "Order Completed", "messageId": f"o{i}",
-             "anonymousId": f"v{i}", "properties": {"revenue": i}} for i in range(n)]  # fmt: skip
+    return [
+        {
+            "type": "track",
+            "event": "Order Completed",
+            "messageId": f"o{i}",
+            "anonymousId": f"v{i}",
+            "properties": {"revenue": i},
+        }
+        for i in range(n)
+    ]
 
 
 def test_the_pages_show_health_deliveries_dead_letters_and_where_an_event_went(
@@ -78,8 +86,10 @@ def test_credentials_never_come_back_in_pages_or_the_api(admin_client, admin_api
     with FakeVendor("webhook") as vendor:
         destination = hook(admin, tool, vendor)
     secret = vendor.credentials["signing_secret"]
-    for url in (reverse("destinations:destination_detail", args=[destination.pk]),
-                reverse("destinations:destination_edit", args=[destination.pk])):  # fmt: skip
+    for url in (
+        reverse("destinations:destination_detail", args=[destination.pk]),
+        reverse("destinations:destination_edit", args=[destination.pk]),
+    ):
         assert secret not in admin_client.get(url).content.decode()
     body = admin_api.get(reverse("api:destination-detail", args=[destination.pk])).json()
     assert "credentials" not in body
@@ -93,16 +103,28 @@ def test_the_api_refuses_bad_configuration_and_unknown_credentials_with_codes(ad
     missing = admin_api.post(url, {**base, "config": {}}, format="json")
     assert (missing.status_code, missing.json()["code"]) == (400, "invalid_config")
     assert "url" in missing.json()["message"]
-    creds = admin_api.post(url, {**base, "config": {"url": "https://x.example/h"},
-                                 "credentials": {"api_key": "k"}}, format="json")  # fmt: skip
+    creds = admin_api.post(
+        url,
+        {**base, "config": {"url": "https://x.example/h"}, "credentials": {"api_key": "k"}},
+        format="json",
+    )
     assert (creds.status_code, creds.json()["code"]) == (400, "invalid_credentials")
-    purpose = admin_api.post(url, {**base, "config": {"url": "https://x.example/h"},
-                                   "purposes": ["telepathy"]}, format="json")  # fmt: skip
+    purpose = admin_api.post(
+        url,
+        {**base, "config": {"url": "https://x.example/h"}, "purposes": ["telepathy"]},
+        format="json",
+    )
     assert (purpose.status_code, purpose.json()["code"]) == (400, "invalid_purposes")
     adapter = admin_api.post(url, {**base, "adapter": "pigeon"}, format="json")
     assert adapter.status_code == 400
-    ok = admin_api.post(url, {**base, "config": {"url": "https://x.example/h"},
-                              "mappings": [{"from": "traits.email", "to": "email"}]},
-                        format="json")  # fmt: skip
+    ok = admin_api.post(
+        url,
+        {
+            **base,
+            "config": {"url": "https://x.example/h"},
+            "mappings": [{"from": "traits.email", "to": "email"}],
+        },
+        format="json",
+    )
     assert ok.status_code == 201, ok.content
     assert ok.json()["mappings"] == [{"from": "traits.email", "to": "email"}]

@@ -8,13 +8,20 @@ from apps.destinations import services
 def test_the_destination_pages_name_the_consent_purposes_it_requires(admin, admin_client, tool):
     # given a webhook that needs email marketing consent and an ad network (sale/share fixed)
     hook = services.destination_create(
-        actor=admin, name="Newsletter hook", adapter="webhook", tool=tool,
-        config={"url": "https://hooks.acme.example/news"}, purposes=["email_marketing"],
-    )  # fmt: skip
+        actor=admin,
+        name="Newsletter hook",
+        adapter="webhook",
+        tool=tool,
+        config={"url": "https://hooks.acme.example/news"},
+        purposes=["email_marketing"],
+    )
     ads = services.destination_create(
-        actor=admin, name="Ads", adapter="meta_capi", tool=tool,
+        actor=admin,
+        name="Ads",
+        adapter="meta_capi",
+        tool=tool,
         config={"pixel_id": "123"},
-    )  # fmt: skip
+    )
     # when the pages are read
     detail = admin_client.get(reverse("destinations:destination_detail", args=[hook.pk]))
     ads_detail = admin_client.get(reverse("destinations:destination_detail", args=[ads.pk]))

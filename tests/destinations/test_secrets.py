@@ -62,10 +62,16 @@ def _destination(admin, tool, kind: str, vendor: FakeVendor, credentials: dict) 
     config, _ = sample(kind, vendor.base_url)
     fields = {"base_url": vendor.base_url} if kind != "webhook" else {}
     return services.destination_create(
-        actor=admin, name=f"{kind} secrets", adapter=kind, tool=tool, config=config,
-        sends="profiles" if kind == "salesforce" else "events", is_enabled=True,
-        credentials=credentials, **fields,
-    )  # fmt: skip
+        actor=admin,
+        name=f"{kind} secrets",
+        adapter=kind,
+        tool=tool,
+        config=config,
+        sends="profiles" if kind == "salesforce" else "events",
+        is_enabled=True,
+        credentials=credentials,
+        **fields,
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -142,12 +148,19 @@ def test_a_vendor_that_echoes_the_request_leaves_no_credential_in_deliveries(
         now = timezone.now()
         for item in items[:1]:
             Delivery.objects.create(
-                destination=destination, message_id="m1", status="pending",
-                next_attempt_at=now, subject="user_id:u1",
+                destination=destination,
+                message_id="m1",
+                status="pending",
+                next_attempt_at=now,
+                subject="user_id:u1",
                 consent=dict.fromkeys(destination.required_purposes, True),
-                payload={"kind": item.kind, "message": item.message,
-                         "identifiers": item.identifiers, "fields": item.fields},
-            )  # fmt: skip
+                payload={
+                    "kind": item.kind,
+                    "message": item.message,
+                    "identifiers": item.identifiers,
+                    "fields": item.fields,
+                },
+            )
         deliver(destination)
         assert vendor.requests  # it was sent, and answered with the echo
     [row] = Delivery.objects.filter(destination=destination)
@@ -172,11 +185,18 @@ def test_a_credential_http_headers_cannot_carry_dead_letters_without_naming_it(a
         destination = _destination(admin, tool, "hubspot", vendor, credentials)
         _, items = sample("hubspot", vendor.base_url)
         Delivery.objects.create(
-            destination=destination, message_id="m1", status="pending",
-            next_attempt_at=timezone.now(), subject="user_id:u1",
-            payload={"kind": "event", "message": items[0].message,
-                     "identifiers": items[0].identifiers, "fields": {}},
-        )  # fmt: skip
+            destination=destination,
+            message_id="m1",
+            status="pending",
+            next_attempt_at=timezone.now(),
+            subject="user_id:u1",
+            payload={
+                "kind": "event",
+                "message": items[0].message,
+                "identifiers": items[0].identifiers,
+                "fields": {},
+            },
+        )
         deliver(destination)
         assert vendor.requests == []
     row = Delivery.objects.get(destination=destination)

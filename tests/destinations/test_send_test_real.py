@@ -32,15 +32,17 @@ def test_send_test_for_real_reaches_the_vendor_and_shows_its_status_and_body(
     assert event.metadata["answers"] == [{"status": 200, "error": ""}]
 
 
-def test_the_vendor_answer_shown_never_contains_the_credential(admin_client, admin_api, admin,
-                                                                 tool):  # fmt: skip
+def test_the_vendor_answer_shown_never_contains_the_credential(
+    admin_client, admin_api, admin, tool
+):
     with FakeVendor("webhook") as vendor:
         destination = hook(admin, tool, vendor)
         secret = vendor.credentials["signing_secret"]
         vendor.fail_next(2, 401, {"error": f"signature mismatch for secret {secret}"})
         page = admin_client.post(_test_url(destination), {"send": "1"}).content.decode()
-        api = admin_api.post(f"/api/v1/destinations/{destination.pk}/send-test/",
-                             {"send": True}, format="json")  # fmt: skip
+        api = admin_api.post(
+            f"/api/v1/destinations/{destination.pk}/send-test/", {"send": True}, format="json"
+        )
 
     assert 'data-status="401"' in page
     assert "signature mismatch for secret •••" in page
@@ -74,12 +76,20 @@ def test_a_production_destination_real_send_needs_send_production(client, admin,
         manager = person_with(admin, "destinations.view", "destinations.manage", name="Max M")
         client.force_login(manager)
         page = client.post(_test_url(destination), {"send": "1"})
-        api = client.post(f"/api/v1/destinations/{destination.pk}/send-test/",
-                          {"send": True}, content_type="application/json")  # fmt: skip
+        api = client.post(
+            f"/api/v1/destinations/{destination.pk}/send-test/",
+            {"send": True},
+            content_type="application/json",
+        )
         preview = client.post(_test_url(destination))  # capturing stays allowed
         assert vendor.requests == []
-        holder = person_with(admin, "destinations.view", "destinations.manage",
-                             "destinations.send_production", name="Pat Prod")  # fmt: skip
+        holder = person_with(
+            admin,
+            "destinations.view",
+            "destinations.manage",
+            "destinations.send_production",
+            name="Pat Prod",
+        )
         client.force_login(holder)
         allowed = client.post(_test_url(destination), {"send": "1", "confirmed": "1"})
         assert len(vendor.requests) == 1
@@ -112,8 +122,9 @@ def test_sending_for_real_to_production_asks_first_naming_the_consequence_and_se
 
         # when: the plain post (no JavaScript) and the dialog's question
         page = admin_client.post(_test_url(destination), {"send": "1"})
-        asked = admin_client.post(_test_url(destination), {"send": "1"},
-                                  HTTP_X_CONSOLE_CONFIRM="ask").json()  # fmt: skip
+        asked = admin_client.post(
+            _test_url(destination), {"send": "1"}, HTTP_X_CONSOLE_CONFIRM="ask"
+        ).json()
 
         # then
         assert vendor.requests == []
@@ -148,8 +159,7 @@ def test_a_preview_and_a_sandbox_real_send_need_no_question(admin_client, admin,
         production = hook(admin, tool, vendor, name="Braze", environment="production")
         sandbox = hook(admin, tool, vendor, name="Braze sandbox")
         preview = admin_client.post(_test_url(production), HTTP_X_CONSOLE_CONFIRM="ask")
-        real = admin_client.post(_test_url(sandbox), {"send": "1"},
-                                 HTTP_X_CONSOLE_CONFIRM="ask")  # fmt: skip
+        real = admin_client.post(_test_url(sandbox), {"send": "1"}, HTTP_X_CONSOLE_CONFIRM="ask")
         assert vendor.requests == []
 
     assert preview.json() == {"confirm": False}

@@ -33,12 +33,18 @@ def test_a_worker_killed_while_a_vendor_answers_loses_no_delivery(worker_env):
         destination = hook(admin, tool, vendor)
         now = timezone.now()
         Event.objects.bulk_create(
-            Event(source=source, message_id=f"m-{i}", type="track", name="Order Completed",
-                  anonymous_id=f"ajs-{i}", payload={"type": "track", "event": "Order Completed",
-                                                    "messageId": f"m-{i}"},
-                  timestamp=now, received_at=now)
+            Event(
+                source=source,
+                message_id=f"m-{i}",
+                type="track",
+                name="Order Completed",
+                anonymous_id=f"ajs-{i}",
+                payload={"type": "track", "event": "Order Completed", "messageId": f"m-{i}"},
+                timestamp=now,
+                received_at=now,
+            )
             for i in range(N)
-        )  # fmt: skip
+        )
         process_waiting()
         assert Delivery.objects.filter(status="pending").count() == N
 
@@ -60,8 +66,7 @@ def test_a_worker_killed_while_a_vendor_answers_loses_no_delivery(worker_env):
         deliver_task.delay(destination.pk)
         worker = start_worker(worker_env)
         try:
-            wait_until(lambda: not Delivery.objects.filter(status="pending").exists(),
-                       timeout=120)  # fmt: skip
+            wait_until(lambda: not Delivery.objects.filter(status="pending").exists(), timeout=120)
         finally:
             worker.stop()
         sent = [m["messageId"] for r in vendor.requests for m in r.body["batch"]]

@@ -479,8 +479,17 @@ class FakeVendor:
             if _basic(r.headers) != pair:
                 return _json_error(401, {"error": "Invalid API key or secret key"})
             day = (r.query.get("start_day") or [""])[0]
-            jobs = [{"day": day, "status": "done" if self.erasures_done else "staging",
-                     "amplitude_ids": [{"amplitude_id": 100}]}] if day else []  # fmt: skip
+            jobs = (
+                [
+                    {
+                        "day": day,
+                        "status": "done" if self.erasures_done else "staging",
+                        "amplitude_ids": [{"amplitude_id": 100}],
+                    }
+                ]
+                if day
+                else []
+            )
             return 200, jobs, {}
         return _json_error(404, {"code": 404, "error": "Not found"})
 

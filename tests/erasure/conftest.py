@@ -28,18 +28,30 @@ def ana(db):
     for anon in ("ajs-ana-phone", "ajs-ana-laptop"):
         link_record(a=("user_id", "cus_1"), b=("anonymous_id", anon), rule="identify")
     link_record(a=("user_id", "cus_1"), b=("email", "ana@acme.example"), rule="identify")
-    link_record(a=("anonymous_id", "ajs-ana-laptop"), b=("anonymous_id", "ajs-shared-tablet"),
-                rule="ip_user_agent", kind="probabilistic", confidence=0.7)  # fmt: skip
+    link_record(
+        a=("anonymous_id", "ajs-ana-laptop"),
+        b=("anonymous_id", "ajs-shared-tablet"),
+        rule="ip_user_agent",
+        kind="probabilistic",
+        confidence=0.7,
+    )
     link_record(a=("user_id", "cus_2"), b=("email", "bo@acme.example"), rule="identify")
-    return {"user_id:cus_1", "anonymous_id:ajs-ana-phone", "anonymous_id:ajs-ana-laptop",
-            "email:ana@acme.example"}  # fmt: skip
+    return {
+        "user_id:cus_1",
+        "anonymous_id:ajs-ana-phone",
+        "anonymous_id:ajs-ana-laptop",
+        "email:ana@acme.example",
+    }
 
 
 def verified(admin, identifier="email:ana@acme.example", **fields):
     request = services.request_create(
-        actor=admin, identifier=identifier, channel=fields.pop("channel", "email"),
-        jurisdiction=fields.pop("jurisdiction", "gdpr"), **fields,
-    )  # fmt: skip
+        actor=admin,
+        identifier=identifier,
+        channel=fields.pop("channel", "email"),
+        jurisdiction=fields.pop("jurisdiction", "gdpr"),
+        **fields,
+    )
     return services.request_verify(actor=admin, request=request, note="Replied from the address")
 
 
@@ -50,11 +62,21 @@ def tool(admin):
 
 def destination_at(admin, tool, vendor, **fields):
     if vendor.kind == "webhook":
-        base = {"adapter": "webhook", "config": {
-            "url": vendor.base_url + "/hooks/martech",
-            "deletion_url": vendor.base_url + "/hooks/martech/erasure"}}  # fmt: skip
+        base = {
+            "adapter": "webhook",
+            "config": {
+                "url": vendor.base_url + "/hooks/martech",
+                "deletion_url": vendor.base_url + "/hooks/martech/erasure",
+            },
+        }
     else:
         base = {"adapter": vendor.kind, "base_url": vendor.base_url}
-    defaults = {"name": f"{vendor.kind} sink", "tool": tool, "environment": "sandbox",
-                "is_enabled": True, "credentials": dict(vendor.credentials), **base}  # fmt: skip
+    defaults = {
+        "name": f"{vendor.kind} sink",
+        "tool": tool,
+        "environment": "sandbox",
+        "is_enabled": True,
+        "credentials": dict(vendor.credentials),
+        **base,
+    }
     return destinations.destination_create(actor=admin, **{**defaults, **fields})

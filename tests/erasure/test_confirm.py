@@ -14,10 +14,16 @@ from .conftest import verified
 
 
 def _tools(admin):
-    tool_create(actor=admin, name="Zendesk", vendor="Zendesk", category="Support",
-                data_categories=["contact"])  # fmt: skip
-    tool_create(actor=admin, name="Hubspot", vendor="Hubspot", category="CRM",
-                data_categories=["contact"])  # fmt: skip
+    tool_create(
+        actor=admin,
+        name="Zendesk",
+        vendor="Zendesk",
+        category="Support",
+        data_categories=["contact"],
+    )
+    tool_create(
+        actor=admin, name="Hubspot", vendor="Hubspot", category="CRM", data_categories=["contact"]
+    )
 
 
 def test_approving_without_confirmation_states_the_counts_and_erases_nothing(admin, client, ana):
@@ -115,11 +121,19 @@ def test_the_approval_question_counts_what_approval_then_erases_and_the_tools_it
     from .conftest import destination_at
 
     source, _ = source_create(actor=admin, name="Web")
-    for n, (user, anon) in enumerate([("cus_1", "ajs-ana-phone"), ("", "ajs-ana-laptop"),
-                                      ("cus_2", "ajs-bo")]):  # fmt: skip
-        Event.objects.create(source=source, message_id=f"m{n}", type="track", name="Viewed",
-                             user_id=user, anonymous_id=anon, payload={},
-                             timestamp=timezone.now())  # fmt: skip
+    for n, (user, anon) in enumerate(
+        [("cus_1", "ajs-ana-phone"), ("", "ajs-ana-laptop"), ("cus_2", "ajs-bo")]
+    ):
+        Event.objects.create(
+            source=source,
+            message_id=f"m{n}",
+            type="track",
+            name="Viewed",
+            user_id=user,
+            anonymous_id=anon,
+            payload={},
+            timestamp=timezone.now(),
+        )
     _tools(admin)
     request = verified(admin)
     client.force_login(admin)

@@ -22,8 +22,14 @@ def test_the_demo_requests_are_verified_before_approval_and_done_before_completi
     hook = FakeVendor("webhook").start()
     try:
         destination_at(admin, tool, hook, name="Data team webhook")
-        tool_create(actor=admin, name="Zendesk", vendor="Zendesk", category="Support",
-                    data_categories=["contact"], technical_owner=admin)  # fmt: skip
+        tool_create(
+            actor=admin,
+            name="Zendesk",
+            vendor="Zendesk",
+            category="Support",
+            data_categories=["contact"],
+            technical_owner=admin,
+        )
         # when: the demo loads
         demo.load()
     finally:

@@ -36,8 +36,15 @@ from .conftest import destination_at
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 EMAIL = "lena.fischer@example.de"
-HERS = (EMAIL, "cus_48213", "ajs-5f1c9e2a", "ajs-lena-new-device",
-        "ajs-early-visitor-88", "ajs-brand-new-visitor-77", "cus_new_99999")  # fmt: skip
+HERS = (
+    EMAIL,
+    "cus_48213",
+    "ajs-5f1c9e2a",
+    "ajs-lena-new-device",
+    "ajs-early-visitor-88",
+    "ajs-brand-new-visitor-77",
+    "cus_new_99999",
+)
 # The company's warehouse table a sync reads (not the console's data).
 WAREHOUSE = "wh_people"
 
@@ -109,33 +116,90 @@ def test_an_erased_person_is_never_stored_or_sent_again_by_any_path(worker_env):
             worker = start_worker(worker_env)
             try:
                 # Lena's history: a visitor, then a sign-up, then a second device
-                assert _post(client, "/v1/batch", {"batch": [
-                    {"type": "page", "messageId": "h1", "anonymousId": "ajs-5f1c9e2a",
-                     "properties": {"url": "https://www.acme.example/blog"}},
-                    {"type": "identify", "messageId": "h2", "anonymousId": "ajs-5f1c9e2a",
-                     "traits": {"email": EMAIL}},
-                    {"type": "identify", "messageId": "h3", "userId": "cus_48213",
-                     "anonymousId": "ajs-5f1c9e2a", "traits": {"email": EMAIL}},
-                    {"type": "track", "messageId": "h4", "event": "Order Completed",
-                     "userId": "cus_48213", "anonymousId": "ajs-lena-new-device"},
-                    {"type": "identify", "messageId": "other", "anonymousId": "ajs-someone",
-                     "traits": {"email": "someone@example.de"}},
-                ]}, raw).status_code == 200  # fmt: skip
-                assert _post(client, "/v1/consent", {"anonymousId": "ajs-5f1c9e2a",
-                             "choices": {"analytics": True}}, raw).status_code == 200  # fmt: skip
+                assert (
+                    _post(
+                        client,
+                        "/v1/batch",
+                        {
+                            "batch": [
+                                {
+                                    "type": "page",
+                                    "messageId": "h1",
+                                    "anonymousId": "ajs-5f1c9e2a",
+                                    "properties": {"url": "https://www.acme.example/blog"},
+                                },
+                                {
+                                    "type": "identify",
+                                    "messageId": "h2",
+                                    "anonymousId": "ajs-5f1c9e2a",
+                                    "traits": {"email": EMAIL},
+                                },
+                                {
+                                    "type": "identify",
+                                    "messageId": "h3",
+                                    "userId": "cus_48213",
+                                    "anonymousId": "ajs-5f1c9e2a",
+                                    "traits": {"email": EMAIL},
+                                },
+                                {
+                                    "type": "track",
+                                    "messageId": "h4",
+                                    "event": "Order Completed",
+                                    "userId": "cus_48213",
+                                    "anonymousId": "ajs-lena-new-device",
+                                },
+                                {
+                                    "type": "identify",
+                                    "messageId": "other",
+                                    "anonymousId": "ajs-someone",
+                                    "traits": {"email": "someone@example.de"},
+                                },
+                            ]
+                        },
+                        raw,
+                    ).status_code
+                    == 200
+                )
+                assert (
+                    _post(
+                        client,
+                        "/v1/consent",
+                        {"anonymousId": "ajs-5f1c9e2a", "choices": {"analytics": True}},
+                        raw,
+                    ).status_code
+                    == 200
+                )
                 wait_until(lambda: _settled() and Event.objects.count() == 5, timeout=120)
                 assert any(EMAIL in (r.raw or b"").decode() for r in hook.requests)
             finally:
                 worker.stop()
 
             # one event is accepted while nobody processes it, then the erasure is approved
-            assert _post(client, "/v1/batch", {"batch": [
-                {"type": "identify", "messageId": "early", "anonymousId": "ajs-early-visitor-88",
-                 "traits": {"email": EMAIL}}]}, raw).status_code == 200  # fmt: skip
+            assert (
+                _post(
+                    client,
+                    "/v1/batch",
+                    {
+                        "batch": [
+                            {
+                                "type": "identify",
+                                "messageId": "early",
+                                "anonymousId": "ajs-early-visitor-88",
+                                "traits": {"email": EMAIL},
+                            }
+                        ]
+                    },
+                    raw,
+                ).status_code
+                == 200
+            )
             request = services.request_create(
-                actor=admin, identifier=f"email:{EMAIL}", channel="email", jurisdiction="gdpr",
+                actor=admin,
+                identifier=f"email:{EMAIL}",
+                channel="email",
+                jurisdiction="gdpr",
                 notes=f"Lena asked from {EMAIL} to be forgotten (cus_48213).",
-            )  # fmt: skip
+            )
             services.request_verify(actor=admin, request=request, note="Replied from it")
             services.request_approve(actor=admin, request=request)
             approved_at = len(hook.requests)
@@ -143,57 +207,118 @@ def test_an_erased_person_is_never_stored_or_sent_again_by_any_path(worker_env):
             worker = start_worker(worker_env)
             try:
                 wait_until(
-                    lambda: ErasureRequest.objects.get(pk=request.pk).status
-                    == RequestStatus.COMPLETED and _settled(),
+                    lambda: (
+                        ErasureRequest.objects.get(pk=request.pk).status == RequestStatus.COMPLETED
+                        and _settled()
+                    ),
                     timeout=120,
-                )  # fmt: skip
+                )
 
                 # every way back is tried: the collection API by each identifier...
-                replay = _post(client, "/v1/batch", {"batch": [
-                    {"type": "identify", "messageId": "r1",
-                     "anonymousId": "ajs-brand-new-visitor-77", "traits": {"email": EMAIL}},
-                    {"type": "track", "messageId": "r2", "event": "Viewed",
-                     "anonymousId": "ajs-brand-new-visitor-77",
-                     "context": {"traits": {"email": EMAIL.upper()}}},
-                    {"type": "alias", "messageId": "r3", "previousId": "ajs-5f1c9e2a",
-                     "userId": "cus_new_99999"},
-                    {"type": "track", "messageId": "r4", "event": "Viewed",
-                     "userId": " cus_48213 "},
-                    {"type": "page", "messageId": "r5", "anonymousId": "ajs-lena-new-device"},
-                ]}, raw)  # fmt: skip
+                replay = _post(
+                    client,
+                    "/v1/batch",
+                    {
+                        "batch": [
+                            {
+                                "type": "identify",
+                                "messageId": "r1",
+                                "anonymousId": "ajs-brand-new-visitor-77",
+                                "traits": {"email": EMAIL},
+                            },
+                            {
+                                "type": "track",
+                                "messageId": "r2",
+                                "event": "Viewed",
+                                "anonymousId": "ajs-brand-new-visitor-77",
+                                "context": {"traits": {"email": EMAIL.upper()}},
+                            },
+                            {
+                                "type": "alias",
+                                "messageId": "r3",
+                                "previousId": "ajs-5f1c9e2a",
+                                "userId": "cus_new_99999",
+                            },
+                            {
+                                "type": "track",
+                                "messageId": "r4",
+                                "event": "Viewed",
+                                "userId": " cus_48213 ",
+                            },
+                            {
+                                "type": "page",
+                                "messageId": "r5",
+                                "anonymousId": "ajs-lena-new-device",
+                            },
+                        ]
+                    },
+                    raw,
+                )
                 assert {r["code"] for r in replay.json()["rejected"]} == {"subject_suppressed"}
                 assert len(replay.json()["rejected"]) == 5
                 # ...the banner, the consent API and the identity API...
                 for ids in ({"anonymousId": "ajs-5f1c9e2a"}, {"userId": "cus_48213"}):
-                    banner = _post(client, "/v1/consent",
-                                   {**ids, "choices": {"analytics": True}}, raw)  # fmt: skip
+                    banner = _post(
+                        client, "/v1/consent", {**ids, "choices": {"analytics": True}}, raw
+                    )
                     assert (banner.status_code, banner.json()["code"]) == (
-                        400, "subject_suppressed")  # fmt: skip
+                        400,
+                        "subject_suppressed",
+                    )
                 api = _api(admin)
-                recorded = api.post("/api/v1/consent-records/", {
-                    "identifier": f"email:{EMAIL}", "purpose": "analytics", "granted": True,
-                    "jurisdiction": "gdpr"}, format="json")  # fmt: skip
+                recorded = api.post(
+                    "/api/v1/consent-records/",
+                    {
+                        "identifier": f"email:{EMAIL}",
+                        "purpose": "analytics",
+                        "granted": True,
+                        "jurisdiction": "gdpr",
+                    },
+                    format="json",
+                )
                 assert (recorded.status_code, recorded.json()["code"]) == (
-                    400, "subject_suppressed")  # fmt: skip
+                    400,
+                    "subject_suppressed",
+                )
                 found = api.get("/api/v1/profiles/", {"identifier": f"email:{EMAIL}"}).json()
                 assert found["count"] == 0
                 # ...and a reverse-ETL sync whose model still has her
-                table.execute(f"INSERT INTO {WAREHOUSE} VALUES ('c1', %s, 'Lena', 1), "  # noqa: S608
-                              "('c2', 'someone@example.de', 'Someone', 2)", [EMAIL])  # fmt: skip
-                warehouse = syncs.warehouse_create(actor=admin, name="Warehouse",
-                                                   kind="postgres", dsn=dsn())  # fmt: skip
-                model = syncs.model_create(actor=admin, name="People", warehouse=warehouse,
-                                           primary_key="id", sql=f"SELECT * FROM {WAREHOUSE}")  # noqa: S608  # fmt: skip
+                table.execute(
+                    f"INSERT INTO {WAREHOUSE} VALUES ('c1', %s, 'Lena', 1), "  # noqa: S608
+                    "('c2', 'someone@example.de', 'Someone', 2)",
+                    [EMAIL],
+                )
+                warehouse = syncs.warehouse_create(
+                    actor=admin, name="Warehouse", kind="postgres", dsn=dsn()
+                )
+                model = syncs.model_create(
+                    actor=admin,
+                    name="People",
+                    warehouse=warehouse,
+                    primary_key="id",
+                    sql=f"SELECT * FROM {WAREHOUSE}",  # noqa: S608
+                )
                 sync = syncs.sync_create(
-                    actor=admin, name="People to the data team", model=model,
+                    actor=admin,
+                    name="People to the data team",
+                    model=model,
                     destination=destinations.destination_create(
-                        actor=admin, name="Data team contacts", adapter="webhook", tool=tool,
-                        environment="sandbox", is_enabled=True, sends="profiles",
+                        actor=admin,
+                        name="Data team contacts",
+                        adapter="webhook",
+                        tool=tool,
+                        environment="sandbox",
+                        is_enabled=True,
+                        sends="profiles",
                         credentials=dict(hook.credentials),
-                        config={"url": hook.base_url + "/hooks/martech"}),
-                    object="contacts", mode="upsert", subject_column="id",
-                    subject_type="user_id", mappings=[{"from": "email", "to": "email"}],
-                )  # fmt: skip
+                        config={"url": hook.base_url + "/hooks/martech"},
+                    ),
+                    object="contacts",
+                    mode="upsert",
+                    subject_column="id",
+                    subject_type="user_id",
+                    mappings=[{"from": "email", "to": "email"}],
+                )
                 run = syncs.sync_run(actor=admin, sync=sync)
                 execute(run.pk)
                 run.refresh_from_db()

@@ -49,8 +49,9 @@ def test_stored_hashes_are_not_the_sha256_of_the_identifier_and_the_key_finds_th
 
 
 def test_counting_through_user_ids_with_sha256_finds_nobody(admin):
-    request = services.request_create(actor=admin, identifier="user_id:cus_48213",
-                                      channel="email", jurisdiction="gdpr")  # fmt: skip
+    request = services.request_create(
+        actor=admin, identifier="user_id:cus_48213", channel="email", jurisdiction="gdpr"
+    )
     services.request_verify(actor=admin, request=request, note="Signed in")
     services.request_approve(actor=admin, request=request)
     stored = _stored_hashes()
@@ -91,14 +92,16 @@ def test_after_a_key_rotation_lookups_work_and_every_stored_hash_changed(admin, 
     ).hexdigest()
     assert alone not in _stored_hashes()
     # the request's own hashes moved too: the same person is still recognised as open
-    again = services.request_create(actor=admin, identifier="user_id:cus_1", channel="email",
-                                    jurisdiction="gdpr")  # fmt: skip
+    again = services.request_create(
+        actor=admin, identifier="user_id:cus_1", channel="email", jurisdiction="gdpr"
+    )
     assert again.duplicate_of == request
 
 
 def test_hashes_stored_before_the_list_was_keyed_are_wrapped_by_the_migration(db):
-    Suppression.objects.create(value_hash=_sha256("user_id:cus_7"), type="user_id",
-                               key_id=suppression.UNKEYED)  # fmt: skip
+    Suppression.objects.create(
+        value_hash=_sha256("user_id:cus_7"), type="user_id", key_id=suppression.UNKEYED
+    )
     migration = importlib.import_module("apps.erasure.migrations.0002_keyed_hashes")
 
     migration.wrap(django_apps, None)
@@ -110,8 +113,11 @@ def test_hashes_stored_before_the_list_was_keyed_are_wrapped_by_the_migration(db
 
 
 def test_production_settings_refuse_to_start_without_suppression_keys():
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DJANGO_", "DATABASE_", "MARTECH_"))}  # fmt: skip
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "MARTECH_"))
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="martech.settings.production",
         DJANGO_SECRET_KEY="a-production-secret-key-for-this-test-0123456789abcdef",
@@ -121,8 +127,12 @@ def test_production_settings_refuse_to_start_without_suppression_keys():
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "MARTECH_SUPPRESSION_KEYS" in result.stderr
 

@@ -17,8 +17,14 @@ from .conftest import person_with, verified
 
 def test_the_api_logs_verifies_approves_and_confirms_a_manual_task(admin, admin_api, ana):
     owner = person_with(admin, "erasure.view", name="Olga Owner")
-    tool_create(actor=admin, name="Zendesk", vendor="Zendesk", category="Support",
-                data_categories=["contact"], technical_owner=owner)  # fmt: skip
+    tool_create(
+        actor=admin,
+        name="Zendesk",
+        vendor="Zendesk",
+        category="Support",
+        data_categories=["contact"],
+        technical_owner=owner,
+    )
     asked = {"identifier": "user_id:cus_1", "channel": "api", "jurisdiction": "ccpa"}
     created = admin_api.post("/api/v1/erasure-requests/", asked, format="json")
     assert created.status_code == 201, created.content
@@ -34,12 +40,16 @@ def test_the_api_logs_verifies_approves_and_confirms_a_manual_task(admin, admin_
     assert approved["local_erasure"]["identifiers"] == 4
     [task] = approved["tasks"]
     assert task["status"] == "manual"
-    refused = admin_api.post(f"/api/v1/erasure-requests/{pk}/confirm-manual-task/",
-                             {"task": task["id"], "note": ""}, format="json")  # fmt: skip
+    refused = admin_api.post(
+        f"/api/v1/erasure-requests/{pk}/confirm-manual-task/",
+        {"task": task["id"], "note": ""},
+        format="json",
+    )
     assert (refused.status_code, refused.json()["code"]) == (400, "note_required")
     confirmed = {"task": task["id"], "note": "Deleted the user"}
-    done = admin_api.post(f"/api/v1/erasure-requests/{pk}/confirm-manual-task/", confirmed,
-                          format="json")  # fmt: skip
+    done = admin_api.post(
+        f"/api/v1/erasure-requests/{pk}/confirm-manual-task/", confirmed, format="json"
+    )
     assert done.json()["tasks"][0]["status"] == "done"
     assert admin_api.get(f"/api/v1/erasure-requests/{pk}/").json()["status"] == "in_progress"
     from apps.erasure.services import identifier_decide
@@ -51,8 +61,13 @@ def test_the_api_logs_verifies_approves_and_confirms_a_manual_task(admin, admin_
 
 def test_the_list_shows_countdowns_and_progress_and_the_evidence_exports(admin, client, ana):
     client.force_login(admin)
-    tool_create(actor=admin, name="Zendesk", vendor="Zendesk", category="Support",
-                data_categories=["contact"])  # fmt: skip
+    tool_create(
+        actor=admin,
+        name="Zendesk",
+        vendor="Zendesk",
+        category="Support",
+        data_categories=["contact"],
+    )
     request = verified(admin)
     empty = client.get(reverse("erasure:request_list") + "?state=completed")
     assert b"No erasure requests" in empty.content

@@ -37,10 +37,19 @@ def test_every_destination_gets_the_deletion_call_and_tools_without_one_a_manual
     admin, ana, tool
 ):
     owner = person_with(admin, "erasure.view", name="Olga Owner")
-    tool_create(actor=admin, name="Zendesk", vendor="Zendesk", category="Support",
-                data_categories=["contact"], technical_owner=owner)  # fmt: skip
-    with FakeVendor("webhook") as hook, FakeVendor("hubspot") as hubspot, \
-            FakeVendor("amplitude") as amplitude:  # fmt: skip
+    tool_create(
+        actor=admin,
+        name="Zendesk",
+        vendor="Zendesk",
+        category="Support",
+        data_categories=["contact"],
+        technical_owner=owner,
+    )
+    with (
+        FakeVendor("webhook") as hook,
+        FakeVendor("hubspot") as hubspot,
+        FakeVendor("amplitude") as amplitude,
+    ):
         destination_at(admin, tool, hook)
         destination_at(admin, tool, hubspot)
         destination_at(admin, tool, amplitude)
@@ -166,43 +175,76 @@ def test_the_person_is_suppressed_on_every_path_after_approval(admin, ana, tool,
     _, key = source_create(actor=admin, name="Web")
     with FakeVendor("webhook") as hook:
         destination = destination_at(admin, tool, hook)
-        dead = Delivery.objects.create(destination=destination, message_id="m-1",
-                                       subject="user_id:cus_1", status=DeliveryStatus.DEAD,
-                                       payload={"kind": "event", "message": {}})  # fmt: skip
+        dead = Delivery.objects.create(
+            destination=destination,
+            message_id="m-1",
+            subject="user_id:cus_1",
+            status=DeliveryStatus.DEAD,
+            payload={"kind": "event", "message": {}},
+        )
         request = services.request_approve(actor=admin, request=verified(admin))
         assert request.status == RequestStatus.IN_PROGRESS
         # collection
         auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-        answer = client.post("/v1/batch", json.dumps({"batch": [
-            {"type": "track", "event": "Viewed", "userId": "cus_1", "messageId": "x1"},
-            {"type": "track", "event": "Viewed", "anonymousId": "ajs-ana-phone",
-             "messageId": "x2"}]}), content_type="application/json",
-            HTTP_AUTHORIZATION=auth)  # fmt: skip
+        answer = client.post(
+            "/v1/batch",
+            json.dumps(
+                {
+                    "batch": [
+                        {"type": "track", "event": "Viewed", "userId": "cus_1", "messageId": "x1"},
+                        {
+                            "type": "track",
+                            "event": "Viewed",
+                            "anonymousId": "ajs-ana-phone",
+                            "messageId": "x2",
+                        },
+                    ]
+                }
+            ),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=auth,
+        )
         assert answer.status_code == 200
         assert {r["code"] for r in answer.json()["rejected"]} == {"subject_suppressed"}
         # routing (an event the pipeline hands over)
-        route([Routed(event_id=999, message_id="late", message={"type": "track", "event": "X"},
-                      status="processed", consent={}, subject="anonymous_id:ajs-ana-laptop")],
-              [destination])  # fmt: skip
+        route(
+            [
+                Routed(
+                    event_id=999,
+                    message_id="late",
+                    message={"type": "track", "event": "X"},
+                    status="processed",
+                    consent={},
+                    subject="anonymous_id:ajs-ana-laptop",
+                )
+            ],
+            [destination],
+        )
         assert Delivery.objects.get(event_id=999).reason == "suppression"
         # dead letters: scrubbed at approval and no longer replayable
         from apps.destinations.services import deliveries_replay
 
         dead.refresh_from_db()
         assert (dead.payload, dead.subject, dead.status) == (None, "erased", "filtered")
-        assert deliveries_replay(actor=admin, deliveries=[dead]) == {"replayed": 0,
-                                                                     "filtered": 0}  # fmt: skip
+        assert deliveries_replay(actor=admin, deliveries=[dead]) == {"replayed": 0, "filtered": 0}
         # reverse ETL: a sync skips her row and counts it
         from apps.syncs import services as syncs
         from tests.syncs.conftest import Table, dsn, run_now, sync_for
 
         table = Table()
         try:
-            table.execute("INSERT INTO wh_people VALUES ('c1', 'ana@acme.example', 'Ana', 5), "
-                          "('c2', 'bo@acme.example', 'Bo', 3)")  # fmt: skip
+            table.execute(
+                "INSERT INTO wh_people VALUES ('c1', 'ana@acme.example', 'Ana', 5), "
+                "('c2', 'bo@acme.example', 'Bo', 3)"
+            )
             warehouse = syncs.warehouse_create(actor=admin, name="WH", kind="postgres", dsn=dsn())
-            model = syncs.model_create(actor=admin, name="People", warehouse=warehouse,
-                                       primary_key="id", sql="SELECT * FROM wh_people")  # fmt: skip
+            model = syncs.model_create(
+                actor=admin,
+                name="People",
+                warehouse=warehouse,
+                primary_key="id",
+                sql="SELECT * FROM wh_people",
+            )
             run = run_now(admin, sync_for(admin, model, destination))
         finally:
             table.drop()
@@ -212,8 +254,14 @@ def test_the_person_is_suppressed_on_every_path_after_approval(admin, ana, tool,
 def test_owners_and_privacy_approvers_are_alerted_at_20_days_and_near_the_deadline(admin, tool):
     owner = person_with(admin, "erasure.view", name="Olga Owner")
     approver = person_with(admin, "erasure.view", "erasure.approve", name="Ada Approver")
-    tool_create(actor=admin, name="Zendesk", vendor="Zendesk", category="Support",
-                data_categories=["contact"], technical_owner=owner)  # fmt: skip
+    tool_create(
+        actor=admin,
+        name="Zendesk",
+        vendor="Zendesk",
+        category="Support",
+        data_categories=["contact"],
+        technical_owner=owner,
+    )
     received = dt.date(2026, 3, 2)
     with time_machine.travel(dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC), tick=False):
         request = verified(admin, received_on=received)
@@ -236,8 +284,9 @@ def test_each_vendor_with_a_deletion_api_gets_the_call_and_the_task_completes(
     admin, ana, tool, kind
 ):
     with FakeVendor(kind) as vendor:
-        destination_at(admin, tool, vendor, **({"sends": "profiles"} if kind == "salesforce"
-                                                else {}))  # fmt: skip
+        destination_at(
+            admin, tool, vendor, **({"sends": "profiles"} if kind == "salesforce" else {})
+        )
         request = services.request_approve(actor=admin, request=verified(admin))
         _decide_matches(admin, request)
         run_due()
@@ -281,11 +330,17 @@ def test_a_status_url_a_vendor_answers_with_is_not_fetched_when_it_is_internal(
         port = hook.base_url.rsplit(":", 1)[1]
         vendor = f"http://hooks.vendor.example.com:{port}"
         destinations.destination_create(
-            actor=admin, name="webhook sink", adapter="webhook", tool=tool, is_enabled=True,
-            config={"url": f"{vendor}/hooks/martech",
-                    "deletion_url": f"{vendor}/hooks/martech/erasure"},
+            actor=admin,
+            name="webhook sink",
+            adapter="webhook",
+            tool=tool,
+            is_enabled=True,
+            config={
+                "url": f"{vendor}/hooks/martech",
+                "deletion_url": f"{vendor}/hooks/martech/erasure",
+            },
             credentials=dict(hook.credentials),
-        )  # fmt: skip
+        )
         internal.fail_next(5, 403, "INTERNAL-ONLY metadata: iam-token=FAKE-TOKEN-123")
         hook.fail_next(1, 202, {"status_url": internal.base_url + "/internal/metadata"})
         request = services.request_approve(actor=admin, request=verified(admin))

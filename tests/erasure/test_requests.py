@@ -35,9 +35,13 @@ from .conftest import person_with, verified
 def test_the_deadline_follows_the_law_and_extends_once_with_a_reason(
     admin, jurisdiction, received, deadline, extended
 ):
-    request = services.request_create(actor=admin, identifier="email:ana@acme.example",
-                                      channel="email", jurisdiction=jurisdiction,
-                                      received_on=received)  # fmt: skip
+    request = services.request_create(
+        actor=admin,
+        identifier="email:ana@acme.example",
+        channel="email",
+        jurisdiction=jurisdiction,
+        received_on=received,
+    )
     assert request.deadline == deadline
     with pytest.raises(ApplicationError) as caught:
         services.request_extend(actor=admin, request=request, reason=" ")
@@ -53,27 +57,31 @@ def test_a_request_for_someone_with_an_open_request_is_linked_as_its_duplicate(a
     first = verified(admin)
     services.request_approve(actor=admin, request=first)
     # by another identifier of the same person, known once the first was expanded
-    again = services.request_create(actor=admin, identifier="user_id:cus_1", channel="support",
-                                    jurisdiction="gdpr")  # fmt: skip
+    again = services.request_create(
+        actor=admin, identifier="user_id:cus_1", channel="support", jurisdiction="gdpr"
+    )
     assert again.status == RequestStatus.DUPLICATE
     assert again.duplicate_of == first
-    other = services.request_create(actor=admin, identifier="email:bo@acme.example",
-                                    channel="email", jurisdiction="gdpr")  # fmt: skip
+    other = services.request_create(
+        actor=admin, identifier="email:bo@acme.example", channel="email", jurisdiction="gdpr"
+    )
     assert other.status == RequestStatus.RECEIVED
 
 
 def test_an_invalid_identifier_is_refused_with_the_reason(admin):
     with pytest.raises(ApplicationError) as caught:
-        services.request_create(actor=admin, identifier="email:not-an-address", channel="email",
-                                jurisdiction="gdpr")  # fmt: skip
+        services.request_create(
+            actor=admin, identifier="email:not-an-address", channel="email", jurisdiction="gdpr"
+        )
     assert caught.value.code == "invalid_identifier"
     assert "not an email address" in caught.value.message
 
 
 def test_only_a_verified_request_is_approved_and_only_by_someone_with_erasure_approve(admin, ana):
     clerk = person_with(admin, "erasure.view", "erasure.request", name="Cleo Clerk")
-    request = services.request_create(actor=clerk, identifier="email:ana@acme.example",
-                                      channel="web_form", jurisdiction="gdpr")  # fmt: skip
+    request = services.request_create(
+        actor=clerk, identifier="email:ana@acme.example", channel="web_form", jurisdiction="gdpr"
+    )
     with pytest.raises(ApplicationError) as caught:
         services.request_approve(actor=admin, request=request)
     assert caught.value.code == "not_verified"
@@ -81,7 +89,9 @@ def test_only_a_verified_request_is_approved_and_only_by_someone_with_erasure_ap
     with pytest.raises(PermissionDeniedError):
         services.request_approve(actor=clerk, request=request)
     assert services.request_approve(actor=admin, request=request).status in (
-        RequestStatus.IN_PROGRESS, RequestStatus.COMPLETED)  # fmt: skip
+        RequestStatus.IN_PROGRESS,
+        RequestStatus.COMPLETED,
+    )
 
 
 def test_approval_suppresses_every_identifier_of_the_person_at_once_and_lists_possible_matches(
@@ -91,30 +101,39 @@ def test_approval_suppresses_every_identifier_of_the_person_at_once_and_lists_po
     included = {f"{i.type}" for i in request.identifiers.filter(decision=Decision.INCLUDED)}
     assert included == {"user_id", "anonymous_id", "email"}
     assert set(Suppression.objects.values_list("value_hash", flat=True)) == {
-        digest(*s.split(":", 1)) for s in ana}  # fmt: skip
+        digest(*s.split(":", 1)) for s in ana
+    }
     [maybe] = request.identifiers.filter(decision=Decision.PENDING)
     assert maybe.value_hash == digest("anonymous_id", "ajs-shared-tablet")
     # routing, replay, collection and syncs ask the same list, through the privacy gate
     assert gate.suppressed(ana | {"anonymous_id:ajs-shared-tablet", "user_id:cus_2"}) == ana
     # the possible match, once a person says it is her, is suppressed too
     services.identifier_decide(actor=admin, identifier=maybe, include=True)
-    assert gate.suppressed({"anonymous_id:ajs-shared-tablet"}) == {
-        "anonymous_id:ajs-shared-tablet"}  # fmt: skip
+    assert gate.suppressed({"anonymous_id:ajs-shared-tablet"}) == {"anonymous_id:ajs-shared-tablet"}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_expansion_over_generated_graphs_is_exactly_the_persons_profile(admin, seed):
     rng = random.Random(seed)
-    people = [[("user_id", f"u{seed}-{p}"), *[("anonymous_id", f"a{seed}-{p}-{d}")
-                                              for d in range(rng.randint(1, 4))]]
-              for p in range(8)]  # fmt: skip
+    people = [
+        [
+            ("user_id", f"u{seed}-{p}"),
+            *[("anonymous_id", f"a{seed}-{p}-{d}") for d in range(rng.randint(1, 4))],
+        ]
+        for p in range(8)
+    ]
     for person in people:
         for ident in person[1:]:
             link_record(a=person[0], b=ident, rule="identify")
     for _ in range(6):  # probabilistic noise between people never merges them
         a, b = rng.sample(range(8), 2)
-        link_record(a=people[a][-1], b=people[b][-1], rule="ip_user_agent", kind="probabilistic",
-                    confidence=0.6)  # fmt: skip
+        link_record(
+            a=people[a][-1],
+            b=people[b][-1],
+            rule="ip_user_agent",
+            kind="probabilistic",
+            confidence=0.6,
+        )
     target = rng.randrange(8)
     asked = Ident(*people[target][rng.randrange(len(people[target]))])
     expected = set(profile_identifiers(profile_resolve(asked)))
@@ -129,8 +148,9 @@ def test_the_person_is_erased_in_the_console_and_the_request_keeps_only_hashes(a
 
     source, _ = source_create(actor=admin, name="Web")
     now = timezone.now()
-    for n, (user, anon) in enumerate([("cus_1", "ajs-ana-phone"), ("", "ajs-ana-laptop"),
-                                      ("cus_2", "ajs-bo")]):  # fmt: skip
+    for n, (user, anon) in enumerate(
+        [("cus_1", "ajs-ana-phone"), ("", "ajs-ana-laptop"), ("cus_2", "ajs-bo")]
+    ):
         Event.objects.create(
             source=source,
             message_id=f"m{n}",
@@ -141,17 +161,28 @@ def test_the_person_is_erased_in_the_console_and_the_request_keeps_only_hashes(a
             payload={},
             timestamp=now,
         )
-    consent_record(subject=Ident("email", "ana@acme.example"), purpose="analytics",
-                   granted=True, source="banner", jurisdiction="gdpr")  # fmt: skip
-    consent_record(subject=Ident("email", "bo@acme.example"), purpose="analytics",
-                   granted=True, source="banner", jurisdiction="gdpr")  # fmt: skip
+    consent_record(
+        subject=Ident("email", "ana@acme.example"),
+        purpose="analytics",
+        granted=True,
+        source="banner",
+        jurisdiction="gdpr",
+    )
+    consent_record(
+        subject=Ident("email", "bo@acme.example"),
+        purpose="analytics",
+        granted=True,
+        source="banner",
+        jurisdiction="gdpr",
+    )
     profile = profile_resolve(Ident("user_id", "cus_1"))
 
     request = services.request_approve(actor=admin, request=verified(admin))
 
     assert list(Event.objects.values_list("message_id", flat=True)) == ["m2"]
     assert list(ConsentRecord.objects.values_list("identifier_value", flat=True)) == [
-        "bo@acme.example"]  # fmt: skip
+        "bo@acme.example"
+    ]
     assert not Profile.objects.filter(pk=profile.pk).exists()
     assert not Identifier.objects.filter(value__in=["cus_1", "ana@acme.example"]).exists()
     assert Identifier.objects.filter(value="cus_2").exists()
@@ -173,8 +204,9 @@ def test_the_person_is_erased_in_the_console_and_the_request_keeps_only_hashes(a
 
 def test_a_completed_request_and_its_duplicates_are_kept_24_months_then_purged(admin):
     first = verified(admin, "email:zoe@acme.example")
-    again = services.request_create(actor=admin, identifier="email:zoe@acme.example",
-                                    channel="phone", jurisdiction="gdpr")  # fmt: skip
+    again = services.request_create(
+        actor=admin, identifier="email:zoe@acme.example", channel="phone", jurisdiction="gdpr"
+    )
     assert again.duplicate_of == first
     assert again.subject_token
     services.request_approve(actor=admin, request=first)  # no tools: complete at once
@@ -196,10 +228,12 @@ def test_references_stay_unique_after_older_requests_are_purged(admin):
     services.request_approve(actor=admin, request=first)
     first.refresh_from_db()
     services.requests_purge(today=first.retain_until + dt.timedelta(days=1))
-    second = services.request_create(actor=admin, identifier="email:two@acme.example",
-                                     channel="email", jurisdiction="gdpr")  # fmt: skip
-    third = services.request_create(actor=admin, identifier="email:three@acme.example",
-                                    channel="email", jurisdiction="gdpr")  # fmt: skip
+    second = services.request_create(
+        actor=admin, identifier="email:two@acme.example", channel="email", jurisdiction="gdpr"
+    )
+    third = services.request_create(
+        actor=admin, identifier="email:three@acme.example", channel="email", jurisdiction="gdpr"
+    )
     assert len({first.reference, second.reference, third.reference}) == 3
     assert second.reference.startswith(f"ER-{timezone.localdate():%Y}-")
 
@@ -213,9 +247,14 @@ def test_approval_costs_the_same_queries_for_one_destination_or_four(
     Tool.objects.filter(pk=tool.pk).update(technical_owner=admin)  # owners are read per tool
 
     def hook(n):
-        destination_create(actor=admin, name=f"Hook {n}", adapter="webhook", tool=tool,
-                           config={"url": f"https://hooks{n}.acme.example/in"},
-                           credentials={"signing_secret": "s"})  # fmt: skip
+        destination_create(
+            actor=admin,
+            name=f"Hook {n}",
+            adapter="webhook",
+            tool=tool,
+            config={"url": f"https://hooks{n}.acme.example/in"},
+            credentials={"signing_secret": "s"},
+        )
 
     hook(0)
     one = verified(admin, "email:a@acme.example")

@@ -46,8 +46,14 @@ def _text(html: str) -> str:
 
 
 def _zendesk(admin, owner=None):
-    return tool_create(actor=admin, name="Zendesk", vendor="Zendesk", category="Support",
-                       data_categories=["contact"], technical_owner=owner or admin)  # fmt: skip
+    return tool_create(
+        actor=admin,
+        name="Zendesk",
+        vendor="Zendesk",
+        category="Support",
+        data_categories=["contact"],
+        technical_owner=owner or admin,
+    )
 
 
 def test_an_included_identifier_reads_will_be_erased_until_approval_and_erased_only_once_done(
@@ -55,8 +61,9 @@ def test_an_included_identifier_reads_will_be_erased_until_approval_and_erased_o
 ):
     client.force_login(admin)
     _zendesk(admin)
-    request = services.request_create(actor=admin, identifier="email:zoe@acme.example",
-                                      channel="email", jurisdiction="gdpr")  # fmt: skip
+    request = services.request_create(
+        actor=admin, identifier="email:zoe@acme.example", channel="email", jurisdiction="gdpr"
+    )
     detail = reverse("erasure:request_detail", args=[request.pk])
     evidence = reverse("erasure:evidence", args=[request.pk])
 
@@ -84,8 +91,9 @@ def test_an_included_identifier_reads_will_be_erased_until_approval_and_erased_o
 def test_a_duplicate_request_s_identifier_reads_as_the_request_it_duplicates(admin, client):
     client.force_login(admin)
     first = verified(admin, "email:zoe@acme.example")
-    again = services.request_create(actor=admin, identifier="email:zoe@acme.example",
-                                    channel="phone", jurisdiction="gdpr")  # fmt: skip
+    again = services.request_create(
+        actor=admin, identifier="email:zoe@acme.example", channel="phone", jurisdiction="gdpr"
+    )
     assert again.duplicate_of == first
     page = client.get(reverse("erasure:request_detail", args=[again.pk])).content.decode()
     assert _decisions(page) == [f"Will be erased with {first.reference}"]
@@ -96,8 +104,14 @@ def test_the_evidence_lists_tools_in_the_order_they_finished_and_their_entries_i
 ):
     client.force_login(admin)
     for name in ("Airtable", "Braze", "Zendesk"):
-        tool_create(actor=admin, name=name, vendor=name, category="CRM",
-                    data_categories=["contact"], technical_owner=admin)  # fmt: skip
+        tool_create(
+            actor=admin,
+            name=name,
+            vendor=name,
+            category="CRM",
+            data_categories=["contact"],
+            technical_owner=admin,
+        )
     request = services.request_approve(actor=admin, request=verified(admin, "email:zoe@x.io"))
     airtable, braze, zendesk = ErasureTask.objects.filter(request=request).order_by("name")
     start = timezone.now() - dt.timedelta(days=3)
@@ -105,10 +119,19 @@ def test_the_evidence_lists_tools_in_the_order_they_finished_and_their_entries_i
     ErasureTask.objects.filter(pk=zendesk.pk).update(
         status=TaskStatus.DONE, finished_at=start + dt.timedelta(hours=1)
     )
-    later = {"at": (start + dt.timedelta(hours=4)).isoformat(), "what": "status",
-             "http_status": 200, "state": "second-answer", "message": ""}  # fmt: skip
-    sooner = {**later, "at": (start + dt.timedelta(hours=2)).isoformat(), "what": "erase",
-              "state": "first-answer"}  # fmt: skip
+    later = {
+        "at": (start + dt.timedelta(hours=4)).isoformat(),
+        "what": "status",
+        "http_status": 200,
+        "state": "second-answer",
+        "message": "",
+    }
+    sooner = {
+        **later,
+        "at": (start + dt.timedelta(hours=2)).isoformat(),
+        "what": "erase",
+        "state": "first-answer",
+    }
     ErasureTask.objects.filter(pk=airtable.pk).update(
         status=TaskStatus.DONE, finished_at=start + dt.timedelta(hours=5), evidence=[later, sooner]
     )
@@ -130,8 +153,14 @@ def test_the_request_page_evidence_and_csv_give_every_date_in_one_format(admin, 
     request = services.request_approve(actor=admin, request=verified(admin, "email:zoe@x.io"))
     [task] = ErasureTask.objects.filter(request=request)
     at = timezone.now() - dt.timedelta(hours=2)
-    entry = {"at": at.isoformat(), "what": "erase", "http_status": 200, "state": "done",
-             "receipt": "ok", "message": ""}  # fmt: skip
+    entry = {
+        "at": at.isoformat(),
+        "what": "erase",
+        "http_status": 200,
+        "state": "done",
+        "receipt": "ok",
+        "message": "",
+    }
     ErasureTask.objects.filter(pk=task.pk).update(evidence=[entry])
     services.task_confirm(actor=owner, task=task, note="Deleted the end-user")
     request.refresh_from_db()

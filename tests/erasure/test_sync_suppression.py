@@ -28,10 +28,14 @@ def test_a_row_whose_mapped_email_is_erased_is_skipped_though_it_is_keyed_by_use
     webhook_vendor,  # noqa: F811
 ):
     Suppression.objects.create(value_hash=digest("email", "person1@acme.example"), type="email")
-    sync = sync_for(admin, model, destination_for(admin, tool, webhook_vendor),
-                    subject_column="id", subject_type="user_id",
-                    mappings=[{"from": "email", "to": "contact_address"},
-                              {"from": "name", "to": "full_name"}])  # fmt: skip
+    sync = sync_for(
+        admin,
+        model,
+        destination_for(admin, tool, webhook_vendor),
+        subject_column="id",
+        subject_type="user_id",
+        mappings=[{"from": "email", "to": "contact_address"}, {"from": "name", "to": "full_name"}],
+    )
 
     run = run_now(admin, sync)
 

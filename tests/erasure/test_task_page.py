@@ -21,10 +21,22 @@ from .conftest import verified
 def _approved_with_two_manual_tools(admin):
     marcus = UserFactory(full_name="Marcus Lee")
     other = UserFactory(full_name="Olga Other")
-    tool_create(actor=admin, name="Zendesk", vendor="Zendesk", category="Support",
-                data_categories=["contact"], technical_owner=marcus)  # fmt: skip
-    tool_create(actor=admin, name="Typeform", vendor="Typeform", category="Surveys",
-                data_categories=["contact"], technical_owner=other)  # fmt: skip
+    tool_create(
+        actor=admin,
+        name="Zendesk",
+        vendor="Zendesk",
+        category="Support",
+        data_categories=["contact"],
+        technical_owner=marcus,
+    )
+    tool_create(
+        actor=admin,
+        name="Typeform",
+        vendor="Typeform",
+        category="Surveys",
+        data_categories=["contact"],
+        technical_owner=other,
+    )
     request = verified(admin, notes="Asked by phone; mentions her divorce")
     request = services.request_approve(actor=admin, request=request)
     tasks = {t.name: t for t in request.tasks.all()}
@@ -62,8 +74,10 @@ def test_the_owner_without_erasure_view_sees_and_confirms_their_own_manual_task(
     assert done.url == reverse("erasure:task_detail", args=[mine.pk])
     mine.refresh_from_db()
     assert (mine.status, mine.confirmed_by, mine.confirmation) == (
-        TaskStatus.DONE, marcus, "Deleted the end-user"
-    )  # fmt: skip
+        TaskStatus.DONE,
+        marcus,
+        "Deleted the end-user",
+    )
     assert "Deleted the end-user" in client.get(done.url).content.decode()
 
 

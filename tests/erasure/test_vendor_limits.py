@@ -22,14 +22,18 @@ NOT_SUPPORTED = "Not supported by vendor: Amplitude deletes by user id only"
 
 
 def _amplitude_owned_by(admin, owner):
-    return tool_create(actor=admin, name="Amplitude", vendor="Amplitude", category="Analytics",
-                       technical_owner=owner)  # fmt: skip
+    return tool_create(
+        actor=admin,
+        name="Amplitude",
+        vendor="Amplitude",
+        category="Analytics",
+        technical_owner=owner,
+    )
 
 
 def test_a_person_known_by_a_device_id_only_is_not_claimed_erased_at_amplitude(admin):
     # given: the person is known by two devices, and by no user id
-    link_record(a=("anonymous_id", "ajs-kiosk-1"), b=("anonymous_id", "ajs-kiosk-2"),
-                rule="alias")  # fmt: skip
+    link_record(a=("anonymous_id", "ajs-kiosk-1"), b=("anonymous_id", "ajs-kiosk-2"), rule="alias")
     owner = UserFactory(full_name="Marcus Lee")
     with FakeVendor("amplitude") as amplitude:
         destination_at(admin, _amplitude_owned_by(admin, owner), amplitude)
@@ -49,8 +53,11 @@ def test_a_person_known_by_a_device_id_only_is_not_claimed_erased_at_amplitude(a
     assert task.last_error.startswith(NOT_SUPPORTED)
     assert "by anonymous_id only" in task.last_error
     states = [(e["what"], e["state"], e["message"]) for e in task.evidence]
-    assert ("erase by anonymous_id", "not supported by vendor",
-            "Amplitude deletes by user id only") in states  # fmt: skip
+    assert (
+        "erase by anonymous_id",
+        "not supported by vendor",
+        "Amplitude deletes by user id only",
+    ) in states
     assert {s for _, s, _ in states} == {"not supported by vendor"}
     request.refresh_from_db()
     assert request.status == RequestStatus.IN_PROGRESS

@@ -41,8 +41,9 @@ def test_a_worker_killed_mid_erasure_still_ends_in_a_complete_request(worker_env
         worker = start_worker(worker_env)
         try:
             dispatch_task.delay()
-            wait_until(lambda: ErasureTask.objects.get(pk=task.pk).status == TaskStatus.DONE,
-                       timeout=60)  # fmt: skip
+            wait_until(
+                lambda: ErasureTask.objects.get(pk=task.pk).status == TaskStatus.DONE, timeout=60
+            )
         finally:
             worker.stop()
         calls = [r for r in hook.requests if r.path == "/hooks/martech/erasure"]

@@ -52,8 +52,9 @@ def test_every_click_id_maps_to_its_network_with_its_lifetime(param):
 
 
 def test_segment_context_campaign_fills_missing_utms():
-    touch = extract(_page(f"{SITE}/", campaign={"name": "spring", "source": "google",
-                                                "medium": "cpc"}), T)  # fmt: skip
+    touch = extract(
+        _page(f"{SITE}/", campaign={"name": "spring", "source": "google", "medium": "cpc"}), T
+    )
     assert (touch["channel"], touch["campaign"], touch["medium"]) == ("paid", "spring", "cpc")
 
 

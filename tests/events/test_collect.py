@@ -46,17 +46,31 @@ def _post(client, path, body, raw=None, **extra):
 
 
 def _track(message_id, **extra):
-    return {"type": "track", "event": "Order Completed", "messageId": message_id,
-            "anonymousId": "ajs-1", "properties": {"total": 5}, **extra}  # fmt: skip
+    return {
+        "type": "track",
+        "event": "Order Completed",
+        "messageId": message_id,
+        "anonymousId": "ajs-1",
+        "properties": {"total": 5},
+        **extra,
+    }
 
 
 def test_a_batch_is_stored_before_an_exact_200(client, web):
     source, raw = web
     body = {
-        "batch": [_track("m1"), {"type": "identify", "userId": "u-1", "anonymousId": "ajs-1",
-                                 "messageId": "m2", "traits": {"email": "Mia@Example.com"}}],
+        "batch": [
+            _track("m1"),
+            {
+                "type": "identify",
+                "userId": "u-1",
+                "anonymousId": "ajs-1",
+                "messageId": "m2",
+                "traits": {"email": "Mia@Example.com"},
+            },
+        ],
         "context": {"library": {"name": "analytics-python"}},
-    }  # fmt: skip
+    }
     response = _post(client, "/v1/batch", body, raw)
     assert response.status_code == 200
     assert response.json() == {"success": True}
@@ -102,10 +116,12 @@ def test_gzip_bodies_are_accepted_and_bad_ones_refused(client, web):
         (b"{not json", "invalid_json"),
         (json.dumps({"batch": "x"}).encode(), "invalid_batch"),
         (json.dumps({"batch": [{}] * 2501}).encode(), "batch_too_large"),
-        (json.dumps({"batch": [_track(f"m{i}", pad="x" * 2000) for i in range(300)]}).encode(),
-         "payload_too_large"),
+        (
+            json.dumps({"batch": [_track(f"m{i}", pad="x" * 2000) for i in range(300)]}).encode(),
+            "payload_too_large",
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_or_oversize_input_is_a_400_with_a_code(client, web, body, code):
     _, raw = web
     response = _post(client, "/v1/batch", body, raw)
@@ -126,8 +142,12 @@ def test_bad_messages_are_rejected_one_by_one_with_reasons(client, web):
     response = _post(client, "/v1/batch", {"batch": batch}, raw)
     assert response.status_code == 200
     rejected = {r["messageId"]: r["code"] for r in response.json()["rejected"]}
-    assert rejected == {"no-id": "missing_identity", "no-event": "missing_event",
-                        "big": "message_too_large", "nul": "invalid_character"}  # fmt: skip
+    assert rejected == {
+        "no-id": "missing_identity",
+        "no-event": "missing_event",
+        "big": "message_too_large",
+        "nul": "invalid_character",
+    }
     stored = Event.objects.values_list("message_id", flat=True)
     assert sorted(stored) == ["escaped", "ok"]
     single = _post(client, "/v1/track", {"event": "X", "messageId": "s"}, raw)
@@ -202,11 +222,18 @@ def test_browsers_get_cors_for_allowed_origins_only(client, web):
 
 def test_the_pipeline_stitches_identity_and_attaches_consent_and_gpc(client, web):
     _, raw = web
-    body = {"batch": [
-        _track("m1"),
-        {"type": "identify", "userId": "u-1", "anonymousId": "ajs-1", "messageId": "m2",
-         "traits": {"email": "Mia@Example.com"}},
-    ]}  # fmt: skip
+    body = {
+        "batch": [
+            _track("m1"),
+            {
+                "type": "identify",
+                "userId": "u-1",
+                "anonymousId": "ajs-1",
+                "messageId": "m2",
+                "traits": {"email": "Mia@Example.com"},
+            },
+        ]
+    }
     _post(client, "/v1/batch", body, raw, HTTP_SEC_GPC="1")
     assert process_waiting() == 2
     cookie = Identifier.objects.get(type="anonymous_id", value="ajs-1")
@@ -222,8 +249,12 @@ def test_the_pipeline_stitches_identity_and_attaches_consent_and_gpc(client, web
 @pytest.fixture
 def planned(admin, web):
     source, raw = web
-    schema = schemas.schema_create(actor=admin, name="Order Completed", json_schema=ORDER,
-                                   fields={"total": {"purpose": "revenue"}})  # fmt: skip
+    schema = schemas.schema_create(
+        actor=admin,
+        name="Order Completed",
+        json_schema=ORDER,
+        fields={"total": {"purpose": "revenue"}},
+    )
     version = schemas.version_publish(actor=admin, version=schema.versions.get())
     plan = schemas.plan_create(actor=admin, name="Web", versions=[version])
     return source, raw, plan
@@ -235,8 +266,12 @@ def planned(admin, web):
 def test_each_enforcement_mode_applies_to_real_events(client, admin, planned, mode, status):
     source, raw, plan = planned
     services.source_update(actor=admin, source=source, plan=plan, enforcement=mode)
-    _post(client, "/v1/batch", {"batch": [_track("bad", properties={"total": "5"}),
-                                          _track("good")]}, raw)  # fmt: skip
+    _post(
+        client,
+        "/v1/batch",
+        {"batch": [_track("bad", properties={"total": "5"}), _track("good")]},
+        raw,
+    )
     process_waiting()
     events = {e.message_id: e for e in Event.objects.all()}
     assert events["good"].status == "processed"
@@ -295,9 +330,13 @@ def test_first_touch_stays_and_last_touch_follows_marketing_arrivals(client, web
     site = "https://www.acme.example"
 
     def page(message_id, url, referrer, minute):
-        return {"type": "page", "anonymousId": "ajs-7", "messageId": message_id,
-                "timestamp": f"2026-06-01T10:{minute:02d}:00Z",
-                "context": {"page": {"url": url, "referrer": referrer}}}  # fmt: skip
+        return {
+            "type": "page",
+            "anonymousId": "ajs-7",
+            "messageId": message_id,
+            "timestamp": f"2026-06-01T10:{minute:02d}:00Z",
+            "context": {"page": {"url": url, "referrer": referrer}},
+        }
 
     batch = [
         page("p1", f"{site}/?utm_source=newsletter&utm_medium=email", "", 0),
@@ -326,15 +365,38 @@ def test_a_clock_running_ahead_cannot_pin_the_last_touch(client, web):
     _, raw = web
     site = "https://www.acme.example"
     ahead = (timezone.now() + dt.timedelta(hours=23)).isoformat()
-    _post(client, "/v1/batch", {"batch": [
-        {"type": "page", "anonymousId": "ts-anon-2", "messageId": "f1", "timestamp": ahead,
-         "context": {"page": {"url": f"{site}/?utm_source=x&utm_campaign=future-pin"}}},
-    ]}, raw)  # fmt: skip
+    _post(
+        client,
+        "/v1/batch",
+        {
+            "batch": [
+                {
+                    "type": "page",
+                    "anonymousId": "ts-anon-2",
+                    "messageId": "f1",
+                    "timestamp": ahead,
+                    "context": {"page": {"url": f"{site}/?utm_source=x&utm_campaign=future-pin"}},
+                },
+            ]
+        },
+        raw,
+    )
     process_waiting()
-    _post(client, "/v1/batch", {"batch": [
-        {"type": "page", "anonymousId": "ts-anon-2", "messageId": "r1",
-         "context": {"page": {"url": f"{site}/?utm_source=x&utm_campaign=real-now"}}},
-    ]}, raw)  # fmt: skip
+    _post(
+        client,
+        "/v1/batch",
+        {
+            "batch": [
+                {
+                    "type": "page",
+                    "anonymousId": "ts-anon-2",
+                    "messageId": "r1",
+                    "context": {"page": {"url": f"{site}/?utm_source=x&utm_campaign=real-now"}},
+                },
+            ]
+        },
+        raw,
+    )
     process_waiting()
     profile = Profile.objects.get(identifiers__value="ts-anon-2")
     assert profile.first_touch["campaign"] == "future-pin"
@@ -371,10 +433,19 @@ def test_the_health_page_shows_lag_failures_and_quarantine(admin_client, web):
     source, _ = web
     now = timezone.now()
     for i, status in enumerate(["received", "failed", "quarantined", "processed"]):
-        Event.objects.create(source=source, message_id=f"h{i}", type="track", name="X",
-                             anonymous_id="a", payload={}, status=status, error="boom" * (i == 1),
-                             timestamp=now, received_at=now - dt.timedelta(seconds=90),
-                             processed_at=now)  # fmt: skip
+        Event.objects.create(
+            source=source,
+            message_id=f"h{i}",
+            type="track",
+            name="X",
+            anonymous_id="a",
+            payload={},
+            status=status,
+            error="boom" * (i == 1),
+            timestamp=now,
+            received_at=now - dt.timedelta(seconds=90),
+            processed_at=now,
+        )
     page = admin_client.get(reverse("events:health"))
     health = page.context["health"]
     assert (health["waiting"], health["failed"], health["quarantined"]) == (1, 1, 1)
@@ -388,14 +459,21 @@ def test_the_attribution_report_compares_first_and_last_touch_and_exports_csv(
     _, raw = web
     site = "https://www.acme.example"
     batch = []
-    for person, first, last in (("a", "utm_medium=email&utm_source=news", "gclid=x1"),
-                                ("b", "utm_medium=email&utm_source=news", "fbclid=y2"),
-                                ("c", "gclid=z3", "")):  # fmt: skip
+    for person, first, last in (
+        ("a", "utm_medium=email&utm_source=news", "gclid=x1"),
+        ("b", "utm_medium=email&utm_source=news", "fbclid=y2"),
+        ("c", "gclid=z3", ""),
+    ):
         for n, query in enumerate((first, last)):
             if query:
-                batch.append({"type": "page", "anonymousId": f"ajs-{person}",
-                              "messageId": f"{person}{n}",
-                              "context": {"page": {"url": f"{site}/?{query}"}}})  # fmt: skip
+                batch.append(
+                    {
+                        "type": "page",
+                        "anonymousId": f"ajs-{person}",
+                        "messageId": f"{person}{n}",
+                        "context": {"page": {"url": f"{site}/?{query}"}},
+                    }
+                )
     _post(client, "/v1/batch", {"batch": batch}, raw)
     process_waiting()
     page = admin_client.get(reverse("events:attribution"), {"dimension": "channel"})
@@ -424,8 +502,13 @@ def test_events_of_a_suppressed_person_are_refused_at_the_door(client, web):
     for kind, value in (("user_id", "u-gone"), ("anonymous_id", "ajs-gone")):
         Suppression.objects.create(value_hash=digest(kind, value), type=kind)
     _, raw = web
-    body = {"batch": [_track("keep"), _track("by-user", userId=" u-gone "),
-                      _track("by-cookie", anonymousId="ajs-gone")]}  # fmt: skip
+    body = {
+        "batch": [
+            _track("keep"),
+            _track("by-user", userId=" u-gone "),
+            _track("by-cookie", anonymousId="ajs-gone"),
+        ]
+    }
     response = _post(client, "/v1/batch", body, raw)
     single = _post(client, "/v1/track", _track("alone", anonymousId="ajs-gone"), raw)
     assert response.status_code == 200

@@ -52,9 +52,17 @@ def test_every_refused_request_answers_a_code_of_the_events_enum(client, web):
         assert body["success"] is False
         assert body["code"] in CODES, body
         seen.add(body["code"])
-    assert {"invalid_json", "missing_write_key", "invalid_write_key", "invalid_batch",
-            "invalid_timestamp", "missing_event", "method_not_allowed", "invalid_choices",
-            "invalid_payload"} <= seen  # fmt: skip
+    assert {
+        "invalid_json",
+        "missing_write_key",
+        "invalid_write_key",
+        "invalid_batch",
+        "invalid_timestamp",
+        "missing_event",
+        "method_not_allowed",
+        "invalid_choices",
+        "invalid_payload",
+    } <= seen
 
 
 def test_a_refused_message_in_a_batch_is_listed_with_its_enum_code_and_the_rest_stored(client, web):

@@ -16,8 +16,13 @@ from apps.events.models import Event
 
 pytestmark = pytest.mark.django_db
 
-PAGE_HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
-                "Referrer-Policy", "Cross-Origin-Opener-Policy")  # fmt: skip
+PAGE_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+)
 
 
 @pytest.fixture
@@ -32,8 +37,18 @@ def _auth(raw):
 
 
 def _batch(message_id="m1"):
-    return json.dumps({"batch": [{"type": "track", "event": "Signed Up", "anonymousId": "ajs-1",
-                                  "messageId": message_id}]})  # fmt: skip
+    return json.dumps(
+        {
+            "batch": [
+                {
+                    "type": "track",
+                    "event": "Signed Up",
+                    "anonymousId": "ajs-1",
+                    "messageId": message_id,
+                }
+            ]
+        }
+    )
 
 
 def test_collection_answers_carry_the_headers_every_console_page_carries(client, admin_client, key):

@@ -31,9 +31,16 @@ def test_revoking_a_write_key_without_confirmation_names_it_and_keeps_it_working
 def test_replaying_quarantined_events_counts_them_first(admin, admin_client):
     source, _ = source_create(actor=admin, name="Web")
     for n in range(2):
-        Event.objects.create(source=source, message_id=f"m{n}", type="track", name="Viewed",
-                             anonymous_id="ajs-1", payload={}, timestamp=timezone.now(),
-                             status=EventStatus.QUARANTINED)  # fmt: skip
+        Event.objects.create(
+            source=source,
+            message_id=f"m{n}",
+            type="track",
+            name="Viewed",
+            anonymous_id="ajs-1",
+            payload={},
+            timestamp=timezone.now(),
+            status=EventStatus.QUARANTINED,
+        )
     url = reverse("events:source_replay", args=[source.pk])
 
     page = admin_client.post(url)

@@ -22,18 +22,28 @@ def site(admin):
 
 def _send(client, body, raw, **headers):
     auth = base64.b64encode(f"{raw}:".encode()).decode()
-    return client.post("/v1/consent", json.dumps(body), content_type="application/json",
-                       HTTP_AUTHORIZATION=f"Basic {auth}", **headers)  # fmt: skip
+    return client.post(
+        "/v1/consent",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Basic {auth}",
+        **headers,
+    )
 
 
 def test_banner_choices_sent_with_a_write_key_are_recorded(client, site):
     _, raw = site
     response = _send(
         client,
-        {"anonymousId": "ajs-5f1c", "choices": {"analytics": True, "advertising": False},
-         "jurisdiction": "gdpr", "noticeVersion": "2026-06"},
-        raw, HTTP_ORIGIN="https://www.acme.example",
-    )  # fmt: skip
+        {
+            "anonymousId": "ajs-5f1c",
+            "choices": {"analytics": True, "advertising": False},
+            "jurisdiction": "gdpr",
+            "noticeVersion": "2026-06",
+        },
+        raw,
+        HTTP_ORIGIN="https://www.acme.example",
+    )
     assert response.status_code == 200
     assert response.json() == {"success": True, "recorded": 2}
     assert response["Access-Control-Allow-Origin"] == "https://www.acme.example"

@@ -15,10 +15,17 @@ def test_the_consent_card_names_each_purpose(admin, admin_client):
     source, _ = services.source_create(actor=admin, name="Web", rate_limit=1000)
     now = timezone.now()
     event = Event.objects.create(
-        source=source, message_id="m1", type="track", name="Order Completed",
-        anonymous_id="a-1", payload={}, status="processed", timestamp=now, received_at=now,
+        source=source,
+        message_id="m1",
+        type="track",
+        name="Order Completed",
+        anonymous_id="a-1",
+        payload={},
+        status="processed",
+        timestamp=now,
+        received_at=now,
         consent={"sale_share": False, "email_marketing": True},
-    )  # fmt: skip
+    )
     html = admin_client.get(f"/events/{event.pk}/").content.decode()
     card = html.split("Consent at collection", 1)[1].split("</div>\n  </div>", 1)[0]
     assert "Sale or sharing of personal data" in card

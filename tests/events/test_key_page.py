@@ -6,8 +6,13 @@ import pytest
 from apps.events.models import Source
 
 pytestmark = pytest.mark.django_db
-FORM = {"kind": "server", "environment": "sandbox", "enforcement": "allow", "rate_limit": 200,
-        "is_active": "on"}  # fmt: skip
+FORM = {
+    "kind": "server",
+    "environment": "sandbox",
+    "enforcement": "allow",
+    "rate_limit": 200,
+    "is_active": "on",
+}
 
 
 def test_creating_a_source_redirects_to_the_key_shown_once_with_snippets(admin_client):

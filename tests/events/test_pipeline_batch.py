@@ -27,8 +27,12 @@ def web(admin):
 
 def _send(client, raw, messages):
     auth = "Basic " + base64.b64encode(f"{raw}:".encode()).decode()
-    response = client.post("/v1/batch", json.dumps({"batch": messages}),
-                           content_type="application/json", HTTP_AUTHORIZATION=auth)  # fmt: skip
+    response = client.post(
+        "/v1/batch",
+        json.dumps({"batch": messages}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
     assert response.status_code == 200, response.content
 
 
@@ -36,9 +40,14 @@ def _page(n, anonymous, minute, utm=None, **extra):
     url = "https://www.acme.example/p"
     if utm:
         url += f"?utm_source={utm}&utm_medium=email"
-    return {"type": "page", "messageId": f"p{n}", "anonymousId": anonymous,
-            "timestamp": f"2026-11-30T10:{minute:02d}:00Z",
-            "context": {"page": {"url": url}}, **extra}  # fmt: skip
+    return {
+        "type": "page",
+        "messageId": f"p{n}",
+        "anonymousId": anonymous,
+        "timestamp": f"2026-11-30T10:{minute:02d}:00Z",
+        "context": {"page": {"url": url}},
+        **extra,
+    }
 
 
 def _traffic():
@@ -109,10 +118,17 @@ def _outcome():
         for p in Profile.objects.filter(pk__in=group)
     }
     links = sorted(
-        (f"{link.a.type}:{link.a.value}", f"{link.b.type}:{link.b.value}", link.status,
-         link.rule, link.observed_at.isoformat(), link.event_ref, link.source)
+        (
+            f"{link.a.type}:{link.a.value}",
+            f"{link.b.type}:{link.b.value}",
+            link.status,
+            link.rule,
+            link.observed_at.isoformat(),
+            link.event_ref,
+            link.source,
+        )
         for link in Link.objects.select_related("a", "b")
-    )  # fmt: skip
+    )
     merged_into = dict(Profile.objects.values_list("pk", "merged_into_id"))
 
     def live(pk):  # an event keeps the profile it met; that one may have merged since
@@ -128,11 +144,16 @@ def _outcome():
 
 
 def _reset():
-    Event.objects.update(status="received", attempts=0, profile_id=None, attribution=None,
-                         consent=None, processed_at=None)  # fmt: skip
+    Event.objects.update(
+        status="received",
+        attempts=0,
+        profile_id=None,
+        attribution=None,
+        consent=None,
+        processed_at=None,
+    )
     with connection.cursor() as cursor:
-        for table in ("identity_merge", "identity_link", "identity_identifier",
-                      "identity_profile"):  # fmt: skip
+        for table in ("identity_merge", "identity_link", "identity_identifier", "identity_profile"):
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608
 
 
@@ -171,22 +192,56 @@ def test_new_links_meeting_the_graph_of_earlier_batches_end_as_one_by_one(client
     dates back a link first seen later, and repeats a new pair: the graph, the links'
     provenance and the profiles are those of recording each event in turn."""
     _, raw = web
-    _send(client, raw, [
-        _page(1, "c-1", 30, "spring"), _page(2, "c-2", 20, "autumn"),
-        {"type": "identify", "messageId": "i1", "userId": "u-1", "anonymousId": "c-3",
-         "timestamp": "2026-11-30T10:40:00Z"},
-    ])  # fmt: skip
+    _send(
+        client,
+        raw,
+        [
+            _page(1, "c-1", 30, "spring"),
+            _page(2, "c-2", 20, "autumn"),
+            {
+                "type": "identify",
+                "messageId": "i1",
+                "userId": "u-1",
+                "anonymousId": "c-3",
+                "timestamp": "2026-11-30T10:40:00Z",
+            },
+        ],
+    )
     assert process_waiting() == 3
-    _send(client, raw, [
-        {"type": "identify", "messageId": "i2", "userId": "u-1", "anonymousId": "c-1",
-         "timestamp": "2026-11-30T10:35:00Z"},  # meets u-1 and c-1 from the first batch
-        {"type": "identify", "messageId": "i3", "userId": "u-1", "anonymousId": "c-3",
-         "timestamp": "2026-11-30T10:05:00Z"},  # a stored pair, seen earlier than stored
-        {"type": "identify", "messageId": "i4", "userId": "u-2", "anonymousId": "c-2",
-         "timestamp": "2026-11-30T10:50:00Z"},
-        {"type": "identify", "messageId": "i5", "userId": "u-2", "anonymousId": "c-2",
-         "timestamp": "2026-11-30T10:45:00Z"},  # the same new pair, earlier
-    ])  # fmt: skip
+    _send(
+        client,
+        raw,
+        [
+            {
+                "type": "identify",
+                "messageId": "i2",
+                "userId": "u-1",
+                "anonymousId": "c-1",
+                "timestamp": "2026-11-30T10:35:00Z",
+            },  # meets u-1 and c-1 from the first batch
+            {
+                "type": "identify",
+                "messageId": "i3",
+                "userId": "u-1",
+                "anonymousId": "c-3",
+                "timestamp": "2026-11-30T10:05:00Z",
+            },  # a stored pair, seen earlier than stored
+            {
+                "type": "identify",
+                "messageId": "i4",
+                "userId": "u-2",
+                "anonymousId": "c-2",
+                "timestamp": "2026-11-30T10:50:00Z",
+            },
+            {
+                "type": "identify",
+                "messageId": "i5",
+                "userId": "u-2",
+                "anonymousId": "c-2",
+                "timestamp": "2026-11-30T10:45:00Z",
+            },  # the same new pair, earlier
+        ],
+    )
     assert process_waiting() == 4
     together = _outcome()
 
@@ -215,8 +270,15 @@ def test_an_event_whose_writes_fail_is_marked_failed_and_the_rest_of_its_batch_g
             CREATE TRIGGER refuse_poison BEFORE UPDATE ON identity_profile
               FOR EACH ROW EXECUTE FUNCTION refuse_poison();
         """)
-    _send(client, raw, [_page(1, "c-1", 10, "spring"), _page(2, "c-2", 11, "poison"),
-                        _page(3, "c-3", 12, "summer")])  # fmt: skip
+    _send(
+        client,
+        raw,
+        [
+            _page(1, "c-1", 10, "spring"),
+            _page(2, "c-2", 11, "poison"),
+            _page(3, "c-3", 12, "summer"),
+        ],
+    )
     assert process_waiting() == 3
     events = {e.message_id: e for e in Event.objects.all()}
     assert events["p2"].status == "failed"
@@ -231,8 +293,13 @@ def test_an_event_whose_writes_fail_is_marked_failed_and_the_rest_of_its_batch_g
 
 def test_what_a_batch_leaves_empty_is_stored_as_sql_null_not_as_json_null(client, web):
     _, raw = web
-    click = {"type": "track", "event": "Clicked", "messageId": "t1", "anonymousId": "c-2",
-             "timestamp": "2026-11-30T10:12:00Z"}  # fmt: skip
+    click = {
+        "type": "track",
+        "event": "Clicked",
+        "messageId": "t1",
+        "anonymousId": "c-2",
+        "timestamp": "2026-11-30T10:12:00Z",
+    }
     _send(client, raw, [_page(1, "c-1", 10, "spring"), click])
     assert process_waiting() == 2
     # A track without a page carries no attribution: SQL NULL, which filters and indexes see.

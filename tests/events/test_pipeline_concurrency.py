@@ -22,12 +22,21 @@ BATCH = 100
 
 
 def _sign_in(n, visitor, now):
-    return Event(source_id=None, message_id=f"s-{n}", type="identify",
-                 anonymous_id=f"ajs-{visitor}", user_id=f"user-{visitor}",
-                 payload={"type": "identify", "userId": f"user-{visitor}",
-                          "anonymousId": f"ajs-{visitor}",
-                          "traits": {"email": f"p{visitor}@acme.example"}},
-                 timestamp=now, received_at=now)  # fmt: skip
+    return Event(
+        source_id=None,
+        message_id=f"s-{n}",
+        type="identify",
+        anonymous_id=f"ajs-{visitor}",
+        user_id=f"user-{visitor}",
+        payload={
+            "type": "identify",
+            "userId": f"user-{visitor}",
+            "anonymousId": f"ajs-{visitor}",
+            "traits": {"email": f"p{visitor}@acme.example"},
+        },
+        timestamp=now,
+        received_at=now,
+    )
 
 
 def _events(source):
@@ -43,11 +52,19 @@ def _events(source):
             yield _sign_in(n, n // SIGN_IN % VISITORS, now)
             continue
         url = f"https://www.acme.example/p/{n}?utm_source=news&utm_medium=email"
-        yield Event(source_id=None, message_id=f"v-{n}", type="page",
-                    anonymous_id=f"ajs-{visitor}",
-                    payload={"type": "page", "anonymousId": f"ajs-{visitor}",
-                             "context": {"page": {"url": url}}},
-                    timestamp=now, received_at=now)  # fmt: skip
+        yield Event(
+            source_id=None,
+            message_id=f"v-{n}",
+            type="page",
+            anonymous_id=f"ajs-{visitor}",
+            payload={
+                "type": "page",
+                "anonymousId": f"ajs-{visitor}",
+                "context": {"page": {"url": url}},
+            },
+            timestamp=now,
+            received_at=now,
+        )
 
 
 def _drain(_) -> tuple[int, int]:
@@ -87,8 +104,10 @@ def test_two_processes_signing_in_each_others_visitors_never_deadlock():
         n // SIGN_IN % VISITORS for n in range(0, EVENTS - 2 * BATCH, SIGN_IN)
     }
     for visitor in signed_in:  # the cookie, the user id and the email: one profile
-        profiles = set(Identifier.objects.filter(
-            value__in=[f"ajs-{visitor}", f"user-{visitor}", f"p{visitor}@acme.example"]
-        ).values_list("profile_id", flat=True))  # fmt: skip
+        profiles = set(
+            Identifier.objects.filter(
+                value__in=[f"ajs-{visitor}", f"user-{visitor}", f"p{visitor}@acme.example"]
+            ).values_list("profile_id", flat=True)
+        )
         assert len(profiles) == 1, visitor
     assert Merge.objects.count() >= len(signed_in)

@@ -36,8 +36,14 @@ def test_segment_python_sdk_batches_gzip_and_all_call_types(live_server, source)
 
     _, key = source
     errors = []
-    client = Client(write_key=key, host=live_server.url, gzip=True, sync_mode=False,
-                    on_error=lambda e, batch: errors.append(e), max_retries=3)  # fmt: skip
+    client = Client(
+        write_key=key,
+        host=live_server.url,
+        gzip=True,
+        sync_mode=False,
+        on_error=lambda e, batch: errors.append(e),
+        max_retries=3,
+    )
     client.identify("u-1", {"email": "ana@example.com"}, anonymous_id="ajs-1")
     client.track("u-1", "Order Completed", {"total": 20}, anonymous_id="ajs-1")
     client.page("u-1", "Docs", "Getting started", {"url": "https://www.acme.example/docs"})
@@ -80,13 +86,22 @@ def test_snowplow_python_tracker_over_post_and_get(live_server, source):
     host = live_server.url.split("://", 1)[1]
     failures = []
     for method in ("post", "get"):
-        emitter = Emitter(host, protocol="http", method=method, batch_size=1,
-                          on_failure=lambda count, events: failures.append(count))  # fmt: skip
-        tracker = Tracker(f"ns-{method}", emitter, subject=Subject().set_domain_user_id("d-1"),
-                          app_id=key)  # fmt: skip
+        emitter = Emitter(
+            host,
+            protocol="http",
+            method=method,
+            batch_size=1,
+            on_failure=lambda count, events: failures.append(count),
+        )
+        tracker = Tracker(
+            f"ns-{method}", emitter, subject=Subject().set_domain_user_id("d-1"), app_id=key
+        )
         tracker.track(PageView(page_url=f"https://www.acme.example/{method}", page_title=method))
-        tracker.track(SelfDescribing(SelfDescribingJson(
-            "iglu:com.acme/order_completed/jsonschema/1-0-0", {"total": 5})))  # fmt: skip
+        tracker.track(
+            SelfDescribing(
+                SelfDescribingJson("iglu:com.acme/order_completed/jsonschema/1-0-0", {"total": 5})
+            )
+        )
         emitter.flush()
     assert failures == []
     names = sorted(Event.objects.values_list("name", flat=True))
@@ -101,8 +116,13 @@ def test_a_sdk_retrying_after_a_429_gets_its_events_stored_exactly_once(live_ser
     errors, refused = [], _Recorder()
     logging.getLogger("django.request").addHandler(refused)
     try:
-        client = Client(write_key=key, host=live_server.url, upload_size=1, max_retries=6,
-                        on_error=lambda e, batch: errors.append(e))  # fmt: skip
+        client = Client(
+            write_key=key,
+            host=live_server.url,
+            upload_size=1,
+            max_retries=6,
+            on_error=lambda e, batch: errors.append(e),
+        )
         for n in range(4):  # four requests at once: past one a second, some get 429 and retry
             client.track("u-1", "Order Completed", {"total": n})
         client.flush()

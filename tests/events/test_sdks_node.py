@@ -20,8 +20,14 @@ HERE = Path(__file__).resolve().parents[1] / "sdk_node"
 def _send(sdk: str, url: str, key: str, run: str) -> None:
     if not (HERE / "node_modules").exists():
         pytest.fail("The Node SDKs are missing: `make test` runs `npm ci` in tests/sdk_node.")
-    done = subprocess.run(["node", "send.mjs", sdk, url, key, run], cwd=HERE,
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    done = subprocess.run(
+        ["node", "send.mjs", sdk, url, key, run],
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -27,26 +27,58 @@ def app(admin):
 
 
 def _tp2(client, events):
-    return client.post("/com.snowplowanalytics.snowplow/tp2",
-                       json.dumps({"schema": ENVELOPE, "data": events}),
-                       content_type="application/json; charset=UTF-8")  # fmt: skip
+    return client.post(
+        "/com.snowplowanalytics.snowplow/tp2",
+        json.dumps({"schema": ENVELOPE, "data": events}),
+        content_type="application/json; charset=UTF-8",
+    )
 
 
 def test_page_views_structured_and_self_describing_events_are_stored(client, app):
     _, key = app
-    inner = {"schema": "iglu:com.acme/order_completed/jsonschema/1-0-0",
-             "data": {"order_id": "A-1", "total": 9.5}}  # fmt: skip
+    inner = {
+        "schema": "iglu:com.acme/order_completed/jsonschema/1-0-0",
+        "data": {"order_id": "A-1", "total": 9.5},
+    }
     order = {"schema": UNSTRUCT, "data": inner}
-    contexts = {"schema": CONTEXTS, "data": [{"schema": "iglu:com.acme/user/jsonschema/1-0-0",
-                                              "data": {"tier": "gold"}}]}  # fmt: skip
-    response = _tp2(client, [
-        {"e": "pv", "eid": "e1", "aid": key, "duid": "d-1", "url": "https://www.acme.example/?gclid=G1",
-         "page": "Home", "dtm": "1780000000000", "stm": "1780000002000", "tv": "py-1.0.0"},
-        {"e": "se", "eid": "e2", "aid": key, "duid": "d-1", "se_ca": "video", "se_ac": "play",
-         "se_va": "3"},
-        {"e": "ue", "eid": "e3", "aid": key, "duid": "d-1", "uid": "u-9", "ue_px": _b64(order),
-         "cx": _b64(contexts)},
-    ])  # fmt: skip
+    contexts = {
+        "schema": CONTEXTS,
+        "data": [{"schema": "iglu:com.acme/user/jsonschema/1-0-0", "data": {"tier": "gold"}}],
+    }
+    response = _tp2(
+        client,
+        [
+            {
+                "e": "pv",
+                "eid": "e1",
+                "aid": key,
+                "duid": "d-1",
+                "url": "https://www.acme.example/?gclid=G1",
+                "page": "Home",
+                "dtm": "1780000000000",
+                "stm": "1780000002000",
+                "tv": "py-1.0.0",
+            },
+            {
+                "e": "se",
+                "eid": "e2",
+                "aid": key,
+                "duid": "d-1",
+                "se_ca": "video",
+                "se_ac": "play",
+                "se_va": "3",
+            },
+            {
+                "e": "ue",
+                "eid": "e3",
+                "aid": key,
+                "duid": "d-1",
+                "uid": "u-9",
+                "ue_px": _b64(order),
+                "cx": _b64(contexts),
+            },
+        ],
+    )
     assert response.status_code == 200
     assert response.json() == {"success": True}
     events = {e.message_id: e for e in Event.objects.all()}
@@ -63,8 +95,10 @@ def test_page_views_structured_and_self_describing_events_are_stored(client, app
 
 def test_the_pixel_answers_a_gif_and_stores_the_event(client, app):
     _, key = app
-    response = client.get("/i", {"e": "pv", "eid": "px-1", "aid": key, "duid": "d-2",
-                                 "url": "https://www.acme.example/"})  # fmt: skip
+    response = client.get(
+        "/i",
+        {"e": "pv", "eid": "px-1", "aid": key, "duid": "d-2", "url": "https://www.acme.example/"},
+    )
     assert response.status_code == 200
     assert response["Content-Type"] == "image/gif"
     assert Event.objects.get().message_id == "px-1"
@@ -78,12 +112,15 @@ def test_without_the_write_key_as_app_id_nothing_is_stored(client, app):
 
 def test_unusable_events_are_rejected_one_by_one(client, app):
     _, key = app
-    response = _tp2(client, [
-        {"e": "pv", "eid": "ok", "aid": key, "duid": "d"},
-        {"e": "zz", "eid": "bad-type", "aid": key, "duid": "d"},
-        {"e": "ue", "eid": "bad-ue", "aid": key, "duid": "d", "ue_px": "%%%"},
-        {"e": "pv", "eid": "no-id", "aid": key},
-    ])  # fmt: skip
+    response = _tp2(
+        client,
+        [
+            {"e": "pv", "eid": "ok", "aid": key, "duid": "d"},
+            {"e": "zz", "eid": "bad-type", "aid": key, "duid": "d"},
+            {"e": "ue", "eid": "bad-ue", "aid": key, "duid": "d", "ue_px": "%%%"},
+            {"e": "pv", "eid": "no-id", "aid": key},
+        ],
+    )
     assert response.status_code == 200
     codes = [(r["index"], r["code"]) for r in response.json()["rejected"]]
     assert codes == [(1, "invalid_type"), (2, "invalid_encoding"), (3, "missing_identity")]

@@ -104,9 +104,16 @@ def test_the_api_returns_the_key_once_and_never_again(admin_api):
 def test_the_create_page_shows_the_key_once(admin_client):
     response = admin_client.post(
         reverse("events:source_create"),
-        {"name": "Web", "kind": "website", "environment": "production", "enforcement": "allow",
-         "rate_limit": 50, "allowed_origins": "https://www.acme.example", "is_active": "on"},
-    )  # fmt: skip
+        {
+            "name": "Web",
+            "kind": "website",
+            "environment": "production",
+            "enforcement": "allow",
+            "rate_limit": 50,
+            "allowed_origins": "https://www.acme.example",
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302
     shown = admin_client.get(response["Location"])
     raw = shown.context["raw"]
@@ -140,10 +147,12 @@ def test_another_process_that_remembers_a_key_refuses_it_once_revoked(admin):
     url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
     source, raw = services.source_create(actor=admin, name="Shop")
     other = subprocess.Popen(
-        [sys.executable, "-c", _OTHER_PROCESS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        text=True, env={**os.environ, "DATABASE_URL": url,
-                        "DJANGO_SETTINGS_MODULE": "martech.settings.test"},
-    )  # fmt: skip
+        [sys.executable, "-c", _OTHER_PROCESS],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "martech.settings.test"},
+    )
     try:
 
         def ask() -> str:

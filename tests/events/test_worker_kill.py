@@ -38,10 +38,18 @@ def test_a_worker_killed_mid_batch_loses_no_event_and_repeats_none(worker_env):
     source, _ = source_create(actor=AdminFactory(), name="Web")
     now = timezone.now()
     Event.objects.bulk_create(
-        Event(source=source, message_id=f"m-{i}", type="identify", anonymous_id=f"ajs-{i}",
-              user_id=f"u-{i}", payload={"type": "identify"}, timestamp=now, received_at=now)
+        Event(
+            source=source,
+            message_id=f"m-{i}",
+            type="identify",
+            anonymous_id=f"ajs-{i}",
+            user_id=f"u-{i}",
+            payload={"type": "identify"},
+            timestamp=now,
+            received_at=now,
+        )
         for i in range(N)
-    )  # fmt: skip
+    )
     process_events_task.delay()
 
     # when: the worker is killed (SIGKILL) while it holds a batch

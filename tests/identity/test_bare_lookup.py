@@ -18,10 +18,10 @@ def _api(person):
 
 @pytest.fixture
 def people(db):
-    services.link_record(a=("anonymous_id", "ajs-1"), b=("email", "lena@example.de"),
-                         rule="identify")  # fmt: skip
-    services.link_record(a=("user_id", "cus_48213"), b=("phone", "+4915123456789"),
-                         rule="identify")  # fmt: skip
+    services.link_record(
+        a=("anonymous_id", "ajs-1"), b=("email", "lena@example.de"), rule="identify"
+    )
+    services.link_record(a=("user_id", "cus_48213"), b=("phone", "+4915123456789"), rule="identify")
     services.identifier_observe(("user_id", "cus_00001"))
 
 

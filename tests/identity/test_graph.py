@@ -120,8 +120,13 @@ def test_a_rejected_probabilistic_link_never_merges_and_is_not_asked_again(admin
 
 
 def test_reviewing_needs_identity_manage(user):
-    link = _link(ANON, Ident("anonymous_id", "a-2"), rule="ip_user_agent",
-                 kind="probabilistic", confidence=0.6)  # fmt: skip
+    link = _link(
+        ANON,
+        Ident("anonymous_id", "a-2"),
+        rule="ip_user_agent",
+        kind="probabilistic",
+        confidence=0.6,
+    )
     with pytest.raises(PermissionDeniedError):
         services.link_review(actor=user, link=link, confirm=True)
 
@@ -160,8 +165,9 @@ def test_undoing_the_link_that_beat_a_conflict_lets_the_conflict_apply(admin):
 def test_touches_keep_the_first_and_overwrite_the_last_and_survive_a_merge():
     services.touch_record(ANON, {"source": "linkedin", "medium": "paid"}, at=T0)
     services.touch_record(ANON, {"source": "google", "medium": "cpc"}, at=T0 + dt.timedelta(days=3))
-    services.touch_record(EMAIL, {"source": "newsletter", "medium": "email"},
-                          at=T0 - dt.timedelta(days=1))  # fmt: skip
+    services.touch_record(
+        EMAIL, {"source": "newsletter", "medium": "email"}, at=T0 - dt.timedelta(days=1)
+    )
     _link(ANON, EMAIL)
     profile = _profile(ANON)
     assert profile.first_touch["source"] == "newsletter"
@@ -188,9 +194,11 @@ def test_touches_in_bulk_change_only_the_touch_each_arrival_decides_and_keep_the
 # --- Order independence -------------------------------------------------------------------
 
 POOL = [Ident("anonymous_id", f"a{i}") for i in range(4)] + [
-    Ident("email", "x@example.com"), Ident("email", "y@example.com"),
-    Ident("user_id", "u1"), Ident("user_id", "u2"),
-]  # fmt: skip
+    Ident("email", "x@example.com"),
+    Ident("email", "y@example.com"),
+    Ident("user_id", "u1"),
+    Ident("user_id", "u2"),
+]
 EVIDENCE = st.lists(
     st.tuples(st.sampled_from(POOL), st.sampled_from(POOL), st.integers(0, 5)).filter(
         lambda e: e[0] != e[1]
@@ -280,10 +288,13 @@ def test_links_recorded_together_end_as_recorded_one_by_one(evidence, stored):
     try:
         for n, (a, b, minute) in enumerate(evidence[:stored]):
             _link(a, b, minutes=minute, event_ref=f"e{n}")
-        services.links_record([
-            _sighting(a, b, minute, f"e{n}")
-            for n, (a, b, minute) in enumerate(evidence) if n >= stored
-        ])  # fmt: skip
+        services.links_record(
+            [
+                _sighting(a, b, minute, f"e{n}")
+                for n, (a, b, minute) in enumerate(evidence)
+                if n >= stored
+            ]
+        )
         assert (_partition(), _links()) == alone
     finally:
         transaction.savepoint_rollback(sid)

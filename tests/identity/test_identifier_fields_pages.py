@@ -17,10 +17,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def people(db):
     ensure_default_purposes()
-    services.link_record(a=("anonymous_id", "ajs-1"), b=("email", "lena@example.de"),
-                         rule="identify")  # fmt: skip
-    services.link_record(a=("user_id", "cus_48213"), b=("phone", "+14155550182"),
-                         rule="identify")  # fmt: skip
+    services.link_record(
+        a=("anonymous_id", "ajs-1"), b=("email", "lena@example.de"), rule="identify"
+    )
+    services.link_record(a=("user_id", "cus_48213"), b=("phone", "+14155550182"), rule="identify")
     # "shared-7" names two things: a user id and, elsewhere, an anonymous id
     services.identifier_observe(("user_id", "shared-7"))
     services.identifier_observe(("anonymous_id", "shared-7"))
@@ -40,9 +40,13 @@ BARE = [
 def _log(client, identifier):
     return client.post(
         reverse("erasure:request_create"),
-        {"identifier": identifier, "channel": "email", "jurisdiction": "gdpr",
-         "received_on": "2026-01-05"},
-    )  # fmt: skip
+        {
+            "identifier": identifier,
+            "channel": "email",
+            "jurisdiction": "gdpr",
+            "received_on": "2026-01-05",
+        },
+    )
 
 
 @pytest.mark.parametrize(("typed", "meant"), BARE)
@@ -93,9 +97,11 @@ def test_an_unclear_identifier_is_asked_about_under_its_field(
     assert page.context["state"] is None
     assert all(way in page.context["form"].errors["identifier"][0] for way in asked)
     # the APIs: 400 with a code saying the type is wanted
-    created = admin_api.post("/api/v1/erasure-requests/",
-                             {"identifier": typed, "channel": "api", "jurisdiction": "gdpr"},
-                             format="json")  # fmt: skip
+    created = admin_api.post(
+        "/api/v1/erasure-requests/",
+        {"identifier": typed, "channel": "api", "jurisdiction": "gdpr"},
+        format="json",
+    )
     assert (created.status_code, created.json()["code"]) == (400, "ambiguous_identifier")
     state = admin_api.get("/api/v1/consent-state/", {"identifier": typed})
     assert (state.status_code, state.json()["code"]) == (400, "ambiguous_identifier")

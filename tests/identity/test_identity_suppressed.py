@@ -29,11 +29,14 @@ def test_linking_or_observing_an_erased_identifier_is_refused_and_creates_nothin
     _suppress("email", "lena.fischer@example.de")
 
     for attempt in (
-        lambda: services.link_record(a=("anonymous_id", "ajs-brand-new-visitor-77"),
-                                     b=("email", "Lena.Fischer@example.de"), rule="identify"),
+        lambda: services.link_record(
+            a=("anonymous_id", "ajs-brand-new-visitor-77"),
+            b=("email", "Lena.Fischer@example.de"),
+            rule="identify",
+        ),
         lambda: services.identifier_observe(("email", "lena.fischer@example.de")),
         lambda: services.identifiers_observe({Ident("email", "lena.fischer@example.de"): "Web"}),
-    ):  # fmt: skip
+    ):
         with pytest.raises(services.SubjectSuppressed):
             attempt()
 
@@ -41,9 +44,13 @@ def test_linking_or_observing_an_erased_identifier_is_refused_and_creates_nothin
 
 
 def test_confirming_a_link_to_an_erased_identifier_in_the_api_is_refused(admin):
-    link = services.link_record(a=("anonymous_id", "ajs-c4410e8d"),
-                                b=("anonymous_id", "ajs-5f1c9e2a"), rule="ip_user_agent",
-                                kind="probabilistic", confidence=0.74)  # fmt: skip
+    link = services.link_record(
+        a=("anonymous_id", "ajs-c4410e8d"),
+        b=("anonymous_id", "ajs-5f1c9e2a"),
+        rule="ip_user_agent",
+        kind="probabilistic",
+        confidence=0.74,
+    )
     _suppress("anonymous_id", "ajs-5f1c9e2a")
 
     response = _api(admin).post(f"/api/v1/identity-links/{link.pk}/confirm/", {}, format="json")
@@ -60,8 +67,9 @@ def test_merging_a_profile_with_an_erased_identifier_in_the_api_is_refused(admin
     other = selectors.profile_resolve(Ident("user_id", "cus_new_99999"))
     _suppress("user_id", "cus_48213")
 
-    response = _api(admin).post(f"/api/v1/profiles/{other.pk}/merge/", {"other": hers.pk},
-                                format="json")  # fmt: skip
+    response = _api(admin).post(
+        f"/api/v1/profiles/{other.pk}/merge/", {"other": hers.pk}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json()["code"] == "subject_suppressed"
@@ -77,10 +85,14 @@ def test_a_bulk_backfill_leaves_out_the_evidence_that_names_an_erased_person():
     _suppress("email", "lena.fischer@example.de")
     at = dt.datetime(2026, 9, 1, 12, tzinfo=dt.UTC)
     evidence = [
-        Evidence(Ident("anonymous_id", "ajs-77"), Ident("email", "lena.fischer@example.de"),
-                 "identify", at),
+        Evidence(
+            Ident("anonymous_id", "ajs-77"),
+            Ident("email", "lena.fischer@example.de"),
+            "identify",
+            at,
+        ),
         Evidence(Ident("anonymous_id", "ajs-88"), Ident("user_id", "cus_88"), "identify", at),
-    ]  # fmt: skip
+    ]
 
     # when it is loaded
     result = bulk_link(evidence, source="crm import")
@@ -88,4 +100,6 @@ def test_a_bulk_backfill_leaves_out_the_evidence_that_names_an_erased_person():
     # then only the other link is stored: the erased address is not recorded again
     assert (result.links, result.suppressed) == (1, 1)
     assert sorted(Identifier.objects.values_list("type", "value")) == [
-        ("anonymous_id", "ajs-88"), ("user_id", "cus_88")]  # fmt: skip
+        ("anonymous_id", "ajs-88"),
+        ("user_id", "cus_88"),
+    ]

@@ -26,9 +26,21 @@ def test_values_are_normalised(kind, raw, expected):
 
 @pytest.mark.parametrize(
     "raw",
-    ["", " ", "null", "undefined", "anonymous", "0", "-1", "NULL", "None",
-     "00000000-0000-0000-0000-000000000000", "0000", "test@example.com"],
-)  # fmt: skip
+    [
+        "",
+        " ",
+        "null",
+        "undefined",
+        "anonymous",
+        "0",
+        "-1",
+        "NULL",
+        "None",
+        "00000000-0000-0000-0000-000000000000",
+        "0000",
+        "test@example.com",
+    ],
+)
 def test_junk_never_becomes_an_identifier(raw):
     with pytest.raises(InvalidIdentifier) as caught:
         normalise("anonymous_id" if "@" not in raw else "email", raw)

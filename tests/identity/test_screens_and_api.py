@@ -74,8 +74,13 @@ def test_the_review_queue_confirms_in_the_browser(admin, admin_client):
 def test_the_profile_page_shows_identifiers_links_merges_and_consent(admin, admin_client):
     services.identifier_observe(("anonymous_id", "a-1"))
     services.link_record(a=("anonymous_id", "a-1"), b=("email", "lena@example.de"), rule="identify")
-    consent.consent_record(subject=("anonymous_id", "a-1"), purpose="analytics", granted=True,
-                           source="banner", jurisdiction="gdpr")  # fmt: skip
+    consent.consent_record(
+        subject=("anonymous_id", "a-1"),
+        purpose="analytics",
+        granted=True,
+        source="banner",
+        jurisdiction="gdpr",
+    )
     profile = selectors.profile_resolve(Ident("email", "lena@example.de"))
     body = admin_client.get(f"/profiles/{profile.pk}/").content.decode()
     assert "lena@example.de" in body

@@ -148,8 +148,9 @@ def test_defer_and_reopen_through_the_api(cast):
 def test_overlap_endpoint_matches_the_registry(cast):
     from apps.tools.services import tool_create
 
-    tool_create(actor=cast.admin, name="Braze", vendor="Braze", category="x",
-                capabilities=["push_sms"])  # fmt: skip
+    tool_create(
+        actor=cast.admin, name="Braze", vendor="Braze", category="x", capabilities=["push_sms"]
+    )
     req = request_at(cast, "system")
     body = _api(cast.alice).get(f"{BASE}{req.pk}/overlap/").json()
     assert body == [
@@ -157,8 +158,9 @@ def test_overlap_endpoint_matches_the_registry(cast):
             "capability": "push_sms",
             "label": "Push and SMS",
             "sentence": "You already pay for 1 tool with push and SMS",
-            "tools": [{"id": req.candidates.first().tool_id or body[0]["tools"][0]["id"],
-                       "name": "Braze"}],
+            "tools": [
+                {"id": req.candidates.first().tool_id or body[0]["tools"][0]["id"], "name": "Braze"}
+            ],
             "annual_cost": None,
         }
-    ]  # fmt: skip
+    ]

@@ -193,8 +193,9 @@ def test_the_checklist_names_the_people_who_need_training(cast):
         actor=cast.requester, request=req, person=cast.outsider, part="needs_training"
     )
     req = services.intake_advance(actor=cast.requester, request=req)
-    services.intake_update(actor=cast.requester, request=req, approach="build",
-                           proposed_capabilities=["push_sms"])  # fmt: skip
+    services.intake_update(
+        actor=cast.requester, request=req, approach="build", proposed_capabilities=["push_sms"]
+    )
     services.candidate_add(actor=cast.requester, request=req, name="Push scheduler")
     req = services.intake_advance(actor=cast.requester, request=req)
     services.intake_vote(actor=cast.alice, request=req, verdict="approve", comment="Build it.")
@@ -319,8 +320,12 @@ def test_the_history_tells_the_whole_story_and_the_audit_log_has_it_too(cast):
     assert "Approved: Go." in messages
     assert messages[-1] == "Approved by every approver; OneSignal is evaluating."
     actions = set(AuditEvent.objects.filter(target_id=str(req.pk)).values_list("action", flat=True))
-    assert {"intake.request.created", "intake.request.advanced", "intake.vote.approved",
-            "intake.request.approved"} <= actions  # fmt: skip
+    assert {
+        "intake.request.created",
+        "intake.request.advanced",
+        "intake.vote.approved",
+        "intake.request.approved",
+    } <= actions
 
 
 def test_approvers_are_notified_when_the_request_reaches_them(cast):

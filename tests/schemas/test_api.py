@@ -48,8 +48,9 @@ def test_an_event_is_created_drafted_documented_and_published(admin_api):
     published = admin_api.post(_versions_url(schema["id"], schema["draft"], "publish"))
     assert published.status_code == 200
     assert (published.json()["number"], published.json()["status"]) == ("1-0-0", "published")
-    again = admin_api.patch(_versions_url(schema["id"], schema["draft"]), {"notes": "x"},
-                            format="json")  # fmt: skip
+    again = admin_api.patch(
+        _versions_url(schema["id"], schema["draft"]), {"notes": "x"}, format="json"
+    )
     assert (again.status_code, again.json()["code"]) == (409, "not_a_draft")
 
 
@@ -82,10 +83,14 @@ def test_validate_returns_the_violations_of_a_sample_event(admin_api, admin, ord
     plan = services.plan_create(actor=admin, name="Web", versions=[order])
     response = admin_api.post(
         reverse("api:schema-validate"),
-        {"event": "Order Completed", "properties": {"order_id": "A1", "total": "9"},
-         "plan": plan.pk, "mode": "block"},
+        {
+            "event": "Order Completed",
+            "properties": {"order_id": "A1", "total": "9"},
+            "plan": plan.pk,
+            "mode": "block",
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     body = response.json()
     assert (body["valid"], body["action"], body["version"]) == (False, "quarantine", "1-0-0")
@@ -93,10 +98,13 @@ def test_validate_returns_the_violations_of_a_sample_event(admin_api, admin, ord
     assert Violation.objects.count() == 0  # a dry run stores nothing
     by_version = admin_api.post(
         reverse("api:schema-validate"),
-        {"event": "Order Completed", "properties": {"order_id": "A1", "total": 2},
-         "version": order.pk},
+        {
+            "event": "Order Completed",
+            "properties": {"order_id": "A1", "total": 2},
+            "version": order.pk,
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert by_version.json()["valid"] is True
 
 
@@ -106,8 +114,13 @@ def test_a_plan_exports_as_json_schema_files_and_imports_back(admin_api, admin, 
     assert export.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(export.content))
     manifest = json.loads(archive.read("plan.json"))
-    assert manifest["events"] == [{"event": "Order Completed", "version": "1-0-0",
-                                   "file": "events/order_completed/1-0-0.json"}]  # fmt: skip
+    assert manifest["events"] == [
+        {
+            "event": "Order Completed",
+            "version": "1-0-0",
+            "file": "events/order_completed/1-0-0.json",
+        }
+    ]
     document = json.loads(archive.read("events/order_completed/1-0-0.json"))
     assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert document["properties"]["total"]["x-purpose"] == "revenue reporting"
@@ -120,8 +133,9 @@ def test_a_plan_exports_as_json_schema_files_and_imports_back(admin_api, admin, 
         edited.writestr("events/order_completed/1-0-0.json", json.dumps(document))
     buffer.seek(0)
     buffer.name = "plan.zip"
-    response = admin_api.post(reverse("api:tracking-plan-import"), {"file": buffer},
-                              format="multipart")  # fmt: skip
+    response = admin_api.post(
+        reverse("api:tracking-plan-import"), {"file": buffer}, format="multipart"
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert [v["number"] for v in body["plan"]["versions"]] == ["1-0-1"]
@@ -134,8 +148,9 @@ def test_a_plan_exports_as_json_schema_files_and_imports_back(admin_api, admin, 
 def test_a_broken_archive_is_a_400_not_a_500(admin_api):
     upload = io.BytesIO(b"not a zip")
     upload.name = "plan.zip"
-    response = admin_api.post(reverse("api:tracking-plan-import"), {"file": upload},
-                              format="multipart")  # fmt: skip
+    response = admin_api.post(
+        reverse("api:tracking-plan-import"), {"file": upload}, format="multipart"
+    )
     assert (response.status_code, response.json()["code"]) == (400, "invalid_bundle")
 
 
@@ -144,8 +159,13 @@ def test_violations_are_listed_with_filters(admin_api, admin, order):
 
     plan = services.plan_create(actor=admin, name="Web", versions=[order])
     for event, props in (("Order Completed", {"order_id": "A"}), ("Cart Abandoned", {})):
-        services.findings_record(source="web", event_name=event, plan=plan, properties=props,
-                                 findings=check(compiled_plan(plan), event, props))  # fmt: skip
+        services.findings_record(
+            source="web",
+            event_name=event,
+            plan=plan,
+            properties=props,
+            findings=check(compiled_plan(plan), event, props),
+        )
     listed = admin_api.get(reverse("api:violation-list"), {"kind": "unplanned_event"}).json()
     assert [v["event_name"] for v in listed["results"]] == ["Cart Abandoned"]
     bad = admin_api.get(reverse("api:violation-list"), {"kind": "nonsense"})
@@ -177,12 +197,16 @@ def test_schema_lists_take_the_same_queries_for_one_row_or_many(admin_api, admin
 
     services.schema_create(actor=admin, name="Event 0")
     admin_api.get(reverse("api:schema-list"))  # the token's first use is recorded once
-    one = (count(lambda: admin_api.get(reverse("api:schema-list"))),
-           count(lambda: admin_client.get(reverse("schemas:schema_list"))))  # fmt: skip
+    one = (
+        count(lambda: admin_api.get(reverse("api:schema-list"))),
+        count(lambda: admin_client.get(reverse("schemas:schema_list"))),
+    )
     for n in range(1, 8):
         services.schema_create(actor=admin, name=f"Event {n}")
-    many = (count(lambda: admin_api.get(reverse("api:schema-list"))),
-            count(lambda: admin_client.get(reverse("schemas:schema_list"))))  # fmt: skip
+    many = (
+        count(lambda: admin_api.get(reverse("api:schema-list"))),
+        count(lambda: admin_client.get(reverse("schemas:schema_list"))),
+    )
     assert many == one
     listed = admin_api.get(reverse("api:schema-list")).json()["results"]
     assert all(row["draft"] and row["latest"] is None for row in listed)

@@ -69,8 +69,10 @@ def test_description_only_changes_are_not_contract_changes():
 
 
 def test_nested_objects_are_compared_property_by_property():
-    old = {"type": "object", "properties": {"address": {"type": "object", "properties": {
-        "city": {"type": "string"}}}}}  # fmt: skip
+    old = {
+        "type": "object",
+        "properties": {"address": {"type": "object", "properties": {"city": {"type": "string"}}}},
+    }
     new = copy.deepcopy(old)
     del new["properties"]["address"]["properties"]["city"]
     changes = diff(old, new)
@@ -96,9 +98,12 @@ def test_schemaver_numbers_follow_the_class_of_change(kind, expected):
 NAMES = ["a", "b", "c", "d"]
 TYPES = ["string", "integer", "number", "boolean"]
 VALUES = st.one_of(
-    st.sampled_from(["x", "y", "z", ""]), st.integers(-3, 3), st.sampled_from([0.5, -1.5]),
-    st.booleans(), st.none(),
-)  # fmt: skip
+    st.sampled_from(["x", "y", "z", ""]),
+    st.integers(-3, 3),
+    st.sampled_from([0.5, -1.5]),
+    st.booleans(),
+    st.none(),
+)
 
 
 @st.composite
@@ -122,8 +127,11 @@ def object_schemas(draw):
 
 
 @settings(max_examples=300, deadline=None)
-@given(old=object_schemas(), new=object_schemas(), event=st.dictionaries(
-    st.sampled_from(NAMES), VALUES, max_size=4))  # fmt: skip
+@given(
+    old=object_schemas(),
+    new=object_schemas(),
+    event=st.dictionaries(st.sampled_from(NAMES), VALUES, max_size=4),
+)
 def test_an_addition_accepts_every_event_the_old_version_accepted(old, new, event):
     kind = classify(diff(old, new))
     # Old events carry the properties the old version described.

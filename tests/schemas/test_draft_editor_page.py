@@ -125,8 +125,13 @@ def test_a_property_is_added_with_the_add_button_without_saving_then_saved(
     assert b"New property" in added.content
     assert SchemaVersion.objects.get(pk=draft.pk).json_schema == draft.json_schema
     data = _rows_as_posted(added)
-    data.update({f"p-{rows}-name": "coupon", f"p-{rows}-type": "string",
-                 f"p-{rows}-purpose": "promotion analytics"})  # fmt: skip
+    data.update(
+        {
+            f"p-{rows}-name": "coupon",
+            f"p-{rows}-type": "string",
+            f"p-{rows}-purpose": "promotion analytics",
+        }
+    )
     assert admin_client.post(_edit_url(draft), data).status_code == 302
     draft.refresh_from_db()
     assert draft.json_schema["properties"]["coupon"] == {"type": "string"}
@@ -157,9 +162,16 @@ def test_every_row_error_is_shown_by_its_field_at_once_and_nothing_is_saved(
     data[f"{currency}type"] = "boolean"  # with its enum still there
     total = int(data["p-TOTAL_FORMS"])
     data["p-TOTAL_FORMS"] = str(total + 2)
-    data.update({f"p-{total}-name": "2nd item", f"p-{total}-type": "string",
-                 f"p-{total + 1}-name": "amount", f"p-{total + 1}-type": "number",
-                 f"p-{total + 1}-format": "email", f"p-{total + 1}-enum": "1, two"})  # fmt: skip
+    data.update(
+        {
+            f"p-{total}-name": "2nd item",
+            f"p-{total}-type": "string",
+            f"p-{total + 1}-name": "amount",
+            f"p-{total + 1}-type": "number",
+            f"p-{total + 1}-format": "email",
+            f"p-{total + 1}-enum": "1, two",
+        }
+    )
 
     page = admin_client.post(_edit_url(draft), data)
 

@@ -146,10 +146,14 @@ def test_a_version_stored_with_a_lookahead_pattern_is_reported_as_unchecked_not_
     # when an event is checked against it, through the API and through the pipeline's gate
     response = admin_api.post(
         reverse("api:schema-validate"),
-        {"event": "Order Completed", "properties": {"order_id": "a" * 5000, "total": 1},
-         "plan": plan.pk, "mode": "flag"},
+        {
+            "event": "Order Completed",
+            "properties": {"order_id": "a" * 5000, "total": 1},
+            "plan": plan.pk,
+            "mode": "flag",
+        },
         format="json",
-    )  # fmt: skip
+    )
     verdict = gate(compiled_plan(plan), "flag", "Order Completed", {"order_id": "a", "total": 1})
 
     # then the event is flagged with a finding that says why, and nothing crashed

@@ -39,9 +39,11 @@ def test_the_first_publish_is_1_0_0_and_is_audited(order):
 
 def test_an_optional_property_publishes_as_the_next_addition(editor, order):
     draft = _draft_with(
-        editor, order, lambda d: d["properties"].update(coupon={"type": "string"}),
+        editor,
+        order,
+        lambda d: d["properties"].update(coupon={"type": "string"}),
         {"coupon": {"purpose": "promotion analytics"}},
-    )  # fmt: skip
+    )
     version = services.version_publish(actor=editor, version=draft)
     assert (version.number, version.change_kind) == ("1-0-1", "addition")
     assert version.changes == [
@@ -106,8 +108,12 @@ def test_deprecating_needs_the_publish_capability(editor, admin, order):
 
 
 def test_a_plan_holds_one_published_version_per_event(editor, order):
-    draft = _draft_with(editor, order, lambda d: d["properties"].update(x={"type": "string"}),
-                        {"x": {"purpose": "analytics"}})  # fmt: skip
+    draft = _draft_with(
+        editor,
+        order,
+        lambda d: d["properties"].update(x={"type": "string"}),
+        {"x": {"purpose": "analytics"}},
+    )
     with pytest.raises(ApplicationError) as caught:
         services.plan_create(actor=editor, name="Web", versions=[order, draft])
     assert caught.value.code == "draft_in_plan"
@@ -132,13 +138,21 @@ def test_unplanned_events_and_properties_are_counted_and_become_drafts(editor, o
     for props in ({"cart_id": "c1", "items": 2}, {"cart_id": "c2", "items": 3.5}):
         verdict = gate(compiled, Enforcement.ALLOW, "Cart Abandoned", props)
         services.findings_record(
-            source="web", event_name="Cart Abandoned", findings=verdict.findings,
-            properties=props, plan=plan,
-        )  # fmt: skip
+            source="web",
+            event_name="Cart Abandoned",
+            findings=verdict.findings,
+            properties=props,
+            plan=plan,
+        )
     sent = {"order_id": "A1", "total": 5, "gift_wrap": True}
     verdict = gate(compiled, Enforcement.ALLOW, "Order Completed", sent)
-    services.findings_record(source="web", event_name="Order Completed",
-                             findings=verdict.findings, properties=sent, plan=plan)  # fmt: skip
+    services.findings_record(
+        source="web",
+        event_name="Order Completed",
+        findings=verdict.findings,
+        properties=sent,
+        plan=plan,
+    )
     assert Violation.objects.count() == 3
     event = Observation.objects.get(event_name="Cart Abandoned")
     assert event.count == 2
@@ -147,8 +161,10 @@ def test_unplanned_events_and_properties_are_counted_and_become_drafts(editor, o
     draft = services.draft_from_observation(actor=editor, observation=event)
     assert draft.schema.name == "Cart Abandoned"
     assert set(draft.json_schema["properties"]) == {"cart_id", "items"}
-    assert draft.json_schema["properties"]["items"]["type"] in (["integer", "number"],
-                                                               ["number", "integer"])  # fmt: skip
+    assert draft.json_schema["properties"]["items"]["type"] in (
+        ["integer", "number"],
+        ["number", "integer"],
+    )
     assert services.missing_purposes(draft) == ["cart_id", "items"]
 
     prop = Observation.objects.get(property="gift_wrap")

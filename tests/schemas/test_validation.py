@@ -51,8 +51,10 @@ def test_an_unexpected_property_keeps_only_its_type(plan):
 def test_values_out_of_range_or_enum(plan):
     findings = check(plan, "Order Completed", {"order_id": "", "total": -1, "currency": "CHF"})
     assert _kinds(findings) == [
-        ("out_of_range", "currency"), ("out_of_range", "order_id"), ("out_of_range", "total"),
-    ]  # fmt: skip
+        ("out_of_range", "currency"),
+        ("out_of_range", "order_id"),
+        ("out_of_range", "total"),
+    ]
 
 
 def test_personal_data_is_redacted_in_samples_and_messages(plan):

@@ -86,9 +86,12 @@ def warehouse(admin):
 def model(admin, warehouse, table):
     table.fill(3)
     return services.model_create(
-        actor=admin, name="People", warehouse=warehouse, primary_key="id",
+        actor=admin,
+        name="People",
+        warehouse=warehouse,
+        primary_key="id",
         sql=f"SELECT id, email, name, ltv FROM {table.name}",  # noqa: S608
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -110,20 +113,34 @@ def hubspot_vendor():
 
 def destination_for(admin, tool, vendor, **fields):
     if vendor.kind == "webhook":
-        base = {"adapter": "webhook", "config": {"url": vendor.base_url + "/hooks/martech",
-                                                 "requests_per_second": 1000}}  # fmt: skip
+        base = {
+            "adapter": "webhook",
+            "config": {"url": vendor.base_url + "/hooks/martech", "requests_per_second": 1000},
+        }
     else:
         base = {"adapter": vendor.kind, "base_url": vendor.base_url}
-    defaults = {"name": f"{vendor.kind} sink", "tool": tool, "environment": "sandbox",
-                "is_enabled": True, "credentials": dict(vendor.credentials), **base}  # fmt: skip
+    defaults = {
+        "name": f"{vendor.kind} sink",
+        "tool": tool,
+        "environment": "sandbox",
+        "is_enabled": True,
+        "credentials": dict(vendor.credentials),
+        **base,
+    }
     return destinations.destination_create(actor=admin, **{**defaults, **fields})
 
 
 def sync_for(admin, model, destination, **fields):
-    defaults = {"name": "People to CRM", "model": model, "destination": destination,
-                "object": "contacts", "mode": "upsert", "subject_column": "email",
-                "subject_type": "email", "mappings": [{"from": "name", "to": "full_name"},
-                                                      {"from": "ltv", "to": "ltv"}]}  # fmt: skip
+    defaults = {
+        "name": "People to CRM",
+        "model": model,
+        "destination": destination,
+        "object": "contacts",
+        "mode": "upsert",
+        "subject_column": "email",
+        "subject_type": "email",
+        "mappings": [{"from": "name", "to": "full_name"}, {"from": "ltv", "to": "ltv"}],
+    }
     return services.sync_create(actor=admin, **{**defaults, **fields})
 
 
@@ -144,5 +161,6 @@ def sent_rows(vendor) -> list[dict]:
 
 def person_with(admin, *codes, tenure_days=200, name="Sam Sync"):
     """Someone whose role grants ``codes``; syncs.run_production needs 90 days of tenure."""
-    return factories.person_with(admin, *codes, tenure_days=tenure_days, name=name,
-                                 tenures={"syncs.run_production": 90})  # fmt: skip
+    return factories.person_with(
+        admin, *codes, tenure_days=tenure_days, name=name, tenures={"syncs.run_production": 90}
+    )

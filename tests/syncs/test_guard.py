@@ -107,11 +107,13 @@ def test_a_failed_run_alerts_the_owners_in_the_console_and_by_email(
     assert any(sync.name in m.subject for m in mail.outbox)
 
 
-def test_a_share_of_failed_rows_above_the_threshold_alerts(admin, model, table, tool,
-                                                           webhook_vendor):  # fmt: skip
+def test_a_share_of_failed_rows_above_the_threshold_alerts(
+    admin, model, table, tool, webhook_vendor
+):
     table.execute("UPDATE wh_people SET email = 'nope' WHERE id = 'c0'")
-    sync = sync_for(admin, model, destination_for(admin, tool, webhook_vendor),
-                    failed_share_alert=10)  # fmt: skip
+    sync = sync_for(
+        admin, model, destination_for(admin, tool, webhook_vendor), failed_share_alert=10
+    )
     run = run_now(admin, sync)
     assert run.status == RunStatus.PARTIAL
     note = Notification.objects.get(user=admin, dedupe_key=f"syncs.run:{run.pk}:invalid")
@@ -134,18 +136,24 @@ def test_a_row_count_far_from_usual_alerts(admin, model, table, tool, webhook_ve
     [
         ({"mappings": [{"from": "nope", "to": "x"}]}, "invalid_mappings", "no such column"),
         ({"mappings": [{"from": "name", "to": "$bad"}]}, "invalid_mappings", "field name"),
-        ({"mappings": [{"from": "name", "to": "a"}, {"from": "ltv", "to": "a"}]},
-         "invalid_mappings", "Two mappings"),
+        (
+            {"mappings": [{"from": "name", "to": "a"}, {"from": "ltv", "to": "a"}]},
+            "invalid_mappings",
+            "Two mappings",
+        ),
         ({"subject_column": "phone"}, "invalid_subject_column", "no column 'phone'"),
         ({"object": "conversions"}, "invalid_event_name", "event name"),
-        ({"object": "conversions", "event_name": "Won", "mode": "mirror"}, "unsupported_mode",
-         "cannot be mirrored"),
+        (
+            {"object": "conversions", "event_name": "Won", "mode": "mirror"},
+            "unsupported_mode",
+            "cannot be mirrored",
+        ),
         ({"object": "audiences"}, "invalid_audience_field", "Audience attribute"),
         ({"schedule": "interval", "interval_minutes": 1}, "invalid_schedule", "5 to 10,080"),
         ({"schedule": "cron", "cron": "61 * * * *"}, "invalid_schedule", "not valid"),
         ({"schedule": "cron", "cron": "daily"}, "invalid_schedule", "five fields"),
     ],
-)  # fmt: skip
+)
 def test_a_sync_that_could_not_run_is_refused_with_a_clear_reason(
     admin, model, tool, webhook_vendor, changes, code, words
 ):
@@ -156,8 +164,7 @@ def test_a_sync_that_could_not_run_is_refused_with_a_clear_reason(
     assert words in caught.value.message
 
 
-def test_mappings_are_checked_against_what_the_vendor_accepts(admin, model, tool,
-                                                              hubspot_vendor):  # fmt: skip
+def test_mappings_are_checked_against_what_the_vendor_accepts(admin, model, tool, hubspot_vendor):
     destination = destination_for(admin, tool, hubspot_vendor)
     with pytest.raises(ApplicationError) as caught:
         sync_for(admin, model, destination, mappings=[{"from": "name", "to": "FirstName"}])
@@ -179,10 +186,14 @@ def test_an_object_the_vendor_does_not_take_is_refused(admin, model, tool):
     assert "does not take contacts" in caught.value.message
 
 
-def test_a_schedule_becomes_a_beat_entry_that_pausing_disables(admin, model, tool,
-                                                                webhook_vendor):  # fmt: skip
-    sync = sync_for(admin, model, destination_for(admin, tool, webhook_vendor),
-                    schedule="interval", interval_minutes=15)  # fmt: skip
+def test_a_schedule_becomes_a_beat_entry_that_pausing_disables(admin, model, tool, webhook_vendor):
+    sync = sync_for(
+        admin,
+        model,
+        destination_for(admin, tool, webhook_vendor),
+        schedule="interval",
+        interval_minutes=15,
+    )
     task = PeriodicTask.objects.get(pk=sync.periodic_task_id)
     assert (task.task, task.args, task.enabled) == ("syncs.scheduled", f"[{sync.pk}]", True)
     assert (task.interval.every, task.interval.period) == (15, "minutes")
@@ -199,8 +210,13 @@ def test_a_schedule_becomes_a_beat_entry_that_pausing_disables(admin, model, too
 def test_a_scheduled_run_is_skipped_while_paused_or_while_a_run_is_going(
     admin, model, tool, webhook_vendor
 ):
-    sync = sync_for(admin, model, destination_for(admin, tool, webhook_vendor),
-                    schedule="interval", interval_minutes=60)  # fmt: skip
+    sync = sync_for(
+        admin,
+        model,
+        destination_for(admin, tool, webhook_vendor),
+        schedule="interval",
+        interval_minutes=60,
+    )
     first = services.sync_run_scheduled(sync.pk)
     assert first.trigger == "schedule"
     assert services.sync_run_scheduled(sync.pk) is None  # the first is still queued

@@ -15,9 +15,13 @@ def test_the_model_list_searches_filters_and_sorts_by_its_headers(admin, client,
     table.fill(3)
     for name, description in (("Alpha people", ""), ("Beta buyers", "Who bought"), ("Gamma", "")):
         services.model_create(
-            actor=admin, name=name, warehouse=warehouse, primary_key="id", description=description,
+            actor=admin,
+            name=name,
+            warehouse=warehouse,
+            primary_key="id",
+            description=description,
             sql=f"SELECT id, email FROM {table.name}",  # noqa: S608
-        )  # fmt: skip
+        )
     other = services.warehouse_create(actor=admin, name="Elsewhere", kind="console")
     url = reverse("syncs:model_list")
 

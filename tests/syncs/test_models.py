@@ -20,11 +20,14 @@ def table(db):
     """A warehouse table committed outside the test's transaction, as a real one is."""
     with psycopg.connect(admin_dsn(), autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS wh_customers")
-        conn.execute("CREATE TABLE wh_customers (id text, email text, ltv numeric(10,2), "
-                     "seen timestamptz)")  # fmt: skip
-        conn.execute("INSERT INTO wh_customers VALUES ('c1', 'ana@acme.example', 120.50, now()),"
-                     " ('c2', 'bo@acme.example', 80, now()), ('c2', 'bo2@acme.example', 5, now()),"
-                     " (NULL, 'nobody@acme.example', 0, now())")  # fmt: skip
+        conn.execute(
+            "CREATE TABLE wh_customers (id text, email text, ltv numeric(10,2), seen timestamptz)"
+        )
+        conn.execute(
+            "INSERT INTO wh_customers VALUES ('c1', 'ana@acme.example', 120.50, now()),"
+            " ('c2', 'bo@acme.example', 80, now()), ('c2', 'bo2@acme.example', 5, now()),"
+            " (NULL, 'nobody@acme.example', 0, now())"
+        )
         grant_reader(conn, "wh_customers")
     yield "wh_customers"
     with psycopg.connect(admin_dsn(), autocommit=True) as conn:
@@ -69,8 +72,11 @@ def test_the_preview_shows_rows_and_column_types_and_the_key_check_names_bad_key
         actor=admin, name="Customers", warehouse=warehouse, sql=sql, primary_key="id"
     )
     shown = engine.preview(warehouse, model.sql)
-    assert shown.columns == [{"name": "id", "type": "text"}, {"name": "email", "type": "text"},
-                             {"name": "ltv", "type": "numeric"}]  # fmt: skip
+    assert shown.columns == [
+        {"name": "id", "type": "text"},
+        {"name": "email", "type": "text"},
+        {"name": "ltv", "type": "numeric"},
+    ]
     assert len(shown.rows) == 4
     check = engine.check_key(warehouse, model.sql, "id")
     assert (check.rows, check.nulls, check.duplicates, check.ok) == (4, 1, [("c2", 2)], False)
@@ -94,8 +100,7 @@ def test_a_query_runs_read_only_and_within_the_statement_timeout(admin, warehous
 def test_a_model_whose_key_is_not_a_column_is_refused(admin, warehouse, table):
     sql = f"SELECT email FROM {table}"  # noqa: S608
     with pytest.raises(ApplicationError) as caught:
-        services.model_create(actor=admin, name="X", warehouse=warehouse, sql=sql,
-                              primary_key="id")  # fmt: skip
+        services.model_create(actor=admin, name="X", warehouse=warehouse, sql=sql, primary_key="id")
     assert caught.value.code == "invalid_primary_key"
     assert "it has email" in caught.value.message
 
@@ -115,8 +120,9 @@ def test_the_dsn_is_encrypted_write_only_and_the_test_reports_the_server(
 
 
 def test_an_unreachable_warehouse_fails_its_test_with_the_reason(admin):
-    broken = services.warehouse_create(actor=admin, name="Gone", kind="postgres",
-                                       dsn="postgresql://reader@127.0.0.1:1/nowhere")  # fmt: skip
+    broken = services.warehouse_create(
+        actor=admin, name="Gone", kind="postgres", dsn="postgresql://reader@127.0.0.1:1/nowhere"
+    )
     ok, message = services.warehouse_test(actor=admin, warehouse=broken)
     assert not ok
     assert "Cannot connect" in message
@@ -125,12 +131,18 @@ def test_an_unreachable_warehouse_fails_its_test_with_the_reason(admin):
 def test_the_api_previews_a_model_and_refuses_a_write_query(admin_api, warehouse, table):
     url = reverse("api:model-list")
     update = f"UPDATE {table} SET ltv = 0"  # noqa: S608
-    bad = admin_api.post(url, {"name": "Bad", "warehouse": warehouse.pk, "sql": update,
-                               "primary_key": "id"}, format="json")  # fmt: skip
+    bad = admin_api.post(
+        url,
+        {"name": "Bad", "warehouse": warehouse.pk, "sql": update, "primary_key": "id"},
+        format="json",
+    )
     assert (bad.status_code, bad.json()["code"]) == (400, "invalid_sql")
     select = f"SELECT email, ltv FROM {table}"  # noqa: S608
-    ok = admin_api.post(url, {"name": "Emails", "warehouse": warehouse.pk, "sql": select,
-                              "primary_key": "email"}, format="json")  # fmt: skip
+    ok = admin_api.post(
+        url,
+        {"name": "Emails", "warehouse": warehouse.pk, "sql": select, "primary_key": "email"},
+        format="json",
+    )
     assert ok.status_code == 201, ok.content
     preview = admin_api.get(reverse("api:model-preview", args=[ok.json()["id"]])).json()
     assert [c["name"] for c in preview["columns"]] == ["email", "ltv"]
@@ -139,8 +151,9 @@ def test_the_api_previews_a_model_and_refuses_a_write_query(admin_api, warehouse
     assert check == {"rows": 4, "nulls": 0, "duplicates": [], "ok": True}
 
 
-def test_the_model_page_shows_the_preview_and_the_key_problems(admin, admin_client, warehouse,
-                                                               table):  # fmt: skip
+def test_the_model_page_shows_the_preview_and_the_key_problems(
+    admin, admin_client, warehouse, table
+):
     sql = f"SELECT id, email FROM {table}"  # noqa: S608
     model = services.model_create(
         actor=admin, name="Customers", warehouse=warehouse, sql=sql, primary_key="id"
@@ -158,8 +171,11 @@ def test_a_preview_holds_back_a_value_too_large_to_show_and_keeps_repeated_colum
 ):
     # given a model whose query makes a 5 MB value in every row, and names a column twice
     sql = f"SELECT id, lpad(email, 5000000, 'x') AS big, ltv, ltv FROM {table}"  # noqa: S608
-    made = admin_api.post(reverse("api:model-list"), {"name": "Big", "warehouse": warehouse.pk,
-                          "sql": sql, "primary_key": "id"}, format="json")  # fmt: skip
+    made = admin_api.post(
+        reverse("api:model-list"),
+        {"name": "Big", "warehouse": warehouse.pk, "sql": sql, "primary_key": "id"},
+        format="json",
+    )
     assert made.status_code == 201, made.content
     # when it is previewed
     answer = admin_api.get(reverse("api:model-preview", args=[made.json()["id"]]))

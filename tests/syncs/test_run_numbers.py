@@ -29,8 +29,10 @@ def test_existing_runs_are_numbered_by_when_they_were_made(admin, model, tool, w
     sync = sync_for(admin, model, destination_for(admin, tool, webhook_vendor))
     now = timezone.now()
     # made in id order 1, 2, 3 but at times 2, 3, 1 (as the demo's history was)
-    runs = [SyncRun.objects.create(sync=sync, mode="upsert", created_at=now + dt.timedelta(days=d))
-            for d in (2, 3, 1)]  # fmt: skip
+    runs = [
+        SyncRun.objects.create(sync=sync, mode="upsert", created_at=now + dt.timedelta(days=d))
+        for d in (2, 3, 1)
+    ]
     for n, run in enumerate(runs, start=10):  # numbers out of any order
         SyncRun.objects.filter(pk=run.pk).update(number=n)
     migration = importlib.import_module("apps.syncs.migrations.0006_run_number")

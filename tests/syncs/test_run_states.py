@@ -12,8 +12,9 @@ from .conftest import destination_for, run_now, sync_for
 def test_a_held_run_lists_the_rows_its_counts_name_and_the_run_keeps_only_its_own(
     admin, model, tool, webhook_vendor
 ):
-    production = destination_for(admin, tool, webhook_vendor, environment="production",
-                                 purposes=["email_marketing"])  # fmt: skip
+    production = destination_for(
+        admin, tool, webhook_vendor, environment="production", purposes=["email_marketing"]
+    )
     sync = sync_for(admin, model, production)
     run = run_now(admin, sync)
     assert run.status == RunStatus.NEEDS_APPROVAL
@@ -53,8 +54,9 @@ def test_rows_a_mode_does_not_send_are_listed_with_the_reason(
     assert skipped == [("c1", RowOutcome.SKIPPED_MODE)]
 
 
-def test_polling_a_run_that_ended_reloads_the_page_once(admin, admin_client, model, tool,
-                                                        webhook_vendor):  # fmt: skip
+def test_polling_a_run_that_ended_reloads_the_page_once(
+    admin, admin_client, model, tool, webhook_vendor
+):
     sync = sync_for(admin, model, destination_for(admin, tool, webhook_vendor))
     run = run_now(admin, sync, dry_run=True)
     assert run.status == RunStatus.PLANNED

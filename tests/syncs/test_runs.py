@@ -23,8 +23,16 @@ from .conftest import destination_for, run_now, sent_rows, sync_for
 
 
 def counts(run) -> dict[str, int]:
-    names = ("added", "changed", "removed", "failed", "skipped_consent", "skipped_suppression",
-             "skipped_mode", "unchanged")  # fmt: skip
+    names = (
+        "added",
+        "changed",
+        "removed",
+        "failed",
+        "skipped_consent",
+        "skipped_suppression",
+        "skipped_mode",
+        "unchanged",
+    )
     return {k: getattr(run, k) for k in names if getattr(run, k)}
 
 
@@ -37,7 +45,10 @@ def test_the_first_run_sends_every_row_and_the_next_only_what_changed(
     assert counts(first) == {"added": 3}
     assert (first.total, first.done) == (3, 3)
     assert sorted(r["fields"]["full_name"] for r in sent_rows(webhook_vendor)) == [
-        "Person 0", "Person 1", "Person 2"]  # fmt: skip
+        "Person 0",
+        "Person 1",
+        "Person 2",
+    ]
     assert SyncRow.objects.filter(sync=sync, synced_at__isnull=False).count() == 3
 
     # when: one row changes, one arrives, and a column that is not mapped changes
@@ -47,7 +58,9 @@ def test_the_first_run_sends_every_row_and_the_next_only_what_changed(
     second = run_now(admin, sync)
     assert counts(second) == {"added": 1, "changed": 1, "unchanged": 2}
     assert sorted(r["fields"]["full_name"] for r in sent_rows(webhook_vendor)) == [
-        "Person 3", "Person One"]  # fmt: skip
+        "Person 3",
+        "Person One",
+    ]
 
     webhook_vendor.clear()
     third = run_now(admin, sync)
@@ -85,9 +98,16 @@ def test_insert_only_sends_rows_never_sent_and_leaves_changed_ones(
 def test_mirror_removes_rows_that_left_the_model_at_the_destination(
     admin, model, table, tool, webhook_vendor
 ):
-    destination = destination_for(admin, tool, webhook_vendor, config={
-        "url": webhook_vendor.base_url + "/hooks/martech", "requests_per_second": 1000,
-        "deletion_url": webhook_vendor.base_url + "/hooks/martech/erasure"})  # fmt: skip
+    destination = destination_for(
+        admin,
+        tool,
+        webhook_vendor,
+        config={
+            "url": webhook_vendor.base_url + "/hooks/martech",
+            "requests_per_second": 1000,
+            "deletion_url": webhook_vendor.base_url + "/hooks/martech/erasure",
+        },
+    )
     sync = sync_for(admin, model, destination, mode="mirror")
     run_now(admin, sync)
     webhook_vendor.clear()
@@ -105,8 +125,14 @@ def test_an_audience_mirror_sets_membership_false_for_people_who_left(
     admin, model, table, tool, webhook_vendor
 ):
     destination = destination_for(admin, tool, webhook_vendor)
-    sync = sync_for(admin, model, destination, object="audiences", mode="mirror",
-                    audience_field="in_vip_audience")  # fmt: skip
+    sync = sync_for(
+        admin,
+        model,
+        destination,
+        object="audiences",
+        mode="mirror",
+        audience_field="in_vip_audience",
+    )
     run_now(admin, sync)
     assert {r["fields"]["in_vip_audience"] for r in sent_rows(webhook_vendor)} == {True}
     webhook_vendor.clear()
@@ -121,8 +147,13 @@ def test_an_audience_mirror_sets_membership_false_for_people_who_left(
 def test_conversions_are_sent_as_events_with_a_stable_message_id(
     admin, model, tool, webhook_vendor
 ):
-    sync = sync_for(admin, model, destination_for(admin, tool, webhook_vendor),
-                    object="conversions", event_name="Opportunity Created")  # fmt: skip
+    sync = sync_for(
+        admin,
+        model,
+        destination_for(admin, tool, webhook_vendor),
+        object="conversions",
+        event_name="Opportunity Created",
+    )
     run_now(admin, sync)
     rows = sent_rows(webhook_vendor)
     assert {r["event"] for r in rows} == {"Opportunity Created"}
@@ -134,10 +165,20 @@ def test_rows_without_the_consent_the_destination_needs_are_skipped_and_counted(
     admin, model, tool, webhook_vendor
 ):
     destination = destination_for(admin, tool, webhook_vendor, purposes=["email_marketing"])
-    consent_record(subject=Ident("email", "person1@acme.example"), purpose="email_marketing",
-                   granted=True, source="banner", jurisdiction="gdpr")  # fmt: skip
-    consent_record(subject=Ident("email", "person2@acme.example"), purpose="email_marketing",
-                   granted=False, source="banner", jurisdiction="gdpr")  # fmt: skip
+    consent_record(
+        subject=Ident("email", "person1@acme.example"),
+        purpose="email_marketing",
+        granted=True,
+        source="banner",
+        jurisdiction="gdpr",
+    )
+    consent_record(
+        subject=Ident("email", "person2@acme.example"),
+        purpose="email_marketing",
+        granted=False,
+        source="banner",
+        jurisdiction="gdpr",
+    )
     sync = sync_for(admin, model, destination)
     run = run_now(admin, sync)
     assert counts(run) == {"added": 1, "skipped_consent": 2}
@@ -146,8 +187,13 @@ def test_rows_without_the_consent_the_destination_needs_are_skipped_and_counted(
     assert sorted(skipped.values_list("key", flat=True)) == ["c0", "c2"]
     assert skipped.first().message == "No consent for Email marketing at webhook sink."
     # a skipped row is not recorded as sent: granting consent later sends it
-    consent_record(subject=Ident("email", "person0@acme.example"), purpose="email_marketing",
-                   granted=True, source="banner", jurisdiction="gdpr")  # fmt: skip
+    consent_record(
+        subject=Ident("email", "person0@acme.example"),
+        purpose="email_marketing",
+        granted=True,
+        source="banner",
+        jurisdiction="gdpr",
+    )
     again = run_now(admin, sync)
     assert counts(again) == {"added": 1, "skipped_consent": 1, "unchanged": 1}
 
@@ -254,27 +300,38 @@ def test_a_run_whose_worker_went_silent_is_taken_up_again_and_sends_only_the_res
     sync = sync_for(admin, model, destination_for(admin, tool, webhook_vendor))
     run = services.sync_run(actor=admin, sync=sync)
     # given: a worker acknowledged one row and then stopped answering
-    SyncRow.objects.create(sync=sync, key="c0", subject="email:person0@acme.example",
-                           fingerprint=None, synced_at=timezone.now())  # fmt: skip
+    SyncRow.objects.create(
+        sync=sync,
+        key="c0",
+        subject="email:person0@acme.example",
+        fingerprint=None,
+        synced_at=timezone.now(),
+    )
     long_ago = timezone.now() - dt.timedelta(seconds=settings.SYNC_STALE_SECONDS + 60)
-    type(run).objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=long_ago,
-                                               added=1)  # fmt: skip
+    type(run).objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, heartbeat_at=long_ago, added=1
+    )
     # a fresh heartbeat would keep another worker away
     assert running.execute(run.pk) is not None
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED
     # c0's fingerprint was never written in full, so it goes again (an idempotent upsert)
     assert {r["fields"]["full_name"] for r in sent_rows(webhook_vendor)} == {
-        "Person 0", "Person 1", "Person 2"}  # fmt: skip
+        "Person 0",
+        "Person 1",
+        "Person 2",
+    }
     assert SyncRow.objects.filter(sync=sync, synced_at__isnull=False).count() == 3
 
 
-def test_a_running_run_with_a_fresh_heartbeat_is_not_taken_twice(admin, model, tool,
-                                                                  webhook_vendor):  # fmt: skip
+def test_a_running_run_with_a_fresh_heartbeat_is_not_taken_twice(
+    admin, model, tool, webhook_vendor
+):
     sync = sync_for(admin, model, destination_for(admin, tool, webhook_vendor))
     run = services.sync_run(actor=admin, sync=sync)
-    type(run).objects.filter(pk=run.pk).update(status=RunStatus.RUNNING,
-                                               heartbeat_at=timezone.now())  # fmt: skip
+    type(run).objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, heartbeat_at=timezone.now()
+    )
     assert running.execute(run.pk) is None
     assert webhook_vendor.requests == []
 
@@ -297,11 +354,20 @@ def test_keys_in_any_case_script_or_width_compare_the_same_in_the_warehouse_and_
 ):
     table.execute("DELETE FROM wh_people")
     for key in ("Zed", "apple", "Émile", "zoë", "10", "9", "a b", "ä", "ﬁ", "\U0001d518"):
-        table.execute("INSERT INTO wh_people VALUES (%s, %s, %s, 1)",
-                      [key, f"k{len(key)}{ord(key[0])}@acme.example", key])  # fmt: skip
-    destination = destination_for(admin, tool, webhook_vendor, config={
-        "url": webhook_vendor.base_url + "/hooks/martech", "requests_per_second": 1000,
-        "deletion_url": webhook_vendor.base_url + "/hooks/martech/erasure"})  # fmt: skip
+        table.execute(
+            "INSERT INTO wh_people VALUES (%s, %s, %s, 1)",
+            [key, f"k{len(key)}{ord(key[0])}@acme.example", key],
+        )
+    destination = destination_for(
+        admin,
+        tool,
+        webhook_vendor,
+        config={
+            "url": webhook_vendor.base_url + "/hooks/martech",
+            "requests_per_second": 1000,
+            "deletion_url": webhook_vendor.base_url + "/hooks/martech/erasure",
+        },
+    )
     sync = sync_for(admin, model, destination, mode="mirror")
     assert counts(run_now(admin, sync)) == {"added": 10}
     assert counts(run_now(admin, sync)) == {"unchanged": 10}

@@ -31,18 +31,23 @@ def refused(sql: str) -> ApplicationError:
 # Every way the review reached a server function, and variants of each: escaped, quoted,
 # upper case, qualified, commented, spread over lines, wrapped, in FROM, in a CTE.
 FUNCTION_PAYLOADS = [
-    ("SELECT 1 AS id, query_to_xml('select pg_read_file(''/etc/hostname'') as f', true, "
-     "false, '')::text AS x", "query_to_xml"),
+    (
+        "SELECT 1 AS id, query_to_xml('select pg_read_file(''/etc/hostname'') as f', true, "
+        "false, '')::text AS x",
+        "query_to_xml",
+    ),
     ("SELECT query_to_json('select 1', true)", "query_to_json"),
-    ("SELECT query_to_xml_and_xmlschema('select 1', true, false, '')",
-     "query_to_xml_and_xmlschema"),
+    (
+        "SELECT query_to_xml_and_xmlschema('select 1', true, false, '')",
+        "query_to_xml_and_xmlschema",
+    ),
     ("SELECT cursor_to_xml('c', 1, false, false, '')", "cursor_to_xml"),
     ("SELECT table_to_xml('auth_user', true, false, '')", "table_to_xml"),
     ("SELECT database_to_xml(true, false, '')", "database_to_xml"),
     ("SELECT schema_to_xml('public', true, false, '')", "schema_to_xml"),
     ("SELECT xpath('/a', '<a/>'::xml)", "xpath"),
     ("SELECT pg_read_file('PG_VERSION')", "pg_read_file"),
-    ('SELECT "pg_read_file"(\'PG_VERSION\')', "pg_read_file"),
+    ("SELECT \"pg_read_file\"('PG_VERSION')", "pg_read_file"),
     ("SELECT PG_READ_FILE('PG_VERSION')", "pg_read_file"),
     ("SELECT Pg_Read_File('PG_VERSION')", "pg_read_file"),
     ("SELECT pg_read_file /* a comment */ ('PG_VERSION')", "pg_read_file"),
@@ -78,8 +83,10 @@ FUNCTION_PAYLOADS = [
     ("SELECT version()", "version"),
     ("SELECT has_table_privilege('auth_user', 'select')", "has_table_privilege"),
     ('SELECT "LOWER"(email) FROM t', "LOWER"),
-    ("WITH pg_read_file(a) AS (SELECT 1) SELECT pg_read_file('x') FROM pg_read_file",
-     "pg_read_file"),
+    (
+        "WITH pg_read_file(a) AS (SELECT 1) SELECT pg_read_file('x') FROM pg_read_file",
+        "pg_read_file",
+    ),
     ("SELECT * FROM t AS x(pg_read_file) WHERE pg_read_file('x') IS NOT NULL", "pg_read_file"),
     ("SELECT system('id')", "system"),
     # a non-ASCII digit is a letter to PostgreSQL: this is a call of a function named so
@@ -100,11 +107,11 @@ FUNCTION_PAYLOADS = [
     ("SELECT 'pg_read_file'::regproc", "regproc"),
     ("SELECT CAST('django_session' AS regclass)", "regclass"),
     ("SELECT 'pg_read_server_files'::REGROLE::oid", "regrole"),
-    ('SELECT \'public\'::"regnamespace"', "regnamespace"),
+    ("SELECT 'public'::\"regnamespace\"", "regnamespace"),
     ("SELECT 'x'::pg_catalog.regtype", "regtype"),
     ("SELECT regprocedure 'lower(text)'", "regprocedure"),
     ("SELECT x.* FROM json_to_record('{}') AS x(a regclass)", "regclass"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("sql", "named"), FUNCTION_PAYLOADS)
@@ -115,8 +122,8 @@ def test_a_function_not_on_the_allow_list_is_refused_naming_it(sql, named):
 
 # Constructs whose meaning a checker could get wrong: refused with a reason, not guessed.
 SYNTAX_PAYLOADS = [
-    ('SELECT 1 AS id, U&"\\0070g_read_file"(\'PG_VERSION\') AS f', "U&"),
-    ('SELECT U&"\\+000070g_read_file"(\'PG_VERSION\')', "U&"),
+    ("SELECT 1 AS id, U&\"\\0070g_read_file\"('PG_VERSION') AS f", "U&"),
+    ("SELECT U&\"\\+000070g_read_file\"('PG_VERSION')", "U&"),
     ("SELECT u&\"\\0070g_read_file\"('PG_VERSION')", "U&"),
     ("SELECT U&\"d!0061ta\" UESCAPE '!' FROM t", "U&"),
     ("SELECT U&'\\0070' AS id", "U&"),
@@ -142,7 +149,7 @@ SYNTAX_PAYLOADS = [
     # PostgreSQL reads "SELECT<NBSP>pg_read_file" as one name; sqlglot as two words.
     ("SELECT\u00a0pg_read_file('x')", "read two ways"),
     ("SELECT lower(x)\u00a0AS y FROM t", "read two ways"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("sql", "reason"), SYNTAX_PAYLOADS)
@@ -179,7 +186,7 @@ STATEMENT_PAYLOADS = [
     ("SELECT * FROM sqlite_master", "system catalog"),
     ("", "Write a SELECT"),
     ("  ;  -- only a comment", "Write a SELECT"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("sql", "reason"), STATEMENT_PAYLOADS)
@@ -256,7 +263,7 @@ LEGITIMATE = [
     "CURRENT ROW) AS running FROM wh_guard_people WINDOW w AS (ORDER BY id)",
     "SELECT id, props->>'plan' AS plan, props->'utm'->>'source' AS source, "
     "props #>> '{utm,medium}' AS medium, props ? 'plan' AS has_plan, "
-    "props @> '{\"plan\": \"pro\"}'::jsonb AS pro FROM wh_guard_people",
+    'props @> \'{"plan": "pro"}\'::jsonb AS pro FROM wh_guard_people',
     "SELECT id, date_trunc('day', seen)::date AS day, extract(epoch FROM seen) AS epoch, "
     "seen AT TIME ZONE 'UTC' AS utc, to_char(seen, 'YYYY-MM') AS month, "
     "age(now(), seen) AS age, seen > now() - interval '30 days' AS recent FROM wh_guard_people",
@@ -288,14 +295,14 @@ LEGITIMATE = [
     "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ltv) AS id FROM wh_guard_people",
     "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) "
     "SELECT n AS id FROM r",
-    "SELECT \"id\", \"email\" AS \"E-mail\", \"lower\"(email) AS l FROM \"wh_guard_people\"",
+    'SELECT "id", "email" AS "E-mail", "lower"(email) AS l FROM "wh_guard_people"',
     "/* the model */ SELECT id, 'it''s' AS quote, E'a\\tb' AS tab, .5 * ltv AS half "
     "FROM wh_guard_people -- all of them",
     "(SELECT id FROM wh_guard_people) UNION ALL (SELECT 'z') ORDER BY 1 LIMIT 10 OFFSET 0",
     "SELECT id, ltv FROM wh_guard_people TABLESAMPLE BERNOULLI (100) REPEATABLE (1)",
     "SELECT id, count(*) AS n FROM wh_guard_people GROUP BY ROLLUP (id) ORDER BY 1 NULLS LAST",
     "SELECT id FROM wh_guard_people FETCH FIRST 5 ROWS ONLY;",
-]  # fmt: skip
+]
 
 
 @pytest.fixture

@@ -14,9 +14,15 @@ def test_the_api_creates_a_sync_runs_it_and_reports_counts_and_rows(
     admin, admin_api, model, table, tool, webhook_vendor
 ):
     destination = destination_for(admin, tool, webhook_vendor)
-    body = {"name": "API sync", "model": model.pk, "destination": destination.pk,
-            "object": "contacts", "subject_column": "email", "subject_type": "email",
-            "mappings": [{"from": "name", "to": "full_name"}]}  # fmt: skip
+    body = {
+        "name": "API sync",
+        "model": model.pk,
+        "destination": destination.pk,
+        "object": "contacts",
+        "subject_column": "email",
+        "subject_type": "email",
+        "mappings": [{"from": "name", "to": "full_name"}],
+    }
     created = admin_api.post("/api/v1/syncs/", body, format="json")
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
@@ -31,8 +37,7 @@ def test_the_api_creates_a_sync_runs_it_and_reports_counts_and_rows(
     running.execute(run_id)
 
     run = admin_api.get(f"/api/v1/sync-runs/{run_id}/").json()
-    assert (run["status"], run["added"], run["failed"], run["percent"]) == (
-        "partial", 2, 1, 100)  # fmt: skip
+    assert (run["status"], run["added"], run["failed"], run["percent"]) == ("partial", 2, 1, 100)
     rows = admin_api.get(f"/api/v1/sync-runs/{run_id}/rows/?outcome=failed").json()
     assert [(r["key"], r["outcome"]) for r in rows["results"]] == [("c2", "failed")]
     assert "not an email address" in rows["results"][0]["message"]
@@ -46,9 +51,15 @@ def test_the_api_refuses_a_mapping_the_vendor_cannot_take_with_a_code(
     admin, admin_api, model, tool, hubspot_vendor
 ):
     destination = destination_for(admin, tool, hubspot_vendor)
-    body = {"name": "Bad", "model": model.pk, "destination": destination.pk,
-            "object": "contacts", "subject_column": "email", "subject_type": "email",
-            "mappings": [{"from": "name", "to": "Full Name"}]}  # fmt: skip
+    body = {
+        "name": "Bad",
+        "model": model.pk,
+        "destination": destination.pk,
+        "object": "contacts",
+        "subject_column": "email",
+        "subject_type": "email",
+        "mappings": [{"from": "name", "to": "Full Name"}],
+    }
     response = admin_api.post("/api/v1/syncs/", body, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_mappings"
@@ -68,8 +79,9 @@ def test_the_api_dry_run_pause_and_approval_need_their_capabilities(
     running.execute(dry.json()["id"])
     held = run_now(admin, sync)
     assert held.status == RunStatus.NEEDS_APPROVAL
-    junior = person_with(admin, "syncs.view", "syncs.run", "syncs.run_production",
-                         tenure_days=10, name="Nia New")  # fmt: skip
+    junior = person_with(
+        admin, "syncs.view", "syncs.run", "syncs.run_production", tenure_days=10, name="Nia New"
+    )
     refused = _api_client_for(junior).post(f"/api/v1/sync-runs/{held.pk}/approve/")
     assert (refused.status_code, refused.json()["code"]) == (403, "permission_denied")
     approved = admin_api.post(f"/api/v1/sync-runs/{held.pk}/approve/")

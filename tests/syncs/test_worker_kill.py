@@ -24,9 +24,12 @@ def test_a_worker_killed_mid_run_loses_no_row_and_repeats_only_the_request_in_fl
 ):
     table.fill(N)
     model = services.model_create(
-        actor=admin, name="Everyone", warehouse=warehouse, primary_key="id",
+        actor=admin,
+        name="Everyone",
+        warehouse=warehouse,
+        primary_key="id",
         sql="SELECT id, email, name, ltv FROM wh_people",
-    )  # fmt: skip
+    )
     sync = sync_for(admin, model, destination_for(admin, tool, webhook_vendor))
     webhook_vendor.latency = 0.5
     worker_env["MARTECH_SYNC_STALE_SECONDS"] = "2"
@@ -52,8 +55,11 @@ def test_a_worker_killed_mid_run_loses_no_row_and_repeats_only_the_request_in_fl
     finally:
         worker.stop()
     finished = SyncRun.objects.get(pk=run.pk)
-    assert finished.status == RunStatus.SUCCEEDED, (finished.status, finished.error,
-                                                    "".join(worker.output)[-3000:])  # fmt: skip
+    assert finished.status == RunStatus.SUCCEEDED, (
+        finished.status,
+        finished.error,
+        "".join(worker.output)[-3000:],
+    )
     # then: every row is acknowledged, each sent once but for the request in flight
     keys = [row["fields"]["full_name"] for row in sent_rows(webhook_vendor)]
     assert set(keys) == {f"Person {i}" for i in range(N)}

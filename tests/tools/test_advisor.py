@@ -51,10 +51,16 @@ def test_recommendation_follows_the_decision_matrix(kw, expected):
 @pytest.mark.django_db
 def test_advice_compares_with_what_the_registry_shows(admin):
     assert advise(situation()).current_pattern == POINT_TO_POINT
-    tool_create(actor=admin, name="Snowflake", vendor="Snowflake", category="DW",
-                capabilities=["warehouse"])  # fmt: skip
-    tool_create(actor=admin, name="Hightouch", vendor="Hightouch", category="rETL",
-                capabilities=["reverse_etl"])  # fmt: skip
+    tool_create(
+        actor=admin, name="Snowflake", vendor="Snowflake", category="DW", capabilities=["warehouse"]
+    )
+    tool_create(
+        actor=admin,
+        name="Hightouch",
+        vendor="Hightouch",
+        category="rETL",
+        capabilities=["reverse_etl"],
+    )
     advice = advise(situation(monthly_active_users=400_000, destinations=8, engineers=2))
     assert advice.current_pattern == WAREHOUSE
     assert advice.current_tools == ["Hightouch", "Snowflake"]
@@ -65,19 +71,27 @@ def test_advice_compares_with_what_the_registry_shows(admin):
 def test_advisor_page_and_api(admin_client, admin_api):
     page = admin_client.get(
         reverse("tools:advisor"),
-        {"monthly_active_users": 30000, "events_per_month": 100000, "destinations": 1,
-         "engineers": 1},
-    )  # fmt: skip
+        {
+            "monthly_active_users": 30000,
+            "events_per_month": 100000,
+            "destinations": 1,
+            "engineers": 1,
+        },
+    )
     assert b"Recommended: Warehouse + reverse ETL" in page.content
     bad = admin_client.get(reverse("tools:advisor"), {"monthly_active_users": "-5"})
     assert bad.status_code == 200
     assert bad.context["advice"] is None
     response = admin_api.post(
         "/api/v1/tools/advisor/",
-        {"monthly_active_users": 90000, "events_per_month": 2000000, "destinations": 4,
-         "engineers": 1},
+        {
+            "monthly_active_users": 90000,
+            "events_per_month": 2000000,
+            "destinations": 4,
+            "engineers": 1,
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     assert response.json()["pattern"] == CDP
     assert admin_api.post("/api/v1/tools/advisor/", {}, format="json").status_code == 400

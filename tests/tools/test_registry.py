@@ -268,10 +268,15 @@ def test_a_malformed_csv_is_a_clear_400_not_a_server_error(admin_api):
 def test_a_renewal_date_outside_1900_to_2999_is_a_400_not_a_500(admin_api):
     response = admin_api.post(
         "/api/v1/tools/",
-        {"name": "Old", "vendor": "Old", "category": "x", "renewal_date": "0001-03-01",
-         "notice_period_days": 365},
+        {
+            "name": "Old",
+            "vendor": "Old",
+            "category": "x",
+            "renewal_date": "0001-03-01",
+            "notice_period_days": 365,
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 400
     assert "renewal_date" in response.json()["message"]
     assert not Tool.objects.filter(name="Old").exists()

@@ -21,10 +21,17 @@ DEADLINE = dt.date(2027, 1, 30)  # 60 days' notice
 
 def _braze(admin, owner):
     return tool_create(
-        actor=admin, name="Braze", vendor="Braze", category="Messaging",
-        business_owner=owner, annual_cost=Decimal("96000"), seats_bought=25, seats_used=9,
-        renewal_date=RENEWAL, notice_period_days=60,
-    )  # fmt: skip
+        actor=admin,
+        name="Braze",
+        vendor="Braze",
+        category="Messaging",
+        business_owner=owner,
+        annual_cost=Decimal("96000"),
+        seats_bought=25,
+        seats_used=9,
+        renewal_date=RENEWAL,
+        notice_period_days=60,
+    )
 
 
 @pytest.mark.django_db

@@ -243,9 +243,15 @@ def test_api_tells_a_passed_notice_deadline_as_a_warning(admin_api):
 
 @pytest.mark.parametrize(
     ("bought", "used", "band"),
-    [(5, 50, "danger"), (5, 6, "danger"), (25, 9, "warning"), (47, 22, "warning"),
-     (25, 20, "success"), (5, 5, "success")],
-)  # fmt: skip
+    [
+        (5, 50, "danger"),
+        (5, 6, "danger"),
+        (25, 9, "warning"),
+        (47, 22, "warning"),
+        (25, 20, "success"),
+        (5, 5, "success"),
+    ],
+)
 def test_seat_use_bands_make_more_in_use_than_bought_the_worst(bought, used, band):
     assert Tool(seats_bought=bought, seats_used=used).seat_band[0] == band
 
@@ -255,9 +261,14 @@ def test_renewals_and_list_colour_seat_use_the_same_way(admin_client, admin):
     renewal = timezone.localdate() + dt.timedelta(days=200)
     for name, used in (("Over", 5), ("Under", 9)):
         tool = tool_create(
-            actor=admin, name=name, vendor=name, category="x", renewal_date=renewal,
-            annual_cost=Decimal("1000"), seats_bought=25 if name == "Under" else 5,
-        )  # fmt: skip
+            actor=admin,
+            name=name,
+            vendor=name,
+            category="x",
+            renewal_date=renewal,
+            annual_cost=Decimal("1000"),
+            seats_bought=25 if name == "Under" else 5,
+        )
         # A tool that grew past its seats since it was bought (recorded before the rule).
         Tool.objects.filter(pk=tool.pk).update(seats_used=used if name == "Under" else 50)
 

@@ -10,9 +10,17 @@ class PurposeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Purpose
         fields = [
-            "id", "code", "name", "description", "legal_basis", "default_gdpr", "default_ccpa",
-            "default_other", "position", "is_active",
-        ]  # fmt: skip
+            "id",
+            "code",
+            "name",
+            "description",
+            "legal_basis",
+            "default_gdpr",
+            "default_ccpa",
+            "default_other",
+            "position",
+            "is_active",
+        ]
         read_only_fields = ["id"]
         extra_kwargs = {"code": {"validators": []}}
 
@@ -24,9 +32,19 @@ class ConsentRecordSerializer(serializers.ModelSerializer):
     class Meta:
         model = ConsentRecord
         fields = [
-            "id", "subject", "purpose", "granted", "source", "notice_version", "jurisdiction",
-            "evidence", "occurred_at", "received_at", "recorded_by", "via",
-        ]  # fmt: skip
+            "id",
+            "subject",
+            "purpose",
+            "granted",
+            "source",
+            "notice_version",
+            "jurisdiction",
+            "evidence",
+            "occurred_at",
+            "received_at",
+            "recorded_by",
+            "via",
+        ]
         read_only_fields = fields
 
 

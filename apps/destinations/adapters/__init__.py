@@ -15,10 +15,16 @@ from .webhook import Webhook
 CATALOG: dict[str, Adapter] = {
     adapter.key: adapter
     for adapter in (
-        Webhook(), HubSpot(), Braze(), CustomerIo(), Amplitude(), MetaConversions(),
-        GoogleAdsConversions(), Salesforce(),
+        Webhook(),
+        HubSpot(),
+        Braze(),
+        CustomerIo(),
+        Amplitude(),
+        MetaConversions(),
+        GoogleAdsConversions(),
+        Salesforce(),
     )
-}  # fmt: skip
+}
 
 
 def adapter_for(key: str) -> Adapter:
@@ -29,5 +35,13 @@ def adapter_choices() -> list[tuple[str, str]]:
     return [(a.key, a.label) for a in CATALOG.values()]
 
 
-__all__ = ["CATALOG", "Adapter", "Item", "Outbound", "Result", "Verdict", "adapter_choices",
-           "adapter_for"]  # fmt: skip
+__all__ = [
+    "CATALOG",
+    "Adapter",
+    "Item",
+    "Outbound",
+    "Result",
+    "Verdict",
+    "adapter_choices",
+    "adapter_for",
+]

@@ -149,8 +149,9 @@ class Adapter:
         """The HTTP requests that send ``items``; a list of ``Outbound``."""
         raise NotImplementedError
 
-    def deletion(self, identifiers: dict[str, str], config: dict, credentials: dict,
-                 base_url: str) -> Outbound:  # fmt: skip
+    def deletion(
+        self, identifiers: dict[str, str], config: dict, credentials: dict, base_url: str
+    ) -> Outbound:
         """The request that erases a person (adapters that support ``deletion``)."""
         raise NotImplementedError
 
@@ -164,18 +165,21 @@ class Adapter:
         if status == 404:
             return DeletionAnswer("done", receipt="404: the vendor holds nothing about them")
         if status in (408, 425, 429) or status >= 500:
-            return DeletionAnswer("retry", message=f"{status}: {text}",
-                                  retry_after=retry_after(headers))  # fmt: skip
+            return DeletionAnswer(
+                "retry", message=f"{status}: {text}", retry_after=retry_after(headers)
+            )
         return DeletionAnswer("refused", message=f"{status}: {text}")
 
-    def deletion_poll(self, receipt: str, config: dict, credentials: dict,
-                      base_url: str) -> Outbound | None:  # fmt: skip
+    def deletion_poll(
+        self, receipt: str, config: dict, credentials: dict, base_url: str
+    ) -> Outbound | None:
         """The request that asks whether a ``waiting`` erasure is done (vendors that erase
         later); None when the vendor has no such call."""
         return None
 
-    def deletion_poll_answer(self, status: int, headers, body: bytes,
-                             receipt: str) -> DeletionAnswer:  # fmt: skip
+    def deletion_poll_answer(
+        self, status: int, headers, body: bytes, receipt: str
+    ) -> DeletionAnswer:
         return self.deletion_answer(status, headers, body)
 
     def classify(self, status: int, headers, body: bytes, keys: tuple[int, ...]) -> Result:

@@ -38,16 +38,27 @@ class Webhook(Adapter):
     config_schema = {
         "type": "object",
         "properties": {
-            "url": {"type": "string", "format": "uri", "pattern": "^https?://",
-                    "description": "Where batches are POSTed."},
-            "deletion_url": {"type": "string", "pattern": "^https?://",
-                             "description": "Where erasures are POSTed (default: url)."},
-            "requests_per_second": {"type": "integer", "minimum": 1, "maximum": 1000,
-                                    "description": "What the receiver can take (default 20)."},
+            "url": {
+                "type": "string",
+                "format": "uri",
+                "pattern": "^https?://",
+                "description": "Where batches are POSTed.",
+            },
+            "deletion_url": {
+                "type": "string",
+                "pattern": "^https?://",
+                "description": "Where erasures are POSTed (default: url).",
+            },
+            "requests_per_second": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 1000,
+                "description": "What the receiver can take (default 20).",
+            },
         },
         "required": ["url"],
         "additionalProperties": False,
-    }  # fmt: skip
+    }
     credential_fields = ("signing_secret",)
     # The signature is an HMAC of the body under the signing secret.
     secret_headers = frozenset({"x-martech-signature"})
@@ -67,8 +78,7 @@ class Webhook(Adapter):
 
     def requests(self, items: list[Item], config: dict, credentials: dict, base_url: str):
         batch = [{**item.message, "kind": item.kind, "fields": item.fields} for item in items]
-        return [self._post(config["url"], {"batch": batch}, credentials,
-                           [i.key for i in items])]  # fmt: skip
+        return [self._post(config["url"], {"batch": batch}, credentials, [i.key for i in items])]
 
     def deletion(self, identifiers, config, credentials, base_url):
         url = config.get("deletion_url") or config["url"]
@@ -87,8 +97,10 @@ class Webhook(Adapter):
     def deletion_poll(self, receipt, config, credentials, base_url) -> Outbound | None:
         request = self._post(receipt, {}, credentials, ())
         stamp = int(time.time())
-        headers = {**request.headers, "X-Martech-Signature": signature(
-            credentials.get("signing_secret", ""), stamp, b"")}  # fmt: skip
+        headers = {
+            **request.headers,
+            "X-Martech-Signature": signature(credentials.get("signing_secret", ""), stamp, b""),
+        }
         return Outbound("GET", receipt, headers, b"", ())
 
     def deletion_poll_answer(self, status, headers, body, receipt) -> DeletionAnswer:

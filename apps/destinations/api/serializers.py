@@ -24,8 +24,11 @@ class VendorTextField(serializers.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("read_only", True)
         kwargs.setdefault("allow_null", True)
-        kwargs.setdefault("help_text", "The vendor's answer, for those who manage the "
-                          "destination; null for others (the status and code stay).")  # fmt: skip
+        kwargs.setdefault(
+            "help_text",
+            "The vendor's answer, for those who manage the "
+            "destination; null for others (the status and code stay).",
+        )
         super().__init__(**kwargs)
 
     def get_attribute(self, instance):
@@ -55,19 +58,23 @@ class DestinationSerializer(serializers.ModelSerializer):
         "it is stored and returned among them, and a list sent without it is refused with "
         "400 purpose_required.",
     )
-    event_names = serializers.ListField(child=serializers.CharField(max_length=200),
-                                        required=False, max_length=500)  # fmt: skip
+    event_names = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=500
+    )
     mappings = MappingSerializer(many=True, required=False)
     credentials = serializers.DictField(
-        child=serializers.CharField(max_length=4000, allow_blank=True), write_only=True,
-        required=False, help_text="Write-only: stored encrypted, never returned. An empty "
+        child=serializers.CharField(max_length=4000, allow_blank=True),
+        write_only=True,
+        required=False,
+        help_text="Write-only: stored encrypted, never returned. An empty "
         "value clears that credential; absent names are kept.",
-    )  # fmt: skip
+    )
     last_error = VendorTextField()
     credentials_set = serializers.ListField(
-        child=serializers.CharField(), read_only=True,
+        child=serializers.CharField(),
+        read_only=True,
         help_text="Names of the credentials that are set.",
-    )  # fmt: skip
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,12 +82,37 @@ class DestinationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Destination
-        fields = ["id", "name", "adapter", "tool", "environment", "description", "config",
-                  "credentials", "credentials_set", "base_url", "purposes", "sends",
-                  "event_names", "mappings", "is_enabled", "last_success_at", "last_error",
-                  "last_error_at", "created_at", "updated_at"]  # fmt: skip
-        read_only_fields = ["id", "credentials_set", "last_success_at", "last_error",
-                            "last_error_at", "created_at", "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "adapter",
+            "tool",
+            "environment",
+            "description",
+            "config",
+            "credentials",
+            "credentials_set",
+            "base_url",
+            "purposes",
+            "sends",
+            "event_names",
+            "mappings",
+            "is_enabled",
+            "last_success_at",
+            "last_error",
+            "last_error_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "credentials_set",
+            "last_success_at",
+            "last_error",
+            "last_error_at",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -90,10 +122,25 @@ class DeliverySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Delivery
-        fields = ["id", "destination", "event_id", "message_id", "event_name", "status",
-                  "reason", "consent", "attempts", "first_attempt_at", "last_attempt_at",
-                  "next_attempt_at", "delivered_at", "response_code", "error", "replayed_at",
-                  "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "destination",
+            "event_id",
+            "message_id",
+            "event_name",
+            "status",
+            "reason",
+            "consent",
+            "attempts",
+            "first_attempt_at",
+            "last_attempt_at",
+            "next_attempt_at",
+            "delivered_at",
+            "response_code",
+            "error",
+            "replayed_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -105,8 +152,9 @@ class CaptureSerializer(serializers.ModelSerializer):
 
 
 class DeadLetterReplaySerializer(serializers.Serializer):
-    deliveries = serializers.ListField(child=serializers.IntegerField(min_value=1),
-                                       required=False, max_length=10_000)  # fmt: skip
+    deliveries = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=10_000
+    )
     destination = serializers.IntegerField(
         min_value=1, required=False, help_text="Every dead letter of this destination."
     )
@@ -119,18 +167,20 @@ class DeadLettersReplayedSerializer(serializers.Serializer):
 
 class SendTestSerializer(serializers.Serializer):
     send = serializers.BooleanField(
-        required=False, default=False,
+        required=False,
+        default=False,
         help_text="Also send the sample requests to the vendor and return its answers "
         "(a production destination needs destinations.send_production).",
-    )  # fmt: skip
+    )
 
 
 class VendorAnswerSerializer(serializers.Serializer):
     method = serializers.CharField()
     url = serializers.CharField(help_text="Credentials in the query are masked.")
     status = serializers.IntegerField(allow_null=True, help_text="Null: no answer.")
-    body = serializers.CharField(help_text="The vendor's answer, credentials scrubbed, at "
-                                 "most 4000 characters.")  # fmt: skip
+    body = serializers.CharField(
+        help_text="The vendor's answer, credentials scrubbed, at most 4000 characters."
+    )
     error = serializers.CharField(help_text="Why nothing was sent or answered.")
     refused = serializers.BooleanField(help_text="Not sent: the egress policy refused it.")
 

@@ -23,8 +23,7 @@ from .serializers import (
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
 
 
-class DestinationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                         viewsets.GenericViewSet):  # fmt: skip
+class DestinationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Destinations (destinations.view); create and change with destinations.manage, and
     destinations.send_production for production ones. Credentials are write-only."""
 
@@ -48,23 +47,33 @@ class DestinationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         require(request.user, "destinations.manage", "create destinations")
         data = validated_body(DestinationSerializer, request)
         destination = services.destination_create(actor=request.user, **data)
-        return Response(DestinationSerializer(destination, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)  # fmt: skip
+        return Response(
+            DestinationSerializer(destination, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(request=DestinationSerializer, responses={200: DestinationSerializer, **ERRORS})
     def partial_update(self, request, *args, **kwargs):
         destination = self.get_object()
         require(request.user, "destinations.manage", "change destinations")
         data = validated_body(DestinationSerializer, request, partial=True)
-        destination = services.destination_update(actor=request.user, destination=destination,
-                                                  **data)  # fmt: skip
+        destination = services.destination_update(
+            actor=request.user, destination=destination, **data
+        )
         return Response(DestinationSerializer(destination, context={"request": request}).data)
 
-    @extend_schema(request=SendTestSerializer,
-                   responses={201: CaptureSerializer(many=True), 200: SendTestResultSerializer,
-                              **ERRORS})  # fmt: skip
-    @action(detail=True, methods=["post"], url_path="send-test", url_name="send-test",
-            pagination_class=None, filterset_fields=None)  # fmt: skip
+    @extend_schema(
+        request=SendTestSerializer,
+        responses={201: CaptureSerializer(many=True), 200: SendTestResultSerializer, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="send-test",
+        url_name="send-test",
+        pagination_class=None,
+        filterset_fields=None,
+    )
     def send_test(self, request, *args, **kwargs):
         """Build the vendor requests for a sample event and keep them in the sandbox inbox
         (credentials masked); nothing is sent to the vendor (201, the captures).
@@ -79,12 +88,18 @@ class DestinationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         data = validated_body(SendTestSerializer, request) if sends_json and request.body else {}
         if not data.get("send"):
             captures = services.send_test(actor=request.user, destination=destination)
-            return Response(CaptureSerializer(captures, many=True).data,
-                            status=status.HTTP_201_CREATED)  # fmt: skip
-        captures, answers = services.send_test(actor=request.user, destination=destination,
-                                               send=True)  # fmt: skip
-        return Response({"captures": CaptureSerializer(captures, many=True).data,
-                         "answers": [a.as_dict() for a in answers]})  # fmt: skip
+            return Response(
+                CaptureSerializer(captures, many=True).data, status=status.HTTP_201_CREATED
+            )
+        captures, answers = services.send_test(
+            actor=request.user, destination=destination, send=True
+        )
+        return Response(
+            {
+                "captures": CaptureSerializer(captures, many=True).data,
+                "answers": [a.as_dict() for a in answers],
+            }
+        )
 
 
 class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -107,8 +122,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return selectors.delivery_get(user=self.request.user, pk=self.kwargs["pk"])
 
 
-class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                        viewsets.GenericViewSet):  # fmt: skip
+class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Deliveries that could not succeed, with the reason (destinations.view); replay them
     one by one or in bulk (destinations.replay, and destinations.send_production for a
     production destination). Replay checks consent and suppression again."""
@@ -134,8 +148,11 @@ class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             raise NotFoundError("No such dead letter.")
         return found
 
-    @extend_schema(request=None, responses={200: DeadLettersReplayedSerializer, **ERRORS},
-                   operation_id="dead_letters_replay_one")  # fmt: skip
+    @extend_schema(
+        request=None,
+        responses={200: DeadLettersReplayedSerializer, **ERRORS},
+        operation_id="dead_letters_replay_one",
+    )
     @action(detail=True, methods=["post"], pagination_class=None, filterset_class=None)
     def replay(self, request, *args, **kwargs):
         """Replay this dead letter."""
@@ -147,8 +164,14 @@ class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         responses={200: DeadLettersReplayedSerializer, **ERRORS},
         operation_id="dead_letters_replay_many",
     )
-    @action(detail=False, methods=["post"], url_path="replay", url_name="replay-many",
-            pagination_class=None, filterset_class=None)  # fmt: skip
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="replay",
+        url_name="replay-many",
+        pagination_class=None,
+        filterset_class=None,
+    )
     def replay_many(self, request, *args, **kwargs):
         """Replay ``deliveries`` (ids) or every dead letter of ``destination``."""
         require(request.user, "destinations.replay", "replay dead letters")

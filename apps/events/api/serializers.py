@@ -13,8 +13,15 @@ class WriteKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WriteKey
-        fields = ["id", "prefix", "status", "created_at", "expires_at", "revoked_at",
-                  "last_used_at"]  # fmt: skip
+        fields = [
+            "id",
+            "prefix",
+            "status",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+        ]
         read_only_fields = fields
 
 
@@ -33,9 +40,21 @@ class SourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Source
-        fields = ["id", "name", "kind", "environment", "description", "allowed_origins", "plan",
-                  "enforcement", "rate_limit", "is_active", "write_keys", "created_at",
-                  "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "environment",
+            "description",
+            "allowed_origins",
+            "plan",
+            "enforcement",
+            "rate_limit",
+            "is_active",
+            "write_keys",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "write_keys", "created_at", "updated_at"]
 
 
@@ -47,8 +66,9 @@ class SourceCreatedSerializer(SourceSerializer):
 
 
 class RotateSerializer(serializers.Serializer):
-    overlap_hours = serializers.IntegerField(min_value=0, max_value=MAX_OVERLAP_HOURS,
-                                             required=False)  # fmt: skip
+    overlap_hours = serializers.IntegerField(
+        min_value=0, max_value=MAX_OVERLAP_HOURS, required=False
+    )
 
 
 class RotatedSerializer(serializers.Serializer):
@@ -67,9 +87,27 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Event
-        fields = ["id", "source", "source_name", "message_id", "type", "name", "user_id",
-                  "anonymous_id", "timestamp", "received_at", "status", "violations", "consent",
-                  "profile_id", "gpc", "attempts", "error", "processed_at", "payload"]  # fmt: skip
+        fields = [
+            "id",
+            "source",
+            "source_name",
+            "message_id",
+            "type",
+            "name",
+            "user_id",
+            "anonymous_id",
+            "timestamp",
+            "received_at",
+            "status",
+            "violations",
+            "consent",
+            "profile_id",
+            "gpc",
+            "attempts",
+            "error",
+            "processed_at",
+            "payload",
+        ]
         read_only_fields = fields
 
 

@@ -63,8 +63,13 @@ class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(SourceSerializer(source).data)
 
     @extend_schema(request=RotateSerializer, responses={201: RotatedSerializer, **ERRORS})
-    @action(detail=True, methods=["post"], url_path="rotate-key", url_name="rotate-key",
-            pagination_class=None)  # fmt: skip
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="rotate-key",
+        url_name="rotate-key",
+        pagination_class=None,
+    )
     def rotate_key(self, request, *args, **kwargs):
         """Issue a new write key (returned once); the current keys keep working for
         ``overlap_hours`` (default from MARTECH_WRITE_KEY_OVERLAP_HOURS)."""
@@ -72,14 +77,19 @@ class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         require(request.user, "events.manage_sources", "rotate write keys")
         data = validated_body(RotateSerializer, request)
         hours = data.get("overlap_hours", services.default_overlap_hours())
-        key, raw = services.write_key_rotate(actor=request.user, source=source,
-                                             overlap_hours=hours)  # fmt: skip
-        return Response({"write_key": raw, "key": WriteKeySerializer(key).data},
-                        status=status.HTTP_201_CREATED)  # fmt: skip
+        key, raw = services.write_key_rotate(actor=request.user, source=source, overlap_hours=hours)
+        return Response(
+            {"write_key": raw, "key": WriteKeySerializer(key).data}, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=RevokeSerializer, responses={200: WriteKeySerializer, **ERRORS})
-    @action(detail=True, methods=["post"], url_path="revoke-key", url_name="revoke-key",
-            pagination_class=None)  # fmt: skip
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="revoke-key",
+        url_name="revoke-key",
+        pagination_class=None,
+    )
     def revoke_key(self, request, *args, **kwargs):
         """Revoke one write key at once (``key``: its id)."""
         source = self.get_object()

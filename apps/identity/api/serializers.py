@@ -17,9 +17,20 @@ class LinkSerializer(serializers.ModelSerializer):
     class Meta:
         model = Link
         fields = [
-            "id", "a", "b", "kind", "status", "confidence", "rule", "source", "event_ref",
-            "observed_at", "reason", "decided_at", "decided_by",
-        ]  # fmt: skip
+            "id",
+            "a",
+            "b",
+            "kind",
+            "status",
+            "confidence",
+            "rule",
+            "source",
+            "event_ref",
+            "observed_at",
+            "reason",
+            "decided_at",
+            "decided_by",
+        ]
 
 
 class MergeSerializer(serializers.ModelSerializer):
@@ -34,9 +45,15 @@ class ProfileSerializer(serializers.ModelSerializer):
     class Meta:
         model = Profile
         fields = [
-            "id", "state", "identifiers", "first_touch", "last_touch", "merged_into",
-            "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "state",
+            "identifiers",
+            "first_touch",
+            "last_touch",
+            "merged_into",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class ProfileDetailSerializer(ProfileSerializer):

@@ -212,17 +212,53 @@ def bulk_link(evidence: Iterable[Evidence], *, source: str = "") -> BulkResult:
     def link_rows():
         for pk, n in zip(link_ids, kept, strict=True):
             item, (a, b), (status, reason) = batch[n], ends[n], statuses[n]
-            yield (pk, pk_of[a], pk_of[b], deterministic, status, 1.0, item.rule,
-                   item.source or source, "", item.observed_at, now, reason)  # fmt: skip
+            yield (
+                pk,
+                pk_of[a],
+                pk_of[b],
+                deterministic,
+                status,
+                1.0,
+                item.rule,
+                item.source or source,
+                "",
+                item.observed_at,
+                now,
+                reason,
+            )
 
     _copy(
         "identity_link",
-        ["id", "a_id", "b_id", "kind", "status", "confidence", "rule", "source", "event_ref",
-         "observed_at", "created_at", "reason"],
-        ["int8", "int8", "int8", "varchar", "varchar", "float8", "varchar", "varchar", "varchar",
-         "timestamptz", "timestamptz", "varchar"],
+        [
+            "id",
+            "a_id",
+            "b_id",
+            "kind",
+            "status",
+            "confidence",
+            "rule",
+            "source",
+            "event_ref",
+            "observed_at",
+            "created_at",
+            "reason",
+        ],
+        [
+            "int8",
+            "int8",
+            "int8",
+            "varchar",
+            "varchar",
+            "float8",
+            "varchar",
+            "varchar",
+            "varchar",
+            "timestamptz",
+            "timestamptz",
+            "varchar",
+        ],
         link_rows(),
-    )  # fmt: skip
+    )
     if regroup_seeds:
         resolve(regroup_seeds)
     return BulkResult(

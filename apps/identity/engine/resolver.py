@@ -116,18 +116,27 @@ def _evidence_of(ids: list[int]) -> list[Link]:
     if connection.vendor != "postgresql":
         return list(
             Link.objects.filter(
-                Q(a_id__in=ids) | Q(b_id__in=ids), kind=LinkKind.DETERMINISTIC,
+                Q(a_id__in=ids) | Q(b_id__in=ids),
+                kind=LinkKind.DETERMINISTIC,
                 status__in=EVIDENCE,
             ).order_by()
-        )  # fmt: skip
+        )
     rows = execute_arrays(
         _EVIDENCE_SQL, [ids, ids, str(LinkKind.DETERMINISTIC), [str(s) for s in EVIDENCE]]
     )
     return [
-        Link(id=pk, a_id=a, b_id=b, kind=LinkKind.DETERMINISTIC, status=status, reason=reason,
-             rule=rule, observed_at=at)
+        Link(
+            id=pk,
+            a_id=a,
+            b_id=b,
+            kind=LinkKind.DETERMINISTIC,
+            status=status,
+            reason=reason,
+            rule=rule,
+            observed_at=at,
+        )
         for pk, a, b, status, reason, rule, at in rows
-    ]  # fmt: skip
+    ]
 
 
 def _identifiers(ids) -> list[Identifier]:
@@ -138,8 +147,10 @@ def _identifiers(ids) -> list[Identifier]:
         "SELECT id, type, value, profile_id FROM identity_identifier WHERE id = ANY(%b::bigint[])",
         [list(ids)],
     )
-    return [Identifier(id=pk, type=kind, value=value, profile_id=profile)
-            for pk, kind, value, profile in rows]  # fmt: skip
+    return [
+        Identifier(id=pk, type=kind, value=value, profile_id=profile)
+        for pk, kind, value, profile in rows
+    ]
 
 
 def _types_of(profile_ids) -> list[tuple[int, str]]:
@@ -212,11 +223,15 @@ def resolve(seeds: set[int], held: Iterable[Link] = ()) -> set[int]:
         for loser, moved in by_loser.items():
             if split:
                 continue  # identifiers leaving a profile after an undo: not a merge
-            merges.append(Merge(
-                winner_id=target_id, loser_id=loser,
-                link=next((joined_by[pk] for pk in moved if pk in joined_by), None),
-                identifiers=sorted(text[pk] for pk in moved), at=now,
-            ))  # fmt: skip
+            merges.append(
+                Merge(
+                    winner_id=target_id,
+                    loser_id=loser,
+                    link=next((joined_by[pk] for pk in moved if pk in joined_by), None),
+                    identifiers=sorted(text[pk] for pk in moved),
+                    at=now,
+                )
+            )
         for pk in moving:
             idents[pk].profile_id = target_id
     _move(moved_to, merges)
@@ -301,5 +316,8 @@ def _refresh(profile_ids: set[int]) -> None:
             winner.first_touch = first
         if last and (not winner.last_touch or last.get("at", "") > winner.last_touch["at"]):
             winner.last_touch = last
-    update_rows(Profile, list(profiles.values()),
-                ["state", "merged_into", "first_touch", "last_touch", "updated_at"])  # fmt: skip
+    update_rows(
+        Profile,
+        list(profiles.values()),
+        ["state", "merged_into", "first_touch", "last_touch", "updated_at"],
+    )

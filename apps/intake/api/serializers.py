@@ -41,9 +41,16 @@ class CandidateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Candidate
         fields = [
-            "id", "name", "vendor", "tool", "estimated_annual_cost", "currency", "notes",
-            "preferred", "added_at",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "vendor",
+            "tool",
+            "estimated_annual_cost",
+            "currency",
+            "notes",
+            "preferred",
+            "added_at",
+        ]
 
 
 class CandidateCreateSerializer(serializers.Serializer):
@@ -101,16 +108,42 @@ class IntakeRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = IntakeRequest
         fields = [
-            "id", "title", "requester", "team", "stage", "stage_entered_at", "outcome",
-            "problem_statement", "who_suffers", "cost_hours_per_month", "cost_money_per_month",
-            "cost_currency", "evidence", "approach", "proposed_capabilities", "system_design",
-            "round", "decided_at", "decision_note", "revisit_on", "tool", "created_at",
+            "id",
+            "title",
+            "requester",
+            "team",
+            "stage",
+            "stage_entered_at",
+            "outcome",
+            "problem_statement",
+            "who_suffers",
+            "cost_hours_per_month",
+            "cost_money_per_month",
+            "cost_currency",
+            "evidence",
+            "approach",
+            "proposed_capabilities",
+            "system_design",
+            "round",
+            "decided_at",
+            "decision_note",
+            "revisit_on",
+            "tool",
+            "created_at",
             "updated_at",
-        ]  # fmt: skip
+        ]
         read_only_fields = [
-            "id", "stage", "stage_entered_at", "outcome", "round", "decided_at",
-            "decision_note", "revisit_on", "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "stage",
+            "stage_entered_at",
+            "outcome",
+            "round",
+            "decided_at",
+            "decision_note",
+            "revisit_on",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class MissingSerializer(serializers.Serializer):
@@ -147,8 +180,13 @@ class IntakeRequestDetailSerializer(IntakeRequestSerializer):
     class Meta(IntakeRequestSerializer.Meta):
         fields = [
             *IntakeRequestSerializer.Meta.fields,
-            "stakeholders", "candidates", "votes", "onboarding_tasks", "history", "missing",
-        ]  # fmt: skip
+            "stakeholders",
+            "candidates",
+            "votes",
+            "onboarding_tasks",
+            "history",
+            "missing",
+        ]
 
     @extend_schema_field(MissingSerializer)
     def get_missing(self, obj):

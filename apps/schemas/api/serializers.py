@@ -32,9 +32,20 @@ class VersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = SchemaVersion
         fields = [
-            "id", "schema", "schema_name", "number", "status", "json_schema", "fields",
-            "change_kind", "changes", "notes", "created_at", "published_at", "deprecated_at",
-        ]  # fmt: skip
+            "id",
+            "schema",
+            "schema_name",
+            "number",
+            "status",
+            "json_schema",
+            "fields",
+            "change_kind",
+            "changes",
+            "notes",
+            "created_at",
+            "published_at",
+            "deprecated_at",
+        ]
         read_only_fields = fields
 
 
@@ -83,8 +94,16 @@ class SchemaSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EventSchema
-        fields = ["id", "name", "description", "owner", "latest", "draft", "created_at",
-                  "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "description",
+            "owner",
+            "latest",
+            "draft",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "latest", "draft", "created_at", "updated_at"]
 
     def get_latest(self, obj) -> str | None:
@@ -182,8 +201,20 @@ class ViolationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Violation
-        fields = ["id", "source", "event_name", "event_ref", "plan", "version", "version_number",
-                  "kind", "path", "message", "sample", "occurred_at"]  # fmt: skip
+        fields = [
+            "id",
+            "source",
+            "event_name",
+            "event_ref",
+            "plan",
+            "version",
+            "version_number",
+            "kind",
+            "path",
+            "message",
+            "sample",
+            "occurred_at",
+        ]
 
     def get_version_number(self, obj) -> str | None:
         return obj.version.number if obj.version_id else None

@@ -19,11 +19,22 @@ from dataclasses import asdict, dataclass
 from ..choices import ChangeKind
 
 ANNOTATIONS = frozenset(
-    {"title", "description", "examples", "default", "$comment", "deprecated", "readOnly",
-     "writeOnly", "$schema", "$id"}
-)  # fmt: skip
-STRUCTURE = frozenset({"type", "properties", "required", "enum", "const", "items",
-                       "additionalProperties"})  # fmt: skip
+    {
+        "title",
+        "description",
+        "examples",
+        "default",
+        "$comment",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "$schema",
+        "$id",
+    }
+)
+STRUCTURE = frozenset(
+    {"type", "properties", "required", "enum", "const", "items", "additionalProperties"}
+)
 # Lower bounds: raising one tightens. Upper bounds: lowering one tightens.
 LOWER = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
 UPPER = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
@@ -63,8 +74,13 @@ def _contains(values: list, value) -> bool:
 def _compare(old: dict, new: dict, path: str, out: list[Change]) -> None:
     if not isinstance(old, dict) or not isinstance(new, dict):
         if old != new:
-            out.append(Change(path, ChangeKind.BREAKING, "The schema changed in a way that "
-                              "cannot be compared; treated as breaking."))  # fmt: skip
+            out.append(
+                Change(
+                    path,
+                    ChangeKind.BREAKING,
+                    "The schema changed in a way that cannot be compared; treated as breaking.",
+                )
+            )
         return
     old_types, new_types = _types(old), _types(new)
     if old_types != new_types:
@@ -72,8 +88,11 @@ def _compare(old: dict, new: dict, path: str, out: list[Change]) -> None:
             added = ", ".join(sorted(new_types - old_types))
             out.append(Change(path, ChangeKind.ADDITION, f"Now also accepts {added}."))
         else:
-            out.append(Change(path, ChangeKind.BREAKING,
-                              f"Type changed from {_label(old)} to {_label(new)}."))  # fmt: skip
+            out.append(
+                Change(
+                    path, ChangeKind.BREAKING, f"Type changed from {_label(old)} to {_label(new)}."
+                )
+            )
     _compare_enum(_enum(old), _enum(new), path, out)
     for key in LOWER:
         _bound(old.get(key), new.get(key), path, key, tighter=lambda o, n: n > o, out=out)
@@ -99,9 +118,14 @@ def _compare(old: dict, new: dict, path: str, out: list[Change]) -> None:
     known |= {"pattern", "format", "multipleOf", "uniqueItems"}
     for key in sorted((set(old) | set(new)) - known):
         if old.get(key) != new.get(key):
-            out.append(Change(path, ChangeKind.BREAKING,
-                              f"{key} changed; the registry cannot prove old events still "
-                              "pass, so it is treated as breaking."))  # fmt: skip
+            out.append(
+                Change(
+                    path,
+                    ChangeKind.BREAKING,
+                    f"{key} changed; the registry cannot prove old events still "
+                    "pass, so it is treated as breaking.",
+                )
+            )
 
 
 def _label(node: dict) -> str:
@@ -154,14 +178,24 @@ def _compare_object(old: dict, new: dict, path: str, out: list[Change]) -> None:
         out.append(Change(f"{prefix}{name}", ChangeKind.BREAKING, "Property removed."))
     for name in sorted(set(new_props) - set(old_props)):
         if name in new_req:
-            out.append(Change(f"{prefix}{name}", ChangeKind.BREAKING,
-                              "New required property: old events do not have it."))  # fmt: skip
+            out.append(
+                Change(
+                    f"{prefix}{name}",
+                    ChangeKind.BREAKING,
+                    "New required property: old events do not have it.",
+                )
+            )
         else:
             out.append(Change(f"{prefix}{name}", ChangeKind.ADDITION, "New optional property."))
     for name in sorted(set(old_props) & set(new_props)):
         if name in new_req and name not in old_req:
-            out.append(Change(f"{prefix}{name}", ChangeKind.BREAKING,
-                              "Now required: old events may not have it."))  # fmt: skip
+            out.append(
+                Change(
+                    f"{prefix}{name}",
+                    ChangeKind.BREAKING,
+                    "Now required: old events may not have it.",
+                )
+            )
         elif name in old_req and name not in new_req:
             detail = "No longer required: consumers can no longer rely on it."
             out.append(Change(f"{prefix}{name}", ChangeKind.REVISION, detail))
@@ -172,15 +206,26 @@ def _compare_object(old: dict, new: dict, path: str, out: list[Change]) -> None:
     new_extra = new.get("additionalProperties", True)
     if old_extra != new_extra:
         if new_extra is False:
-            out.append(Change(path or "(event)", ChangeKind.REVISION,
-                              "Unplanned properties are no longer allowed."))  # fmt: skip
+            out.append(
+                Change(
+                    path or "(event)",
+                    ChangeKind.REVISION,
+                    "Unplanned properties are no longer allowed.",
+                )
+            )
         elif old_extra is False and new_extra is True:
-            out.append(Change(path or "(event)", ChangeKind.ADDITION,
-                              "Unplanned properties are now allowed."))  # fmt: skip
+            out.append(
+                Change(
+                    path or "(event)", ChangeKind.ADDITION, "Unplanned properties are now allowed."
+                )
+            )
         else:
-            _compare(old_extra if isinstance(old_extra, dict) else {},
-                     new_extra if isinstance(new_extra, dict) else {},
-                     f"{prefix}(other properties)", out)  # fmt: skip
+            _compare(
+                old_extra if isinstance(old_extra, dict) else {},
+                new_extra if isinstance(new_extra, dict) else {},
+                f"{prefix}(other properties)",
+                out,
+            )
 
 
 def diff(old: dict, new: dict) -> list[Change]:

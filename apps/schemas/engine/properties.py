@@ -19,9 +19,19 @@ import copy
 
 TYPES = ("string", "number", "integer", "boolean", "object", "array")
 FORMATS = (
-    "date-time", "date", "time", "duration", "email", "hostname", "ipv4", "ipv6", "uri",
-    "uri-reference", "uuid", "regex",
-)  # fmt: skip
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "uuid",
+    "regex",
+)
 # The registry's annotations of a property: JSON Schema ignores ``x-`` keywords.
 META = {
     "x-purpose": "purpose",

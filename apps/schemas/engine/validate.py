@@ -20,10 +20,25 @@ from ..choices import Enforcement, ViolationKind
 REDACTED = "[redacted]"
 _SAMPLE_CHARS = 80
 _RANGE_KINDS = frozenset(
-    {"Enum", "Constant", "Minimum", "Maximum", "ExclusiveMinimum", "ExclusiveMaximum",
-     "MinLength", "MaxLength", "Pattern", "Format", "MultipleOf", "MinItems", "MaxItems",
-     "UniqueItems", "MinProperties", "MaxProperties"}
-)  # fmt: skip
+    {
+        "Enum",
+        "Constant",
+        "Minimum",
+        "Maximum",
+        "ExclusiveMinimum",
+        "ExclusiveMaximum",
+        "MinLength",
+        "MaxLength",
+        "Pattern",
+        "Format",
+        "MultipleOf",
+        "MinItems",
+        "MaxItems",
+        "UniqueItems",
+        "MinProperties",
+        "MaxProperties",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -223,11 +238,21 @@ def check(plan: CompiledPlan, event_name: str, properties) -> list[Finding]:
     """Every way the event breaks the plan (empty when it follows it)."""
     event = plan.events.get(event_name)
     if event is None:
-        return [Finding(ViolationKind.UNPLANNED_EVENT, "",
-                        f"{event_name!r} is not in the tracking plan.")]  # fmt: skip
+        return [
+            Finding(
+                ViolationKind.UNPLANNED_EVENT, "", f"{event_name!r} is not in the tracking plan."
+            )
+        ]
     if not isinstance(properties, dict):
-        return [Finding(ViolationKind.WRONG_TYPE, "", "The properties are not an object.",
-                        _json_type(properties), event.version_id)]  # fmt: skip
+        return [
+            Finding(
+                ViolationKind.WRONG_TYPE,
+                "",
+                "The properties are not an object.",
+                _json_type(properties),
+                event.version_id,
+            )
+        ]
     if event.validator is None:
         message = f"{event_name} {event.problem}"
         return [Finding(ViolationKind.OUT_OF_RANGE, "", message, None, event.version_id)]
@@ -235,10 +260,14 @@ def check(plan: CompiledPlan, event_name: str, properties) -> list[Finding]:
     if not event.declared.issuperset(properties):
         for name in sorted(properties.keys() - event.declared):
             findings.append(
-                Finding(ViolationKind.UNEXPECTED_PROPERTY, name,
-                        f"{name!r} is not in {event_name} {event.number}.",
-                        {"type": _json_type(properties[name])}, event.version_id)
-            )  # fmt: skip
+                Finding(
+                    ViolationKind.UNEXPECTED_PROPERTY,
+                    name,
+                    f"{name!r} is not in {event_name} {event.number}.",
+                    {"type": _json_type(properties[name])},
+                    event.version_id,
+                )
+            )
     if event.validator.is_valid(properties):
         return findings
     for error in event.validator.iter_errors(properties):
@@ -250,8 +279,11 @@ def check(plan: CompiledPlan, event_name: str, properties) -> list[Finding]:
         if kind_name == "Required":
             missing = getattr(error.kind, "property", None)
             where = ".".join([*map(str, path), str(missing)]) if missing is not None else ""
-            findings.append(Finding(ViolationKind.MISSING_REQUIRED, where, error.message,
-                                    None, event.version_id))  # fmt: skip
+            findings.append(
+                Finding(
+                    ViolationKind.MISSING_REQUIRED, where, error.message, None, event.version_id
+                )
+            )
             continue
         if kind_name == "Type":
             kind = ViolationKind.WRONG_TYPE
@@ -267,9 +299,14 @@ def check(plan: CompiledPlan, event_name: str, properties) -> list[Finding]:
             # The validator quotes the value; never store personal data in the message.
             message = f"{kind.label} at {'.'.join(map(str, path)) or '(event)'}."
         findings.append(
-            Finding(kind, ".".join(map(str, path)), message[:500],
-                    _redact(error.instance, personal), event.version_id)
-        )  # fmt: skip
+            Finding(
+                kind,
+                ".".join(map(str, path)),
+                message[:500],
+                _redact(error.instance, personal),
+                event.version_id,
+            )
+        )
     return findings
 
 

@@ -19,18 +19,39 @@ from ..models import (
 class WarehouseSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=WarehouseKind.choices)
     dsn = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=2000,
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=2000,
         help_text="Write-only; stored encrypted.",
-    )  # fmt: skip
+    )
     statement_timeout = serializers.IntegerField(min_value=1, max_value=3600, required=False)
 
     class Meta:
         model = Warehouse
-        fields = ["id", "name", "kind", "dsn", "display", "statement_timeout", "description",
-                  "last_tested_at", "last_test_ok", "last_test_message", "created_at",
-                  "updated_at"]  # fmt: skip
-        read_only_fields = ["id", "display", "last_tested_at", "last_test_ok",
-                            "last_test_message", "created_at", "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "dsn",
+            "display",
+            "statement_timeout",
+            "description",
+            "last_tested_at",
+            "last_test_ok",
+            "last_test_message",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "display",
+            "last_tested_at",
+            "last_test_ok",
+            "last_test_message",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class WarehouseTestedSerializer(serializers.Serializer):
@@ -44,8 +65,17 @@ class SqlModelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SqlModel
-        fields = ["id", "name", "warehouse", "sql", "primary_key", "description", "columns",
-                  "created_at", "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "warehouse",
+            "sql",
+            "primary_key",
+            "description",
+            "columns",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "columns", "created_at", "updated_at"]
 
 
@@ -77,10 +107,29 @@ class SyncSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Sync
-        fields = ["id", "name", "model", "destination", "object", "mode", "subject_column",
-                  "subject_type", "mappings", "event_name", "audience_field", "schedule",
-                  "interval_minutes", "cron", "row_threshold", "failed_share_alert",
-                  "description", "is_paused", "last_run", "created_at", "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "model",
+            "destination",
+            "object",
+            "mode",
+            "subject_column",
+            "subject_type",
+            "mappings",
+            "event_name",
+            "audience_field",
+            "schedule",
+            "interval_minutes",
+            "cron",
+            "row_threshold",
+            "failed_share_alert",
+            "description",
+            "is_paused",
+            "last_run",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "is_paused", "last_run", "created_at", "updated_at"]
 
     def get_last_run(self, sync) -> int | None:
@@ -95,11 +144,36 @@ class SyncRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SyncRun
-        fields = ["id", "number", "sync", "status", "dry_run", "trigger", "mode", "requested_by",
-                  "approved_by", "approval_reason", "total", "done", "percent", "planned",
-                  "sample", "added", "changed", "removed", "failed", "skipped_consent",
-                  "skipped_suppression", "skipped_mode", "unchanged", "requests", "error",
-                  "created_at", "started_at", "finished_at"]  # fmt: skip
+        fields = [
+            "id",
+            "number",
+            "sync",
+            "status",
+            "dry_run",
+            "trigger",
+            "mode",
+            "requested_by",
+            "approved_by",
+            "approval_reason",
+            "total",
+            "done",
+            "percent",
+            "planned",
+            "sample",
+            "added",
+            "changed",
+            "removed",
+            "failed",
+            "skipped_consent",
+            "skipped_suppression",
+            "skipped_mode",
+            "unchanged",
+            "requests",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 

@@ -105,20 +105,29 @@ class SqlModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """The first 20 rows and the columns with their types (read-only, time-limited)."""
         model = self.get_object()
         shown = engine.preview(model.warehouse, model.sql)
-        rows = [[v if isinstance(v, int | float | str | bool | None) else str(v) for v in r]
-                for r in shown.rows]  # fmt: skip
+        rows = [
+            [v if isinstance(v, int | float | str | bool | None) else str(v) for v in r]
+            for r in shown.rows
+        ]
         return Response({"columns": shown.columns, "rows": rows})
 
     @extend_schema(request=None, responses={200: KeyCheckSerializer, **ERRORS})
-    @action(detail=True, methods=["get"], url_path="key-check", url_name="key-check",
-            pagination_class=None, filterset_fields=None)  # fmt: skip
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="key-check",
+        url_name="key-check",
+        pagination_class=None,
+        filterset_fields=None,
+    )
     def key_check(self, request, *args, **kwargs):
         """Rows, rows without a key, and the first keys that appear more than once."""
         model = self.get_object()
         check = engine.check_key(model.warehouse, model.sql, model.primary_key)
         duplicates = [list(d) for d in check.duplicates]
-        return Response({"rows": check.rows, "nulls": check.nulls, "duplicates": duplicates,
-                         "ok": check.ok})  # fmt: skip
+        return Response(
+            {"rows": check.rows, "nulls": check.nulls, "duplicates": duplicates, "ok": check.ok}
+        )
 
 
 class SyncViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -129,8 +138,12 @@ class SyncViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     lookup_value_regex = r"\d+"
     serializer_class = SyncSerializer
-    filterset_fields = {"model": ["exact"], "destination": ["exact"], "mode": ["exact"],
-                        "is_paused": ["exact"]}  # fmt: skip
+    filterset_fields = {
+        "model": ["exact"],
+        "destination": ["exact"],
+        "mode": ["exact"],
+        "is_paused": ["exact"],
+    }
     ordering_fields = ["name", "id", "updated_at"]
     ordering = ["name"]
 
@@ -170,8 +183,14 @@ class SyncViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return self._run(request, dry_run=False)
 
     @extend_schema(request=None, responses={202: SyncRunSerializer, **ERRORS})
-    @action(detail=True, methods=["post"], url_path="dry-run", url_name="dry-run",
-            pagination_class=None, filterset_fields=None)  # fmt: skip
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="dry-run",
+        url_name="dry-run",
+        pagination_class=None,
+        filterset_fields=None,
+    )
     def dry_run(self, request, *args, **kwargs):
         """Queue a dry run: counts and sample rows, nothing sent."""
         return self._run(request, dry_run=True)
@@ -221,8 +240,9 @@ class SyncRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         outcome = request.query_params.get("outcome")
         if outcome:
             if outcome not in RowOutcome.values:
-                raise ApplicationError(f"outcome is one of {', '.join(RowOutcome.values)}.",
-                                       code="invalid_outcome")  # fmt: skip
+                raise ApplicationError(
+                    f"outcome is one of {', '.join(RowOutcome.values)}.", code="invalid_outcome"
+                )
             rows = rows.filter(outcome=outcome)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(SyncRunRowSerializer(page, many=True).data)

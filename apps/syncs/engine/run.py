@@ -50,15 +50,25 @@ BEAT_SECONDS = 2.0  # progress and heartbeat at least this often while sending
 # Column and field names (lower case, letters only) that hold a person's identifier, and its
 # type: a row is checked against the suppression list by each of them, not only its subject.
 IDENTITY_NAMES = {
-    "email": "email", "emailaddress": "email", "mail": "email",
-    "phone": "phone", "phonenumber": "phone", "mobile": "phone", "mobilephone": "phone",
-    "msisdn": "phone", "sms": "phone",
-    "userid": "user_id", "externalid": "user_id", "customerid": "user_id",
+    "email": "email",
+    "emailaddress": "email",
+    "mail": "email",
+    "phone": "phone",
+    "phonenumber": "phone",
+    "mobile": "phone",
+    "mobilephone": "phone",
+    "msisdn": "phone",
+    "sms": "phone",
+    "userid": "user_id",
+    "externalid": "user_id",
+    "customerid": "user_id",
     "externaluserid": "user_id",
     "anonymousid": "anonymous_id",
-    "deviceid": "device_id", "advertisingid": "device_id", "idfa": "device_id",
+    "deviceid": "device_id",
+    "advertisingid": "device_id",
+    "idfa": "device_id",
     "gaid": "device_id",
-}  # fmt: skip
+}
 
 
 def identity_fields(mappings: list[dict]) -> dict[str, tuple[str, ...]]:
@@ -176,8 +186,11 @@ def _state_pages(sync_id: int, size: int) -> Iterator[list[tuple]]:
     with psycopg.connect(warehouse.console_conninfo()) as conn:
         cursor = conn.cursor(name=f"sync_state_{sync_id}")
         cursor.itersize = size
-        cursor.execute(f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
-                       "WHERE sync_id = %s ORDER BY key", [sync_id])  # fmt: skip
+        cursor.execute(
+            f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
+            "WHERE sync_id = %s ORDER BY key",
+            [sync_id],
+        )
         while page := cursor.fetchmany(size):
             yield page
 
@@ -258,8 +271,11 @@ class State:
         cursor = connection.connection.cursor(name=f"sync_state_{self.sync_id}", withhold=True)
         cursor.itersize = self.PAGE
         try:
-            cursor.execute(f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
-                           "WHERE sync_id = %s ORDER BY key", [self.sync_id])  # fmt: skip
+            cursor.execute(
+                f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
+                "WHERE sync_id = %s ORDER BY key",
+                [self.sync_id],
+            )
             while page := cursor.fetchmany(self.PAGE):
                 yield page
         finally:
@@ -270,13 +286,17 @@ class State:
         while True:
             with connection.cursor() as cursor:
                 if after is None:
-                    cursor.execute(f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
-                                   "WHERE sync_id = %s ORDER BY key LIMIT %s",
-                                   [self.sync_id, self.PAGE])  # fmt: skip
+                    cursor.execute(
+                        f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
+                        "WHERE sync_id = %s ORDER BY key LIMIT %s",
+                        [self.sync_id, self.PAGE],
+                    )
                 else:
-                    cursor.execute(f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
-                                   "WHERE sync_id = %s AND key > %s ORDER BY key LIMIT %s",
-                                   [self.sync_id, after, self.PAGE])  # fmt: skip
+                    cursor.execute(
+                        f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
+                        "WHERE sync_id = %s AND key > %s ORDER BY key LIMIT %s",
+                        [self.sync_id, after, self.PAGE],
+                    )
                 page = cursor.fetchall()
             if not page:
                 return
@@ -339,24 +359,31 @@ class Runner:
         if check.nulls:
             raise ApplicationError(
                 f"The primary key {model.primary_key!r} is empty in {check.nulls} rows; "
-                "every row needs one.", code="null_keys")  # fmt: skip
+                "every row needs one.",
+                code="null_keys",
+            )
         if check.duplicates:
             listed = ", ".join(f"{k} ({n} times)" for k, n in check.duplicates)
-            raise ApplicationError(f"The primary key {model.primary_key!r} repeats: {listed}.",
-                                   code="duplicate_keys")  # fmt: skip
+            raise ApplicationError(
+                f"The primary key {model.primary_key!r} repeats: {listed}.", code="duplicate_keys"
+            )
         return check.rows
 
     def _columns(self) -> tuple[int, int, list[tuple[int, str]]]:
         model = self.sync.model
         shown = warehouse.preview(model.warehouse, model.sql, limit=0)
         names = [c["name"] for c in shown.columns]
-        wanted = (model.primary_key, self.sync.subject_column,
-                  *(m["from"] for m in self.sync.mappings))  # fmt: skip
+        wanted = (
+            model.primary_key,
+            self.sync.subject_column,
+            *(m["from"] for m in self.sync.mappings),
+        )
         missing = [n for n in wanted if n not in names]
         if missing:
             raise ApplicationError(
                 f"The model no longer has the column(s) {', '.join(sorted(set(missing)))}.",
-                code="missing_columns")  # fmt: skip
+                code="missing_columns",
+            )
         mapped = [(names.index(m["from"]), m["to"]) for m in self.sync.mappings]
         return names.index(model.primary_key), names.index(self.sync.subject_column), mapped
 
@@ -377,7 +404,8 @@ class Runner:
                 raise ApplicationError(
                     f"The primary key {self.sync.model.primary_key!r} changed during the run "
                     f"(a null or repeated key near {key!r}); nothing further was sent.",
-                    code="duplicate_keys")  # fmt: skip
+                    code="duplicate_keys",
+                )
             previous = key
         out, unchanged = [], 0
         for values, known in zip(batch, state.match(keys), strict=True):
@@ -390,10 +418,16 @@ class Runner:
                 continue
             raw = values[subject_at]
             op = "changed" if known is not None and known[2] else "added"
-            out.append(Row(key=values[0], subject="",
-                           identifier="" if raw is None else str(raw),
-                           fields={to: values[i] for i, to in mapped}, fingerprint=print_,
-                           op=op))  # fmt: skip
+            out.append(
+                Row(
+                    key=values[0],
+                    subject="",
+                    identifier="" if raw is None else str(raw),
+                    fields={to: values[i] for i, to in mapped},
+                    fingerprint=print_,
+                    op=op,
+                )
+            )
         self._previous = previous
         self.tally.counts["unchanged"] += unchanged
         return out
@@ -458,8 +492,11 @@ class Runner:
                     if subjects & blocked:
                         counts["skipped_suppression"] += 1
                         # no key: a model keyed by email would write the erased address again
-                        self._note(ERASED_KEY, RowOutcome.SKIPPED_SUPPRESSION,
-                                   "The person is on the erasure suppression list.")  # fmt: skip
+                        self._note(
+                            ERASED_KEY,
+                            RowOutcome.SKIPPED_SUPPRESSION,
+                            "The person is on the erasure suppression list.",
+                        )
                     else:
                         kept.append(row)
                 wanted = kept
@@ -480,8 +517,11 @@ class Runner:
                 kept.append(row)
             else:
                 self.tally.counts["skipped_consent"] += 1
-                self._note(row.key, RowOutcome.SKIPPED_CONSENT,
-                           f"No consent for {need} at {self.destination.name}.")  # fmt: skip
+                self._note(
+                    row.key,
+                    RowOutcome.SKIPPED_CONSENT,
+                    f"No consent for {need} at {self.destination.name}.",
+                )
         return kept
 
     # -- recording ---------------------------------------------------------------------
@@ -530,31 +570,59 @@ class Runner:
     def _store_acked(self, rows: list[Row]) -> None:
         now = timezone.now()
         if self.postgres:
-            execute_arrays(self._ACKED, [self.sync.pk, now, [r.key for r in rows],
-                                         [r.subject for r in rows],
-                                         [r.fingerprint for r in rows]])  # fmt: skip
+            execute_arrays(
+                self._ACKED,
+                [
+                    self.sync.pk,
+                    now,
+                    [r.key for r in rows],
+                    [r.subject for r in rows],
+                    [r.fingerprint for r in rows],
+                ],
+            )
             return
         SyncRow.objects.bulk_create(
-            [SyncRow(sync=self.sync, key=r.key, subject=r.subject, fingerprint=r.fingerprint,
-                     synced_at=now, error="", failed_at=None) for r in rows],
-            update_conflicts=True, unique_fields=["sync", "key"],
+            [
+                SyncRow(
+                    sync=self.sync,
+                    key=r.key,
+                    subject=r.subject,
+                    fingerprint=r.fingerprint,
+                    synced_at=now,
+                    error="",
+                    failed_at=None,
+                )
+                for r in rows
+            ],
+            update_conflicts=True,
+            unique_fields=["sync", "key"],
             update_fields=["subject", "fingerprint", "synced_at", "error", "failed_at"],
-        )  # fmt: skip
+        )
 
     def _store_failed(self, failures: list[tuple[Row, str]]) -> None:
         """Keep the error (and the last acknowledged fingerprint) so the row goes again."""
         now = timezone.now()
         if self.postgres:
-            execute_arrays(self._FAILED, [self.sync.pk, now, [r.key for r, _ in failures],
-                                          [r.subject for r, _ in failures],
-                                          [m[:2000] for _, m in failures]])  # fmt: skip
+            execute_arrays(
+                self._FAILED,
+                [
+                    self.sync.pk,
+                    now,
+                    [r.key for r, _ in failures],
+                    [r.subject for r, _ in failures],
+                    [m[:2000] for _, m in failures],
+                ],
+            )
             return
         SyncRow.objects.bulk_create(
-            [SyncRow(sync=self.sync, key=r.key, subject=r.subject, error=m[:2000], failed_at=now)
-             for r, m in failures],
-            update_conflicts=True, unique_fields=["sync", "key"],
+            [
+                SyncRow(sync=self.sync, key=r.key, subject=r.subject, error=m[:2000], failed_at=now)
+                for r, m in failures
+            ],
+            update_conflicts=True,
+            unique_fields=["sync", "key"],
             update_fields=["error", "failed_at"],
-        )  # fmt: skip
+        )
 
     # -- sending -----------------------------------------------------------------------
 
@@ -564,18 +632,22 @@ class Runner:
         if self.sync.object == SyncObject.CONVERSIONS:
             digest = row.fingerprint.hex()[:16]
             message = {
-                "type": "track", "event": self.sync.event_name,
+                "type": "track",
+                "event": self.sync.event_name,
                 "messageId": f"sync-{self.sync.pk}-{row.key}-{digest}",
-                "timestamp": timezone.now().isoformat(), "properties": fields,
+                "timestamp": timezone.now().isoformat(),
+                "properties": fields,
                 "userId": identifiers.get("user_id"),
-            }  # fmt: skip
-            return Item(key=index, kind="event", message=message, identifiers=identifiers,
-                        fields=fields)  # fmt: skip
+            }
+            return Item(
+                key=index, kind="event", message=message, identifiers=identifiers, fields=fields
+            )
         if self.sync.object == SyncObject.AUDIENCES:
             fields[self.sync.audience_field] = member
         message = {"type": "identify", "traits": fields, "userId": identifiers.get("user_id")}
-        return Item(key=index, kind="profile", message=message, identifiers=identifiers,
-                    fields=fields)  # fmt: skip
+        return Item(
+            key=index, kind="profile", message=message, identifiers=identifiers, fields=fields
+        )
 
     def _request(self, request: Outbound) -> Result:
         """Send one request, trying again within the run while the vendor says "later"."""
@@ -604,8 +676,9 @@ class Runner:
             carried = {k for r in requests for k in r.keys}
             left = [row for i, row in enumerate(chunk) if i not in carried]
             if left:
-                self._outcome(left, Result(Verdict.PERMANENT, None,
-                                           "The adapter built no request for it."))  # fmt: skip
+                self._outcome(
+                    left, Result(Verdict.PERMANENT, None, "The adapter built no request for it.")
+                )
             for request in requests:
                 result = self._request(request)
                 self._outcome([chunk[k] for k in request.keys], result, request.keys)
@@ -639,8 +712,17 @@ class Runner:
     # -- mirror: rows that left the model -----------------------------------------------
 
     def _remove(self, gone: list[tuple[str, str]], dry: bool) -> None:
-        rows = [Row(key=k, subject=s, identifier=s.split(":", 1)[-1], fields={},
-                    fingerprint=b"", op="removed") for k, s in gone]  # fmt: skip
+        rows = [
+            Row(
+                key=k,
+                subject=s,
+                identifier=s.split(":", 1)[-1],
+                fields={},
+                fingerprint=b"",
+                op="removed",
+            )
+            for k, s in gone
+        ]
         if dry:
             self.tally.counts["removed"] += len(rows)
             self._sample(rows)
@@ -682,8 +764,9 @@ class Runner:
         room = SAMPLE_ROWS - len(self.tally.sample)
         for row in rows[: max(0, room)]:
             fields = orjson.loads(orjson.dumps(row.fields, default=_jsonable))
-            self.tally.sample.append({"key": row.key, "op": row.op,
-                                      "identifier": row.identifier, "fields": fields})  # fmt: skip
+            self.tally.sample.append(
+                {"key": row.key, "op": row.op, "identifier": row.identifier, "fields": fields}
+            )
 
     def go(self, *, dry: bool, check_key: bool = True) -> Tally:
         """Plan (``dry``: count and sample, send nothing) or execute the run. The model's
@@ -693,9 +776,12 @@ class Runner:
         model = self.sync.model
         mirror = self.mode == SyncMode.MIRROR
         hashed = [self.sync.subject_column, *(m["from"] for m in self.sync.mappings)]
-        batches = Prefetch(warehouse.stream_keyed(model.warehouse, model.sql, model.primary_key,
-                                                  hashed, batch=STREAM_BATCH),
-                           name="sync-model-reader")  # fmt: skip
+        batches = Prefetch(
+            warehouse.stream_keyed(
+                model.warehouse, model.sql, model.primary_key, hashed, batch=STREAM_BATCH
+            ),
+            name="sync-model-reader",
+        )
         state = State(self.sync.pk, keep_gone=mirror)
         try:
             if check_key:

@@ -63,9 +63,13 @@ def dsn_of(warehouse: Warehouse) -> str:
 def console_conninfo() -> str:
     """The console's own connection (its role, its tables): for the console's reads only."""
     db = settings.DATABASES["default"]
-    parts = {"dbname": db["NAME"], "user": db.get("USER") or None,
-             "password": db.get("PASSWORD") or None, "host": db.get("HOST") or None,
-             "port": str(db["PORT"]) if db.get("PORT") else None}  # fmt: skip
+    parts = {
+        "dbname": db["NAME"],
+        "user": db.get("USER") or None,
+        "password": db.get("PASSWORD") or None,
+        "host": db.get("HOST") or None,
+        "port": str(db["PORT"]) if db.get("PORT") else None,
+    }
     return psycopg.conninfo.make_conninfo(**{k: v for k, v in parts.items() if v})
 
 
@@ -167,8 +171,11 @@ def reading(warehouse: Warehouse):
     conn = _connect(attempts)
     try:
         conn.execute("SET TRANSACTION READ ONLY")
-        conn.execute(pgsql.SQL("SET LOCAL statement_timeout = {}").format(
-            pgsql.Literal(f"{warehouse.statement_timeout}s")))  # fmt: skip
+        conn.execute(
+            pgsql.SQL("SET LOCAL statement_timeout = {}").format(
+                pgsql.Literal(f"{warehouse.statement_timeout}s")
+            )
+        )
         if warehouse.kind == WarehouseKind.CONSOLE:
             conn.execute("SET LOCAL search_path = activation")
         with _as_application_error():
@@ -194,8 +201,9 @@ def _as_application_error():
             "authorized" in reason or "prohibited" in reason
         ):
             reason = f"it reads outside the activation views ({reason})"
-        raise ApplicationError(f"The query failed: {reason}", code="query_failed",
-                               status=400) from None  # fmt: skip
+        raise ApplicationError(
+            f"The query failed: {reason}", code="query_failed", status=400
+        ) from None
 
 
 def _rows(warehouse: Warehouse, statement) -> list[tuple]:
@@ -278,23 +286,28 @@ def check_key(warehouse: Warehouse, sql: str, key: str) -> KeyCheck:
         quoted = pgsql.Identifier(key).as_string(None)
     base = model_sql(warehouse, sql)
     present = f"NULLIF(TRIM(CAST({quoted} AS TEXT)), '')"
-    counts = _rows(warehouse, f"SELECT count(*), count(*) - count({present}) "  # noqa: S608
-                                   f"FROM ({base}) AS model")  # fmt: skip
+    counts = _rows(
+        warehouse,
+        f"SELECT count(*), count(*) - count({present}) "  # noqa: S608
+        f"FROM ({base}) AS model",
+    )
     twice = (
         f"SELECT CAST({quoted} AS TEXT), count(*) FROM ({base}) AS model "  # noqa: S608
         f"WHERE {present} IS NOT NULL GROUP BY {quoted} HAVING count(*) > 1 "
         "ORDER BY count(*) DESC LIMIT 10"
     )
     dupes = _rows(warehouse, twice)
-    return KeyCheck(rows=counts[0][0], nulls=counts[0][1],
-                    duplicates=[(str(k), n) for k, n in dupes])  # fmt: skip
+    return KeyCheck(
+        rows=counts[0][0], nulls=counts[0][1], duplicates=[(str(k), n) for k, n in dupes]
+    )
 
 
 KEY, PRINT = "__martech_key", "__martech_fingerprint"
 
 
-def stream_keyed(warehouse: Warehouse, sql: str, key: str, hashed: list[str],
-                 batch: int = 5000) -> Iterator[tuple[int, list[tuple]]]:  # fmt: skip
+def stream_keyed(
+    warehouse: Warehouse, sql: str, key: str, hashed: list[str], batch: int = 5000
+) -> Iterator[tuple[int, list[tuple]]]:
     """The model's rows in primary-key order (the key as text, compared byte by byte), for a
     merge with the sync's state, as ``(extra, rows)``: each row starts with ``extra``
     columns, the key as text and, from PostgreSQL, the MD5 of ``hashed`` computed by the
@@ -302,8 +315,10 @@ def stream_keyed(warehouse: Warehouse, sql: str, key: str, hashed: list[str],
     base = model_sql(warehouse, sql)
     if _embedded(warehouse):
         quoted = '"' + key.replace('"', '""') + '"'
-        statement = (f'SELECT CAST(m.{quoted} AS TEXT) AS "{KEY}", m.* '  # noqa: S608
-                     f"FROM ({base}) AS m ORDER BY 1")  # fmt: skip
+        statement = (
+            f'SELECT CAST(m.{quoted} AS TEXT) AS "{KEY}", m.* '  # noqa: S608
+            f"FROM ({base}) AS m ORDER BY 1"
+        )
         extra = 1
     else:
         name = pgsql.Identifier(key).as_string(None)

@@ -60,12 +60,33 @@ class ToolSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tool
         fields = [
-            "id", "name", "vendor", "category", "capabilities", "status", "business_owner",
-            "technical_owner", "team", "annual_cost", "currency", "seats_bought", "seats_used",
-            "seat_utilisation", "contract_start", "renewal_date", "notice_period_days",
-            "notice_deadline", "auto_renew", "data_categories", "dpa_on_file",
-            "has_deletion_api", "notes", "warnings", "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "vendor",
+            "category",
+            "capabilities",
+            "status",
+            "business_owner",
+            "technical_owner",
+            "team",
+            "annual_cost",
+            "currency",
+            "seats_bought",
+            "seats_used",
+            "seat_utilisation",
+            "contract_start",
+            "renewal_date",
+            "notice_period_days",
+            "notice_deadline",
+            "auto_renew",
+            "data_categories",
+            "dpa_on_file",
+            "has_deletion_api",
+            "notes",
+            "warnings",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
     @extend_schema_field(ToolWarningSerializer(many=True))
