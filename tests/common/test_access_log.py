@@ -60,6 +60,25 @@ def test_log_redaction_removes_looked_up_identifiers_from_query_strings(line):
     assert "[REDACTED]" in redact(line)
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"GET /i?e=pv&uid={PERSON}&tv=js-3 HTTP/1.1",
+        "GET /i?e=pv&duid=lena.fischer-device&nuid=lena.fischer-net HTTP/1.1",
+        "GET /i?e=pv&tnuid=lena.fischer-3p&ip=203.0.113.9 HTTP/1.1",
+        "GET /i?e=pv&url=https%3A%2F%2Fshop.example%2F%3Futm_term%3Dlena.fischer%2540x.de HTTP/1.1",
+        "GET /i?e=pv&refr=https://mail.example/?to=lena.fischer HTTP/1.1",
+        "GET /i?e=ue&ue_pr=%7B%22email%22%3A%22lena.fischer%22%7D HTTP/1.1",
+        "GET /i?e=ue&ue_px=eyJlbWFpbCI6ImxlbmEuZmlzY2hlciJ9lena.fischer HTTP/1.1",
+        "GET /i?e=pv&co=%7B%22id%22%3A%22lena.fischer%22%7D HTTP/1.1",
+        "GET /i?e=pv&cx=lena.fischer HTTP/1.1",
+    ],
+)
+def test_log_redaction_removes_the_person_from_a_snowplow_pixel_query_string(line):
+    assert "lena.fischer" not in redact(line)
+    assert "[REDACTED]" in redact(line)
+
+
 def test_log_redaction_keeps_the_other_query_parameters():
     line = f"GET /profiles/?state=active&identifier={PERSON}&page=2 HTTP/1.1"
     assert redact(line) == "GET /profiles/?state=active&identifier=[REDACTED]&page=2 HTTP/1.1"
