@@ -23,6 +23,7 @@ from apps.accounts.access import require, user_can
 from apps.accounts.models import User
 from apps.accounts.notifications import notify
 from apps.audit.services import audit_record, audit_snapshot
+from apps.intake.errors import IntakeErrorCode
 from apps.tools.choices import ToolCapability
 from apps.tools.selectors import tool_by_name
 from apps.tools.services import tool_adopt_from_intake
@@ -86,7 +87,7 @@ def _require_stage(request: IntakeRequest, allowed: tuple[str, ...], action: str
         raise ConflictError(
             f"You can {action} only in the {names} stage; this request is in "
             f"{request.get_stage_display()}.",
-            code="stage_locked",
+            code=IntakeErrorCode.STAGE_LOCKED,
             details={"stage": request.stage, "allowed": list(allowed)},
         )
 
@@ -164,14 +165,14 @@ def gaps_before(request: IntakeRequest, stage: str) -> dict[str, list[str]]:
 def _clean_problem(request: IntakeRequest) -> None:
     request.title = (request.title or "").strip()
     if not request.title:
-        raise ApplicationError("Give the request a title.", code="title_required")
+        raise ApplicationError("Give the request a title.", code=IntakeErrorCode.TITLE_REQUIRED)
     for name in ("cost_hours_per_month", "cost_money_per_month"):
         value = getattr(request, name)
         if value is not None and value < 0:
-            raise ApplicationError("A cost cannot be negative.", code="negative_cost")
+            raise ApplicationError("A cost cannot be negative.", code=IntakeErrorCode.NEGATIVE_COST)
     if problem := currency_problem(request.cost_currency):
         raise ApplicationError(
-            problem, code="currency", details={"fields": {"cost_currency": [problem]}}
+            problem, code=IntakeErrorCode.CURRENCY, details={"fields": {"cost_currency": [problem]}}
         )
     request.cost_currency = normalise_currency(request.cost_currency)
 
@@ -216,7 +217,7 @@ def intake_update(*, actor: User, request: IntakeRequest, **changes) -> IntakeRe
         if unknown:
             raise ApplicationError(
                 f"Unknown capability: {', '.join(unknown)}.",
-                code="unknown_capability",
+                code=IntakeErrorCode.UNKNOWN_CAPABILITY,
                 details={"proposed_capabilities": unknown},
             )
         request.proposed_capabilities = capabilities
@@ -260,7 +261,7 @@ def intake_advance(*, actor: User, request: IntakeRequest) -> IntakeRequest:
         first = next(iter(gaps))
         raise ApplicationError(
             f"{Stage(first).label} is not complete: {' '.join(gaps[first])}",
-            code="stage_incomplete",
+            code=IntakeErrorCode.STAGE_INCOMPLETE,
             details={"missing": gaps},
         )
     before = audit_snapshot(request, AUDITED)
@@ -298,13 +299,13 @@ def intake_withdraw(*, actor: User, request: IntakeRequest, note: str = "") -> I
     request = _lock(request)
     require_editor(actor, request, "withdraw this request")
     if not request.is_open:
-        raise ConflictError("The request is already closed.", code="closed")
+        raise ConflictError("The request is already closed.", code=IntakeErrorCode.CLOSED)
     by_other = _by_someone_else(actor, request)
     note = (note or "").strip()
     if by_other and not note:
         raise ApplicationError(
             "Say why you withdraw someone else's request: the requester is told.",
-            code="reason_required",
+            code=IntakeErrorCode.REASON_REQUIRED,
             details={"note": "required"},
         )
     request = _close(request, actor, Outcome.WITHDRAWN, note, "Withdrew the request")
@@ -350,17 +351,19 @@ def stakeholder_add(
     require_editor(actor, request, "name stakeholders")
     _require_stage(request, (Stage.PEOPLE, Stage.SYSTEM), "name stakeholders")
     if part not in Part.values:
-        raise ApplicationError(f"Unknown part: {part}.", code="unknown_part")
+        raise ApplicationError(f"Unknown part: {part}.", code=IntakeErrorCode.UNKNOWN_PART)
     if not person.is_active:
-        raise ApplicationError(f"{person.full_name} has left.", code="inactive_person")
+        raise ApplicationError(
+            f"{person.full_name} has left.", code=IntakeErrorCode.INACTIVE_PERSON
+        )
     if part == Part.APPROVER and person.pk == request.requester_id:
         raise ApplicationError(
-            "The requester cannot approve their own request.", code="self_approval"
+            "The requester cannot approve their own request.", code=IntakeErrorCode.SELF_APPROVAL
         )
     if part == Part.APPROVER and not user_can(person, "intake.decide"):
         raise ApplicationError(
             f"{person.full_name} cannot decide intake requests (needs intake.decide).",
-            code="approver_cannot_decide",
+            code=IntakeErrorCode.APPROVER_CANNOT_DECIDE,
         )
     stakeholder, created = Stakeholder.objects.update_or_create(
         request=request, person=person, defaults={"part": part, "note": note.strip()}
@@ -454,14 +457,16 @@ def candidate_add(
     _require_stage(request, (Stage.SYSTEM,), "add candidate tools")
     name = name.strip()
     if not name:
-        raise ApplicationError("Name the candidate.", code="name_required")
+        raise ApplicationError("Name the candidate.", code=IntakeErrorCode.NAME_REQUIRED)
     if request.candidates.filter(name__iexact=name).exists():
-        raise ConflictError(f"{name} is already a candidate.", code="candidate_exists")
+        raise ConflictError(
+            f"{name} is already a candidate.", code=IntakeErrorCode.CANDIDATE_EXISTS
+        )
     if estimated_annual_cost is not None and estimated_annual_cost < 0:
-        raise ApplicationError("A cost cannot be negative.", code="negative_cost")
+        raise ApplicationError("A cost cannot be negative.", code=IntakeErrorCode.NEGATIVE_COST)
     if problem := currency_problem(currency):
         raise ApplicationError(
-            problem, code="currency", details={"fields": {"currency": [problem]}}
+            problem, code=IntakeErrorCode.CURRENCY, details={"fields": {"currency": [problem]}}
         )
     currency = normalise_currency(currency)
     candidate = Candidate.objects.create(
@@ -526,7 +531,7 @@ def candidate_remove(*, actor: User, candidate: Candidate) -> None:
 def _comment(comment: str) -> str:
     comment = (comment or "").strip()
     if not comment:
-        raise ApplicationError("Say why, in a comment.", code="comment_required")
+        raise ApplicationError("Say why, in a comment.", code=IntakeErrorCode.COMMENT_REQUIRED)
     return comment
 
 
@@ -537,10 +542,12 @@ def intake_vote(*, actor: User, request: IntakeRequest, verdict: str, comment: s
     require_approver(actor, request, "decide this request")
     _require_stage(request, (Stage.DECISION,), "decide a request")
     if verdict not in Verdict.values:
-        raise ApplicationError(f"Unknown verdict: {verdict}.", code="unknown_verdict")
+        raise ApplicationError(f"Unknown verdict: {verdict}.", code=IntakeErrorCode.UNKNOWN_VERDICT)
     comment = _comment(comment)
     if request.votes.filter(approver=actor, round=request.round).exists():
-        raise ConflictError("You have already decided this request.", code="already_decided")
+        raise ConflictError(
+            "You have already decided this request.", code=IntakeErrorCode.ALREADY_DECIDED
+        )
     vote = Vote.objects.create(
         request=request, approver=actor, round=request.round, verdict=verdict, comment=comment
     )
@@ -634,9 +641,11 @@ def intake_defer(
     comment = _comment(comment)
     today = timezone.localdate()
     if revisit_on <= today:
-        raise ApplicationError("The revisit date must be in the future.", code="revisit_past")
+        raise ApplicationError(
+            "The revisit date must be in the future.", code=IntakeErrorCode.REVISIT_PAST
+        )
     if revisit_on > today + dt.timedelta(days=730):
-        raise ApplicationError("Revisit within two years.", code="revisit_too_far")
+        raise ApplicationError("Revisit within two years.", code=IntakeErrorCode.REVISIT_TOO_FAR)
     return _close(
         request,
         actor,
@@ -653,7 +662,9 @@ def intake_reopen(*, actor: User, request: IntakeRequest) -> IntakeRequest:
     request = _lock(request)
     require_editor(actor, request, "reopen this request")
     if request.outcome != Outcome.DEFERRED:
-        raise ConflictError("Only a deferred request can be reopened.", code="not_deferred")
+        raise ConflictError(
+            "Only a deferred request can be reopened.", code=IntakeErrorCode.NOT_DEFERRED
+        )
     before = audit_snapshot(request, AUDITED)
     request.stage = Stage.DECISION
     request.stage_entered_at = timezone.now()

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 
 from apps.accounts.access import user_can
+from apps.intake.errors import IntakeErrorCode
 from apps.tools.choices import ToolCapability
 from martech.common.errors import ApplicationError
 from martech.common.views import ActionView, Consequence, FilteredListView, ServiceFormView
@@ -42,7 +43,7 @@ def _valid(form) -> dict:
         field = form.fields.get(name)
         label = (field.label or name.replace("_", " ").capitalize()) if field else ""
         problems += [f"{label + ': ' if label else ''}{error}" for error in errors]
-    raise ApplicationError(" ".join(problems), code="invalid")
+    raise ApplicationError(" ".join(problems), code=IntakeErrorCode.INVALID)
 
 
 class BoardView(LoginRequiredMixin, TemplateView):
