@@ -385,6 +385,16 @@ class DestinationForm(forms.Form):
             return False
         return True
 
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self._errors:
+            # A secret is never sent back to the page: say so on each one that was typed.
+            for name, field in self.fields.items():
+                if name.startswith("cred_") and (self.data.get(name) or "").strip():
+                    field.help_text = self[name].help_text = (
+                        "Not kept after an error: enter it again."
+                    )
+
     def clean_event_names(self):
         return _lines(self.cleaned_data["event_names"])
 

@@ -141,3 +141,16 @@ def test_the_edit_form_shows_the_settings_in_fields_never_the_secret_and_keeps_i
     destination.refresh_from_db()
     assert destination.config == {"url": new_url}
     assert crypto.decrypt(destination.credentials_token) == {"signing_secret": secret}
+
+
+def test_a_typed_secret_is_not_sent_back_after_an_error_and_the_field_says_to_enter_it_again(
+    admin_client, tool
+):
+    response = admin_client.post(
+        NEW, _post(tool, cfg_webhook__url="", cred_webhook__signing_secret="whsec_typed_once_1234")
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "whsec_typed_once_1234" not in html
+    assert "Not kept after an error: enter it again." in html
