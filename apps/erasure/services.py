@@ -628,3 +628,19 @@ def requests_purge(today: dt.date | None = None) -> int:
         metadata={"references": references[:500], "count": len(references)},
     )
     return len(references)
+
+
+def identifiers_rotate() -> int:
+    """Re-encrypt the identifiers of every open request (its subject and each identifier
+    found) with the newest credential key; returns how many values were re-encrypted."""
+    count = 0
+    with transaction.atomic():
+        for request in ErasureRequest.objects.select_for_update().exclude(subject_token=""):
+            request.subject_token = crypto.rotate(request.subject_token)
+            request.save(update_fields=["subject_token"])
+            count += 1
+        for identifier in ErasureIdentifier.objects.select_for_update().exclude(token=""):
+            identifier.token = crypto.rotate(identifier.token)
+            identifier.save(update_fields=["token"])
+            count += 1
+    return count

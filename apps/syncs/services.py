@@ -538,3 +538,14 @@ def sync_run_cancel(*, actor, run: SyncRun) -> SyncRun:
     run.save(update_fields=["status", "finished_at", "error"])
     audit_record(action="syncs.run.cancelled", target=run.sync, metadata={"run": run.pk})
     return run
+
+
+def warehouse_dsns_rotate() -> int:
+    """Re-encrypt every warehouse's DSN with the newest credential key; returns how many."""
+    count = 0
+    with transaction.atomic():
+        for warehouse in Warehouse.objects.select_for_update().exclude(dsn_token=""):
+            warehouse.dsn_token = crypto.rotate(warehouse.dsn_token)
+            warehouse.save(update_fields=["dsn_token"])
+            count += 1
+    return count
