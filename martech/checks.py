@@ -52,9 +52,9 @@ def activation_role_check(app_configs=None, databases=None, **kwargs) -> list[Wa
     connection = connections["default"]
     if connection.vendor != "postgresql":
         return []
-    from apps.syncs.engine.warehouse import activation_params
+    from apps.syncs.selectors import activation_role
 
-    role = activation_params()["user"]
+    role = activation_role()
     try:
         with connection.cursor() as cursor:
             cursor.execute(

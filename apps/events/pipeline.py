@@ -28,10 +28,9 @@ from apps.consent.selectors import consent_snapshots, consent_state
 from apps.consent.services import gpc_record
 from apps.destinations.routing import Routed, route
 from apps.identity.choices import IdentifierType, Rule
-from apps.identity.engine.bulk import identifier_lookup
 from apps.identity.models import Identifier
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
-from apps.identity.selectors import standing_links
+from apps.identity.selectors import identifier_lookup, standing_links
 from apps.identity.services import (
     Sighting,
     identifier_observe,
@@ -42,7 +41,7 @@ from apps.identity.services import (
     touch_record,
     touches_record,
 )
-from apps.schemas.engine.validate import compiled_plan, gate
+from apps.schemas.selectors import plan_verdict
 from apps.schemas.services import findings_record
 from martech.common.pgcopy import execute_json, raw_cursor
 
@@ -118,7 +117,7 @@ def _gate(event: Event | Taken) -> bool:
     if event.type != MessageType.TRACK or not source.plan_id:
         return True
     properties = event.payload.get("properties", {})
-    verdict = gate(compiled_plan(source.plan), source.enforcement, event.name, properties)
+    verdict = plan_verdict(source.plan, source.enforcement, event.name, properties)
     event.violations = [
         {"kind": f.kind, "path": f.path, "message": f.message} for f in verdict.findings
     ]

@@ -22,6 +22,15 @@ from .models import Identifier, Link, Merge, Profile
 from .normalise import Ident, InvalidIdentifier, parse, resolve
 
 
+def identifier_lookup(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The ids of the identifiers among ``keys`` ((type, value) pairs) that are in the graph,
+    looked up in bulk."""
+    # Imported here: the bulk engine imports the privacy gate, which reads these selectors.
+    from .engine import bulk
+
+    return bulk.identifier_lookup(keys)
+
+
 def standing_links(identifier_ids) -> dict[frozenset[int], Link]:
     """The earliest deterministic link that still counts as evidence (active or conflict) of
     each pair among these identifiers, keyed by the pair's ids; only its ends and time are

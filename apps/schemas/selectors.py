@@ -28,6 +28,7 @@ from martech.common.errors import NotFoundError
 
 from .choices import VersionStatus
 from .engine.impact import Impact, count_failures
+from .engine.validate import Verdict, compiled_plan, gate
 from .models import EventSchema, Observation, PropertySpec, SchemaVersion, TrackingPlan, Violation
 
 
@@ -155,6 +156,13 @@ def plan_get(*, user, pk) -> TrackingPlan:
     if plan is None:
         raise NotFoundError("No such tracking plan.")
     return plan
+
+
+def plan_verdict(plan: TrackingPlan, mode: str, event_name: str, properties) -> Verdict:
+    """Validate one event's properties against ``plan`` (compiled once per revision) and
+    decide by the source's enforcement ``mode``: deliver, flag or quarantine, with the
+    findings."""
+    return gate(compiled_plan(plan), mode, event_name, properties)
 
 
 def plan_contents(plan: TrackingPlan) -> QuerySet[SchemaVersion]:

@@ -6,7 +6,14 @@ from django.utils import timezone
 from apps.accounts.access import user_can
 from martech.common.errors import NotFoundError
 
+from .engine.warehouse import activation_params
 from .models import SqlModel, Sync, SyncRun, Warehouse
+
+
+def activation_role() -> str:
+    """The database role that SQL models run as on the console's own database (the deploy
+    check looks it up)."""
+    return activation_params()["user"]
 
 
 def warehouse_list(*, user) -> QuerySet[Warehouse]:

@@ -1,4 +1,5 @@
-"""API conventions shared by every endpoint: errors, pagination and their OpenAPI docs."""
+"""API conventions shared by every endpoint: errors, pagination and their OpenAPI docs, and
+the field mapping that more than one app takes."""
 
 from __future__ import annotations
 
@@ -22,6 +23,18 @@ _MESSAGES = {
     "permission_denied": "You do not have permission to perform this action.",
     "not_found": "Not found.",
 }
+
+
+class MappingSerializer(serializers.Serializer):
+    """One field mapping, ``{"from", "to"}``, as destinations and syncs both take them."""
+
+    # "from" is a keyword: declared through the field map below.
+    to = serializers.CharField(max_length=120)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(max_length=200)
+        return fields
 
 
 class ErrorSerializer(serializers.Serializer):

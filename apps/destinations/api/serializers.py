@@ -1,20 +1,11 @@
 from rest_framework import serializers
 
 from apps.tools.models import Tool
+from martech.common.api import MappingSerializer
 
 from ..adapters import adapter_choices
 from ..choices import DeliveryStatus, Environment, FilterReason, Sends
 from ..models import Capture, Delivery, Destination
-
-
-class MappingSerializer(serializers.Serializer):
-    # "from" is a keyword: declared through the field map below.
-    to = serializers.CharField(max_length=120)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = serializers.CharField(max_length=200)
-        return fields
 
 
 class VendorTextField(serializers.CharField):

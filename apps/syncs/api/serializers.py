@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from apps.destinations.api.serializers import MappingSerializer
 from apps.destinations.models import Destination
+from martech.common.api import MappingSerializer
 
 from ..models import (
     ScheduleKind,
