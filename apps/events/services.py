@@ -183,6 +183,11 @@ KEY_MEMORY_SECONDS = 60
 _known: dict[str, tuple[object, dt.datetime, Source | None]] = {}
 
 
+def forget_write_keys() -> None:
+    """Forget the write keys this process remembers (the shared generation is left alone)."""
+    _known.clear()
+
+
 def keys_changed(**_) -> None:
     """Make every process look its write keys up again (after the current commit)."""
     _known.clear()

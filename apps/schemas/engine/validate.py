@@ -174,8 +174,12 @@ def compiled_plan(plan) -> CompiledPlan:
         return compiled
 
 
-def forget(plan_id: int) -> None:
-    _cache.pop(plan_id, None)
+def forget(plan_id: int | None = None) -> None:
+    """Drop the compiled form of one plan, or of every plan (``None``)."""
+    if plan_id is None:
+        _cache.clear()
+    else:
+        _cache.pop(plan_id, None)
 
 
 def holds_email(value: str) -> bool:
