@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import phonenumbers
 from django.conf import settings
 
+from apps.identity.errors import IdentityErrorCode
 from martech.common.errors import ApplicationError
 
 from .choices import CUSTOM_PREFIX, IdentifierType
@@ -20,7 +21,7 @@ MAX_VALUE = 320
 
 
 class InvalidIdentifier(ApplicationError):
-    code = "invalid_identifier"
+    code = IdentityErrorCode.INVALID_IDENTIFIER
 
 
 @dataclass(frozen=True, order=True)
@@ -90,7 +91,7 @@ def normalise(kind: str, value) -> Ident:
     """Return the canonical identifier, or raise InvalidIdentifier with the reason."""
     kind = _check_type(kind)
     if value is None:
-        raise InvalidIdentifier("The value is empty.", code="junk_identifier")
+        raise InvalidIdentifier("The value is empty.", code=IdentityErrorCode.JUNK_IDENTIFIER)
     value = str(value).strip()
     given = value
     if len(value) > MAX_VALUE:
@@ -98,7 +99,7 @@ def normalise(kind: str, value) -> Ident:
     if is_junk(value):
         raise InvalidIdentifier(
             f"{value!r} is a placeholder, not an identifier; it never links anything.",
-            code="junk_identifier",
+            code=IdentityErrorCode.JUNK_IDENTIFIER,
             details={"value": value},
         )
     if kind == IdentifierType.EMAIL:
@@ -116,7 +117,9 @@ def normalise(kind: str, value) -> Ident:
     elif kind == IdentifierType.DEVICE_ID:
         value = value.lower()
     if value != given and is_junk(value):  # unchanged: checked above already
-        raise InvalidIdentifier(f"{value!r} is a placeholder.", code="junk_identifier")
+        raise InvalidIdentifier(
+            f"{value!r} is a placeholder.", code=IdentityErrorCode.JUNK_IDENTIFIER
+        )
     return Ident(kind, value)
 
 
@@ -192,6 +195,6 @@ def resolve(text: str, *, seen: Callable[[list[Ident]], Collection[Ident]]) -> I
         why = f"“{bare}” has not been seen yet, so its kind is not known"
     raise InvalidIdentifier(
         f"{why}: write it as {written}.",
-        code="ambiguous_identifier",
+        code=IdentityErrorCode.AMBIGUOUS_IDENTIFIER,
         details={"candidates": ways},
     )

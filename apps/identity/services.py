@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.accounts.access import require
 from apps.audit.services import audit_record
 from apps.consent.gate import SubjectSuppressed, refuse_suppressed
+from apps.identity.errors import IdentityErrorCode
 from martech.common.errors import ApplicationError, ConflictError
 from martech.common.pgcopy import execute_arrays, execute_json, raw_cursor, update_rows
 
@@ -171,11 +172,15 @@ def link_record(
     """
     a, b = _ident(a), _ident(b)
     if a == b:
-        raise ApplicationError("A link needs two different identifiers.", code="same_identifier")
+        raise ApplicationError(
+            "A link needs two different identifiers.", code=IdentityErrorCode.SAME_IDENTIFIER
+        )
     if kind not in LinkKind.values or rule not in Rule.values:
-        raise ApplicationError("Unknown link kind or rule.", code="invalid_link")
+        raise ApplicationError("Unknown link kind or rule.", code=IdentityErrorCode.INVALID_LINK)
     if not 0 < confidence <= 1:
-        raise ApplicationError("Confidence is between 0 and 1.", code="invalid_confidence")
+        raise ApplicationError(
+            "Confidence is between 0 and 1.", code=IdentityErrorCode.INVALID_CONFIDENCE
+        )
     if kind == LinkKind.DETERMINISTIC:
         confidence = 1.0
     refuse_suppressed([a, b])
@@ -256,7 +261,8 @@ def links_record(sightings: list[Sighting]) -> None:
     for seen in sightings:
         if seen.a == seen.b or seen.rule not in Rule.values:
             raise ApplicationError(
-                "A link needs two different identifiers and a known rule.", code="invalid_link"
+                "A link needs two different identifiers and a known rule.",
+                code=IdentityErrorCode.INVALID_LINK,
             )
         pair = pairs.setdefault(frozenset((seen.a, seen.b)), [seen, seen.observed_at])
         pair[1] = min(pair[1], seen.observed_at)
@@ -308,7 +314,9 @@ def link_review(*, actor, link: Link, confirm: bool, note: str = "") -> Link:
     require(actor, "identity.manage", "review identity links")
     link = Link.objects.select_for_update().get(pk=link.pk)
     if link.status != LinkStatus.PENDING:
-        raise ConflictError("This link was already reviewed.", code="already_reviewed")
+        raise ConflictError(
+            "This link was already reviewed.", code=IdentityErrorCode.ALREADY_REVIEWED
+        )
     link.decided_by, link.decided_at = actor, timezone.now()
     link.reason = note[:300]
     if confirm:
@@ -338,11 +346,15 @@ def profile_merge(*, actor, profile: Profile, other: Profile, note: str = "") ->
     """Merge two profiles by hand: a deterministic link with the person as provenance."""
     require(actor, "identity.manage", "merge profiles")
     if profile.pk == other.pk:
-        raise ApplicationError("Choose two different profiles.", code="same_profile")
+        raise ApplicationError(
+            "Choose two different profiles.", code=IdentityErrorCode.SAME_PROFILE
+        )
     a = profile.identifiers.order_by("type", "value").first()
     b = other.identifiers.order_by("type", "value").first()
     if a is None or b is None:
-        raise ConflictError("A profile without identifiers cannot be merged.", code="empty")
+        raise ConflictError(
+            "A profile without identifiers cannot be merged.", code=IdentityErrorCode.EMPTY
+        )
     link = link_record(
         a=Ident(a.type, a.value),
         b=Ident(b.type, b.value),
@@ -356,7 +368,9 @@ def profile_merge(*, actor, profile: Profile, other: Profile, note: str = "") ->
         metadata={"other": other.pk, "link": link.pk, "status": link.status, "note": note},
     )
     if link.status == LinkStatus.CONFLICT:
-        raise ConflictError(link.reason, code="merge_conflict", details={"link": link.pk})
+        raise ConflictError(
+            link.reason, code=IdentityErrorCode.MERGE_CONFLICT, details={"link": link.pk}
+        )
     return link
 
 
@@ -366,9 +380,9 @@ def merge_undo(*, actor, merge: Merge) -> Merge:
     require(actor, "identity.manage", "undo merges")
     merge = Merge.objects.select_for_update().get(pk=merge.pk)
     if merge.undone_at:
-        raise ConflictError("This merge was already undone.", code="already_undone")
+        raise ConflictError("This merge was already undone.", code=IdentityErrorCode.ALREADY_UNDONE)
     if merge.link_id is None:
-        raise ConflictError("The link behind this merge is gone.", code="no_link")
+        raise ConflictError("The link behind this merge is gone.", code=IdentityErrorCode.NO_LINK)
     Link.objects.filter(pk=merge.link_id).update(
         status=LinkStatus.UNDONE, decided_by=actor, decided_at=timezone.now()
     )
