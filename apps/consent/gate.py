@@ -33,6 +33,7 @@ from apps.erasure.suppression import nothing_suppressed, suppressed_subjects
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
 from martech.common.errors import ApplicationError
 
+from .errors import ConsentErrorCode
 from .selectors import consent_snapshot
 
 __all__ = [
@@ -48,7 +49,7 @@ __all__ = [
 
 
 class SubjectSuppressed(ApplicationError):
-    code = "subject_suppressed"
+    code = ConsentErrorCode.SUBJECT_SUPPRESSED
 
 
 SUPPRESSED_MESSAGE = "This person asked to be erased; nothing about them is recorded again."

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
+from apps.consent.errors import ConsentErrorCode
 from apps.identity.normalise import Ident, normalise
 from apps.identity.services import identifier_observe
 from martech.common.errors import ApplicationError, ConflictError
@@ -39,7 +40,9 @@ def _purpose(code: str) -> Purpose:
     purpose = Purpose.objects.filter(code=code).first()
     if purpose is None or not purpose.is_active:
         raise ApplicationError(
-            f"Unknown purpose {code!r}.", code="unknown_purpose", details={"purpose": code}
+            f"Unknown purpose {code!r}.",
+            code=ConsentErrorCode.UNKNOWN_PURPOSE,
+            details={"purpose": code},
         )
     return purpose
 
@@ -68,13 +71,17 @@ def consent_record(
     subject = subject if isinstance(subject, Ident) else normalise(*subject)
     refuse_suppressed([subject])
     if source not in Source.values:
-        raise ApplicationError(f"Unknown source {source!r}.", code="unknown_source")
+        raise ApplicationError(f"Unknown source {source!r}.", code=ConsentErrorCode.UNKNOWN_SOURCE)
     if jurisdiction not in Jurisdiction.values:
-        raise ApplicationError(f"Unknown jurisdiction {jurisdiction!r}.", code="jurisdiction")
+        raise ApplicationError(
+            f"Unknown jurisdiction {jurisdiction!r}.", code=ConsentErrorCode.JURISDICTION
+        )
     now = timezone.now()
     occurred_at = occurred_at or now
     if occurred_at > now + CLOCK_SKEW:
-        raise ApplicationError("The choice cannot be in the future.", code="future_choice")
+        raise ApplicationError(
+            "The choice cannot be in the future.", code=ConsentErrorCode.FUTURE_CHOICE
+        )
     record = ConsentRecord.objects.create(
         identifier_type=subject.type,
         identifier_value=subject.value,
@@ -128,9 +135,11 @@ def gpc_record(
 
 def _validate_purpose(purpose: Purpose) -> None:
     if purpose.legal_basis not in LegalBasis.values:
-        raise ApplicationError("Unknown legal basis.", code="legal_basis")
+        raise ApplicationError("Unknown legal basis.", code=ConsentErrorCode.LEGAL_BASIS)
     if Purpose.objects.filter(code=purpose.code).exclude(pk=purpose.pk).exists():
-        raise ConflictError(f"A purpose {purpose.code} exists.", code="purpose_exists")
+        raise ConflictError(
+            f"A purpose {purpose.code} exists.", code=ConsentErrorCode.PURPOSE_EXISTS
+        )
 
 
 @transaction.atomic
@@ -154,7 +163,8 @@ def purpose_update(*, actor, purpose: Purpose, **changes) -> Purpose:
     before = audit_snapshot(purpose, PURPOSE_FIELDS)
     if "code" in changes and changes["code"] != purpose.code and purpose.records.exists():
         raise ConflictError(
-            "The code of a purpose with recorded choices cannot change.", code="purpose_in_use"
+            "The code of a purpose with recorded choices cannot change.",
+            code=ConsentErrorCode.PURPOSE_IN_USE,
         )
     for key, value in changes.items():
         if key not in PURPOSE_FIELDS:

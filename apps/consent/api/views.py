@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.access import require
 from apps.consent import selectors, services
+from apps.consent.errors import ConsentErrorCode
 from apps.consent.filters import ConsentRecordFilter
 from apps.consent.models import ConsentRecord, Purpose
 from apps.identity.normalise import parse
@@ -84,7 +85,9 @@ class ConsentStateView(APIView):
         require(request.user, "consent.view", "see consent")
         text = request.query_params.get("identifier")
         if not text:
-            raise ApplicationError("Give ?identifier=type:value.", code="identifier_required")
+            raise ApplicationError(
+                "Give ?identifier=type:value.", code=ConsentErrorCode.IDENTIFIER_REQUIRED
+            )
         state = selectors.consent_state(identifier_resolve(text))
         body = {
             "subject": str(state.subject),
