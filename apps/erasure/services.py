@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from apps.accounts.access import require, user_can
 from apps.audit.services import audit_record
+from apps.erasure.errors import ErasureErrorCode
+from apps.identity.errors import IdentityErrorCode
 from apps.identity.normalise import Ident, InvalidIdentifier, normalise
 from apps.identity.selectors import identifier_resolve
 from martech.common import crypto, sharedcache
@@ -75,10 +77,11 @@ def _parse(identifier) -> Ident:
             return normalise(*identifier)
         return identifier_resolve(str(identifier))
     except InvalidIdentifier as exc:
-        ambiguous = exc.code == "ambiguous_identifier"  # the type is asked for, not refused
+        # an ambiguous value asks for its type: it is not refused
+        ambiguous = exc.code == IdentityErrorCode.AMBIGUOUS_IDENTIFIER
         raise ApplicationError(
             exc.message,
-            code=exc.code if ambiguous else "invalid_identifier",
+            code=exc.code if ambiguous else ErasureErrorCode.INVALID_IDENTIFIER,
             details=exc.details if ambiguous else None,
         ) from None
 
@@ -113,10 +116,14 @@ def request_create(
     require(actor, "erasure.request", "log erasure requests")
     ident = _parse(identifier)
     if jurisdiction not in Jurisdiction.values:
-        raise ApplicationError("The jurisdiction is gdpr or ccpa.", code="invalid_jurisdiction")
+        raise ApplicationError(
+            "The jurisdiction is gdpr or ccpa.", code=ErasureErrorCode.INVALID_JURISDICTION
+        )
     received_on = received_on or timezone.localdate()
     if received_on > timezone.localdate():
-        raise ApplicationError("The request cannot be received in the future.", code="invalid_date")
+        raise ApplicationError(
+            "The request cannot be received in the future.", code=ErasureErrorCode.INVALID_DATE
+        )
     hashed = digest(ident.type, ident.value)
     original = _open_with({hashed})
     request = ErasureRequest.objects.create(
@@ -170,7 +177,8 @@ def request_verify(*, actor, request: ErasureRequest, note: str = "") -> Erasure
     request = _locked(request)
     if request.status != RequestStatus.RECEIVED:
         raise ConflictError(
-            f"The request is {request.get_status_display().lower()}.", code="not_received"
+            f"The request is {request.get_status_display().lower()}.",
+            code=ErasureErrorCode.NOT_RECEIVED,
         )
     request.status, request.verified_by, request.verified_at = (
         RequestStatus.VERIFIED,
@@ -189,12 +197,15 @@ def request_extend(*, actor, request: ErasureRequest, reason: str) -> ErasureReq
     request = _locked(request)
     if not reason.strip():
         raise ApplicationError(
-            "Say why the deadline is extended; the law asks for a reason.", code="reason_required"
+            "Say why the deadline is extended; the law asks for a reason.",
+            code=ErasureErrorCode.REASON_REQUIRED,
         )
     if request.extended_deadline:
-        raise ConflictError("The deadline was extended already.", code="already_extended")
+        raise ConflictError(
+            "The deadline was extended already.", code=ErasureErrorCode.ALREADY_EXTENDED
+        )
     if not request.is_open:
-        raise ConflictError("Only an open request can be extended.", code="not_open")
+        raise ConflictError("Only an open request can be extended.", code=ErasureErrorCode.NOT_OPEN)
     request.extended_deadline, request.extension_reason = extension_for(request), reason
     request.save(update_fields=["extended_deadline", "extension_reason"])
     audit_record(
@@ -334,7 +345,9 @@ def request_approve(*, actor, request: ErasureRequest) -> ErasureRequest:
     require(actor, "erasure.approve", "approve erasure")
     request = _locked(request)
     if request.status != RequestStatus.VERIFIED:
-        raise ConflictError("Only a verified request can be approved.", code="not_verified")
+        raise ConflictError(
+            "Only a verified request can be approved.", code=ErasureErrorCode.NOT_VERIFIED
+        )
     subject = Ident(request.subject_type, crypto.decrypt(request.subject_token).get("value", ""))
     sure, maybe = expand(subject)
     _record_identifiers(
@@ -377,7 +390,9 @@ def identifier_decide(*, actor, identifier: ErasureIdentifier, include: bool) ->
     identifier = ErasureIdentifier.objects.select_for_update().get(pk=identifier.pk)
     request = _locked(identifier.request)
     if identifier.decision != Decision.PENDING or not request.is_open:
-        raise ConflictError("This match was decided already.", code="already_decided")
+        raise ConflictError(
+            "This match was decided already.", code=ErasureErrorCode.ALREADY_DECIDED
+        )
     identifier.decision = Decision.INCLUDED if include else Decision.EXCLUDED
     identifier.decided_by = actor
     identifier.save(update_fields=["decision", "decided_by"])
@@ -416,7 +431,7 @@ def task_retry(*, actor, task: ErasureTask) -> ErasureTask:
     require(actor, "erasure.request", "retry erasure tasks")
     task = _task_locked(task)
     if task.status != TaskStatus.FAILED:
-        raise ConflictError("Only a failed task can be retried.", code="not_failed")
+        raise ConflictError("Only a failed task can be retried.", code=ErasureErrorCode.NOT_FAILED)
     task.status, task.next_attempt_at, task.attempts = TaskStatus.PENDING, timezone.now(), 0
     task.save(update_fields=["status", "next_attempt_at", "attempts"])
     audit_record(action="erasure.task.retried", target=task.request, metadata={"task": task.name})
@@ -434,11 +449,12 @@ def task_confirm(*, actor, task: ErasureTask, note: str) -> ErasureTask:
             raise PermissionDeniedError("Only the task's owner or a privacy approver confirms it.")
     if task.status != TaskStatus.MANUAL:
         raise ConflictError(
-            "Only a manual task waiting for its owner can be confirmed.", code="not_manual"
+            "Only a manual task waiting for its owner can be confirmed.",
+            code=ErasureErrorCode.NOT_MANUAL,
         )
     if not note.strip():
         raise ApplicationError(
-            "Say how it was erased (the evidence keeps it).", code="note_required"
+            "Say how it was erased (the evidence keeps it).", code=ErasureErrorCode.NOTE_REQUIRED
         )
     task.status, task.confirmed_by, task.confirmation = TaskStatus.DONE, actor, note
     task.finished_at = timezone.now()
@@ -457,9 +473,9 @@ def task_not_applicable(*, actor, task: ErasureTask, reason: str) -> ErasureTask
     require(actor, "erasure.approve", "mark erasure tasks not applicable")
     task = _task_locked(task)
     if task.is_finished:
-        raise ConflictError("The task is finished already.", code="finished")
+        raise ConflictError("The task is finished already.", code=ErasureErrorCode.FINISHED)
     if not reason.strip():
-        raise ApplicationError("Say why it does not apply.", code="reason_required")
+        raise ApplicationError("Say why it does not apply.", code=ErasureErrorCode.REASON_REQUIRED)
     task.status, task.reason, task.finished_at = TaskStatus.NOT_APPLICABLE, reason, timezone.now()
     task.save(update_fields=["status", "reason", "finished_at"])
     audit_record(
