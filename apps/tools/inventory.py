@@ -16,6 +16,7 @@ from django.db import transaction
 from apps.accounts.access import require
 from apps.accounts.models import User
 from apps.audit.services import audit_diff, audit_snapshot
+from apps.tools.errors import ToolsErrorCode
 from martech.common.errors import ApplicationError
 from martech.common.exports import csv_text, csv_value
 
@@ -179,17 +180,19 @@ def tools_import_csv(*, actor, text: str) -> ImportReport:
 
     require(actor, "tools.manage", "import an inventory")
     if len(text.encode()) > MAX_BYTES:
-        raise ApplicationError("The file is larger than 2 MB.", code="file_too_large")
+        raise ApplicationError("The file is larger than 2 MB.", code=ToolsErrorCode.FILE_TOO_LARGE)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     try:
         fieldnames = reader.fieldnames
     except csv.Error as exc:
-        raise ApplicationError(f"The file is not valid CSV: {exc}.", code="invalid_csv") from exc
+        raise ApplicationError(
+            f"The file is not valid CSV: {exc}.", code=ToolsErrorCode.INVALID_CSV
+        ) from exc
     missing = sorted(REQUIRED - set(fieldnames or []))
     if missing:
         raise ApplicationError(
             f"The file has no {', '.join(missing)} column. Expected columns: {', '.join(COLUMNS)}.",
-            code="missing_columns",
+            code=ToolsErrorCode.MISSING_COLUMNS,
             details={"missing": missing},
         )
     emails = {u.email.lower(): u for u in User.objects.filter(is_active=True)}
@@ -203,7 +206,8 @@ def tools_import_csv(*, actor, text: str) -> ImportReport:
                 report.rows += 1
                 if report.rows > MAX_ROWS:
                     raise ApplicationError(
-                        f"Import at most {MAX_ROWS} rows at a time.", code="too_many_rows"
+                        f"Import at most {MAX_ROWS} rows at a time.",
+                        code=ToolsErrorCode.TOO_MANY_ROWS,
                     )
                 name = (row.get("name") or "").strip()
                 data, problems = _row_data(row, emails)
@@ -237,6 +241,7 @@ def tools_import_csv(*, actor, text: str) -> ImportReport:
         report.created = report.updated = report.unchanged = 0
     except csv.Error as exc:
         raise ApplicationError(
-            f"The file is not valid CSV after line {report.rows + 1}: {exc}.", code="invalid_csv"
+            f"The file is not valid CSV after line {report.rows + 1}: {exc}.",
+            code=ToolsErrorCode.INVALID_CSV,
         ) from exc
     return report

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from apps.tools.errors import ToolsErrorCode
 from martech.common.currencies import currency_problem
 
 from .choices import IN_USE, DataCategory, ToolCapability
@@ -26,7 +27,7 @@ class Problem:
     """One broken rule: the field it belongs to, a stable code and words for a person."""
 
     field: str
-    code: str
+    code: ToolsErrorCode
     message: str
 
 
@@ -62,7 +63,7 @@ def tool_problems(values: Mapping[str, Any], *, pk: int | None = None) -> list[P
     )
     if taken:
         message = f"A tool named {taken[0]} is already registered."
-        problems.append(Problem("name", "tool_exists", message))
+        problems.append(Problem("name", ToolsErrorCode.TOOL_EXISTS, message))
     capabilities = get("capabilities")
     if capabilities not in (_ABSENT, None):
         unknown = [c for c in capabilities if c not in ToolCapability.values]
@@ -70,24 +71,26 @@ def tool_problems(values: Mapping[str, Any], *, pk: int | None = None) -> list[P
             problems.append(
                 Problem(
                     "capabilities",
-                    "unknown_capability",
+                    ToolsErrorCode.UNKNOWN_CAPABILITY,
                     f"Unknown capability: {', '.join(map(str, unknown))}.",
                 )
             )
     cost = get("annual_cost")
     if cost not in (_ABSENT, None) and cost < 0:
-        problems.append(Problem("annual_cost", "negative_cost", "Annual cost cannot be negative."))
+        problems.append(
+            Problem("annual_cost", ToolsErrorCode.NEGATIVE_COST, "Annual cost cannot be negative.")
+        )
     currency = get("currency")
     if currency is not _ABSENT:
         message = currency_problem(currency)
         if message:
-            problems.append(Problem("currency", "currency", message))
+            problems.append(Problem("currency", ToolsErrorCode.CURRENCY, message))
     bought, used = get("seats_bought"), get("seats_used")
     if isinstance(bought, int) and isinstance(used, int) and used > bought:
         problems.append(
             Problem(
                 "seats_used",
-                "seats_over_bought",
+                ToolsErrorCode.SEATS_OVER_BOUGHT,
                 f"Seats in use ({used}) can't be more than seats bought ({bought}).",
             )
         )
@@ -97,7 +100,7 @@ def tool_problems(values: Mapping[str, Any], *, pk: int | None = None) -> list[P
             problems.append(
                 Problem(
                     "renewal_date",
-                    "renewal_before_start",
+                    ToolsErrorCode.RENEWAL_BEFORE_START,
                     f"The contract renews on {_date(renewal)}, before it starts "
                     f"({_date(start)}). Check both dates.",
                 )
@@ -108,7 +111,7 @@ def tool_problems(values: Mapping[str, Any], *, pk: int | None = None) -> list[P
                 problems.append(
                     Problem(
                         "notice_period_days",
-                        "notice_before_start",
+                        ToolsErrorCode.NOTICE_BEFORE_START,
                         f"With {values['notice_period_days']} days' notice, the last day to give "
                         f"notice would be {_date(deadline)}, before the contract starts "
                         f"({_date(start)}). "
@@ -122,7 +125,7 @@ def tool_problems(values: Mapping[str, Any], *, pk: int | None = None) -> list[P
             problems.append(
                 Problem(
                     "data_categories",
-                    "unknown_data_category",
+                    ToolsErrorCode.UNKNOWN_DATA_CATEGORY,
                     f"Unknown data category: {', '.join(map(str, unknown))}.",
                 )
             )
@@ -141,7 +144,7 @@ def tool_warnings(values: Mapping[str, Any], *, today: dt.date | None = None) ->
         warnings.append(
             Problem(
                 "notice_period_days",
-                "notice_passed",
+                ToolsErrorCode.NOTICE_PASSED,
                 f"The last day to give notice was {_date(deadline)}: the contract renews on "
                 f"{_date(renewal)} and can no longer be cancelled by notice for that date.",
             )

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from apps.accounts.access import require
 from apps.audit.services import audit_diff, audit_record, audit_snapshot
+from apps.tools.errors import ToolsErrorCode
 from martech.common.currencies import normalise_currency
 from martech.common.errors import ApplicationError, ConflictError
 
@@ -46,21 +47,21 @@ def _validate(tool: Tool) -> None:
     problems = tool_problems({f: getattr(tool, f) for f in FIELDS}, pk=tool.pk)
     if not problems:
         return
-    if len(problems) == 1 and problems[0].code == "tool_exists":
-        raise ConflictError(problems[0].message, code="tool_exists")
+    if len(problems) == 1 and problems[0].code == ToolsErrorCode.TOOL_EXISTS:
+        raise ConflictError(problems[0].message, code=ToolsErrorCode.TOOL_EXISTS)
     fields: dict[str, list[str]] = {}
     for problem in problems:
         fields.setdefault(problem.field, []).append(problem.message)
     details: dict = {"fields": fields}
-    if "unknown_capability" in (p.code for p in problems):
+    if ToolsErrorCode.UNKNOWN_CAPABILITY in (p.code for p in problems):
         details["capabilities"] = [c for c in tool.capabilities if c not in ToolCapability.values]
-    if "unknown_data_category" in (p.code for p in problems):
+    if ToolsErrorCode.UNKNOWN_DATA_CATEGORY in (p.code for p in problems):
         details["data_categories"] = [
             c for c in tool.data_categories if c not in DataCategory.values
         ]
     raise ApplicationError(
         " ".join(p.message for p in problems),
-        code=problems[0].code if len(problems) == 1 else "invalid",
+        code=problems[0].code if len(problems) == 1 else ToolsErrorCode.INVALID,
         details=details,
     )
 

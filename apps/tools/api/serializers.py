@@ -8,6 +8,7 @@ from rest_framework.settings import api_settings
 from apps.accounts.api.serializers import BoundedDateField
 from apps.accounts.models import User
 from apps.tools.choices import DataCategory, ToolCapability, ToolStatus
+from apps.tools.errors import ToolsErrorCode
 from apps.tools.models import Tool
 from apps.tools.rules import tool_problems, tool_warnings
 from apps.tools.services import FIELDS
@@ -116,7 +117,8 @@ class ToolSerializer(serializers.ModelSerializer):
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             raise serializers.ValidationError(
-                {"non_field_errors": ["Send the tool as a JSON object."]}, code="invalid"
+                {"non_field_errors": ["Send the tool as a JSON object."]},
+                code=ToolsErrorCode.INVALID,
             )
         try:
             values, errors = super().to_internal_value(data), {}
@@ -129,7 +131,7 @@ class ToolSerializer(serializers.ModelSerializer):
         base = self.instance if self.instance is not None else Tool()
         facts = {**{f: getattr(base, f) for f in FIELDS if f not in errors}, **values}
         problems = tool_problems(facts, pk=getattr(self.instance, "pk", None))
-        if not errors and [p.code for p in problems] == ["tool_exists"]:
+        if not errors and [p.code for p in problems] == [ToolsErrorCode.TOOL_EXISTS]:
             problems = []  # a name already taken, alone, is the service's conflict (409)
         for problem in problems:
             if problem.field in errors:

@@ -7,6 +7,7 @@ from rest_framework.settings import api_settings
 from apps.accounts.access import require
 from apps.tools import selectors, services
 from apps.tools.advisor import Situation, advise
+from apps.tools.errors import ToolsErrorCode
 from apps.tools.filters import ToolFilter
 from apps.tools.inventory import tools_import_csv
 from apps.tools.models import Tool
@@ -30,7 +31,11 @@ def _validated(serializer) -> dict:
     if serializer.is_valid():
         return serializer.validated_data
     problems = [
-        {"field": field, "code": getattr(error, "code", "invalid"), "message": str(error)}
+        {
+            "field": field,
+            "code": getattr(error, "code", ToolsErrorCode.INVALID),
+            "message": str(error),
+        }
         for field, errors in serializer.errors.items()
         for error in (errors if isinstance(errors, list) else [errors])
     ]
@@ -38,7 +43,7 @@ def _validated(serializer) -> dict:
     where = "" if first["field"] == api_settings.NON_FIELD_ERRORS_KEY else f"{first['field']}: "
     raise ApplicationError(
         f"{where}{first['message']}",
-        code="invalid",
+        code=ToolsErrorCode.INVALID,
         details={
             "fields": {f: [str(e) for e in errs] for f, errs in serializer.errors.items()},
             "problems": problems,
@@ -101,7 +106,7 @@ class ToolViewSet(
         if not report.ok:
             raise ApplicationError(
                 f"Nothing was imported: {len(report.errors)} problem(s) in {report.rows} row(s).",
-                code="import_failed",
+                code=ToolsErrorCode.IMPORT_FAILED,
                 details=body,
             )
         return Response(body)
