@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import orjson
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from apps.consent import gate
-from martech.common.pgcopy import execute_arrays, execute_json, insert_then_skip_conflicts
 
+from . import store
 from .adapters import adapter_for
 from .choices import DeliveryStatus, Environment, FilterReason, Sends
 from .models import Delivery, Destination
@@ -138,7 +137,9 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
     if not destinations:
         return 0
     blocked = gate.suppressed(i.subject for i in items)
-    known = _known(destinations, [i.event_id for i in items if i.routed_before])
+    known = store.known(
+        [d.pk for d in destinations], [i.event_id for i in items if i.routed_before]
+    )
     now = timezone.now()
     new, first, again, pending = [], [], [], 0
     for destination in destinations:
@@ -154,22 +155,22 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
                 continue
             sending = status == DeliveryStatus.PENDING
             (new if item.routed_before else first).append(
-                (
-                    destination.pk,
-                    item.event_id,
-                    item.message_id,
-                    _name(item.message),
-                    item.subject,
-                    status,
-                    reason,
-                    item.consent,
-                    payload_of(item) if sending else None,
-                    now if sending else None,
-                    now,
+                store.NewDelivery(
+                    destination_id=destination.pk,
+                    event_id=item.event_id,
+                    message_id=item.message_id,
+                    event_name=_name(item.message),
+                    subject=item.subject,
+                    status=status,
+                    reason=reason,
+                    consent=item.consent,
+                    payload=payload_of(item) if sending else None,
+                    next_attempt_at=now if sending else None,
+                    created_at=now,
                 )
             )
-    _insert(first, fresh=True)
-    _insert(new)
+    store.insert(first, fresh=True)
+    store.insert(new)
     decided_again = [
         Delivery(
             pk=pk,
@@ -191,67 +192,6 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
 
         transaction.on_commit(kick)
     return pending
-
-
-def _known(destinations: list[Destination], event_ids: list[int]) -> dict:
-    """The deliveries these events already have: (destination, event) → (id, status)."""
-    if not event_ids:
-        return {}
-    if connection.vendor == "postgresql":
-        rows = execute_arrays(
-            "SELECT id, destination_id, event_id, status FROM destinations_delivery "
-            "WHERE event_id = ANY(%b::bigint[]) AND destination_id = ANY(%b::bigint[])",
-            [event_ids, [d.pk for d in destinations]],
-        )
-    else:
-        rows = Delivery.objects.filter(
-            destination__in=destinations, event_id__in=event_ids
-        ).values_list("pk", "destination_id", "event_id", "status")
-    return {(d, e): (pk, status) for pk, d, e, status in rows}
-
-
-_COLUMNS = (
-    "destination_id",
-    "event_id",
-    "message_id",
-    "event_name",
-    "subject",
-    "status",
-    "reason",
-    "consent",
-    "payload",
-    "next_attempt_at",
-    "created_at",
-)
-# One statement for the whole batch (one JSON document of rows); a delivery another run wrote
-# in the meantime stays as it is.
-_INSERT = (
-    f"INSERT INTO destinations_delivery ({', '.join(_COLUMNS)}, attempts, error) "  # noqa: S608
-    "SELECT (r->>0)::bigint, (r->>1)::bigint, r->>2, r->>3, r->>4, r->>5, r->>6, "
-    "nullif(r->7, 'null'), nullif(r->8, 'null'), (r->>9)::timestamptz, (r->>10)::timestamptz, "
-    "0, '' FROM jsonb_array_elements(%s::jsonb) AS r"
-)
-_ON_CONFLICT = " ON CONFLICT DO NOTHING"
-
-
-def _insert(rows: list[tuple], *, fresh: bool = False) -> None:
-    """Store new deliveries; one another run wrote meanwhile stays as it is. ``fresh``: the
-    rows are of events routed for the first time (processed for the first time, under the
-    batch's lock), which can have no delivery yet: the conflict check is made only should
-    one exist after all."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        Delivery.objects.bulk_create(
-            [Delivery(**dict(zip(_COLUMNS, row, strict=True))) for row in rows],
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
-        return
-    if fresh:
-        insert_then_skip_conflicts(_INSERT, [orjson.dumps(rows).decode()], on_conflict=_ON_CONFLICT)
-        return
-    execute_json(_INSERT + _ON_CONFLICT, rows)
 
 
 def _name(message: dict) -> str:
