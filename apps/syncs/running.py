@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from apps.accounts.notifications import notify
 from apps.audit.services import audit_record
+from apps.syncs.errors import SyncsErrorCode
 from martech.common.errors import ApplicationError
 from martech.common.logging import redact
 
@@ -103,10 +104,11 @@ def execute(run_id: int) -> SyncRun | None:
     carried = {k: getattr(run, k) for k in ("added", "changed", "removed", "requests")}
     try:
         if not run.dry_run and sync.is_paused:
-            raise ApplicationError("The sync is paused.", code="sync_paused")
+            raise ApplicationError("The sync is paused.", code=SyncsErrorCode.SYNC_PAUSED)
         if not sync.destination.is_enabled and not run.dry_run:
             raise ApplicationError(
-                f"The destination {sync.destination.name} is disabled.", code="destination_disabled"
+                f"The destination {sync.destination.name} is disabled.",
+                code=SyncsErrorCode.DESTINATION_DISABLED,
             )
         planned = False
         if run.dry_run or (

@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
 from apps.destinations import outbound
+from apps.syncs.errors import SyncsErrorCode
 from martech.common import crypto
 from martech.common.errors import ApplicationError, ConflictError
 
@@ -48,12 +49,12 @@ def _display(dsn: str) -> str:
 
 def _validate_warehouse(warehouse: Warehouse) -> None:
     if not warehouse.name.strip():
-        raise ApplicationError("A warehouse needs a name.", code="invalid_name")
+        raise ApplicationError("A warehouse needs a name.", code=SyncsErrorCode.INVALID_NAME)
     if warehouse.kind not in WarehouseKind.values:
-        raise ApplicationError("Kind is console or postgres.", code="invalid_kind")
+        raise ApplicationError("Kind is console or postgres.", code=SyncsErrorCode.INVALID_KIND)
     if not 1 <= int(warehouse.statement_timeout) <= 3600:
         raise ApplicationError(
-            "The statement timeout is 1 to 3600 seconds.", code="invalid_timeout"
+            "The statement timeout is 1 to 3600 seconds.", code=SyncsErrorCode.INVALID_TIMEOUT
         )
 
 
@@ -65,7 +66,9 @@ def _set_dsn(warehouse: Warehouse, dsn: str | None) -> None:
         warehouse.display = _display(dsn)
         warehouse.dsn_token = crypto.encrypt({"dsn": dsn})
     elif not warehouse.dsn_token:
-        raise ApplicationError("A PostgreSQL warehouse needs a DSN.", code="invalid_dsn")
+        raise ApplicationError(
+            "A PostgreSQL warehouse needs a DSN.", code=SyncsErrorCode.INVALID_DSN
+        )
 
 
 @transaction.atomic
@@ -75,7 +78,9 @@ def warehouse_create(*, actor, dsn: str | None = None, **fields) -> Warehouse:
     _validate_warehouse(warehouse)
     _set_dsn(warehouse, dsn)
     if Warehouse.objects.filter(name__iexact=warehouse.name).exists():
-        raise ConflictError(f"A warehouse named {warehouse.name!r} exists.", code="duplicate")
+        raise ConflictError(
+            f"A warehouse named {warehouse.name!r} exists.", code=SyncsErrorCode.DUPLICATE
+        )
     warehouse.save()
     audit_record(
         action="syncs.warehouse.created",
@@ -102,7 +107,9 @@ def warehouse_update(
         with transaction.atomic():
             warehouse.save()
     except IntegrityError:
-        raise ConflictError("A warehouse with that name exists.", code="duplicate") from None
+        raise ConflictError(
+            "A warehouse with that name exists.", code=SyncsErrorCode.DUPLICATE
+        ) from None
     audit_record(
         action="syncs.warehouse.updated",
         target=warehouse,
@@ -133,17 +140,19 @@ def warehouse_test(*, actor, warehouse: Warehouse) -> tuple[bool, str]:
 
 def _validate_model(model: SqlModel) -> None:
     if not model.name.strip():
-        raise ApplicationError("A model needs a name.", code="invalid_name")
+        raise ApplicationError("A model needs a name.", code=SyncsErrorCode.INVALID_NAME)
     model.sql = check_sql(model.sql)
     model.primary_key = (model.primary_key or "").strip()
     if not model.primary_key:
-        raise ApplicationError("Name the primary-key column.", code="invalid_primary_key")
+        raise ApplicationError(
+            "Name the primary-key column.", code=SyncsErrorCode.INVALID_PRIMARY_KEY
+        )
     shown = engine.preview(model.warehouse, model.sql, limit=1)
     names = [c["name"] for c in shown.columns]
     if model.primary_key not in names:
         raise ApplicationError(
             f"The query has no column {model.primary_key!r}; it has {', '.join(names)}.",
-            code="invalid_primary_key",
+            code=SyncsErrorCode.INVALID_PRIMARY_KEY,
         )
     model.columns = shown.columns
 
@@ -154,7 +163,7 @@ def model_create(*, actor, **fields) -> SqlModel:
     model = SqlModel(owner=actor, **fields)
     _validate_model(model)
     if SqlModel.objects.filter(name__iexact=model.name).exists():
-        raise ConflictError(f"A model named {model.name!r} exists.", code="duplicate")
+        raise ConflictError(f"A model named {model.name!r} exists.", code=SyncsErrorCode.DUPLICATE)
     model.save()
     audit_record(
         action="syncs.model.created", target=model, after=audit_snapshot(model, MODEL_FIELDS)
@@ -176,7 +185,9 @@ def model_update(*, actor, model: SqlModel, **changes) -> SqlModel:
         with transaction.atomic():
             model.save()
     except IntegrityError:
-        raise ConflictError("A model with that name exists.", code="duplicate") from None
+        raise ConflictError(
+            "A model with that name exists.", code=SyncsErrorCode.DUPLICATE
+        ) from None
     audit_record(
         action="syncs.model.updated",
         target=model,
@@ -222,7 +233,9 @@ def _supports(destination) -> frozenset[str]:
 
 def _clean_mappings(raw) -> list[dict]:
     if not isinstance(raw, list):
-        raise ApplicationError('Mappings are a list of {"from", "to"}.', code="invalid_mappings")
+        raise ApplicationError(
+            'Mappings are a list of {"from", "to"}.', code=SyncsErrorCode.INVALID_MAPPINGS
+        )
     out = []
     for rule in raw:
         if (
@@ -231,7 +244,8 @@ def _clean_mappings(raw) -> list[dict]:
             or not isinstance(rule.get("to"), str)
         ):
             raise ApplicationError(
-                'Each mapping is {"from": column, "to": field}.', code="invalid_mappings"
+                'Each mapping is {"from": column, "to": field}.',
+                code=SyncsErrorCode.INVALID_MAPPINGS,
             )
         source, target = rule["from"].strip(), rule["to"].strip()
         if source or target:
@@ -244,49 +258,52 @@ def _validate_sync(sync: Sync) -> None:
     from apps.identity.choices import IdentifierType
 
     if not sync.name.strip():
-        raise ApplicationError("A sync needs a name.", code="invalid_name")
+        raise ApplicationError("A sync needs a name.", code=SyncsErrorCode.INVALID_NAME)
     destination = sync.destination
     adapter = outbound.adapter(destination.adapter)
     if sync.object not in SyncObject.values:
         raise ApplicationError(
-            "Object is contacts, users, conversions or audiences.", code="invalid_object"
+            "Object is contacts, users, conversions or audiences.",
+            code=SyncsErrorCode.INVALID_OBJECT,
         )
     if sync.mode not in SyncMode.values:
-        raise ApplicationError("Mode is upsert, update, insert or mirror.", code="invalid_mode")
+        raise ApplicationError(
+            "Mode is upsert, update, insert or mirror.", code=SyncsErrorCode.INVALID_MODE
+        )
     need = NEEDS_SUPPORT[sync.object]
     if need not in _supports(destination):
         raise ApplicationError(
             f"{adapter.label} does not take {sync.get_object_display().lower()} "
             f"(it takes {', '.join(sorted(_supports(destination)))}).",
-            code="unsupported_object",
+            code=SyncsErrorCode.UNSUPPORTED_OBJECT,
         )
     if sync.mode == SyncMode.MIRROR:
         if sync.object == SyncObject.CONVERSIONS:
             raise ApplicationError(
                 "Conversions cannot be mirrored: vendors do not remove them.",
-                code="unsupported_mode",
+                code=SyncsErrorCode.UNSUPPORTED_MODE,
             )
         if sync.object != SyncObject.AUDIENCES and "deletion" not in _supports(destination):
             raise ApplicationError(
                 f"{adapter.label} cannot remove records, so it cannot mirror.",
-                code="unsupported_mode",
+                code=SyncsErrorCode.UNSUPPORTED_MODE,
             )
     if sync.subject_type not in IdentifierType.values:
         raise ApplicationError(
             f"The identifier type is one of {', '.join(IdentifierType.values)}.",
-            code="invalid_subject_type",
+            code=SyncsErrorCode.INVALID_SUBJECT_TYPE,
         )
     if adapter.needs and sync.subject_type not in adapter.needs:
         raise ApplicationError(
             f"{adapter.label} finds people by {' or '.join(adapter.needs)}, "
             f"not by {sync.subject_type}.",
-            code="invalid_subject_type",
+            code=SyncsErrorCode.INVALID_SUBJECT_TYPE,
         )
     columns = [c["name"] for c in sync.model.columns]
     if sync.subject_column not in columns:
         raise ApplicationError(
             f"The model has no column {sync.subject_column!r}; it has {', '.join(columns)}.",
-            code="invalid_subject_column",
+            code=SyncsErrorCode.INVALID_SUBJECT_COLUMN,
         )
     sync.mappings = _clean_mappings(sync.mappings)
     seen: set[str] = set()
@@ -295,33 +312,40 @@ def _validate_sync(sync: Sync) -> None:
             raise ApplicationError(
                 f"Mapping from {rule['from'] or '(empty)'!r}: the model has no such column "
                 f"({', '.join(columns)}).",
-                code="invalid_mappings",
+                code=SyncsErrorCode.INVALID_MAPPINGS,
             )
         problem = adapter.field_error(rule["to"])
         if problem:
             raise ApplicationError(
-                f"Mapping to {rule['to'] or '(empty)'!r}: {problem}", code="invalid_mappings"
+                f"Mapping to {rule['to'] or '(empty)'!r}: {problem}",
+                code=SyncsErrorCode.INVALID_MAPPINGS,
             )
         if rule["to"] in seen:
-            raise ApplicationError(f"Two mappings write {rule['to']!r}.", code="invalid_mappings")
+            raise ApplicationError(
+                f"Two mappings write {rule['to']!r}.", code=SyncsErrorCode.INVALID_MAPPINGS
+            )
         seen.add(rule["to"])
     if sync.object == SyncObject.CONVERSIONS and not sync.event_name.strip():
         raise ApplicationError(
-            "A conversions sync needs the conversion's event name.", code="invalid_event_name"
+            "A conversions sync needs the conversion's event name.",
+            code=SyncsErrorCode.INVALID_EVENT_NAME,
         )
     if sync.object == SyncObject.AUDIENCES:
         problem = adapter.field_error(sync.audience_field)
         if problem or sync.audience_field in seen:
             raise ApplicationError(
                 f"Audience attribute: {problem or 'a mapping writes it already.'}",
-                code="invalid_audience_field",
+                code=SyncsErrorCode.INVALID_AUDIENCE_FIELD,
             )
     _validate_schedule(sync)
     if sync.row_threshold is not None and sync.row_threshold < 1:
-        raise ApplicationError("The row threshold is at least 1.", code="invalid_threshold")
+        raise ApplicationError(
+            "The row threshold is at least 1.", code=SyncsErrorCode.INVALID_THRESHOLD
+        )
     if not 0 <= int(sync.failed_share_alert) <= 100:
         raise ApplicationError(
-            "The failed-rows alert is a percentage, 0 to 100.", code="invalid_threshold"
+            "The failed-rows alert is a percentage, 0 to 100.",
+            code=SyncsErrorCode.INVALID_THRESHOLD,
         )
 
 
@@ -329,10 +353,12 @@ def _validate_schedule(sync: Sync) -> None:
     from celery.schedules import crontab
 
     if sync.schedule not in ScheduleKind.values:
-        raise ApplicationError("Schedule is manual, interval or cron.", code="invalid_schedule")
+        raise ApplicationError(
+            "Schedule is manual, interval or cron.", code=SyncsErrorCode.INVALID_SCHEDULE
+        )
     if sync.schedule == ScheduleKind.INTERVAL and not 5 <= (sync.interval_minutes or 0) <= 10080:
         raise ApplicationError(
-            "An interval is 5 to 10,080 minutes (a week).", code="invalid_schedule"
+            "An interval is 5 to 10,080 minutes (a week).", code=SyncsErrorCode.INVALID_SCHEDULE
         )
     if sync.schedule == ScheduleKind.CRON:
         parts = sync.cron.split()
@@ -340,7 +366,7 @@ def _validate_schedule(sync: Sync) -> None:
             raise ApplicationError(
                 "A cron schedule has five fields: minute hour day month weekday, "
                 "e.g. '0 6 * * 1-5'.",
-                code="invalid_schedule",
+                code=SyncsErrorCode.INVALID_SCHEDULE,
             )
         try:
             crontab(
@@ -352,7 +378,7 @@ def _validate_schedule(sync: Sync) -> None:
             )
         except (ValueError, KeyError) as exc:
             raise ApplicationError(
-                f"The cron schedule is not valid: {exc}.", code="invalid_schedule"
+                f"The cron schedule is not valid: {exc}.", code=SyncsErrorCode.INVALID_SCHEDULE
             ) from None
 
 
@@ -402,7 +428,7 @@ def sync_create(*, actor, **fields) -> Sync:
     sync = Sync(created_by=actor, **fields)
     _validate_sync(sync)
     if Sync.objects.filter(name__iexact=sync.name).exists():
-        raise ConflictError(f"A sync named {sync.name!r} exists.", code="duplicate")
+        raise ConflictError(f"A sync named {sync.name!r} exists.", code=SyncsErrorCode.DUPLICATE)
     sync.save()
     _apply_schedule(sync)
     sync.save(update_fields=["periodic_task"])
@@ -424,7 +450,9 @@ def sync_update(*, actor, sync: Sync, **changes) -> Sync:
         with transaction.atomic():
             sync.save()
     except IntegrityError:
-        raise ConflictError("A sync with that name exists.", code="duplicate") from None
+        raise ConflictError(
+            "A sync with that name exists.", code=SyncsErrorCode.DUPLICATE
+        ) from None
     _apply_schedule(sync)
     sync.save(update_fields=["periodic_task"])
     audit_record(
@@ -466,12 +494,15 @@ def sync_run(*, actor, sync: Sync, dry_run: bool = False, trigger: str = "manual
         require(actor, "syncs.run", "run syncs")
     sync = Sync.objects.select_for_update().get(pk=sync.pk)
     if sync.is_paused and not dry_run:
-        raise ApplicationError("The sync is paused; resume it to run it.", code="sync_paused")
+        raise ApplicationError(
+            "The sync is paused; resume it to run it.", code=SyncsErrorCode.SYNC_PAUSED
+        )
     active = sync.runs.filter(status__in=ACTIVE_RUN).first()
     if active is not None:
         state = active.get_status_display().lower()
         raise ConflictError(
-            f"Run #{active.number} of this sync is still {state}.", code="run_in_progress"
+            f"Run #{active.number} of this sync is still {state}.",
+            code=SyncsErrorCode.RUN_IN_PROGRESS,
         )
     sync.runs.filter(status=RunStatus.NEEDS_APPROVAL).update(
         status=RunStatus.CANCELLED, error="Superseded by a newer run."
@@ -511,7 +542,9 @@ def sync_run_approve(*, actor, run: SyncRun) -> SyncRun:
     require(actor, "syncs.run_production", "approve runs into production destinations")
     run = SyncRun.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.NEEDS_APPROVAL:
-        raise ConflictError("Only a run waiting for approval can be approved.", code="not_waiting")
+        raise ConflictError(
+            "Only a run waiting for approval can be approved.", code=SyncsErrorCode.NOT_WAITING
+        )
     run.status, run.approved_by, run.heartbeat_at = RunStatus.QUEUED, actor, timezone.now()
     run.done, run.finished_at = 0, None
     run.save(update_fields=["status", "approved_by", "heartbeat_at", "done", "finished_at"])
@@ -531,7 +564,7 @@ def sync_run_cancel(*, actor, run: SyncRun) -> SyncRun:
     if run.status not in (RunStatus.NEEDS_APPROVAL, RunStatus.QUEUED):
         raise ConflictError(
             "Only a queued run or one waiting for approval can be cancelled.",
-            code="not_cancellable",
+            code=SyncsErrorCode.NOT_CANCELLABLE,
         )
     run.status, run.finished_at = RunStatus.CANCELLED, timezone.now()
     run.error = f"Cancelled by {actor.email}."

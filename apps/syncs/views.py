@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
+from apps.syncs.errors import SyncsErrorCode
 from martech.common.errors import ApplicationError
 from martech.common.views import (
     ActionView,
@@ -127,7 +128,9 @@ class WarehouseTestView(ActionView):
         warehouse = selectors.warehouse_get(user=request.user, pk=pk)
         ok, message = services.warehouse_test(actor=request.user, warehouse=warehouse)
         if not ok:
-            raise ApplicationError(f"The connection failed: {message}", code="test_failed")
+            raise ApplicationError(
+                f"The connection failed: {message}", code=SyncsErrorCode.TEST_FAILED
+            )
         return reverse("syncs:warehouse_detail", args=[pk]), f"Connected: {message}."
 
 

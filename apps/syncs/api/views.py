@@ -4,6 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.accounts.access import require
+from apps.syncs.errors import SyncsErrorCode
 from martech.common.api import ErrorSerializer, validated_body
 from martech.common.errors import ApplicationError
 
@@ -241,7 +242,8 @@ class SyncRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if outcome:
             if outcome not in RowOutcome.values:
                 raise ApplicationError(
-                    f"outcome is one of {', '.join(RowOutcome.values)}.", code="invalid_outcome"
+                    f"outcome is one of {', '.join(RowOutcome.values)}.",
+                    code=SyncsErrorCode.INVALID_OUTCOME,
                 )
             rows = rows.filter(outcome=outcome)
         page = self.paginate_queryset(rows)

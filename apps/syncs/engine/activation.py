@@ -25,6 +25,7 @@ import sqlite3
 
 from sqlglot import exp
 
+from apps.syncs.errors import SyncsErrorCode
 from martech.common.errors import ApplicationError
 
 from .sql import parse_checked
@@ -107,7 +108,7 @@ TABLE_FUNCTIONS = frozenset(
 
 
 def _refuse(message: str) -> ApplicationError:
-    return ApplicationError(message, code="invalid_sql")
+    return ApplicationError(message, code=SyncsErrorCode.INVALID_SQL)
 
 
 def _name(identifier) -> str:

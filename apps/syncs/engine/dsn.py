@@ -12,6 +12,7 @@ import contextlib
 
 import psycopg
 
+from apps.syncs.errors import SyncsErrorCode
 from martech.common import egress
 from martech.common.errors import ApplicationError
 
@@ -65,7 +66,7 @@ FILE_OPTIONS = frozenset(
 
 
 def invalid(message: str) -> ApplicationError:
-    return ApplicationError(message, code="invalid_dsn")
+    return ApplicationError(message, code=SyncsErrorCode.INVALID_DSN)
 
 
 def parse(dsn: str) -> dict[str, str]:

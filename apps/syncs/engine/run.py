@@ -32,6 +32,7 @@ from apps.consent import gate
 from apps.destinations import outbound
 from apps.destinations.outbound import Item, Outbound, Result, Verdict
 from apps.identity.normalise import InvalidIdentifier, normalise
+from apps.syncs.errors import SyncsErrorCode
 from martech.common.errors import ApplicationError
 from martech.common.pgcopy import execute_arrays
 
@@ -360,12 +361,13 @@ class Runner:
             raise ApplicationError(
                 f"The primary key {model.primary_key!r} is empty in {check.nulls} rows; "
                 "every row needs one.",
-                code="null_keys",
+                code=SyncsErrorCode.NULL_KEYS,
             )
         if check.duplicates:
             listed = ", ".join(f"{k} ({n} times)" for k, n in check.duplicates)
             raise ApplicationError(
-                f"The primary key {model.primary_key!r} repeats: {listed}.", code="duplicate_keys"
+                f"The primary key {model.primary_key!r} repeats: {listed}.",
+                code=SyncsErrorCode.DUPLICATE_KEYS,
             )
         return check.rows
 
@@ -382,7 +384,7 @@ class Runner:
         if missing:
             raise ApplicationError(
                 f"The model no longer has the column(s) {', '.join(sorted(set(missing)))}.",
-                code="missing_columns",
+                code=SyncsErrorCode.MISSING_COLUMNS,
             )
         mapped = [(names.index(m["from"]), m["to"]) for m in self.sync.mappings]
         return names.index(model.primary_key), names.index(self.sync.subject_column), mapped
@@ -404,7 +406,7 @@ class Runner:
                 raise ApplicationError(
                     f"The primary key {self.sync.model.primary_key!r} changed during the run "
                     f"(a null or repeated key near {key!r}); nothing further was sent.",
-                    code="duplicate_keys",
+                    code=SyncsErrorCode.DUPLICATE_KEYS,
                 )
             previous = key
         out, unchanged = [], 0

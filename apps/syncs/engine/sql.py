@@ -34,6 +34,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
+from apps.syncs.errors import SyncsErrorCode
 from martech.common.errors import ApplicationError
 
 MAX_SQL_BYTES = 64 * 1024
@@ -177,7 +178,7 @@ _RECURSION_LOCK = threading.Lock()
 
 
 def _refuse(message: str) -> ApplicationError:
-    return ApplicationError(message, code="invalid_sql")
+    return ApplicationError(message, code=SyncsErrorCode.INVALID_SQL)
 
 
 @dataclass(frozen=True, slots=True)

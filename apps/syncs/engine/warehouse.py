@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from psycopg import sql as pgsql
 
+from apps.syncs.errors import SyncsErrorCode
 from martech.common import crypto
 from martech.common.errors import ApplicationError
 
@@ -123,7 +124,9 @@ def _connect(attempts: list[dict[str, str]]) -> psycopg.Connection:
             return psycopg.connect(**{"connect_timeout": "10", **params}, autocommit=False)
         except psycopg.Error as exc:
             failure = dsns.scrub(_first_line(exc), params.get("password"))
-    raise ApplicationError(f"Cannot connect: {failure}", code="warehouse_unreachable", status=400)
+    raise ApplicationError(
+        f"Cannot connect: {failure}", code=SyncsErrorCode.WAREHOUSE_UNREACHABLE, status=400
+    )
 
 
 def _check_role(conn: psycopg.Connection) -> None:
@@ -137,7 +140,7 @@ def _check_role(conn: psycopg.Connection) -> None:
     if row is None:
         raise ApplicationError(
             "The warehouse does not say which role it logs in as.",
-            code="warehouse_role_too_powerful",
+            code=SyncsErrorCode.WAREHOUSE_ROLE_TOO_POWERFUL,
             status=400,
         )
     user, superuser, held = row
@@ -147,7 +150,7 @@ def _check_role(conn: psycopg.Connection) -> None:
             f"The warehouse connection logs in as {user!r}, which is {what}: a model's SQL "
             "would run with rights over the database server itself. Connect as a role that "
             "may only read the tables the models need.",
-            code="warehouse_role_too_powerful",
+            code=SyncsErrorCode.WAREHOUSE_ROLE_TOO_POWERFUL,
             status=400,
         )
 
@@ -202,7 +205,7 @@ def _as_application_error():
         ):
             reason = f"it reads outside the activation views ({reason})"
         raise ApplicationError(
-            f"The query failed: {reason}", code="query_failed", status=400
+            f"The query failed: {reason}", code=SyncsErrorCode.QUERY_FAILED, status=400
         ) from None
 
 
