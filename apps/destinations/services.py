@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from apps.accounts.access import require
 from apps.audit.services import audit_record, audit_snapshot
 from apps.consent import gate
+from apps.destinations.errors import DestinationsErrorCode
 from martech.common import crypto, egress
 from martech.common.errors import ApplicationError, ConflictError
 
@@ -53,26 +54,38 @@ def _validate(destination: Destination, *, purposes_given: bool) -> None:
     """Check a destination before it is stored. ``purposes_given``: the caller sent a list of
     purposes (which must then keep the ones its adapter requires)."""
     if not destination.name.strip():
-        raise ApplicationError("A destination needs a name.", code="invalid_name")
+        raise ApplicationError(
+            "A destination needs a name.", code=DestinationsErrorCode.INVALID_NAME
+        )
     adapter = CATALOG.get(destination.adapter)
     if adapter is None:
         raise ApplicationError(
             f"Unknown adapter {destination.adapter!r}; choose one of {', '.join(CATALOG)}.",
-            code="invalid_adapter",
+            code=DestinationsErrorCode.INVALID_ADAPTER,
         )
     if destination.environment not in Environment.values:
-        raise ApplicationError("Environment is production or sandbox.", code="invalid_environment")
+        raise ApplicationError(
+            "Environment is production or sandbox.", code=DestinationsErrorCode.INVALID_ENVIRONMENT
+        )
     if destination.sends not in Sends.values:
-        raise ApplicationError("Sends is events, profiles or both.", code="invalid_sends")
+        raise ApplicationError(
+            "Sends is events, profiles or both.", code=DestinationsErrorCode.INVALID_SENDS
+        )
     supports = adapter.supports
     if hasattr(adapter, "supports_for") and isinstance(destination.config, dict):
         supports = adapter.supports_for(destination.config)
     if destination.sends != Sends.EVENTS and "profiles" not in supports:
-        raise ApplicationError(f"{adapter.label} takes no profiles.", code="profiles_unsupported")
+        raise ApplicationError(
+            f"{adapter.label} takes no profiles.", code=DestinationsErrorCode.PROFILES_UNSUPPORTED
+        )
     if destination.sends != Sends.PROFILES and "events" not in supports:
-        raise ApplicationError(f"{adapter.label} takes no events.", code="events_unsupported")
+        raise ApplicationError(
+            f"{adapter.label} takes no events.", code=DestinationsErrorCode.EVENTS_UNSUPPORTED
+        )
     if not isinstance(destination.config, dict):
-        raise ApplicationError("Configuration is a JSON object.", code="invalid_config")
+        raise ApplicationError(
+            "Configuration is a JSON object.", code=DestinationsErrorCode.INVALID_CONFIG
+        )
     problems = sorted(
         Draft202012Validator(adapter.config_schema).iter_errors(destination.config),
         key=lambda e: list(e.path),
@@ -82,13 +95,15 @@ def _validate(destination: Destination, *, purposes_given: bool) -> None:
         where = ".".join(str(p) for p in first.path) or "configuration"
         raise ApplicationError(
             f"{where}: {first.message}",
-            code="invalid_config",
+            code=DestinationsErrorCode.INVALID_CONFIG,
             details={"errors": [p.message for p in problems[:10]]},
         )
     if destination.base_url:
         parts = urlsplit(destination.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ApplicationError("The API origin is an http(s) URL.", code="invalid_base_url")
+            raise ApplicationError(
+                "The API origin is an http(s) URL.", code=DestinationsErrorCode.INVALID_BASE_URL
+            )
     for field, url in target_urls(base_url=destination.base_url, config=destination.config):
         target_check(url, field=field)  # an address never reachable is told as such first
         https_check(url, field=field)
@@ -108,7 +123,7 @@ def _keep_adapter_purposes(destination: Destination, *, given: bool) -> None:
             f"{adapter.label} always requires {', '.join(missing)}: sending to "
             f"{adapter.vendor} is sharing personal data for advertising. Keep it among the "
             "purposes.",
-            code="purpose_required",
+            code=DestinationsErrorCode.PURPOSE_REQUIRED,
             details={"purposes": missing},
         )
     destination.purposes = sorted({*destination.purposes, *fixed})
@@ -166,7 +181,7 @@ def https_check(url: str, *, field: str) -> None:
         raise ApplicationError(
             f"{field}: use an https:// address; the endpoint receives personal data, which "
             "travels encrypted only.",
-            code="https_required",
+            code=DestinationsErrorCode.HTTPS_REQUIRED,
             details={"field": field},
         )
 
@@ -190,15 +205,21 @@ def _validate_lists(destination: Destination) -> None:
 
     purposes = destination.purposes
     if not isinstance(purposes, list) or not all(isinstance(p, str) for p in purposes):
-        raise ApplicationError("Purposes are a list of purpose codes.", code="invalid_purposes")
+        raise ApplicationError(
+            "Purposes are a list of purpose codes.", code=DestinationsErrorCode.INVALID_PURPOSES
+        )
     known = set(Purpose.objects.filter(is_active=True).values_list("code", flat=True))
     unknown = sorted(set(purposes) - known)
     if unknown:
-        raise ApplicationError(f"Unknown purposes: {', '.join(unknown)}.", code="invalid_purposes")
+        raise ApplicationError(
+            f"Unknown purposes: {', '.join(unknown)}.", code=DestinationsErrorCode.INVALID_PURPOSES
+        )
     destination.purposes = sorted(set(purposes))
     names = destination.event_names
     if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-        raise ApplicationError("Events are a list of event names.", code="invalid_event_names")
+        raise ApplicationError(
+            "Events are a list of event names.", code=DestinationsErrorCode.INVALID_EVENT_NAMES
+        )
     destination.event_names = sorted({n.strip() for n in names})
     mappings = destination.mappings
     if not isinstance(mappings, list) or not all(
@@ -209,11 +230,13 @@ def _validate_lists(destination: Destination) -> None:
     ):
         raise ApplicationError(
             'Mappings are a list of {"from": "traits.first_name", "to": "firstname"}.',
-            code="invalid_mappings",
+            code=DestinationsErrorCode.INVALID_MAPPINGS,
         )
     targets = [m["to"] for m in mappings]
     if len(targets) != len(set(targets)):
-        raise ApplicationError("Two mappings write the same field.", code="invalid_mappings")
+        raise ApplicationError(
+            "Two mappings write the same field.", code=DestinationsErrorCode.INVALID_MAPPINGS
+        )
 
 
 def _clean_credentials(adapter_key: str, credentials) -> dict[str, str]:
@@ -221,13 +244,15 @@ def _clean_credentials(adapter_key: str, credentials) -> dict[str, str]:
     if not isinstance(credentials, dict) or not all(
         isinstance(v, str) for v in credentials.values()
     ):
-        raise ApplicationError("Credentials are an object of strings.", code="invalid_credentials")
+        raise ApplicationError(
+            "Credentials are an object of strings.", code=DestinationsErrorCode.INVALID_CREDENTIALS
+        )
     unknown = sorted(set(credentials) - set(adapter.credential_fields))
     if unknown:
         raise ApplicationError(
             f"{adapter.label} has no credential {', '.join(unknown)}; it takes "
             f"{', '.join(adapter.credential_fields) or 'none'}.",
-            code="invalid_credentials",
+            code=DestinationsErrorCode.INVALID_CREDENTIALS,
         )
     return credentials
 
@@ -254,7 +279,10 @@ def destination_create(*, actor, credentials: dict | None = None, **fields) -> D
     _guard(actor, destination, "create destinations")
     _validate(destination, purposes_given="purposes" in fields)
     if Destination.objects.filter(name__iexact=destination.name).exists():
-        raise ConflictError(f"A destination named {destination.name!r} exists.", code="duplicate")
+        raise ConflictError(
+            f"A destination named {destination.name!r} exists.",
+            code=DestinationsErrorCode.DUPLICATE,
+        )
     _store_credentials(destination, _clean_credentials(destination.adapter, credentials or {}))
     destination.save()
     audit_record(
@@ -285,7 +313,9 @@ def destination_update(
         with transaction.atomic():
             destination.save()
     except IntegrityError:
-        raise ConflictError("A destination with that name exists.", code="duplicate") from None
+        raise ConflictError(
+            "A destination with that name exists.", code=DestinationsErrorCode.DUPLICATE
+        ) from None
     audit_record(
         action="destinations.destination.updated",
         target=destination,
@@ -375,7 +405,8 @@ def _test_requests(destination: Destination):
     except Exception as exc:
         reason = vendor_text(str(exc), credentials)
         raise ApplicationError(
-            f"The vendor request cannot be built: {reason}", code="invalid_config"
+            f"The vendor request cannot be built: {reason}",
+            code=DestinationsErrorCode.INVALID_CONFIG,
         ) from None
     return adapter, credentials, requests
 

@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 
 from apps.accounts.access import require, user_can
 from apps.consent.selectors import purpose_name_map, purpose_names
+from apps.destinations.errors import DestinationsErrorCode
 from martech.common.errors import ApplicationError
 from martech.common.views import (
     ActionView,
@@ -336,7 +337,9 @@ class ReplayView(ActionView):
         else:
             ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
             if not ids:
-                raise ApplicationError("Tick the dead letters to replay.", code="nothing_chosen")
+                raise ApplicationError(
+                    "Tick the dead letters to replay.", code=DestinationsErrorCode.NOTHING_CHOSEN
+                )
             queryset = queryset.filter(pk__in=ids)
         return list(queryset.select_related("destination")[:10_000])
 
@@ -353,7 +356,8 @@ class ReplayView(ActionView):
         if always:
             if not chosen:
                 raise ApplicationError(
-                    "There are no dead letters to replay.", code="nothing_chosen"
+                    "There are no dead letters to replay.",
+                    code=DestinationsErrorCode.NOTHING_CHOSEN,
                 )
             if production:
                 require(

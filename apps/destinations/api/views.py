@@ -4,6 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.accounts.access import require
+from apps.destinations.errors import DestinationsErrorCode
 from martech.common.api import ErrorSerializer, validated_body
 from martech.common.errors import ApplicationError
 
@@ -177,7 +178,9 @@ class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         require(request.user, "destinations.replay", "replay dead letters")
         data = validated_body(DeadLetterReplaySerializer, request)
         if bool(data.get("deliveries")) == bool(data.get("destination")):
-            raise ApplicationError("Give either deliveries or destination.", code="invalid")
+            raise ApplicationError(
+                "Give either deliveries or destination.", code=DestinationsErrorCode.INVALID
+            )
         rows = selectors.dead_letter_list(user=request.user)
         if data.get("destination"):
             destination = selectors.destination_get(user=request.user, pk=data["destination"])
