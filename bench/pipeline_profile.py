@@ -121,18 +121,12 @@ def _recording_nothing(first_id: int, destinations: list[int]):
     """The pipeline as ``_drain_here`` runs it, less its two recording writes (see the module's
     text): events from ``first_id`` on are read in id order, unclaimed, and left waiting."""
     from apps.destinations.models import Destination
-    from apps.events import pipeline
-    from martech.common.pgcopy import raw_cursor
+    from apps.events import pipeline, store
 
     after = [first_id - 1]
-    statement = (
-        f"SELECT {pipeline.TAKEN_COLUMNS} FROM events_event "  # noqa: S608
-        "WHERE id > %s ORDER BY id LIMIT %s"
-    )
 
     def read_in_order(limit: int):
-        with raw_cursor() as cursor:
-            batch = pipeline.taken(cursor.execute(statement, [after[0], limit]).fetchall())
+        batch = store.read_after(after[0], limit, row_type=pipeline.Taken)
         if batch:
             after[0] = batch[-1].pk
         return batch

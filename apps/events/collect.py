@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import orjson
 from django.core.exceptions import RequestDataTooBig
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -26,12 +26,12 @@ from django.views.decorators.csrf import csrf_exempt
 from apps.consent import gate
 from martech.common import context as actor_context
 from martech.common import sharedcache
-from martech.common.pgcopy import insert_then_skip_conflicts
 
 from .choices import MessageType
 from .errors import EventsErrorCode, Refused
-from .models import Event, Source
+from .models import Source
 from .services import authenticate_key, remembered_source_id
+from .store import NewEvent, insert
 from .subjects import message_subjects
 
 log = logging.getLogger(__name__)
@@ -322,16 +322,16 @@ def _check(
     return message, fields
 
 
-def _subjects(row: tuple) -> set[str]:
+def _subjects(row: NewEvent) -> set[str]:
     """Every identifier the row's message names, normalised as the pipeline keys subjects
     (``apps.events.subjects``), for the suppression list."""
-    return message_subjects(row[6], user_id=row[5], anonymous_id=row[4])
+    return message_subjects(row.payload, user_id=row.user_id, anonymous_id=row.anonymous_id)
 
 
 SUPPRESSED_MESSAGE = "This person asked to be erased; nothing about them is accepted."
 
 
-def _refuse_suppressed(rows: list[tuple], indexes: list[int], rejected: list) -> list[tuple]:
+def _refuse_suppressed(rows: list[NewEvent], indexes: list[int], rejected: list) -> list[NewEvent]:
     """Drop the rows that name any identifier on the suppression list, each with a reason."""
     wanted = [_subjects(row) for row in rows]
     blocked = gate.suppressed({s for subjects in wanted for s in subjects})
@@ -341,7 +341,9 @@ def _refuse_suppressed(rows: list[tuple], indexes: list[int], rejected: list) ->
     for row, index, subjects in zip(rows, indexes, wanted, strict=True):
         if blocked.intersection(subjects):
             rejected.append(
-                Rejection(index, row[1], EventsErrorCode.SUBJECT_SUPPRESSED, SUPPRESSED_MESSAGE)
+                Rejection(
+                    index, row.message_id, EventsErrorCode.SUBJECT_SUPPRESSED, SUPPRESSED_MESSAGE
+                )
             )
         else:
             kept.append(row)
@@ -467,67 +469,26 @@ def store(source, messages, *, kind, shared, received, batch_sent, gpc):
         context = normal.get("context") if isinstance(normal.get("context"), dict) else {}
         said_gpc = gpc or context.get("gpc") is True  # the header, or the snippet's flag
         rows.append(
-            (
-                source.pk,
-                fields["message_id"],
-                fields["type"],
-                fields["name"],
-                fields["anonymous_id"],
-                fields["user_id"],
-                normal,
-                fields["timestamp"],
-                received,
-                said_gpc,
+            NewEvent(
+                source_id=source.pk,
+                message_id=fields["message_id"],
+                type=fields["type"],
+                name=fields["name"],
+                anonymous_id=fields["anonymous_id"],
+                user_id=fields["user_id"],
+                payload=normal,
+                timestamp=fields["timestamp"],
+                received_at=received,
+                gpc=said_gpc,
             )
         )
         indexes.append(index)
     if rows and gate.anyone_suppressed():
         rows = _refuse_suppressed(rows, indexes, rejected)
     if rows:
-        _insert(rows)  # one statement: stored when it returns (outside a transaction)
+        insert(rows)  # one statement: stored when it returns (outside a transaction)
         transaction.on_commit(_kick_pipeline)
     return len(rows), rejected
-
-
-_COLUMNS = (
-    "source_id",
-    "message_id",
-    "type",
-    "name",
-    "anonymous_id",
-    "user_id",
-    "payload",
-    "timestamp",
-    "received_at",
-    "gpc",
-)
-# The batch travels as one JSON document of rows ([message id, type, name, anonymous id, user
-# id, payload, timestamp, gpc]); the server takes it apart. One serialisation in C on this
-# side, one parse on the other, whatever the number of rows.
-_INSERT = (
-    f"INSERT INTO events_event ({', '.join(_COLUMNS)}, status, violations, attempts, error) "  # noqa: S608
-    "SELECT %s, r->>0, r->>1, r->>2, r->>3, r->>4, r->5, (r->>6)::timestamptz, %s, "
-    "(r->>7)::boolean, 'received', '[]', 0, '' FROM jsonb_array_elements(%s::jsonb) AS r"
-)
-_SKIP_SENT = " ON CONFLICT (source_id, message_id) DO NOTHING"
-
-
-def _insert(rows: list[tuple]) -> None:
-    """Store the rows (tuples in ``_COLUMNS`` order, all of one source and moment); a
-    messageId the source already sent is skipped. One statement on PostgreSQL; a repeated
-    messageId is rare (an SDK retrying a batch whose answer it lost), so the conflict check
-    is made only when the batch meets one."""
-    if connection.vendor != "postgresql":
-        events = [Event(**dict(zip(_COLUMNS, row, strict=True))) for row in rows]
-        Event.objects.bulk_create(events, ignore_conflicts=True, batch_size=500)
-        return
-    document = orjson.dumps([row[1:8] + row[9:] for row in rows]).decode()
-    insert_then_skip_conflicts(
-        _INSERT,
-        [rows[0][0], rows[0][8], document],
-        on_conflict=_SKIP_SENT,
-        constraint="events_message_once",
-    )
 
 
 @csrf_exempt

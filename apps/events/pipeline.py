@@ -18,7 +18,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -43,11 +42,12 @@ from apps.identity.services import (
 )
 from apps.schemas.selectors import plan_verdict
 from apps.schemas.services import findings_record
-from martech.common.pgcopy import execute_json, raw_cursor
 
+from . import store
 from .attribution import extract
 from .choices import Environment, EventStatus, MessageType
 from .models import Event, Source
+from .store import Outcome, WaitingEvent
 from .subjects import message_subjects
 
 log = logging.getLogger(__name__)
@@ -282,37 +282,11 @@ def _process_together(events: list[Event]) -> list[tuple[Event, Ident]]:
     return out
 
 
-# The whole batch's outcome in one statement, the rows as one JSON document.
-_WRITE_BACK = (
-    "UPDATE events_event e SET status = r->>0, violations = r->1, "
-    "consent = nullif(r->2, 'null'), profile_id = (r->>3)::bigint, "
-    "attribution = nullif(r->4, 'null'), attempts = (r->>5)::int, error = r->>6, "
-    "processed_at = (r->>7)::timestamptz, "
-    "timestamp = coalesce((r->>9)::timestamptz, e.timestamp) "
-    "FROM jsonb_array_elements(%s::jsonb) AS r WHERE e.id = (r->>8)::bigint"
-)
-
-
 @dataclass(eq=False, slots=True)
-class Taken:
-    """A waiting event as a batch holds it: what processing reads, and what it writes back.
-    Not a model instance: a batch of them costs no model machinery, and payloads are parsed
-    by orjson."""
+class Taken(WaitingEvent):
+    """A waiting event as a batch holds it: what the store read, and what processing writes
+    back (``_write_back``)."""
 
-    pk: int
-    source_id: int
-    message_id: str
-    type: str
-    name: str
-    anonymous_id: str
-    user_id: str
-    payload: dict
-    timestamp: dt.datetime
-    received_at: dt.datetime
-    gpc: bool
-    attempts: int
-    processed_before: bool = True  # False: never processed, so never routed either
-    retimed: bool = False  # its stored timestamp was beyond a date-time: received_at instead
     source: Source | None = None
     status: str = EventStatus.RECEIVED
     violations: list = field(default_factory=list)
@@ -322,69 +296,14 @@ class Taken:
     error: str = ""
     processed_at: dt.datetime | None = None
 
-
-# A stored timestamp outside these bounds cannot be read as a date-time (a row stored before
-# the collection API dated such events by their arrival): it is read, and written back, as
-# the event's received_at, so that one row never stops the batch that takes it.
-_READABLE = (
-    "timestamp >= '0001-01-02 00:00:00+00'::timestamptz "
-    "AND timestamp < '9999-12-31 00:00:00+00'::timestamptz"
-)
-# What a batch reads of each event, in the order ``taken`` expects.
-TAKEN_COLUMNS = (
-    "id, source_id, message_id, type, name, anonymous_id, user_id, payload::text, "
-    f"CASE WHEN {_READABLE} THEN timestamp ELSE received_at END, "
-    f"received_at, gpc, attempts, processed_at IS NOT NULL, NOT ({_READABLE})"
-)
-_TAKE = (
-    f"SELECT {TAKEN_COLUMNS} FROM events_event "  # noqa: S608
-    "WHERE status IN ('received', 'failed') AND attempts < %s ORDER BY id LIMIT %s "
-    "FOR UPDATE SKIP LOCKED"
-)
-
-
-def taken(rows: list[tuple]) -> list[Taken]:
-    """Rows of ``TAKEN_COLUMNS`` as a batch holds them."""
-    out = []
-    for row in rows:
-        payload = row[7]
-        out.append(Taken(*row[:7], _parsed(payload), *row[8:]))
-    return out
-
-
-def _parsed(payload: str):
-    """The stored message; None when it cannot be read (that event alone then fails)."""
-    try:
-        return orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        return None
+    @property
+    def pk(self) -> int:
+        return self.id
 
 
 def _take(limit: int) -> list[Taken]:
     """Lock up to ``limit`` waiting events (others' locked ones are skipped), oldest first."""
-    if connection.vendor == "postgresql":
-        with raw_cursor() as cursor:
-            return taken(cursor.execute(_TAKE, [MAX_ATTEMPTS, limit]).fetchall())
-    return [
-        Taken(
-            e.pk,
-            e.source_id,
-            e.message_id,
-            e.type,
-            e.name,
-            e.anonymous_id,
-            e.user_id,
-            e.payload,
-            e.timestamp,
-            e.received_at,
-            e.gpc,
-            e.attempts,
-            e.processed_at is not None,
-        )
-        for e in Event.objects.select_for_update(skip_locked=True)
-        .filter(status__in=[EventStatus.RECEIVED, EventStatus.FAILED], attempts__lt=MAX_ATTEMPTS)
-        .order_by("id")[:limit]
-    ]
+    return store.take(limit, max_attempts=MAX_ATTEMPTS, row_type=Taken)
 
 
 def _drop_suppressed(events: list[Taken]) -> list[Taken]:
@@ -524,40 +443,22 @@ def _commit_without_waiting() -> None:
 
 def _write_back(events: list[Taken]) -> None:
     """Each event's outcome: one statement for the batch on PostgreSQL."""
-    if not events:
-        return
-    if connection.vendor == "postgresql":
-        execute_json(
-            _WRITE_BACK,
-            [
-                (
-                    e.status,
-                    e.violations,
-                    e.consent,
-                    e.profile_id,
-                    e.attribution,
-                    e.attempts,
-                    e.error,
-                    e.processed_at,
-                    e.pk,
-                    e.timestamp if e.retimed else None,
-                )
-                for e in events
-            ],
-        )
-        return
-    fields = (
-        "status",
-        "violations",
-        "consent",
-        "profile_id",
-        "attribution",
-        "attempts",
-        "error",
-        "processed_at",
-    )
-    Event.objects.bulk_update(
-        [Event(pk=e.pk, **{f: getattr(e, f) for f in fields}) for e in events], fields
+    store.write_back(
+        [
+            Outcome(
+                id=e.id,
+                status=e.status,
+                violations=e.violations,
+                consent=e.consent,
+                profile_id=e.profile_id,
+                attribution=e.attribution,
+                attempts=e.attempts,
+                error=e.error,
+                processed_at=e.processed_at,
+                timestamp=e.timestamp if e.retimed else None,
+            )
+            for e in events
+        ]
     )
 
 

@@ -1,13 +1,11 @@
 """Reads of sources, restricted by ``events.view``."""
 
-import orjson
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from apps.accounts.access import user_can
 from martech.common.errors import NotFoundError
-from martech.common.pgcopy import raw_cursor
 
+from . import store
 from .models import Event, Source, WriteKey
 
 
@@ -143,16 +141,4 @@ def attribution_report(*, user, start, end, dimension: str = "channel") -> list[
 def stored_messages(event_ids: list[int]) -> dict[int, dict]:
     """The stored messages of these events, by id, for destinations to send. Events erased,
     or emptied by the retention, are left out."""
-    if not event_ids:
-        return {}
-    if connection.vendor == "postgresql":  # the payloads parsed by orjson
-        with raw_cursor() as cursor:
-            rows = cursor.execute(
-                "SELECT id, payload::text FROM events_event WHERE id = ANY(%s) "
-                "AND payload <> '{}'::jsonb",
-                [list(event_ids)],
-            ).fetchall()
-        return {pk: orjson.loads(payload) for pk, payload in rows}
-    return dict(
-        Event.objects.filter(pk__in=event_ids).exclude(payload={}).values_list("pk", "payload")
-    )
+    return store.stored_messages(event_ids)

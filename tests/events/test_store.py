@@ -1,0 +1,143 @@
+"""The events table's store maps every column by name, on both databases: a row inserted is
+taken back field for field, an outcome written back lands in the columns named like its
+fields, and no generated statement reads a row by position."""
+
+import dataclasses
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection, transaction
+
+from apps.events import services, store
+from apps.events.models import Event
+
+# ``r->>0``, ``r->1``, ``x ->> 12``: a JSON element read by its place in an array.
+POSITIONAL = re.compile(r"->>?\s*\d")
+
+
+@pytest.fixture
+def web(admin):
+    source, _key = services.source_create(actor=admin, name="Web", rate_limit=10_000)
+    return source
+
+
+def _new(source_id: int) -> store.NewEvent:
+    # Every field a value no other field holds, so that a value landing in the wrong column
+    # cannot pass unnoticed.
+    return store.NewEvent(
+        source_id=source_id,
+        message_id="m-1",
+        type="identify",
+        name="Signed In",
+        anonymous_id="anon-1",
+        user_id="user-1",
+        payload={"type": "identify", "userId": "user-1", "traits": {"plan": "pro"}},
+        timestamp=dt.datetime(2026, 1, 2, 3, 4, 5, 600_000, tzinfo=dt.UTC),
+        received_at=dt.datetime(2026, 1, 2, 3, 4, 9, 100_000, tzinfo=dt.UTC),
+        gpc=True,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_inserted_row_is_taken_back_field_for_field(web):
+    # given
+    row = _new(web.pk)
+
+    # when
+    store.insert([row])
+    with transaction.atomic():
+        (taken,) = store.take(10, max_attempts=5)
+
+    # then
+    for name in (f.name for f in dataclasses.fields(store.NewEvent)):
+        assert getattr(taken, name) == getattr(row, name), name
+    assert taken.id == Event.objects.get().pk
+    assert taken.attempts == 0
+    assert taken.processed_before is False
+    assert taken.retimed is False
+    stored = Event.objects.get()
+    assert (stored.status, stored.violations, stored.error) == ("received", [], "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outcome_is_written_to_the_columns_named_like_its_fields(web):
+    # given
+    store.insert([_new(web.pk)])
+    event = Event.objects.get()
+    outcome = store.Outcome(
+        id=event.pk,
+        status="flagged",
+        violations=[{"kind": "unplanned", "path": "plan", "message": "not in the plan"}],
+        consent={"analytics": True, "sale_share": False},
+        profile_id=4242,
+        attribution={"channel": "email", "source": "news"},
+        attempts=3,
+        error="a note",
+        processed_at=dt.datetime(2026, 1, 2, 3, 5, 0, 250_000, tzinfo=dt.UTC),
+        timestamp=dt.datetime(2026, 1, 2, 3, 4, 9, 100_000, tzinfo=dt.UTC),
+    )
+
+    # when
+    with transaction.atomic():
+        store.write_back([outcome])
+
+    # then
+    event.refresh_from_db()
+    for name in (f.name for f in dataclasses.fields(store.Outcome)):
+        assert getattr(event, name) == getattr(outcome, name), name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outcome_without_a_timestamp_keeps_the_stored_one_and_empty_json_is_null(web):
+    # given
+    store.insert([_new(web.pk)])
+    event = Event.objects.get()
+    before = event.timestamp
+
+    # when
+    store.write_back(
+        [
+            store.Outcome(
+                id=event.pk,
+                status="failed",
+                violations=[],
+                consent=None,
+                profile_id=None,
+                attribution=None,
+                attempts=1,
+                error="ValueError: no",
+                processed_at=before,
+            )
+        ]
+    )
+
+    # then
+    event.refresh_from_db()
+    assert event.timestamp == before
+    assert (event.consent, event.attribution, event.profile_id) == (None, None, None)
+    assert Event.objects.filter(consent__isnull=True, attribution__isnull=True).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_id_stored_before_is_skipped_not_refused(web):
+    store.insert([_new(web.pk)])
+
+    store.insert([_new(web.pk), dataclasses.replace(_new(web.pk), message_id="m-2")])
+
+    assert sorted(Event.objects.values_list("message_id", flat=True)) == ["m-1", "m-2"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL statements")
+def test_no_statement_reads_a_row_by_position_and_each_names_every_field(db):
+    statements = {
+        store.NewEvent: store.insert_statement(),
+        store.WaitingEvent: store.take_statement(),
+        store.Outcome: store.write_back_statement(),
+    }
+    for row_type, statement in statements.items():
+        assert not POSITIONAL.search(statement), statement
+        assert "jsonb_array_elements" not in statement
+        for field in dataclasses.fields(row_type):
+            assert f'"{field.name}"' in statement, (row_type.__name__, field.name)
+    assert not POSITIONAL.search(store.read_after_statement())
