@@ -22,7 +22,7 @@ from django.db import connection
 from martech.common.pgcopy import insert_then_skip_conflicts, raw_cursor
 
 from .choices import EventStatus
-from .models import Event
+from .models import Event, Source
 
 # The statuses of an event that waits for processing (again).
 WAITING = (EventStatus.RECEIVED, EventStatus.FAILED)
@@ -272,3 +272,62 @@ def stored_messages(event_ids: list[int]) -> dict[int, dict]:
     return dict(
         Event.objects.filter(pk__in=event_ids).exclude(payload={}).values_list("pk", "payload")
     )
+
+
+# -- what the activation schema publishes (SQLite) -------------------------------------------
+
+# Events a destination or a model may receive: the tracking plan let them through.
+ACTIVE = (EventStatus.PROCESSED, EventStatus.FLAGGED)
+# The published columns read from the stored message and its attribution.
+_PUBLISHED_PATHS = {
+    "properties": ("payload", "properties"),
+    "traits": ("payload", "traits"),
+    "page_url": ("payload", "context.page.url"),
+    "page_path": ("payload", "context.page.path"),
+    "page_title": ("payload", "context.page.title"),
+    "referrer": ("payload", "context.page.referrer"),
+    "channel": ("attribution", "channel"),
+    "utm_source": ("attribution", "source"),
+    "utm_medium": ("attribution", "medium"),
+    "utm_campaign": ("attribution", "campaign"),
+    "utm_content": ("attribution", "content"),
+    "utm_term": ("attribution", "term"),
+}
+
+
+def _active() -> str:
+    return ", ".join(f"'{s}'" for s in ACTIVE)
+
+
+def activation_events_sqlite(schema: str = "main") -> str:
+    """A SELECT, for a SQLite view, of every event the tracking plan let through, as the
+    activation schema publishes it: ``event_id``, ``message_id``, ``source`` (its name),
+    ``type``, ``name``, ``anonymous_id``, ``user_id``, ``profile_id`` (as processing recorded
+    it: merges since are not followed here), ``timestamp``, ``received_at``, the message's
+    ``properties``, ``traits``, ``page_url``, ``page_path``, ``page_title``, ``referrer``, the
+    arrival's ``channel`` and ``utm_*``, and ``consent``. ``schema`` is the database the
+    console's tables are attached as."""
+    extracted = ",\n       ".join(
+        f"json_extract(e.{column}, '$.{path}') AS {name}"
+        for name, (column, path) in _PUBLISHED_PATHS.items()
+    )
+    return f"""
+SELECT e.id AS event_id, e.message_id AS message_id, s.name AS source, e.type AS type,
+       e.name AS name, e.anonymous_id AS anonymous_id, e.user_id AS user_id,
+       e.profile_id AS profile_id, e."timestamp" AS "timestamp", e.received_at AS received_at,
+       {extracted},
+       e.consent AS consent
+FROM {schema}.{Event._meta.db_table} e
+JOIN {schema}.{Source._meta.db_table} s ON s.id = e.source_id
+WHERE e.status IN ({_active()})"""  # noqa: S608 - constants, no input
+
+
+def activation_identifies_sqlite(schema: str = "main") -> str:
+    """A SELECT, for a SQLite view, of every identify the tracking plan let through that
+    processing tied to a profile: ``event_id``, ``profile_id`` (as recorded), ``traits``
+    and ``timestamp``, from which a profile's latest traits are read."""
+    return f"""
+SELECT e.id AS event_id, e.profile_id AS profile_id,
+       json_extract(e.payload, '$.traits') AS traits, e."timestamp" AS "timestamp"
+FROM {schema}.{Event._meta.db_table} e
+WHERE e.type = 'identify' AND e.profile_id IS NOT NULL AND e.status IN ({_active()})"""  # noqa: S608

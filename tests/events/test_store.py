@@ -4,6 +4,7 @@ fields, and no generated statement reads a row by position."""
 
 import dataclasses
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -141,3 +142,50 @@ def test_no_statement_reads_a_row_by_position_and_each_names_every_field(db):
         for field in dataclasses.fields(row_type):
             assert f'"{field.name}"' in statement, (row_type.__name__, field.name)
     assert not POSITIONAL.search(store.read_after_statement())
+
+
+def _rows(sql: str) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({sql}) published ORDER BY event_id")  # noqa: S608
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite views' text")
+@pytest.mark.django_db(transaction=True)
+def test_activation_publishes_only_events_the_plan_let_through_with_page_and_campaign(web):
+    # given: an identify processed into profile 7, arriving from a campaign; a track waiting
+    store.insert([_new(web.pk), dataclasses.replace(_new(web.pk), message_id="m-2", type="track")])
+    first = Event.objects.get(message_id="m-1")
+    store.write_back(
+        [
+            store.Outcome(
+                id=first.pk,
+                status="processed",
+                violations=[],
+                consent={"analytics": True},
+                profile_id=7,
+                attribution={"channel": "email", "source": "news", "campaign": "spring"},
+                attempts=1,
+                error="",
+                processed_at=first.received_at,
+            )
+        ]
+    )
+
+    # when
+    events = _rows(store.activation_events_sqlite())
+    identifies = _rows(store.activation_identifies_sqlite())
+
+    # then
+    (event,) = events
+    assert (event["event_id"], event["message_id"], event["source"]) == (first.pk, "m-1", "Web")
+    assert (event["profile_id"], event["type"], event["user_id"]) == (7, "identify", "user-1")
+    assert json.loads(event["traits"]) == {"plan": "pro"}
+    assert (event["channel"], event["utm_source"], event["utm_campaign"]) == (
+        "email",
+        "news",
+        "spring",
+    )
+    assert [(i["event_id"], i["profile_id"]) for i in identifies] == [(first.pk, 7)]
+    assert json.loads(identifies[0]["traits"]) == {"plan": "pro"}
