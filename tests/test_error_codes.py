@@ -1,6 +1,6 @@
 """Each app's error codes are an enum beside its services (``apps/<app>/errors.py``): no
 service, engine or API module of a converted app raises an error with a code written as a
-bare string, and every member of each enum is a distinct code."""
+bare string or compares a code with one, and every member of each enum is a distinct code."""
 
 import ast
 import importlib
@@ -45,6 +45,12 @@ def _bare_codes(app: str) -> list[str]:
                 for keyword in node.keywords:
                     if keyword.arg == "code" and _strings(keyword.value) and called not in _LOOKUPS:
                         found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            elif isinstance(node, ast.Compare):  # exc.code == "..."
+                sides = [node.left, *node.comparators]
+                if any(getattr(side, "attr", None) == "code" for side in sides) and any(
+                    _strings(side) for side in sides
+                ):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
             elif isinstance(node, ast.ClassDef):  # an error class's default code
                 for statement in node.body:
                     if (

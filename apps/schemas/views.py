@@ -198,7 +198,7 @@ class VersionEditView(LoginRequiredMixin, TemplateView):
         try:
             self._load()
         except ApplicationError as exc:
-            if exc.code != "not_a_draft":
+            if exc.code != SchemasErrorCode.NOT_A_DRAFT:
                 raise
             # An old link to a draft since published: show the version, and say why.
             messages.info(request, exc.message)
