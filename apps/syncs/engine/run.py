@@ -15,17 +15,13 @@ server-side cursors, read ahead on helper threads.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import orjson
-from django.db import connection
 from django.utils import timezone
 
 from apps.consent import gate
@@ -34,10 +30,12 @@ from apps.destinations.outbound import Item, Outbound, Result, Verdict
 from apps.identity.normalise import InvalidIdentifier, normalise
 from apps.syncs.errors import SyncsErrorCode
 from martech.common.errors import ApplicationError
-from martech.common.pgcopy import execute_arrays
 
-from ..models import COUNTS, RowOutcome, Sync, SyncMode, SyncObject, SyncRow, SyncRun, SyncRunRow
+from .. import store
+from ..models import COUNTS, RowOutcome, Sync, SyncMode, SyncObject, SyncRun, SyncRunRow
+from ..store import RowState
 from . import warehouse
+from .prefetch import Prefetch
 
 log = logging.getLogger(__name__)
 STREAM_BATCH = 5000
@@ -122,83 +120,6 @@ def fingerprint(subject: str, values: tuple) -> bytes:
     return hashlib.blake2b(raw, digest_size=16).digest()
 
 
-class Prefetch:
-    """An iterator read ahead on a helper thread from the moment it is made, so the database
-    works on the next batch while this one is compared and sent; an error there is raised
-    here. ``close`` stops the helper (also when nothing was read)."""
-
-    _END = object()
-
-    def __init__(self, batches: Iterator, depth: int = 2, name: str = "sync-reader"):
-        self._box: queue.Queue = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._batches = batches
-        self._thread = threading.Thread(target=self._pump, daemon=True, name=name)
-        self._thread.start()
-
-    def _put(self, item) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._box.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _pump(self) -> None:
-        try:
-            for item in self._batches:
-                if not self._put(item):
-                    break
-            else:
-                self._put(self._END)
-        except BaseException as exc:  # handed to the consumer
-            self._put(exc)
-        finally:
-            close = getattr(self._batches, "close", None)
-            if close is not None:
-                close()
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        item = self._box.get()
-        if item is self._END:
-            self._box.put(item)  # stays exhausted
-            raise StopIteration
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def close(self) -> None:
-        self._stop.set()
-        while self._thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                self._box.get(timeout=0.1)
-            self._thread.join(timeout=0.1)
-
-
-def _state_pages(sync_id: int, size: int) -> Iterator[list[tuple]]:
-    """The sync's state in key order through a connection of its own (read on a helper
-    thread while the run writes through the main one)."""
-    import psycopg
-
-    with psycopg.connect(warehouse.console_conninfo()) as conn:
-        cursor = conn.cursor(name=f"sync_state_{sync_id}")
-        cursor.itersize = size
-        cursor.execute(
-            f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
-            "WHERE sync_id = %s ORDER BY key",
-            [sync_id],
-        )
-        while page := cursor.fetchmany(size):
-            yield page
-
-
-STATE_COLUMNS = "key, fingerprint, synced_at IS NOT NULL, error <> '', subject"
-
-
 class State:
     """The sync's state (what the destination acknowledged), read in key order a page at a
     time, for a merge with the model's rows in the same order. Keys the model no longer has
@@ -209,9 +130,9 @@ class State:
 
     def __init__(self, sync_id: int, *, keep_gone: bool):
         self.sync_id, self.keep_gone = sync_id, keep_gone
-        self.page: list[tuple] = []
+        self.page: list[RowState] = []
         self.i, self.after, self.exhausted = 0, None, False
-        self.gone: list[tuple[str, str]] = []
+        self.gone: list[RowState] = []
 
     def _refill(self) -> bool:
         if self.exhausted:
@@ -220,13 +141,13 @@ class State:
         if len(self.page) < self.PAGE:
             self.exhausted = True
         if self.page:
-            self.after = self.page[-1][0]
+            self.after = self.page[-1].key
         return bool(self.page)
 
-    def match(self, keys: list[str]) -> list[tuple | None]:
-        """For each of ``keys`` (ascending), its state row ``(key, fingerprint, acknowledged
-        before, failed last time, subject)`` or None; state keys passed over are gone."""
-        out: list[tuple | None] = []
+    def match(self, keys: list[str]) -> list[RowState | None]:
+        """For each of ``keys`` (ascending), its state or None; state keys passed over are
+        gone."""
+        out: list[RowState | None] = []
         append = out.append
         gone = self.gone if self.keep_gone else None
         page, i = self.page, self.i
@@ -239,13 +160,13 @@ class State:
                         break
                     page, i = self.page, 0
                 head = page[i]
-                if head[0] < key:
-                    if gone is not None and head[2]:
-                        gone.append((head[0], head[4]))
+                if head.key < key:
+                    if gone is not None and head.acknowledged:
+                        gone.append(head)
                     i += 1
                     continue
                 break
-            if head is not None and head[0] == key:
+            if head is not None and head.key == key:
                 append(head)
                 i += 1
             else:
@@ -253,56 +174,10 @@ class State:
         self.page, self.i = page, i
         return out
 
-    def _next_page(self) -> list[tuple]:
+    def _next_page(self) -> list[RowState]:
         if self._pages is None:
-            self._pages = self._open()
+            self._pages = store.state_pages(self.sync_id, size=self.PAGE)
         return next(self._pages, [])
-
-    def _open(self) -> Iterator[list[tuple]]:
-        if connection.vendor != "postgresql":
-            return self._keyset_pages()
-        if not connection.in_atomic_block:  # what this run writes is committed as it goes
-            return Prefetch(_state_pages(self.sync_id, self.PAGE), name="sync-state-reader")
-        return self._held_pages()
-
-    def _held_pages(self) -> Iterator[list[tuple]]:
-        """Inside a transaction: one ordered scan on the same connection, held across the
-        statements the run makes, so it also sees what this transaction wrote."""
-        connection.ensure_connection()
-        cursor = connection.connection.cursor(name=f"sync_state_{self.sync_id}", withhold=True)
-        cursor.itersize = self.PAGE
-        try:
-            cursor.execute(
-                f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
-                "WHERE sync_id = %s ORDER BY key",
-                [self.sync_id],
-            )
-            while page := cursor.fetchmany(self.PAGE):
-                yield page
-        finally:
-            cursor.close()
-
-    def _keyset_pages(self) -> Iterator[list[tuple]]:
-        after = None
-        while True:
-            with connection.cursor() as cursor:
-                if after is None:
-                    cursor.execute(
-                        f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
-                        "WHERE sync_id = %s ORDER BY key LIMIT %s",
-                        [self.sync_id, self.PAGE],
-                    )
-                else:
-                    cursor.execute(
-                        f"SELECT {STATE_COLUMNS} FROM syncs_syncrow "  # noqa: S608
-                        "WHERE sync_id = %s AND key > %s ORDER BY key LIMIT %s",
-                        [self.sync_id, after, self.PAGE],
-                    )
-                page = cursor.fetchall()
-            if not page:
-                return
-            after = page[-1][0]
-            yield page
 
     _pages = None
 
@@ -311,17 +186,17 @@ class State:
             self._pages.close()
             self._pages = None
 
-    def take_gone(self) -> list[tuple[str, str]]:
+    def take_gone(self) -> list[RowState]:
         gone, self.gone = self.gone, []
         return gone
 
-    def rest(self) -> Iterator[list[tuple[str, str]]]:
+    def rest(self) -> Iterator[list[RowState]]:
         """What is left after the model's last row, as batches of gone keys."""
         while self.i < len(self.page) or self._refill():
             head = self.page[self.i]
             self.i += 1
-            if self.keep_gone and head[2]:
-                self.gone.append((head[0], head[4]))
+            if self.keep_gone and head.acknowledged:
+                self.gone.append(head)
             if len(self.gone) >= self.GONE_BATCH:
                 yield self.take_gone()
         if self.gone:
@@ -347,7 +222,6 @@ class Runner:
         self.heartbeat = heartbeat or (lambda tally: None)
         self.tally = Tally()
         self.mode = run.mode or self.sync.mode
-        self.postgres = connection.vendor == "postgresql"
         self.dry = False
         self._acked: list[Row] = []
         self._waiting: list[Row] = []
@@ -415,11 +289,11 @@ class Runner:
                 print_ = fingerprint(values[subject_at], tuple(values[i] for i, _ in mapped))
             else:
                 print_ = values[1]
-            if known is not None and known[1] == print_ and not known[3]:
+            if known is not None and known.fingerprint == print_ and not known.failed:
                 unchanged += 1
                 continue
             raw = values[subject_at]
-            op = "changed" if known is not None and known[2] else "added"
+            op = "changed" if known is not None and known.acknowledged else "added"
             out.append(
                 Row(
                     key=values[0],
@@ -546,22 +420,6 @@ class Runner:
             self.tally.stored_results += len(self.tally.results)
             self.tally.results = []
 
-    _ACKED = (
-        "INSERT INTO syncs_syncrow (sync_id, key, subject, fingerprint, synced_at, error, "
-        "failed_at) SELECT %b, v.key, v.subject, v.fp, %b, '', NULL "
-        "FROM unnest(%b::text[], %b::text[], %b::bytea[]) AS v(key, subject, fp) "
-        "ON CONFLICT (sync_id, key) DO UPDATE SET subject = EXCLUDED.subject, "
-        "fingerprint = EXCLUDED.fingerprint, synced_at = EXCLUDED.synced_at, error = '', "
-        "failed_at = NULL"
-    )
-    _FAILED = (
-        "INSERT INTO syncs_syncrow (sync_id, key, subject, fingerprint, synced_at, error, "
-        "failed_at) SELECT %b, v.key, v.subject, NULL, NULL, v.error, %b "
-        "FROM unnest(%b::text[], %b::text[], %b::text[]) AS v(key, subject, error) "
-        "ON CONFLICT (sync_id, key) DO UPDATE SET error = EXCLUDED.error, "
-        "failed_at = EXCLUDED.failed_at"
-    )
-
     def flush_acked(self) -> None:
         """Record what the vendor acknowledged, request by request: only a request in flight
         when a worker dies is sent again (an idempotent upsert)."""
@@ -570,60 +428,14 @@ class Runner:
             self._acked = []
 
     def _store_acked(self, rows: list[Row]) -> None:
-        now = timezone.now()
-        if self.postgres:
-            execute_arrays(
-                self._ACKED,
-                [
-                    self.sync.pk,
-                    now,
-                    [r.key for r in rows],
-                    [r.subject for r in rows],
-                    [r.fingerprint for r in rows],
-                ],
-            )
-            return
-        SyncRow.objects.bulk_create(
-            [
-                SyncRow(
-                    sync=self.sync,
-                    key=r.key,
-                    subject=r.subject,
-                    fingerprint=r.fingerprint,
-                    synced_at=now,
-                    error="",
-                    failed_at=None,
-                )
-                for r in rows
-            ],
-            update_conflicts=True,
-            unique_fields=["sync", "key"],
-            update_fields=["subject", "fingerprint", "synced_at", "error", "failed_at"],
-        )
+        store.acknowledge(self.sync.pk, rows, at=timezone.now())
 
     def _store_failed(self, failures: list[tuple[Row, str]]) -> None:
         """Keep the error (and the last acknowledged fingerprint) so the row goes again."""
-        now = timezone.now()
-        if self.postgres:
-            execute_arrays(
-                self._FAILED,
-                [
-                    self.sync.pk,
-                    now,
-                    [r.key for r, _ in failures],
-                    [r.subject for r, _ in failures],
-                    [m[:2000] for _, m in failures],
-                ],
-            )
-            return
-        SyncRow.objects.bulk_create(
-            [
-                SyncRow(sync=self.sync, key=r.key, subject=r.subject, error=m[:2000], failed_at=now)
-                for r, m in failures
-            ],
-            update_conflicts=True,
-            unique_fields=["sync", "key"],
-            update_fields=["error", "failed_at"],
+        store.fail(
+            self.sync.pk,
+            [store.Failure(r.key, r.subject, message) for r, message in failures],
+            at=timezone.now(),
         )
 
     # -- sending -----------------------------------------------------------------------
@@ -713,17 +525,17 @@ class Runner:
 
     # -- mirror: rows that left the model -----------------------------------------------
 
-    def _remove(self, gone: list[tuple[str, str]], dry: bool) -> None:
+    def _remove(self, gone: list[RowState], dry: bool) -> None:
         rows = [
             Row(
-                key=k,
-                subject=s,
-                identifier=s.split(":", 1)[-1],
+                key=state.key,
+                subject=state.subject,
+                identifier=state.subject.split(":", 1)[-1],
                 fields={},
                 fingerprint=b"",
                 op="removed",
             )
-            for k, s in gone
+            for state in gone
         ]
         if dry:
             self.tally.counts["removed"] += len(rows)
@@ -749,16 +561,14 @@ class Runner:
             if result.verdict == Verdict.RETRY:
                 raise RunStopped(f"{result.status or 'No answer'}: {result.message}"[:500])
         if result.verdict == Verdict.DELIVERED or (result.status == 404):
-            SyncRow.objects.filter(sync=self.sync, key=row.key).delete()
+            store.forget(self.sync.pk, row.key)
             self.tally.counts["removed"] += 1
             self._note(row.key, RowOutcome.REMOVED, "Removed from the destination.")
         else:
             text = f"{result.status or 'No answer'}: {result.message}".strip()
             self.tally.counts["failed"] += 1
             self._note(row.key, RowOutcome.FAILED, text)
-            SyncRow.objects.filter(sync=self.sync, key=row.key).update(
-                error=text[:2000], failed_at=timezone.now()
-            )
+            self._store_failed([(row, text)])
 
     # -- the run -----------------------------------------------------------------------
 
