@@ -17,6 +17,7 @@ from martech.common.errors import NotFoundError
 from martech.common.navigation import SearchResult
 from martech.common.pgcopy import execute_arrays
 
+from . import store
 from .choices import EVIDENCE, LinkKind, LinkStatus
 from .models import Identifier, Link, Merge, Profile
 from .normalise import Ident, InvalidIdentifier, parse, resolve
@@ -25,10 +26,7 @@ from .normalise import Ident, InvalidIdentifier, parse, resolve
 def identifier_lookup(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """The ids of the identifiers among ``keys`` ((type, value) pairs) that are in the graph,
     looked up in bulk."""
-    # Imported here: the bulk engine imports the privacy gate, which reads these selectors.
-    from .engine import bulk
-
-    return bulk.identifier_lookup(keys)
+    return store.identifier_lookup(keys)
 
 
 def standing_links(identifier_ids) -> dict[frozenset[int], Link]:

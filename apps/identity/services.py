@@ -20,10 +20,10 @@ from apps.audit.services import audit_record
 from apps.consent.gate import SubjectSuppressed, refuse_suppressed
 from apps.identity.errors import IdentityErrorCode
 from martech.common.errors import ApplicationError, ConflictError
-from martech.common.pgcopy import execute_arrays, execute_json, raw_cursor, update_rows
+from martech.common.pgcopy import execute_arrays, raw_cursor, update_rows
 
+from . import store
 from .choices import EVIDENCE, LinkKind, LinkStatus, Rule
-from .engine.bulk import identifier_lookup
 from .engine.resolver import resolve, state_of
 from .models import Identifier, Link, Merge, Profile
 from .normalise import Ident, normalise
@@ -110,7 +110,7 @@ def profiles_lock(profile_ids: set[int]) -> None:
 
 def _profiles_of(idents, column: str = "profile_id") -> dict[Ident, int]:
     """Each stored identifier's profile id (or, with ``column="id"``, its own id)."""
-    found = identifier_lookup([(i.type, i.value) for i in idents], column)
+    found = store.identifier_lookup([(i.type, i.value) for i in idents], column)
     return {Ident(kind, value): ref for (kind, value), ref in found.items()}
 
 
@@ -432,53 +432,21 @@ def touches_record(touches: dict[int, list[tuple[dt.datetime, dict, bool]]]) -> 
     same as recording them one by one; each profile is locked and read once (only when its
     touches were, which decides) and written once if something changed."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            held = execute_arrays(
-                "SELECT id, coalesce(first_touch, '{}') = '{}', coalesce(first_touch->>'at', ''), "
-                "coalesce(last_touch, '{}') = '{}', coalesce(last_touch->>'at', '') "
-                "FROM identity_profile WHERE id = ANY(%b::bigint[]) ORDER BY id FOR UPDATE",
-                [list(touches)],
-            )
-        else:
-            held = [
-                (
-                    p.pk,
-                    not p.first_touch,
-                    (p.first_touch or {}).get("at", ""),
-                    not p.last_touch,
-                    (p.last_touch or {}).get("at", ""),
-                )
-                for p in Profile.objects.select_for_update().filter(pk__in=touches).order_by("pk")
-            ]
+        held = store.touches_hold(touches)
         now = timezone.now()
-        changed = []  # (id, first touch or None to keep it, last touch or None to keep it)
-        for pk, no_first, first_at, no_last, last_at in held:
+        changed: list[store.TouchChange] = []
+        for profile in held:
+            no_first, first_at = profile.no_first, profile.first_at
+            no_last, last_at = profile.no_last, profile.last_at
             first = last = None
-            for at, touch, is_last in touches[pk]:
+            for at, touch, is_last in touches[profile.id]:
                 stamp = at.isoformat()
                 if no_first or stamp < first_at:
                     first, first_at, no_first = {**touch, "at": stamp}, stamp, False
                 if is_last and (no_last or stamp >= last_at):
                     last, last_at, no_last = {**touch, "at": stamp}, stamp, False
             if first is not None or last is not None:
-                changed.append((pk, first, last))
+                changed.append(store.TouchChange(id=profile.id, first=first, last=last))
         if not changed:
             return
-        if connection.vendor == "postgresql":  # one statement, not a CASE per row and field
-            # The rows as one JSON document: psycopg dumps jsonb arrays element by element.
-            execute_json(
-                "UPDATE identity_profile p SET first_touch = coalesce(nullif(r->0, 'null'), "
-                "p.first_touch), last_touch = coalesce(nullif(r->1, 'null'), p.last_touch), "
-                "updated_at = %s FROM jsonb_array_elements(%s::jsonb) AS r "
-                "WHERE p.id = (r->>2)::bigint",
-                [(first, last, pk) for pk, first, last in changed],
-                now,
-            )
-        else:
-            for pk, first, last in changed:
-                fields = {"updated_at": now}
-                if first is not None:
-                    fields["first_touch"] = first
-                if last is not None:
-                    fields["last_touch"] = last
-                Profile.objects.filter(pk=pk).update(**fields)
+        store.touches_write(changed, at=now)
