@@ -216,3 +216,20 @@ def _records_by_subject(subjects: set[Ident]) -> dict[Ident, list[tuple]]:
     for records in records_of.values():
         records.sort(key=lambda r: (r[0], r[1]), reverse=True)
     return records_of
+
+
+def activation_consent_sql() -> str:
+    """Each identifier's latest choice per purpose, as a SQLite SELECT over this app's tables
+    (the embedded mode's ``activation.consent``; PostgreSQL's view is created by a
+    migration)."""
+    return """
+SELECT c.identifier_type AS identifier_type, c.identifier_value AS identifier_value,
+       p.code AS purpose, c.granted AS granted, c.jurisdiction AS jurisdiction,
+       c.source AS source, c.occurred_at AS occurred_at
+FROM (
+    SELECT r.*, row_number() OVER (PARTITION BY r.identifier_type, r.identifier_value,
+                                                r.purpose_id
+                                   ORDER BY r.occurred_at DESC, r.id DESC) AS n
+    FROM main.consent_consentrecord r
+) c JOIN main.consent_purpose p ON p.id = c.purpose_id
+WHERE c.n = 1"""

@@ -207,3 +207,36 @@ def profile_palette_search(*, user, query: str, limit: int) -> list[SearchResult
         )
         for i in found.order_by("type", "value")[:limit]
     ]
+
+
+def activation_profiles_sql() -> str:
+    """Every profile as the console publishes it for activation, as a SQLite SELECT over
+    this app's tables (the embedded mode's ``activation.profiles`` is built on it;
+    PostgreSQL's view is created by a migration). Merged profiles are included, with
+    ``merged_into_id`` naming the one they went into."""
+
+    def touch(column: str, path: str) -> str:
+        return f"json_extract(p.{column}, '$.{path}')"
+
+    return f"""
+SELECT p.id AS profile_id, p.merged_into_id AS merged_into_id, p.state AS status,
+       (SELECT min(i.value) FROM main.identity_identifier i
+        WHERE i.profile_id = p.id AND i.type = 'email') AS email,
+       (SELECT min(i.value) FROM main.identity_identifier i
+        WHERE i.profile_id = p.id AND i.type = 'user_id') AS user_id,
+       p.first_touch AS first_touch, p.last_touch AS last_touch,
+       {touch("first_touch", "channel")} AS first_touch_channel,
+       {touch("last_touch", "channel")} AS last_touch_channel,
+       {touch("first_touch", "at")} AS first_touch_at,
+       {touch("last_touch", "at")} AS last_touch_at,
+       p.created_at AS created_at, p.updated_at AS updated_at
+FROM main.identity_profile p"""  # noqa: S608 - constants, no input
+
+
+def activation_identifiers_sql() -> str:
+    """Every identifier with its profile, as a SQLite SELECT for activation (see
+    ``activation_profiles_sql``)."""
+    return """
+SELECT i.profile_id AS profile_id, i.type AS type, i.value AS value, i.source AS source,
+       i.first_seen AS first_seen
+FROM main.identity_identifier i"""

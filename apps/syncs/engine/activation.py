@@ -15,7 +15,10 @@ owner's rights, so the tables behind them stay unreachable. The migration
 On SQLite (the embedded mode) there is no role: the read-only connection carries the same
 views as TEMP views, a query may name only them (``check_tables``), and an authorizer refuses
 any column read that does not go through one of them. References to ``activation.events``
-(or ``events``) are rewritten to the TEMP view so the same SQL runs on both engines.
+(or ``events``) are rewritten to the TEMP view so the same SQL runs on both engines. Each
+view is composed from SELECTs that the owning apps publish over their own tables
+(``activation_*_sql`` in the selectors of events, identity and consent): no table of
+theirs is named here.
 """
 
 from __future__ import annotations
@@ -86,8 +89,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 VIEWS = tuple(COLUMNS)
-# Events a destination may receive: the tracking plan let them through.
-ACTIVE_EVENT_STATUSES = ("processed", "flagged")
 
 # Table functions a query may read from (they read their arguments, never a table).
 TABLE_FUNCTIONS = frozenset(
@@ -228,72 +229,41 @@ def for_sqlite(sql: str) -> str:
 # -- SQLite --------------------------------------------------------------------------------
 
 
-def _j(column: str, path: str) -> str:
-    return f"json_extract({column}, '$.{path}')"
+def _sqlite_views() -> dict[str, str]:
+    """Each activation view's body on SQLite, composed from what the owning apps publish
+    (events, identity and consent each write the SELECT over their own tables): merges are
+    followed here, and a profile's traits are those of its latest identify event."""
+    from apps.consent.selectors import activation_consent_sql
+    from apps.events.selectors import activation_events_sql
+    from apps.identity.selectors import activation_identifiers_sql, activation_profiles_sql
 
-
-_STATUSES = ", ".join(f"'{s}'" for s in ACTIVE_EVENT_STATUSES)
-
-SQLITE_VIEWS: dict[str, str] = {
-    "events": f"""
-SELECT e.id AS event_id, e.message_id AS message_id, s.name AS source, e.type AS type,
-       e.name AS name, e.anonymous_id AS anonymous_id, e.user_id AS user_id,
-       COALESCE(pr.merged_into_id, e.profile_id) AS profile_id,
-       e."timestamp" AS "timestamp", e.received_at AS received_at,
-       {_j("e.payload", "properties")} AS properties, {_j("e.payload", "traits")} AS traits,
-       {_j("e.payload", "context.page.url")} AS page_url,
-       {_j("e.payload", "context.page.path")} AS page_path,
-       {_j("e.payload", "context.page.title")} AS page_title,
-       {_j("e.payload", "context.page.referrer")} AS referrer,
-       {_j("e.attribution", "channel")} AS channel,
-       {_j("e.attribution", "source")} AS utm_source,
-       {_j("e.attribution", "medium")} AS utm_medium,
-       {_j("e.attribution", "campaign")} AS utm_campaign,
-       {_j("e.attribution", "content")} AS utm_content,
-       {_j("e.attribution", "term")} AS utm_term,
-       e.consent AS consent
-FROM main.events_event e JOIN main.events_source s ON s.id = e.source_id
-LEFT JOIN main.identity_profile pr ON pr.id = e.profile_id
-WHERE e.status IN ({_STATUSES})""",  # noqa: S608 - constants, no input
-    "profiles": f"""
-SELECT p.id AS profile_id, p.state AS status,
-       (SELECT min(i.value) FROM main.identity_identifier i
-        WHERE i.profile_id = p.id AND i.type = 'email') AS email,
-       (SELECT min(i.value) FROM main.identity_identifier i
-        WHERE i.profile_id = p.id AND i.type = 'user_id') AS user_id,
-       t.traits AS traits, p.first_touch AS first_touch, p.last_touch AS last_touch,
-       {_j("p.first_touch", "channel")} AS first_touch_channel,
-       {_j("p.last_touch", "channel")} AS last_touch_channel,
-       {_j("p.first_touch", "at")} AS first_touch_at,
-       {_j("p.last_touch", "at")} AS last_touch_at,
-       p.created_at AS created_at, p.updated_at AS updated_at
-FROM main.identity_profile p
+    events, profiles = activation_events_sql(), activation_profiles_sql()
+    current = "COALESCE(pr.merged_into_id, ev.profile_id)"  # the profile it belongs to now
+    followed = f"FROM ({events}) ev LEFT JOIN ({profiles}) pr ON pr.profile_id = ev.profile_id"
+    event_columns = ", ".join(
+        f"{current} AS profile_id" if c == "profile_id" else f'ev."{c}" AS "{c}"'
+        for c in COLUMNS["events"]
+    )
+    profile_columns = ", ".join(
+        f'{"t" if c == "traits" else "p"}."{c}" AS "{c}"' for c in COLUMNS["profiles"]
+    )
+    return {
+        "events": f"SELECT {event_columns} {followed}",
+        "profiles": f"""
+SELECT {profile_columns}
+FROM ({profiles}) p
 LEFT JOIN (
-    SELECT COALESCE(pr.merged_into_id, e.profile_id) AS profile_id,
-           {_j("e.payload", "traits")} AS traits,
-           row_number() OVER (PARTITION BY COALESCE(pr.merged_into_id, e.profile_id)
-                              ORDER BY e."timestamp" DESC, e.id DESC) AS n
-    FROM main.events_event e
-    LEFT JOIN main.identity_profile pr ON pr.id = e.profile_id
-    WHERE e.type = 'identify' AND e.profile_id IS NOT NULL AND e.status IN ({_STATUSES})
-) t ON t.profile_id = p.id AND t.n = 1
+    SELECT {current} AS profile_id, ev.traits AS traits,
+           row_number() OVER (PARTITION BY {current}
+                              ORDER BY ev."timestamp" DESC, ev.event_id DESC) AS n
+    {followed}
+    WHERE ev.type = 'identify' AND ev.profile_id IS NOT NULL
+) t ON t.profile_id = p.profile_id AND t.n = 1
 WHERE p.merged_into_id IS NULL""",  # noqa: S608 - constants, no input
-    "identifiers": """
-SELECT i.profile_id AS profile_id, i.type AS type, i.value AS value, i.source AS source,
-       i.first_seen AS first_seen
-FROM main.identity_identifier i""",
-    "consent": """
-SELECT c.identifier_type AS identifier_type, c.identifier_value AS identifier_value,
-       p.code AS purpose, c.granted AS granted, c.jurisdiction AS jurisdiction,
-       c.source AS source, c.occurred_at AS occurred_at
-FROM (
-    SELECT r.*, row_number() OVER (PARTITION BY r.identifier_type, r.identifier_value,
-                                                r.purpose_id
-                                   ORDER BY r.occurred_at DESC, r.id DESC) AS n
-    FROM main.consent_consentrecord r
-) c JOIN main.consent_purpose p ON p.id = c.purpose_id
-WHERE c.n = 1""",
-}
+        "identifiers": activation_identifiers_sql(),
+        "consent": activation_consent_sql(),
+    }
+
 
 _ALLOWED_ACTIONS = frozenset(
     {
@@ -325,6 +295,6 @@ def _authorizer_for(names: frozenset[str]):
 
 def sqlite_prepare(conn: sqlite3.Connection) -> None:
     """Give a read-only SQLite connection the activation views, then limit it to them."""
-    for view, body in SQLITE_VIEWS.items():
+    for view, body in _sqlite_views().items():
         conn.execute(f'CREATE TEMP VIEW IF NOT EXISTS "{SQLITE_NAMES[view]}" AS {body}')
     conn.set_authorizer(_authorizer_for(frozenset(SQLITE_NAMES.values())))
