@@ -17,7 +17,8 @@ SQLITE_TESTS := tests/test_permission_matrix.py tests/browser $(sort \
 	$(wildcard tests/*/test_*api*.py tests/*/test_*page*.py tests/*/test_*view*.py \
 	           tests/*/test_exports.py tests/events/test_collect*.py \
 	           tests/events/test_snowplow.py tests/events/test_attribution*.py \
-	           tests/events/test_store.py tests/syncs/test_store.py))
+	           tests/events/test_store.py tests/identity/test_store.py \
+	           tests/syncs/test_store.py))
 
 $(UV):
 	python3 -m venv $(TOOLS)
