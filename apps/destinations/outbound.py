@@ -18,7 +18,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -224,21 +224,30 @@ class Vendor:
         ``(request, result)`` pairs in the order of ``groups``. A group stops at its first
         temporary failure: the requests after it are not sent (they are left out of its
         pairs), so nothing of a group overtakes what failed before it."""
-
-        def one(requests: list[Outbound]) -> list[tuple[Outbound, Result]]:
-            out = []
-            for request in requests:
-                result = self.send(request)
-                out.append((request, result))
-                if result.verdict == Verdict.RETRY:
-                    break
-            return out
-
         if len(groups) <= 1:
             for group in groups:
-                yield one(group)
+                yield self._send_in_order(group)
             return
-        yield from _threads().map(one, groups)
+        yield from self.start_groups(groups)()
+
+    def start_groups(
+        self, groups: list[list[Outbound]]
+    ) -> Callable[[], list[list[tuple[Outbound, Result]]]]:
+        """Start sending ``groups`` as ``send_groups`` does, on the port's threads, and return
+        at once, so that the caller does other work meanwhile; the function returned waits
+        for every group's pairs and gives them in the order of ``groups``."""
+        pool = _threads()
+        futures = [pool.submit(self._send_in_order, group) for group in groups]
+        return lambda: [future.result() for future in futures]
+
+    def _send_in_order(self, requests: list[Outbound]) -> list[tuple[Outbound, Result]]:
+        out = []
+        for request in requests:
+            result = self.send(request)
+            out.append((request, result))
+            if result.verdict == Verdict.RETRY:
+                break
+        return out
 
     def erase(
         self, request: Outbound, *, poll_receipt: str = ""

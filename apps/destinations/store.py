@@ -11,11 +11,14 @@ the same work. Nothing outside this module branches on the database for this tab
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import astuple, dataclass, fields
 from functools import cache
 
 import orjson
 from django.db import connection, transaction
+from django.db.models import Min, Q
 
 from martech.common.pgcopy import execute_arrays, insert_then_skip_conflicts, raw_cursor
 
@@ -152,14 +155,21 @@ def insert(rows: list[NewDelivery], *, fresh: bool = False) -> None:
 
 @cache
 def _due_sql() -> str:
-    # The JSON columns come as text, for orjson to read (no model converters).
+    # The JSON columns come as text, for orjson to read (no model converters). A delivery
+    # whose subject has an earlier one unfinished and not due (waiting for its next attempt)
+    # waits too: found through destinations_unfinished (destination, subject, id).
     columns = ", ".join(
-        f"{name}::text" if name in ("payload", "consent") else name for name in names(Due)
+        f"d.{name}::text" if name in ("payload", "consent") else f"d.{name}" for name in names(Due)
     )
     return (
-        f"SELECT {columns} FROM {TABLE} "  # noqa: S608
-        "WHERE destination_id = %s AND status IN ('pending', 'retrying') "
-        "AND next_attempt_at <= %s ORDER BY id LIMIT %s"
+        f"SELECT {columns} FROM {TABLE} d "  # noqa: S608
+        "WHERE d.destination_id = %(destination)s AND d.status IN ('pending', 'retrying') "
+        "AND d.next_attempt_at <= %(now)s AND d.id <> ALL(%(skip)s::bigint[]) "
+        f"AND (d.subject = '' OR NOT EXISTS (SELECT FROM {TABLE} w "
+        "WHERE w.destination_id = d.destination_id AND w.subject = d.subject "
+        "AND w.status IN ('pending', 'retrying') AND w.id < d.id "
+        "AND (w.next_attempt_at > %(now)s OR w.next_attempt_at IS NULL))) "
+        "ORDER BY d.id LIMIT %(limit)s"
     )
 
 
@@ -167,22 +177,42 @@ def _loaded(text: str | None):
     return None if text is None else orjson.loads(text)
 
 
-def due(destination_id: int, limit: int, now: dt.datetime) -> list[Due]:
-    """Up to ``limit`` unfinished deliveries of the destination due by ``now``, in id order."""
+_DUE = names(Due)
+
+
+def due(
+    destination_id: int, limit: int, now: dt.datetime, *, skip: Collection[int] = ()
+) -> list[Due]:
+    """Up to ``limit`` deliveries of the destination due by ``now``, in id order, keeping
+    each subject's order: one waits while an earlier one of its subject is unfinished and
+    not due. ``skip``: deliveries sent whose outcome is still being written (see
+    ``Writer``), left out as if written."""
     if connection.vendor == "postgresql":
+        params = {"destination": destination_id, "now": now, "limit": limit, "skip": list(skip)}
         with raw_cursor() as cursor:
-            rows = cursor.execute(_due_sql(), [destination_id, now, limit]).fetchall()
-        out = []
-        for row in rows:
-            values = dict(zip(names(Due), row, strict=True))
-            values["payload"] = _loaded(values["payload"])
-            values["consent"] = _loaded(values["consent"])
-            out.append(Due(**values))
-        return out
-    found = Delivery.objects.filter(
-        destination_id=destination_id, status__in=UNFINISHED, next_attempt_at__lte=now
-    ).order_by("id")
-    return [Due(*values) for values in found.values_list(*names(Due))[:limit]]
+            rows = cursor.execute(_due_sql(), params).fetchall()
+        return [
+            Due(pk, subject, event, _loaded(payload), _loaded(consent), attempts, first)
+            for pk, subject, event, payload, consent, attempts, first in rows
+        ]
+    unfinished = Delivery.objects.filter(destination_id=destination_id, status__in=UNFINISHED)
+    found = unfinished.filter(next_attempt_at__lte=now).exclude(id__in=list(skip)).order_by("id")
+    waiting = dict(
+        unfinished.filter(Q(next_attempt_at__gt=now) | Q(next_attempt_at__isnull=True))
+        .exclude(subject="")
+        .order_by()
+        .values("subject")
+        .annotate(first=Min("id"))
+        .values_list("subject", "first")
+    )
+    rows = []
+    for values in found.values_list(*_DUE).iterator():
+        row = Due(*values)
+        if not row.subject or row.id < waiting.get(row.subject, row.id + 1):
+            rows.append(row)
+            if len(rows) == limit:
+                break
+    return rows
 
 
 # Delivered outcomes, most of a wave, share their values but the id: one short statement for
@@ -233,3 +263,68 @@ def record(outcomes: list[Outcome]) -> None:
             cursor.execute(_DELIVERED, {"at": at, "code": code, "ids": ids})
         if rest:
             cursor.execute(_record_sql(), [_document(rest)])
+
+
+class Writer:
+    """Records outcomes beside the caller, so that it sends its next wave meanwhile.
+
+    On PostgreSQL, outside a transaction, the outcomes go to a thread of the writer's own
+    with a connection of its own, one batch after the other in the order given; ``unwritten``
+    names the deliveries whose outcome is not written yet, for ``due(skip=…)``. Elsewhere
+    (SQLite, which writes one at a time; or inside a caller's transaction, which the thread
+    could not see) each batch is written at once. ``flush`` waits until everything given is
+    written and raises what the writing raised; leaving the ``with`` block flushes and closes
+    the thread's connection."""
+
+    def __init__(self):
+        self._aside = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self._thread: ThreadPoolExecutor | None = None
+        self._writing: list[tuple[Future, list[int]]] = []
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if exc[0] is None:
+                self.flush()
+        finally:
+            if self._thread is not None:
+                self._thread.submit(_close_connection).result()
+                self._thread.shutdown()
+                self._thread = None
+
+    def write(self, outcomes: list[Outcome], *, now: bool = False) -> None:
+        """Record ``outcomes``; ``now``: before returning (after what was given earlier)."""
+        if not outcomes:
+            return
+        if not self._aside or now:
+            self.flush()
+            record(outcomes)
+            return
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="delivery-writer")
+        future = self._thread.submit(record, outcomes)
+        self._writing.append((future, [o.id for o in outcomes]))
+
+    @property
+    def unwritten(self) -> list[int]:
+        """The deliveries whose outcome was given and is not written yet."""
+        still = []
+        for future, ids in self._writing:
+            if future.done():
+                future.result()  # what the writing raised, raised here
+            else:
+                still.append((future, ids))
+        self._writing = still
+        return [pk for _, ids in still for pk in ids]
+
+    def flush(self) -> None:
+        """Wait until every outcome given is written."""
+        writing, self._writing = self._writing, []
+        for future, _ in writing:
+            future.result()
+
+
+def _close_connection() -> None:
+    connection.close()
