@@ -8,6 +8,7 @@ from martech.common import views as common_views
 
 api_v1 = [
     path("", include("apps.accounts.api.urls")),
+    path("", include("apps.access.api.urls")),
     path("", include("apps.audit.api.urls")),
     path("", include("apps.tools.api.urls")),
     path("", include("apps.intake.api.urls")),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("apps.events.collect_urls")),
     path("readyz", health.readyz, name="readyz"),
     path("", include("apps.accounts.urls")),
+    path("", include("apps.access.urls")),
     path("", include("apps.audit.urls")),
     path("", include("apps.tools.urls")),
     path("", include("apps.intake.urls")),

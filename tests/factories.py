@@ -37,7 +37,7 @@ class AdminFactory(UserFactory):
 def person_with(admin, *codes, tenure_days=200, name="Sam Person", tenures=None):
     """Someone ``tenure_days`` into the job whose own role grants ``codes``, each from the
     tenure ``tenures`` gives it (none by default)."""
-    from apps.accounts import access_services as svc
+    from apps.access import services as svc
 
     started = timezone.localdate() - dt.timedelta(days=tenure_days)
     person = UserFactory(full_name=name, start_date=started)

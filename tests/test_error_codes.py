@@ -22,6 +22,8 @@ CODED = [
     "tools",
     "syncs",
     "destinations",
+    "access",
+    "accounts",
 ]
 # ``code=`` in these calls is a lookup of a model's ``code`` field, not an error's code.
 _LOOKUPS = {"filter", "exclude", "get", "get_or_create", "update_or_create", "create", "update"}
@@ -67,7 +69,7 @@ def test_a_coded_app_raises_no_error_with_a_bare_string_code(app):
     assert _bare_codes(app) == []
 
 
-@pytest.mark.parametrize("app", [*CODED, "accounts"])
+@pytest.mark.parametrize("app", CODED)
 def test_an_apps_error_enum_names_each_code_once(app):
     module = importlib.import_module(f"apps.{app}.errors")
     enums = [

@@ -19,8 +19,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from apps.accounts import access_services as svc
-from apps.accounts.models import Grant
+from apps.access import services as svc
+from apps.access.models import Grant
 from apps.accounts.services import api_token_create
 from apps.audit.services import audit_record
 from apps.consent.defaults import ensure_default_purposes
@@ -565,7 +565,7 @@ CASES = [
     Case("accounts:password_change", "get", UI_ALL),
     Case("accounts:token_list", "get", UI_ALL),
     Case("accounts:token_revoke", "post", expect(LOGIN, 302, 404, 404, 404), _pk("employee_token")),
-    Case("accounts:my_access", "get", UI_ALL),
+    Case("access:my_access", "get", UI_ALL),
     Case("accounts:notification_list", "get", UI_ALL),
     Case("accounts:notifications_read_all", "post", expect(LOGIN, 302, 302, 302, 302)),
     # People
@@ -575,86 +575,86 @@ CASES = [
     Case("accounts:user_edit", "get", UI_MANAGE, _other),
     Case("accounts:user_active", "post", UI_MANAGE_POST, _other, lambda w: {"active": "false"}),
     Case(
-        "accounts:user_assign_role",
+        "access:user_assign_role",
         "post",
         UI_MANAGE_POST,
         _other,
         lambda w: {"role": w.role.pk},
     ),
-    Case("accounts:user_assign_role", "get", UI_MANAGE, _other, lambda w: {"role": w.role.pk}),
+    Case("access:user_assign_role", "get", UI_MANAGE, _other, lambda w: {"role": w.role.pk}),
     Case(
-        "accounts:user_completion",
+        "access:user_completion",
         "post",
         UI_MANAGE_POST,
         _other,
         lambda w: {"training": w.training.pk, "completed_on": TODAY.isoformat()},
     ),
-    Case("accounts:assignment_remove", "post", UI_HIDDEN_POST, _pk("assignment")),
-    Case("accounts:assignment_remove", "get", UI_HIDDEN_ASK, _pk("assignment")),
-    Case("accounts:completion_delete", "post", UI_HIDDEN_POST, _pk("completion")),
+    Case("access:assignment_remove", "post", UI_HIDDEN_POST, _pk("assignment")),
+    Case("access:assignment_remove", "get", UI_HIDDEN_ASK, _pk("assignment")),
+    Case("access:completion_delete", "post", UI_HIDDEN_POST, _pk("completion")),
     # Roles and trainings
-    Case("accounts:role_list", "get", UI_ALL),
-    Case("accounts:role_detail", "get", UI_ALL, _pk("role")),
-    Case("accounts:role_create", "get", UI_MANAGE),
-    Case("accounts:role_edit", "get", UI_MANAGE, _pk("role")),
-    Case("accounts:role_delete", "post", UI_MANAGE_POST, _pk("unused")),
+    Case("access:role_list", "get", UI_ALL),
+    Case("access:role_detail", "get", UI_ALL, _pk("role")),
+    Case("access:role_create", "get", UI_MANAGE),
+    Case("access:role_edit", "get", UI_MANAGE, _pk("role")),
+    Case("access:role_delete", "post", UI_MANAGE_POST, _pk("unused")),
     Case(
-        "accounts:role_capability_set",
+        "access:role_capability_set",
         "post",
         UI_MANAGE_POST,
         _pk("role"),
         lambda w: {"capability": "accounts.view_access", "min_tenure_days": 30},
     ),
-    Case("accounts:role_capability_remove", "post", UI_MANAGE_POST, _pk("rule")),
+    Case("access:role_capability_remove", "post", UI_MANAGE_POST, _pk("rule")),
     Case(
-        "accounts:birthright_add", "post", UI_MANAGE_POST, _pk("role"), lambda w: {"team": "Growth"}
+        "access:birthright_add", "post", UI_MANAGE_POST, _pk("role"), lambda w: {"team": "Growth"}
     ),
-    Case("accounts:birthright_remove", "post", UI_MANAGE_POST, _pk("birthright")),
-    Case("accounts:training_list", "get", UI_ALL),
-    Case("accounts:training_detail", "get", UI_ALL, _pk("training")),
-    Case("accounts:training_create", "get", UI_MANAGE),
-    Case("accounts:training_edit", "get", UI_MANAGE, _pk("training")),
+    Case("access:birthright_remove", "post", UI_MANAGE_POST, _pk("birthright")),
+    Case("access:training_list", "get", UI_ALL),
+    Case("access:training_detail", "get", UI_ALL, _pk("training")),
+    Case("access:training_create", "get", UI_MANAGE),
+    Case("access:training_edit", "get", UI_MANAGE, _pk("training")),
     # Requests: the requester sees theirs; only the role owner (here the superuser) decides
-    Case("accounts:request_list", "get", UI_ALL),
-    Case("accounts:request_create", "get", UI_ALL),
-    Case("accounts:request_detail", "get", expect(LOGIN, 404, 404, 200, 200), _pk("request_other")),
+    Case("access:request_list", "get", UI_ALL),
+    Case("access:request_create", "get", UI_ALL),
+    Case("access:request_detail", "get", expect(LOGIN, 404, 404, 200, 200), _pk("request_other")),
     Case(
-        "accounts:request_approve",
+        "access:request_approve",
         "post",
         expect(LOGIN, 403, 404, 403, 302),
         _pk("request_employee"),
     ),
     Case(
-        "accounts:request_reject",
+        "access:request_reject",
         "post",
         expect(LOGIN, 403, 404, 403, 302),
         _pk("request_employee"),
     ),
     Case(
-        "accounts:request_approve",
+        "access:request_approve",
         "get",
         expect(LOGIN, 403, 404, 403, 200),
         _pk("request_employee"),
     ),
     Case(
-        "accounts:request_reject",
+        "access:request_reject",
         "get",
         expect(LOGIN, 403, 404, 403, 200),
         _pk("request_employee"),
     ),
     Case(
-        "accounts:request_cancel",
+        "access:request_cancel",
         "post",
         expect(LOGIN, 302, 404, 403, 403),
         _pk("request_employee"),
     ),
     # Reviews: access managers see all; reviewers their items; others nothing
-    Case("accounts:review_list", "get", UI_ALL),
-    Case("accounts:review_create", "get", UI_MANAGE),
-    Case("accounts:review_detail", "get", expect(LOGIN, 404, 404, 200, 200), _pk("campaign")),
-    Case("accounts:review_close", "post", UI_HIDDEN_POST, _pk("campaign")),
+    Case("access:review_list", "get", UI_ALL),
+    Case("access:review_create", "get", UI_MANAGE),
+    Case("access:review_detail", "get", expect(LOGIN, 404, 404, 200, 200), _pk("campaign")),
+    Case("access:review_close", "post", UI_HIDDEN_POST, _pk("campaign")),
     Case(
-        "accounts:review_item_decide",
+        "access:review_item_decide",
         "post",
         UI_HIDDEN_POST,
         _pk("item"),

@@ -4,19 +4,12 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "apps.accounts"
     label = "accounts"
-    verbose_name = "People and access"
+    verbose_name = "People"
 
     def ready(self) -> None:
-        from martech.common.navigation import (
-            Page,
-            register_actions,
-            register_page,
-            register_search,
-        )
+        from martech.common.navigation import Page, register_page, register_search
 
-        from . import palette, registry, selectors, signals  # noqa: F401  (connects the auth signal receivers)
-
-        registry.discover()
+        from . import selectors, signals  # noqa: F401  (connects the auth signal receivers)
         from .api import schema  # noqa: F401  (registers the OpenAPI auth extension)
 
         register_page(
@@ -50,17 +43,4 @@ class AccountsConfig(AppConfig):
                 keywords=("password", "security"),
             )
         )
-        for label, url_name, icon, order, keywords in [
-            ("My access", "accounts:my_access", "shield-check", 5, ("permissions", "capabilities")),
-            ("Roles", "accounts:role_list", "id-badge-2", 20, ("permissions", "tenure")),
-            ("Trainings", "accounts:training_list", "certificate", 30, ("courses", "completions")),
-            ("Access requests", "accounts:request_list", "inbox", 40, ("approve", "request")),
-            ("Access reviews", "accounts:review_list", "checklist", 50, ("campaign", "recertify")),
-        ]:
-            section = "Account" if url_name == "accounts:my_access" else "Governance"
-            register_page(
-                Page(label, url_name, section=section, icon=icon, order=order, keywords=keywords)
-            )
         register_search("Person", selectors.user_palette_search)
-        register_search("Role", selectors.role_palette_search)
-        register_actions("access", palette.access_palette_actions, verbs=palette.VERBS)

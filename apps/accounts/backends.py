@@ -6,7 +6,7 @@ all end up here, and from here in ``access.user_can``: one answer everywhere.
 
 from django.contrib.auth.backends import ModelBackend
 
-from .access import capabilities_of, user_can
+from apps.access.rules import capabilities_of, user_can
 
 
 class CapabilityBackend(ModelBackend):

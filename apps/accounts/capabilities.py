@@ -1,6 +1,6 @@
 """Capabilities of the accounts app."""
 
-from .registry import Capability
+from apps.access.registry import Capability
 
 CAPABILITIES = [
     Capability(

@@ -9,3 +9,6 @@ class AccountsErrorCode(StrEnum):
     TOKEN_REVOKED = "token_already_revoked"  # noqa: S105 (an error code)
     INACTIVE_USER = "inactive_user"
     INVALID_CREDENTIALS = "invalid_credentials"
+    DEACTIVATE_SELF = "deactivate_self"
+    MANAGER_CYCLE = "manager_cycle"
+    SUPERUSER_PROTECTED = "superuser_protected"

@@ -11,10 +11,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.access.rules import access_recompute, require, require_may_change_person
+from apps.access.services import (
+    access_requests_cancel_for,
+    birthright_reopen,
+    check_date,
+)
 from apps.audit.services import audit_record, audit_snapshot
 from martech.common.errors import ApplicationError, ConflictError
 
-from .access import access_recompute, require, require_may_change_person
 from .errors import AccountsErrorCode
 from .models import ApiToken, User
 
@@ -56,8 +61,6 @@ def user_create(
     """
     if actor is not None:
         require(actor, "accounts.manage_access", "add people")
-    from .access_services import check_date
-
     check_date(start_date, "start_date")
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -183,7 +186,9 @@ def user_set_active(*, user: User, active: bool, actor: User | None = None) -> U
     if actor is not None:
         require(actor, "accounts.manage_access", "activate or deactivate people")
         if actor.pk == user.pk and not active:
-            raise ApplicationError("You cannot deactivate yourself.", code="deactivate_self")
+            raise ApplicationError(
+                "You cannot deactivate yourself.", code=AccountsErrorCode.DEACTIVATE_SELF
+            )
         require_may_change_person(actor, user, "active state")
     before = audit_snapshot(user, ("is_active",))
     user.is_active = active
@@ -195,7 +200,7 @@ def user_set_active(*, user: User, active: bool, actor: User | None = None) -> U
         after=audit_snapshot(user, ("is_active",)),
     )
     if not active:
-        _cancel_pending_requests(user)
+        access_requests_cancel_for(user=user)
     # Revoked, not merely unusable while inactive: coming back starts with new tokens. On
     # reactivation this also catches tokens left open by a deactivation from before.
     if not active or not before["is_active"]:
@@ -237,18 +242,45 @@ def _revoke_open_tokens(user: User, reason: str) -> None:
         )
 
 
-def _cancel_pending_requests(user: User) -> None:
-    """A deactivated person's open requests are cancelled (audited), never approved later."""
-    from .models import AccessRequest, AccessRequestStatus
+PERSON_FIELDS = ("full_name", "team", "job_title", "manager", "start_date")
+SELF_LOCKED_FIELDS = ("team", "job_title", "manager", "start_date")
 
-    for request in AccessRequest.objects.filter(requester=user, status=AccessRequestStatus.PENDING):
-        request.status = AccessRequestStatus.CANCELLED
-        request.decided_at = timezone.now()
-        request.decision_note = "Requester deactivated."
-        request.save(update_fields=["status", "decided_at", "decision_note"])
-        audit_record(
-            action="accounts.access_request.cancelled",
-            target=request,
-            after={"status": request.status},
-            metadata={"reason": "requester deactivated"},
-        )
+
+@transaction.atomic
+def user_update(*, actor: User, user: User, **changes) -> User:
+    """Change a person's attributes; tenure and birthright rules follow at once."""
+    require(actor, "accounts.manage_access", "edit people")
+    before = audit_snapshot(user, PERSON_FIELDS)
+    for key in changes:
+        if key not in PERSON_FIELDS:
+            raise ValueError(key)
+    changed = [k for k, v in changes.items() if getattr(user, k) != v]
+    if user.is_superuser and changed and actor.pk != user.pk:
+        require_may_change_person(actor, user, "record")
+    # Tenure, team and title decide access, and the manager decides requests: not one's own.
+    if any(k in SELF_LOCKED_FIELDS for k in changed):
+        require_may_change_person(actor, user, ", ".join(k for k in changed if k != "full_name"))
+    for key, value in changes.items():
+        setattr(user, key, value)
+    check_date(user.start_date, "start_date")
+    boss, seen = user.manager, set()
+    while boss is not None and boss.pk not in seen:
+        if boss.pk == user.pk:
+            raise ApplicationError(
+                "A person cannot manage themselves, directly or through others.",
+                code=AccountsErrorCode.MANAGER_CYCLE,
+            )
+        seen.add(boss.pk)
+        boss = boss.manager
+    user.save()
+    if (before["team"], before["job_title"]) != (user.team, user.job_title):
+        # A new team or title is a new start: birthright roles removed by hand may apply again.
+        birthright_reopen(user=user)
+    audit_record(
+        action="accounts.user.updated",
+        target=user,
+        before=before,
+        after=audit_snapshot(user, PERSON_FIELDS),
+    )
+    access_recompute(user=user)
+    return user

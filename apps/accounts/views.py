@@ -1,4 +1,4 @@
-"""Browser views of the accounts app: sign-in, password, tokens, people."""
+"""Browser views of the accounts app: sign-in, password, tokens, people, notifications."""
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -10,14 +10,36 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import TemplateView
 
+from apps.access.forms import AssignRoleForm, CompletionForm
+from apps.access.models import AccessAssignment
+from apps.access.rules import (
+    explain,
+    may_change_person,
+    require,
+    require_may_change_person,
+    status_groups,
+    upcoming_messages,
+    user_can,
+)
+from apps.access.selectors import can_view_access_of
 from apps.audit.selectors import audit_history_for
-from martech.common.errors import ApplicationError
-from martech.common.views import ActionView, Consequence, FilteredListView
+from martech.common.errors import ApplicationError, PermissionDeniedError
+from martech.common.views import (
+    ActionView,
+    Consequence,
+    FilteredListView,
+    ServiceFormView,
+    count_of,
+)
 
 from . import selectors, services
-from .access import explain, may_change_person, status_groups, upcoming_messages, user_can
-from .filters import ApiTokenPageFilter, UserFilter
-from .forms import ApiTokenCreateForm, AssignRoleForm, CompletionForm, LoginForm
+from .errors import AccountsErrorCode
+from .filters import ApiTokenPageFilter, NotificationFilter, UserFilter
+from .forms import ApiTokenCreateForm, LoginForm, PersonForm
+from .models import ApiToken
+from .notifications import notifications_mark_read
+
+MANAGE = "accounts.manage_access"
 
 
 class LoginView(auth_views.LoginView):
@@ -157,7 +179,7 @@ class UserDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         viewer = self.request.user
         person = selectors.user_get(user=viewer, pk=kwargs["pk"])
-        can_see_access = selectors.can_view_access_of(viewer, person)
+        can_see_access = can_view_access_of(viewer, person)
         context = {
             **super().get_context_data(**kwargs),
             "person": person,
@@ -182,3 +204,117 @@ class UserDetailView(LoginRequiredMixin, TemplateView):
                 completion_form=CompletionForm(),
             )
         return context
+
+
+class PersonCreateView(ServiceFormView):
+    form_class = PersonForm
+    capability = MANAGE
+    title = "Add a person"
+    pretitle = "People"
+    submit_label = "Add person"
+    success_message = "Person added. Their birthright roles apply at once."
+
+    def get_initial(self):
+        return {"start_date": timezone.localdate()}
+
+    def perform(self, form):
+        data = form.cleaned_data
+        person = services.user_create(
+            actor=self.request.user,
+            email=data["email"],
+            full_name=data["full_name"],
+            team=data["team"],
+            job_title=data["job_title"],
+            manager=data["manager"],
+            start_date=data["start_date"],
+            password=data["password"] or None,
+        )
+        return reverse("accounts:user_detail", args=[person.pk])
+
+
+class PersonEditView(ServiceFormView):
+    form_class = PersonForm
+    capability = MANAGE
+    pretitle = "People"
+    submit_label = "Save changes"
+    success_message = "Saved. Access follows the new attributes at once."
+
+    def get_person(self):
+        return selectors.user_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def load_object(self):
+        person = self.get_person()
+        if person.is_superuser and not self.request.user.is_superuser:
+            raise PermissionDeniedError(
+                "Only a superuser can change a superuser's record.",
+                code=AccountsErrorCode.SUPERUSER_PROTECTED,
+            )
+        return person
+
+    def get_form_kwargs(self):
+        person = self.get_person()
+        own = person.pk == self.request.user.pk
+        return {**super().get_form_kwargs(), "editing": person, "own": own}
+
+    def get_initial(self):
+        person = self.get_person()
+        self.title = f"Edit {person.full_name}"
+        return {f: getattr(person, f) for f in services.PERSON_FIELDS}
+
+    def perform(self, form):
+        person = self.get_person()
+        services.user_update(actor=self.request.user, user=person, **form.cleaned_data)
+        return reverse("accounts:user_detail", args=[person.pk])
+
+
+class PersonActiveView(ActionView):
+    def consequence(self, request, pk):
+        person = selectors.user_get(user=request.user, pk=pk)
+        require(request.user, MANAGE, "activate or deactivate people")
+        if request.POST.get("active") != "false" or not person.is_active:
+            return None
+        if person.pk == request.user.pk:
+            return None  # refused by the service with its reason
+        require_may_change_person(request.user, person, "active state")
+        tokens = ApiToken.objects.usable().filter(user=person).count()
+        held = AccessAssignment.objects.filter(user=person, ended_at__isnull=True).count()
+        return Consequence(
+            title=f"Deactivate {person.full_name}?",
+            lines=(
+                f"Their sign-in and their access "
+                f"({count_of(held, 'role or grant', 'roles and grants')}) stop at once.",
+                f"{count_of(tokens, 'API token')} of theirs {'is' if tokens == 1 else 'are'} "
+                "revoked for good: reactivating them does not bring tokens back.",
+            ),
+            button="Deactivate",
+        )
+
+    def act(self, request, pk):
+        person = selectors.user_get(user=request.user, pk=pk)
+        choice = request.POST.get("active")
+        if choice not in ("true", "false"):
+            raise ApplicationError("Say whether to activate (true) or deactivate (false).")
+        active = choice == "true"
+        services.user_set_active(actor=request.user, user=person, active=active)
+        state = "reactivated" if active else "deactivated; their access ended"
+        return reverse("accounts:user_detail", args=[pk]), f"{person.full_name} was {state}."
+
+
+# --- Notifications ----------------------------------------------------------------------
+
+
+class NotificationListView(FilteredListView):
+    template_name = "accounts/notification_list.html"
+    partial_template_name = "accounts/_notification_table.html"
+    filterset_class = NotificationFilter
+    sortable = {"title": "title", "received": "created_at", "read": "read_at"}
+    default_sort = "-received"
+
+    def get_queryset(self):
+        return selectors.notification_list(user=self.request.user, filters=self.request.GET)
+
+
+class NotificationsReadView(ActionView):
+    def act(self, request):
+        count = notifications_mark_read(user=request.user)
+        return reverse("accounts:notification_list"), f"{count} marked as read." if count else ""

@@ -1,6 +1,6 @@
 """Capabilities of the audit app."""
 
-from apps.accounts.registry import Capability
+from apps.access.registry import Capability
 
 CAPABILITIES = [
     Capability("audit.view", "Read the audit log", "Every change, by whom, when and from where."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from apps.accounts.access import require, require_to_see
+from apps.access.rules import require, require_to_see
 from martech.common.errors import NotFoundError
 
 from .filters import AuditEventFilter

@@ -1,6 +1,6 @@
 """Capabilities of the consent ledger."""
 
-from apps.accounts.registry import Capability
+from apps.access.registry import Capability
 
 CAPABILITIES = [
     Capability(

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from apps.accounts.access import require, require_to_see
+from apps.access.rules import require, require_to_see
 from apps.identity.normalise import Ident
 from apps.identity.selectors import linked_identifiers, profiles_members
 from martech.common.errors import NotFoundError

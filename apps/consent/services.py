@@ -11,7 +11,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.access import require
+from apps.access.rules import require
 from apps.audit.services import audit_record, audit_snapshot
 from apps.consent.errors import ConsentErrorCode
 from apps.identity.normalise import Ident, normalise

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.generic import TemplateView
 
-from apps.accounts.access import require, user_can
+from apps.access.rules import require, user_can
 from apps.identity.normalise import Ident, parse
 from apps.identity.selectors import identifier_resolve
 from martech.common.errors import ApplicationError

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, Q
 from django.urls import reverse
 
-from apps.accounts.access import user_can
+from apps.access.rules import user_can
 from martech.common.navigation import ACTIONS, SearchResult, verb_rest
 from martech.common.views import count_of
 

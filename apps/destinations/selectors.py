@@ -9,7 +9,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from apps.accounts.access import user_can
+from apps.access.rules import user_can
 from martech.common.errors import NotFoundError
 
 from .adapters import CATALOG

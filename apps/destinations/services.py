@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
-from apps.accounts.access import require
+from apps.access.rules import require
 from apps.audit.services import audit_record, audit_snapshot
 from apps.consent import gate
 from apps.destinations.errors import DestinationsErrorCode

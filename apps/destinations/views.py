@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from apps.accounts.access import require, user_can
+from apps.access.rules import require, user_can
 from apps.consent.selectors import purpose_name_map, purpose_names
 from apps.destinations.errors import DestinationsErrorCode
 from martech.common.errors import ApplicationError

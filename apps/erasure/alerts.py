@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import Grant, User
+from apps.access.models import Grant
+from apps.accounts.models import User
 from apps.accounts.notifications import notify
 
 from .models import OPEN, ErasureRequest, ErasureTask, TaskStatus

@@ -7,7 +7,7 @@ import statistics
 
 from django.db.models import Count, Q, QuerySet
 
-from apps.accounts.access import user_can
+from apps.access.rules import user_can
 from martech.common.errors import NotFoundError
 
 from .models import OPEN, ErasureRequest, ErasureTask, RequestStatus, TaskStatus

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.accounts.access import require, user_can
+from apps.access.rules import require, user_can
 from apps.audit.services import audit_record
 from apps.erasure.errors import ErasureErrorCode
 from apps.identity.errors import IdentityErrorCode

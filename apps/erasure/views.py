@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from apps.accounts.access import require, user_can
+from apps.access.rules import require, user_can
 from martech.common.exports import csv_response
 from martech.common.views import (
     ActionView,

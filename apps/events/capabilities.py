@@ -1,6 +1,6 @@
 """Capabilities of event collection."""
 
-from apps.accounts.registry import Capability
+from apps.access.registry import Capability
 
 CAPABILITIES = [
     Capability(

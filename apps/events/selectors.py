@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from apps.accounts.access import user_can
+from apps.access.rules import user_can
 from martech.common.errors import NotFoundError
 
 from . import store

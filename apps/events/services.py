@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.access import require
+from apps.access.rules import require
 from apps.audit.services import audit_record, audit_snapshot
 from martech.common import sharedcache
 from martech.common.errors import ApplicationError, ConflictError

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from apps.accounts.access import require, user_can
+from apps.access.rules import require, user_can
 from apps.destinations.selectors import routes_of_event
 from martech.common.errors import ApplicationError
 from martech.common.exports import csv_response

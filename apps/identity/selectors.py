@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from apps.accounts.access import require, require_to_see, user_can
+from apps.access.rules import require, require_to_see, user_can
 from martech.common.errors import NotFoundError
 from martech.common.navigation import SearchResult
 from martech.common.pgcopy import execute_arrays

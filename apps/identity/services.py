@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.accounts.access import require
+from apps.access.rules import require
 from apps.audit.services import audit_record
 from apps.consent.gate import SubjectSuppressed, refuse_suppressed
 from apps.identity.errors import IdentityErrorCode

@@ -6,7 +6,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from apps.accounts.access import require, user_can
+from apps.access.rules import require, user_can
 from martech.common.errors import ApplicationError
 from martech.common.panels import render_panels
 from martech.common.views import ActionView, Consequence, FilteredListView, count_of

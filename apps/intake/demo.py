@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from apps.accounts.demo import grant_demo_capabilities
+from apps.access.demo import grant_demo_capabilities
 from apps.accounts.models import User
 
 from . import services

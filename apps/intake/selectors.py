@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from apps.accounts.access import user_can
+from apps.access.rules import user_can
 from apps.tools.selectors import CapabilityOverlap, capability_overlap
 from martech.common.errors import NotFoundError
 from martech.common.navigation import SearchResult

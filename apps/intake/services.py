@@ -19,7 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.access import require, user_can
+from apps.access.rules import require, user_can
 from apps.accounts.models import User
 from apps.accounts.notifications import notify
 from apps.audit.services import audit_record, audit_snapshot

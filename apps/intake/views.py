@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from apps.accounts.access import user_can
+from apps.access.rules import user_can
 from apps.intake.errors import IntakeErrorCode
 from apps.tools.choices import ToolCapability
 from martech.common.errors import ApplicationError

@@ -23,7 +23,7 @@ from django.db.models.functions import (
 )
 from django.utils import timezone
 
-from apps.accounts.access import user_can
+from apps.access.rules import user_can
 from martech.common.errors import NotFoundError
 
 from .choices import VersionStatus

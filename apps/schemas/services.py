@@ -12,8 +12,8 @@ import jsonschema_rs
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.access import require, user_can
-from apps.accounts.registry import capability_label
+from apps.access.registry import capability_label
+from apps.access.rules import require, user_can
 from apps.audit.services import audit_record, audit_snapshot
 from apps.schemas.errors import SchemasErrorCode
 from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from apps.accounts.access import require, user_can
+from apps.access.rules import require, user_can
 from apps.schemas.errors import SchemasErrorCode
 from martech.common.errors import ApplicationError
 from martech.common.views import (

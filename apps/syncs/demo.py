@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.demo import grant_demo_capabilities
+from apps.access.demo import grant_demo_capabilities
 from apps.accounts.models import User
 from apps.destinations.models import Destination
 from apps.destinations.outbound import Outbound, Result, Verdict

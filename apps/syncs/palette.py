@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.urls import reverse
 
-from apps.accounts.access import user_can
+from apps.access.rules import user_can
 from martech.common.navigation import ACTIONS, SearchResult, verb_rest
 
 from . import selectors

@@ -3,7 +3,7 @@
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from apps.accounts.access import user_can
+from apps.access.rules import user_can
 from martech.common.errors import NotFoundError
 
 from .engine.warehouse import activation_params

@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from apps.accounts.access import require, user_can
+from apps.access.rules import require, user_can
 from apps.syncs.errors import SyncsErrorCode
 from martech.common.errors import ApplicationError
 from martech.common.views import (

@@ -1,6 +1,6 @@
 """Capabilities of the tool registry."""
 
-from apps.accounts.registry import Capability
+from apps.access.registry import Capability
 
 CAPABILITIES = [
     Capability("tools.view", "See the tool registry", "Tools, costs, renewals and overlap."),

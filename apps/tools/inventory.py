@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from apps.accounts.access import require
+from apps.access.rules import require
 from apps.accounts.models import User
 from apps.audit.services import audit_diff, audit_snapshot
 from apps.tools.errors import ToolsErrorCode

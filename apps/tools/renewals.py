@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.access import require
+from apps.access.rules import require
 from apps.accounts.notifications import notify
 
 from .choices import IN_USE

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from apps.accounts.access import require, require_to_see, user_can
+from apps.access.rules import require, require_to_see, user_can
 from martech.common.errors import NotFoundError
 from martech.common.navigation import SearchResult
 

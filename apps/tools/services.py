@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from apps.accounts.access import require
+from apps.access.rules import require
 from apps.audit.services import audit_diff, audit_record, audit_snapshot
 from apps.tools.errors import ToolsErrorCode
 from martech.common.currencies import normalise_currency

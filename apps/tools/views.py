@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from apps.accounts.access import require, user_can
+from apps.access.rules import require, user_can
 from apps.audit.selectors import audit_history_for
 from martech.common.errors import ApplicationError
 from martech.common.exports import csv_response

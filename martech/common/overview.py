@@ -91,8 +91,8 @@ def _one_or_list(count: int, one_url: Callable[[], str], list_url: str) -> str:
 
 
 def _access(user, can) -> list[Attention]:
-    from apps.accounts.models import ReviewDecision, ReviewItem
-    from apps.accounts.selectors import access_request_inbox
+    from apps.access.models import ReviewDecision, ReviewItem
+    from apps.access.selectors import access_request_inbox
 
     items = []
     inbox = access_request_inbox(user=user)
@@ -107,8 +107,8 @@ def _access(user, can) -> list[Attention]:
                 len(inbox),
                 _one_or_list(
                     len(inbox),
-                    lambda: reverse("accounts:request_detail", args=[inbox[0].pk]),
-                    reverse("accounts:request_list") + "?status=pending",
+                    lambda: reverse("access:request_detail", args=[inbox[0].pk]),
+                    reverse("access:request_list") + "?status=pending",
                 ),
                 detail=", ".join(r.requester.full_name for r in inbox[:3])
                 + (" and others" if len(inbox) > 3 else ""),
@@ -124,7 +124,7 @@ def _access(user, can) -> list[Attention]:
                 DECISION_AREA,
                 f"Access review: {_n(reviews['n'], 'decision')} to make",
                 reviews["n"],
-                reverse("accounts:review_detail", args=[reviews["campaign"]]),
+                reverse("access:review_detail", args=[reviews["campaign"]]),
                 due=timezone.localdate(reviews["due"]),
             )
         )
@@ -566,7 +566,7 @@ def attention_list(*, user) -> list[Attention]:
     """Return what waits for ``user``'s decision and what is failing that they can act on,
     most urgent first: failures and missed deadlines, then decisions and deadlines that wait
     (the nearest first), then the rest."""
-    from apps.accounts.access import user_can
+    from apps.access.rules import user_can
 
     if user is None or not getattr(user, "is_authenticated", False):
         return []
@@ -593,8 +593,8 @@ class Upcoming:
 def upcoming_grouped(*, user, now: dt.datetime | None = None) -> list[Upcoming]:
     """What ``user``'s roles will give them, one line per moment (``In 18 days (on …): read
     the audit log, see destinations and deliveries``), soonest first."""
-    from apps.accounts.access import capabilities_of, evaluate
-    from apps.accounts.registry import get_capability
+    from apps.access.registry import get_capability
+    from apps.access.rules import capabilities_of, evaluate
 
     now = now or timezone.now()
     today = timezone.localdate(now)

@@ -40,3 +40,17 @@ def require_capability(capability: str) -> type[BasePermission]:
 
     HasCapability.__name__ = f"Has_{capability.replace('.', '_')}"
     return HasCapability
+
+
+class CapabilityWritesMixin:
+    """Actions listed in ``manage_actions`` need ``write_capability``, checked before the
+    body is read: someone without it gets 403, not a validation error about the body."""
+
+    write_capability: str = ""
+    manage_actions: frozenset[str] = frozenset()
+
+    def get_permissions(self):
+        permissions = super().get_permissions()
+        if self.action in self.manage_actions:
+            permissions.append(require_capability(self.write_capability)())
+        return permissions

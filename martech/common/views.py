@@ -207,7 +207,7 @@ def permission_denied(request, exception=None):
 
 def _missing_capability(request, exception):
     """The capability a refusal names, when the person could ask for it; else None."""
-    from apps.accounts.registry import get_capability
+    from apps.access.registry import get_capability
 
     details = getattr(exception, "details", None) or {}
     code = details.get("capability") if isinstance(details, dict) else None
@@ -473,7 +473,7 @@ class ServiceFormView(LoginRequiredMixin, FormView):
         if request.user.is_authenticated:
             self.load_object()
             if self.capability:
-                from apps.accounts.access import require
+                from apps.access.rules import require
 
                 require(request.user, self.capability, "use this form")
         return super().dispatch(request, *args, **kwargs)

@@ -301,11 +301,11 @@ def test_a_deactivated_persons_browser_sessions_end_and_stay_ended(admin_api):
         ).status_code
         == 302
     )
-    assert browser.get(reverse("accounts:my_access")).status_code == 200
+    assert browser.get(reverse("access:my_access")).status_code == 200
 
     # when: deactivated, then reactivated
     admin_api.patch(f"/api/v1/users/{person.pk}/", {"is_active": False}, format="json")
     admin_api.patch(f"/api/v1/users/{person.pk}/", {"is_active": True}, format="json")
 
     # then: the old session is gone; signing in again works
-    assert browser.get(reverse("accounts:my_access")).status_code == 302
+    assert browser.get(reverse("access:my_access")).status_code == 302

@@ -90,18 +90,18 @@ def test_demo_data_loads_idempotently_with_a_working_admin_login(client):
 
 
 def test_forms_refuse_out_of_range_dates_instead_of_failing(admin_client, admin):
-    from apps.accounts.access_services import role_create
+    from apps.access.services import role_create
 
     person = UserFactory()
     role = role_create(actor=admin, name="Readers", owner=admin)
     response = admin_client.post(
-        reverse("accounts:user_assign_role", args=[person.pk]),
+        reverse("access:user_assign_role", args=[person.pk]),
         {"role": role.pk, "ends_on": "9999-12-31"},
     )
     assert response.status_code == 302
     assert not person.assignments.exists()
     review = admin_client.post(
-        reverse("accounts:review_create"),
+        reverse("access:review_create"),
         {"name": "x", "roles": [role.pk], "deadline": "9999-12-31", "unreviewed_policy": "keep"},
     )
     assert review.status_code == 400
@@ -116,15 +116,15 @@ def test_activation_needs_an_explicit_choice(admin_client):
 
 
 def test_non_managers_get_403_before_their_input_is_read(user_client, admin):
-    from apps.accounts.access_services import role_create
+    from apps.access.services import role_create
 
     role = role_create(actor=admin, name="Readers", owner=admin)
     response = user_client.post(
-        reverse("accounts:role_capability_set", args=[role.pk]), {"capability": "nonsense"}
+        reverse("access:role_capability_set", args=[role.pk]), {"capability": "nonsense"}
     )
     assert response.status_code == 403
 
 
 def test_edit_pages_answer_404_for_unknown_objects(user_client):
     assert user_client.get(reverse("accounts:user_edit", args=[999999])).status_code == 404
-    assert user_client.get(reverse("accounts:role_edit", args=[999999])).status_code == 404
+    assert user_client.get(reverse("access:role_edit", args=[999999])).status_code == 404

@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.access_services import role_assign, role_capability_set, role_create
+from apps.access.services import role_assign, role_capability_set, role_create
 from apps.accounts.services import user_create
 from apps.audit.models import AppendOnlyError, AuditEvent
 from apps.audit.services import audit_diff, audit_record

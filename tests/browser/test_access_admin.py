@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from apps.accounts import access_services as svc
+from apps.access import services as svc
 from tests.browser.test_console_shell import _sign_in
 from tests.factories import AdminFactory, UserFactory
 

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from apps.accounts import access_services as svc
-from apps.accounts.registry import all_capabilities
+from apps.access import services as svc
+from apps.access.registry import all_capabilities
 from tests.browser.test_console_shell import _sign_in
 from tests.factories import AdminFactory, UserFactory
 

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from apps.accounts import access_services as svc
+from apps.access import services as svc
 from apps.intake.models import IntakeRequest
 from apps.tools.models import Tool
 from apps.tools.services import tool_create

@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from apps.accounts import access_services as svc
+from apps.access import services as svc
+from apps.access.models import ReviewCampaign
 from apps.accounts import demo
-from apps.accounts.models import ReviewCampaign, User
+from apps.accounts.models import User
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -4,8 +4,8 @@ and Enter choose one, the action's own confirmation asks, and confirming does it
 import pytest
 from playwright.sync_api import expect
 
-from apps.accounts import access_services as svc
-from apps.accounts.models import AccessAssignment
+from apps.access import services as svc
+from apps.access.models import AccessAssignment
 from apps.audit.models import AuditEvent
 from tests.browser.test_console_shell import _sign_in
 from tests.factories import AdminFactory, UserFactory

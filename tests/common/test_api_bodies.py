@@ -7,8 +7,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.views import APIView
 
-from apps.accounts import access_services
-from apps.accounts.models import ReviewCampaign
+from apps.access import services as access_services
+from apps.access.models import ReviewCampaign
 from martech.common.permissions import BodyParsed
 
 UNSAFE = {"post", "put", "patch", "delete"}

@@ -8,8 +8,8 @@ from django import forms
 from django.urls import reverse
 
 import apps
-from apps.accounts import access_services as svc
-from apps.accounts.models import RoleCapability
+from apps.access import services as svc
+from apps.access.models import RoleCapability
 from martech.common.forms import ModelMultipleChoiceField
 
 HUGE = "9" * 30
@@ -19,7 +19,7 @@ HUGE = "9" * 30
 def test_review_create_with_a_huge_role_key_is_a_form_error(admin_client):
     # when
     response = admin_client.post(
-        reverse("accounts:review_create"),
+        reverse("access:review_create"),
         {
             "name": "Quarterly",
             "roles": [HUGE],
@@ -41,7 +41,7 @@ def test_role_capability_with_a_huge_training_key_is_refused_with_a_message(admi
 
     # when
     response = admin_client.post(
-        reverse("accounts:role_capability_set", args=[role.pk]),
+        reverse("access:role_capability_set", args=[role.pk]),
         {"capability": "audit.view", "min_tenure_days": "0", "trainings": [HUGE, "-" + HUGE]},
         follow=True,
     )

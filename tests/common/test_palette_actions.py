@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from apps.accounts import access_services as svc
-from apps.accounts.models import AccessAssignment, AccessRequestStatus
+from apps.access import services as svc
+from apps.access.models import AccessAssignment, AccessRequestStatus
 from apps.audit.models import AuditEvent
 from apps.destinations.models import Delivery
 from apps.destinations.services import destination_create
@@ -252,7 +252,7 @@ def test_someone_with_no_role_is_offered_only_to_request_access(world):
         assert _actions(employee, query) == [], query
     requests = _actions(employee, "request audit log")
     assert requests[0]["title"] == "Request capability: Read the audit log"
-    assert requests[0]["url"] == reverse("accounts:request_create") + "?capability=audit.view"
+    assert requests[0]["url"] == reverse("access:request_create") + "?capability=audit.view"
 
 
 def test_the_requester_is_not_offered_to_decide_their_own_request(world):
@@ -384,8 +384,8 @@ def test_action_links_forced_by_someone_who_may_not_act_answer_403_or_404(world)
     sync, request = world.sync, world.access_request
     assert employee.get(reverse("syncs:sync_dry_run", args=[sync.pk])).status_code == 404
     assert employee.get(_replay_url(world.sandbox)).status_code == 403
-    assert employee.get(reverse("accounts:request_approve", args=[request.pk])).status_code == 403
-    grant = reverse("accounts:user_assign_role", args=[world.ops.pk])
+    assert employee.get(reverse("access:request_approve", args=[request.pk])).status_code == 403
+    grant = reverse("access:user_assign_role", args=[world.ops.pk])
     assert employee.get(grant, {"role": world.role.pk}).status_code == 403
     assert _client(world.ops).get(_replay_url(world.production)).status_code == 403
     assert not SyncRun.objects.exists()

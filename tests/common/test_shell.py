@@ -54,7 +54,7 @@ def test_dashboard_shows_activity_for_auditors(admin_client):
 def test_dashboard_tells_a_manager_about_requests_waiting_for_them(admin):
     from django.test import Client
 
-    from apps.accounts.access_services import access_request_create
+    from apps.access.services import access_request_create
 
     # a manager decides a report's request only for what he holds himself
     lead = person_with(admin, "audit.view", name="Team Lead")

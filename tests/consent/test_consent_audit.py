@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from apps.accounts import access_services as svc
+from apps.access import services as svc
 from apps.accounts.services import api_token_create
 from apps.audit.models import AuditEvent
 from apps.consent.models import ConsentRecord

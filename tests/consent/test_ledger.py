@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
 from rest_framework.test import APIClient
 
-from apps.accounts import access_services as svc
+from apps.access import services as svc
 from apps.accounts.services import api_token_create
 from apps.consent import gate, selectors, services
 from apps.consent.models import AppendOnlyError, ConsentRecord

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.accounts import access_services as svc
+from apps.access import services as svc
 from apps.accounts.models import User
 from apps.intake import services
 from apps.intake.models import IntakeRequest

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.accounts import access_services as svc
+from apps.access import services as svc
 from apps.accounts.models import User
 from apps.intake import selectors, services
 from apps.tools.services import tool_create

@@ -1,6 +1,6 @@
 import pytest
 
-from apps.accounts import access_services as svc
+from apps.access import services as svc
 from apps.schemas import services
 from tests.factories import UserFactory
 

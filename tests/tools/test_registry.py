@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from apps.accounts import access_services as access
+from apps.access import services as access
 from apps.audit.models import AuditEvent
 from apps.tools.models import Tool
 from apps.tools.selectors import redundancy_report

@@ -3,7 +3,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.access import require
+from apps.access.rules import require
 from apps.consent import selectors, services
 from apps.consent.errors import ConsentErrorCode
 from apps.consent.filters import ConsentRecordFilter

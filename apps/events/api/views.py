@@ -3,7 +3,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.accounts.access import require
+from apps.access.rules import require
 from martech.common.api import ErrorSerializer, validated_body
 from martech.common.errors import ApplicationError
 

@@ -3,7 +3,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.accounts.access import require
+from apps.access.rules import require
 from apps.identity import selectors, services
 from apps.identity.filters import ProfileFilter
 from apps.identity.models import Link, Merge, Profile

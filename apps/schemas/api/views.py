@@ -6,7 +6,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from apps.accounts.access import require
+from apps.access.rules import require
 from apps.schemas.errors import SchemasErrorCode
 from martech.common.api import ErrorSerializer, validated_body
 from martech.common.errors import ApplicationError, NotFoundError

@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from apps.accounts.access import require
+from apps.access.rules import require
 from apps.tools import selectors, services
 from apps.tools.advisor import Situation, advise
 from apps.tools.errors import ToolsErrorCode
