@@ -1,8 +1,9 @@
 """API conventions shared by every endpoint: errors, pagination and their OpenAPI docs, and
-the field mapping that more than one app takes."""
+the fields (bounded dates, field mappings) that more than one app takes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -23,6 +24,51 @@ _MESSAGES = {
     "permission_denied": "You do not have permission to perform this action.",
     "not_found": "Not found.",
 }
+
+
+# Dates outside this range are refused on input: tenure, expiry and time-zone arithmetic on
+# them would overflow Python's dates, and no person, contract or access is that old or that
+# far away.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+MAX_DAYS = 36_500  # a hundred years: the longest tenure rule or training validity
+MAX_TEXT = 10_000  # free text (descriptions, justifications, notes)
+
+
+def _out_of_range() -> serializers.ValidationError:
+    return serializers.ValidationError(
+        f"Use a date from {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}."
+    )
+
+
+class BoundedDateField(serializers.DateField):
+    """An ISO 8601 date from 1900 to 2999."""
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+            raise _out_of_range()
+        return parsed
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time from 1900 to 2999 (any offset; stored in UTC)."""
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if not EARLIEST_DATE <= parsed.astimezone(dt.UTC).date() <= LATEST_DATE:
+            raise _out_of_range()
+        return parsed
+
+
+class NonEmptyPatchMixin:
+    """A partial update that changes nothing is a mistake, not a no-op."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if getattr(self, "partial", False) and not attrs:
+            raise serializers.ValidationError("Give at least one field to change.")
+        return attrs
 
 
 class MappingSerializer(serializers.Serializer):

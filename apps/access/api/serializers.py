@@ -28,14 +28,18 @@ from apps.access.models import (
     TrainingCompletion,
 )
 from apps.access.registry import capability_choices, get_capability
-from apps.accounts.api.serializers import (
+from apps.accounts.models import User
+from martech.common.api import (
     MAX_DAYS,
     MAX_TEXT,
     BoundedDateField,
     BoundedDateTimeField,
     NonEmptyPatchMixin,
-    user_field,
 )
+
+
+def _user_field(**kwargs) -> serializers.PrimaryKeyRelatedField:
+    return serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), **kwargs)
 
 
 def _request_user(serializer: serializers.Serializer):
@@ -140,7 +144,7 @@ class TrainingInputSerializer(NonEmptyPatchMixin, serializers.Serializer):
         allow_null=True,
         help_text="Days a completion stays valid. Empty: it never expires.",
     )
-    owner = user_field(required=False, allow_null=True)
+    owner = _user_field(required=False, allow_null=True)
 
 
 class CompletionSerializer(serializers.ModelSerializer):
@@ -165,7 +169,7 @@ class CompletionSerializer(serializers.ModelSerializer):
 
 
 class CompletionCreateSerializer(serializers.Serializer):
-    user = user_field()
+    user = _user_field()
     training = serializers.PrimaryKeyRelatedField(queryset=Training.objects.all())
     completed_on = BoundedDateField(help_text="Not in the future.")
 
@@ -224,7 +228,9 @@ class RoleSerializer(serializers.ModelSerializer):
 class RoleInputSerializer(NonEmptyPatchMixin, serializers.Serializer):
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
-    owner = user_field(required=False, help_text="Approves requests for the role. Defaults to you.")
+    owner = _user_field(
+        required=False, help_text="Approves requests for the role. Defaults to you."
+    )
 
 
 class RoleCapabilitySetSerializer(serializers.Serializer):
@@ -283,7 +289,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 
 class AssignmentCreateSerializer(serializers.Serializer):
-    user = user_field()
+    user = _user_field()
     role = serializers.PrimaryKeyRelatedField(queryset=Role.objects.all())
     ends_at = BoundedDateTimeField(
         required=False, allow_null=True, help_text="Time-bound: the role ends by itself here."

@@ -7,61 +7,17 @@ the service they feed decides whether the change is allowed and consistent.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from apps.accounts.models import ApiToken, User
-
-# Dates outside this range are refused on input: tenure, expiry and time-zone arithmetic on
-# them would overflow Python's dates, and no person or access is that old or that far away.
-EARLIEST_DATE = dt.date(1900, 1, 1)
-LATEST_DATE = dt.date(2999, 12, 31)
-MAX_DAYS = 36_500  # a hundred years: the longest tenure rule or training validity
-MAX_TEXT = 10_000  # free text (descriptions, justifications, notes)
+from martech.common.api import BoundedDateField, NonEmptyPatchMixin
 
 
-def _out_of_range() -> serializers.ValidationError:
-    return serializers.ValidationError(
-        f"Use a date from {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}."
-    )
-
-
-class BoundedDateField(serializers.DateField):
-    """An ISO 8601 date from 1900 to 2999."""
-
-    def to_internal_value(self, value):
-        parsed = super().to_internal_value(value)
-        if not EARLIEST_DATE <= parsed <= LATEST_DATE:
-            raise _out_of_range()
-        return parsed
-
-
-class BoundedDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 date-time from 1900 to 2999 (any offset; stored in UTC)."""
-
-    def to_internal_value(self, value):
-        parsed = super().to_internal_value(value)
-        if not EARLIEST_DATE <= parsed.astimezone(dt.UTC).date() <= LATEST_DATE:
-            raise _out_of_range()
-        return parsed
-
-
-def user_field(**kwargs) -> serializers.PrimaryKeyRelatedField:
+def _user_field(**kwargs) -> serializers.PrimaryKeyRelatedField:
     return serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), **kwargs)
-
-
-class NonEmptyPatchMixin:
-    """A partial update that changes nothing is a mistake, not a no-op."""
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        if getattr(self, "partial", False) and not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
-        return attrs
 
 
 # --- People ---------------------------------------------------------------------------------
@@ -95,7 +51,7 @@ class UserCreateSerializer(serializers.Serializer):
     full_name = serializers.CharField(max_length=200)
     team = serializers.CharField(max_length=100, required=False, allow_blank=True)
     job_title = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    manager = user_field(required=False, allow_null=True)
+    manager = _user_field(required=False, allow_null=True)
     start_date = BoundedDateField(required=False, help_text="Defaults to today.")
     password = serializers.CharField(
         required=False,
@@ -121,7 +77,7 @@ class UserUpdateSerializer(NonEmptyPatchMixin, serializers.Serializer):
     full_name = serializers.CharField(max_length=200, required=False)
     team = serializers.CharField(max_length=100, required=False, allow_blank=True)
     job_title = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    manager = user_field(required=False, allow_null=True)
+    manager = _user_field(required=False, allow_null=True)
     start_date = BoundedDateField(required=False)
     is_active = serializers.BooleanField(
         required=False, help_text="False deactivates the person: their access stops at once."

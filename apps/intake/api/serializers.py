@@ -1,7 +1,6 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.accounts.api.serializers import BoundedDateField
 from apps.accounts.models import User
 from apps.intake.choices import Approach, Outcome, Part
 from apps.intake.models import (
@@ -13,6 +12,7 @@ from apps.intake.models import (
     Vote,
 )
 from apps.tools.choices import ToolCapability
+from martech.common.api import BoundedDateField
 
 
 class PersonSerializer(serializers.ModelSerializer):

@@ -5,13 +5,13 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import SkipField
 from rest_framework.settings import api_settings
 
-from apps.accounts.api.serializers import BoundedDateField
 from apps.accounts.models import User
 from apps.tools.choices import DataCategory, ToolCapability, ToolStatus
 from apps.tools.errors import ToolsErrorCode
 from apps.tools.models import Tool
 from apps.tools.rules import tool_problems, tool_warnings
 from apps.tools.services import FIELDS
+from martech.common.api import BoundedDateField
 from martech.common.currencies import normalise_currency
 
 
