@@ -211,7 +211,7 @@ class GrantQuerySet(models.QuerySet):
 class Grant(models.Model):
     """One effective capability of a person, with the reason they have it.
 
-    Grants are maintained by ``access.access_recompute``: created when a role, tenure and
+    Grants are maintained by ``rules.access_recompute``: created when a role, tenure and
     trainings allow it, revoked when they no longer do. ``expires_at`` makes a grant lapse
     by itself at the end of time-bound access or of a training's validity.
     """

@@ -146,7 +146,7 @@ def access_request_get(*, user, pk: int) -> AccessRequest:
 def access_request_inbox(*, user) -> list[AccessRequest]:
     """Pending requests ``user`` can decide.
 
-    The rule of ``access_services.access_request_approvers``: the role's active owner and
+    The rule of ``services.access_request_approvers``: the role's active owner and
     the requester's active manager decide, each only if they hold what is asked for (or
     manage access), never the requester; when neither may, the people who manage access
     do. One query finds the requests ``user`` is a candidate for; the rule itself, which

@@ -1,6 +1,6 @@
 """Writes that change who may do what: roles, trainings, assignments, requests, reviews.
 
-Every function checks the actor's capability through ``access.require``, audits itself in
+Every function checks the actor's capability through ``rules.require``, audits itself in
 the same transaction, and recomputes the grants of everyone it affects before returning,
 so a change applies at once.
 """

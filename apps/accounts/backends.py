@@ -1,7 +1,7 @@
 """Authentication by email, and permissions from capability grants only.
 
 Django's ``user.has_perm()``, the ``perms`` template variable and DRF permission classes
-all end up here, and from here in ``access.user_can``: one answer everywhere.
+all end up here, and from here in ``apps.access.rules.user_can``: one answer everywhere.
 """
 
 from django.contrib.auth.backends import ModelBackend

@@ -11,7 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.access import services as access_services
+from apps.access import services
 from apps.access.models import (
     AccessAssignment,
     AccessRequest,
@@ -359,7 +359,7 @@ class AccessRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_approver_ids(self, obj: AccessRequest) -> list[int]:
-        return sorted(u.pk for u in access_services.access_request_approvers(obj))
+        return sorted(u.pk for u in services.access_request_approvers(obj))
 
     def get_can_decide(self, obj: AccessRequest) -> bool:
         user = _request_user(self)
@@ -367,7 +367,7 @@ class AccessRequestSerializer(serializers.ModelSerializer):
             user is not None
             and obj.status == AccessRequestStatus.PENDING
             and obj.expires_at > timezone.now()
-            and access_services.access_request_can_decide(user, obj)
+            and services.access_request_can_decide(user, obj)
         )
 
 
@@ -377,9 +377,7 @@ class AccessRequestCreateSerializer(serializers.Serializer):
     )
     capability = CapabilityField(required=False, allow_blank=True, default="")
     justification = serializers.CharField(max_length=MAX_TEXT)
-    duration_days = serializers.IntegerField(
-        min_value=1, max_value=access_services.MAX_REQUEST_DAYS
-    )
+    duration_days = serializers.IntegerField(min_value=1, max_value=services.MAX_REQUEST_DAYS)
 
 
 class DecisionNoteSerializer(serializers.Serializer):
@@ -460,9 +458,7 @@ class ReviewItemSerializer(serializers.ModelSerializer):
     def get_can_decide(self, obj: ReviewItem) -> bool:
         user = _request_user(self)
         return bool(
-            user is not None
-            and obj.campaign.is_open
-            and access_services.review_item_can_decide(user, obj)
+            user is not None and obj.campaign.is_open and services.review_item_can_decide(user, obj)
         )
 
 

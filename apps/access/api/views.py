@@ -13,8 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.access import selectors
-from apps.access import services as access_services
+from apps.access import selectors, services
 from apps.access.filters import (
     AccessRequestFilter,
     AssignmentFilter,
@@ -68,7 +67,7 @@ CONFLICT = {409: ErrorSerializer}
 
 
 class ManageWritesMixin(CapabilityWritesMixin):
-    write_capability = access_services.MANAGE
+    write_capability = services.MANAGE
 
 
 # --- A person's access ---------------------------------------------------------------------
@@ -158,20 +157,20 @@ class RoleViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.GenericView
     def create(self, request, *args, **kwargs):
         data = validated_body(RoleInputSerializer, request)
         data.setdefault("owner", request.user)
-        role = access_services.role_create(actor=request.user, **data)
+        role = services.role_create(actor=request.user, **data)
         return self._answer(role, status.HTTP_201_CREATED)
 
     @extend_schema(request=RoleInputSerializer, responses={200: RoleSerializer, **CONFLICT})
     def partial_update(self, request, *args, **kwargs):
         role = self.get_object()
         changes = validated_body(RoleInputSerializer, request, partial=True)
-        role = access_services.role_update(actor=request.user, role=role, **changes)
+        role = services.role_update(actor=request.user, role=role, **changes)
         return self._answer(role)
 
     @extend_schema(responses={204: None, **CONFLICT})
     def destroy(self, request, *args, **kwargs):
         """Delete a role nobody holds any more."""
-        access_services.role_delete(actor=request.user, role=self.get_object())
+        services.role_delete(actor=request.user, role=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=RoleCapabilitySetSerializer, responses=RoleCapabilitySerializer)
@@ -180,7 +179,7 @@ class RoleViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.GenericView
         """Add a capability to the role, or change its tenure and training requirements."""
         role = self.get_object()
         data = validated_body(RoleCapabilitySetSerializer, request)
-        rule = access_services.role_capability_set(actor=request.user, role=role, **data)
+        rule = services.role_capability_set(actor=request.user, role=role, **data)
         return Response(RoleCapabilitySerializer(rule).data)
 
     @extend_schema(parameters=[ROLE_ID_PATH, CAPABILITY_PATH], request=None, responses={204: None})
@@ -195,7 +194,7 @@ class RoleViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.GenericView
         rule = role.capability_rules.filter(capability=kwargs["capability"]).first()
         if rule is None:
             raise NotFoundError("The role does not give this capability.")
-        access_services.role_capability_remove(actor=request.user, rule=rule)
+        services.role_capability_remove(actor=request.user, rule=rule)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -206,7 +205,7 @@ class RoleViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.GenericView
         """Give the role automatically to everyone whose team and job title match."""
         role = self.get_object()
         data = validated_body(BirthrightRuleCreateSerializer, request)
-        rule = access_services.birthright_rule_add(actor=request.user, role=role, **data)
+        rule = services.birthright_rule_add(actor=request.user, role=role, **data)
         return Response(BirthrightRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[ROLE_ID_PATH, RULE_ID_PATH], request=None, responses={204: None})
@@ -217,7 +216,7 @@ class RoleViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.GenericView
         rule = role.birthright_rules.filter(pk=kwargs["rule_id"]).first()
         if rule is None:
             raise NotFoundError("The role has no such birthright rule.")
-        access_services.birthright_rule_remove(actor=request.user, rule=rule)
+        services.birthright_rule_remove(actor=request.user, rule=rule)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -253,14 +252,14 @@ class TrainingViewSet(ManageWritesMixin, mixins.ListModelMixin, viewsets.Generic
     @extend_schema(request=TrainingInputSerializer, responses={201: TrainingSerializer, **CONFLICT})
     def create(self, request, *args, **kwargs):
         data = validated_body(TrainingInputSerializer, request)
-        training = access_services.training_create(actor=request.user, **data)
+        training = services.training_create(actor=request.user, **data)
         return self._answer(training, status.HTTP_201_CREATED)
 
     @extend_schema(request=TrainingInputSerializer, responses={200: TrainingSerializer, **CONFLICT})
     def partial_update(self, request, *args, **kwargs):
         training = self.get_object()
         changes = validated_body(TrainingInputSerializer, request, partial=True)
-        training = access_services.training_update(actor=request.user, training=training, **changes)
+        training = services.training_update(actor=request.user, training=training, **changes)
         return self._answer(training)
 
 
@@ -294,12 +293,12 @@ class TrainingCompletionViewSet(
     @extend_schema(request=CompletionCreateSerializer, responses={201: CompletionSerializer})
     def create(self, request, *args, **kwargs):
         data = validated_body(CompletionCreateSerializer, request)
-        completion = access_services.training_completion_record(actor=request.user, **data)
+        completion = services.training_completion_record(actor=request.user, **data)
         return Response(CompletionSerializer(completion).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, *args, **kwargs):
-        access_services.training_completion_delete(actor=request.user, completion=self.get_object())
+        services.training_completion_delete(actor=request.user, completion=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -336,12 +335,12 @@ class RoleAssignmentViewSet(
     def create(self, request, *args, **kwargs):
         """Give a person a role, optionally until a moment (time-bound)."""
         data = validated_body(AssignmentCreateSerializer, request)
-        assignment = access_services.role_assign(actor=request.user, **data)
+        assignment = services.role_assign(actor=request.user, **data)
         return Response(AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None, **CONFLICT})
     def destroy(self, request, *args, **kwargs):
-        access_services.assignment_remove(actor=request.user, assignment=self.get_object())
+        services.assignment_remove(actor=request.user, assignment=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -404,7 +403,7 @@ class AccessRequestViewSet(
     def create(self, request, *args, **kwargs):
         """Ask for either a role or a capability, with a justification and a duration."""
         data = validated_body(AccessRequestCreateSerializer, request)
-        access_request = access_services.access_request_create(requester=request.user, **data)
+        access_request = services.access_request_create(requester=request.user, **data)
         return self._answer(access_request, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -415,7 +414,7 @@ class AccessRequestViewSet(
         """Approve: the access starts now and ends after the requested number of days."""
         access_request = self.get_object()
         note = validated_body(DecisionNoteSerializer, request)["note"]
-        access_request = access_services.access_request_approve(
+        access_request = services.access_request_approve(
             actor=request.user, request=access_request, note=note
         )
         return self._answer(access_request)
@@ -427,7 +426,7 @@ class AccessRequestViewSet(
     def reject(self, request, *args, **kwargs):
         access_request = self.get_object()
         note = validated_body(DecisionNoteSerializer, request)["note"]
-        access_request = access_services.access_request_reject(
+        access_request = services.access_request_reject(
             actor=request.user, request=access_request, note=note
         )
         return self._answer(access_request)
@@ -436,7 +435,7 @@ class AccessRequestViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request, *args, **kwargs):
         """Withdraw your own pending request."""
-        access_request = access_services.access_request_cancel(
+        access_request = services.access_request_cancel(
             actor=request.user, request=self.get_object()
         )
         return self._answer(access_request)
@@ -478,16 +477,14 @@ class ReviewViewSet(
     def create(self, request, *args, **kwargs):
         """Start a review of everyone holding these roles or capabilities now."""
         data = validated_body(ReviewCampaignCreateSerializer, request)
-        campaign = access_services.review_campaign_create(actor=request.user, **data)
+        campaign = services.review_campaign_create(actor=request.user, **data)
         return self._answer(campaign, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: ReviewCampaignSerializer, **CONFLICT})
     @action(detail=True, methods=["post"])
     def close(self, request, *args, **kwargs):
         """Close the review now: undecided items follow its unreviewed-access policy."""
-        campaign = access_services.review_campaign_close(
-            campaign=self.get_object(), actor=request.user
-        )
+        campaign = services.review_campaign_close(campaign=self.get_object(), actor=request.user)
         return self._answer(campaign)
 
 
@@ -521,5 +518,5 @@ class ReviewItemViewSet(
         """Keep or revoke; revoking ends the access at once."""
         item = self.get_object()
         data = validated_body(ReviewDecideSerializer, request)
-        item = access_services.review_item_decide(actor=request.user, item=item, **data)
+        item = services.review_item_decide(actor=request.user, item=item, **data)
         return Response(ReviewItemSerializer(item, context={"request": request}).data)
