@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from apps.access import demo as access_demo
 from apps.access import services as svc
 from apps.access.models import ReviewCampaign
 from apps.accounts import demo
@@ -55,9 +56,10 @@ def _sign_in(page, base, email):
 def test_jonas_reads_my_access_held_first_requests_waiting_and_a_legible_count(live_server, page):
     # given: the demo organisation; Jonas's manager Sam turns down one of his two requests
     demo.load()
+    access_demo.load()
     admin = User.objects.get(email=demo.DEMO_ADMIN_EMAIL)
     for app in DEMO_APPS:
-        demo.grant_demo_capabilities(admin, import_module(f"apps.{app}.demo").ACCESS)
+        access_demo.grant_demo_capabilities(admin, import_module(f"apps.{app}.demo").ACCESS)
     jonas = User.objects.get(email=f"jonas.berg@{demo.DEMO_DOMAIN}")
     sam = User.objects.get(email=f"sam.okafor@{demo.DEMO_DOMAIN}")
     refused = svc.access_request_create(
@@ -111,6 +113,7 @@ def test_dana_revokes_leos_audit_log_in_the_review_and_his_page_says_so(live_ser
     # given: the demo's quarterly review, where Dana reviews Leo's Marketing Operations role
     # for audit.view
     demo.load()
+    access_demo.load()
     leo = User.objects.get(email=f"leo.martins@{demo.DEMO_DOMAIN}")
     dana = User.objects.get(email=f"dana.whitfield@{demo.DEMO_DOMAIN}")
     campaign = ReviewCampaign.objects.get()
