@@ -65,6 +65,12 @@ def load() -> str:
             [("audit.view", 0, ["Data protection essentials"]), ("accounts.view_access", 0, [])],
             [("Privacy & Legal", "")],
         ),
+        "Growth": (
+            "ana.costa",
+            "The growth team: the event stream and attribution, once they have settled in.",
+            [],
+            [("Growth", "")],
+        ),
         "Team Lead": (
             "ops.admin",
             "Leads and managers see their teams' access and the audit log.",

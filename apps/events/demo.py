@@ -16,6 +16,7 @@ ACCESS = {
     "Marketing Operations": [("events.view", 0), ("events.manage_sources", 90)],
     "Lifecycle Marketing": [("events.view", 30)],
     "Privacy & Compliance": [("events.view", 0)],
+    "Growth": [("events.view", 30)],
 }
 # The sandbox's key is public on purpose, so the demo can be tried with any SDK.
 DEMO_SANDBOX_KEY = "wk_demo_sandbox_key_2026"

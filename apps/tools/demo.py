@@ -273,6 +273,7 @@ ACCESS = {
     "Marketing Operations": [("tools.view", 0), ("tools.manage", 180)],
     "Lifecycle Marketing": [("tools.view", 0)],
     "Privacy & Compliance": [("tools.view", 0)],
+    "Growth": [("tools.view", 0)],
     "Team Lead": [("tools.view", 0)],
 }
 
