@@ -144,36 +144,9 @@ def stored_messages(event_ids: list[int]) -> dict[int, dict]:
     return store.stored_messages(event_ids)
 
 
-# Events a destination may receive: the tracking plan let them through.
-ACTIVE_STATUSES = ("processed", "flagged")
-
-
-def _json(column: str, path: str) -> str:
-    return f"json_extract({column}, '$.{path}')"
-
-
 def activation_events_sql() -> str:
     """The events the console publishes for activation, as a SQLite SELECT over this app's
     tables (the embedded mode's ``activation.events``; PostgreSQL's view is created by a
     migration). One row per event a destination may receive, with the view's column names;
     ``profile_id`` is the profile the event was stored with (merges not followed)."""
-    statuses = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
-    return f"""
-SELECT e.id AS event_id, e.message_id AS message_id, s.name AS source, e.type AS type,
-       e.name AS name, e.anonymous_id AS anonymous_id, e.user_id AS user_id,
-       e.profile_id AS profile_id, e."timestamp" AS "timestamp", e.received_at AS received_at,
-       {_json("e.payload", "properties")} AS properties,
-       {_json("e.payload", "traits")} AS traits,
-       {_json("e.payload", "context.page.url")} AS page_url,
-       {_json("e.payload", "context.page.path")} AS page_path,
-       {_json("e.payload", "context.page.title")} AS page_title,
-       {_json("e.payload", "context.page.referrer")} AS referrer,
-       {_json("e.attribution", "channel")} AS channel,
-       {_json("e.attribution", "source")} AS utm_source,
-       {_json("e.attribution", "medium")} AS utm_medium,
-       {_json("e.attribution", "campaign")} AS utm_campaign,
-       {_json("e.attribution", "content")} AS utm_content,
-       {_json("e.attribution", "term")} AS utm_term,
-       e.consent AS consent
-FROM main.events_event e JOIN main.events_source s ON s.id = e.source_id
-WHERE e.status IN ({statuses})"""  # noqa: S608 - constants, no input
+    return store.activation_events_sqlite()

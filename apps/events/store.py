@@ -320,14 +320,3 @@ SELECT e.id AS event_id, e.message_id AS message_id, s.name AS source, e.type AS
 FROM {schema}.{Event._meta.db_table} e
 JOIN {schema}.{Source._meta.db_table} s ON s.id = e.source_id
 WHERE e.status IN ({_active()})"""  # noqa: S608 - constants, no input
-
-
-def activation_identifies_sqlite(schema: str = "main") -> str:
-    """A SELECT, for a SQLite view, of every identify the tracking plan let through that
-    processing tied to a profile: ``event_id``, ``profile_id`` (as recorded), ``traits``
-    and ``timestamp``, from which a profile's latest traits are read."""
-    return f"""
-SELECT e.id AS event_id, e.profile_id AS profile_id,
-       json_extract(e.payload, '$.traits') AS traits, e."timestamp" AS "timestamp"
-FROM {schema}.{Event._meta.db_table} e
-WHERE e.type = 'identify' AND e.profile_id IS NOT NULL AND e.status IN ({_active()})"""  # noqa: S608

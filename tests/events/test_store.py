@@ -6,11 +6,12 @@ import dataclasses
 import datetime as dt
 import json
 import re
+import sqlite3
 
 import pytest
 from django.db import connection, transaction
 
-from apps.events import services, store
+from apps.events import selectors, services, store
 from apps.events.models import Event
 
 # ``r->>0``, ``r->1``, ``x ->> 12``: a JSON element read by its place in an array.
@@ -174,8 +175,7 @@ def test_activation_publishes_only_events_the_plan_let_through_with_page_and_cam
     )
 
     # when
-    events = _rows(store.activation_events_sqlite())
-    identifies = _rows(store.activation_identifies_sqlite())
+    events = _rows(selectors.activation_events_sql())
 
     # then
     (event,) = events
@@ -187,5 +187,35 @@ def test_activation_publishes_only_events_the_plan_let_through_with_page_and_cam
         "news",
         "spring",
     )
-    assert [(i["event_id"], i["profile_id"]) for i in identifies] == [(first.pk, 7)]
-    assert json.loads(identifies[0]["traits"]) == {"plan": "pro"}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite views' text")
+@pytest.mark.django_db(transaction=True)
+def test_a_view_built_on_the_published_events_passes_the_activation_guard(web):
+    # given: a TEMP view over the published events, merges followed, as activation builds it,
+    # on a connection that may read only through that view
+    from apps.syncs.engine.activation import _authorizer_for
+
+    store.insert([_new(web.pk), dataclasses.replace(_new(web.pk), message_id="m-2")])
+    Event.objects.filter(message_id="m-1").update(status="processed", profile_id=7)
+    raw = connection.connection
+    published = selectors.activation_events_sql()
+    view = (
+        "CREATE TEMP VIEW published_events AS SELECT e.event_id, e.source, "  # noqa: S608
+        "COALESCE(pr.merged_into_id, e.profile_id) AS profile_id "
+        f"FROM ({published}) e LEFT JOIN main.identity_profile pr ON pr.id = e.profile_id"
+    )
+    raw.execute(view)
+    raw.set_authorizer(_authorizer_for(frozenset({"published_events"})))
+
+    # when
+    try:
+        through_view = raw.execute("SELECT count(*) FROM temp.published_events").fetchone()
+        with pytest.raises(sqlite3.DatabaseError):
+            raw.execute("SELECT message_id FROM main.events_event").fetchall()
+    finally:
+        raw.set_authorizer(None)
+        raw.execute("DROP VIEW temp.published_events")
+
+    # then: the processed event is read through the view, the one still waiting is not
+    assert through_view == (1,)
