@@ -219,3 +219,17 @@ def test_a_view_built_on_the_published_events_passes_the_activation_guard(web):
 
     # then: the processed event is read through the view, the one still waiting is not
     assert through_view == (1,)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL statements")
+@pytest.mark.django_db(transaction=True)
+def test_a_row_type_whose_fields_are_not_the_columns_read_is_refused_not_filled_by_place(web):
+    # given: a row type with WaitingEvent's fields in another order
+    store.insert([_new(web.pk)])
+    names = [f.name for f in dataclasses.fields(store.WaitingEvent)]
+    reordered = dataclasses.make_dataclass("Reordered", [*names[1:], names[0]])
+
+    # when / then
+    with pytest.raises(ValueError, match="does not begin with the columns"):
+        store.read_after(0, 10, row_type=reordered)
+    assert store.read_after(0, 10)[0].message_id == "m-1"
