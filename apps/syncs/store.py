@@ -1,9 +1,10 @@
 """The sync rows (``syncs_syncrow``): what a destination last acknowledged, by model key.
 
 The one module that reads and writes the table in SQL, on both engines. Rows go in and come
-out as named types (``RowState``, ``Failure``, anything with ``key``, ``subject`` and
-``fingerprint`` for an acknowledgement); every statement is built from those names, so a
-column is added in one place and no caller depends on an order of columns.
+out as named types: ``StatePage`` (a page of ``RowState`` s as named columns), ``Failure``,
+and anything with ``key``, ``subject`` and ``fingerprint`` for an acknowledgement. Every
+statement is built from those names, so a column is added in one place and no caller
+depends on an order of columns.
 
 Reading is a scan in key order a page at a time, for a merge with a model read in the same
 order (``apps.syncs.engine.run``):
@@ -21,7 +22,8 @@ Writing is an upsert per batch on ``(sync, key)``: one statement over arrays on 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
 from typing import NamedTuple, Protocol
 
 from django.db import connection
@@ -42,6 +44,35 @@ class RowState(NamedTuple):
     acknowledged: bool  # the destination holds this key (a removal must reach it)
     failed: bool  # the last attempt failed: the row goes again
     subject: str  # "type:value", normalised
+
+
+@dataclass(frozen=True, slots=True)
+class StatePage:
+    """Consecutive rows of state as named columns: index ``i`` of every column is one key's
+    state. A merge reads the columns it needs without building an object per row."""
+
+    key: Sequence[str]
+    fingerprint: Sequence[bytes | None]
+    acknowledged: Sequence[bool]
+    failed: Sequence[bool]
+    subject: Sequence[str]
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    def row(self, i: int) -> RowState:
+        return RowState(**{name: getattr(self, name)[i] for name in RowState._fields})
+
+    def rows(self) -> list[RowState]:
+        return [self.row(i) for i in range(len(self))]
+
+
+_PAGE_FIELDS = tuple(f.name for f in fields(StatePage))
+
+
+def _page(rows: list[tuple]) -> StatePage:
+    """The fetched rows (selected in ``_PAGE_FIELDS`` order) as named columns."""
+    return StatePage(**dict(zip(_PAGE_FIELDS, zip(*rows, strict=True), strict=True)))
 
 
 class Sent(Protocol):
@@ -68,16 +99,11 @@ _STATE_EXPRESSIONS = {
     "failed": "error <> ''",
     "subject": "subject",
 }
-_STATE_SELECT = ", ".join(f"{_STATE_EXPRESSIONS[f]} AS {f}" for f in RowState._fields)
+_STATE_SELECT = ", ".join(f"{_STATE_EXPRESSIONS[f]} AS {f}" for f in _PAGE_FIELDS)
 _STATE_SQL = f"SELECT {_STATE_SELECT} FROM syncs_syncrow WHERE sync_id = %s"  # noqa: S608
-_make_state = RowState._make
 
 
-def _states(rows: Iterable[tuple]) -> list[RowState]:
-    return list(map(_make_state, rows))
-
-
-def state_pages(sync_id: int, *, size: int = 10_000) -> Iterator[list[RowState]]:
+def state_pages(sync_id: int, *, size: int = 10_000) -> Iterator[StatePage]:
     """The sync's rows in key order (byte order: the column's collation is "C"), ``size``
     at a time. The iterator has ``close()``; call it when the merge stops early."""
     if connection.vendor != "postgresql":
@@ -87,7 +113,7 @@ def state_pages(sync_id: int, *, size: int = 10_000) -> Iterator[list[RowState]]
     return _held_pages(sync_id, size)
 
 
-def _own_connection_pages(sync_id: int, size: int) -> Iterator[list[RowState]]:
+def _own_connection_pages(sync_id: int, size: int) -> Iterator[StatePage]:
     """Read on a helper thread while the run writes through the main connection."""
     import psycopg
 
@@ -98,22 +124,22 @@ def _own_connection_pages(sync_id: int, size: int) -> Iterator[list[RowState]]:
         cursor.itersize = size
         cursor.execute(f"{_STATE_SQL} ORDER BY key", [sync_id])
         while page := cursor.fetchmany(size):
-            yield _states(page)
+            yield _page(page)
 
 
-def _held_pages(sync_id: int, size: int) -> Iterator[list[RowState]]:
+def _held_pages(sync_id: int, size: int) -> Iterator[StatePage]:
     connection.ensure_connection()
     cursor = connection.connection.cursor(name=f"sync_state_{sync_id}", withhold=True)
     cursor.itersize = size
     try:
         cursor.execute(f"{_STATE_SQL} ORDER BY key", [sync_id])
         while page := cursor.fetchmany(size):
-            yield _states(page)
+            yield _page(page)
     finally:
         cursor.close()
 
 
-def _keyset_pages(sync_id: int, size: int) -> Iterator[list[RowState]]:
+def _keyset_pages(sync_id: int, size: int) -> Iterator[StatePage]:
     after = None
     while True:
         with connection.cursor() as cursor:
@@ -123,10 +149,11 @@ def _keyset_pages(sync_id: int, size: int) -> Iterator[list[RowState]]:
                 cursor.execute(
                     f"{_STATE_SQL} AND key > %s ORDER BY key LIMIT %s", [sync_id, after, size]
                 )
-            page = _states(cursor.fetchall())
-        if not page:
+            rows = cursor.fetchall()
+        if not rows:
             return
-        after = page[-1].key
+        page = _page(rows)
+        after = page.key[-1]
         yield page
 
 

@@ -12,7 +12,7 @@ from django.db import connection
 
 from apps.syncs import services, store
 from apps.syncs.models import SyncRow
-from apps.syncs.store import Failure, RowState
+from apps.syncs.store import Failure, RowState, StatePage
 
 from .conftest import destination_for
 
@@ -50,7 +50,7 @@ def sync(admin, tool, webhook_vendor):
     )
 
 
-def read_all(sync_id: int, size: int = 10_000) -> list[list[RowState]]:
+def read_all(sync_id: int, size: int = 10_000) -> list[StatePage]:
     pages = store.state_pages(sync_id, size=size)
     try:
         return list(pages)
@@ -96,12 +96,12 @@ def expected_three() -> list[RowState]:
     ]
 
 
-def as_read(pages: list[list[RowState]]) -> list[RowState]:
-    """Rows with the fingerprint as bytes (PostgreSQL hands bytea back as memoryview)."""
+def as_read(pages: list[StatePage]) -> list[RowState]:
+    """Each page's rows, with the fingerprint as bytes (it may come back as a memoryview)."""
     return [
         state._replace(fingerprint=None if state.fingerprint is None else bytes(state.fingerprint))
         for page in pages
-        for state in page
+        for state in page.rows()
     ]
 
 
@@ -111,7 +111,8 @@ def test_the_store_gives_back_by_name_what_it_was_given_by_name(sync):
     pages = read_all(sync.pk)
 
     assert as_read(pages) == expected_three()
-    assert all(isinstance(state, RowState) for page in pages for state in page)
+    assert all(isinstance(page, StatePage) for page in pages)
+    assert [len(page) for page in pages] == [3]
     k2 = SyncRow.objects.get(sync=sync, key="k2")
     assert (k2.synced_at, k2.failed_at, k2.error) == (AT, LATER, "429: later")
 

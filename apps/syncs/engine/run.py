@@ -33,7 +33,7 @@ from martech.common.errors import ApplicationError
 
 from .. import store
 from ..models import COUNTS, RowOutcome, Sync, SyncMode, SyncObject, SyncRun, SyncRunRow
-from ..store import RowState
+from ..store import RowState, StatePage
 from . import warehouse
 from .prefetch import Prefetch
 
@@ -127,11 +127,12 @@ class State:
 
     PAGE = 10_000
     GONE_BATCH = 500
+    _EMPTY = StatePage((), (), (), (), ())
 
     def __init__(self, sync_id: int, *, keep_gone: bool):
         self.sync_id, self.keep_gone = sync_id, keep_gone
-        self.page: list[RowState] = []
-        self.i, self.after, self.exhausted = 0, None, False
+        self.page: StatePage = self._EMPTY
+        self.i, self.exhausted = 0, False
         self.gone: list[RowState] = []
 
     def _refill(self) -> bool:
@@ -140,44 +141,51 @@ class State:
         self.page, self.i = self._next_page(), 0
         if len(self.page) < self.PAGE:
             self.exhausted = True
-        if self.page:
-            self.after = self.page[-1].key
-        return bool(self.page)
+        return bool(len(self.page))
 
-    def match(self, keys: list[str]) -> list[RowState | None]:
-        """For each of ``keys`` (ascending), its state or None; state keys passed over are
-        gone."""
-        out: list[RowState | None] = []
+    def compare(self, keys: list[str], prints: list[bytes]) -> list[str]:
+        """For each of ``keys`` (ascending) and the fingerprint of its values now, what the
+        row is to the destination: ``""`` (it holds these values), ``"changed"`` (it holds
+        others, or the last attempt failed) or ``"added"`` (it holds none). State keys passed
+        over are gone."""
+        out: list[str] = []
         append = out.append
         gone = self.gone if self.keep_gone else None
         page, i = self.page, self.i
-        for key in keys:
-            head = None
+        state_keys, held = page.key, page.acknowledged
+        for key, print_ in zip(keys, prints, strict=True):
+            found = False
             while True:
-                if i >= len(page):
+                if i >= len(state_keys):
                     if not self._refill():
-                        page, i, head = [], 0, None
+                        page, i = self._EMPTY, 0
+                        state_keys, held = page.key, page.acknowledged
                         break
                     page, i = self.page, 0
-                head = page[i]
-                if head.key < key:
-                    if gone is not None and head.acknowledged:
-                        gone.append(head)
+                    state_keys, held = page.key, page.acknowledged
+                head = state_keys[i]
+                if head < key:
+                    if gone is not None and held[i]:
+                        gone.append(page.row(i))
                     i += 1
                     continue
+                found = head == key
                 break
-            if head is not None and head.key == key:
-                append(head)
-                i += 1
+            if not found:
+                append("added")
+                continue
+            if page.fingerprint[i] == print_ and not page.failed[i]:
+                append("")
             else:
-                append(None)
+                append("changed" if held[i] else "added")
+            i += 1
         self.page, self.i = page, i
         return out
 
-    def _next_page(self) -> list[RowState]:
+    def _next_page(self) -> StatePage:
         if self._pages is None:
             self._pages = store.state_pages(self.sync_id, size=self.PAGE)
-        return next(self._pages, [])
+        return next(self._pages, self._EMPTY)
 
     _pages = None
 
@@ -193,10 +201,10 @@ class State:
     def rest(self) -> Iterator[list[RowState]]:
         """What is left after the model's last row, as batches of gone keys."""
         while self.i < len(self.page) or self._refill():
-            head = self.page[self.i]
+            i = self.i
             self.i += 1
-            if self.keep_gone and head.acknowledged:
-                self.gone.append(head)
+            if self.keep_gone and self.page.acknowledged[i]:
+                self.gone.append(self.page.row(i))
             if len(self.gone) >= self.GONE_BATCH:
                 yield self.take_gone()
         if self.gone:
@@ -283,17 +291,19 @@ class Runner:
                     code=SyncsErrorCode.DUPLICATE_KEYS,
                 )
             previous = key
+        if hashed_here:
+            prints = [
+                fingerprint(values[subject_at], tuple(values[i] for i, _ in mapped))
+                for values in batch
+            ]
+        else:
+            prints = [values[1] for values in batch]
         out, unchanged = [], 0
-        for values, known in zip(batch, state.match(keys), strict=True):
-            if hashed_here:
-                print_ = fingerprint(values[subject_at], tuple(values[i] for i, _ in mapped))
-            else:
-                print_ = values[1]
-            if known is not None and known.fingerprint == print_ and not known.failed:
+        for values, print_, op in zip(batch, prints, state.compare(keys, prints), strict=True):
+            if not op:
                 unchanged += 1
                 continue
             raw = values[subject_at]
-            op = "changed" if known is not None and known.acknowledged else "added"
             out.append(
                 Row(
                     key=values[0],
