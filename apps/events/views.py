@@ -53,6 +53,7 @@ class SourceListView(FilteredListView):
         return {
             **super().get_context_data(**kwargs),
             "can_manage": user_can(self.request.user, "events.manage_sources"),
+            "can_see_plans": user_can(self.request.user, "schemas.view"),
         }
 
 
@@ -156,6 +157,7 @@ class SourceDetailView(LoginRequiredMixin, TemplateView):
             "source": source,
             "keys": list(source.write_keys.select_related("created_by")),
             "can_manage": user_can(user, "events.manage_sources"),
+            "can_see_plans": user_can(user, "schemas.view"),
             "rotate_form": RotateForm(initial={"overlap_hours": services.default_overlap_hours()}),
             "collect_url": self.request.build_absolute_uri("/v1/batch"),
             "counts": counts,

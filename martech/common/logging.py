@@ -89,11 +89,14 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
-class WithoutTraceback(logging.Filter):
-    """Keep the line, drop the traceback: for refusals that are the client's doing (a body
-    over the size limit), where a stack would only bury the log."""
+class ClientRefusal(logging.Filter):
+    """For refusals that are the client's doing (a body over the size limit): keep the line as
+    a warning, not an error the operator must act on, and drop the traceback, where a stack
+    would only bury the log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.exc_info = None
         record.exc_text = None
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True

@@ -426,7 +426,7 @@ LOGGING = {
     "filters": {
         "redact_secrets": {"()": "martech.common.logging.RedactSecretsFilter"},
         "request_context": {"()": "martech.common.logging.RequestContextFilter"},
-        "without_traceback": {"()": "martech.common.logging.WithoutTraceback"},
+        "client_refusal": {"()": "martech.common.logging.ClientRefusal"},
     },
     "formatters": {
         "console": {
@@ -449,7 +449,7 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is answered 400 payload_too_large.
-        "django.security.RequestDataTooBig": {"filters": ["without_traceback"]},
+        "django.security.RequestDataTooBig": {"filters": ["client_refusal"]},
     },
 }
 

@@ -33,7 +33,7 @@ def test_the_depth_check_counts_levels_without_recursion():
     assert depth_exceeds({"a": [{"b": [1, 2]}]}, 3)
 
 
-def test_a_body_over_the_size_limit_is_a_400_payload_too_large_without_a_traceback(
+def test_a_body_over_the_size_limit_is_a_400_and_a_warning_without_a_traceback(
     admin, settings, caplog
 ):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
@@ -44,6 +44,7 @@ def test_a_body_over_the_size_limit_is_a_400_payload_too_large_without_a_traceba
     logged = [r for r in caplog.records if r.name == "django.security.RequestDataTooBig"]
     assert logged
     assert all(r.exc_info is None for r in logged)
+    assert all(r.levelname == "WARNING" for r in logged)
 
 
 @pytest.mark.parametrize("body", ["[null, null]", "[]", '"tool"', "42"])

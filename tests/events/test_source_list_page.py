@@ -31,3 +31,23 @@ def test_the_source_list_searches_filters_and_sorts_by_its_headers(admin, client
     html = by_name_down.content.decode()
     assert 'id="list-filter"' in html
     assert 'aria-sort="descending"' in html
+
+
+def test_a_tracking_plan_is_a_link_only_for_those_who_may_open_it(admin, client):
+    from apps.schemas import services as schemas
+    from tests.factories import person_with
+
+    plan = schemas.plan_create(actor=admin, name="Web plan", versions=[])
+    source, _ = services.source_create(actor=admin, name="Shop web", kind="website")
+    services.source_update(actor=admin, source=source, plan=plan)
+    plan_url = reverse("schemas:plan_detail", args=[plan.pk])
+    viewer = person_with(admin, "events.view", name="Chloe Growth")
+    reader = person_with(admin, "events.view", "schemas.view", name="Marcus Data")
+    pages = [reverse("events:source_list"), reverse("events:source_detail", args=[source.pk])]
+
+    for person, linked in ((viewer, False), (reader, True)):
+        client.force_login(person)
+        for page in pages:
+            html = client.get(page).content.decode()
+            assert "Web plan" in html
+            assert (f'href="{plan_url}"' in html) is linked, (person, page)
