@@ -309,3 +309,24 @@ def test_a_transactional_test_is_still_flushed_with_audit_and_consent_rows():
         jurisdiction="gdpr",
     )
     assert AuditEvent.objects.filter(action="consent.record.created").count() == 1
+
+
+def test_audit_filter_reads_a_moved_models_old_label_and_refuses_an_unknown_type(
+    admin_api, admin_client, admin
+):
+    from apps.access import services as access
+
+    role = access.role_create(actor=admin, name="Auditors", owner=admin)
+
+    old = admin_api.get("/api/v1/audit-events/", {"target_type": "accounts.role"})
+    new = admin_api.get("/api/v1/audit-events/", {"target_type": "access.role"})
+    unknown = admin_api.get("/api/v1/audit-events/", {"target_type": "foo.bar"})
+
+    assert old.status_code == new.status_code == 200
+    assert old.json()["count"] == new.json()["count"] >= 1
+    assert {r["target_id"] for r in new.json()["results"]} >= {str(role.pk)}
+    assert unknown.status_code == 400
+    assert unknown.json()["code"]
+    page = admin_client.get(reverse("audit:event_list"), {"target_type": "foo.bar"})
+    assert page.status_code in (200, 400)
+    assert "Not a kind of record the console keeps" in page.content.decode()
