@@ -281,6 +281,17 @@ def test_webhook_signature_verifies_with_the_shared_secret(fake):
     assert [entry["kind"] for entry in seen.body["batch"]] == ["event", "profile"]
 
 
+def test_webhook_entries_name_who_they_are_about_even_without_a_user_id(fake):
+    vendor = fake("webhook")
+    config = {"url": f"{vendor.base_url}/hooks/martech"}
+    synced = profile_item(1, user_id="")  # a synced row keyed by email only
+    deliver(Webhook(), [synced], config, vendor.credentials, vendor.base_url)
+    [seen] = vendor.requests
+    [entry] = seen.body["batch"]
+    assert entry["userId"] is None
+    assert entry["identifiers"] == {"email": "ana@example.com"}
+
+
 def test_webhook_with_the_wrong_secret_is_refused_as_permanent(fake):
     vendor = fake("webhook")
     config = {"url": f"{vendor.base_url}/hooks/martech"}

@@ -1,5 +1,9 @@
 """A generic signed webhook: JSON batches to any HTTPS endpoint, signed with HMAC-SHA256.
 
+A batch is ``{"batch": [...]}``; each entry is the Segment-shaped message with ``kind``
+(``event`` or ``profile``), ``identifiers`` (who it is about, by type: ``email``,
+``user_id`` …) and ``fields`` (the destination's mappings applied).
+
 An erasure is POSTed as ``{"type": "delete", "identifiers": {"<type>": "<value>", ...}}``,
 one value of each type a call: a person known by two emails or two anonymous ids is erased in
 as many calls, so every identifier reaches the receiver. The receiver answers 2xx when done,
@@ -77,7 +81,17 @@ class Webhook(Adapter):
         return Outbound("POST", url, headers, body, tuple(keys))
 
     def requests(self, items: list[Item], config: dict, credentials: dict, base_url: str):
-        batch = [{**item.message, "kind": item.kind, "fields": item.fields} for item in items]
+        # Who each item is about, by every identifier it carries: a synced row's subject is
+        # in no message field unless it is a user id.
+        batch = [
+            {
+                **item.message,
+                "kind": item.kind,
+                "identifiers": item.identifiers,
+                "fields": item.fields,
+            }
+            for item in items
+        ]
         return [self._post(config["url"], {"batch": batch}, credentials, [i.key for i in items])]
 
     def deletion(self, identifiers, config, credentials, base_url):
