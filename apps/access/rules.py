@@ -327,7 +327,7 @@ def evaluate(user: User, *, now: dt.datetime | None = None) -> tuple[list[Due], 
 # --- Keeping grants in step ---------------------------------------------------------------
 
 
-def _sync_birthright(user: User, now: dt.datetime) -> None:
+def _sync_birthright(user: User, now: dt.datetime, actor: User | None = None) -> None:
     rules = list(BirthrightRule.objects.select_related("role"))
     active = {
         a.role_id: a
@@ -360,11 +360,16 @@ def _sync_birthright(user: User, now: dt.datetime) -> None:
             target=assignment,
             metadata={"user": user.email, "role": rule.role.name, "rule": rule.describe()},
         )
+    if not user.is_active:
+        # Deactivation ends every birthright role whatever the rules say; say who did it.
+        reason = (
+            f"deactivated by {actor.full_name or actor.email}" if actor else "person deactivated"
+        )
+    else:
+        reason = "no birthright rule matches any more"
     for role_id, assignment in active.items():
         if role_id not in matching:
-            access_assignment_end(
-                assignment=assignment, reason="no birthright rule matches any more", now=now
-            )
+            access_assignment_end(assignment=assignment, reason=reason, now=now)
 
 
 def access_assignment_end(
@@ -413,8 +418,14 @@ class RecomputeResult:
 
 
 @transaction.atomic
-def access_recompute(*, user: User, now: dt.datetime | None = None) -> RecomputeResult:
-    """Bring ``user``'s grants in line with their assignments, tenure and trainings."""
+def access_recompute(
+    *, user: User, now: dt.datetime | None = None, actor: User | None = None
+) -> RecomputeResult:
+    """Bring ``user``'s grants in line with their assignments, tenure and trainings.
+
+    ``actor`` is who made the change that calls for it, named where a reason needs them
+    (a birthright role ended because they deactivated the person); None is the system.
+    """
     now = now or timezone.now()
     forget_cached_capabilities(user)
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -424,7 +435,7 @@ def access_recompute(*, user: User, now: dt.datetime | None = None) -> Recompute
         user=user, ended_at__isnull=True, ends_at__lte=now
     ).select_related("role"):
         access_assignment_end(assignment=assignment, reason="time-bound access ended", now=now)
-    _sync_birthright(user, now)
+    _sync_birthright(user, now, actor)
     due, _pending = evaluate(user, now=now)
     wanted = {(d.capability, d.assignment.pk): d for d in due}
     current = {

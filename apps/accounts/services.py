@@ -207,7 +207,7 @@ def user_set_active(*, user: User, active: bool, actor: User | None = None) -> U
         _revoke_open_tokens(user, "owner reactivated" if active else "owner deactivated")
     if not active:
         _end_sessions(user)
-    access_recompute(user=user)
+    access_recompute(user=user, actor=actor)
     return user
 
 

@@ -12,7 +12,7 @@ from apps.access.models import (
     AssignmentSource,
     Role,
 )
-from apps.access.rules import user_can
+from apps.access.rules import access_recompute, user_can
 from apps.accounts.models import User
 from apps.accounts.services import api_token_create
 from apps.audit.models import AuditEvent
@@ -205,3 +205,24 @@ def test_ordinary_user_cannot_edit_people_even_themselves(api, user):
 def test_editing_an_unknown_person_is_404(manager_api):
     response = manager_api.patch(f"{API}/users/999999/", {"team": "X"}, format="json")
     assert response.status_code == 404
+
+
+def test_deactivating_a_person_ends_their_birthright_role_naming_who_deactivated_them(
+    admin, manager, manager_api
+):
+    # given: Ana holds a birthright role her team still matches
+    role = _role(admin, "Analytics", AUDIT)
+    access_services.birthright_rule_add(actor=admin, role=role, team="Analytics")
+    ana = UserFactory(full_name="Ana Costa", team="Analytics")
+    access_recompute(user=ana)
+    assert _holds(ana, AUDIT)
+
+    # when: Mara deactivates her
+    response = manager_api.patch(f"{API}/users/{ana.pk}/", {"is_active": False}, format="json")
+
+    # then: the birthright assignment ended because Mara deactivated her, not because the
+    # rule stopped matching
+    assert response.status_code == 200, response.json()
+    listing = manager_api.get(f"{API}/role-assignments/", {"user": ana.pk}).json()
+    birthright = [a for a in listing["results"] if a["source"] == AssignmentSource.BIRTHRIGHT]
+    assert [a["end_reason"] for a in birthright] == ["deactivated by Mara Manager"]
