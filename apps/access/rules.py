@@ -541,7 +541,8 @@ class CapabilityStatus:
     reasons: list[str]
     expires_at: dt.datetime | None = None
     # Why a lacking capability is lacking: "deactivated", "revoked" (withdrawn or lapsed),
-    # "other_roles" (another role gives it) or "no_role".
+    # "after_grant_ends" (the person's own grant gives it only once its tenure is reached,
+    # after the grant ends), "other_roles" (another role gives it) or "no_role".
     lacking: str = ""
     other_roles: list[str] = field(default_factory=list)
     requests: list[RequestWaiting] = field(default_factory=list)
@@ -632,6 +633,52 @@ def _review_withdrawals(user: User) -> dict[str, str]:
     return withdrawn
 
 
+def _after_grants_end(user: User, now: dt.datetime, whose: str) -> dict[str, list[str]]:
+    """Capability code -> why the person's own time-bound grants give it only too late.
+
+    A role or an approved request in force gives a capability once the person's tenure
+    reaches the rule's; when that day comes only after the grant ends, the capability is
+    neither held nor coming up (``evaluate`` promises only what the grant is there for), and
+    the grant is the reason, not the absence of a role.
+    """
+    today = timezone.localdate(now)
+    tenure = user.tenure_days(today)
+    later: dict[str, list[str]] = {}
+    assignments = (
+        AccessAssignment.objects.filter(
+            user=user, ended_at__isnull=True, ends_at__isnull=False, starts_at__lte=now
+        )
+        .filter(ends_at__gt=now)
+        .select_related("role")
+        .prefetch_related("role__capability_rules")
+        .order_by("ends_at", "pk")
+    )
+    for assignment in assignments:
+        ends_on = timezone.localdate(assignment.ends_at)
+        if assignment.role_id:
+            source = f"The {assignment.role.name} role"
+            offered = [
+                (rule.capability, rule.min_tenure_days)
+                for rule in assignment.role.capability_rules.all()
+                if rule.capability not in (assignment.excluded_capabilities or [])
+            ]
+        else:
+            request = assignment.access_request_id
+            source = f"Access request #{request}" if request else "A direct grant"
+            rule = capability_rule(assignment.capability)
+            offered = [(assignment.capability, rule.min_tenure_days)]
+        for code, days in offered:
+            available_on = user.start_date + dt.timedelta(days=days)
+            if tenure >= days or available_on < ends_on:
+                continue  # held, or coming up while the grant lasts
+            tenure_words = f"{days} day's" if days == 1 else f"{days} days'"
+            later.setdefault(code, []).append(
+                f"{source} gives it after {tenure_words} tenure (on {available_on:%Y-%m-%d}), "
+                f"after {whose} grant ends on {ends_on:%Y-%m-%d}"
+            )
+    return later
+
+
 def _lapsed(user: User, now: dt.datetime) -> dict[str, str]:
     """Capability code -> when and why the person's last grant of it ended."""
     lapsed: dict[str, str] = {}
@@ -656,8 +703,9 @@ def explain(
     """Return every capability with whether ``user`` holds it and why, or what is missing.
 
     A capability not held says why, most telling first: an access review revoked it, it
-    lapsed, another role gives it, or no role does; a pending request for it says who it
-    waits for. ``viewer`` is who reads it: the person themselves reads “your roles”.
+    lapsed, the person's own grant gives it only after it ends, another role gives it, or no
+    role does; a pending request for it says who it waits for. ``viewer`` is who reads it:
+    the person themselves reads “your roles”.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -684,6 +732,7 @@ def explain(
         else set()
     )
     whose = "your" if viewer is not None and viewer.pk == user.pk else "their"
+    too_late = _after_grants_end(user, now, whose) if explaining else {}
     statuses = []
     for capability in all_capabilities():
         code = capability.code
@@ -709,6 +758,8 @@ def explain(
                 lacking, reasons = "revoked", [withdrawn[code]]
             elif code in lapsed:
                 lacking, reasons = "revoked", [lapsed[code]]
+            elif code in too_late:
+                lacking, reasons = "after_grant_ends", list(too_late[code])
             elif others:
                 names = names_joined(others, "and", limit=len(others))
                 does = "roles do" if len(others) > 1 else "role does"
@@ -741,6 +792,7 @@ STATUS_GROUPS = [
     ("upcoming", "Coming up"),
     ("requested", "Requested"),
     ("revoked", "Taken away"),
+    ("after_grant_ends", "Only after a grant ends"),
     ("other_roles", "Another role gives it"),
     ("no_role", "Given by no role"),
     ("deactivated", "Deactivated"),

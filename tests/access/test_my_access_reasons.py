@@ -1,6 +1,7 @@
 """“My access” and a person's page give the true reason for each capability not held (revoked
-in a review, by whom and when; another role gives it; no role does), what is held first and
-in words, and a pending request instead of a second “Request it”."""
+in a review, by whom and when; their own grant gives it only after it ends; another role
+gives it; no role does), what is held first and in words, and a pending request instead of
+a second “Request it”."""
 
 import datetime as dt
 import re
@@ -177,3 +178,48 @@ def test_your_roles_shows_when_an_early_approved_request_starts(admin, client):
     roles_card = page[page.index("Your roles") : page.index("Your trainings")]
     assert "Read the audit log" in roles_card
     assert f"starts on {starts:%Y-%m-%d}" in roles_card
+
+
+def test_a_capability_own_role_gives_only_after_its_grant_ends_says_so_not_no_role(
+    admin, marketing_operations, client
+):
+    # given: Marketing Operations gives tools.manage after 90 days' tenure; Chloé, 45 days in,
+    # is approved the role for 30 days, so her grant ends before her tenure reaches 90 days
+    svc.role_capability_set(
+        actor=admin, role=marketing_operations, capability="tools.manage", min_tenure_days=90
+    )
+    dana = marketing_operations.owner
+    start = timezone.localdate() - dt.timedelta(days=45)
+    chloe = UserFactory(full_name="Chloé Dubois", start_date=start)
+    request = svc.access_request_create(
+        requester=chloe,
+        role=marketing_operations,
+        duration_days=30,
+        justification="Covering the tools backlog.",
+    )
+    svc.access_request_approve(actor=dana, request=request)
+    assert _status(chloe, AUDIT).status == "granted"
+
+    # when
+    client.force_login(chloe)
+    response = client.get("/api/v1/me/permissions/")
+
+    # then: the reason is the role she holds and when it would give it
+    assert response.status_code == 200
+    reasons = {c["code"]: c["reasons"] for c in response.json()["capabilities"]}
+    ends_on = timezone.localdate(chloe.assignments.get().ends_at)
+    assert reasons["tools.manage"] == [
+        "The Marketing Operations role gives it after 90 days' tenure "
+        f"(on {start + dt.timedelta(days=90):%Y-%m-%d}), after your grant ends on "
+        f"{ends_on:%Y-%m-%d}"
+    ]
+    assert _status(chloe, "tools.manage", viewer=dana).lacking == "after_grant_ends"
+    # and her page shows it in its own section, not under "Given by no role"
+    page = client.get(reverse("access:my_access")).content.decode()
+    row = _row(page, "tools.manage")
+    assert "after your grant ends" in row
+    assert "No role gives it" not in row
+    section = page[page.index('data-group="after_grant_ends"') :]
+    assert 'data-capability="tools.manage"' in section[: section.index("</tbody>")]
+    # and a capability no role gives still says so
+    assert _status(chloe, "erasure.approve", viewer=chloe).reasons == ["No role gives it"]
