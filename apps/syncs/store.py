@@ -109,11 +109,28 @@ def state_pages(sync_id: int, *, size: int = 10_000) -> Iterator[StatePage]:
     if connection.vendor != "postgresql":
         return _keyset_pages(sync_id, size)
     if not connection.in_atomic_block:
-        return Prefetch(_own_connection_pages(sync_id, size), name="sync-state-reader")
+        return _Paged(Prefetch(_own_connection_rows(sync_id, size), name="sync-state-reader"))
     return _held_pages(sync_id, size)
 
 
-def _own_connection_pages(sync_id: int, size: int) -> Iterator[StatePage]:
+class _Paged:
+    """Rows read ahead, made into pages here: the helper thread only fetches (it holds the
+    interpreter as briefly as it can, while the run also waits on sockets)."""
+
+    def __init__(self, rows: Prefetch):
+        self._rows = rows
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> StatePage:
+        return _page(next(self._rows))
+
+    def close(self) -> None:
+        self._rows.close()
+
+
+def _own_connection_rows(sync_id: int, size: int) -> Iterator[list[tuple]]:
     """Read on a helper thread while the run writes through the main connection."""
     import psycopg
 
@@ -123,8 +140,8 @@ def _own_connection_pages(sync_id: int, size: int) -> Iterator[StatePage]:
         cursor = conn.cursor(name=f"sync_state_{sync_id}")
         cursor.itersize = size
         cursor.execute(f"{_STATE_SQL} ORDER BY key", [sync_id])
-        while page := cursor.fetchmany(size):
-            yield _page(page)
+        while rows := cursor.fetchmany(size):
+            yield rows
 
 
 def _held_pages(sync_id: int, size: int) -> Iterator[StatePage]:
