@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
+from operator import itemgetter
 from typing import NamedTuple, Protocol
 
 from django.db import connection
@@ -70,9 +71,14 @@ class StatePage:
 _PAGE_FIELDS = tuple(f.name for f in fields(StatePage))
 
 
+# Each field's place in a fetched row: the SELECT lists the fields in ``_PAGE_FIELDS`` order.
+_TAKE = {name: itemgetter(at) for at, name in enumerate(_PAGE_FIELDS)}
+
+
 def _page(rows: list[tuple]) -> StatePage:
-    """The fetched rows (selected in ``_PAGE_FIELDS`` order) as named columns."""
-    return StatePage(**dict(zip(_PAGE_FIELDS, zip(*rows, strict=True), strict=True)))
+    """The fetched rows as named columns: one list per field, no object per row (in a
+    process with a large heap, ``zip(*rows)``'s ten thousand iterators cost ten times more)."""
+    return StatePage(**{name: list(map(take, rows)) for name, take in _TAKE.items()})
 
 
 class Sent(Protocol):
