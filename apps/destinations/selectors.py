@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -119,6 +119,19 @@ def health(destination: Destination) -> dict:
             ],
         },
     }
+
+
+def destinations_sent_to(ids) -> set[int]:
+    """Which of the destinations ``ids`` the console ever routed anything to: any delivery
+    record at all, whatever its status (erasure scrubs a delivery but keeps the row, and a
+    payload purge keeps it too), so a destination that was ever in use counts."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    used = Delivery.objects.filter(destination=OuterRef("pk"))
+    return set(
+        Destination.objects.filter(pk__in=ids).filter(Exists(used)).values_list("pk", flat=True)
+    )
 
 
 def recent_deliveries(destination: Destination, limit: int = 25) -> list[Delivery]:

@@ -80,6 +80,11 @@ class ErasureRequest(models.Model):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     local_erasure = models.JSONField(default=dict, blank=True, help_text="What was deleted here.")
+    not_asked = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Destinations given no task, and why: [{"destination", "reason"}].',
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
     retain_until = models.DateField(null=True, blank=True)
 

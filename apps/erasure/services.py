@@ -278,9 +278,28 @@ def included(request: ErasureRequest) -> list[Ident]:
     ]
 
 
+NEVER_RECEIVED = "Disabled and never received data: no delivery or sync was ever sent to it."
+
+
+def _never_received(destinations) -> set[int]:
+    """The destinations that cannot hold the person's data: disabled, with no delivery record
+    and no sync row or run ever sent to them (a destination created and never used). An
+    enabled one may receive data at any moment, so it is always asked."""
+    from apps.destinations.selectors import destinations_sent_to
+    from apps.syncs.selectors import destinations_synced_to
+
+    disabled = {d.pk for d in destinations if not d.is_enabled}
+    if not disabled:
+        return set()
+    return disabled - destinations_sent_to(disabled) - destinations_synced_to(disabled)
+
+
 def _tasks(request: ErasureRequest) -> list[ErasureTask]:
-    """One task per destination and per registry tool holding personal data: the deletion
-    API where the destination's adapter has one, otherwise a manual task for the owner."""
+    """One task per destination that may hold the person's data and per registry tool holding
+    personal data: the deletion API where the destination's adapter has one, otherwise a
+    manual task for the owner. A destination that never received data gets no task (and no
+    call with the person's identifiers); the request records it as not asked, and why. Runs
+    before the local erasure, which deletes the person's sync row states."""
     from apps.destinations import outbound
     from apps.destinations.models import Destination
     from apps.tools.models import Tool
@@ -288,12 +307,20 @@ def _tasks(request: ErasureRequest) -> list[ErasureTask]:
     today = timezone.localdate()
     due = min(request.due, today + dt.timedelta(days=MANUAL_DAYS))
     tasks, covered = [], set()
-    destinations = Destination.objects.select_related(
-        "tool__technical_owner", "tool__business_owner"
-    ).order_by("name")
+    destinations = list(
+        Destination.objects.select_related(
+            "tool__technical_owner", "tool__business_owner"
+        ).order_by("name")
+    )
+    unused = _never_received(destinations)
+    request.not_asked = [
+        {"destination": d.name, "reason": NEVER_RECEIVED} for d in destinations if d.pk in unused
+    ]
     for destination in destinations:
-        adapter = outbound.adapter(destination.adapter)
+        if destination.pk in unused:
+            continue  # its tool is asked as a registry tool if it holds personal data itself
         covered.add(destination.tool_id)
+        adapter = outbound.adapter(destination.adapter)
         owner = destination.tool.technical_owner or destination.tool.business_owner
         if adapter is not None and "deletion" in adapter.supports:
             tasks.append(
@@ -358,14 +385,16 @@ def request_approve(*, actor, request: ErasureRequest) -> ErasureRequest:
     )
     _record_identifiers(request, maybe, IdentifierOrigin.PROBABILISTIC, Decision.PENDING)
     suppressed = _suppress(request, sure)
+    tasks = _tasks(request)  # before the local erasure: it deletes the person's sync row states
     request.local_erasure = {**erase_locally(sure), **scrub(sure)}
-    tasks = _tasks(request)
     request.status, request.approved_by, request.approved_at = (
         RequestStatus.IN_PROGRESS,
         actor,
         timezone.now(),
     )
-    request.save(update_fields=["status", "approved_by", "approved_at", "local_erasure"])
+    request.save(
+        update_fields=["status", "approved_by", "approved_at", "local_erasure", "not_asked"]
+    )
     audit_record(
         action="erasure.request.approved",
         target=request,
@@ -375,6 +404,7 @@ def request_approve(*, actor, request: ErasureRequest) -> ErasureRequest:
             "suppressed": suppressed,
             "local": request.local_erasure,
             "tasks": len(tasks),
+            "not_asked": [entry["destination"] for entry in request.not_asked][:100],
         },
     )
     _kick()

@@ -190,6 +190,9 @@ class EvidenceCsvView(LoginRequiredMixin, TemplateView):
                     t.reason,
                 ]
             )
+        if req.not_asked:
+            rows += [[], ["destination_not_asked", "reason"]]
+            rows += [[n.get("destination", ""), n.get("reason", "")] for n in req.not_asked]
         rows += [[], ["identifier_type", "keyed_hash", "origin", "decision"]]
         rows += [[i.type, i.value_hash, i.origin, i.state_label] for i in req.identifiers.all()]
         return csv_response(f"{req.reference}-evidence.csv", rows)

@@ -1,13 +1,13 @@
 """Reads of warehouses and models, restricted by ``syncs.view``."""
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.access.rules import user_can
 from martech.common.errors import NotFoundError
 
 from .engine.warehouse import activation_params
-from .models import SqlModel, Sync, SyncRun, Warehouse
+from .models import SqlModel, Sync, SyncRow, SyncRun, Warehouse
 
 
 def activation_role() -> str:
@@ -40,6 +40,22 @@ def model_get(*, user, pk) -> SqlModel:
     if found is None:
         raise NotFoundError("No such model.")
     return found
+
+
+def destinations_synced_to(ids) -> set[int]:
+    """Which of the destinations ``ids`` a sync ever sent rows to, or may have: any row state
+    kept for one of its syncs, or any run of one that was not a dry run (erasure deletes the
+    person's row states; the runs stay)."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    rows = SyncRow.objects.filter(sync=OuterRef("pk"))
+    runs = SyncRun.objects.filter(sync=OuterRef("pk"), dry_run=False)
+    return set(
+        Sync.objects.filter(destination_id__in=ids)
+        .filter(Exists(rows) | Exists(runs))
+        .values_list("destination_id", flat=True)
+    )
 
 
 def sync_list(*, user) -> QuerySet[Sync]:

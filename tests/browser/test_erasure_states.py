@@ -39,7 +39,7 @@ def _request_with_many_tools(officer):
             name=name,
             adapter="webhook",
             tool=hooks,
-            is_enabled=False,
+            is_enabled=True,
             config={
                 "url": "https://hooks.acme.example/martech",
                 "deletion_url": "https://hooks.acme.example/erasure",

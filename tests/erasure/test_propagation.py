@@ -393,14 +393,3 @@ def test_a_vendor_error_body_stays_off_the_task_and_goes_to_the_destination(admi
     assert destination.last_error.startswith("Erasure: 400: INTERNAL-ONLY admin panel")
     assert len(destination.last_error) <= 310
     assert "\x1b" not in destination.last_error
-
-
-def test_a_disabled_destination_still_gets_the_erasure_call(admin, ana, tool):
-    """Disabling a destination stops new data, not what it already holds about the person."""
-    with FakeVendor("webhook") as hook:
-        destination_at(admin, tool, hook, is_enabled=False)
-        request = services.request_approve(actor=admin, request=verified(admin))
-        _decide_matches(admin, request)
-        run_due()
-        assert [r.path for r in hook.requests] == ["/hooks/martech/erasure"] * 2
-    assert request.tasks.get().status == TaskStatus.DONE

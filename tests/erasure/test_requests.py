@@ -252,6 +252,7 @@ def test_approval_costs_the_same_queries_for_one_destination_or_four(
             name=f"Hook {n}",
             adapter="webhook",
             tool=tool,
+            is_enabled=True,
             config={"url": f"https://hooks{n}.acme.example/in"},
             credentials={"signing_secret": "s"},
         )
