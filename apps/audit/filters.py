@@ -58,8 +58,7 @@ class TargetTypeField(forms.CharField):
         if moved in known:
             return moved
         raise forms.ValidationError(
-            "Not a kind of record the console keeps: use app.model, e.g. tools.tool.",
-            code="invalid_choice",
+            "Not a kind of record the console keeps: use app.model, e.g. tools.tool."
         )
 
 
