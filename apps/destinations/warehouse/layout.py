@@ -1,0 +1,322 @@
+"""How events are laid out in a warehouse: the tables and columns analysts know from Segment
+and RudderStack, worked out from the messages themselves.
+
+Every message lands in the table of its type (``tracks``, ``pages``, ``screens``,
+``identifies``, ``groups``, ``aliases``); a track lands again in a table named after its
+event (``Order Completed`` -> ``order_completed``), with its properties as columns; an
+identify with a user id also updates that user's row of ``users`` (the latest traits win).
+
+Columns:
+
+* every table: ``id`` (the messageId), ``anonymous_id``, ``user_id``, ``timestamp``,
+  ``sent_at``, ``original_timestamp``, ``received_at``, ``loaded_at``, and the message's
+  ``context`` flattened (``context.page.url`` -> ``context_page_url``);
+* ``tracks`` and event tables: ``event`` (the name in snake case) and ``event_text`` (as
+  sent); pages and screens: ``name``; groups: ``group_id``; aliases: ``previous_id``;
+* properties (tracks' event tables, pages, screens) and traits (identifies, groups, users)
+  flattened the same way, each as a column of its own.
+
+Names are snake case (``productId`` -> ``product_id``, ``Order ID`` -> ``order_id``), at most
+``MAX_NAME`` bytes (longer ones are cut and given a short hash of the whole, so two long names
+stay two columns). A property named like one of the table's own columns lands as
+``property_<name>`` (a trait: ``trait_<name>``), never over it.
+
+Types: true/false is ``boolean``, a whole number ``integer``, any other number ``float``, a
+string that is an ISO 8601 date-time ``timestamp``, other strings ``string``, a list ``json``
+(its JSON text). A null makes no column and no value. A column is never dropped or retyped:
+a value of another type goes where it fits, or to a column of its own, reported as a
+conflict:
+
+* any value into a ``string`` column (as its text; a list or object as JSON), a whole number
+  into a ``float`` column, a ``timestamp``'s text into a ``string`` column;
+* otherwise into ``<column>_<type>`` (``price_string`` for a string sent where ``price`` is a
+  number), created if need be, and the conflict is reported once per batch and column.
+
+Within a batch a new column takes the type of its first value, except that a column seeing
+whole and other numbers is a ``float``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import orjson
+
+MAX_NAME = 63  # PostgreSQL's limit, the smallest of the warehouses'
+MAX_DEPTH = 8  # nesting flattened into columns; deeper objects land as JSON text
+
+TYPE_TABLES = {
+    "track": "tracks",
+    "page": "pages",
+    "screen": "screens",
+    "identify": "identifies",
+    "group": "groups",
+    "alias": "aliases",
+}
+USERS = "users"
+RESERVED_TABLES = frozenset([*TYPE_TABLES.values(), USERS])
+
+COMMON = {
+    "id": "string",
+    "anonymous_id": "string",
+    "user_id": "string",
+    "timestamp": "timestamp",
+    "sent_at": "timestamp",
+    "original_timestamp": "timestamp",
+    "received_at": "timestamp",
+    "loaded_at": "timestamp",
+}
+# The columns of each type's table beside ``COMMON`` and the context.
+OWN = {
+    "track": {"event": "string", "event_text": "string"},
+    "page": {"name": "string"},
+    "screen": {"name": "string"},
+    "identify": {},
+    "group": {"group_id": "string"},
+    "alias": {"previous_id": "string"},
+}
+USER_COLUMNS = {"id": "string", "received_at": "timestamp", "loaded_at": "timestamp"}
+# Where each type's own values come from: (column, message key).
+_OWN_FROM = {
+    "track": (("event_text", "event"),),
+    "page": (("name", "name"),),
+    "screen": (("name", "name"),),
+    "group": (("group_id", "groupId"),),
+    "alias": (("previous_id", "previousId"),),
+}
+_FLATTENED = {
+    "track": ("properties", "property_"),
+    "page": ("properties", "property_"),
+    "screen": ("properties", "property_"),
+    "identify": ("traits", "trait_"),
+    "group": ("traits", "trait_"),
+}
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def snake(name: str) -> str:
+    """``Order Completed`` -> ``order_completed``; ``productId`` -> ``product_id``. A name with
+    nothing left (only punctuation, or empty) is ``_``; one starting with a digit gets ``_``
+    in front. Cut to ``MAX_NAME`` bytes with a hash of the whole when longer."""
+    text = _CAMEL.sub("_", name)
+    text = _NOT_WORD.sub("_", text.lower()).strip("_") or "_"
+    if text[0].isdigit():
+        text = f"_{text}"
+    if len(text) > MAX_NAME:
+        digest = hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
+        text = f"{text[: MAX_NAME - 9]}_{digest}"
+    return text
+
+
+def type_of(value) -> str | None:
+    """The column type a value asks for; None for a null."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "timestamp" if _ISO.match(value) and _timestamp(value) is not None else "string"
+    return "json"
+
+
+def _timestamp(text: str) -> dt.datetime | None:
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _flatten(value: Mapping, prefix: str, out: dict, depth: int = 0) -> None:
+    for key, item in value.items():
+        name = snake(f"{prefix}_{key}" if prefix else str(key))
+        if isinstance(item, Mapping) and depth < MAX_DEPTH:
+            _flatten(item, name, out, depth + 1)
+        elif item is not None:
+            out[name] = item
+
+
+def table_of_event(event: str) -> str:
+    """The table a track's event lands in: its name in snake case, ``<name>_events`` when that
+    is a table of the layout's own."""
+    name = snake(event)
+    return f"{name}_events"[:MAX_NAME] if name in RESERVED_TABLES else name
+
+
+@dataclass
+class Conflict:
+    table: str
+    column: str
+    type: str  # the column's
+    sent: str  # the value's
+    into: str  # the column it went to instead
+
+
+@dataclass
+class TableBatch:
+    """One table's rows of a batch: its columns (name -> type, known ones first) and rows as
+    dicts of column -> value, converted to the column's type."""
+
+    name: str
+    key: str
+    columns: dict[str, str] = field(default_factory=dict)
+    rows: list[dict] = field(default_factory=list)
+    added: dict[str, str] = field(default_factory=dict)
+
+    def tuples(self) -> list[tuple]:
+        """The rows as tuples in ``columns`` order (None where a row has no value)."""
+        names = list(self.columns)
+        return [tuple(row.get(name) for name in names) for row in self.rows]
+
+
+@dataclass
+class Layout:
+    """A batch laid out: its tables by name, and the type conflicts it met."""
+
+    tables: dict[str, TableBatch] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def _convert(value, type_: str):
+    """``value`` as a column of ``type_`` holds it (the caller checked that it fits)."""
+    if type_ == "timestamp":
+        return _timestamp(value)
+    if type_ == "json":
+        return orjson.dumps(value).decode()
+    if type_ == "string" and not isinstance(value, str):
+        return orjson.dumps(value).decode()
+    if type_ == "float":
+        return float(value)
+    return value
+
+
+def _fits(sent: str, column: str) -> bool:
+    return sent == column or column == "string" or (sent, column) == ("integer", "float")
+
+
+class Planner:
+    """Lays out batches against what the warehouse already has (``known``: table -> column
+    -> type), remembering what each batch adds."""
+
+    def __init__(self, known: Mapping[str, Mapping[str, str]] | None = None):
+        self.known: dict[str, dict[str, str]] = {t: dict(c) for t, c in (known or {}).items()}
+
+    def layout(self, messages: Iterable[Mapping], *, loaded_at: dt.datetime) -> Layout:
+        out = Layout()
+        reported: set[tuple[str, str]] = set()
+        for message in messages:
+            kind = message.get("type")
+            if kind not in TYPE_TABLES:
+                continue
+            common = self._common(message, loaded_at)
+            values = dict(common)
+            for column, key in _OWN_FROM.get(kind, ()):
+                if message.get(key) is not None:
+                    values[column] = message[key]
+            if kind == "track" and message.get("event"):
+                values["event"] = table_of_event(str(message["event"]))
+            base = {**COMMON, **OWN[kind]}
+            context: dict = {}
+            if isinstance(message.get("context"), Mapping):
+                _flatten(message["context"], "context", context)
+            extra, prefix = {}, ""
+            if kind in _FLATTENED:
+                key, prefix = _FLATTENED[kind]
+                given = message.get(key)
+                if isinstance(given, Mapping):
+                    _flatten(given, "", extra)
+            own = {name: v for name, v in context.items() if name not in base}
+            taken = base.keys() | own.keys()
+            flattened = {}
+            for name, v in extra.items():
+                flattened[snake(f"{prefix}{name}") if name in taken else name] = v
+            # A track's type table carries its context only (its properties go to the
+            # event's table); pages and screens carry properties, identifies and groups
+            # traits.
+            typed = {**values, **own, **(flattened if kind != "track" else {})}
+            self._add(out, TYPE_TABLES[kind], base, typed, reported)
+            if "event" in values:
+                self._add(out, values["event"], base, {**values, **own, **flattened}, reported)
+            if kind == "identify" and message.get("userId"):
+                traits = {n: v for n, v in extra.items() if n not in USER_COLUMNS}
+                row = {
+                    "id": message["userId"],
+                    "received_at": common.get("received_at"),
+                    "loaded_at": loaded_at,
+                    **traits,
+                }
+                self._add(out, USERS, USER_COLUMNS, row, reported, replace=True)
+        return out
+
+    def _common(self, message: Mapping, loaded_at: dt.datetime) -> dict:
+        values = {
+            "id": message.get("messageId"),
+            "anonymous_id": message.get("anonymousId"),
+            "user_id": message.get("userId"),
+            "loaded_at": loaded_at,
+        }
+        for column, key in (
+            ("timestamp", "timestamp"),
+            ("sent_at", "sentAt"),
+            ("original_timestamp", "originalTimestamp"),
+            ("received_at", "receivedAt"),
+        ):
+            given = message.get(key)
+            # text as the message carries it, or a date-time the loader set
+            values[column] = _timestamp(given) if isinstance(given, str) else given
+        return {k: v for k, v in values.items() if v is not None}
+
+    def _add(self, out, table, base, values, reported, *, replace=False) -> None:
+        batch = out.tables.get(table)
+        if batch is None:
+            known = self.known.setdefault(table, {})
+            batch = out.tables[table] = TableBatch(name=table, key="id", columns=dict(known))
+            for name, type_ in base.items():
+                if name not in batch.columns:
+                    batch.columns[name] = batch.added[name] = type_
+                    known[name] = type_
+        row = {}
+        for name, value in values.items():
+            sent = "timestamp" if isinstance(value, dt.datetime) else type_of(value)
+            if sent is None:
+                continue
+            column = name
+            have = batch.columns.get(column)
+            if have is None:
+                self._new_column(batch, column, sent)
+            elif (have, sent) == ("integer", "float") and column in batch.added:
+                # new in this batch: whole and other numbers make a float column
+                batch.columns[column] = batch.added[column] = "float"
+                self.known[table][column] = "float"
+            elif not _fits(sent, have):
+                column = f"{name}_{sent}"[:MAX_NAME]
+                if (table, name) not in reported:
+                    reported.add((table, name))
+                    out.conflicts.append(Conflict(table, name, have, sent, column))
+                if batch.columns.get(column) is None:
+                    self._new_column(batch, column, sent)
+            if isinstance(value, dt.datetime):
+                row[column] = value if batch.columns[column] == "timestamp" else value.isoformat()
+            else:
+                row[column] = _convert(value, batch.columns[column])
+        if replace:
+            for i, existing in enumerate(batch.rows):
+                if existing.get("id") == row.get("id"):
+                    batch.rows[i] = {**existing, **row}
+                    return
+        batch.rows.append(row)
+
+    def _new_column(self, batch: TableBatch, column: str, sent: str) -> None:
+        batch.columns[column] = batch.added[column] = sent
+        self.known.setdefault(batch.name, {})[column] = sent
