@@ -393,6 +393,9 @@ EVENT_RETENTION_DAYS = env.int("MARTECH_EVENT_RETENTION_DAYS", default=30)
 # webhook, warehouse) may reach although they are loopback, private or link-local; empty
 # allows only public addresses.
 MARTECH_EGRESS_ALLOW = env.list("MARTECH_EGRESS_ALLOW", default=[])
+# DuckDB warehouses: directories whose files a warehouse may name by absolute path (a relative
+# path always lives under MARTECH_VAR_DIR/warehouses/); empty allows none.
+MARTECH_DUCKDB_DIRECTORIES = env.list("MARTECH_DUCKDB_DIRECTORIES", default=[])
 # Reverse ETL on the console's own database (PostgreSQL) logs in as this role, which reads
 # only the views of schema ``activation``; MARTECH_ACTIVATION_DATABASE_URL may name all of
 # it (host, port and database default to the console's own).

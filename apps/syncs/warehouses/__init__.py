@@ -11,7 +11,9 @@ from .base import Engine
 
 # kind -> the module (in this package) whose ``ENGINE`` serves it, in the order a form
 # lists them.
-MODULES: dict[str, str] = {}
+MODULES: dict[str, str] = {
+    "duckdb": "duckdb",
+}
 
 
 @cache
