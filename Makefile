@@ -8,7 +8,7 @@ UV         := $(TOOLS)/bin/uv
 PY         := .venv/bin/python
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: run test deps deps-dev lint format check-deploy vendor bench clean
+.PHONY: run test deps deps-dev fakesnow lint format check-deploy vendor bench clean
 
 # `make test` runs them a second time on SQLite, the database of `make run`: every page (the
 # permission matrix visits each URL as each kind of person), the API, the collection API and the
@@ -30,10 +30,15 @@ deps: $(UV)  ## runtime dependencies, exactly as locked
 deps-dev: $(UV)  ## runtime and test dependencies, exactly as locked
 	$(UV) sync --frozen
 
+# The Snowflake the tests talk to (fakesnow's server mode) pins a sqlglot older than the
+# console's, so it has an environment of its own, locked in tests/syncs/warehouses/fakesnow.
+fakesnow: $(UV)  ## the test Snowflake's own environment, .tools/fakesnow, exactly as locked
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(TOOLS)/fakesnow $(UV) sync --frozen --project tests/syncs/warehouses/fakesnow
+
 run: deps  ## run the console, a Celery worker and beat on SQLite (Ctrl-C stops all)
 	DJANGO_SETTINGS_MODULE=martech.settings.local $(PY) manage.py run_embedded
 
-test: deps-dev  ## install what the tests need, run every test, then SQLITE_TESTS on SQLite
+test: deps-dev fakesnow  ## install what the tests need, run every test, then SQLITE_TESTS on SQLite
 	bash scripts/ensure-chromium.sh
 	npm ci --prefix tests/sdk_node --no-audit --no-fund --ignore-scripts --loglevel=error
 	$(PY) -m ruff check .
