@@ -35,5 +35,6 @@ class SyncsErrorCode(StrEnum):
     UNSUPPORTED_MODE = "unsupported_mode"
     UNSUPPORTED_OBJECT = "unsupported_object"
     WAREHOUSE_BUSY = "warehouse_busy"
+    WAREHOUSE_LOGIN_REFUSED = "warehouse_login_refused"
     WAREHOUSE_ROLE_TOO_POWERFUL = "warehouse_role_too_powerful"
     WAREHOUSE_UNREACHABLE = "warehouse_unreachable"

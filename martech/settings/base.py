@@ -396,6 +396,9 @@ MARTECH_EGRESS_ALLOW = env.list("MARTECH_EGRESS_ALLOW", default=[])
 # DuckDB warehouses: directories whose files a warehouse may name by absolute path (a relative
 # path always lives under MARTECH_VAR_DIR/warehouses/); empty allows none.
 MARTECH_DUCKDB_DIRECTORIES = env.list("MARTECH_DUCKDB_DIRECTORIES", default=[])
+# Snowflake: where every connection goes instead of https://<account>.snowflakecomputing.com
+# (a proxy of the operator's, or a test server); its host passes the egress policy too.
+MARTECH_SNOWFLAKE_URL = env("MARTECH_SNOWFLAKE_URL", default="")
 # Reverse ETL on the console's own database (PostgreSQL) logs in as this role, which reads
 # only the views of schema ``activation``; MARTECH_ACTIVATION_DATABASE_URL may name all of
 # it (host, port and database default to the console's own).

@@ -13,6 +13,7 @@ from .base import Engine
 # lists them.
 MODULES: dict[str, str] = {
     "duckdb": "duckdb",
+    "snowflake": "snowflake",
 }
 
 
