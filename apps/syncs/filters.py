@@ -6,7 +6,8 @@ from django.db.models import Q
 
 from martech.common.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
 
-from .models import SqlModel, Sync, SyncMode, SyncObject, Warehouse, WarehouseKind
+from .models import SqlModel, Sync, SyncMode, SyncObject, Warehouse
+from .warehouses import kinds
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -82,7 +83,7 @@ class WarehouseFilter(django_filters.FilterSet):
             attrs={"type": "search", "placeholder": "Warehouse, where or description"}
         ),
     )
-    kind = django_filters.ChoiceFilter(choices=WarehouseKind.choices, label="Kind")
+    kind = django_filters.ChoiceFilter(choices=kinds, label="Kind")
     last_test_ok = StrictBooleanFilter(
         field_name="last_test_ok", label="Last test", yes="Connected", no="Failed"
     )

@@ -3,12 +3,13 @@ from django import forms
 from apps.destinations.models import Destination
 from apps.identity.choices import IdentifierType
 
-from .models import ScheduleKind, SqlModel, SyncMode, SyncObject, Warehouse, WarehouseKind
+from .models import ScheduleKind, SqlModel, SyncMode, SyncObject, Warehouse
+from .warehouses import kinds
 
 
 class WarehouseForm(forms.Form):
     name = forms.CharField(max_length=120)
-    kind = forms.ChoiceField(choices=WarehouseKind.choices, label="Kind")
+    kind = forms.ChoiceField(choices=kinds, label="Kind")
     dsn = forms.CharField(
         required=False,
         label="DSN",

@@ -7,18 +7,18 @@ from django.db import models
 from django.utils import timezone
 
 
-class WarehouseKind(models.TextChoices):
-    CONSOLE = "console", "The console's own database"
-    POSTGRES = "postgres", "PostgreSQL"
-
-
 class Warehouse(models.Model):
-    """Where models are read from. The DSN (with its password) is stored encrypted."""
+    """Where models are read from. ``kind`` names its engine (``apps.syncs.warehouses``:
+    the kinds are the engines registered there, checked by the services, so adding an
+    engine needs no migration); its credentials are a dict of that engine's fields, stored
+    encrypted in ``dsn_token`` (PostgreSQL's and Redshift's are ``{"dsn": …}``)."""
 
     name = models.CharField(max_length=120, unique=True)
-    kind = models.CharField(max_length=12, choices=WarehouseKind.choices)
-    dsn_token = models.TextField(blank=True, help_text="Encrypted; never shown.")
-    display = models.CharField(max_length=300, blank=True, help_text="Host, port and database.")
+    kind = models.CharField(max_length=20)
+    dsn_token = models.TextField(blank=True, help_text="Encrypted credentials; never shown.")
+    display = models.CharField(
+        max_length=300, blank=True, help_text="Host, account, project or database: no secret."
+    )
     statement_timeout = models.PositiveIntegerField(
         default=30, help_text="Seconds a model's query may run."
     )
@@ -37,6 +37,14 @@ class Warehouse(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as people name it ("Snowflake"); the kind itself if no engine serves
+        it any more."""
+        from .warehouses import MODULES, engine_for
+
+        return engine_for(self.kind).label if self.kind in MODULES else self.kind
 
 
 class SqlModel(models.Model):

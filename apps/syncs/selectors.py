@@ -6,8 +6,8 @@ from django.utils import timezone
 from apps.access.rules import user_can
 from martech.common.errors import NotFoundError
 
-from .engine.warehouse import activation_params
 from .models import SqlModel, Sync, SyncRow, SyncRun, Warehouse
+from .warehouses.postgres import activation_params
 
 
 def activation_role() -> str:

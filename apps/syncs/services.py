@@ -1,5 +1,6 @@
-"""Writes of warehouses and models. The DSN is write-only: stored encrypted, audited as its
-host and database only."""
+"""Writes of warehouses and models. A warehouse's credentials are write-only: checked by
+the engine of its kind, stored encrypted, audited as the names of the fields that changed
+and the line the engine shows in their place (host, account, database: never a secret)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from apps.syncs.errors import SyncsErrorCode
 from martech.common import crypto
 from martech.common.errors import ApplicationError, ConflictError
 
-from .engine import dsn as dsns
 from .engine import warehouse as engine
 from .engine.sql import check_sql
 from .models import (
@@ -29,8 +29,8 @@ from .models import (
     SyncObject,
     SyncRun,
     Warehouse,
-    WarehouseKind,
 )
+from .warehouses import MODULES, engine_for
 
 log = logging.getLogger(__name__)
 
@@ -38,45 +38,70 @@ WAREHOUSE_FIELDS = ("name", "kind", "display", "statement_timeout", "description
 MODEL_FIELDS = ("name", "warehouse", "sql", "primary_key", "description")
 
 
-def _display(dsn: str) -> str:
-    """Host, port, database and user of a DSN the egress policy allows (never its password)."""
-    parts = dsns.check(dsn)
-    where = (
-        f"{parts.get('host', 'localhost')}:{parts.get('port', '5432')}/{parts.get('dbname', '')}"
-    )
-    return f"{where} as {parts['user']}" if parts.get("user") else where
-
-
 def _validate_warehouse(warehouse: Warehouse) -> None:
     if not warehouse.name.strip():
         raise ApplicationError("A warehouse needs a name.", code=SyncsErrorCode.INVALID_NAME)
-    if warehouse.kind not in WarehouseKind.values:
-        raise ApplicationError("Kind is console or postgres.", code=SyncsErrorCode.INVALID_KIND)
+    if warehouse.kind not in MODULES:
+        raise ApplicationError(
+            f"Kind is one of {', '.join(MODULES)}.",
+            code=SyncsErrorCode.INVALID_KIND,
+            details={"field": "kind"},
+        )
     if not 1 <= int(warehouse.statement_timeout) <= 3600:
         raise ApplicationError(
             "The statement timeout is 1 to 3600 seconds.", code=SyncsErrorCode.INVALID_TIMEOUT
         )
 
 
-def _set_dsn(warehouse: Warehouse, dsn: str | None) -> None:
-    if warehouse.kind == WarehouseKind.CONSOLE:
-        warehouse.dsn_token, warehouse.display = "", "the console's database"
-        return
-    if dsn:
-        warehouse.display = _display(dsn)
-        warehouse.dsn_token = crypto.encrypt({"dsn": dsn})
-    elif not warehouse.dsn_token:
+def _set_credentials(
+    warehouse: Warehouse, credentials: dict | None, *, previous: dict | None
+) -> list[str]:
+    """Check ``credentials`` with the engine of the warehouse's kind (a secret left blank
+    keeps ``previous``'s) and store them; the names of the fields that changed. ``None``
+    keeps what is stored."""
+    engine = engine_for(warehouse.kind)
+    if credentials is None and previous is not None:
+        return []
+    given = {
+        name: value if isinstance(value, str) else str(value)
+        for name, value in (credentials or {}).items()
+        if value is not None
+    }
+    known = {field.name for field in engine.fields}
+    unknown = sorted(set(given) - known)
+    if unknown:
         raise ApplicationError(
-            "A PostgreSQL warehouse needs a DSN.", code=SyncsErrorCode.INVALID_DSN
+            f"A {engine.label} warehouse does not take {', '.join(unknown)}; it takes "
+            f"{', '.join(sorted(known)) or 'no credentials'}.",
+            code=SyncsErrorCode.INVALID_CREDENTIALS,
+            details={"field": unknown[0]},
         )
+    cleaned = engine.clean(given, previous)
+    before = previous or {}
+    warehouse.dsn_token = crypto.encrypt(cleaned.credentials) if cleaned.credentials else ""
+    warehouse.display = cleaned.display[:300]
+    return sorted(
+        name
+        for name in set(cleaned.credentials) | set(before)
+        if cleaned.credentials.get(name) != before.get(name)
+    )
+
+
+def _credentials(dsn: str | None, credentials: dict | None) -> dict | None:
+    """``dsn=`` is shorthand for ``credentials={"dsn": …}`` (PostgreSQL, Redshift)."""
+    if dsn:
+        return {**(credentials or {}), "dsn": dsn}
+    return credentials
 
 
 @transaction.atomic
-def warehouse_create(*, actor, dsn: str | None = None, **fields) -> Warehouse:
+def warehouse_create(
+    *, actor, credentials: dict | None = None, dsn: str | None = None, **fields
+) -> Warehouse:
     require(actor, "syncs.manage", "connect warehouses")
     warehouse = Warehouse(created_by=actor, **fields)
     _validate_warehouse(warehouse)
-    _set_dsn(warehouse, dsn)
+    _set_credentials(warehouse, _credentials(dsn, credentials) or {}, previous=None)
     if Warehouse.objects.filter(name__iexact=warehouse.name).exists():
         raise ConflictError(
             f"A warehouse named {warehouse.name!r} exists.", code=SyncsErrorCode.DUPLICATE
@@ -92,17 +117,29 @@ def warehouse_create(*, actor, dsn: str | None = None, **fields) -> Warehouse:
 
 @transaction.atomic
 def warehouse_update(
-    *, actor, warehouse: Warehouse, dsn: str | None = None, **changes
+    *,
+    actor,
+    warehouse: Warehouse,
+    credentials: dict | None = None,
+    dsn: str | None = None,
+    **changes,
 ) -> Warehouse:
+    """Change a warehouse; ``credentials`` are checked again by its engine, a secret left
+    blank keeping the one stored. A new kind starts from no credentials."""
     require(actor, "syncs.manage", "change warehouses")
     warehouse = Warehouse.objects.select_for_update().get(pk=warehouse.pk)
     before = audit_snapshot(warehouse, WAREHOUSE_FIELDS)
+    kind = warehouse.kind
     for key, value in changes.items():
         if key not in WAREHOUSE_FIELDS or key == "display":
             raise ValueError(key)
         setattr(warehouse, key, value)
     _validate_warehouse(warehouse)
-    _set_dsn(warehouse, dsn)
+    previous = engine.credentials_of(warehouse) if warehouse.kind == kind else None
+    credentials = _credentials(dsn, credentials)
+    if previous is None and credentials is None:
+        credentials = {}
+    changed = _set_credentials(warehouse, credentials, previous=previous)
     try:
         with transaction.atomic():
             warehouse.save()
@@ -115,7 +152,7 @@ def warehouse_update(
         target=warehouse,
         before=before,
         after=audit_snapshot(warehouse, WAREHOUSE_FIELDS),
-        metadata={"dsn_changed": bool(dsn)},
+        metadata={"credentials_changed": changed},
     )
     return warehouse
 

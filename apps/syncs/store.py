@@ -140,7 +140,7 @@ def _own_connection_rows(sync_id: int, size: int) -> Iterator[list[tuple]]:
     """Read on a helper thread while the run writes through the main connection."""
     import psycopg
 
-    from .engine.warehouse import console_conninfo
+    from .warehouses.postgres import console_conninfo
 
     with psycopg.connect(console_conninfo()) as conn:
         cursor = conn.cursor(name=f"sync_state_{sync_id}")

@@ -21,11 +21,11 @@ from martech.common.views import (
 )
 
 from . import running, selectors, services
-from .engine import activation
 from .engine import warehouse as engine
 from .filters import ModelFilter, SyncFilter, WarehouseFilter
 from .forms import ModelForm, SyncForm, WarehouseForm
-from .models import RowOutcome, RunStatus, WarehouseKind
+from .models import RowOutcome, RunStatus
+from .warehouses import activation
 
 
 class WarehouseListView(FilteredListView):
@@ -106,7 +106,7 @@ class WarehouseDetailView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         warehouse = selectors.warehouse_get(user=user, pk=self.kwargs["pk"])
         views = None
-        if warehouse.kind == WarehouseKind.CONSOLE:
+        if warehouse.kind == "console":
             views = [
                 (f"{activation.SCHEMA}.{name}", columns)
                 for name, columns in activation.COLUMNS.items()

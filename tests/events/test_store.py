@@ -203,7 +203,7 @@ def test_activation_publishes_only_events_the_plan_let_through_with_page_and_cam
 def test_a_view_built_on_the_published_events_passes_the_activation_guard(web):
     # given: a TEMP view over the published events, merges followed, as activation builds it,
     # on a connection that may read only through that view
-    from apps.syncs.engine.activation import _authorizer_for
+    from apps.syncs.warehouses.activation import _authorizer_for
 
     store.insert([_new(web.pk), dataclasses.replace(_new(web.pk), message_id="m-2")])
     Event.objects.filter(message_id="m-1").update(status="processed", profile_id=7)

@@ -19,9 +19,9 @@ from apps.consent.services import consent_record
 from apps.events import services as events
 from apps.events.pipeline import process_waiting
 from apps.syncs import services
-from apps.syncs.engine import activation
 from apps.syncs.engine import warehouse as engine
 from apps.syncs.models import SqlModel
+from apps.syncs.warehouses import activation
 from martech.common.errors import ApplicationError
 from tests.conftest import _api_client_for
 

@@ -51,7 +51,8 @@ import json, sqlite3
 from django.core.management import call_command
 from rest_framework.test import APIClient
 from apps.accounts.models import User
-from apps.syncs.engine import activation, warehouse as engine
+from apps.syncs.engine import warehouse as engine
+from apps.syncs.warehouses import activation
 from apps.syncs.models import SqlModel, Sync, Warehouse
 from martech.common.errors import ApplicationError
 
@@ -132,7 +133,7 @@ def test_the_embedded_console_reads_the_activation_views_and_nothing_else(tmp_pa
     assert out["braze"][0] == "approval"
     assert out["braze"][1] >= 1
     # every view has the columns PostgreSQL's has, and rows
-    from apps.syncs.engine.activation import COLUMNS
+    from apps.syncs.warehouses.activation import COLUMNS
 
     for view, columns in COLUMNS.items():
         assert out["views"][view][0] == list(columns), view

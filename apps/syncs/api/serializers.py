@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.destinations.models import Destination
@@ -12,18 +13,62 @@ from ..models import (
     SyncRun,
     SyncRunRow,
     Warehouse,
-    WarehouseKind,
 )
+from ..warehouses import MODULES, engine_for, kinds
+
+
+def _credentials_schema() -> dict:
+    """Every kind's credential fields, as the API documents ``credentials``."""
+    properties: dict[str, dict] = {}
+    for kind in MODULES:
+        engine = engine_for(kind)
+        for field in engine.fields:
+            entry = properties.setdefault(
+                field.name, {"type": "string", "writeOnly": True, "description": ""}
+            )
+            entry["description"] += (
+                f"{engine.label} ({kind}): {field.label}"
+                f"{'' if field.required else ', optional'}"
+                f"{', secret' if field.secret else ''}. {field.help}".strip()
+                + "\n"
+            )
+    return {
+        "type": "object",
+        "writeOnly": True,
+        "description": "Write-only: the credentials of the warehouse's kind, checked by its "
+        "engine and stored encrypted; never returned. On update a secret left out or blank "
+        "keeps the one stored. Kinds and what each takes: "
+        + "; ".join(
+            f"{kind}: {', '.join(f.name for f in engine_for(kind).fields) or 'nothing'}"
+            for kind in MODULES
+        )
+        + ".",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+@extend_schema_field(_credentials_schema())
+class CredentialsField(serializers.DictField):
+    """The credentials object: names to text values."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            child=serializers.CharField(allow_blank=True, max_length=20000, trim_whitespace=False),
+            **kwargs,
+        )
 
 
 class WarehouseSerializer(serializers.ModelSerializer):
-    kind = serializers.ChoiceField(choices=WarehouseKind.choices)
+    kind = serializers.ChoiceField(choices=[])
+    kind_label = serializers.CharField(read_only=True)
+    credentials = CredentialsField(write_only=True, required=False)
     dsn = serializers.CharField(
         write_only=True,
         required=False,
         allow_blank=True,
         max_length=2000,
-        help_text="Write-only; stored encrypted.",
+        help_text='Write-only shorthand for credentials {"dsn": …} (postgres, redshift).',
     )
     statement_timeout = serializers.IntegerField(min_value=1, max_value=3600, required=False)
 
@@ -33,6 +78,8 @@ class WarehouseSerializer(serializers.ModelSerializer):
             "id",
             "name",
             "kind",
+            "kind_label",
+            "credentials",
             "dsn",
             "display",
             "statement_timeout",
@@ -45,6 +92,7 @@ class WarehouseSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [
             "id",
+            "kind_label",
             "display",
             "last_tested_at",
             "last_test_ok",
@@ -52,6 +100,10 @@ class WarehouseSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds()  # the engines registered now
 
 
 class WarehouseTestedSerializer(serializers.Serializer):

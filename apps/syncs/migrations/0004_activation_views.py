@@ -1,6 +1,6 @@
 """Schema ``activation``: the views a model on the console's database may read, and the role
 that reads them (PostgreSQL only; the embedded SQLite connection carries the same views as
-TEMP views, see ``apps.syncs.engine.activation``).
+TEMP views, see ``apps.syncs.warehouses.activation``).
 
 The role (``MARTECH_ACTIVATION_USER``, default ``martech_activation``) gets USAGE on the
 schema and SELECT on its views, nothing else: the views run with their owner's rights, so
@@ -87,7 +87,7 @@ DROP SCHEMA IF EXISTS activation;
 
 def activation_role() -> tuple[str, str]:
     """The activation role's name and password, from the settings."""
-    from apps.syncs.engine.warehouse import activation_params
+    from apps.syncs.warehouses.postgres import activation_params
 
     params = activation_params()
     return params["user"], params.get("password") or ""

@@ -9,9 +9,12 @@ from functools import cache
 
 from .base import Engine
 
-# kind -> the module (in this package) whose ``ENGINE`` serves it, in the order a form
-# lists them.
+# kind -> the module (in this package) whose ``ENGINE`` serves it (or, for a module that
+# serves several kinds, its ``ENGINES[kind]``), in the order a form lists them.
 MODULES: dict[str, str] = {
+    "console": "postgres",
+    "postgres": "postgres",
+    "redshift": "postgres",
     "duckdb": "duckdb",
     "snowflake": "snowflake",
 }
@@ -21,7 +24,7 @@ MODULES: dict[str, str] = {
 def engine_for(kind: str) -> Engine:
     """The engine of ``kind``; KeyError for a kind no engine serves."""
     module = importlib.import_module(f"{__name__}.{MODULES[kind]}")
-    engine = module.ENGINE
+    engine = getattr(module, "ENGINES", {}).get(kind) or module.ENGINE
     if engine.kind != kind:
         raise LookupError(f"{MODULES[kind]}.ENGINE serves {engine.kind!r}, not {kind!r}")
     return engine

@@ -31,7 +31,7 @@ from sqlglot import exp
 from apps.syncs.errors import SyncsErrorCode
 from martech.common.errors import ApplicationError
 
-from .sql import parse_checked
+from ..engine.sql import parse_checked
 
 SCHEMA = "activation"
 

@@ -1,0 +1,652 @@
+"""PostgreSQL's wire protocol, three ways: the console's own database (``console``), a
+company's PostgreSQL (``postgres``) and Amazon Redshift (``redshift``), all through psycopg.
+
+The console's own database is a warehouse too (so the embedded demo works). On PostgreSQL a
+model reads it as the activation role, which sees only schema ``activation``; on SQLite
+through a read-only connection limited to the same views (see ``activation``). Every
+PostgreSQL connection is checked on connect: its role may be neither a superuser nor a
+member of the roles that read or write the server's files, run programs or signal other
+backends. A company warehouse's DSN is checked when it is saved and again at connect (``parse``:
+no file options, no socket path, one host), and the connection is pinned to the addresses
+the egress policy allowed.
+
+Redshift speaks PostgreSQL 8.0's protocol but not all of its SQL. What this engine does
+differently, from Amazon's Redshift Database Developer Guide:
+
+- Read-only: ``BEGIN READ ONLY`` (Redshift's BEGIN takes READ ONLY; psycopg sends it for a
+  connection marked ``read_only``), and ``SET statement_timeout`` in milliseconds (its only
+  unit; WLM's own ``max_execution_time`` may cut a query shorter).
+- The role: Redshift has neither ``pg_has_role`` (the access privilege inquiry functions are
+  not supported) nor PostgreSQL's predefined file, program and signal roles; the check is
+  ``pg_user.usesuper`` of the user logged in.
+- Text: ``text`` is an alias of ``VARCHAR(256)`` there, so values are cast to
+  ``VARCHAR(65535)`` (its largest) before they are measured, compared or hashed.
+- Key order: no ``COLLATE "C"`` (Redshift has no locale or user-defined collations; its
+  default ``case_sensitive`` collation compares bytes). A database created
+  ``COLLATE CASE_INSENSITIVE`` sorts differently; a run notices keys out of order and stops.
+- The fingerprint: row constructors (``ROW(…)::text``) are not supported, so it is
+  ``MD5`` over the concatenated values, each written as its length and text (``n`` for
+  null) so no two rows run together. Booleans do not cast to VARCHAR there; they are
+  written ``true``/``false``. ``decode(…, 'hex')`` is Oracle's DECODE on Redshift, so the
+  hex digest is turned into bytes here, not by the server.
+- ``version()`` names PostgreSQL 8.0.2 and then Redshift's own version: the line shown is
+  the latter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import psycopg
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from psycopg import sql as pgsql
+
+from apps.syncs.errors import SyncsErrorCode
+from martech.common import egress
+from martech.common.errors import ApplicationError
+
+from ..engine.sql import check_sql
+from . import activation
+from .base import Cleaned, CredentialField, Engine, KeyCheck, Preview
+
+# -- DSNs ----------------------------------------------------------------------------------
+
+# Options a DSN may set; everything else libpq knows is refused by name.
+ALLOWED = frozenset(
+    {
+        "host",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "sslmode",
+        "sslnegotiation",
+        "sslcompression",
+        "ssl_min_protocol_version",
+        "ssl_max_protocol_version",
+        "sslsni",
+        "channel_binding",
+        "require_auth",
+        "gssencmode",
+        "connect_timeout",
+        "application_name",
+        "fallback_application_name",
+        "client_encoding",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "tcp_user_timeout",
+    }
+)
+# Options that name a file on the console's server (or a key's passphrase, useless without
+# one): the console would read its own files on the DSN writer's behalf.
+FILE_OPTIONS = frozenset(
+    {
+        "sslkey",
+        "sslcert",
+        "sslrootcert",
+        "sslcrl",
+        "sslcrldir",
+        "sslpassword",
+        "passfile",
+        "service",
+        "servicefile",
+        "sslcertmode",
+        "krbsrvname",
+        "gsslib",
+        "gssdelegation",
+    }
+)
+
+
+def invalid(message: str) -> ApplicationError:
+    return ApplicationError(message, code=SyncsErrorCode.INVALID_DSN, details={"field": "dsn"})
+
+
+def parse(dsn: str, default_port: int = 5432) -> dict[str, str]:
+    """The DSN's parameters, or ``invalid_dsn`` saying what is wrong (never echoing it)."""
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(dsn or "")
+    except psycopg.Error:
+        raise invalid(
+            "The DSN is not valid: write postgresql://user:password@host:port/database "
+            "(percent-encode special characters of the password, e.g. % as %25) or "
+            "host=… port=… dbname=… user=… password=…."
+        ) from None
+    names = set(params)
+    files = sorted(names & FILE_OPTIONS)
+    if files:
+        raise invalid(
+            f"The DSN may not set {', '.join(files)}: options that read files on the "
+            "console's server are not allowed."
+        )
+    if "hostaddr" in names:
+        raise invalid("The DSN may not set hostaddr: name the host; the console resolves it.")
+    others = sorted(names - ALLOWED)
+    if others:
+        raise invalid(f"The DSN may not set {', '.join(others)}.")
+    host = (params.get("host") or "").strip()
+    if not host:
+        raise invalid("The DSN names no host: a warehouse is reached over the network.")
+    if host.startswith(("/", "@")):
+        raise invalid("The DSN's host is a socket path; name a network host.")
+    if "," in host or "," in (params.get("port") or ""):
+        raise invalid("The DSN names several hosts; name one.")
+    port = (params.get("port") or str(default_port)).strip()
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise invalid("The DSN's port is not a port number.")
+    return {**params, "port": port}
+
+
+def scrub(message: str, *secrets: str | None) -> str:
+    """The message without any of the secrets in it."""
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "***")
+    return message
+
+
+# -- the console's own database ------------------------------------------------------------
+
+
+def console_conninfo() -> str:
+    """The console's own connection (its role, its tables): for the console's reads only."""
+    db = settings.DATABASES["default"]
+    parts = {
+        "dbname": db["NAME"],
+        "user": db.get("USER") or None,
+        "password": db.get("PASSWORD") or None,
+        "host": db.get("HOST") or None,
+        "port": str(db["PORT"]) if db.get("PORT") else None,
+    }
+    return psycopg.conninfo.make_conninfo(**{k: v for k, v in parts.items() if v})
+
+
+def activation_params() -> dict[str, str]:
+    """How the activation role logs in to the console's database: ``MARTECH_ACTIVATION_USER``
+    and ``MARTECH_ACTIVATION_PASSWORD`` on the console's host, port and database, or what
+    ``MARTECH_ACTIVATION_DATABASE_URL`` says (the rest from the console's)."""
+    db = settings.DATABASES["default"]
+    params = {
+        "dbname": db.get("NAME"),
+        "host": db.get("HOST"),
+        "port": str(db["PORT"]) if db.get("PORT") else None,
+        "user": getattr(settings, "MARTECH_ACTIVATION_USER", "") or "martech_activation",
+        "password": getattr(settings, "MARTECH_ACTIVATION_PASSWORD", ""),
+    }
+    url = getattr(settings, "MARTECH_ACTIVATION_DATABASE_URL", "")
+    if url:
+        try:
+            given = psycopg.conninfo.conninfo_to_dict(url)
+        except psycopg.Error:
+            raise ImproperlyConfigured(
+                "MARTECH_ACTIVATION_DATABASE_URL is not a valid PostgreSQL URL."
+            ) from None
+        params.update({k: v for k, v in given.items() if v})
+    return {k: str(v) for k, v in params.items() if v}
+
+
+def _sqlite() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+@contextmanager
+def as_application_error():
+    """A failing query becomes a 400 that says why, never a 500."""
+    try:
+        yield
+    except (psycopg.Error, sqlite3.Error) as exc:
+        reason = _first_line(exc)
+        if isinstance(exc, sqlite3.DatabaseError) and (
+            "authorized" in reason or "prohibited" in reason
+        ):
+            reason = f"it reads outside the activation views ({reason})"
+        raise ApplicationError(
+            f"The query failed: {reason}", code=SyncsErrorCode.QUERY_FAILED, status=400
+        ) from None
+
+
+def _connect(attempts: list[dict[str, str]]) -> psycopg.Connection:
+    failure = ""
+    for params in attempts:
+        try:
+            return psycopg.connect(**{"connect_timeout": "10", **params}, autocommit=False)
+        except psycopg.Error as exc:
+            failure = scrub(_first_line(exc), params.get("password"))
+    raise ApplicationError(
+        f"Cannot connect: {failure}", code=SyncsErrorCode.WAREHOUSE_UNREACHABLE, status=400
+    )
+
+
+def _too_powerful(user: str, what: str) -> ApplicationError:
+    return ApplicationError(
+        f"The warehouse connection logs in as {user!r}, which is {what}: a model's SQL "
+        "would run with rights over the database server itself. Connect as a role that "
+        "may only read the tables the models need.",
+        code=SyncsErrorCode.WAREHOUSE_ROLE_TOO_POWERFUL,
+        status=400,
+    )
+
+
+def _nameless() -> ApplicationError:
+    return ApplicationError(
+        "The warehouse does not say which role it logs in as.",
+        code=SyncsErrorCode.WAREHOUSE_ROLE_TOO_POWERFUL,
+        status=400,
+    )
+
+
+# A preview cell is shown only up to this many bytes (as text): twenty rows of a value the
+# query makes as large as it likes would otherwise all be held by the web process.
+PREVIEW_CELL_BYTES = 64 * 1024
+
+
+def _too_large(size: int) -> str:
+    return f"(a value of {size:,} bytes: too large to preview)"
+
+
+KEY, PRINT = "__martech_key", "__martech_fingerprint"
+EXAMPLE = "postgresql://reader:…@warehouse:5432/analytics"
+
+
+def _dsn_field(example: str) -> CredentialField:
+    return CredentialField(
+        "dsn",
+        "DSN",
+        secret=True,
+        help=f"For example {example}. Use a role that can only read: a superuser is "
+        "refused, and so are options that read files (sslkey, passfile, service …) and "
+        "socket paths.",
+    )
+
+
+class PostgresEngine(Engine):
+    """A company's PostgreSQL, reached with a DSN (stored whole, as ``{"dsn": …}``)."""
+
+    kind: ClassVar[str] = "postgres"
+    label: ClassVar[str] = "PostgreSQL"
+    dialect: ClassVar[str] = "postgres"
+    default_port: ClassVar[int] = 5432
+    # Roles a warehouse connection may not hold: they read or write the server's files,
+    # run programs on it, or signal other sessions.
+    POWERFUL_ROLES: ClassVar[tuple[str, ...]] = (
+        "pg_read_server_files",
+        "pg_write_server_files",
+        "pg_execute_server_program",
+        "pg_signal_backend",
+    )
+    # What a value is cast to before it is measured, compared or hashed.
+    TEXT: ClassVar[str] = "text"
+
+    fields: ClassVar[tuple[CredentialField, ...]] = (_dsn_field(EXAMPLE),)
+
+    # -- credentials ---------------------------------------------------------------------
+
+    def clean(self, given: dict[str, str], previous: dict[str, str] | None = None) -> Cleaned:
+        dsn = (given.get("dsn") or "").strip() or (previous or {}).get("dsn", "")
+        if not dsn:
+            raise invalid(f"A {self.label} warehouse needs a DSN.")
+        parts = parse(dsn, self.default_port)
+        # A name that does not resolve yet is accepted: the connection resolves and checks
+        # it again, and connects to nothing else.
+        with contextlib.suppress(egress.EgressUnresolved):
+            egress.resolve(parts["host"], int(parts["port"]))
+        where = f"{parts['host']}:{parts['port']}/{parts.get('dbname', '')}"
+        display = f"{where} as {parts['user']}" if parts.get("user") else where
+        return Cleaned(credentials={"dsn": dsn}, display=display)
+
+    def endpoints(self, credentials: dict[str, str]) -> list[tuple[str, int]]:
+        parts = parse(credentials.get("dsn", ""), self.default_port)
+        return [(parts["host"], int(parts["port"]))]
+
+    def attempts(self, credentials: dict[str, str]) -> list[dict[str, str]]:
+        """The connection parameters to try, one per address the host resolved to and the
+        egress policy allowed, each pinned with ``hostaddr`` (no second DNS answer)."""
+        params = parse(credentials.get("dsn", ""), self.default_port)
+        addresses = egress.resolve(params["host"], int(params["port"]))
+        return [{**params, "hostaddr": address} for address in addresses]
+
+    # -- reading -------------------------------------------------------------------------
+
+    @contextmanager
+    def reading(self, credentials: dict[str, str], *, timeout: int):
+        """A connection in a read-only transaction with the statement timeout."""
+        conn = _connect(self.attempts(credentials))
+        try:
+            self.prepare(conn, timeout)
+            with as_application_error():
+                self.check_role(conn)
+            yield conn
+        finally:
+            conn.rollback()
+            conn.close()
+
+    def prepare(self, conn: psycopg.Connection, timeout: int) -> None:
+        conn.execute("SET TRANSACTION READ ONLY")
+        conn.execute(
+            pgsql.SQL("SET LOCAL statement_timeout = {}").format(pgsql.Literal(f"{timeout}s"))
+        )
+
+    def check_role(self, conn: psycopg.Connection) -> None:
+        """Refuse a connection whose role is a superuser or holds one of
+        ``POWERFUL_ROLES``."""
+        row = conn.execute(
+            "SELECT current_user::text, r.rolsuper, ARRAY(SELECT b.rolname::text FROM pg_roles "
+            "b WHERE b.rolname = ANY(%s) AND pg_has_role(r.oid, b.oid, 'MEMBER') ORDER BY 1) "
+            "FROM pg_roles r WHERE r.rolname = current_user",
+            [list(self.POWERFUL_ROLES)],
+        ).fetchone()
+        if row is None:
+            raise _nameless()
+        user, superuser, held = row
+        if superuser or held:
+            raise _too_powerful(
+                user, "a superuser" if superuser else f"a member of {', '.join(held)}"
+            )
+
+    def version(self, connection: Any) -> str:
+        return connection.execute("SELECT version()").fetchone()[0].split(" on ")[0]
+
+    def check_sql(self, sql: str) -> str:
+        return check_sql(sql)
+
+    def _quote(self, name: str) -> str:
+        return pgsql.Identifier(name).as_string(None)
+
+    def _size(self, column: str) -> str:
+        return f"octet_length(CAST({column} AS {self.TEXT}))"
+
+    def _rows(self, credentials, statement: str, timeout: int) -> list[tuple]:
+        with as_application_error(), self.reading(credentials, timeout=timeout) as conn:
+            return conn.execute(statement).fetchall()
+
+    def _column_type(self, conn, column) -> str:
+        info = conn.adapters.types.get(column.type_code)
+        return info.name if info else str(column.type_code)
+
+    def preview(self, credentials, sql: str, *, timeout: int, limit: int = 20) -> Preview:
+        """The first rows of a model and its columns with their types.
+
+        The query is described first; then each column travels only when its text is at
+        most ``PREVIEW_CELL_BYTES``, with its size beside it, so the database, not the web
+        process, holds a value that is too large. Columns are named by position, so names
+        the model repeats are read as written."""
+        base = self.check_sql(sql)
+        with as_application_error(), self.reading(credentials, timeout=timeout) as conn:
+            cursor = conn.cursor()
+            cursor.execute(f"SELECT * FROM ({base}) AS model LIMIT 0")  # noqa: S608
+            described = cursor.description
+            names = [column[0] for column in described]
+            if not limit:
+                rows: list[tuple] = []
+            else:
+                positions = ", ".join(f"c{i}" for i in range(len(names)))
+                cells = ", ".join(
+                    f"CASE WHEN {self._size(f'c{i}')} <= {PREVIEW_CELL_BYTES} THEN c{i} END, "
+                    f"{self._size(f'c{i}')}"
+                    for i in range(len(names))
+                )
+                cursor.execute(
+                    f"WITH model({positions}) AS ({base}) "  # noqa: S608
+                    f"SELECT {cells} FROM model LIMIT {int(limit)}"
+                )
+                rows = [
+                    tuple(
+                        _too_large(row[2 * i + 1])
+                        if row[2 * i + 1] is not None and row[2 * i + 1] > PREVIEW_CELL_BYTES
+                        else row[2 * i]
+                        for i in range(len(names))
+                    )
+                    for row in cursor.fetchall()
+                ]
+            columns = [
+                {"name": names[i], "type": self._column_type(conn, column)}
+                for i, column in enumerate(described)
+            ]
+        return Preview(columns=columns, rows=rows)
+
+    def check_key(self, credentials, sql: str, key: str, *, timeout: int) -> KeyCheck:
+        """Rows, empty keys (null, or text that is blank) and the first duplicated keys of
+        a model."""
+        quoted = self._quote(key)
+        base = self.check_sql(sql)
+        present = f"NULLIF(TRIM(CAST({quoted} AS {self.TEXT})), '')"
+        counts = self._rows(
+            credentials,
+            f"SELECT count(*), count(*) - count({present}) "  # noqa: S608
+            f"FROM ({base}) AS model",
+            timeout,
+        )
+        twice = (
+            f"SELECT CAST({quoted} AS {self.TEXT}), count(*) FROM ({base}) AS model "  # noqa: S608
+            f"WHERE {present} IS NOT NULL GROUP BY {quoted} HAVING count(*) > 1 "
+            "ORDER BY count(*) DESC LIMIT 10"
+        )
+        dupes = self._rows(credentials, twice, timeout)
+        return KeyCheck(
+            rows=counts[0][0], nulls=counts[0][1], duplicates=[(str(k), n) for k, n in dupes]
+        )
+
+    def keyed_statement(self, conn, base: str, key: str, hashed: Sequence[str]) -> str:
+        """The model sorted by its key as text, byte by byte, with the server's MD5 of
+        ``hashed`` after the key."""
+        name = self._quote(key)
+        values = ", ".join(f"s.{self._quote(c)}" for c in hashed)
+        # Sorted first, hashed after: rows start flowing as soon as the sort is done.
+        return (
+            f'SELECT s."{KEY}", '  # noqa: S608
+            f"decode(md5(CAST(ROW({values}, NULL) AS text)), 'hex') AS \"{PRINT}\", s.* "
+            f'FROM (SELECT CAST(m.{name} AS text) COLLATE "C" AS "{KEY}", m.* '
+            f"FROM ({base}) AS m ORDER BY 1) AS s ORDER BY 1"
+        )
+
+    def rows_out(self, rows: list[tuple]) -> list[tuple]:
+        return rows
+
+    def stream_keyed(
+        self,
+        credentials,
+        sql: str,
+        key: str,
+        hashed: Sequence[str],
+        *,
+        timeout: int,
+        batch: int = 5000,
+    ) -> Iterator[tuple[int, list[tuple]]]:
+        """Streamed from a server-side cursor; each row starts with the key, the
+        fingerprint and the key again (``s.*``)."""
+        base = self.check_sql(sql)
+        with as_application_error(), self.reading(credentials, timeout=timeout) as conn:
+            statement = self.keyed_statement(conn, base, key, hashed)
+            cursor = conn.cursor(name="model_rows_keyed")
+            cursor.itersize = batch
+            cursor.execute(statement)
+            while rows := cursor.fetchmany(batch):
+                yield 3, self.rows_out(rows)
+
+
+class ConsoleEngine(PostgresEngine):
+    """The console's own database, read through the activation views only: as the
+    activation role on PostgreSQL, through a read-only connection and an authorizer on
+    SQLite (the embedded mode). It needs no credentials."""
+
+    kind: ClassVar[str] = "console"
+    label: ClassVar[str] = "The console's own database"
+
+    fields: ClassVar[tuple[CredentialField, ...]] = ()
+
+    def clean(self, given: dict[str, str], previous: dict[str, str] | None = None) -> Cleaned:
+        return Cleaned(credentials={}, display="the console's database")
+
+    def endpoints(self, credentials: dict[str, str]) -> list[tuple[str, int]]:
+        return []  # the console's own database, configured by its operator
+
+    def attempts(self, credentials: dict[str, str]) -> list[dict[str, str]]:
+        return [activation_params()]
+
+    @contextmanager
+    def reading(self, credentials: dict[str, str], *, timeout: int):
+        if not _sqlite():
+            with super().reading(credentials, timeout=timeout) as conn:
+                yield conn
+            return
+        path = settings.DATABASES["default"]["NAME"]
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            activation.sqlite_prepare(conn)
+            yield conn
+        finally:
+            conn.close()
+
+    def prepare(self, conn: psycopg.Connection, timeout: int) -> None:
+        super().prepare(conn, timeout)
+        conn.execute("SET LOCAL search_path = activation")
+
+    def version(self, connection: Any) -> str:
+        if isinstance(connection, sqlite3.Connection):
+            return f"SQLite {sqlite3.sqlite_version} (read-only)"
+        return super().version(connection)
+
+    def check_sql(self, sql: str) -> str:
+        """One read query that reads only the activation views (on SQLite: their TEMP
+        views)."""
+        text = check_sql(sql)
+        activation.check_tables(text)
+        return activation.for_sqlite(text) if _sqlite() else text
+
+    def _quote(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"' if _sqlite() else super()._quote(name)
+
+    def _size(self, column: str) -> str:
+        return f"length(CAST({column} AS BLOB))" if _sqlite() else super()._size(column)
+
+    def _column_type(self, conn, column) -> str:
+        if not isinstance(conn, sqlite3.Connection):
+            return super()._column_type(conn, column)
+        return ""  # filled from the rows by ``preview``
+
+    def preview(self, credentials, sql: str, *, timeout: int, limit: int = 20) -> Preview:
+        shown = super().preview(credentials, sql, timeout=timeout, limit=limit)
+        if not _sqlite():
+            return shown
+        columns = []
+        for i, column in enumerate(shown.columns):
+            sample = next((r[i] for r in shown.rows if r[i] is not None), None)
+            kind = type(sample).__name__ if sample is not None else "unknown"
+            columns.append({**column, "type": kind})
+        return Preview(columns=columns, rows=shown.rows)
+
+    def stream_keyed(
+        self,
+        credentials,
+        sql: str,
+        key: str,
+        hashed: Sequence[str],
+        *,
+        timeout: int,
+        batch: int = 5000,
+    ) -> Iterator[tuple[int, list[tuple]]]:
+        """On SQLite each row starts with the key only: the run hashes."""
+        if not _sqlite():
+            yield from super().stream_keyed(
+                credentials, sql, key, hashed, timeout=timeout, batch=batch
+            )
+            return
+        base = self.check_sql(sql)
+        statement = (
+            f'SELECT CAST(m.{self._quote(key)} AS TEXT) AS "{KEY}", m.* '  # noqa: S608
+            f"FROM ({base}) AS m ORDER BY 1"
+        )
+        with as_application_error(), self.reading(credentials, timeout=timeout) as conn:
+            cursor = conn.execute(statement)
+            while rows := cursor.fetchmany(batch):
+                yield 1, rows
+
+
+# psycopg's OID of boolean, as Redshift reports it too.
+_BOOLEAN = 16
+
+
+class RedshiftEngine(PostgresEngine):
+    """Amazon Redshift over PostgreSQL's wire protocol (see the module's notes for what it
+    does differently)."""
+
+    kind: ClassVar[str] = "redshift"
+    label: ClassVar[str] = "Amazon Redshift"
+    dialect: ClassVar[str] = "redshift"
+    default_port: ClassVar[int] = 5439
+    fields: ClassVar[tuple[CredentialField, ...]] = (
+        _dsn_field(
+            "postgresql://reader:…@examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com"
+            ":5439/dev"
+        ),
+    )
+    TEXT: ClassVar[str] = "VARCHAR(65535)"
+
+    def prepare(self, conn: psycopg.Connection, timeout: int) -> None:
+        conn.read_only = True  # psycopg opens the transaction with BEGIN READ ONLY
+        conn.execute(
+            pgsql.SQL("SET statement_timeout = {}").format(pgsql.Literal(int(timeout) * 1000))
+        )
+
+    def check_role(self, conn: psycopg.Connection) -> None:
+        row = conn.execute(
+            "SELECT CAST(usename AS VARCHAR(128)), usesuper FROM pg_user "
+            "WHERE usename = current_user"
+        ).fetchone()
+        if row is None:
+            raise _nameless()
+        if row[1]:
+            raise _too_powerful(row[0], "a superuser")
+
+    def version(self, connection: Any) -> str:
+        text = connection.execute("SELECT version()").fetchone()[0]
+        _, redshift, rest = text.rpartition("Redshift ")
+        return f"Amazon Redshift {rest.strip()}" if redshift else text.split(" on ")[0]
+
+    def _as_text(self, column: str, boolean: bool) -> str:
+        if boolean:
+            return f"CASE WHEN {column} THEN 'true' WHEN NOT {column} THEN 'false' END"
+        return f"CAST({column} AS {self.TEXT})"
+
+    def keyed_statement(self, conn, base: str, key: str, hashed: Sequence[str]) -> str:
+        """The model sorted by its key as text, with the MD5 (hex) of ``hashed`` written
+        one after the other, each as its length and text, ``n`` when null."""
+        cursor = conn.execute(f"SELECT * FROM ({base}) AS model LIMIT 0")  # noqa: S608
+        types = {}
+        for column in cursor.description:
+            types.setdefault(column.name, column.type_code)
+        parts = []
+        for name in hashed:
+            text = self._as_text(f"s.{self._quote(name)}", types.get(name) == _BOOLEAN)
+            parts.append(
+                f"CASE WHEN {text} IS NULL THEN 'n' ELSE "
+                f"CAST(octet_length({text}) AS VARCHAR(12)) || ':' || {text} END"
+            )
+        joined = " || '|' || ".join(parts) or "''"
+        return (
+            f'SELECT s."{KEY}", md5({joined}) AS "{PRINT}", s.* '  # noqa: S608
+            f'FROM (SELECT CAST(m.{self._quote(key)} AS {self.TEXT}) AS "{KEY}", m.* '
+            f"FROM ({base}) AS m ORDER BY 1) AS s ORDER BY 1"
+        )
+
+    def rows_out(self, rows: list[tuple]) -> list[tuple]:
+        """The hex digest as the 16 bytes the run compares."""
+        return [(row[0], bytes.fromhex(row[1]), *row[2:]) for row in rows]
+
+
+ENGINE = PostgresEngine()
+ENGINES = {engine.kind: engine for engine in (ConsoleEngine(), ENGINE, RedshiftEngine())}
