@@ -379,6 +379,26 @@ def _destination(w: World):
     )
 
 
+def _loaded_destination(w: World):
+    from apps.destinations.services import destination_create
+    from apps.syncs.services import warehouse_create
+
+    warehouse = warehouse_create(
+        actor=w.people["superuser"],
+        name="Analytics",
+        kind="postgres",
+        dsn="postgresql://loader@127.0.0.1:5432/analytics",
+    )
+    return destination_create(
+        actor=w.people["superuser"],
+        name="Event warehouse",
+        adapter="warehouse",
+        tool=w.tool,
+        config={"warehouse": str(warehouse.pk)},
+        is_enabled=True,
+    )
+
+
 def _dead_letter(w: World):
     from apps.destinations.models import Delivery
 
@@ -497,6 +517,7 @@ SCHEMA_OBJECTS = {
     "held_run": Lazy(_held_run),
     "model": Lazy(_model),
     "destination": Lazy(_destination),
+    "loaded_destination": Lazy(_loaded_destination),
     "dead_letter": Lazy(_dead_letter),
     "registry": Lazy(_registry),
     "quarantined": Lazy(_quarantined),
@@ -824,6 +845,7 @@ CASES = [
     Case("destinations:destination_edit", "get", INTAKE_DETAIL, _pk("destination")),
     Case("destinations:destination_test", "post", UI_HIDDEN_POST, _pk("destination")),
     Case("destinations:destination_toggle", "post", UI_HIDDEN_POST, _pk("destination")),
+    Case("destinations:destination_load", "post", UI_HIDDEN_POST, _pk("loaded_destination")),
     Case("destinations:deliveries", "get", UI_MANAGE),
     Case("destinations:dead_letters", "get", UI_MANAGE),
     Case(

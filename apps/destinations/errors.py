@@ -4,6 +4,7 @@ from enum import StrEnum
 
 
 class DestinationsErrorCode(StrEnum):
+    DISABLED = "disabled"
     DUPLICATE = "duplicate"
     EVENTS_UNSUPPORTED = "events_unsupported"
     HTTPS_REQUIRED = "https_required"
@@ -18,6 +19,8 @@ class DestinationsErrorCode(StrEnum):
     INVALID_NAME = "invalid_name"
     INVALID_PURPOSES = "invalid_purposes"
     INVALID_SENDS = "invalid_sends"
+    LOADED_NOT_SENT = "loaded_not_sent"
+    NOT_LOADED = "not_loaded"
     NOTHING_CHOSEN = "nothing_chosen"
     PROFILES_UNSUPPORTED = "profiles_unsupported"
     PURPOSE_REQUIRED = "purpose_required"

@@ -88,7 +88,8 @@ def schema_field(name: str, spec: dict) -> forms.Field | None:
     common = {"required": False, "label": _label(name), "help_text": spec.get("description", "")}
     kind = spec.get("type")
     if "enum" in spec:
-        choices = [("", "—"), *((v, v) for v in spec["enum"])]
+        labels = spec.get("x-labels", {})
+        choices = [("", "—"), *((v, labels.get(v, v)) for v in spec["enum"])]
         field = forms.ChoiceField(choices=choices, **common)
     elif kind == "string" and _is_url(name, spec):
         field = forms.URLField(assume_scheme="https", max_length=2000, **common)

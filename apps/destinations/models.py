@@ -180,3 +180,53 @@ class Capture(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.url}"
+
+
+class LoadStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    LOADED = "loaded", "Loaded"
+    FAILED = "failed", "Failed"
+
+
+class WarehouseLoad(models.Model):
+    """One load of events into a warehouse destination: the events after ``after_event_id``
+    up to ``last_event_id`` (the next load starts after it), what was loaded where, and what
+    the tables gained. A destination has at most one running load."""
+
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="loads")
+    status = models.CharField(max_length=8, choices=LoadStatus.choices, default=LoadStatus.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    after_event_id = models.BigIntegerField(default=0)
+    last_event_id = models.BigIntegerField(default=0)
+    events = models.PositiveIntegerField(default=0, help_text="Events read.")
+    loaded = models.PositiveIntegerField(default=0, help_text="Events loaded.")
+    filtered = models.JSONField(default=dict, blank=True, help_text="Reason -> events.")
+    rows = models.JSONField(default=dict, blank=True, help_text="Table -> rows written.")
+    added = models.JSONField(default=list, blank=True, help_text='[{"table", "column", "type"}]')
+    conflicts = models.JSONField(default=list, blank=True)
+    newest_received_at = models.DateTimeField(
+        null=True, blank=True, help_text="Arrival of the newest event loaded."
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-id",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["destination"],
+                condition=Q(status="running"),
+                name="destinations_one_running_load",
+            )
+        ]
+        indexes = [models.Index(fields=["destination", "-id"], name="destinations_loads")]
+
+    def __str__(self) -> str:
+        return f"{self.destination} load {self.pk}"
+
+    @property
+    def lag(self):
+        """How long the newest loaded event waited to be loaded."""
+        if self.newest_received_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.newest_received_at

@@ -134,6 +134,8 @@ def route(items: list[Routed], destinations: list[Destination] | None = None) ->
         return 0
     if destinations is None:
         destinations = list(Destination.objects.filter(is_enabled=True))
+    # A warehouse is loaded in batches from the events themselves, not from deliveries.
+    destinations = [d for d in destinations if not adapter_for(d.adapter).loads_in_batches]
     if not destinations:
         return 0
     blocked = gate.suppressed(i.subject for i in items)

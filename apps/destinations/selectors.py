@@ -138,6 +138,11 @@ def recent_deliveries(destination: Destination, limit: int = 25) -> list[Deliver
     return list(destination.deliveries.order_by("-id")[:limit])
 
 
+def recent_loads(destination: Destination, limit: int = 10) -> list:
+    """The destination's latest loads into its warehouse, newest first."""
+    return list(destination.loads.order_by("-id")[:limit])
+
+
 def delivery_list(*, user) -> QuerySet[Delivery]:
     if not _may(user):
         return Delivery.objects.none()

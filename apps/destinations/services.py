@@ -74,11 +74,12 @@ def _validate(destination: Destination, *, purposes_given: bool) -> None:
     supports = adapter.supports
     if hasattr(adapter, "supports_for") and isinstance(destination.config, dict):
         supports = adapter.supports_for(destination.config)
-    if destination.sends != Sends.EVENTS and "profiles" not in supports:
+    loads = "loads" in supports  # a warehouse takes every kind of message, in batches
+    if destination.sends != Sends.EVENTS and "profiles" not in supports and not loads:
         raise ApplicationError(
             f"{adapter.label} takes no profiles.", code=DestinationsErrorCode.PROFILES_UNSUPPORTED
         )
-    if destination.sends != Sends.PROFILES and "events" not in supports:
+    if destination.sends != Sends.PROFILES and "events" not in supports and not loads:
         raise ApplicationError(
             f"{adapter.label} takes no events.", code=DestinationsErrorCode.EVENTS_UNSUPPORTED
         )
@@ -392,6 +393,12 @@ def _test_requests(destination: Destination):
     from .routing import mapped
 
     adapter = adapter_for(destination.adapter)
+    if adapter.loads_in_batches:
+        raise ApplicationError(
+            "A warehouse takes no test event: it is loaded in batches. Use Load now, and see "
+            "what landed on its page.",
+            code=DestinationsErrorCode.LOADED_NOT_SENT,
+        )
     item = sample_item()
     if destination.sends == Sends.PROFILES:
         item = Item(0, "profile", {**item.message, "type": "identify"}, item.identifiers)
@@ -438,6 +445,26 @@ def answer_text(body: bytes, credentials: dict) -> str:
     if len(text) > TEST_ANSWER_LIMIT:
         text = text[:TEST_ANSWER_LIMIT] + " …"
     return text
+
+
+def warehouse_load_now(*, actor, destination: Destination) -> None:
+    """Start a load of a warehouse destination now, rather than at its next turn. Needs
+    destinations.manage, and destinations.send_production for a production one. Audited."""
+    _guard(actor, destination, "load a warehouse")
+    if not adapter_for(destination.adapter).loads_in_batches:
+        raise ApplicationError(
+            "Only a warehouse destination is loaded; this one is sent to event by event.",
+            code=DestinationsErrorCode.NOT_LOADED,
+        )
+    if not destination.is_enabled:
+        raise ApplicationError(
+            "The destination is disabled: enable it to load it.",
+            code=DestinationsErrorCode.DISABLED,
+        )
+    audit_record(action="destinations.destination.load_started", target=destination)
+    from .tasks import load_warehouse_task
+
+    transaction.on_commit(lambda: load_warehouse_task.delay(destination.pk))
 
 
 def send_test(*, actor, destination: Destination, send: bool = False):

@@ -47,3 +47,31 @@ def deliver_task(destination_id: int) -> None:
             deliver(destination)
     finally:
         cache.delete(_lock(destination_id))
+
+
+@shared_task(name="destinations.load_warehouses", queue="deliveries", ignore_result=True)
+def load_warehouses_task() -> int:
+    """Start a load of every enabled warehouse destination whose turn it is."""
+    from .warehouse.loader import due
+
+    started = 0
+    for destination in Destination.objects.filter(adapter="warehouse", is_enabled=True):
+        if due(destination):
+            load_warehouse_task.delay(destination.pk)
+            started += 1
+    return started
+
+
+@shared_task(
+    name="destinations.load_warehouse", queue="deliveries", ignore_result=True, acks_late=True
+)
+def load_warehouse_task(destination_id: int) -> None:
+    """Load one warehouse destination (nothing when it is disabled, gone, or already being
+    loaded)."""
+    from .warehouse.loader import load
+
+    destination = Destination.objects.filter(
+        pk=destination_id, adapter="warehouse", is_enabled=True
+    ).first()
+    if destination is not None:
+        load(destination)

@@ -153,6 +153,9 @@ def _detail_context(user, pk) -> dict:
         "health": selectors.health(destination),
         "rate": adapter.rate_for(destination.config) if adapter else 0,
         "deliveries": selectors.vendor_text_hide(user, selectors.recent_deliveries(destination)),
+        "loads": selectors.recent_loads(destination)
+        if adapter and adapter.loads_in_batches
+        else [],
         "can_manage": user_can(user, "destinations.manage"),
         "can_production": user_can(user, "destinations.send_production"),
         "required_named": purpose_names(destination.required_purposes),
@@ -259,6 +262,40 @@ class DestinationToggleView(ActionView):
         services.destination_update(actor=request.user, destination=destination, is_enabled=enable)
         word = "enabled: events are routed here" if enable else "disabled"
         return reverse("destinations:destination_detail", args=[pk]), f"{destination} {word}."
+
+
+class DestinationLoadView(ActionView):
+    """Load now: a warehouse destination's next load starts at once."""
+
+    def fallback_url(self, request, pk):
+        return reverse("destinations:destination_detail", args=[pk])
+
+    def consequence(self, request, pk):
+        destination = selectors.destination_get(user=request.user, pk=pk)
+        if not destination.is_production:
+            return None
+        require(request.user, "destinations.manage", "load a warehouse")
+        require(
+            request.user,
+            "destinations.send_production",
+            "load a warehouse (a production destination)",
+        )
+        return Consequence(
+            title=f"Load {destination.name} now?",
+            lines=(
+                f"Loads the events that arrived since the last load into "
+                f"{destination.name_with_environment}, for the people whose consent allows it.",
+            ),
+            button="Load now",
+        )
+
+    def act(self, request, pk):
+        destination = selectors.destination_get(user=request.user, pk=pk)
+        services.warehouse_load_now(actor=request.user, destination=destination)
+        return (
+            reverse("destinations:destination_detail", args=[pk]),
+            "Load started: it shows below when it ends.",
+        )
 
 
 DELIVERY_SORTABLE = {

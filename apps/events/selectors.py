@@ -144,6 +144,23 @@ def stored_messages(event_ids: list[int]) -> dict[int, dict]:
     return store.stored_messages(event_ids)
 
 
+def settled_events(after_id: int, limit: int) -> list[store.Settled]:
+    """Up to ``limit`` events after ``after_id``, in id order, whose processing is over,
+    stopping before the first one still waiting for it (so that a reader that remembers the
+    last id it took misses none), each with the subjects its message names (for the
+    suppression list). For loads into a warehouse: not restricted by person."""
+    from .pipeline import MAX_ATTEMPTS
+    from .subjects import message_subjects
+
+    events = store.settled_after(after_id, limit, max_attempts=MAX_ATTEMPTS)
+    for event in events:
+        if event.payload is not None:
+            event.subjects = message_subjects(
+                event.payload, user_id=event.user_id, anonymous_id=event.anonymous_id
+            )
+    return events
+
+
 def activation_events_sql() -> str:
     """The events the console publishes for activation, as a SQLite SELECT over this app's
     tables (the embedded mode's ``activation.events``; PostgreSQL's view is created by a

@@ -357,3 +357,83 @@ SELECT e.id AS event_id, e.message_id AS message_id, s.name AS source, e.type AS
 FROM {schema}.{Event._meta.db_table} e
 JOIN {schema}.{Source._meta.db_table} s ON s.id = e.source_id
 WHERE e.status IN ({_active()})"""  # noqa: S608 - constants, no input
+
+
+# -- settled events, in id order (loads into a warehouse) -----------------------------------
+
+
+@dataclasses.dataclass(slots=True)
+class Settled:
+    """An event whose processing is over (processed, flagged, quarantined, or failed for
+    good), as a load into a warehouse takes it: ``payload`` None when it cannot be read."""
+
+    id: int
+    message_id: str
+    status: str
+    payload: dict | None
+    consent: dict | None
+    received_at: dt.datetime
+    source_environment: str
+    user_id: str
+    anonymous_id: str
+    # Not read: the subjects its message names, for the suppression list (the selector's).
+    subjects: set[str] = dataclasses.field(default_factory=set)
+
+
+# The fields of ``Settled`` that are not read as the event's column of their name.
+_SETTLED_AS = {
+    "payload": "e.payload::text",
+    "consent": "e.consent::text",
+    "source_environment": "s.environment",
+}
+
+
+@cache
+def settled_statement() -> str:
+    """``Settled``'s fields of the events after an id (the first parameter), in id order, up
+    to a limit (the third), stopping before the first event still waiting for processing
+    with fewer attempts than the second parameter: what comes after it is not settled in
+    id order yet."""
+    statuses = ", ".join(f"'{s}'" for s in WAITING)
+    table, sources = Event._meta.db_table, Source._meta.db_table
+    fields = ", ".join(f"{_SETTLED_AS.get(n, f'e.{_q(n)}')} AS {_q(n)}" for n in _names(Settled))
+    return (
+        f"SELECT {fields} FROM {table} e JOIN {sources} s ON s.id = e.source_id "  # noqa: S608
+        "WHERE e.id > %s AND e.id < coalesce(("
+        f"SELECT min(w.id) FROM {table} w WHERE w.status IN ({statuses}) "
+        "AND w.attempts < %s), 9223372036854775807) "
+        "ORDER BY e.id LIMIT %s"
+    )
+
+
+def settled_after(after_id: int, limit: int, *, max_attempts: int) -> list[Settled]:
+    """Up to ``limit`` settled events after ``after_id`` in id order, stopping before the
+    first one still waiting (``settled_statement``)."""
+    if connection.vendor == "postgresql":
+        out = _read(settled_statement(), [after_id, max_attempts, limit], Settled)
+        for event in out:
+            event.consent = _parsed(event.consent) if event.consent else None
+        return out
+    waiting = (
+        Event.objects.filter(status__in=WAITING, attempts__lt=max_attempts)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    events = Event.objects.filter(id__gt=after_id).select_related("source").order_by("id")
+    if waiting is not None:
+        events = events.filter(id__lt=waiting)
+    return [
+        Settled(
+            e.id,
+            e.message_id,
+            e.status,
+            e.payload,
+            e.consent,
+            e.received_at,
+            e.source.environment,
+            e.user_id,
+            e.anonymous_id,
+        )
+        for e in events[:limit]
+    ]

@@ -112,3 +112,18 @@ def run_history(sync: Sync, limit: int = 20) -> dict:
             {"label": "Failed", "data": [r.failed for r in runs], "color": "#d63939"},
         ],
     }
+
+
+def loadable_warehouses() -> list[Warehouse]:
+    """The warehouses the console may load data into: every connection but its own
+    database."""
+    return list(Warehouse.objects.exclude(kind="console").order_by("name"))
+
+
+def warehouse_engine(warehouse: Warehouse):
+    """The engine of ``warehouse``'s kind and its credentials, decrypted, for a load."""
+    from martech.common import crypto
+
+    from .warehouses import engine_for
+
+    return engine_for(warehouse.kind), crypto.decrypt(warehouse.dsn_token)

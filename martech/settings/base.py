@@ -344,6 +344,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "destinations.dispatch",
         "schedule": 15.0,
     },
+    "destinations-load-warehouses": {
+        "task": "destinations.load_warehouses",
+        "schedule": crontab(minute="*"),
+    },
     "events-sweep": {
         "task": "events.sweep",
         "schedule": crontab(minute="*"),

@@ -149,7 +149,8 @@ def sample(kind: str, base_url: str) -> tuple[dict, list[Item]]:
     return config, events + profiles if kind != "salesforce" else profiles
 
 
-ALL_KINDS = sorted(CATALOG)
+# The vendor APIs sent to event by event (a warehouse is loaded in batches: test_warehouse_load).
+ALL_KINDS = sorted(k for k, adapter in CATALOG.items() if not adapter.loads_in_batches)
 VENDOR_KINDS = [k for k in ALL_KINDS if k != "webhook"]
 
 

@@ -10,6 +10,7 @@ from .google_ads import GoogleAdsConversions
 from .hubspot import HubSpot
 from .meta import MetaConversions
 from .salesforce import Salesforce
+from .warehouse import WarehouseLoader
 from .webhook import Webhook
 
 CATALOG: dict[str, Adapter] = {
@@ -23,6 +24,7 @@ CATALOG: dict[str, Adapter] = {
         MetaConversions(),
         GoogleAdsConversions(),
         Salesforce(),
+        WarehouseLoader(),
     )
 }
 

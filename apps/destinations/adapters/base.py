@@ -111,6 +111,9 @@ class Adapter:
     # adapter always requires the sale/share purpose, whatever purposes it was given, so a
     # person who opted out (or whose browser sends Global Privacy Control) never reaches it.
     sells_or_shares = False
+    # Loaded in batches on a schedule (a warehouse), not sent event by event: routing
+    # records no deliveries for it.
+    loads_in_batches = False
     # The identifiers it needs; an item without any of them is filtered, not sent.
     needs: tuple[str, ...] = ()
     batch_size = 100

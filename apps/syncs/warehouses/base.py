@@ -167,6 +167,12 @@ class Engine(abc.ABC):
         """This warehouse's type for one of ``COLUMN_TYPES``."""
         raise NotImplementedError(f"{self.label} does not load yet")
 
+    def tables(self, connection: Any, schema: str) -> dict[str, dict[str, str]]:
+        """The columns of every table in ``schema`` (table -> column -> one of
+        ``COLUMN_TYPES``, read back from the warehouse's own types); {} when the schema does
+        not exist."""
+        raise NotImplementedError(f"{self.label} does not load yet")
+
     def ensure(self, connection: Any, table: Table) -> list[Column]:
         """Create ``table`` (and its schema) if missing; add the columns it lacks, never
         dropping one. Returns the columns added."""

@@ -1,0 +1,181 @@
+"""A warehouse destination: events are loaded in batches from the events themselves (no
+deliveries), in Segment's layout, once each, as consent and the suppression list allow;
+every load is recorded and shown on the destination's page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.destinations import services
+from apps.destinations.models import Delivery, LoadStatus, WarehouseLoad
+from apps.destinations.warehouse import loader
+from apps.events.pipeline import process_waiting
+from apps.syncs.services import warehouse_create
+from martech.common.errors import ApplicationError, PermissionDeniedError
+
+from .conftest import person_with, send
+
+
+def _pg_warehouse(admin, name="Analytics"):
+    return warehouse_create(
+        actor=admin,
+        name=name,
+        kind="postgres",
+        dsn="postgresql://loader:hunter2-secret@127.0.0.1:5432/martech_no_such_database",
+    )
+
+
+def _destination(admin, tool, warehouse, **fields):
+    defaults = {
+        "name": "Event warehouse",
+        "adapter": "warehouse",
+        "tool": tool,
+        "environment": "sandbox",
+        "config": {"warehouse": str(warehouse.pk), "schema": "martech_events"},
+        "is_enabled": True,
+    }
+    return services.destination_create(actor=admin, **{**defaults, **fields})
+
+
+def _track(n, who="visitor-1", event="Order Completed", **properties):
+    return {
+        "type": "track",
+        "event": event,
+        "messageId": f"m{n}",
+        "anonymousId": who,
+        "properties": {"revenue": n, **properties},
+    }
+
+
+def test_a_warehouse_destination_gets_no_deliveries_and_takes_no_test_send(
+    client, admin, tool, web
+):
+    destination = _destination(admin, tool, _pg_warehouse(admin))
+    _, raw = web
+
+    send(client, raw, [_track(1), _track(2)])
+    assert process_waiting() == 2
+
+    assert not Delivery.objects.filter(destination=destination).exists()
+    with pytest.raises(ApplicationError) as refused:
+        services.send_test(actor=admin, destination=destination)
+    assert refused.value.code == "loaded_not_sent"
+    client.force_login(admin)
+    answer = client.post(reverse("api:destination-send-test", args=[destination.pk]))
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "loaded_not_sent"
+
+
+def test_the_form_offers_each_warehouse_by_name_but_not_the_consoles_own_database(
+    client, admin, tool
+):
+    analytics = _pg_warehouse(admin)
+    console = warehouse_create(actor=admin, name="Console", kind="console")
+    client.force_login(admin)
+
+    page = client.get(reverse("destinations:destination_create")).content.decode()
+
+    assert f'<option value="{analytics.pk}">Analytics (PostgreSQL)</option>' in page
+    assert f'<option value="{console.pk}">' not in page
+    with pytest.raises(ApplicationError) as refused:
+        _destination(admin, tool, console)
+    assert refused.value.code == "invalid_config"
+
+
+def test_a_failed_load_is_recorded_without_the_password_and_the_next_starts_where_it_began(
+    client, admin, tool, web
+):
+    destination = _destination(admin, tool, _pg_warehouse(admin))
+    _, raw = web
+    send(client, raw, [_track(1)])
+    process_waiting()
+
+    first = loader.load(destination)
+
+    assert first.status == LoadStatus.FAILED
+    assert first.error
+    assert "hunter2-secret" not in first.error
+    assert first.last_event_id == 0
+    assert loader.cursor(destination) == 0
+    destination.refresh_from_db()
+    assert destination.last_error_at is not None
+    client.force_login(admin)
+    page = client.get(reverse("destinations:destination_detail", args=[destination.pk]))
+    assert "hunter2-secret" not in page.content.decode()
+    assert "data-load-error" in page.content.decode()
+
+
+def test_a_destination_has_one_running_load_and_one_its_worker_left_expires(admin, tool):
+    destination = _destination(admin, tool, _pg_warehouse(admin))
+    running = WarehouseLoad.objects.create(destination=destination)
+
+    assert loader.load(destination) is None
+    assert not loader.due(destination)
+
+    WarehouseLoad.objects.filter(pk=running.pk).update(
+        started_at=timezone.now() - loader.STALE - dt.timedelta(minutes=1)
+    )
+    assert loader.due(destination)
+    taken = loader.load(destination)
+    assert taken is not None
+    running.refresh_from_db()
+    assert running.status == LoadStatus.FAILED
+    assert "next load takes up where it ended" in running.error
+
+
+def test_a_load_is_due_after_its_interval_or_at_once_after_a_full_one(admin, tool):
+    destination = _destination(
+        admin,
+        tool,
+        _pg_warehouse(admin),
+        config={"warehouse": str(_pg_warehouse(admin, "Other").pk), "interval_minutes": 30},
+    )
+    now = timezone.now()
+    assert loader.due(destination, now)
+    WarehouseLoad.objects.create(
+        destination=destination, status=LoadStatus.LOADED, started_at=now, finished_at=now
+    )
+
+    assert not loader.due(destination, now + dt.timedelta(minutes=29))
+    assert loader.due(destination, now + dt.timedelta(minutes=30))
+    WarehouseLoad.objects.create(
+        destination=destination,
+        status=LoadStatus.LOADED,
+        started_at=now,
+        finished_at=now,
+        events=loader.BATCH * loader.MAX_BATCHES,
+    )
+    assert loader.due(destination, now + dt.timedelta(minutes=1))
+
+
+def test_load_now_needs_manage_production_needs_send_production_and_disabled_is_refused(
+    client, admin, tool
+):
+    warehouse = _pg_warehouse(admin)
+    sandbox = _destination(admin, tool, warehouse)
+    production = _destination(
+        admin, tool, warehouse, name="Production warehouse", environment="production"
+    )
+    off = _destination(admin, tool, warehouse, name="Off", is_enabled=False)
+    viewer = person_with(admin, "destinations.view", name="Vera Viewer")
+    manager = person_with(admin, "destinations.view", "destinations.manage", name="Max Manager")
+
+    with pytest.raises(PermissionDeniedError):
+        services.warehouse_load_now(actor=viewer, destination=sandbox)
+    services.warehouse_load_now(actor=manager, destination=sandbox)
+    with pytest.raises(PermissionDeniedError) as denied:
+        services.warehouse_load_now(actor=manager, destination=production)
+    assert "production" in str(denied.value)
+    with pytest.raises(ApplicationError) as refused:
+        services.warehouse_load_now(actor=admin, destination=off)
+    assert refused.value.code == "disabled"
+
+    client.force_login(manager)
+    answer = client.post(reverse("destinations:destination_load", args=[sandbox.pk]))
+    assert answer.status_code == 302
+    assert AuditEvent.objects.filter(action="destinations.destination.load_started").exists()
