@@ -18,7 +18,7 @@ SQLITE_TESTS := tests/test_permission_matrix.py tests/browser $(sort \
 	           tests/*/test_exports.py tests/events/test_collect*.py \
 	           tests/events/test_snowplow.py tests/events/test_attribution*.py \
 	           tests/events/test_store.py tests/identity/test_store.py \
-	           tests/syncs/test_store.py))
+	           tests/syncs/test_store.py tests/destinations/test_warehouse_load.py))
 
 $(UV):
 	python3 -m venv $(TOOLS)

@@ -396,7 +396,8 @@ def settled_statement() -> str:
     id order yet."""
     statuses = ", ".join(f"'{s}'" for s in WAITING)
     table, sources = Event._meta.db_table, Source._meta.db_table
-    fields = ", ".join(f"{_SETTLED_AS.get(n, f'e.{_q(n)}')} AS {_q(n)}" for n in _names(Settled))
+    read = [n for n in _names(Settled) if n != "subjects"]  # worked out by the selector
+    fields = ", ".join(f"{_SETTLED_AS.get(n, f'e.{_q(n)}')} AS {_q(n)}" for n in read)
     return (
         f"SELECT {fields} FROM {table} e JOIN {sources} s ON s.id = e.source_id "  # noqa: S608
         "WHERE e.id > %s AND e.id < coalesce(("

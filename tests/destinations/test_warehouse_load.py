@@ -15,7 +15,9 @@ from apps.destinations import services
 from apps.destinations.models import Delivery, LoadStatus, WarehouseLoad
 from apps.destinations.warehouse import loader
 from apps.events.pipeline import process_waiting
+from apps.syncs.models import Warehouse
 from apps.syncs.services import warehouse_create
+from martech.common import crypto
 from martech.common.errors import ApplicationError, PermissionDeniedError
 
 from .conftest import person_with, send
@@ -37,6 +39,7 @@ def _destination(admin, tool, warehouse, **fields):
         "tool": tool,
         "environment": "sandbox",
         "config": {"warehouse": str(warehouse.pk), "schema": "martech_events"},
+        "sends": "both",
         "is_enabled": True,
     }
     return services.destination_create(actor=admin, **{**defaults, **fields})
@@ -179,3 +182,163 @@ def test_load_now_needs_manage_production_needs_send_production_and_disabled_is_
     answer = client.post(reverse("destinations:destination_load", args=[sandbox.pk]))
     assert answer.status_code == 302
     assert AuditEvent.objects.filter(action="destinations.destination.load_started").exists()
+
+
+# -- into a real DuckDB file -------------------------------------------------------------------
+
+
+@pytest.fixture
+def duck(settings, tmp_path, admin):
+    """A DuckDB warehouse in a folder the settings allow, and a way to read it back."""
+    import duckdb
+
+    settings.MARTECH_DUCKDB_DIRECTORIES = [str(tmp_path)]
+    path = tmp_path / "analytics.duckdb"
+    warehouse = Warehouse.objects.create(
+        name="Lakehouse", kind="duckdb", dsn_token=crypto.encrypt({"path": str(path)})
+    )
+
+    def read(sql):
+        with duckdb.connect(str(path), read_only=True) as connection:
+            return connection.execute(sql).fetchall()
+
+    warehouse.read = read
+    return warehouse
+
+
+def test_events_land_in_segments_tables_with_typed_columns_once_even_when_loaded_again(
+    client, admin, tool, web, duck
+):
+    destination = _destination(admin, tool, duck)
+    _, raw = web
+    identify = {
+        "type": "identify",
+        "messageId": "i1",
+        "anonymousId": "visitor-1",
+        "userId": "u-1",
+        "traits": {"email": "ana@acme.example", "plan": "pro"},
+    }
+    page = {
+        "type": "page",
+        "messageId": "p1",
+        "anonymousId": "visitor-1",
+        "name": "Pricing",
+        "properties": {"path": "/pricing"},
+    }
+    send(client, raw, [_track(1, orderId="o-1"), page, identify])
+    assert process_waiting() == 3
+
+    first = loader.load(destination)
+
+    assert first.status == LoadStatus.LOADED, first.error
+    assert (first.events, first.loaded) == (3, 3)
+    assert first.rows == {
+        "tracks": 1,
+        "order_completed": 1,
+        "pages": 1,
+        "identifies": 1,
+        "users": 1,
+    }
+    assert duck.read(
+        "SELECT id, event, event_text, revenue, order_id FROM martech_events.order_completed"
+    ) == [("m1", "order_completed", "Order Completed", 1, "o-1")]
+    assert duck.read("SELECT name, path FROM martech_events.pages") == [("Pricing", "/pricing")]
+    assert duck.read("SELECT id, plan, email FROM martech_events.users") == [
+        ("u-1", "pro", "ana@acme.example")
+    ]
+    types = dict(
+        duck.read(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'order_completed'"
+        )
+    )
+    assert types["revenue"] == "BIGINT"
+    assert types["received_at"] == "TIMESTAMP WITH TIME ZONE"
+
+    # a load that read the same events again (its record lost) writes none of them twice
+    WarehouseLoad.objects.all().delete()
+    again = loader.load(destination)
+    assert again.status == LoadStatus.LOADED, again.error
+    assert again.events == 3
+    assert {t: n for t, n in again.rows.items() if t != "users"} == dict.fromkeys(
+        ["tracks", "order_completed", "pages", "identifies"], 0
+    )
+    assert duck.read("SELECT count(*) FROM martech_events.tracks") == [(1,)]
+    assert duck.read("SELECT count(*) FROM martech_events.users") == [(1,)]  # rewritten
+
+
+def test_only_events_whose_consent_allows_the_destination_and_no_erased_person_are_loaded(
+    client, admin, tool, web, duck
+):
+    from apps.consent.services import consent_record
+    from apps.erasure.models import Suppression
+    from apps.erasure.suppression import digest
+    from apps.identity.normalise import Ident
+
+    destination = _destination(admin, tool, duck, purposes=["analytics"])
+    for who in ("granted", "erased-later"):
+        consent_record(
+            subject=Ident("anonymous_id", who),
+            purpose="analytics",
+            granted=True,
+            source="banner",
+            jurisdiction="gdpr",
+        )
+    _, raw = web
+    send(client, raw, [_track(1, "granted"), _track(2, "silent"), _track(3, "erased-later")])
+    process_waiting()
+    Suppression.objects.create(
+        value_hash=digest("anonymous_id", "erased-later"), type="anonymous_id"
+    )
+
+    load = loader.load(destination)
+
+    assert load.status == LoadStatus.LOADED, load.error
+    assert duck.read("SELECT id FROM martech_events.tracks") == [("m1",)]
+    assert load.filtered == {"consent": 1, "suppression": 1}
+    assert load.last_event_id > 0
+
+
+def test_a_load_stops_before_an_event_still_waiting_and_the_next_takes_it(
+    client, admin, tool, web, duck
+):
+    destination = _destination(admin, tool, duck)
+    _, raw = web
+    send(client, raw, [_track(1)])
+    process_waiting()
+    send(client, raw, [_track(2)])  # accepted, not processed yet
+
+    first = loader.load(destination)
+    process_waiting()
+    second = loader.load(destination)
+
+    assert (first.events, second.events) == (1, 1)
+    assert second.after_event_id == first.last_event_id
+    assert duck.read("SELECT id FROM martech_events.tracks ORDER BY id") == [("m1",), ("m2",)]
+
+
+def test_a_new_property_adds_a_column_a_type_conflict_goes_aside_and_the_page_shows_both(
+    client, admin, tool, web, duck
+):
+    destination = _destination(admin, tool, duck)
+    _, raw = web
+    send(client, raw, [_track(1, sku=100)])
+    process_waiting()
+    loader.load(destination)
+    send(client, raw, [_track(2, sku="SKU-2", coupon="WINTER")])
+    process_waiting()
+
+    load = loader.load(destination)
+
+    assert load.status == LoadStatus.LOADED, load.error
+    assert {"table": "order_completed", "column": "coupon", "type": "string"} in load.added
+    assert {"table": "order_completed", "column": "sku_string", "type": "string"} in load.added
+    assert [(c["column"], c["into"]) for c in load.conflicts] == [("sku", "sku_string")]
+    assert duck.read(
+        "SELECT id, sku, sku_string, coupon FROM martech_events.order_completed ORDER BY id"
+    ) == [("m1", 100, None, None), ("m2", None, "SKU-2", "WINTER")]
+    client.force_login(admin)
+    page = client.get(reverse("destinations:destination_detail", args=[destination.pk]))
+    text = page.content.decode()
+    assert "order_completed.coupon" in text
+    assert "loaded into <code>sku_string</code>" in text

@@ -34,7 +34,7 @@ from ..adapters.warehouse import DEFAULT_INTERVAL, DEFAULT_SCHEMA
 from ..choices import DeliveryStatus, Sends
 from ..models import Destination, LoadStatus, WarehouseLoad
 from ..routing import Routed, Rules, decide
-from .layout import Planner
+from .layout import USERS, Planner
 
 log = logging.getLogger(__name__)
 
@@ -163,13 +163,17 @@ def load(
         engine, credentials = warehouse_engine(warehouse)
         schema = config.get("schema") or DEFAULT_SCHEMA
         rules = rules_of(destination)
-        with engine.writing(credentials) as connection:
-            planner = Planner(engine.tables(connection, schema))
-            for _ in range(max_batches):
-                events = settled_events(record.last_event_id, batch)
-                if not events:
-                    break
-                messages, left_out = _choose(events, rules)
+        planner = None
+        for _ in range(max_batches):
+            events = settled_events(record.last_event_id, batch)
+            if not events:
+                break
+            messages, left_out = _choose(events, rules)
+            # One transaction of the warehouse's a batch, committed before the load records
+            # how far it got: a batch is never recorded as loaded unless it is.
+            with engine.writing(credentials) as connection:
+                if planner is None:
+                    planner = Planner(engine.tables(connection, schema))
                 layout = planner.layout(messages, loaded_at=timezone.now())
                 for part in layout.tables.values():
                     table = Table(
@@ -182,17 +186,20 @@ def load(
                         record.added.append(
                             {"table": part.name, "column": column.name, "type": column.type}
                         )
+                    if part.name == USERS and part.rows:
+                        # the latest traits win: a user's earlier row makes way
+                        engine.delete(connection, USERS, schema, "id", [r["id"] for r in part.rows])
                     rows[part.name] += engine.load(connection, table, part.tuples())
-                record.conflicts.extend(dataclasses.asdict(c) for c in layout.conflicts)
-                filtered.update(left_out)
-                record.events += len(events)
-                record.loaded += len(messages)
-                record.last_event_id = events[-1].id
-                record.newest_received_at = max(e.received_at for e in events)
-                record.rows, record.filtered = dict(rows), dict(filtered)
-                record.save()
-                if len(events) < batch:
-                    break
+            record.conflicts.extend(dataclasses.asdict(c) for c in layout.conflicts)
+            filtered.update(left_out)
+            record.events += len(events)
+            record.loaded += len(messages)
+            record.last_event_id = events[-1].id
+            record.newest_received_at = max(e.received_at for e in events)
+            record.rows, record.filtered = dict(rows), dict(filtered)
+            record.save()
+            if len(events) < batch:
+                break
         record.status = LoadStatus.LOADED
     except Exception as exc:  # recorded on the load, shown on the destination's page
         log.warning("Load %s of destination %s failed", record.pk, destination.pk, exc_info=False)

@@ -338,6 +338,44 @@ def guard(
     return text
 
 
+_INTEGERS = frozenset(
+    [
+        "bigint",
+        "integer",
+        "int",
+        "int2",
+        "int4",
+        "int8",
+        "int64",
+        "smallint",
+        "tinyint",
+        "hugeint",
+        "byteint",
+    ]
+)
+
+
+def console_type(native: str) -> str:
+    """The console's column type (``base.COLUMN_TYPES``) of a warehouse's own type name, as
+    its information schema spells it: whole numbers (and numbers of scale 0) are integers,
+    other numbers floats; JSON, variants and nested types json; anything else unknown a
+    string."""
+    text = native.strip().lower()
+    if "timestamp" in text or text.startswith("datetime"):
+        return "timestamp"
+    if text.startswith(("json", "variant", "object", "array", "struct", "map")):
+        return "json"
+    if text.startswith("bool"):
+        return "boolean"
+    if text in _INTEGERS:
+        return "integer"
+    if text.startswith(("number", "numeric", "decimal")):
+        return "integer" if text.replace(" ", "").endswith(",0)") else "float"
+    if any(word in text for word in ("double", "float", "real")):
+        return "float"
+    return "string"
+
+
 def _identifier(name: str) -> exp.Identifier:
     return exp.to_identifier(name, quoted=True)
 
@@ -628,6 +666,23 @@ class SqlEngine(Engine):
         finally:
             cursor.close()
         return names or None
+
+    def tables(self, connection: Any, schema: str) -> dict[str, dict[str, str]]:
+        statement = (
+            exp.select(exp.column("table_name"), exp.column("column_name"), exp.column("data_type"))
+            .from_(exp.table_("columns", db="information_schema"))
+            .where(exp.EQ(this=exp.column("table_schema"), expression=exp.Literal.string(schema)))
+            .order_by("table_name", "ordinal_position")
+        )
+        out: dict[str, dict[str, str]] = {}
+        cursor = connection.cursor()
+        try:
+            cursor.execute(self.render(statement))
+            for table, column, native in cursor.fetchall():
+                out.setdefault(table, {})[column] = console_type(str(native))
+        finally:
+            cursor.close()
+        return out
 
     def _definition(self, column: Column) -> exp.ColumnDef:
         return exp.ColumnDef(
