@@ -26,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import ssl
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -387,19 +388,46 @@ class EgressNetworkBackend(httpcore.SyncBackend):
         raise EgressRefused("Connections to local sockets are not allowed.")
 
 
-def http_transport(*, limits: httpx.Limits | None = None) -> httpx.HTTPTransport:
+def http_transport(
+    *, limits: httpx.Limits | None = None, ssl_context: ssl.SSLContext | None = None
+) -> httpx.HTTPTransport:
     """An httpx transport whose connections go through ``EgressNetworkBackend``.
 
     Give it to ``httpx.Client(transport=...)``: a client given a transport takes no proxy from
     the environment (a proxy would connect on the console's behalf, past the check).
+    ``ssl_context`` replaces the default verification (certifi's authorities), e.g. to trust
+    an operator's own authority as well.
     """
     limits = limits or httpx.Limits()
     transport = httpx.HTTPTransport(limits=limits)
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=ssl_context or httpx.create_ssl_context(),
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
         network_backend=EgressNetworkBackend(),
     )
     return transport
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    data: dict[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+    timeout: float = 30.0,
+    ssl_context: ssl.SSLContext | None = None,
+) -> tuple[int, bytes]:
+    """One request outside a vendor adapter (a warehouse's OAuth token endpoint): the URL
+    checked, the connection pinned to the checked address, no redirect followed and no proxy
+    taken. Returns the status and the body; raises ``EgressRefused``, or ``ConnectionError``
+    (its message without the request's content) when the target cannot be reached."""
+    check_url(url)
+    transport = http_transport(ssl_context=ssl_context)
+    try:
+        with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
+            answer = client.request(method, url, data=data, auth=auth)
+            return answer.status_code, answer.content
+    except httpx.HTTPError as exc:
+        raise ConnectionError(f"{type(exc).__name__}: {exc}") from None

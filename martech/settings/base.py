@@ -403,6 +403,9 @@ MARTECH_DUCKDB_DIRECTORIES = env.list("MARTECH_DUCKDB_DIRECTORIES", default=[])
 # Snowflake: where every connection goes instead of https://<account>.snowflakecomputing.com
 # (a proxy of the operator's, or a test server); its host passes the egress policy too.
 MARTECH_SNOWFLAKE_URL = env("MARTECH_SNOWFLAKE_URL", default="")
+# Databricks: a PEM file of certificate authorities trusted besides the system's (a workspace
+# behind a TLS-inspecting proxy); empty trusts the system's only.
+MARTECH_DATABRICKS_CA_FILE = env("MARTECH_DATABRICKS_CA_FILE", default="")
 # Reverse ETL on the console's own database (PostgreSQL) logs in as this role, which reads
 # only the views of schema ``activation``; MARTECH_ACTIVATION_DATABASE_URL may name all of
 # it (host, port and database default to the console's own).

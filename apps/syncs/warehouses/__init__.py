@@ -17,6 +17,7 @@ MODULES: dict[str, str] = {
     "redshift": "postgres",
     "duckdb": "duckdb",
     "snowflake": "snowflake",
+    "databricks": "databricks",
 }
 
 
