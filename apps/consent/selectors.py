@@ -220,8 +220,8 @@ def _records_by_subject(subjects: set[Ident]) -> dict[Ident, list[tuple]]:
 
 def activation_consent_sql() -> str:
     """Each identifier's latest choice per purpose, as a SQLite SELECT over this app's tables
-    (the embedded mode's ``activation.consent``; PostgreSQL's view is created by a
-    migration)."""
+    (the embedded mode's ``activation.consent``; PostgreSQL's view is created by
+    ``consent.0005``)."""
     return """
 SELECT c.identifier_type AS identifier_type, c.identifier_value AS identifier_value,
        p.code AS purpose, c.granted AS granted, c.jurisdiction AS jurisdiction,

@@ -163,7 +163,8 @@ def settled_events(after_id: int, limit: int) -> list[store.Settled]:
 
 def activation_events_sql() -> str:
     """The events the console publishes for activation, as a SQLite SELECT over this app's
-    tables (the embedded mode's ``activation.events``; PostgreSQL's view is created by a
-    migration). One row per event a destination may receive, with the view's column names;
-    ``profile_id`` is the profile the event was stored with (merges not followed)."""
+    tables (the embedded mode's ``activation.events`` follows merges on it through
+    ``activation.profile_ids``; PostgreSQL's view is created by ``events.0006``). One row per
+    event a destination may receive, with the view's column names; ``profile_id`` is the
+    profile the event was stored with (merges not followed here)."""
     return store.activation_events_sqlite()

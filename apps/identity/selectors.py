@@ -211,9 +211,10 @@ def profile_palette_search(*, user, query: str, limit: int) -> list[SearchResult
 
 def activation_profiles_sql() -> str:
     """Every profile as the console publishes it for activation, as a SQLite SELECT over
-    this app's tables (the embedded mode's ``activation.profiles`` is built on it;
-    PostgreSQL's view is created by a migration). Merged profiles are included, with
-    ``merged_into_id`` naming the one they went into."""
+    this app's tables (the embedded mode's ``activation.profiles`` is built on it, with the
+    traits of each profile's latest identify in ``activation.events``; PostgreSQL's view is
+    created by ``identity.0005``). Merged profiles are included, with ``merged_into_id``
+    naming the one they went into."""
 
     def touch(column: str, path: str) -> str:
         return f"json_extract(p.{column}, '$.{path}')"
@@ -233,9 +234,19 @@ SELECT p.id AS profile_id, p.merged_into_id AS merged_into_id, p.state AS status
 FROM main.identity_profile p"""  # noqa: S608 - constants, no input
 
 
+def activation_profile_ids_sql() -> str:
+    """Every recorded profile id with the profile it was merged into (``merged_into_id``,
+    null while it stands), as a SQLite SELECT for activation: the embedded mode's
+    ``activation.profile_ids``, through which other apps' views follow merges
+    (PostgreSQL's view is created by ``identity.0004``)."""
+    return """
+SELECT p.id AS profile_id, p.merged_into_id AS merged_into_id
+FROM main.identity_profile p"""
+
+
 def activation_identifiers_sql() -> str:
-    """Every identifier with its profile, as a SQLite SELECT for activation (see
-    ``activation_profiles_sql``)."""
+    """Every identifier with its profile, as a SQLite SELECT for activation (the embedded
+    mode's ``activation.identifiers``; PostgreSQL's view is created by ``identity.0004``)."""
     return """
 SELECT i.profile_id AS profile_id, i.type AS type, i.value AS value, i.source AS source,
        i.first_seen AS first_seen

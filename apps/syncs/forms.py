@@ -38,7 +38,8 @@ class ModelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 10, "class": "font-monospace", "spellcheck": "false"}),
         help_text="One SELECT. It runs read-only with the warehouse's statement timeout. On the "
         "console's database it reads the activation views: activation.events, "
-        "activation.profiles, activation.identifiers, activation.consent.",
+        "activation.profiles, activation.profile_ids, activation.identifiers, "
+        "activation.consent.",
     )
     primary_key = forms.CharField(max_length=120, label="Primary-key column")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)

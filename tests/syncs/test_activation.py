@@ -21,6 +21,7 @@ from apps.events.pipeline import process_waiting
 from apps.syncs import services
 from apps.syncs.engine import warehouse as engine
 from apps.syncs.models import SqlModel
+from apps.syncs.selectors import activation_role
 from apps.syncs.warehouses import activation
 from martech.common.errors import ApplicationError
 from tests.conftest import _api_client_for
@@ -247,6 +248,31 @@ def test_the_activation_role_reads_the_views_and_no_console_table_or_server_file
     for statement in refused:
         with engine.reading(console) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(statement)
+
+
+@pytest.mark.postgres_only("the activation role")
+def test_the_activation_role_may_select_every_view_of_the_schema_and_nothing_in_public(console):
+    # every relation of schema activation is a published view, and the role reads each
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, c.relkind FROM pg_class c "
+            "WHERE c.relnamespace = 'activation'::regnamespace ORDER BY 1"
+        )
+        assert cursor.fetchall() == [(view, "v") for view in sorted(activation.COLUMNS)]
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace "
+            "AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') "
+            "AND (has_table_privilege(%(role)s, c.oid, 'SELECT') "
+            "OR has_any_column_privilege(%(role)s, c.oid, 'SELECT'))",
+            {"role": activation_role()},
+        )
+        assert cursor.fetchall() == []
+        cursor.execute("SELECT has_schema_privilege(%s, 'public', 'USAGE')", [activation_role()])
+        assert cursor.fetchone() == (False,)
+    for view, columns in activation.COLUMNS.items():
+        with engine.reading(console) as conn:
+            read = conn.execute(f"SELECT * FROM activation.{view} LIMIT 1")  # noqa: S608
+            assert tuple(d.name for d in read.description) == columns, view
 
 
 @pytest.mark.parametrize(

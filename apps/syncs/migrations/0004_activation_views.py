@@ -1,88 +1,25 @@
-"""Schema ``activation``: the views a model on the console's database may read, and the role
-that reads them (PostgreSQL only; the embedded SQLite connection carries the same views as
-TEMP views, see ``apps.syncs.warehouses.activation``).
+"""Schema ``activation``: where the console publishes what a model on its database may read,
+and the role that reads it (PostgreSQL only; the embedded SQLite connection carries the same
+views as TEMP views, see ``apps.syncs.warehouses.activation``).
+
+The views themselves belong to the apps whose tables they read, each created by a migration of
+its own app: ``events.0006`` (``activation.events``), ``identity.0004``
+(``activation.profile_ids``, ``activation.identifiers``), ``identity.0005``
+(``activation.profiles``) and ``consent.0005`` (``activation.consent``). Here: the schema,
+the role and what it may do.
 
 The role (``MARTECH_ACTIVATION_USER``, default ``martech_activation``) gets USAGE on the
-schema and SELECT on its views, nothing else: the views run with their owner's rights, so
-the tables behind them stay out of its reach. The migration creates the role when it does
-not exist and the migrating role may create roles; otherwise an administrator creates it
-first (``deploy/postgres-init/10-roles.sh`` does so for docker compose).
+schema and SELECT on every view created in it by the migrating role (default privileges, so
+the views the apps create afterwards are readable), nothing else: the views run with their
+owner's rights, so the tables behind them stay out of its reach. The migration creates the
+role when it does not exist and the migrating role may create roles; otherwise an
+administrator creates it first (``deploy/postgres-init/10-roles.sh`` does so for docker
+compose).
 """
 
 from django.db import migrations, transaction
 from django.db.utils import DatabaseError
 from psycopg import sql as pgsql
-
-STATUSES = "'processed', 'flagged'"
-
-VIEWS = f"""
-CREATE SCHEMA IF NOT EXISTS activation;
-
-CREATE OR REPLACE VIEW activation.events AS
-SELECT e.id AS event_id, e.message_id, s.name AS source, e.type, e.name, e.anonymous_id,
-       e.user_id, COALESCE(pr.merged_into_id, e.profile_id) AS profile_id, e."timestamp",
-       e.received_at,
-       e.payload -> 'properties' AS properties, e.payload -> 'traits' AS traits,
-       e.payload #>> '{{context,page,url}}' AS page_url,
-       e.payload #>> '{{context,page,path}}' AS page_path,
-       e.payload #>> '{{context,page,title}}' AS page_title,
-       e.payload #>> '{{context,page,referrer}}' AS referrer,
-       e.attribution ->> 'channel' AS channel,
-       e.attribution ->> 'source' AS utm_source,
-       e.attribution ->> 'medium' AS utm_medium,
-       e.attribution ->> 'campaign' AS utm_campaign,
-       e.attribution ->> 'content' AS utm_content,
-       e.attribution ->> 'term' AS utm_term,
-       e.consent
-FROM public.events_event e JOIN public.events_source s ON s.id = e.source_id
-LEFT JOIN public.identity_profile pr ON pr.id = e.profile_id
-WHERE e.status IN ({STATUSES});
-
-CREATE OR REPLACE VIEW activation.profiles AS
-SELECT p.id AS profile_id, p.state AS status,
-       (SELECT min(i.value) FROM public.identity_identifier i
-        WHERE i.profile_id = p.id AND i.type = 'email') AS email,
-       (SELECT min(i.value) FROM public.identity_identifier i
-        WHERE i.profile_id = p.id AND i.type = 'user_id') AS user_id,
-       t.traits, p.first_touch, p.last_touch,
-       p.first_touch ->> 'channel' AS first_touch_channel,
-       p.last_touch ->> 'channel' AS last_touch_channel,
-       p.first_touch ->> 'at' AS first_touch_at,
-       p.last_touch ->> 'at' AS last_touch_at,
-       p.created_at, p.updated_at
-FROM public.identity_profile p
-LEFT JOIN (
-    SELECT COALESCE(pr.merged_into_id, e.profile_id) AS profile_id,
-           e.payload -> 'traits' AS traits,
-           row_number() OVER (PARTITION BY COALESCE(pr.merged_into_id, e.profile_id)
-                              ORDER BY e."timestamp" DESC, e.id DESC) AS n
-    FROM public.events_event e
-    LEFT JOIN public.identity_profile pr ON pr.id = e.profile_id
-    WHERE e.type = 'identify' AND e.profile_id IS NOT NULL AND e.status IN ({STATUSES})
-) t ON t.profile_id = p.id AND t.n = 1
-WHERE p.merged_into_id IS NULL;
-
-CREATE OR REPLACE VIEW activation.identifiers AS
-SELECT i.profile_id, i.type, i.value, i.source, i.first_seen
-FROM public.identity_identifier i;
-
-CREATE OR REPLACE VIEW activation.consent AS
-SELECT c.identifier_type, c.identifier_value, p.code AS purpose, c.granted, c.jurisdiction,
-       c.source, c.occurred_at
-FROM (
-    SELECT r.*, row_number() OVER (PARTITION BY r.identifier_type, r.identifier_value,
-                                                r.purpose_id
-                                   ORDER BY r.occurred_at DESC, r.id DESC) AS n
-    FROM public.consent_consentrecord r
-) c JOIN public.consent_purpose p ON p.id = c.purpose_id
-WHERE c.n = 1;
-"""  # noqa: S608 - constants, no input
-
-DROP = """
-DROP VIEW IF EXISTS activation.events, activation.profiles, activation.identifiers,
-    activation.consent;
-DROP SCHEMA IF EXISTS activation;
-"""
 
 
 def activation_role() -> tuple[str, str]:
@@ -135,18 +72,28 @@ def ensure_role(schema_editor, role: str, password: str = "") -> None:
     _quiet(schema_editor, statement.as_string(connection.connection))
 
 
+def grant_reads(schema_editor, role: str) -> None:
+    """Let ``role`` read schema ``activation``: what is in it now (explicitly) and every view
+    the migrating role creates there later (default privileges)."""
+    quoted = schema_editor.connection.ops.quote_name(role)
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(f"GRANT USAGE ON SCHEMA activation TO {quoted}")
+        cursor.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA activation TO {quoted}")
+        cursor.execute(
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA activation GRANT SELECT ON TABLES TO {quoted}"
+        )
+
+
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     connection = schema_editor.connection
     role, password = activation_role()
     with connection.cursor() as cursor:
-        cursor.execute(VIEWS)
+        cursor.execute("CREATE SCHEMA IF NOT EXISTS activation")
     ensure_role(schema_editor, role, password)
+    grant_reads(schema_editor, role)
     quoted = connection.ops.quote_name(role)
-    with connection.cursor() as cursor:
-        cursor.execute(f"GRANT USAGE ON SCHEMA activation TO {quoted}")
-        cursor.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA activation TO {quoted}")
     # Nothing of the console's own schema for anyone but its owner (PUBLIC has USAGE on
     # schema public by default); the activation role reads schema activation only.
     _quiet(schema_editor, "REVOKE ALL ON SCHEMA public FROM PUBLIC")
@@ -158,18 +105,20 @@ def create(apps, schema_editor):
 
 
 def drop(apps, schema_editor):
+    """The schema goes, empty by now: the views' own migrations, which depend on this one,
+    were reversed first."""
     if schema_editor.connection.vendor != "postgresql":
         return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(DROP)
+    connection = schema_editor.connection
+    revoke = pgsql.SQL(
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA activation REVOKE SELECT ON TABLES FROM {}"
+    ).format(pgsql.Identifier(activation_role()[0]))
+    _quiet(schema_editor, revoke.as_string(connection.connection))
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA IF EXISTS activation")
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("syncs", "0003_syncrow_key_byte_order"),
-        ("events", "0004_event_source_index_covered"),
-        ("identity", "0003_profile_fillfactor"),
-        ("consent", "0003_default_purposes"),
-    ]
+    dependencies = [("syncs", "0003_syncrow_key_byte_order")]
 
     operations = [migrations.RunPython(create, drop)]

@@ -4,13 +4,22 @@ The console's database, used as a warehouse, publishes only what lifecycle marke
 activates: ``activation.events`` (processed events with their properties, page and campaign,
 and the profile each belongs to now, merges followed),
 ``activation.profiles`` (standing profiles with traits and first/last touch),
+``activation.profile_ids`` (every recorded profile id and the profile it was merged into),
 ``activation.identifiers`` and ``activation.consent`` (each subject's latest choice per
 purpose). Sessions, users, tokens, credentials, audit, erasure and suppression are not in it.
+
+Each view belongs to the app whose tables it reads, and no app names another's table: where
+a view needs another app's data it reads that app's published view. On PostgreSQL each is
+created by a migration of its own app: ``events.0006`` (``activation.events``, merges
+followed through ``activation.profile_ids``), ``identity.0004`` (``activation.profile_ids``,
+``activation.identifiers``), ``identity.0005`` (``activation.profiles``, its traits from
+``activation.events``) and ``consent.0005`` (``activation.consent``).
 
 On PostgreSQL the boundary is a database role (``MARTECH_ACTIVATION_USER``) that holds USAGE
 on schema ``activation`` and SELECT on its views and nothing else; the views run with their
 owner's rights, so the tables behind them stay unreachable. The migration
-``syncs.0004_activation_views`` creates the views and grants.
+``syncs.0004_activation_views`` creates the schema, the role and its grants (default
+privileges: every view the migrating role creates in the schema is readable by it).
 
 On SQLite (the embedded mode) there is no role: the read-only connection carries the same
 views as TEMP views, a query may name only them (``check_tables``), and an authorizer refuses
@@ -77,6 +86,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "created_at",
         "updated_at",
     ),
+    "profile_ids": ("profile_id", "merged_into_id"),
     "identifiers": ("profile_id", "type", "value", "source", "first_seen"),
     "consent": (
         "identifier_type",
@@ -235,11 +245,19 @@ def _sqlite_views() -> dict[str, str]:
     followed here, and a profile's traits are those of its latest identify event."""
     from apps.consent.selectors import activation_consent_sql
     from apps.events.selectors import activation_events_sql
-    from apps.identity.selectors import activation_identifiers_sql, activation_profiles_sql
+    from apps.identity.selectors import (
+        activation_identifiers_sql,
+        activation_profile_ids_sql,
+        activation_profiles_sql,
+    )
 
-    events, profiles = activation_events_sql(), activation_profiles_sql()
+    events, profiles, ids = (
+        activation_events_sql(),
+        activation_profiles_sql(),
+        activation_profile_ids_sql(),
+    )
     current = "COALESCE(pr.merged_into_id, ev.profile_id)"  # the profile it belongs to now
-    followed = f"FROM ({events}) ev LEFT JOIN ({profiles}) pr ON pr.profile_id = ev.profile_id"
+    followed = f"FROM ({events}) ev LEFT JOIN ({ids}) pr ON pr.profile_id = ev.profile_id"
     event_columns = ", ".join(
         f"{current} AS profile_id" if c == "profile_id" else f'ev."{c}" AS "{c}"'
         for c in COLUMNS["events"]
@@ -260,6 +278,7 @@ LEFT JOIN (
     WHERE ev.type = 'identify' AND ev.profile_id IS NOT NULL
 ) t ON t.profile_id = p.profile_id AND t.n = 1
 WHERE p.merged_into_id IS NULL""",  # noqa: S608 - constants, no input
+        "profile_ids": ids,
         "identifiers": activation_identifiers_sql(),
         "consent": activation_consent_sql(),
     }
