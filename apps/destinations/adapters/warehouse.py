@@ -33,9 +33,7 @@ class WarehouseLoader(Adapter):
                 "warehouse": {
                     "type": "string",
                     "enum": [str(w.pk) for w in warehouses],
-                    "x-labels": {
-                        str(w.pk): f"{w.name} ({w.get_kind_display()})" for w in warehouses
-                    },
+                    "x-labels": {str(w.pk): f"{w.name} ({w.kind_label})" for w in warehouses},
                     "description": "The warehouse connection events are loaded into.",
                 },
                 "schema": {

@@ -31,6 +31,17 @@ differently, from Amazon's Redshift Database Developer Guide:
   hex digest is turned into bytes here, not by the server.
 - ``version()`` names PostgreSQL 8.0.2 and then Redshift's own version: the line shown is
   the latter.
+- Loading: Redshift's COPY reads from Amazon S3 (or DynamoDB, EMR, SSH hosts), never from
+  the client's connection, and it has no arrays, ``ON CONFLICT`` or ``jsonb``. A batch is
+  staged in a temporary table by multi-row ``INSERT``s and its new keys inserted from there;
+  ``text`` columns are ``VARCHAR(65535)``, JSON is kept as its text.
+
+Loading into PostgreSQL (``writing``, ``ensure``, ``load``): a connection as the
+credentials' role (checked as a reading one is: no superuser, none of the file, program and
+signal roles), one transaction per ``with``. A table is created with a unique key
+(``message_id`` as ``id``), so a batch's keys are looked up by index: when none is loaded yet
+(the usual case) the batch is copied straight into the table by binary COPY; otherwise it is
+copied into a temporary table and only its new keys are inserted from there.
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import psycopg
+import psycopg.types.json
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from psycopg import sql as pgsql
@@ -52,7 +64,8 @@ from martech.common.errors import ApplicationError
 
 from ..engine.sql import check_sql
 from . import activation
-from .base import Cleaned, CredentialField, Engine, KeyCheck, Preview
+from .base import Cleaned, Column, CredentialField, Engine, KeyCheck, Preview, Table
+from .sqlengine import console_type
 
 # -- DSNs ----------------------------------------------------------------------------------
 
@@ -259,6 +272,39 @@ def _too_large(size: int) -> str:
 
 
 KEY, PRINT = "__martech_key", "__martech_fingerprint"
+
+# -- loading -------------------------------------------------------------------------------
+
+# Each of ``base.COLUMN_TYPES`` as PostgreSQL declares it, and as a binary COPY sends it
+# (JSON travels as its text: the layout has written it already).
+PG_TYPES = {
+    "string": ("text", "text"),
+    "integer": ("bigint", "int8"),
+    "float": ("double precision", "float8"),
+    "boolean": ("boolean", "bool"),
+    "timestamp": ("timestamp with time zone", "timestamptz"),
+    "json": ("jsonb", "jsonb"),
+}
+STAGING = "__martech_staging"
+# Rows of one multi-row INSERT where a batch cannot be copied (Redshift), and values of
+# one DELETE.
+INSERT_ROWS = 500
+DELETE_CHUNK = 1000
+
+
+def _as_is(text: str) -> str:
+    """JSON values reach a load as their text already."""
+    return text
+
+
+def _once(rows: Sequence[tuple], key: int) -> list[tuple]:
+    """``rows`` with each key once (its first row)."""
+    seen: dict = {}
+    for row in rows:
+        seen.setdefault(row[key], row)
+    return list(seen.values()) if len(seen) < len(rows) else list(rows)
+
+
 EXAMPLE = "postgresql://reader:…@warehouse:5432/analytics"
 
 
@@ -477,6 +523,148 @@ class PostgresEngine(Engine):
             while rows := cursor.fetchmany(batch):
                 yield 3, self.rows_out(rows)
 
+    # -- loading -------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self, credentials: dict[str, str]):
+        """A connection as the credentials' role, checked as ``reading``'s is, in one
+        transaction committed when the ``with`` ends without an error."""
+        conn = _connect(self.attempts(credentials))
+        try:
+            with as_application_error():
+                self.check_role(conn)
+            psycopg.types.json.set_json_dumps(_as_is, context=conn)
+            yield conn
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+
+    def column_type(self, type_: str) -> str:
+        return PG_TYPES[type_][0]
+
+    def tables(self, connection: Any, schema: str) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        rows = connection.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = %s ORDER BY table_name, ordinal_position",
+            [schema],
+        ).fetchall()
+        for table, column, native in rows:
+            out.setdefault(str(table), {})[str(column)] = console_type(str(native))
+        return out
+
+    def _target(self, schema: str, name: str) -> pgsql.Composable:
+        return pgsql.Identifier(schema, name)
+
+    def _definitions(self, columns: Sequence[Column]) -> pgsql.Composable:
+        return pgsql.SQL(", ").join(
+            pgsql.SQL("{} {}").format(pgsql.Identifier(c.name), pgsql.SQL(self.column_type(c.type)))
+            for c in columns
+        )
+
+    def ensure(self, connection: Any, table: Table) -> list[Column]:
+        """Create the schema and the table (its key unique) if missing; add the columns it
+        lacks."""
+        target = self._target(table.schema, table.name)
+        connection.execute(
+            pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(table.schema))
+        )
+        have = {
+            row[0]
+            for row in connection.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s",
+                [table.schema, table.name],
+            )
+        }
+        if not have:
+            connection.execute(
+                pgsql.SQL("CREATE TABLE IF NOT EXISTS {} ({}, UNIQUE ({}))").format(
+                    target, self._definitions(table.columns), pgsql.Identifier(table.key)
+                )
+            )
+            return []
+        added = [c for c in table.columns if c.name not in have]
+        for column in added:
+            connection.execute(
+                pgsql.SQL("ALTER TABLE {} ADD COLUMN {}").format(
+                    target, self._definitions([column])
+                )
+            )
+        return added
+
+    def load(self, connection: Any, table: Table, rows: Sequence[tuple]) -> int:
+        """Binary COPY straight into the table when none of the batch's keys is there yet
+        (a key written meanwhile by another connection sends the batch the other way);
+        otherwise COPY into a temporary table and insert the new keys from it."""
+        if not rows:
+            return 0
+        names = [c.name for c in table.columns]
+        rows = _once(rows, names.index(table.key))
+        target = self._target(table.schema, table.name)
+        key = pgsql.Identifier(table.key)
+        keys = [row[names.index(table.key)] for row in rows]
+        loaded = connection.execute(
+            pgsql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {} = ANY(%s))").format(target, key),
+            [keys],
+        ).fetchone()[0]
+        if not loaded:
+            try:
+                with connection.transaction():  # a savepoint
+                    self._copy(connection, target, table.columns, rows)
+                return len(rows)
+            except psycopg.errors.UniqueViolation:
+                pass
+        staging = pgsql.Identifier(STAGING)
+        connection.execute(pgsql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(staging))
+        connection.execute(
+            pgsql.SQL("CREATE TEMPORARY TABLE {} ({}) ON COMMIT DROP").format(
+                staging, self._definitions(table.columns)
+            )
+        )
+        self._copy(connection, staging, table.columns, rows)
+        return self._insert_new(connection, table, target, staging)
+
+    def _copy(self, connection, target, columns: Sequence[Column], rows) -> None:
+        statement = pgsql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+            target, pgsql.SQL(", ").join(pgsql.Identifier(c.name) for c in columns)
+        )
+        with connection.cursor().copy(statement) as copy:
+            copy.set_types([PG_TYPES[c.type][1] for c in columns])
+            for row in rows:
+                copy.write_row(row)
+
+    def _insert_new(self, connection, table: Table, target, staging) -> int:
+        """Insert the rows of ``staging`` whose key ``target`` does not hold; how many."""
+        names = pgsql.SQL(", ").join(pgsql.Identifier(c.name) for c in table.columns)
+        key = pgsql.Identifier(table.key)
+        cursor = connection.execute(
+            pgsql.SQL(
+                "INSERT INTO {target} ({names}) SELECT {names} FROM {staging} s "
+                "WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.{key} = s.{key})"
+            ).format(target=target, names=names, staging=staging, key=key)
+        )
+        return max(cursor.rowcount, 0)
+
+    def delete(
+        self, connection: Any, table: str, schema: str, column: str, values: Sequence[str]
+    ) -> int:
+        target, name = self._target(schema, table), pgsql.Identifier(column)
+        deleted = 0
+        for start in range(0, len(values), DELETE_CHUNK):
+            chunk = [str(v) for v in values[start : start + DELETE_CHUNK]]
+            cursor = connection.execute(
+                pgsql.SQL("DELETE FROM {} WHERE {} IN ({})").format(
+                    target, name, pgsql.SQL(", ").join([pgsql.Placeholder()] * len(chunk))
+                ),
+                chunk,
+            )
+            deleted += max(cursor.rowcount, 0)
+        return deleted
+
 
 class ConsoleEngine(PostgresEngine):
     """The console's own database, read through the activation views only: as the
@@ -510,6 +698,9 @@ class ConsoleEngine(PostgresEngine):
             yield conn
         finally:
             conn.close()
+
+    def writing(self, credentials: dict[str, str]):
+        raise NotImplementedError(f"{self.label} takes no loads")
 
     def prepare(self, conn: psycopg.Connection, timeout: int) -> None:
         super().prepare(conn, timeout)
@@ -646,6 +837,48 @@ class RedshiftEngine(PostgresEngine):
     def rows_out(self, rows: list[tuple]) -> list[tuple]:
         """The hex digest as the 16 bytes the run compares."""
         return [(row[0], bytes.fromhex(row[1]), *row[2:]) for row in rows]
+
+    def column_type(self, type_: str) -> str:
+        return REDSHIFT_TYPES.get(type_) or super().column_type(type_)
+
+    def load(self, connection: Any, table: Table, rows: Sequence[tuple]) -> int:
+        """Staged by multi-row INSERTs into a temporary table (Redshift's COPY does not
+        read from the connection), then the new keys inserted from there."""
+        if not rows:
+            return 0
+        names = [c.name for c in table.columns]
+        rows = _once(rows, names.index(table.key))
+        staging = pgsql.Identifier(STAGING)
+        connection.execute(pgsql.SQL("DROP TABLE IF EXISTS {}").format(staging))
+        connection.execute(
+            pgsql.SQL("CREATE TEMPORARY TABLE {} ({})").format(
+                staging, self._definitions(table.columns)
+            )
+        )
+        one = pgsql.SQL("({})").format(pgsql.SQL(", ").join([pgsql.Placeholder()] * len(names)))
+        columns = pgsql.SQL(", ").join(pgsql.Identifier(n) for n in names)
+        for start in range(0, len(rows), INSERT_ROWS):
+            chunk = rows[start : start + INSERT_ROWS]
+            connection.execute(
+                pgsql.SQL("INSERT INTO {} ({}) VALUES {}").format(
+                    staging, columns, pgsql.SQL(", ").join([one] * len(chunk))
+                ),
+                [value for row in chunk for value in row],
+            )
+        written = self._insert_new(
+            connection, table, self._target(table.schema, table.name), staging
+        )
+        connection.execute(pgsql.SQL("DROP TABLE {}").format(staging))
+        return written
+
+
+# Redshift's types where they are not PostgreSQL's: its ``text`` is VARCHAR(256), and JSON
+# is kept as its text.
+REDSHIFT_TYPES = {
+    "string": "VARCHAR(65535)",
+    "json": "VARCHAR(65535)",
+    "timestamp": "TIMESTAMPTZ",
+}
 
 
 ENGINE = PostgresEngine()
