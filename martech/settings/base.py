@@ -414,6 +414,11 @@ MARTECH_DATABRICKS_CA_FILE = env("MARTECH_DATABRICKS_CA_FILE", default="")
 MARTECH_ACTIVATION_USER = env("MARTECH_ACTIVATION_USER", default="martech_activation")
 MARTECH_ACTIVATION_PASSWORD = env("MARTECH_ACTIVATION_PASSWORD", default="")
 MARTECH_ACTIVATION_DATABASE_URL = env("MARTECH_ACTIVATION_DATABASE_URL", default="")
+# BigQuery: where the API is reached instead of https://bigquery.googleapis.com (a private
+# endpoint of the operator's, or a test server), and the token URLs a service-account key may
+# name besides Google's own; both pass the egress policy too.
+MARTECH_BIGQUERY_API_ENDPOINT = env("MARTECH_BIGQUERY_API_ENDPOINT", default="")
+MARTECH_BIGQUERY_TOKEN_URIS = env.list("MARTECH_BIGQUERY_TOKEN_URIS", default=[])
 # Destinations: Fernet keys for credentials (newest first; empty: derived from SECRET_KEY),
 # how long temporary failures are retried before a delivery is dead-lettered, and the
 # vendor request timeout in seconds.

@@ -18,6 +18,7 @@ MODULES: dict[str, str] = {
     "duckdb": "duckdb",
     "snowflake": "snowflake",
     "databricks": "databricks",
+    "bigquery": "bigquery",
 }
 
 
