@@ -4,14 +4,24 @@ against the fake's own CA (``MARTECH_DATABRICKS_CA_FILE``)."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 
 import pytest
 
+from apps.destinations import services as destination_services
+from apps.destinations.models import LoadStatus, WarehouseLoad
+from apps.destinations.warehouse import loader
+from apps.events import services as events
+from apps.events.pipeline import process_waiting
+from apps.syncs import services
 from apps.syncs.errors import SyncsErrorCode
+from apps.syncs.models import RunStatus
 from apps.syncs.warehouses import engine_for, kinds
 from apps.syncs.warehouses.base import Column, Table
 from martech.common.errors import ApplicationError
+from tests.syncs.conftest import destination_for, run_now, sent_rows, sync_for
 from tests.syncs.warehouses.fakes.databricks import (
     CATALOG,
     CLIENT_ID,
@@ -398,3 +408,106 @@ def test_a_model_that_is_not_a_plain_read_is_refused_before_the_warehouse_sees_i
     error = refused(lambda: ENGINE.preview(credentials(dbx), sql, timeout=5))
     assert error.code == SyncsErrorCode.INVALID_SQL
     assert dbx.statements == []
+
+
+# -- through the console ---------------------------------------------------------------------
+
+
+def test_a_sync_from_databricks_sends_every_row_then_only_what_changed(
+    admin, dbx, tool, webhook_vendor
+):
+    # given a Databricks warehouse connected as people do, a model on it and a sync
+    dbx.sql("CREATE TABLE people (id VARCHAR, email VARCHAR, name VARCHAR, ltv INTEGER)")
+    dbx.sql(
+        "INSERT INTO people SELECT 'p' || i, 'person' || i || '@acme.example', "
+        "'Person ' || i, i FROM range(3) AS t(i)"
+    )
+    warehouse = services.warehouse_create(
+        actor=admin, name="Lakehouse", kind="databricks", credentials=given(dbx)
+    )
+    model = services.model_create(
+        actor=admin,
+        name="People",
+        warehouse=warehouse,
+        primary_key="id",
+        sql="SELECT id, email, name, ltv FROM people",
+    )
+    sync = sync_for(admin, model, destination_for(admin, tool, webhook_vendor))
+
+    # when it runs, then every row goes
+    first = run_now(admin, sync)
+    assert first.status == RunStatus.SUCCEEDED, first.error
+    assert first.added == 3
+    assert sorted(r["fields"]["full_name"] for r in sent_rows(webhook_vendor)) == [
+        "Person 0",
+        "Person 1",
+        "Person 2",
+    ]
+
+    # when one row changes in Databricks, then the next run sends that row only
+    webhook_vendor.clear()
+    dbx.sql("UPDATE people SET name = 'Person One' WHERE id = 'p1'")
+    second = run_now(admin, sync)
+    assert (second.added, second.changed, second.unchanged) == (0, 1, 2)
+    assert [r["fields"]["full_name"] for r in sent_rows(webhook_vendor)] == ["Person One"]
+
+
+def test_events_land_in_databricks_tables_once_by_merge(client, admin, tool, dbx):
+    # given a warehouse destination on Databricks and three collected events
+    warehouse = services.warehouse_create(
+        actor=admin, name="Lakehouse", kind="databricks", credentials=given(dbx)
+    )
+    destination = destination_services.destination_create(
+        actor=admin,
+        name="Event warehouse",
+        adapter="warehouse",
+        tool=tool,
+        environment="sandbox",
+        config={"warehouse": str(warehouse.pk), "schema": "martech_events"},
+        sends="both",
+        is_enabled=True,
+    )
+    _, raw = events.source_create(actor=admin, name="Web", rate_limit=10_000)
+    batch = [
+        {
+            "type": "track",
+            "event": "Order Completed",
+            "messageId": f"m{n}",
+            "anonymousId": "visitor-1",
+            "properties": {"revenue": n * 10, "orderId": f"o-{n}"},
+        }
+        for n in (1, 2)
+    ] + [
+        {
+            "type": "identify",
+            "messageId": "i1",
+            "anonymousId": "visitor-1",
+            "userId": "u-1",
+            "traits": {"email": "ana@acme.example", "plan": "pro"},
+        }
+    ]
+    auth = "Basic " + base64.b64encode(f"{raw}:".encode()).decode()
+    answer = client.post(
+        "/v1/batch",
+        json.dumps({"batch": batch}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert answer.status_code == 200
+    assert process_waiting() == 3
+
+    # when the destination loads, twice (the second as if the first were never recorded)
+    first = loader.load(destination)
+    WarehouseLoad.objects.all().delete()
+    again = loader.load(destination)
+
+    # then each table holds each event once, typed, written by MERGE
+    assert first.status == LoadStatus.LOADED, first.error
+    assert first.rows["order_completed"] == 2
+    assert again.status == LoadStatus.LOADED, again.error
+    assert again.rows["order_completed"] == 0
+    assert dbx.sql(
+        "SELECT id, revenue, order_id FROM analytics.martech_events.order_completed ORDER BY id"
+    ) == [("m1", 10, "o-1"), ("m2", 20, "o-2")]
+    assert dbx.sql("SELECT id, plan FROM analytics.martech_events.users") == [("u-1", "pro")]
+    assert any(s.startswith("MERGE INTO `martech_events`.`tracks`") for s in dbx.statements)

@@ -382,7 +382,7 @@ class Warehouse(TCLIService.Iface):
                         session.catalog = (name.args.get("catalog") or name.args["db"]).name
                 self._finish(operation, None)
                 return
-            cursor = self.fake.db.cursor()
+            cursor = self.fake.cursor()
             operation.cursor = cursor
             cursor.execute(f'USE "{session.catalog}"."{session.schema}"')
             configured = {**session.configuration, **overlay}
@@ -520,6 +520,13 @@ class Warehouse(TCLIService.Iface):
 
     def GetResultSetMetadata(self, req):
         operation = self._operation(req.operationHandle)
+        if operation is None:
+            return ttypes.TGetResultSetMetadataResp(
+                status=ttypes.TStatus(
+                    statusCode=ttypes.TStatusCode.INVALID_HANDLE_STATUS,
+                    errorMessage="Invalid OperationHandle",
+                )
+            )
         return self._metadata(operation)
 
     def FetchResults(self, req):
@@ -660,6 +667,7 @@ class FakeDatabricks:
         self.requests: list[str] = []
         self.issued: set[str] = set()
         self.db = duckdb.connect(":memory:")
+        self._lock = threading.Lock()
         self.db.execute(f"ATTACH ':memory:' AS \"{catalog}\"")
         self.db.execute(f'CREATE SCHEMA "{catalog}"."{SCHEMA}"')
         self.db.execute(f'CREATE SCHEMA IF NOT EXISTS "{catalog}"."default"')
@@ -682,17 +690,20 @@ class FakeDatabricks:
         return self._server.server_address[1]
 
     def catalogs(self) -> set[str]:
-        return {
-            row[0]
-            for row in self.db.execute("SELECT database_name FROM duckdb_databases()").fetchall()
-        }
+        return {row[0] for row in self.sql("SELECT database_name FROM duckdb_databases()")}
 
     def tokens(self) -> set[str]:
         return {self.token, *self.issued}
 
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own to the warehouse's database (DuckDB refuses two threads
+        making one at once)."""
+        with self._lock:
+            return self.db.cursor()
+
     def sql(self, text: str, params=None) -> list[tuple]:
         """Run DuckDB SQL in the warehouse directly (to set up or inspect tables)."""
-        cursor = self.db.cursor()
+        cursor = self.cursor()
         try:
             cursor.execute(f'USE "{self.catalog}"."{SCHEMA}"')
             cursor.execute(text, params)
