@@ -5,7 +5,8 @@ Where the database is: ``path`` names a DuckDB file, relative to
 ``MARTECH_DUCKDB_DIRECTORIES`` lists (never a system directory, a home directory, the rest of
 ``MARTECH_VAR_DIR``, or a path through ``..`` or a symbolic link leading elsewhere); or
 ``md:<database>`` with a MotherDuck token (secret), reaching MotherDuck's service, which the
-egress policy checks.
+egress policy checks; MotherDuck's extension must be installed on the console's host
+(``INSTALL motherduck`` once): it is never downloaded on demand.
 
 What DuckDB cannot do: it has no roles and no per-statement timeout. A model's SQL is held
 by the guard (``SqlEngine.check_sql``) and by the connection: the file is opened read-only,
@@ -189,8 +190,13 @@ class DuckDBEngine(SqlEngine):
             name = _motherduck(given)
             for host, _port in self.endpoints(credentials):
                 egress.resolve(host)
-            # SaaS mode: no local files, no extensions; the token is the only secret.
-            return f"md:{name}?saas_mode=true", {"motherduck_token": credentials.get("token", "")}
+            # SaaS mode: no local files, no extensions. MotherDuck's extension is loaded from
+            # this host's extension folder, never downloaded: MotherDuck is the only host.
+            return f"md:{name}?saas_mode=true", {
+                "motherduck_token": credentials.get("token", ""),
+                "autoinstall_known_extensions": False,
+                "allow_community_extensions": False,
+            }
         path = database_file(given)
         if read_only and not path.is_file():
             raise ApplicationError(

@@ -199,6 +199,27 @@ def _not_allowed(name: str) -> ApplicationError:
     )
 
 
+# Words that open a statement other than a query; refused where a statement may start (first,
+# or after "(": DuckDB runs FROM (SHOW TABLES), FROM (DESCRIBE t)), whatever a parser makes
+# of them.
+_STATEMENT_WORDS = pg._names(
+    "show describe desc summarize explain pragma attach detach install load copy export "
+    "import checkpoint vacuum call set reset use begin commit rollback execute prepare "
+    "deallocate analyze update insert delete merge create drop alter truncate grant revoke "
+    "put remove undrop",
+)
+
+
+def _check_statements(tokens: list) -> None:
+    """No word that opens another kind of statement where a statement may start."""
+    for at, token in enumerate(tokens):
+        if at and tokens[at - 1].token_type != TokenType.L_PAREN:
+            continue
+        name = _word(token)
+        if token.token_type != TokenType.IDENTIFIER and name in _STATEMENT_WORDS:
+            raise _refuse(f"A model is a read query (SELECT); this is {name.upper()}.")
+
+
 def _check_calls(tokens: list, aliases: Counter, allowed: frozenset[str]) -> None:
     """Every name written before "(" is a keyword, an alias with its column list, or an
     allowed function; none is reached through a dot."""
@@ -333,6 +354,7 @@ def guard(
         raise _refuse("The query is nested too deeply.") from None
     if len(trees) != 1:
         raise _refuse(f"A model is one query; this is {len(trees)} statements.")
+    _check_statements(tokens)
     aliases = _check_tree(trees[0], allowed, system_schemas, system_prefixes)
     _check_calls(tokens, aliases, allowed)
     return text

@@ -111,6 +111,14 @@ def test_motherduck_needs_a_token_which_is_kept_when_left_blank_and_never_shown(
     assert ENGINE.endpoints(kept.credentials) == [("api.motherduck.com", 443)]
 
 
+def test_a_motherduck_connection_that_cannot_be_made_is_a_400_without_the_token(var):
+    started = time.monotonic()
+    error = _error(ENGINE.preview, {"path": "md:analytics", "token": TOKEN}, "SELECT 1", timeout=5)
+    assert time.monotonic() - started < 5
+    assert error.code in ("egress_unresolved", "egress_refused", "warehouse_unreachable")
+    assert TOKEN not in error.message
+
+
 def test_version_names_duckdb(people):
     with ENGINE.reading(people, timeout=5) as conn:
         assert ENGINE.version(conn).startswith(f"DuckDB v{duckdb.__version__}")

@@ -92,6 +92,9 @@ def test_guard_refuses_what_reads_files_urls_settings_or_writes(sql):
         ("CREATE TABLE t AS SELECT 1", "CREATE"),
         ("DROP TABLE people", "DROP"),
         ("DESCRIBE people", "DESCRIBE"),
+        ("SELECT * FROM (SHOW TABLES)", "SHOW"),
+        ("SELECT * FROM (DESCRIBE people)", "DESCRIBE"),
+        ("SELECT * FROM (SUMMARIZE people)", "SUMMARIZE"),
         ("SELECT 1; SELECT 2", "2 statements"),
         ("SELECT 1; ATTACH 'x.db'", "2 statements"),
     ],
@@ -116,6 +119,8 @@ def test_guard_refuses_deep_nesting_and_huge_text_before_parsing():
         "SELECT plan, count(*) FILTER (WHERE ltv > 1), CAST(sum(ltv) AS DECIMAL(10, 2)) "
         "FROM people GROUP BY plan;",
         "SELECT id, left(email, 3), replace(email, '@', ' at ') FROM people -- trailing",
+        "SELECT (list(id)) AS ids, (count(*)) AS n FROM people",
+        'SELECT "show"."id" FROM people AS "show"',
     ],
 )
 def test_guard_accepts_a_marketers_read_query(sql):
