@@ -58,7 +58,7 @@ from martech.common import egress
 from martech.common.errors import ApplicationError
 
 from .base import Cleaned, Column, CredentialField, Table
-from .sqlengine import SqlEngine
+from .sqlengine import SqlEngine, console_type
 
 # One label of an account identifier: orgname-accountname, or a locator and its region
 # and cloud (xy12345.us-east-2.aws), or those with .privatelink.
@@ -400,6 +400,27 @@ class SnowflakeEngine(SqlEngine):
 
     def column_type(self, type_: str) -> str:
         return COLUMN_TYPES[type_]
+
+    def tables(self, connection: Any, schema: str) -> dict[str, dict[str, str]]:
+        """As the console names them (lower case): Snowflake stores them folded. A NUMBER
+        of scale 0 is an integer, any other a float."""
+        cursor = connection.cursor()
+        try:
+            cursor.execute(
+                "SELECT table_name, column_name, data_type, numeric_scale "
+                "FROM information_schema.columns WHERE table_schema = %s "
+                "ORDER BY table_name, ordinal_position",
+                (folded(schema),),
+            )
+            out: dict[str, dict[str, str]] = {}
+            for table, column, native, scale in cursor.fetchall():
+                kind = console_type(str(native))
+                if str(native).upper() in ("NUMBER", "DECIMAL", "NUMERIC"):
+                    kind = "integer" if scale in (0, None) else "float"
+                out.setdefault(str(table).lower(), {})[str(column).lower()] = kind
+            return out
+        finally:
+            cursor.close()
 
     def ensure(self, connection: Any, table: Table) -> list[Column]:
         cursor = connection.cursor()

@@ -501,6 +501,25 @@ def test_ensure_creates_the_table_then_adds_only_the_columns_it_lacks(account):
         ]  # fmt: skip
 
 
+def test_tables_names_the_loaded_tables_and_columns_as_the_console_does_with_their_types(account):
+    table = dataclasses.replace(WIDER, name="tracks_known", columns=(*WIDER.columns,
+        Column("qty", "integer"), Column("paid", "boolean")))  # fmt: skip
+    with ENGINE.writing(loader()) as conn:
+        ENGINE.ensure(conn, table)
+        known = ENGINE.tables(conn, table.schema)
+
+    assert known["tracks_known"] == {
+        "id": "string",
+        "user_id": "string",
+        "event": "string",
+        "timestamp": "timestamp",
+        "revenue": "float",
+        "products": "json",
+        "qty": "integer",
+        "paid": "boolean",
+    }
+
+
 def test_a_load_is_staged_and_copied_once_per_key_with_its_types(account):
     rows = [
         ("m1", "u1", "order_completed", WHEN, 12.5, [{"sku": "A-1", "qty": 2}]),
