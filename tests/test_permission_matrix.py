@@ -549,6 +549,7 @@ API_HIDDEN = expect(401, 404, 404, 200, 200)
 API_HIDDEN_DELETE = expect(401, 404, 404, 204, 204)
 PUBLIC = expect(200, 200, 200, 200, 200)
 API_HIDDEN_CREATE = expect(401, 404, 404, 201, 201)
+API_HIDDEN_ACCEPTED = expect(401, 404, 404, 202, 202)
 # Intake decisions: the superuser requested, so only the approver (Abe Above) may decide.
 UI_APPROVER_POST = expect(LOGIN, 404, 404, 302, 403)
 API_APPROVER = expect(401, 404, 404, 200, 403)
@@ -1269,6 +1270,8 @@ CASES = [
         lambda w: {"description": "Every order"},
     ),
     Case("api:destination-send-test", "post", API_HIDDEN_CREATE, _pk("destination")),
+    Case("api:destination-loads", "get", API_HIDDEN, _pk("loaded_destination")),
+    Case("api:destination-load", "post", API_HIDDEN_ACCEPTED, _pk("loaded_destination")),
     Case("api:delivery-list", "get", API_MANAGE),
     Case("api:delivery-detail", "get", API_HIDDEN, _pk("dead_letter")),
     Case("api:dead-letter-list", "get", API_MANAGE),

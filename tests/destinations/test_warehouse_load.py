@@ -363,3 +363,27 @@ def test_a_new_property_adds_a_column_a_type_conflict_goes_aside_and_the_page_sh
     text = page.content.decode()
     assert "order_completed.coupon" in text
     assert "loaded into <code>sku_string</code>" in text
+
+
+def test_the_api_lists_a_destinations_loads_and_starts_one(client, admin, tool, web, duck):
+    destination = _destination(admin, tool, duck)
+    _, raw = web
+    send(client, raw, [_track(1)])
+    process_waiting()
+    loader.load(destination)
+    client.force_login(admin)
+
+    listed = client.get(reverse("api:destination-loads", args=[destination.pk]))
+    started = client.post(reverse("api:destination-load", args=[destination.pk]))
+    destination.is_enabled = False
+    destination.save()
+    refused = client.post(reverse("api:destination-load", args=[destination.pk]))
+
+    assert listed.status_code == 200
+    (load,) = listed.json()["results"]
+    assert (load["status"], load["events"], load["rows"]["tracks"]) == ("loaded", 1, 1)
+    assert load["lag_seconds"] >= 0
+    assert started.status_code == 202
+    assert AuditEvent.objects.filter(action="destinations.destination.load_started").count() == 1
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "disabled"

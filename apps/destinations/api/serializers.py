@@ -5,7 +5,7 @@ from martech.common.api import MappingSerializer
 
 from ..adapters import adapter_choices
 from ..choices import DeliveryStatus, Environment, FilterReason, Sends
-from ..models import Capture, Delivery, Destination
+from ..models import Capture, Delivery, Destination, WarehouseLoad
 
 
 class VendorTextField(serializers.CharField):
@@ -140,6 +140,37 @@ class CaptureSerializer(serializers.ModelSerializer):
         model = Capture
         fields = ["id", "destination", "method", "url", "headers", "body", "items", "created_at"]
         read_only_fields = fields
+
+
+class WarehouseLoadSerializer(serializers.ModelSerializer):
+    lag_seconds = serializers.SerializerMethodField(
+        help_text="How long the newest event loaded waited for its load."
+    )
+
+    class Meta:
+        model = WarehouseLoad
+        fields = [
+            "id",
+            "destination",
+            "status",
+            "started_at",
+            "finished_at",
+            "after_event_id",
+            "last_event_id",
+            "events",
+            "loaded",
+            "filtered",
+            "rows",
+            "added",
+            "conflicts",
+            "newest_received_at",
+            "lag_seconds",
+            "error",
+        ]
+        read_only_fields = fields
+
+    def get_lag_seconds(self, load) -> float | None:
+        return load.lag.total_seconds() if load.lag is not None else None
 
 
 class DeadLetterReplaySerializer(serializers.Serializer):

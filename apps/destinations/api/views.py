@@ -19,6 +19,7 @@ from .serializers import (
     DestinationSerializer,
     SendTestResultSerializer,
     SendTestSerializer,
+    WarehouseLoadSerializer,
 )
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
@@ -101,6 +102,25 @@ class DestinationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 "answers": [a.as_dict() for a in answers],
             }
         )
+
+    @extend_schema(responses={200: WarehouseLoadSerializer(many=True), **ERRORS})
+    @action(detail=True, methods=["get"], filterset_fields=None)
+    def loads(self, request, *args, **kwargs):
+        """A warehouse destination's loads, newest first: what each read and loaded, rows
+        per table, columns added, type conflicts, lag and error (empty for a destination
+        sent to event by event)."""
+        destination = self.get_object()
+        page = self.paginate_queryset(destination.loads.order_by("-id"))
+        return self.get_paginated_response(WarehouseLoadSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={202: None, **ERRORS}, operation_id="destination_load")
+    @action(detail=True, methods=["post"], url_path="load", url_name="load", pagination_class=None)
+    def load_now(self, request, *args, **kwargs):
+        """Start a load of a warehouse destination now (202): destinations.manage, and
+        destinations.send_production for a production one."""
+        destination = self.get_object()
+        services.warehouse_load_now(actor=request.user, destination=destination)
+        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
