@@ -3,31 +3,110 @@ from django import forms
 from apps.destinations.models import Destination
 from apps.identity.choices import IdentifierType
 
+from .engine.warehouse import credentials_of
 from .models import ScheduleKind, SqlModel, SyncMode, SyncObject, Warehouse
-from .warehouses import kinds
+from .warehouses import MODULES, engine_for, kinds
+from .warehouses.base import CredentialField
+
+
+class SecretTextarea(forms.Textarea):
+    """A textarea for a secret (a private key, a service-account document): what it holds
+    is never written back into the page, not even after an error."""
+
+    def format_value(self, value):
+        return None
+
+
+def _secret_widget(field: CredentialField) -> forms.Widget:
+    attrs = {"autocomplete": "new-password", "spellcheck": "false"}
+    if field.multiline:
+        return SecretTextarea(attrs={**attrs, "rows": 5, "class": "font-monospace"})
+    return forms.PasswordInput(render_value=False, attrs=attrs)
 
 
 class WarehouseForm(forms.Form):
+    """A warehouse: its kind, and the credential fields of every kind, grouped under the
+    kind's heading (a script shows the chosen kind's only). Only the chosen kind's fields
+    are read. Secrets are never shown; left blank they keep what is stored."""
+
+    MAIN = ("name", "kind")
+    REST = ("statement_timeout", "description")
+
     name = forms.CharField(max_length=120)
-    kind = forms.ChoiceField(choices=kinds, label="Kind")
-    dsn = forms.CharField(
-        required=False,
-        label="DSN",
-        widget=forms.PasswordInput(
-            render_value=False,
-            attrs={
-                "autocomplete": "off",
-                "placeholder": "postgresql://reader:…@warehouse:5432/analytics",
-            },
-        ),
-        help_text="PostgreSQL only. Write-only: stored encrypted and never shown again; leave "
-        "empty to keep the one set. Use a role that can only read: a superuser is refused, "
-        "and so are options that read files (sslkey, passfile, service …) and socket paths.",
-    )
+    kind = forms.ChoiceField(label="Kind")
     statement_timeout = forms.IntegerField(
         min_value=1, max_value=3600, initial=30, label="Statement timeout (seconds)"
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, warehouse: Warehouse | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds()
+        stored = credentials_of(warehouse) if warehouse is not None else {}
+        # kind -> [(form field name, credential name)]
+        self.credential_fields: dict[str, list[tuple[str, str]]] = {}
+        for kind in MODULES:
+            mine = warehouse is not None and warehouse.kind == kind
+            group = self.credential_fields[kind] = []
+            for spec in engine_for(kind).fields:
+                is_set = mine and bool(stored.get(spec.name))
+                if spec.secret:
+                    widget = _secret_widget(spec)
+                    initial = None
+                    hint = "Stored. Leave blank to keep it." if is_set else spec.help
+                else:
+                    widget = forms.Textarea(attrs={"rows": 3}) if spec.multiline else None
+                    initial = stored.get(spec.name, "") if mine else spec.initial
+                    hint = spec.help
+                field = forms.CharField(
+                    required=False,
+                    max_length=20000,
+                    strip=not spec.secret,
+                    label=spec.label,
+                    widget=widget,
+                    initial=initial,
+                    help_text=hint,
+                )
+                field.schema_required = spec.required and not is_set
+                name = f"cred_{kind}__{spec.name}"
+                self.fields[name] = field
+                group.append((name, spec.name))
+
+    def main_fields(self):
+        return [self[name] for name in self.MAIN]
+
+    def rest_fields(self):
+        return [self[name] for name in self.REST]
+
+    def credential_groups(self):
+        """(kind, label, bound fields) for every kind, the chosen one first."""
+        chosen = self["kind"].value()
+        groups = [
+            (kind, engine_for(kind).label, [self[name] for name, _ in fields])
+            for kind, fields in self.credential_fields.items()
+        ]
+        return sorted(groups, key=lambda g: g[0] != chosen)
+
+    def field_for(self, credential: str | None) -> str | None:
+        """The form field of the chosen kind's credential (or of ``kind``), for an error."""
+        if credential == "kind":
+            return "kind"
+        for name, spec in self.credential_fields.get(self.cleaned_data.get("kind"), []):
+            if spec == credential:
+                return name
+        return None
+
+    def service_data(self) -> dict:
+        """What the services take: the warehouse's fields and the chosen kind's credentials.
+        A ``dsn`` posted without the kind's own field is the PostgreSQL shorthand."""
+        data = {name: self.cleaned_data[name] for name in (*self.MAIN, *self.REST)}
+        credentials = {
+            spec: self.cleaned_data.get(name) or ""
+            for name, spec in self.credential_fields.get(data["kind"], [])
+        }
+        if "dsn" in credentials and not credentials["dsn"]:
+            credentials["dsn"] = (self.data.get("dsn") or "").strip()
+        return {**data, "credentials": credentials}
 
 
 class ModelForm(forms.Form):

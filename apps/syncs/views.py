@@ -25,7 +25,7 @@ from .engine import warehouse as engine
 from .filters import ModelFilter, SyncFilter, WarehouseFilter
 from .forms import ModelForm, SyncForm, WarehouseForm
 from .models import RowOutcome, RunStatus
-from .warehouses import activation
+from .warehouses import activation, kinds
 
 
 class WarehouseListView(FilteredListView):
@@ -50,32 +50,41 @@ class WarehouseListView(FilteredListView):
         return {
             **super().get_context_data(**kwargs),
             "can_manage": user_can(self.request.user, "syncs.manage"),
+            "warehouse_kinds": [label for _, label in kinds()],
         }
 
 
-class WarehouseCreateView(ServiceFormView):
+class _WarehouseFormView(ServiceFormView):
     form_class = WarehouseForm
+    template_name = "syncs/warehouse_form.html"
     capability = "syncs.manage"
-    title = "Connect a warehouse"
     pretitle = "Data · Reverse ETL"
+    warehouse = None
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "warehouse": self.warehouse}
+
+    def error_field(self, form, exc):
+        return form.field_for(exc.details.get("field"))
+
+
+class WarehouseCreateView(_WarehouseFormView):
+    title = "Connect a warehouse"
     submit_label = "Connect"
 
     def get_initial(self):
         return {"kind": "postgres", "statement_timeout": 30}
 
     def perform(self, form):
-        warehouse = services.warehouse_create(actor=self.request.user, **form.cleaned_data)
+        warehouse = services.warehouse_create(actor=self.request.user, **form.service_data())
         return reverse("syncs:warehouse_detail", args=[warehouse.pk])
 
     def cancel_url(self):
         return reverse("syncs:warehouse_list")
 
 
-class WarehouseEditView(ServiceFormView):
-    form_class = WarehouseForm
-    capability = "syncs.manage"
+class WarehouseEditView(_WarehouseFormView):
     title = "Edit warehouse"
-    pretitle = "Data · Reverse ETL"
 
     def load_object(self):
         self.warehouse = selectors.warehouse_get(user=self.request.user, pk=self.kwargs["pk"])
@@ -91,7 +100,7 @@ class WarehouseEditView(ServiceFormView):
 
     def perform(self, form):
         services.warehouse_update(
-            actor=self.request.user, warehouse=self.warehouse, **form.cleaned_data
+            actor=self.request.user, warehouse=self.warehouse, **form.service_data()
         )
         return reverse("syncs:warehouse_detail", args=[self.warehouse.pk])
 
@@ -114,6 +123,7 @@ class WarehouseDetailView(LoginRequiredMixin, TemplateView):
         return {
             **super().get_context_data(**kwargs),
             "warehouse": warehouse,
+            "credentials_set": engine.credentials_set(warehouse),
             "models": warehouse.models.all(),
             "activation_views": views,
             "can_manage": user_can(user, "syncs.manage"),

@@ -484,6 +484,10 @@ class ServiceFormView(LoginRequiredMixin, FormView):
     def cancel_url(self) -> str:
         return self.request.headers.get("Referer") or "/"
 
+    def error_field(self, form, exc: ApplicationError) -> str | None:
+        """The form field a service error is about (shown beside it); None: the form's."""
+        return None
+
     def get_context_data(self, **kwargs):
         return {
             **super().get_context_data(**kwargs),
@@ -502,7 +506,7 @@ class ServiceFormView(LoginRequiredMixin, FormView):
         except ApplicationError as exc:
             if exc.status in (403, 404):
                 raise
-            form.add_error(None, exc.message)
+            form.add_error(self.error_field(form, exc), exc.message)
             return self.form_invalid(form)
         if self.success_message:
             messages.success(self.request, self.success_message)

@@ -3,7 +3,9 @@ from rest_framework import serializers
 
 from apps.destinations.models import Destination
 from martech.common.api import MappingSerializer
+from martech.common.errors import ApplicationError
 
+from ..errors import SyncsErrorCode
 from ..models import (
     ScheduleKind,
     SqlModel,
@@ -59,8 +61,21 @@ class CredentialsField(serializers.DictField):
         )
 
 
+class KindField(serializers.ChoiceField):
+    """A kind some engine serves; any other is ``invalid_kind``, naming the kinds."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or data not in self.choices:
+            raise ApplicationError(
+                f"Kind is one of {', '.join(self.choices)}.",
+                code=SyncsErrorCode.INVALID_KIND,
+                details={"field": "kind"},
+            )
+        return data
+
+
 class WarehouseSerializer(serializers.ModelSerializer):
-    kind = serializers.ChoiceField(choices=[])
+    kind = KindField(choices=[])
     kind_label = serializers.CharField(read_only=True)
     credentials = CredentialsField(write_only=True, required=False)
     dsn = serializers.CharField(

@@ -36,6 +36,14 @@ def credentials_of(warehouse: Warehouse) -> dict[str, str]:
     return crypto.decrypt(warehouse.dsn_token) if warehouse.dsn_token else {}
 
 
+def credentials_set(warehouse: Warehouse) -> list[str]:
+    """The labels of the credential fields stored for the warehouse (never their values)."""
+    if warehouse.kind not in MODULES:
+        return []
+    stored = credentials_of(warehouse)
+    return [field.label for field in engine_for(warehouse.kind).fields if stored.get(field.name)]
+
+
 def reading(warehouse: Warehouse):
     """A read-only connection with the warehouse's statement timeout."""
     return engine_of(warehouse).reading(

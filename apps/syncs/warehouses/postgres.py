@@ -348,8 +348,12 @@ class PostgresEngine(Engine):
         parts = parse(dsn, self.default_port)
         # A name that does not resolve yet is accepted: the connection resolves and checks
         # it again, and connects to nothing else.
-        with contextlib.suppress(egress.EgressUnresolved):
-            egress.resolve(parts["host"], int(parts["port"]))
+        try:
+            with contextlib.suppress(egress.EgressUnresolved):
+                egress.resolve(parts["host"], int(parts["port"]))
+        except egress.EgressRefused as exc:
+            exc.details = {**exc.details, "field": "dsn"}
+            raise
         where = f"{parts['host']}:{parts['port']}/{parts.get('dbname', '')}"
         display = f"{where} as {parts['user']}" if parts.get("user") else where
         return Cleaned(credentials={"dsn": dsn}, display=display)
