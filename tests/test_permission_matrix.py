@@ -847,6 +847,8 @@ CASES = [
     Case("destinations:destination_test", "post", UI_HIDDEN_POST, _pk("destination")),
     Case("destinations:destination_toggle", "post", UI_HIDDEN_POST, _pk("destination")),
     Case("destinations:destination_load", "post", UI_HIDDEN_POST, _pk("loaded_destination")),
+    # the hash key is shown once, on a page of its own
+    Case("destinations:destination_hash_key", "post", UI_HIDDEN_ASK, _pk("loaded_destination")),
     Case("destinations:deliveries", "get", UI_MANAGE),
     Case("destinations:dead_letters", "get", UI_MANAGE),
     Case(
@@ -1272,6 +1274,7 @@ CASES = [
     Case("api:destination-send-test", "post", API_HIDDEN_CREATE, _pk("destination")),
     Case("api:destination-loads", "get", API_HIDDEN, _pk("loaded_destination")),
     Case("api:destination-load", "post", API_HIDDEN_ACCEPTED, _pk("loaded_destination")),
+    Case("api:destination-hash-key", "post", API_HIDDEN, _pk("loaded_destination")),
     Case("api:delivery-list", "get", API_MANAGE),
     Case("api:delivery-detail", "get", API_HIDDEN, _pk("dead_letter")),
     Case("api:dead-letter-list", "get", API_MANAGE),

@@ -230,3 +230,57 @@ class WarehouseLoad(models.Model):
         if self.newest_received_at is None or self.finished_at is None:
             return None
         return self.finished_at - self.newest_received_at
+
+
+class WarehousePublication(models.Model):
+    """What a warehouse destination publishes besides events (``deleted_users``,
+    ``identity_graph``, ``profiles``): its hash key and how the last publication went.
+
+    The key is the destination's own (generated, never chosen), stored encrypted like
+    credentials, and shown once to someone with destinations.manage; the warehouse holds it
+    too (``hash_key``), so that models compute the same hashes of their own columns."""
+
+    destination = models.OneToOneField(
+        Destination, on_delete=models.CASCADE, related_name="publication"
+    )
+    key_token = models.TextField(help_text="The hash key, encrypted.")
+    key_shown_at = models.DateTimeField(null=True, blank=True)
+    key_shown_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    rows = models.JSONField(default=dict, blank=True, help_text="Table -> rows published.")
+    unpublishable = models.PositiveIntegerField(
+        default=0,
+        help_text="Suppressed identifiers whose values were gone before they could "
+        "be hashed with the key.",
+    )
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.destination} publication"
+
+
+class PublishedErasure(models.Model):
+    """An erased identifier as a warehouse destination publishes it in ``deleted_users``:
+    its hash under the destination's key, made while the erasure request still held the
+    value (the console keeps only its own keyed hash after that)."""
+
+    destination = models.ForeignKey(
+        Destination, on_delete=models.CASCADE, related_name="published_erasures"
+    )
+    type = models.CharField(max_length=48)
+    identifier_hash = models.CharField(max_length=64)
+    suppressed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["destination", "identifier_hash"], name="destinations_erasure_published"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.identifier_hash[:12]}"

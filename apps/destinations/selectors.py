@@ -14,7 +14,7 @@ from martech.common.errors import NotFoundError
 
 from .adapters import CATALOG
 from .choices import UNFINISHED, DeliveryStatus, Environment
-from .models import Capture, Delivery, Destination
+from .models import Capture, Delivery, Destination, WarehouseLoad, WarehousePublication
 
 
 def _may(user) -> bool:
@@ -124,13 +124,17 @@ def health(destination: Destination) -> dict:
 def destinations_sent_to(ids) -> set[int]:
     """Which of the destinations ``ids`` the console ever routed anything to: any delivery
     record at all, whatever its status (erasure scrubs a delivery but keeps the row, and a
-    payload purge keeps it too), so a destination that was ever in use counts."""
+    payload purge keeps it too), or any load that put events into a warehouse, so a
+    destination that was ever in use counts."""
     ids = list(ids)
     if not ids:
         return set()
     used = Delivery.objects.filter(destination=OuterRef("pk"))
+    loaded = WarehouseLoad.objects.filter(destination=OuterRef("pk"), loaded__gt=0)
     return set(
-        Destination.objects.filter(pk__in=ids).filter(Exists(used)).values_list("pk", flat=True)
+        Destination.objects.filter(pk__in=ids)
+        .filter(Exists(used) | Exists(loaded))
+        .values_list("pk", flat=True)
     )
 
 
@@ -141,6 +145,12 @@ def recent_deliveries(destination: Destination, limit: int = 25) -> list[Deliver
 def recent_loads(destination: Destination, limit: int = 10) -> list:
     """The destination's latest loads into its warehouse, newest first."""
     return list(destination.loads.order_by("-id")[:limit])
+
+
+def warehouse_publication(destination: Destination):
+    """The tables a warehouse destination publishes, and how the last publication went (None
+    before the first)."""
+    return WarehousePublication.objects.filter(destination=destination).first()
 
 
 def delivery_list(*, user) -> QuerySet[Delivery]:

@@ -26,7 +26,7 @@ from martech.common.errors import ApplicationError, ConflictError
 from .adapters import CATALOG, Item, adapter_for
 from .choices import DeliveryStatus, Environment, FilterReason, Sends
 from .masking import masked_capture_fields, scrub_text, vendor_text
-from .models import Capture, Delivery, Destination
+from .models import Capture, Delivery, Destination, WarehousePublication
 
 FIELDS = (
     "name",
@@ -451,11 +451,7 @@ def warehouse_load_now(*, actor, destination: Destination) -> None:
     """Start a load of a warehouse destination now, rather than at its next turn. Needs
     destinations.manage, and destinations.send_production for a production one. Audited."""
     _guard(actor, destination, "load a warehouse")
-    if not adapter_for(destination.adapter).loads_in_batches:
-        raise ApplicationError(
-            "Only a warehouse destination is loaded; this one is sent to event by event.",
-            code=DestinationsErrorCode.NOT_LOADED,
-        )
+    _warehouse_only(destination)
     if not destination.is_enabled:
         raise ApplicationError(
             "The destination is disabled: enable it to load it.",
@@ -465,6 +461,61 @@ def warehouse_load_now(*, actor, destination: Destination) -> None:
     from .tasks import load_warehouse_task
 
     transaction.on_commit(lambda: load_warehouse_task.delay(destination.pk))
+
+
+def _warehouse_only(destination: Destination) -> None:
+    if not adapter_for(destination.adapter).loads_in_batches:
+        raise ApplicationError(
+            "Only a warehouse destination is loaded; this one is sent to event by event.",
+            code=DestinationsErrorCode.NOT_LOADED,
+        )
+
+
+@transaction.atomic
+def warehouse_key_show(*, actor, destination: Destination) -> str:
+    """The hash key of a warehouse destination's ``deleted_users``, shown once, to someone
+    with destinations.manage (models read it from the warehouse's ``hash_key`` table after
+    that). Audited, without the key."""
+    require(actor, "destinations.manage", "see a warehouse's hash key")
+    _warehouse_only(destination)
+    from .warehouse.publish import key_of, publication_of
+
+    publication = publication_of(destination)
+    publication = WarehousePublication.objects.select_for_update().get(pk=publication.pk)
+    if publication.key_shown_at is not None:
+        who = publication.key_shown_by.get_full_name() if publication.key_shown_by else "someone"
+        raise ConflictError(
+            f"The hash key was shown once already, on {publication.key_shown_at:%Y-%m-%d}, to "
+            f"{who}. Models read it from the warehouse's hash_key table.",
+            code=DestinationsErrorCode.KEY_SHOWN,
+        )
+    publication.key_shown_at, publication.key_shown_by = timezone.now(), actor
+    publication.save(update_fields=["key_shown_at", "key_shown_by"])
+    audit_record(action="destinations.destination.hash_key_shown", target=destination)
+    return key_of(publication)
+
+
+def warehouse_publish(*, destination: Destination) -> WarehousePublication:
+    """Publish a warehouse destination's tables (``deleted_users``, ``identity_graph``,
+    ``profiles``, ``hash_key``) now; the worker does it after each load."""
+    _warehouse_only(destination)
+    from .warehouse.publish import publish
+
+    return publish(destination)
+
+
+def warehouse_erase(*, destination: Destination, identifiers: list, at) -> dict[str, int]:
+    """Erase a person (their ``identifiers``, suppressed at ``at``) from a warehouse
+    destination: their rows go from every loaded table, their hashes join its
+    ``deleted_users``. Returns the rows deleted per table; raises ``ApplicationError``
+    (``warehouse_failed``, its reason scrubbed) when the warehouse fails, having changed
+    nothing there."""
+    _warehouse_only(destination)
+    from .warehouse.erase import erase
+    from .warehouse.publish import remember_erased
+
+    erased = remember_erased(destination, [(ident, at) for ident in identifiers])
+    return erase(destination, identifiers, erased)
 
 
 def send_test(*, actor, destination: Destination, send: bool = False):
@@ -612,5 +663,9 @@ def credentials_rotate() -> int:
         for destination in Destination.objects.select_for_update().exclude(credentials_token=""):
             destination.credentials_token = crypto.rotate(destination.credentials_token)
             destination.save(update_fields=["credentials_token"])
+            count += 1
+        for publication in WarehousePublication.objects.select_for_update():
+            publication.key_token = crypto.rotate(publication.key_token)
+            publication.save(update_fields=["key_token"])
             count += 1
     return count

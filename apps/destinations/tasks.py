@@ -67,11 +67,16 @@ def load_warehouses_task() -> int:
 )
 def load_warehouse_task(destination_id: int) -> None:
     """Load one warehouse destination (nothing when it is disabled, gone, or already being
-    loaded)."""
+    loaded), then publish its tables (``deleted_users``, ``identity_graph``, ``profiles``)."""
+    from .models import LoadStatus
     from .warehouse.loader import load
+    from .warehouse.publish import publish
 
     destination = Destination.objects.filter(
         pk=destination_id, adapter="warehouse", is_enabled=True
     ).first()
-    if destination is not None:
-        load(destination)
+    if destination is None:
+        return
+    record = load(destination)
+    if record is not None and record.status == LoadStatus.LOADED:
+        publish(destination)  # the published tables, on the loads' schedule

@@ -25,6 +25,7 @@ from martech.common.views import (
 
 from . import selectors, services
 from .adapters import CATALOG
+from .adapters.warehouse import DEFAULT_SCHEMA
 from .choices import Sends
 from .filters import DeadLetterFilter, DeliveryFilter, DestinationFilter
 from .forms import DestinationForm
@@ -156,6 +157,9 @@ def _detail_context(user, pk) -> dict:
         "loads": selectors.recent_loads(destination)
         if adapter and adapter.loads_in_batches
         else [],
+        "publication": selectors.warehouse_publication(destination)
+        if adapter and adapter.loads_in_batches
+        else None,
         "can_manage": user_can(user, "destinations.manage"),
         "can_production": user_can(user, "destinations.send_production"),
         "required_named": purpose_names(destination.required_purposes),
@@ -296,6 +300,26 @@ class DestinationLoadView(ActionView):
             reverse("destinations:destination_detail", args=[pk]),
             "Load started: it shows below when it ends.",
         )
+
+
+class DestinationHashKeyView(ActionView):
+    """A warehouse destination's hash key for ``deleted_users``, shown once on a page of its
+    own (destinations.manage)."""
+
+    def fallback_url(self, request, pk):
+        return reverse("destinations:destination_detail", args=[pk])
+
+    def act(self, request, pk):
+        destination = selectors.destination_get(user=request.user, pk=pk)
+        key = services.warehouse_key_show(actor=request.user, destination=destination)
+        schema = (destination.config or {}).get("schema") or DEFAULT_SCHEMA
+        response = render(
+            request,
+            "destinations/hash_key.html",
+            {"destination": destination, "key": key, "schema": schema},
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 DELIVERY_SORTABLE = {

@@ -3,14 +3,27 @@ the manual tasks assigned to them, and nothing else."""
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
+from collections.abc import Iterator
 
 from django.db.models import Count, Q, QuerySet
 
 from apps.access.rules import user_can
+from apps.identity.normalise import Ident
+from martech.common import crypto
 from martech.common.errors import NotFoundError
 
-from .models import OPEN, ErasureRequest, ErasureTask, RequestStatus, TaskStatus
+from .models import (
+    OPEN,
+    Decision,
+    ErasureIdentifier,
+    ErasureRequest,
+    ErasureTask,
+    RequestStatus,
+    Suppression,
+    TaskStatus,
+)
 
 
 def request_list(*, user) -> QuerySet[ErasureRequest]:
@@ -68,3 +81,29 @@ def dashboard() -> dict:
         "median_days": statistics.median(days) if days else None,
         "failures": list(failures),
     }
+
+
+def identifiers_being_erased() -> Iterator[tuple[Ident, dt.datetime]]:
+    """The identifiers of every approved request still in progress, with the moment they were
+    suppressed (the approval): the only time their values are known, since a completed
+    request keeps only keyed hashes. Decrypted; for the warehouses' ``deleted_users``."""
+    identifiers = (
+        ErasureIdentifier.objects.filter(
+            request__status=RequestStatus.IN_PROGRESS, decision=Decision.INCLUDED
+        )
+        .exclude(token="")
+        .select_related("request")
+        .order_by("pk")
+    )
+    for identifier in identifiers.iterator(chunk_size=2000):
+        value = crypto.decrypt(identifier.token).get("value", "")
+        if value:
+            yield (
+                Ident(identifier.type, value),
+                identifier.request.approved_at or identifier.request.created_at,
+            )
+
+
+def suppression_count() -> int:
+    """How many identifiers are on the suppression list."""
+    return Suppression.objects.count()

@@ -4,7 +4,7 @@ other apps (no person involved); the ``*_for`` reads check ``identity.view``."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import reduce
 from operator import or_
 
@@ -251,3 +251,95 @@ def activation_identifiers_sql() -> str:
 SELECT i.profile_id AS profile_id, i.type AS type, i.value AS value, i.source AS source,
        i.first_seen AS first_seen
 FROM main.identity_identifier i"""
+
+
+def _canonical(profile_ids: set[int]) -> dict[int, int]:
+    """Each profile's canonical profile: ``merged_into`` followed to its end (a chain is
+    short, one read per step for the whole page)."""
+    into = dict(Profile.objects.filter(pk__in=profile_ids).values_list("pk", "merged_into_id"))
+    ahead = {t for t in into.values() if t is not None and t not in into}
+    while ahead:
+        found = dict(Profile.objects.filter(pk__in=ahead).values_list("pk", "merged_into_id"))
+        into.update(found)
+        ahead = {t for t in found.values() if t is not None and t not in into}
+    out = {}
+    for pk in profile_ids:
+        seen, current = set(), pk
+        while into.get(current) is not None and current not in seen:
+            seen.add(current)
+            current = into[current]
+        out[pk] = current
+    return out
+
+
+def identity_graph_pages(size: int = 5000) -> Iterator[list[dict]]:
+    """Every identifier with its profile, page by page in id order (memory bounded by
+    ``size``): ``type``, ``value``, ``profile_id``, ``canonical_profile_id`` (merges followed)
+    and ``merged_from`` (the profile it was on before a merge that still stands, if any),
+    ``first_seen``."""
+    after = 0
+    while True:
+        page = list(
+            Identifier.objects.filter(pk__gt=after)
+            .order_by("pk")
+            .values("pk", "type", "value", "profile_id", "first_seen")[:size]
+        )
+        if not page:
+            return
+        after = page[-1]["pk"]
+        profiles = {row["profile_id"] for row in page}
+        canonical = _canonical(profiles)
+        moved: dict[str, int] = {}
+        merges = Merge.objects.filter(winner_id__in=profiles, undone_at__isnull=True)
+        for loser, moved_ids in merges.order_by("-at", "-id").values_list(
+            "loser_id", "identifiers"
+        ):
+            for subject in moved_ids or ():
+                moved[subject] = loser  # the earliest merge that moved it wins
+        yield [
+            {
+                "type": row["type"],
+                "value": row["value"],
+                "profile_id": row["profile_id"],
+                "canonical_profile_id": canonical[row["profile_id"]],
+                "merged_from": moved.get(f"{row['type']}:{row['value']}"),
+                "first_seen": row["first_seen"],
+            }
+            for row in page
+        ]
+
+
+def profile_pages(size: int = 2000) -> Iterator[list[dict]]:
+    """Every profile, page by page in id order: ``profile_id``, ``canonical_profile_id``,
+    ``state``, ``first_touch`` and ``last_touch`` (as the pipeline keeps them), ``created_at``,
+    ``updated_at`` and ``subject``: one of its identifiers (None for a profile merged away,
+    whose identifiers went with it), through which its consent is read."""
+    after = 0
+    while True:
+        page = list(
+            Profile.objects.filter(pk__gt=after)
+            .order_by("pk")
+            .values("pk", "state", "first_touch", "last_touch", "created_at", "updated_at")[:size]
+        )
+        if not page:
+            return
+        after = page[-1]["pk"]
+        ids = {row["pk"] for row in page}
+        canonical = _canonical(ids)
+        subjects: dict[int, Ident] = {}
+        members = Identifier.objects.filter(profile_id__in=ids).order_by("type", "value")
+        for profile_id, kind, value in members.values_list("profile_id", "type", "value"):
+            subjects.setdefault(profile_id, Ident(kind, value))
+        yield [
+            {
+                "profile_id": row["pk"],
+                "canonical_profile_id": canonical[row["pk"]],
+                "state": row["state"],
+                "first_touch": row["first_touch"] or {},
+                "last_touch": row["last_touch"] or {},
+                "created_at": row["created_at"],
+                "updated_at": row["updated_at"],
+                "subject": subjects.get(row["pk"]),
+            }
+            for row in page
+        ]

@@ -210,3 +210,9 @@ class VendorAnswerSerializer(serializers.Serializer):
 class SendTestResultSerializer(serializers.Serializer):
     captures = CaptureSerializer(many=True)
     answers = VendorAnswerSerializer(many=True)
+
+
+class HashKeySerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="Shown this once.")
+    table = serializers.CharField(help_text="Where the warehouse holds it: <schema>.hash_key.")
+    construction = serializers.CharField(help_text="How deleted_users' hashes are made.")

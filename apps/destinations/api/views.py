@@ -9,14 +9,17 @@ from martech.common.api import ErrorSerializer, validated_body
 from martech.common.errors import ApplicationError
 
 from .. import selectors, services
+from ..adapters.warehouse import DEFAULT_SCHEMA
 from ..filters import DeadLetterFilter, DeliveryFilter
 from ..models import Delivery, Destination
+from ..warehouse.publish import CONSTRUCTION
 from .serializers import (
     CaptureSerializer,
     DeadLetterReplaySerializer,
     DeadLettersReplayedSerializer,
     DeliverySerializer,
     DestinationSerializer,
+    HashKeySerializer,
     SendTestResultSerializer,
     SendTestSerializer,
     WarehouseLoadSerializer,
@@ -121,6 +124,28 @@ class DestinationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         destination = self.get_object()
         services.warehouse_load_now(actor=request.user, destination=destination)
         return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: HashKeySerializer, **ERRORS})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="hash-key",
+        url_name="hash-key",
+        pagination_class=None,
+        filterset_fields=None,
+    )
+    def hash_key(self, request, *args, **kwargs):
+        """The key of a warehouse destination's ``deleted_users`` hashes, shown once
+        (destinations.manage); 409 ``key_shown`` after that, 400 ``not_loaded`` for a
+        destination that is not a warehouse."""
+        destination = self.get_object()
+        key = services.warehouse_key_show(actor=request.user, destination=destination)
+        schema = (destination.config or {}).get("schema") or DEFAULT_SCHEMA
+        response = Response(
+            {"key": key, "table": f"{schema}.hash_key", "construction": CONSTRUCTION}
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

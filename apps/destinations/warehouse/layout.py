@@ -58,7 +58,9 @@ TYPE_TABLES = {
     "alias": "aliases",
 }
 USERS = "users"
-RESERVED_TABLES = frozenset([*TYPE_TABLES.values(), USERS])
+# The tables the console publishes beside the events (``publish``).
+PUBLISHED_TABLES = ("deleted_users", "identity_graph", "profiles", "hash_key")
+RESERVED_TABLES = frozenset([*TYPE_TABLES.values(), USERS, *PUBLISHED_TABLES])
 
 COMMON = {
     "id": "string",

@@ -190,3 +190,8 @@ class Engine(abc.ABC):
         """Delete the rows of ``schema.table`` whose ``column`` is one of ``values``; the
         number deleted."""
         raise NotImplementedError(f"{self.label} does not delete yet")
+
+    def clear(self, connection: Any, table: str, schema: str) -> int:
+        """Delete every row of ``schema.table``; the number deleted. Within ``writing``, so a
+        table emptied and loaded again in one transaction is replaced at once."""
+        raise NotImplementedError(f"{self.label} does not delete yet")

@@ -669,6 +669,10 @@ class PostgresEngine(Engine):
             deleted += max(cursor.rowcount, 0)
         return deleted
 
+    def clear(self, connection: Any, table: str, schema: str) -> int:
+        cursor = connection.execute(pgsql.SQL("DELETE FROM {}").format(self._target(schema, table)))
+        return max(cursor.rowcount, 0)
+
 
 class ConsoleEngine(PostgresEngine):
     """The console's own database, read through the activation views only: as the

@@ -834,6 +834,18 @@ class SqlEngine(Engine):
             cursor.close()
         return deleted
 
+    def clear(self, connection: Any, table: str, schema: str) -> int:
+        cursor = connection.cursor()
+        try:
+            # WHERE TRUE: BigQuery refuses a DELETE without a WHERE clause
+            statement = exp.Delete(
+                this=self.table_name(schema, table), where=exp.Where(this=exp.true())
+            )
+            cursor.execute(self.render(statement))
+            return self.affected(cursor)
+        finally:
+            cursor.close()
+
 
 def _too_large(size: int) -> str:
     return f"(a value of {size:,} bytes: too large to preview)"

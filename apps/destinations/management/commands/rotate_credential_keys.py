@@ -1,6 +1,6 @@
 """Re-encrypt everything the console keeps encrypted with the newest key of
-MARTECH_CREDENTIAL_KEYS: destination credentials, warehouse DSNs, and the identifiers of open
-erasure requests.
+MARTECH_CREDENTIAL_KEYS: destination credentials and warehouse destinations' hash keys,
+warehouse DSNs, and the identifiers of open erasure requests.
 
 Put the new key first in the setting (keep the old one after it), run this command, then
 drop the old key.
@@ -15,7 +15,8 @@ from apps.syncs.services import warehouse_dsns_rotate
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt destination credentials, warehouse DSNs and open erasure requests' "
+        "Re-encrypt destination credentials and hash keys, warehouse DSNs and open erasure "
+        "requests' "
         "identifiers with the newest credential key."
     )
 
@@ -24,6 +25,6 @@ class Command(BaseCommand):
         warehouses = warehouse_dsns_rotate()
         identifiers = identifiers_rotate()
         self.stdout.write(
-            f"Re-encrypted the credentials of {destinations} destinations, the DSNs of "
+            f"Re-encrypted {destinations} destination credentials and hash keys, the DSNs of "
             f"{warehouses} warehouses and {identifiers} identifiers of open erasure requests."
         )
