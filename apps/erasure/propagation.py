@@ -16,6 +16,11 @@ the vendor's words too, kept short and without credentials, since they are the e
 A task is claimed with a lease (a conditional UPDATE): a worker killed mid-call leaves it to
 be claimed again when the lease runs out, and the call is made again (vendors' deletions are
 idempotent: erasing an erased person changes nothing).
+
+A warehouse destination has no vendor to ask: its task deletes the person's rows from every
+table the destination loaded (``destinations.services.warehouse_erase``), records the rows
+deleted per table as evidence, and adds the person's hashes to its ``deleted_users``; a
+failing warehouse is tried again with the same backoff.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from django.utils import timezone
 
 from apps.destinations import outbound
 from apps.destinations.outbound import DeletionAnswer
-from apps.destinations.services import destination_vendor_error
+from apps.destinations.services import destination_vendor_error, warehouse_erase
+from martech.common.errors import ApplicationError
 
 from .models import ErasureTask, TaskKind, TaskStatus
 from .services import (
@@ -138,6 +144,8 @@ def propagate(task_id: int) -> ErasureTask | None:
     destination = task.destination
     if destination is None:
         return _finish(task, TaskStatus.FAILED, error="The destination was deleted.")
+    if outbound.adapter(destination.adapter).loads_in_batches:
+        return _erase_in_warehouse(task)
     vendor = outbound.vendor_for(destination)
     adapter = vendor.adapter
     answers: list[DeletionAnswer] = []
@@ -179,6 +187,37 @@ def propagate(task_id: int) -> ErasureTask | None:
             what = "erase by " + ", ".join(sorted(ids))
             answers.append(_ask(vendor, request, what, task))
     return _settle(task, answers)
+
+
+def _erase_in_warehouse(task: ErasureTask) -> ErasureTask:
+    """A warehouse destination: the person's rows are deleted from every table it loaded,
+    and the evidence counts them per table. A failing warehouse is tried again like a
+    vendor failing for now."""
+    request = task.request
+    at = request.approved_at or timezone.now()
+    try:
+        counts = warehouse_erase(destination=task.destination, identifiers=included(request), at=at)
+    except ApplicationError as exc:
+        answer = DeletionAnswer("retry", message=exc.message[:500])
+        task.evidence = [*task.evidence, _warehouse_evidence(answer, {})][-50:]
+        return _settle(task, [answer])
+    total = sum(counts.values())
+    deleted = ", ".join(f"{table} {n}" for table, n in counts.items() if n) or "none found"
+    answer = DeletionAnswer("done", receipt=f"{total} rows deleted from the warehouse ({deleted})")
+    task.evidence = [*task.evidence, _warehouse_evidence(answer, counts)][-50:]
+    return _settle(task, [answer])
+
+
+def _warehouse_evidence(answer: DeletionAnswer, counts: dict[str, int]) -> dict:
+    return {
+        "at": timezone.now().isoformat(),
+        "what": "delete the person's rows from every loaded table",
+        "http_status": None,
+        "state": answer.state,
+        "receipt": answer.receipt[:300],
+        "message": answer.message,
+        "rows_deleted": counts,
+    }
 
 
 def _settle(task: ErasureTask, answers: list[DeletionAnswer]) -> ErasureTask:

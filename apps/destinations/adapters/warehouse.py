@@ -17,7 +17,9 @@ class WarehouseLoader(Adapter):
     key = "warehouse"
     label = "Warehouse (events loaded in batches)"
     vendor = "your warehouse"
-    supports = frozenset({"loads"})
+    # deletion: an erasure deletes the person's rows from every loaded table
+    # (``apps.destinations.warehouse.erase``), not through a vendor API
+    supports = frozenset({"loads", "deletion"})
     loads_in_batches = True
 
     @property
