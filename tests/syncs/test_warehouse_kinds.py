@@ -43,6 +43,7 @@ def test_the_form_offers_every_registered_kind_with_its_fields_under_its_heading
     assert "js/warehouse_form.js" in page
 
 
+@pytest.mark.postgres_only("the warehouse is the PostgreSQL test database")
 def test_a_redshift_warehouse_connects_through_the_form_and_its_dsn_is_never_shown(
     admin, admin_client
 ):
@@ -127,6 +128,7 @@ def test_the_console_kind_reads_no_credentials_even_if_other_kinds_fields_are_fi
     assert warehouse.display == "the console's database"
 
 
+@pytest.mark.postgres_only("the warehouse is the PostgreSQL test database")
 def test_the_api_creates_a_warehouse_of_a_kind_from_a_credentials_object_never_echoed(
     admin_api,
 ):
@@ -171,6 +173,7 @@ def test_credentials_a_kind_does_not_take_are_a_400_with_a_code(admin_api, paylo
     assert not Warehouse.objects.exists()
 
 
+@pytest.mark.postgres_only("the warehouse is the PostgreSQL test database")
 def test_the_connection_test_endpoint_works_for_every_kind_this_server_can_reach(
     admin, admin_api, settings
 ):
@@ -202,6 +205,7 @@ def test_the_openapi_schema_documents_credentials_per_kind_as_write_only(client)
     assert "kind_label" in answer
 
 
+@pytest.mark.postgres_only("the warehouse is the PostgreSQL test database")
 def test_the_audit_of_an_update_names_the_credentials_that_changed_not_their_values(admin):
     warehouse = services.warehouse_create(
         actor=admin, name="P", kind="postgres", credentials={"dsn": dsn()}
@@ -212,6 +216,7 @@ def test_the_audit_of_an_update_names_the_credentials_that_changed_not_their_val
     assert PASSWORD not in _audit_text()
 
 
+@pytest.mark.postgres_only("the warehouse is the PostgreSQL test database")
 def test_a_new_kind_starts_from_no_credentials(admin):
     warehouse = services.warehouse_create(
         actor=admin, name="P", kind="postgres", credentials={"dsn": _dsn()}

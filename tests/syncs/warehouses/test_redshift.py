@@ -9,7 +9,6 @@ import hashlib
 
 import psycopg
 import pytest
-from django.db import connection
 
 from apps.syncs import services
 from apps.syncs.engine import warehouse as engine
@@ -18,13 +17,10 @@ from martech.common.errors import ApplicationError
 
 from ..conftest import admin_dsn, destination_for, dsn, grant_reader, run_now, sent_rows, sync_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("the wire protocol is the PostgreSQL test database's")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres_only("the wire protocol is the PostgreSQL test database's"),
+]
 
 
 @pytest.fixture
