@@ -67,7 +67,8 @@ class WarehouseForm(forms.Form):
                     initial=initial,
                     help_text=hint,
                 )
-                field.schema_required = spec.required and not is_set
+                # a stored secret may be left blank; any other required field is required
+                field.schema_required = spec.required and not (spec.secret and is_set)
                 name = f"cred_{kind}__{spec.name}"
                 self.fields[name] = field
                 group.append((name, spec.name))

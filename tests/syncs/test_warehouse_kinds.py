@@ -13,6 +13,7 @@ from django.utils.html import escape
 from apps.audit.models import AuditEvent
 from apps.syncs import services
 from apps.syncs.engine import warehouse as engine
+from apps.syncs.forms import WarehouseForm
 from apps.syncs.models import Warehouse
 from apps.syncs.warehouses import MODULES, engine_for
 from martech.common import crypto
@@ -41,6 +42,19 @@ def test_the_form_offers_every_registered_kind_with_its_fields_under_its_heading
         for field in engine_for(kind).fields:
             assert f'name="cred_{kind}__{field.name}"' in page
     assert "js/warehouse_form.js" in page
+
+
+@pytest.mark.postgres_only("the warehouse is the PostgreSQL test database")
+def test_a_stored_secret_is_optional_on_edit_but_a_stored_required_field_stays_required():
+    for kind in MODULES:
+        fields = engine_for(kind).fields
+        stored = Warehouse(
+            kind=kind, dsn_token=crypto.encrypt({f.name: "x" for f in fields}) if fields else ""
+        )
+        form = WarehouseForm(warehouse=stored)
+        for field in fields:
+            marked = form.fields[f"cred_{kind}__{field.name}"].schema_required
+            assert marked == (field.required and not field.secret), (kind, field.name)
 
 
 @pytest.mark.postgres_only("the warehouse is the PostgreSQL test database")
