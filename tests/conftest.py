@@ -40,6 +40,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _own_var_dir(settings, tmp_path):
+    """What the console writes under MARTECH_VAR_DIR while it runs (the demo's DuckDB
+    lakehouse, warehouse files named by a relative path) goes to the test's own folder: tests
+    running at once never share a file that one process at a time may write."""
+    settings.VAR_DIR = tmp_path / "var"
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle counters live in the (Redis) cache; each test starts from zero, and so does
     what this process remembers between requests (write keys). The suppression list's memory

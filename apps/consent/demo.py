@@ -44,6 +44,9 @@ def load() -> str:
             via="demo",
         )
 
+    # The autumn-sale shopper and an iOS visitor accepted analytics on the banner.
+    record(("anonymous_id", "ajs-9d2e71b0"), "analytics", True, 1)
+    record(("anonymous_id", "7f1c2e9a-ios"), "analytics", True, 1, source="api")
     lena_cookie = ("anonymous_id", "ajs-5f1c9e2a")
     record(lena_cookie, "analytics", True, 40)
     record(lena_cookie, "advertising", False, 40)

@@ -57,8 +57,9 @@ def load() -> str:
     if admin is None:
         return "no administrator to act as"
     grant_demo_capabilities(admin, ACCESS)
-    if Warehouse.objects.exists():
-        return "warehouses already loaded"
+    lakehouse = _lakehouse(admin)
+    if Warehouse.objects.exclude(pk=getattr(lakehouse, "pk", None)).exists():
+        return "warehouses already loaded" + (", and the analytics lakehouse" if lakehouse else "")
     warehouse = services.warehouse_create(
         actor=admin,
         name="Console database",
@@ -78,7 +79,140 @@ def load() -> str:
         )
     services.warehouse_test(actor=admin, warehouse=warehouse)
     syncs = _syncs(admin)
-    return f"1 warehouse, {SqlModel.objects.count()} models, {syncs} syncs"
+    return (
+        f"{Warehouse.objects.count()} warehouses, {SqlModel.objects.count()} models, {syncs} syncs"
+    )
+
+
+# The company's analytics lakehouse, a DuckDB file of the console's: customers with their
+# orders, lifetime value and last order, which two models read; the event stream lands in
+# its schema martech_events.
+LAKEHOUSE = "Analytics lakehouse"
+LAKEHOUSE_FILE = "lakehouse.duckdb"
+LAKEHOUSE_MODELS = [
+    (
+        "Customers with lifetime value",
+        "customer_id",
+        "Every customer with an order: orders, revenue to date and the last order, from the "
+        "finance team's customer table.",
+        "SELECT customer_id, email, plan, orders, lifetime_value, last_order_at\n"
+        "FROM analytics.customers\n"
+        "WHERE orders > 0",
+    ),
+    (
+        "Churn risk",
+        "customer_id",
+        "Paying customers by how long since their last order: high after 90 days, medium after 45.",
+        "SELECT customer_id, email, lifetime_value,\n"
+        "       current_date - last_order_at AS days_since_order,\n"
+        "       CASE WHEN current_date - last_order_at > 90 THEN 'high'\n"
+        "            WHEN current_date - last_order_at > 45 THEN 'medium'\n"
+        "            ELSE 'low' END AS churn_risk\n"
+        "FROM analytics.customers\n"
+        "WHERE plan <> 'free' AND orders > 0",
+    ),
+]
+FIRST = "Ana Ben Chloe Dario Elif Femi Greta Hugo Ines Jonas Kenji Lena Mateo Nadia Omar Priya "
+LAST = "Costa Berg Dubois Rossi Yilmaz Okafor Larsen Martins Silva Weber Tanaka Novak Haddad "
+
+
+def _customers(today: dt.date) -> list[tuple]:
+    """240 customers, the same every time: a plan, orders, revenue and the last order."""
+    import random
+
+    draw = random.Random(2026)
+    firsts, lasts = FIRST.split(), LAST.split()
+    rows = []
+    for n in range(240):
+        first, last = draw.choice(firsts), draw.choice(lasts)
+        plan = draw.choices(["free", "starter", "pro", "business"], [30, 35, 25, 10])[0]
+        orders = 0 if plan == "free" and draw.random() < 0.6 else draw.randint(1, 24)
+        value = round(orders * draw.uniform(18, 140) * (2 if plan == "business" else 1), 2)
+        last_order = today - dt.timedelta(days=draw.randint(1, 180)) if orders else None
+        first_order = last_order - dt.timedelta(days=draw.randint(0, 700)) if last_order else None
+        rows.append(
+            (
+                f"C-{1001 + n}",
+                f"{first.lower()}.{last.lower()}{n}@mail.example",
+                first,
+                last,
+                plan,
+                orders,
+                value,
+                first_order,
+                last_order,
+            )
+        )
+    return rows
+
+
+def _lakehouse_file() -> None:
+    """Write the lakehouse's customer table, unless the file holds it already."""
+    import duckdb
+
+    from .warehouses.duckdb import database_file
+
+    path = database_file(LAKEHOUSE_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("CREATE SCHEMA IF NOT EXISTS analytics")
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS analytics.customers (customer_id VARCHAR PRIMARY KEY, "
+            "email VARCHAR, first_name VARCHAR, last_name VARCHAR, plan VARCHAR, orders "
+            "INTEGER, lifetime_value DECIMAL(12, 2), first_order_at DATE, last_order_at DATE)"
+        )
+        if not connection.execute("SELECT count(*) FROM analytics.customers").fetchone()[0]:
+            connection.executemany(
+                "INSERT INTO analytics.customers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _customers(timezone.localdate()),
+            )
+
+
+def _lakehouse(admin) -> Warehouse | None:
+    """The analytics lakehouse, its two models and the event stream landing in it; None
+    when it is there already."""
+    from apps.destinations import demo as destinations_demo
+    from apps.destinations import services as destinations
+    from apps.tools.models import Tool
+
+    if Warehouse.objects.filter(name=LAKEHOUSE).exists():
+        return None
+    _lakehouse_file()
+    warehouse = services.warehouse_create(
+        actor=admin,
+        name=LAKEHOUSE,
+        kind="duckdb",
+        credentials={"path": LAKEHOUSE_FILE},
+        statement_timeout=30,
+        description="The data team's DuckDB lakehouse: finance's customer table, and the event "
+        "stream in schema martech_events.",
+    )
+    for name, key, description, sql in LAKEHOUSE_MODELS:
+        services.model_create(
+            actor=admin,
+            name=name,
+            warehouse=warehouse,
+            sql=sql,
+            primary_key=key,
+            description=description,
+        )
+    tool = Tool.objects.filter(name="Snowflake").first() or Tool.objects.order_by("pk").first()
+    if tool is not None:
+        destinations.destination_create(
+            actor=admin,
+            name="Lakehouse event stream",
+            adapter="warehouse",
+            tool=tool,
+            environment="production",
+            sends="both",
+            purposes=["analytics"],
+            config={"warehouse": str(warehouse.pk), "schema": "martech_events"},
+            description="Every event analytics consent allows, in Segment's tables, every 15 "
+            "minutes.",
+            is_enabled=True,
+        )
+        transaction.on_commit(destinations_demo.land_events)
+    return warehouse
 
 
 SYNCS = [

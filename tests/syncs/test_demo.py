@@ -39,3 +39,44 @@ def test_the_demo_holds_the_production_sync_and_shows_the_sandbox_history(client
     assert listed.index(">#7</a>") < listed.index(">#6</a>") < listed.index(">#1</a>")
     dry_page = client.get(reverse("syncs:run_detail", args=[dry.pk])).content.decode()
     assert "Dry run #7" in dry_page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_lakehouse_has_customer_models_and_the_event_stream_landed_in_it(client):
+    import duckdb
+    from django.conf import settings
+
+    from apps.destinations.models import Destination, LoadStatus
+    from apps.syncs.models import SqlModel, Warehouse
+    from apps.syncs.services import warehouse_test
+
+    call_command("load_demo")
+
+    lakehouse = Warehouse.objects.get(name="Analytics lakehouse")
+    assert lakehouse.kind == "duckdb"
+    assert warehouse_test(actor=lakehouse.created_by, warehouse=lakehouse)[0] is True
+    churn = SqlModel.objects.get(name="Churn risk")
+    client.force_login(lakehouse.created_by)
+    page = client.get(reverse("syncs:model_detail", args=[churn.pk])).content.decode()
+    assert "churn_risk" in page
+    assert "high" in page or "medium" in page or "low" in page
+    stream = Destination.objects.get(name="Lakehouse event stream")
+    load = stream.loads.get()
+    assert load.status == LoadStatus.LOADED, load.error
+    assert load.loaded > 0
+    path = settings.VAR_DIR / "warehouses" / "lakehouse.duckdb"
+    with duckdb.connect(str(path), read_only=True) as connection:
+        tables = {
+            row[0]
+            for row in connection.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'martech_events'"
+            ).fetchall()
+        }
+        landed = connection.execute("SELECT count(*) FROM martech_events.pages").fetchone()[0]
+        customers = connection.execute("SELECT count(*) FROM analytics.customers").fetchone()[0]
+    assert {"tracks", "pages", "identifies", "users"} <= tables, load.filtered
+    assert landed > 0
+    assert customers == 240
+    detail = client.get(reverse("destinations:destination_detail", args=[stream.pk]))
+    assert b"data-load-status" in detail.content
