@@ -17,6 +17,7 @@ ORDER = (
     "pipeline_profile",
     "sync_rows",
     "delivery",
+    "warehouse_load",
     "adversarial",
 )
 

@@ -1,5 +1,6 @@
-"""Reverse ETL: a 1,000,000-row model (PostgreSQL) synced to a loopback webhook twice, the
-second time with 1% of the rows changed.
+"""Reverse ETL: a 1,000,000-row model (PostgreSQL, or a DuckDB file with ``--duckdb`` or
+``BENCH_SYNC_WAREHOUSE=duckdb``) synced to a loopback webhook twice, the second time with 1%
+of the rows changed.
 
 Reported: rows per second of the first run; the second run's time against the first (the
 target: under 10%); the peak memory of the process carrying out each run (target: under
@@ -13,7 +14,9 @@ model, warehouse and destination, the table) is taken away at its end.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
+import sys
 import time
 
 from bench._setup import setup, size
@@ -22,6 +25,9 @@ from bench.delivery import LoopbackServer
 N = size("BENCH_SYNC_ROWS", 1000000, quick=20000)
 ROUNDS = size("BENCH_SYNC_ROUNDS", 3, quick=1)  # second runs, each on a fresh 1%
 TABLE = "bench_wh_customers"
+DUCKDB = "--duckdb" in sys.argv or os.environ.get("BENCH_SYNC_WAREHOUSE", "") == "duckdb"
+DUCKDB_FILE = "bench_sync.duckdb"  # under MARTECH_VAR_DIR/warehouses/
+MODEL_COLUMNS = "id, email, name, ltv, tier"
 
 
 READER = "martech_bench_reader"
@@ -37,7 +43,29 @@ def _dsn(user: str | None = None) -> str:
     return f"postgresql://{user}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def _duckdb_path():
+    from apps.syncs.warehouses.duckdb import database_file
+
+    return database_file(DUCKDB_FILE)
+
+
+def _duckdb(statement: str, *, read_only: bool = False) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(_duckdb_path()), read_only=read_only) as conn:
+        return conn.execute(statement).fetchall()
+
+
 def _table() -> None:
+    if DUCKDB:
+        _duckdb_path().parent.mkdir(parents=True, exist_ok=True)
+        _duckdb(
+            f"CREATE OR REPLACE TABLE {TABLE} AS SELECT 'c' || g AS id, "  # noqa: S608
+            "'person' || g || '@bench.example' AS email, 'Person ' || g AS name, "
+            "(g % 5000) AS ltv, (['gold','silver','bronze'])[1 + g % 3] AS tier "
+            f"FROM range(1, {N} + 1) AS t(g)"
+        )
+        return
     import psycopg
 
     with psycopg.connect(_dsn(), autocommit=True) as conn:
@@ -69,7 +97,11 @@ def _clean(*, drop_table: bool = True) -> None:
     SqlModel.objects.filter(name="Bench customers").delete()
     Warehouse.objects.filter(name="Bench warehouse").delete()
     Destination.objects.filter(name="Bench sync receiver").delete()
-    if drop_table:
+    if drop_table and DUCKDB:
+        path = _duckdb_path()
+        for file in (path, path.with_name(path.name + ".wal")):
+            file.unlink(missing_ok=True)
+    elif drop_table:
         with psycopg.connect(_dsn(), autocommit=True) as conn:
             conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
 
@@ -101,8 +133,8 @@ def _sync(url: str):
     warehouse = services.warehouse_create(
         actor=actor,
         name="Bench warehouse",
-        kind="postgres",
-        dsn=_dsn(READER),
+        kind="duckdb" if DUCKDB else "postgres",
+        credentials={"path": DUCKDB_FILE, "token": ""} if DUCKDB else {"dsn": _dsn(READER)},
         statement_timeout=600,
     )
     model = services.model_create(
@@ -110,7 +142,7 @@ def _sync(url: str):
         name="Bench customers",
         warehouse=warehouse,
         primary_key="id",
-        sql=f"SELECT id, email, name, ltv, tier FROM {TABLE}",  # noqa: S608
+        sql=f"SELECT {MODEL_COLUMNS} FROM {TABLE}",  # noqa: S608
     )
     return services.sync_create(
         actor=actor,
@@ -176,10 +208,18 @@ def _read_floor() -> float:
     import psycopg
 
     started = time.perf_counter()
+    if DUCKDB:
+        import duckdb
+
+        with duckdb.connect(str(_duckdb_path()), read_only=True) as conn:
+            conn.execute(f"SELECT {MODEL_COLUMNS} FROM {TABLE}")  # noqa: S608
+            while conn.fetchmany(5000):
+                pass
+        return time.perf_counter() - started
     with psycopg.connect(_dsn()) as conn:
         cursor = conn.cursor(name="floor")
         cursor.itersize = 5000
-        cursor.execute(f"SELECT id, email, name, ltv, tier FROM {TABLE}")  # noqa: S608
+        cursor.execute(f"SELECT {MODEL_COLUMNS} FROM {TABLE}")  # noqa: S608
         while cursor.fetchmany(5000):
             pass
     return time.perf_counter() - started
@@ -211,7 +251,8 @@ def _post_floor(url: str, requests: int) -> float:
 
 def main() -> None:
     setup()
-    print(f"\nReverse ETL: a {N:,}-row model (PostgreSQL) to a loopback webhook, twice")
+    where = "a DuckDB file" if DUCKDB else "PostgreSQL"
+    print(f"\nReverse ETL: a {N:,}-row model ({where}) to a loopback webhook, twice")
     _table()
     receiver = LoopbackServer(200)
     sync = _sync(receiver.url)
@@ -222,11 +263,15 @@ def main() -> None:
 
     seconds = []
     for r in range(ROUNDS):  # each time a different 1% of the rows changes
-        with psycopg.connect(_dsn(), autocommit=True) as conn:
-            conn.execute(
-                f"UPDATE {TABLE} SET ltv = ltv + 1 "  # noqa: S608
-                f"WHERE substr(id, 2)::bigint % 100 = {r}"
-            )
+        change = (
+            f"UPDATE {TABLE} SET ltv = ltv + 1 "  # noqa: S608
+            f"WHERE CAST(substr(id, 2) AS BIGINT) % 100 = {r}"
+        )
+        if DUCKDB:
+            _duckdb(change)
+        else:
+            with psycopg.connect(_dsn(), autocommit=True) as conn:
+                conn.execute(change)
         before = receiver.requests
         seconds.append(_run(sync.pk))
         second_requests = receiver.requests - before

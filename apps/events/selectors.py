@@ -144,16 +144,17 @@ def stored_messages(event_ids: list[int]) -> dict[int, dict]:
     return store.stored_messages(event_ids)
 
 
-def settled_events(after_id: int, limit: int) -> list[store.Settled]:
+def settled_events(after_id: int, limit: int, *, subjects: bool = True) -> list[store.Settled]:
     """Up to ``limit`` events after ``after_id``, in id order, whose processing is over,
     stopping before the first one still waiting for it (so that a reader that remembers the
     last id it took misses none), each with the subjects its message names (for the
-    suppression list). For loads into a warehouse: not restricted by person."""
+    suppression list; not worked out with ``subjects=False``, when nobody is suppressed).
+    For loads into a warehouse: not restricted by person."""
     from .pipeline import MAX_ATTEMPTS
     from .subjects import message_subjects
 
     events = store.settled_after(after_id, limit, max_attempts=MAX_ATTEMPTS)
-    for event in events:
+    for event in events if subjects else ():
         if event.payload is not None:
             event.subjects = message_subjects(
                 event.payload, user_id=event.user_id, anonymous_id=event.anonymous_id

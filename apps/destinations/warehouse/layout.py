@@ -39,6 +39,7 @@ whole and other numbers is a ``float``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -103,6 +104,7 @@ _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
+@functools.lru_cache(maxsize=65536)
 def snake(name: str) -> str:
     """``Order Completed`` -> ``order_completed``; ``productId`` -> ``product_id``. A name with
     nothing left (only punctuation, or empty) is ``_``; one starting with a digit gets ``_``
@@ -132,6 +134,38 @@ def type_of(value) -> str | None:
     return "json"
 
 
+# The types of the values a parsed message holds whose column type is their Python type's.
+_PLAIN = {bool: "boolean", int: "integer", float: "float"}
+
+
+def _typed(value) -> tuple[str | None, object]:
+    """``value``'s column type (``type_of``; a date-time the loader set is a ``timestamp``)
+    and its value as a column of that type holds it, parsing a date-time's text once."""
+    plain = _PLAIN.get(type(value))
+    if plain is not None:
+        return plain, value
+    if type(value) is str:
+        if _ISO.match(value):
+            parsed = _timestamp(value)
+            if parsed is not None:
+                return "timestamp", parsed
+        return "string", value
+    if isinstance(value, dt.datetime):
+        return "timestamp", value
+    sent = type_of(value)
+    return sent, (_convert(value, sent) if sent is not None else None)
+
+
+def _cells(values: Mapping) -> dict[str, tuple[str, object, object]]:
+    """``values`` without nulls, each as (its type, its value as that type, as given)."""
+    out = {}
+    for name, value in values.items():
+        sent, typed = _typed(value)
+        if sent is not None:
+            out[name] = (sent, typed, value)
+    return out
+
+
 def _timestamp(text: str) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -140,9 +174,15 @@ def _timestamp(text: str) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+@functools.lru_cache(maxsize=65536)
+def _child(prefix: str, key: str) -> str:
+    """The column of ``key`` within the object flattened as ``prefix``."""
+    return snake(f"{prefix}_{key}" if prefix else str(key))
+
+
 def _flatten(value: Mapping, prefix: str, out: dict, depth: int = 0) -> None:
     for key, item in value.items():
-        name = snake(f"{prefix}_{key}" if prefix else str(key))
+        name = _child(prefix, key)
         if isinstance(item, Mapping) and depth < MAX_DEPTH:
             _flatten(item, name, out, depth + 1)
         elif item is not None:
@@ -179,7 +219,7 @@ class TableBatch:
     def tuples(self) -> list[tuple]:
         """The rows as tuples in ``columns`` order (None where a row has no value)."""
         names = list(self.columns)
-        return [tuple(row.get(name) for name in names) for row in self.rows]
+        return [tuple(map(row.get, names)) for row in self.rows]
 
 
 @dataclass
@@ -246,10 +286,12 @@ class Planner:
             # A track's type table carries its context only (its properties go to the
             # event's table); pages and screens carry properties, identifies and groups
             # traits.
-            typed = {**values, **own, **(flattened if kind != "track" else {})}
+            # Each value typed once, whatever the number of tables it lands in.
+            cells, properties = _cells({**values, **own}), _cells(flattened)
+            typed = {**cells, **properties} if kind != "track" else cells
             self._add(out, TYPE_TABLES[kind], base, typed, reported)
             if "event" in values:
-                self._add(out, values["event"], base, {**values, **own, **flattened}, reported)
+                self._add(out, values["event"], base, {**cells, **properties}, reported)
             if kind == "identify" and message.get("userId"):
                 traits = {n: v for n, v in extra.items() if n not in USER_COLUMNS}
                 row = {
@@ -258,7 +300,7 @@ class Planner:
                     "loaded_at": loaded_at,
                     **traits,
                 }
-                self._add(out, USERS, USER_COLUMNS, row, reported, replace=True)
+                self._add(out, USERS, USER_COLUMNS, _cells(row), reported, replace=True)
         return out
 
     def _common(self, message: Mapping, loaded_at: dt.datetime) -> dict:
@@ -279,7 +321,9 @@ class Planner:
             values[column] = _timestamp(given) if isinstance(given, str) else given
         return {k: v for k, v in values.items() if v is not None}
 
-    def _add(self, out, table, base, values, reported, *, replace=False) -> None:
+    def _add(self, out, table, base, cells, reported, *, replace=False) -> None:
+        """Add a row of ``cells`` (``_cells``) to ``table``'s batch, its columns made or
+        widened as its values ask."""
         batch = out.tables.get(table)
         if batch is None:
             known = self.known.setdefault(table, {})
@@ -289,9 +333,10 @@ class Planner:
                     batch.columns[name] = batch.added[name] = type_
                     known[name] = type_
         row = {}
-        for name, value in values.items():
-            sent = "timestamp" if isinstance(value, dt.datetime) else type_of(value)
-            if sent is None:
+        columns = batch.columns
+        for name, (sent, typed, value) in cells.items():
+            if columns.get(name) == sent:  # the usual case: a known column, its own type
+                row[name] = typed
                 continue
             column = name
             have = batch.columns.get(column)

@@ -108,12 +108,11 @@ def _scrubbed(exc: Exception, credentials: dict) -> str:
     return text
 
 
-def _choose(events, rules: Rules) -> tuple[list[dict], Counter]:
+def _choose(events, rules: Rules, suppressing: bool) -> tuple[list[dict], Counter]:
     """The messages of ``events`` that go to the destination, with ``receivedAt`` set, and
-    how many were left out for each reason."""
-    blocked = (
-        gate.suppressed(s for e in events for s in e.subjects) if gate.anyone_suppressed() else ()
-    )
+    how many were left out for each reason (``suppressing``: whether anyone is suppressed,
+    and the events carry their subjects)."""
+    blocked = gate.suppressed(s for e in events for s in e.subjects) if suppressing else ()
     chosen, filtered = [], Counter()
     for event in events:
         if event.payload is None:
@@ -164,11 +163,13 @@ def load(
         schema = config.get("schema") or DEFAULT_SCHEMA
         rules = rules_of(destination)
         planner = None
+        ensured: set[str] = set()  # tables made as this load's layout has them
         for _ in range(max_batches):
-            events = settled_events(record.last_event_id, batch)
+            suppressing = gate.anyone_suppressed()
+            events = settled_events(record.last_event_id, batch, subjects=suppressing)
             if not events:
                 break
-            messages, left_out = _choose(events, rules)
+            messages, left_out = _choose(events, rules, suppressing)
             # One transaction of the warehouse's a batch, committed before the load records
             # how far it got: a batch is never recorded as loaded unless it is.
             with engine.writing(credentials) as connection:
@@ -182,10 +183,14 @@ def load(
                         columns=tuple(Column(n, t) for n, t in part.columns.items()),
                         key=part.key,
                     )
-                    for column in engine.ensure(connection, table):
-                        record.added.append(
-                            {"table": part.name, "column": column.name, "type": column.type}
-                        )
+                    # a table this load has made as it is, with no new column, is as
+                    # the warehouse has it
+                    if part.added or part.name not in ensured:
+                        for column in engine.ensure(connection, table):
+                            record.added.append(
+                                {"table": part.name, "column": column.name, "type": column.type}
+                            )
+                        ensured.add(part.name)
                     if part.name == USERS and part.rows:
                         # the latest traits win: a user's earlier row makes way
                         engine.delete(connection, USERS, schema, "id", [r["id"] for r in part.rows])
