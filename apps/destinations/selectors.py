@@ -142,6 +142,17 @@ def recent_deliveries(destination: Destination, limit: int = 25) -> list[Deliver
     return list(destination.deliveries.order_by("-id")[:limit])
 
 
+def load_warehouse(destination: Destination):
+    """The warehouse connection a warehouse destination loads into; None when it is gone."""
+    from apps.syncs.models import Warehouse
+
+    try:
+        pk = int((destination.config or {}).get("warehouse"))
+    except (TypeError, ValueError):
+        return None
+    return Warehouse.objects.filter(pk=pk).first()
+
+
 def recent_loads(destination: Destination, limit: int = 10) -> list:
     """The destination's latest loads into its warehouse, newest first."""
     return list(destination.loads.order_by("-id")[:limit])

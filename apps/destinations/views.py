@@ -157,6 +157,9 @@ def _detail_context(user, pk) -> dict:
         "loads": selectors.recent_loads(destination)
         if adapter and adapter.loads_in_batches
         else [],
+        "load_warehouse": selectors.load_warehouse(destination)
+        if adapter and adapter.loads_in_batches
+        else None,
         "publication": selectors.warehouse_publication(destination)
         if adapter and adapter.loads_in_batches
         else None,

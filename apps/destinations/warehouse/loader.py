@@ -175,6 +175,7 @@ def load(
             with engine.writing(credentials) as connection:
                 if planner is None:
                     planner = Planner(engine.tables(connection, schema))
+                existing = {name for name, columns in planner.known.items() if columns}
                 layout = planner.layout(messages, loaded_at=timezone.now())
                 for part in layout.tables.values():
                     table = Table(
@@ -186,7 +187,10 @@ def load(
                     # a table this load has made as it is, with no new column, is as
                     # the warehouse has it
                     if part.added or part.name not in ensured:
-                        for column in engine.ensure(connection, table):
+                        added = engine.ensure(connection, table)
+                        if part.name not in existing:  # created: recorded as a table
+                            record.added.append({"table": part.name, "column": "", "type": "table"})
+                        for column in added:
                             record.added.append(
                                 {"table": part.name, "column": column.name, "type": column.type}
                             )
