@@ -180,10 +180,20 @@ def _child(prefix: str, key: str) -> str:
     return snake(f"{prefix}_{key}" if prefix else str(key))
 
 
+# The types of parsed JSON that are no object: told apart without asking ``Mapping``, whose
+# check costs more than the rest of a value's flattening.
+_NOT_OBJECTS = frozenset({str, int, float, bool, list, type(None)})
+
+
+def _is_object(value) -> bool:
+    kind = type(value)
+    return kind is dict or (kind not in _NOT_OBJECTS and isinstance(value, Mapping))
+
+
 def _flatten(value: Mapping, prefix: str, out: dict, depth: int = 0) -> None:
     for key, item in value.items():
         name = _child(prefix, key)
-        if isinstance(item, Mapping) and depth < MAX_DEPTH:
+        if _is_object(item) and depth < MAX_DEPTH:
             _flatten(item, name, out, depth + 1)
         elif item is not None:
             out[name] = item
@@ -270,13 +280,13 @@ class Planner:
                 values["event"] = table_of_event(str(message["event"]))
             base = {**COMMON, **OWN[kind]}
             context: dict = {}
-            if isinstance(message.get("context"), Mapping):
+            if _is_object(message.get("context")):
                 _flatten(message["context"], "context", context)
             extra, prefix = {}, ""
             if kind in _FLATTENED:
                 key, prefix = _FLATTENED[kind]
                 given = message.get(key)
-                if isinstance(given, Mapping):
+                if _is_object(given):
                     _flatten(given, "", extra)
             own = {name: v for name, v in context.items() if name not in base}
             taken = base.keys() | own.keys()
