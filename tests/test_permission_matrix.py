@@ -421,6 +421,26 @@ def _warehouse(w: World):
     return warehouse_create(actor=w.people["superuser"], name="Console", kind="console")
 
 
+DBT_MANIFEST = {
+    "metadata": {"dbt_schema_version": "v12"},
+    "nodes": {
+        "model.p.events": {
+            "resource_type": "model",
+            "name": "events",
+            "schema": "activation",
+            "alias": "events",
+        }
+    },
+}
+
+
+def _dbt_warehouse(w: World):
+    from apps.syncs.services import dbt_manifest_import
+
+    dbt_manifest_import(actor=w.people["superuser"], warehouse=w.warehouse, manifest=DBT_MANIFEST)
+    return w.warehouse
+
+
 def _model(w: World):
     from apps.syncs.services import model_create
 
@@ -513,6 +533,7 @@ SCHEMA_OBJECTS = {
     "erasure_manual": Lazy(_erasure_task("manual")),
     "erasure_failed": Lazy(_erasure_task("failed")),
     "warehouse": Lazy(_warehouse),
+    "dbt_warehouse": Lazy(_dbt_warehouse),
     "sync": Lazy(_sync),
     "held_run": Lazy(_held_run),
     "model": Lazy(_model),
@@ -862,6 +883,14 @@ CASES = [
     Case("syncs:warehouse_detail", "get", INTAKE_DETAIL, _pk("warehouse")),
     Case("syncs:warehouse_edit", "get", INTAKE_DETAIL, _pk("warehouse")),
     Case("syncs:warehouse_test", "post", UI_HIDDEN_POST, _pk("warehouse")),
+    Case("syncs:warehouse_dbt", "get", INTAKE_DETAIL, _pk("warehouse")),
+    Case(
+        "syncs:warehouse_dbt_pick",
+        "post",
+        UI_HIDDEN_POST,
+        _pk("dbt_warehouse"),
+        lambda w: {"unique_id": "model.p.events", "primary_key": "event_id"},
+    ),
     Case("syncs:model_list", "get", UI_MANAGE),
     Case("syncs:model_create", "get", UI_MANAGE),
     Case("syncs:model_detail", "get", INTAKE_DETAIL, _pk("model")),
@@ -1308,6 +1337,32 @@ CASES = [
         lambda w: {"description": "Read-only"},
     ),
     Case("api:warehouse-test", "post", API_HIDDEN, _pk("warehouse")),
+    Case("api:warehouse-dbt-models", "get", API_HIDDEN, _pk("warehouse")),
+    Case(
+        "api:warehouse-dbt-models",
+        "post",
+        expect(401, 404, 404, 200, 200),
+        _pk("warehouse"),
+        lambda w: DBT_MANIFEST,
+    ),
+    Case(
+        "api:model-from-dbt",
+        "post",
+        API_MANAGE_CREATE,
+        None,
+        lambda w: {
+            "warehouse": w.dbt_warehouse.pk,
+            "unique_id": "model.p.events",
+            "primary_key": "event_id",
+        },
+    ),
+    Case(
+        "api:dbt-run-list",
+        "post",
+        expect(401, 403, 403, 202, 202),
+        None,
+        lambda w: {"unique_ids": ["model.p.events"]},
+    ),
     Case("api:model-list", "get", API_MANAGE),
     Case(
         "api:model-list",

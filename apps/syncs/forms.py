@@ -2,6 +2,7 @@ from django import forms
 
 from apps.destinations.models import Destination
 from apps.identity.choices import IdentifierType
+from martech.common.errors import ApplicationError
 
 from .engine.warehouse import credentials_of
 from .models import ScheduleKind, SqlModel, SyncMode, SyncObject, Warehouse
@@ -172,3 +173,24 @@ class SyncForm(forms.Form):
         min_value=0, max_value=100, initial=5, label="Alert when failed rows exceed (%)"
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class DbtManifestForm(forms.Form):
+    """A dbt ``manifest.json`` (dbt writes it to ``target/`` on every run or compile)."""
+
+    manifest = forms.FileField(
+        label="manifest.json",
+        help_text="dbt's target/manifest.json, up to 20 MB. Only the models' names, relations, "
+        "descriptions, owners, columns and key tests are kept.",
+    )
+
+    def clean_manifest(self):
+        from . import dbt
+
+        upload = self.cleaned_data["manifest"]
+        if upload.size > dbt.MAX_MANIFEST_BYTES:
+            raise forms.ValidationError("The manifest is larger than 20 MB.")
+        try:
+            return dbt.load(upload.read())
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None

@@ -59,6 +59,12 @@ class SqlModel(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     columns = models.JSONField(default=list, blank=True, help_text="From the last preview.")
+    dbt_unique_id = models.CharField(
+        max_length=400,
+        blank=True,
+        db_index=True,
+        help_text="The dbt model this one reads (model.project.name); empty if written by hand.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -67,6 +73,28 @@ class SqlModel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DbtManifest(models.Model):
+    """The dbt models of a warehouse, parsed from the last ``manifest.json`` imported for it
+    (the manifest itself is not kept): a list of ``apps.syncs.dbt.DbtModel`` as dicts."""
+
+    warehouse = models.OneToOneField(
+        Warehouse, on_delete=models.CASCADE, related_name="dbt_manifest"
+    )
+    dbt_version = models.CharField(max_length=40, blank=True)
+    generated_at = models.CharField(max_length=40, blank=True, help_text="As dbt wrote it.")
+    entries = models.JSONField(default=list, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"dbt models of {self.warehouse}"
+
+    def model(self, unique_id: str) -> dict | None:
+        return next((m for m in self.entries if m["unique_id"] == unique_id), None)
 
 
 class SyncObject(models.TextChoices):

@@ -6,7 +6,7 @@ from django.utils import timezone
 from apps.access.rules import user_can
 from martech.common.errors import NotFoundError
 
-from .models import SqlModel, Sync, SyncRow, SyncRun, Warehouse
+from .models import DbtManifest, SqlModel, Sync, SyncRow, SyncRun, Warehouse
 from .warehouses.postgres import activation_params
 
 
@@ -127,3 +127,13 @@ def warehouse_engine(warehouse: Warehouse):
     from .warehouses import engine_for
 
     return engine_for(warehouse.kind), crypto.decrypt(warehouse.dsn_token)
+
+
+def dbt_models(warehouse: Warehouse) -> tuple[DbtManifest | None, list[dict]]:
+    """The warehouse's last imported dbt manifest and its models, each with ``model``: the
+    pk of the console model made from it, or None."""
+    stored = DbtManifest.objects.filter(warehouse=warehouse).first()
+    if stored is None:
+        return None, []
+    made = dict(warehouse.models.exclude(dbt_unique_id="").values_list("dbt_unique_id", "pk"))
+    return stored, [{**entry, "model": made.get(entry["unique_id"])} for entry in stored.entries]

@@ -21,6 +21,7 @@ from .engine import warehouse as engine
 from .engine.sql import check_sql
 from .models import (
     ACTIVE_RUN,
+    DbtManifest,
     RunStatus,
     ScheduleKind,
     SqlModel,
@@ -197,7 +198,7 @@ def _validate_model(model: SqlModel) -> None:
 @transaction.atomic
 def model_create(*, actor, **fields) -> SqlModel:
     require(actor, "syncs.manage", "write models")
-    model = SqlModel(owner=actor, **fields)
+    model = SqlModel(**{"owner": actor, **fields})
     _validate_model(model)
     if SqlModel.objects.filter(name__iexact=model.name).exists():
         raise ConflictError(f"A model named {model.name!r} exists.", code=SyncsErrorCode.DUPLICATE)
@@ -619,3 +620,119 @@ def warehouse_dsns_rotate() -> int:
             warehouse.save(update_fields=["dsn_token"])
             count += 1
     return count
+
+
+# -- dbt ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def dbt_manifest_import(*, actor, warehouse: Warehouse, manifest) -> DbtManifest:
+    """Keep the dbt models of ``manifest`` (parsed; the manifest itself is not stored) for
+    ``warehouse``, and bring the models made from them up to date: each one's query reads
+    its dbt model's relation again and takes its description."""
+    from . import dbt
+
+    require(actor, "syncs.manage", "import dbt manifests")
+    dialect = engine_for(warehouse.kind).dialect if warehouse.kind in MODULES else "postgres"
+    about, entries = dbt.parse(manifest, dialect=dialect)
+    stored, _ = DbtManifest.objects.select_for_update().get_or_create(warehouse=warehouse)
+    before = {"models": len(stored.entries), "generated_at": stored.generated_at}
+    stored.entries, stored.imported_by, stored.imported_at = entries, actor, timezone.now()
+    stored.dbt_version, stored.generated_at = about["dbt_version"], about["generated_at"]
+    stored.save()
+    updated = []
+    by_id = {entry["unique_id"]: entry for entry in entries}
+    made = SqlModel.objects.select_for_update().filter(
+        warehouse=warehouse, dbt_unique_id__in=list(by_id)
+    )
+    for model in made:
+        entry = by_id[model.dbt_unique_id]
+        sql, description = _dbt_sql(entry), _dbt_description(entry)
+        if (model.sql, model.description) == (sql, description):
+            continue
+        snapshot = audit_snapshot(model, MODEL_FIELDS)
+        model.sql, model.description = check_sql(sql), description
+        model.save(update_fields=["sql", "description", "updated_at"])
+        audit_record(
+            action="syncs.model.updated",
+            target=model,
+            before=snapshot,
+            after=audit_snapshot(model, MODEL_FIELDS),
+            metadata={"dbt_unique_id": model.dbt_unique_id},
+        )
+        updated.append(model.pk)
+    audit_record(
+        action="syncs.warehouse.dbt_imported",
+        target=warehouse,
+        before=before,
+        after={"models": len(entries), "generated_at": stored.generated_at},
+        metadata={"dbt_version": stored.dbt_version, "models_updated": updated},
+    )
+    return stored
+
+
+def _dbt_sql(entry: dict) -> str:
+    return entry["sql"]
+
+
+def _dbt_description(entry: dict) -> str:
+    text = entry["description"]
+    owner = entry["owner"]
+    if owner and not _dbt_owner(owner):
+        text = f"{text}\n\nOwner in dbt: {owner}".strip()
+    return text
+
+
+def _dbt_owner(owner: str):
+    from django.contrib.auth import get_user_model
+
+    if "@" not in owner:
+        return None
+    return get_user_model().objects.filter(email__iexact=owner, is_active=True).first()
+
+
+def model_from_dbt(
+    *, actor, warehouse: Warehouse, unique_id: str, name: str = "", primary_key: str = ""
+) -> SqlModel:
+    """A model reading the relation of the dbt model ``unique_id`` of the warehouse's last
+    imported manifest, with its description and owner (a console person with the owner's
+    email; otherwise the owner is named in the description). Checked by a preview like any
+    model."""
+    require(actor, "syncs.manage", "write models")
+    stored = DbtManifest.objects.filter(warehouse=warehouse).first()
+    entry = stored.model(unique_id) if stored else None
+    if entry is None:
+        raise ApplicationError(
+            f"{warehouse.name} has no dbt model {unique_id!r}; import its manifest first.",
+            code=SyncsErrorCode.NOT_A_DBT_MODEL,
+            details={"field": "unique_id"},
+        )
+    return model_create(
+        actor=actor,
+        name=(name or entry["name"]).strip(),
+        warehouse=warehouse,
+        sql=_dbt_sql(entry),
+        primary_key=(primary_key or entry["primary_key"]).strip(),
+        description=_dbt_description(entry),
+        dbt_unique_id=unique_id,
+        owner=_dbt_owner(entry["owner"]) or actor,
+    )
+
+
+def dbt_run_finished(*, actor, unique_ids, warehouse: Warehouse | None = None) -> dict:
+    """After a dbt run built the models ``unique_ids``: start a run of every sync, not
+    paused, whose model reads one of them (on ``warehouse`` if given), as a manual run by
+    ``actor`` would (the same permission; a run may still be held for approval). Returns
+    the runs started and the syncs skipped with why."""
+    require(actor, "syncs.run", "run syncs")
+    ids = sorted({u for u in unique_ids if isinstance(u, str) and u})
+    syncs = Sync.objects.filter(model__dbt_unique_id__in=ids, is_paused=False)
+    if warehouse is not None:
+        syncs = syncs.filter(model__warehouse=warehouse)
+    started, skipped = [], []
+    for sync in syncs.select_related("model").order_by("pk"):
+        try:
+            started.append(sync_run(actor=actor, sync=sync, trigger="dbt"))
+        except ApplicationError as exc:
+            skipped.append({"sync": sync.pk, "code": str(exc.code), "message": exc.message})
+    return {"started": started, "skipped": skipped}

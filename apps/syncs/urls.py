@@ -10,6 +10,12 @@ urlpatterns = [
     path("warehouses/<int:pk>/", views.WarehouseDetailView.as_view(), name="warehouse_detail"),
     path("warehouses/<int:pk>/edit/", views.WarehouseEditView.as_view(), name="warehouse_edit"),
     path("warehouses/<int:pk>/test/", views.WarehouseTestView.as_view(), name="warehouse_test"),
+    path("warehouses/<int:pk>/dbt/", views.WarehouseDbtView.as_view(), name="warehouse_dbt"),
+    path(
+        "warehouses/<int:pk>/dbt/pick/",
+        views.WarehouseDbtPickView.as_view(),
+        name="warehouse_dbt_pick",
+    ),
     path("models/", views.ModelListView.as_view(), name="model_list"),
     path("models/new/", views.ModelCreateView.as_view(), name="model_create"),
     path("models/<int:pk>/", views.ModelDetailView.as_view(), name="model_detail"),

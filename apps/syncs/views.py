@@ -23,7 +23,7 @@ from martech.common.views import (
 from . import running, selectors, services
 from .engine import warehouse as engine
 from .filters import ModelFilter, SyncFilter, WarehouseFilter
-from .forms import ModelForm, SyncForm, WarehouseForm
+from .forms import DbtManifestForm, ModelForm, SyncForm, WarehouseForm
 from .models import RowOutcome, RunStatus
 from .warehouses import activation, kinds
 
@@ -524,3 +524,59 @@ class RunCancelView(ActionView):
         run = selectors.run_get(user=request.user, pk=pk)
         services.sync_run_cancel(actor=request.user, run=run)
         return reverse("syncs:run_detail", args=[pk]), "Run cancelled."
+
+
+class WarehouseDbtView(ServiceFormView):
+    """Import a dbt manifest for a warehouse, and make models from its dbt models."""
+
+    form_class = DbtManifestForm
+    template_name = "syncs/dbt_models.html"
+    capability = "syncs.manage"
+    title = "dbt models"
+    pretitle = "Data · Reverse ETL"
+    submit_label = "Import"
+
+    def load_object(self):
+        self.warehouse = selectors.warehouse_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        stored, entries = selectors.dbt_models(self.warehouse)
+        return {
+            **super().get_context_data(**kwargs),
+            "warehouse": self.warehouse,
+            "manifest": stored,
+            "entries": entries,
+        }
+
+    def error_field(self, form, exc):
+        return "manifest"
+
+    def perform(self, form):
+        stored = services.dbt_manifest_import(
+            actor=self.request.user,
+            warehouse=self.warehouse,
+            manifest=form.cleaned_data["manifest"],
+        )
+        messages.success(self.request, f"Imported {len(stored.entries)} dbt models.")
+        return reverse("syncs:warehouse_dbt", args=[self.warehouse.pk])
+
+    def cancel_url(self):
+        return reverse("syncs:warehouse_detail", args=[self.warehouse.pk])
+
+
+class WarehouseDbtPickView(ActionView):
+    """Make a model from one of the warehouse's dbt models."""
+
+    def fallback_url(self, request, pk):
+        return reverse("syncs:warehouse_dbt", args=[pk])
+
+    def act(self, request, pk):
+        warehouse = selectors.warehouse_get(user=request.user, pk=pk)
+        model = services.model_from_dbt(
+            actor=request.user,
+            warehouse=warehouse,
+            unique_id=request.POST.get("unique_id", ""),
+            name=request.POST.get("name", ""),
+            primary_key=request.POST.get("primary_key", ""),
+        )
+        return reverse("syncs:model_detail", args=[model.pk]), f"Model {model.name} made from dbt."

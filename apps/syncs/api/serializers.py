@@ -140,10 +140,11 @@ class SqlModelSerializer(serializers.ModelSerializer):
             "primary_key",
             "description",
             "columns",
+            "dbt_unique_id",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "columns", "created_at", "updated_at"]
+        read_only_fields = ["id", "columns", "dbt_unique_id", "created_at", "updated_at"]
 
 
 class ColumnSerializer(serializers.Serializer):
@@ -253,3 +254,62 @@ class SyncRunRowSerializer(serializers.ModelSerializer):
 
 class RunRequestSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(default=False)
+
+
+class DbtColumnSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+
+
+class DbtModelSerializer(serializers.Serializer):
+    unique_id = serializers.CharField()
+    name = serializers.CharField()
+    relation = serializers.CharField()
+    description = serializers.CharField()
+    owner = serializers.CharField()
+    columns = DbtColumnSerializer(many=True)
+    primary_key = serializers.CharField(help_text="A column with unique and not_null tests.")
+    model = serializers.IntegerField(
+        allow_null=True, help_text="The console model made from it, if any."
+    )
+
+
+class DbtManifestSerializer(serializers.Serializer):
+    dbt_version = serializers.CharField()
+    generated_at = serializers.CharField()
+    imported_at = serializers.DateTimeField()
+    models = DbtModelSerializer(many=True)
+
+
+class ModelFromDbtSerializer(serializers.Serializer):
+    warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all())
+    unique_id = serializers.CharField(max_length=400)
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    primary_key = serializers.CharField(
+        max_length=120,
+        required=False,
+        allow_blank=True,
+        help_text="Left out: the column dbt tests as unique and not_null.",
+    )
+
+
+class DbtRunSerializer(serializers.Serializer):
+    unique_ids = serializers.ListField(
+        child=serializers.CharField(max_length=400),
+        max_length=10_000,
+        help_text="The dbt models the run built (model.project.name).",
+    )
+    warehouse = serializers.PrimaryKeyRelatedField(
+        queryset=Warehouse.objects.all(), required=False, help_text="Only this warehouse's models."
+    )
+
+
+class DbtRunSkippedSerializer(serializers.Serializer):
+    sync = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class DbtRunStartedSerializer(serializers.Serializer):
+    runs = SyncRunSerializer(many=True)
+    skipped = DbtRunSkippedSerializer(many=True)

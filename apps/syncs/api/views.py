@@ -8,11 +8,15 @@ from apps.syncs.errors import SyncsErrorCode
 from martech.common.api import ErrorSerializer, validated_body
 from martech.common.errors import ApplicationError
 
-from .. import selectors, services
+from .. import dbt, selectors, services
 from ..engine import warehouse as engine
 from ..models import RowOutcome, SqlModel, Sync, SyncRun, Warehouse
 from .serializers import (
+    DbtManifestSerializer,
+    DbtRunSerializer,
+    DbtRunStartedSerializer,
     KeyCheckSerializer,
+    ModelFromDbtSerializer,
     ModelPreviewSerializer,
     SqlModelSerializer,
     SyncRunRowSerializer,
@@ -66,6 +70,50 @@ class WarehouseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         ok, message = services.warehouse_test(actor=request.user, warehouse=warehouse)
         return Response({"ok": ok, "message": message})
 
+    @extend_schema(
+        request={"application/json": {"type": "object", "description": "dbt's manifest.json"}},
+        responses={200: DbtManifestSerializer, **ERRORS},
+        methods=["POST"],
+    )
+    @extend_schema(responses={200: DbtManifestSerializer, **ERRORS}, methods=["GET"])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="dbt-models",
+        url_name="dbt-models",
+        pagination_class=None,
+        filterset_fields=None,
+    )
+    def dbt_models(self, request, *args, **kwargs):
+        """The warehouse's dbt models, from the last manifest imported. POST a dbt
+        ``manifest.json`` as the body (syncs.manage) to import it: the models made from it
+        read their relation again and take its description."""
+        warehouse = self.get_object()
+        if request.method == "POST":
+            require(request.user, "syncs.manage", "import dbt manifests")
+            if int(request.META.get("CONTENT_LENGTH") or 0) > dbt.MAX_MANIFEST_BYTES:
+                raise ApplicationError(
+                    "The manifest is larger than 20 MB.", code=SyncsErrorCode.MANIFEST_TOO_LARGE
+                )
+            services.dbt_manifest_import(
+                actor=request.user, warehouse=warehouse, manifest=request.data
+            )
+        stored, models = selectors.dbt_models(warehouse)
+        if stored is None:
+            return Response(
+                {"dbt_version": "", "generated_at": "", "imported_at": None, "models": []}
+            )
+        return Response(
+            DbtManifestSerializer(
+                {
+                    "dbt_version": stored.dbt_version,
+                    "generated_at": stored.generated_at,
+                    "imported_at": stored.imported_at,
+                    "models": models,
+                }
+            ).data
+        )
+
 
 class SqlModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """SQL models (syncs.view; writes syncs.manage): one read query and its primary key."""
@@ -99,6 +147,23 @@ class SqlModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = validated_body(SqlModelSerializer, request, partial=True)
         model = services.model_update(actor=request.user, model=model, **data)
         return Response(SqlModelSerializer(model).data)
+
+    @extend_schema(request=ModelFromDbtSerializer, responses={201: SqlModelSerializer, **ERRORS})
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="from-dbt",
+        url_name="from-dbt",
+        pagination_class=None,
+        filterset_fields=None,
+    )
+    def from_dbt(self, request, *args, **kwargs):
+        """Make a model reading a dbt model of the warehouse's imported manifest:
+        ``SELECT * FROM`` its relation, with its description and owner."""
+        require(request.user, "syncs.manage", "write models")
+        data = validated_body(ModelFromDbtSerializer, request)
+        model = services.model_from_dbt(actor=request.user, **data)
+        return Response(SqlModelSerializer(model).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: ModelPreviewSerializer, **ERRORS})
     @action(detail=True, methods=["get"], pagination_class=None, filterset_fields=None)
@@ -208,6 +273,26 @@ class SyncViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def resume(self, request, *args, **kwargs):
         sync = services.sync_pause(actor=request.user, sync=self.get_object(), paused=False)
         return Response(SyncSerializer(sync).data)
+
+
+class DbtRunViewSet(viewsets.ViewSet):
+    """After a dbt run (a dbt Cloud webhook or a CI step): every sync, not paused, whose
+    model was made from one of the dbt models built is run, as by a manual run of the
+    token's person (syncs.run; a run into production may be held for approval)."""
+
+    @extend_schema(request=DbtRunSerializer, responses={202: DbtRunStartedSerializer, **ERRORS})
+    def create(self, request, *args, **kwargs):
+        require(request.user, "syncs.run", "run syncs")
+        data = validated_body(DbtRunSerializer, request)
+        if "warehouse" in data:
+            data["warehouse"] = selectors.warehouse_get(user=request.user, pk=data["warehouse"].pk)
+        outcome = services.dbt_run_finished(actor=request.user, **data)
+        return Response(
+            DbtRunStartedSerializer(
+                {"runs": outcome["started"], "skipped": outcome["skipped"]}
+            ).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class SyncRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
