@@ -71,6 +71,12 @@ def load() -> str:
             [],
             [("Growth", "")],
         ),
+        "Data Engineering": (
+            "marcus.lee",
+            "Analytics engineers: the warehouses, their models and what lands in them.",
+            [],
+            [("Data Engineering", "")],
+        ),
         "Team Lead": (
             "ops.admin",
             "Leads and managers see their teams' access and the audit log.",

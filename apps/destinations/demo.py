@@ -24,6 +24,7 @@ ACCESS = {
     ],
     "Lifecycle Marketing": [("destinations.view", 30)],
     "Privacy & Compliance": [("destinations.view", 0)],
+    "Data Engineering": [("destinations.view", 0)],
 }
 
 DESTINATIONS = [

@@ -25,4 +25,5 @@ class DestinationsErrorCode(StrEnum):
     NOTHING_CHOSEN = "nothing_chosen"
     PROFILES_UNSUPPORTED = "profiles_unsupported"
     PURPOSE_REQUIRED = "purpose_required"
+    SCHEMA_TAKEN = "schema_taken"
     WAREHOUSE_FAILED = "warehouse_failed"

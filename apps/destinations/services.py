@@ -110,6 +110,31 @@ def _validate(destination: Destination, *, purposes_given: bool) -> None:
         https_check(url, field=field)
     _validate_lists(destination)
     _keep_adapter_purposes(destination, given=purposes_given)
+    if adapter.loads_in_batches:
+        _one_destination_a_schema(destination)
+
+
+def _one_destination_a_schema(destination: Destination) -> None:
+    """Two warehouse destinations never load into the same schema of one warehouse
+    connection (a load also refuses a schema another destination claimed, however the
+    warehouse is reached)."""
+    from .adapters.warehouse import DEFAULT_SCHEMA
+
+    config = destination.config
+    schema = config.get("schema") or DEFAULT_SCHEMA
+    others = Destination.objects.filter(adapter=destination.adapter).exclude(pk=destination.pk)
+    for other in others:
+        theirs = other.config or {}
+        if (
+            str(theirs.get("warehouse")) == str(config.get("warehouse"))
+            and (theirs.get("schema") or DEFAULT_SCHEMA) == schema
+        ):
+            raise ApplicationError(
+                f"{other.name} already loads into schema {schema} of this warehouse: give this "
+                "destination a schema of its own.",
+                code=DestinationsErrorCode.SCHEMA_TAKEN,
+                details={"field": "schema"},
+            )
 
 
 def _keep_adapter_purposes(destination: Destination, *, given: bool) -> None:

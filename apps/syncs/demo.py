@@ -25,6 +25,7 @@ ACCESS = {
     ],
     "Lifecycle Marketing": [("syncs.view", 30)],
     "Privacy & Compliance": [("syncs.view", 0)],
+    "Data Engineering": [("syncs.view", 0), ("syncs.manage", 30), ("syncs.run", 30)],
 }
 
 MODELS = [

@@ -9,6 +9,7 @@ class SyncsErrorCode(StrEnum):
     DUPLICATE_KEYS = "duplicate_keys"
     INVALID_AUDIENCE_FIELD = "invalid_audience_field"
     INVALID_CREDENTIALS = "invalid_credentials"
+    INVALID_DESCRIPTION = "invalid_description"
     INVALID_DSN = "invalid_dsn"
     INVALID_EVENT_NAME = "invalid_event_name"
     INVALID_KIND = "invalid_kind"

@@ -38,7 +38,9 @@ class WarehouseForm(forms.Form):
     statement_timeout = forms.IntegerField(
         min_value=1, max_value=3600, initial=30, label="Statement timeout (seconds)"
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
 
     def __init__(self, *args, warehouse: Warehouse | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -123,7 +125,9 @@ class ModelForm(forms.Form):
         "activation.consent.",
     )
     primary_key = forms.CharField(max_length=120, label="Primary-key column")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
 
 
 class SyncForm(forms.Form):
@@ -172,7 +176,9 @@ class SyncForm(forms.Form):
     failed_share_alert = forms.IntegerField(
         min_value=0, max_value=100, initial=5, label="Alert when failed rows exceed (%)"
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
 
 
 class DbtManifestForm(forms.Form):

@@ -52,6 +52,20 @@ def _validate_warehouse(warehouse: Warehouse) -> None:
         raise ApplicationError(
             "The statement timeout is 1 to 3600 seconds.", code=SyncsErrorCode.INVALID_TIMEOUT
         )
+    _check_description(warehouse.description)
+
+
+# What a description may hold: a few paragraphs, not a document.
+MAX_DESCRIPTION = 2000
+
+
+def _check_description(text: str) -> None:
+    if len(text or "") > MAX_DESCRIPTION:
+        raise ApplicationError(
+            f"A description is at most {MAX_DESCRIPTION:,} characters.",
+            code=SyncsErrorCode.INVALID_DESCRIPTION,
+            details={"field": "description"},
+        )
 
 
 def _set_credentials(

@@ -162,9 +162,21 @@ def test_load_now_needs_manage_production_needs_send_production_and_disabled_is_
     warehouse = _pg_warehouse(admin)
     sandbox = _destination(admin, tool, warehouse)
     production = _destination(
-        admin, tool, warehouse, name="Production warehouse", environment="production"
+        admin,
+        tool,
+        warehouse,
+        name="Production warehouse",
+        environment="production",
+        config={"warehouse": str(warehouse.pk), "schema": "production_events"},
     )
-    off = _destination(admin, tool, warehouse, name="Off", is_enabled=False)
+    off = _destination(
+        admin,
+        tool,
+        warehouse,
+        name="Off",
+        is_enabled=False,
+        config={"warehouse": str(warehouse.pk), "schema": "old_events"},
+    )
     viewer = person_with(admin, "destinations.view", name="Vera Viewer")
     manager = person_with(admin, "destinations.view", "destinations.manage", name="Max Manager")
 
@@ -185,25 +197,6 @@ def test_load_now_needs_manage_production_needs_send_production_and_disabled_is_
 
 
 # -- into a real DuckDB file -------------------------------------------------------------------
-
-
-@pytest.fixture
-def duck(settings, tmp_path, admin):
-    """A DuckDB warehouse in a folder the settings allow, and a way to read it back."""
-    import duckdb
-
-    settings.MARTECH_DUCKDB_DIRECTORIES = [str(tmp_path)]
-    path = tmp_path / "analytics.duckdb"
-    warehouse = Warehouse.objects.create(
-        name="Lakehouse", kind="duckdb", dsn_token=crypto.encrypt({"path": str(path)})
-    )
-
-    def read(sql):
-        with duckdb.connect(str(path), read_only=True) as connection:
-            return connection.execute(sql).fetchall()
-
-    warehouse.read = read
-    return warehouse
 
 
 @pytest.fixture
@@ -387,3 +380,50 @@ def test_the_api_lists_a_destinations_loads_and_starts_one(client, admin, tool, 
     assert AuditEvent.objects.filter(action="destinations.destination.load_started").count() == 1
     assert refused.status_code == 400
     assert refused.json()["code"] == "disabled"
+
+
+def test_a_schema_holding_tables_the_console_did_not_create_is_never_changed(
+    client, admin, tool, web, duck
+):
+    duck.write(
+        "CREATE SCHEMA finance; CREATE TABLE finance.profiles (account_no VARCHAR, balance INT);"
+        "INSERT INTO finance.profiles VALUES ('A-1', 10), ('A-2', 20)"
+    )
+    destination = _destination(
+        admin, tool, duck, config={"warehouse": str(duck.pk), "schema": "finance"}
+    )
+    _, raw = web
+    send(client, raw, [_track(1, event_name="Profiles")])
+    process_waiting()
+
+    load = loader.load(destination)
+
+    assert load.status == LoadStatus.FAILED
+    assert "did not create" in load.error
+    assert duck.read("SELECT * FROM finance.profiles ORDER BY 1") == [("A-1", 10), ("A-2", 20)]
+    assert duck.read(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'finance'"
+    ) == [(2,)]
+
+
+def test_two_destinations_never_load_into_one_schema_however_the_warehouse_is_reached(
+    client, admin, tool, web, duck
+):
+    first = _destination(admin, tool, duck)
+    with pytest.raises(ApplicationError) as refused:
+        _destination(admin, tool, duck, name="Sandbox copy")
+    assert refused.value.code == "schema_taken"
+    same_file = Warehouse.objects.create(name="Same file", kind="duckdb", dsn_token=duck.dsn_token)
+    second = _destination(
+        admin, tool, same_file, name="Sandbox copy", config={"warehouse": str(same_file.pk)}
+    )
+    _, raw = web
+    send(client, raw, [_track(1)])
+    process_waiting()
+
+    assert loader.load(first).status == LoadStatus.LOADED
+    taken = loader.load(second)
+
+    assert taken.status == LoadStatus.FAILED
+    assert f"another destination (#{first.pk})" in taken.error
+    assert duck.read("SELECT count(*) FROM martech_events.tracks") == [(1,)]

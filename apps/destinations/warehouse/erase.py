@@ -26,6 +26,7 @@ from martech.common.errors import ApplicationError
 from ..adapters.warehouse import DEFAULT_SCHEMA
 from ..errors import DestinationsErrorCode
 from ..models import Destination
+from . import ownership
 from .layout import USERS, snake
 from .publish import deleted_users_table
 
@@ -86,8 +87,11 @@ def erase(
     try:
         engine, credentials = warehouse_engine(warehouse)
         with engine.writing(credentials) as connection:
-            for table, columns in sorted(engine.tables(connection, schema).items()):
-                if table in KEPT:
+            found = engine.tables(connection, schema)
+            if not ownership.owns(destination, found):
+                return counts  # never loaded here: no table of the schema is the console's
+            for table, columns in sorted(found.items()):
+                if table in KEPT or ownership.is_marker(table):
                     continue
                 deleted = 0
                 for column, values in sorted(targets(table, columns, idents).items()):

@@ -34,6 +34,7 @@ from ..adapters.warehouse import DEFAULT_INTERVAL, DEFAULT_SCHEMA
 from ..choices import DeliveryStatus, Sends
 from ..models import Destination, LoadStatus, WarehouseLoad
 from ..routing import Routed, Rules, decide
+from . import ownership
 from .layout import USERS, Planner
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,11 @@ def load(
             # how far it got: a batch is never recorded as loaded unless it is.
             with engine.writing(credentials) as connection:
                 if planner is None:
-                    planner = Planner(engine.tables(connection, schema))
+                    found = engine.tables(connection, schema)
+                    ownership.claim(engine, connection, schema, destination, found)
+                    planner = Planner(
+                        {t: c for t, c in found.items() if not ownership.is_marker(t)}
+                    )
                 existing = {name for name, columns in planner.known.items() if columns}
                 layout = planner.layout(messages, loaded_at=timezone.now())
                 for part in layout.tables.values():

@@ -44,6 +44,7 @@ from martech.common import crypto
 
 from ..adapters.warehouse import DEFAULT_SCHEMA
 from ..models import Destination, PublishedErasure, WarehousePublication
+from . import ownership
 from .layout import PUBLISHED_TABLES, snake
 
 DELETED_USERS, IDENTITY_GRAPH, PROFILES, HASH_KEY = PUBLISHED_TABLES
@@ -283,6 +284,9 @@ def publish(destination: Destination) -> WarehousePublication:
         if warehouse is None:
             raise LookupError("Its warehouse connection no longer exists: choose another.")
         engine, credentials = warehouse_engine(warehouse)
+        with engine.writing(credentials) as connection:
+            found = engine.tables(connection, schema)
+            ownership.claim(engine, connection, schema, destination, found)
         for published in (
             _hash_key(schema, publication),
             _deleted_users(destination, schema),

@@ -159,7 +159,7 @@ class DuckDBEngine(SqlEngine):
             help="Only for md: databases.",
         ),
     )
-    system_prefixes = ("pg_", "sqlite_", "duckdb_")
+    system_prefixes = ("pg_", "sqlite_", "duckdb_", "pragma_")
     functions = frozenset({"columns"})
 
     # -- credentials --------------------------------------------------------------------
