@@ -142,6 +142,15 @@ def recent_deliveries(destination: Destination, limit: int = 25) -> list[Deliver
     return list(destination.deliveries.order_by("-id")[:limit])
 
 
+def destinations_loading_into(warehouse) -> list[Destination]:
+    """The warehouse destinations whose configuration names ``warehouse``."""
+    return [
+        d
+        for d in Destination.objects.filter(adapter="warehouse").order_by("name")
+        if str((d.config or {}).get("warehouse")) == str(warehouse.pk)
+    ]
+
+
 def load_warehouse(destination: Destination):
     """The warehouse connection a warehouse destination loads into; None when it is gone."""
     from apps.syncs.models import Warehouse

@@ -131,6 +131,29 @@ def warehouse_create(
 
 
 @transaction.atomic
+def _kind_change_allowed(warehouse: Warehouse, was: str) -> None:
+    """A warehouse keeps its kind while models read it (their SQL is in its dialect) or a
+    destination loads into it, and never becomes, or stops being, the console's database."""
+    if "console" in (was, warehouse.kind):
+        raise ApplicationError(
+            "The console's own database is a kind of its own: connect another warehouse "
+            "instead of changing this one.",
+            code=SyncsErrorCode.INVALID_KIND,
+            details={"field": "kind"},
+        )
+    from apps.destinations.selectors import destinations_loading_into
+
+    users = [m.name for m in warehouse.models.all()[:3]]
+    users += [d.name for d in destinations_loading_into(warehouse)[:3]]
+    if users:
+        raise ApplicationError(
+            f"{', '.join(users)} use{'s' if len(users) == 1 else ''} this warehouse as it is: "
+            "connect the other kind as a new warehouse.",
+            code=SyncsErrorCode.INVALID_KIND,
+            details={"field": "kind"},
+        )
+
+
 def warehouse_update(
     *,
     actor,
@@ -150,6 +173,8 @@ def warehouse_update(
             raise ValueError(key)
         setattr(warehouse, key, value)
     _validate_warehouse(warehouse)
+    if warehouse.kind != kind:
+        _kind_change_allowed(warehouse, kind)
     previous = engine.credentials_of(warehouse) if warehouse.kind == kind else None
     credentials = _credentials(dsn, credentials)
     if previous is None and credentials is None:
