@@ -243,7 +243,10 @@ def model_create(*, actor, **fields) -> SqlModel:
         raise ConflictError(f"A model named {model.name!r} exists.", code=SyncsErrorCode.DUPLICATE)
     model.save()
     audit_record(
-        action="syncs.model.created", target=model, after=audit_snapshot(model, MODEL_FIELDS)
+        action="syncs.model.created",
+        target=model,
+        after=audit_snapshot(model, MODEL_FIELDS),
+        metadata={"dbt_unique_id": model.dbt_unique_id} if model.dbt_unique_id else None,
     )
     return model
 

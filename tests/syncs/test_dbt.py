@@ -16,6 +16,7 @@ from apps.syncs.models import DbtManifest, RunStatus, SqlModel, SyncRun
 from martech.common.errors import ApplicationError
 from tests import factories
 from tests.conftest import _api_client_for
+from tests.destinations.vendors import FakeVendor
 
 from .conftest import destination_for, person_with, sync_for
 from .warehouses.duckdb_files import make_database
@@ -213,6 +214,8 @@ def test_a_model_picked_from_an_imported_manifest_previews_and_says_where_it_cam
     assert response["Location"] == reverse("syncs:model_detail", args=[model.pk])
     assert model.sql == 'SELECT * FROM "crm"."main"."people"'
     assert model.dbt_unique_id == PEOPLE
+    created = AuditEvent.objects.get(action="syncs.model.created")
+    assert created.metadata == {"dbt_unique_id": PEOPLE}
     assert model.owner == dana
     assert model.description == "One row per person."
     assert [c["name"] for c in model.columns] == ["id", "email", "name", "ltv"]
@@ -357,6 +360,37 @@ def test_a_finished_dbt_run_starts_the_syncs_of_the_models_it_built_only(admin, 
     assert again.json()["skipped"][0]["code"] == "run_in_progress"
 
 
+def test_a_dbt_run_trigger_reads_the_successes_of_run_results(admin_api, dbt_syncs):
+    results = [
+        {"unique_id": ORDERS, "status": "success"},
+        {"unique_id": PEOPLE, "status": "error"},
+    ]
+    refused = admin_api.post(reverse("api:dbt-run-list"), {"results": results}, format="json")
+    assert refused.json()["runs"] == []
+
+    results[1]["status"] = "success"
+    started = admin_api.post(reverse("api:dbt-run-list"), {"results": results}, format="json")
+    assert [r["sync"] for r in started.json()["runs"]] == [dbt_syncs["built"].pk]
+
+
+def test_a_run_a_dbt_run_starts_into_production_is_held_for_approval(admin, lake, tool):
+    from apps.syncs.running import execute
+
+    with FakeVendor("webhook") as vendor:
+        services.dbt_manifest_import(actor=admin, warehouse=lake, manifest=manifest())
+        people = services.model_from_dbt(actor=admin, warehouse=lake, unique_id=PEOPLE)
+        production = destination_for(admin, tool, vendor, environment="production")
+        sync = sync_for(admin, people, production, name="to production")
+
+        outcome = services.dbt_run_finished(actor=admin, unique_ids=[PEOPLE])
+        execute(outcome["started"][0].pk)
+
+        run = SyncRun.objects.get(sync=sync)
+        assert run.status == RunStatus.NEEDS_APPROVAL
+        assert "first run" in run.approval_reason
+        assert vendor.requests == []
+
+
 def test_a_dbt_run_trigger_needs_syncs_run(admin, dbt_syncs):
     viewer = person_with(admin, "syncs.view", name="Vera Viewer")
     runner = person_with(admin, "syncs.view", "syncs.run", name="Rita Runner")
@@ -373,7 +407,9 @@ def test_a_dbt_run_trigger_needs_syncs_run(admin, dbt_syncs):
     assert SyncRun.objects.get().requested_by == runner
 
 
-def test_a_dbt_run_trigger_takes_a_list_of_unique_ids(admin_api):
-    response = admin_api.post(reverse("api:dbt-run-list"), {"unique_ids": "x"}, format="json")
+@pytest.mark.parametrize("body", [{"unique_ids": "x"}, {}, {"results": [{"status": "success"}]}])
+def test_a_dbt_run_trigger_without_a_list_of_what_was_built_is_a_400(admin_api, body):
+    response = admin_api.post(reverse("api:dbt-run-list"), body, format="json")
     assert response.status_code == 400
     assert response.json()["code"]
+    assert not SyncRun.objects.exists()

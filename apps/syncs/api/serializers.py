@@ -293,15 +293,37 @@ class ModelFromDbtSerializer(serializers.Serializer):
     )
 
 
+class DbtRunResultSerializer(serializers.Serializer):
+    unique_id = serializers.CharField(max_length=400)
+    status = serializers.CharField(max_length=40)
+
+
 class DbtRunSerializer(serializers.Serializer):
     unique_ids = serializers.ListField(
         child=serializers.CharField(max_length=400),
         max_length=10_000,
+        required=False,
         help_text="The dbt models the run built (model.project.name).",
+    )
+    results = DbtRunResultSerializer(
+        many=True,
+        required=False,
+        max_length=10_000,
+        help_text="Or the results of dbt's run_results.json: those with status success count.",
     )
     warehouse = serializers.PrimaryKeyRelatedField(
         queryset=Warehouse.objects.all(), required=False, help_text="Only this warehouse's models."
     )
+
+    def validate(self, attrs):
+        if "unique_ids" not in attrs and "results" not in attrs:
+            raise serializers.ValidationError(
+                {"unique_ids": "Name the dbt models the run built, or give its results."}
+            )
+        built = list(attrs.pop("unique_ids", []))
+        built += [r["unique_id"] for r in attrs.pop("results", []) if r["status"] == "success"]
+        attrs["unique_ids"] = built
+        return attrs
 
 
 class DbtRunSkippedSerializer(serializers.Serializer):
