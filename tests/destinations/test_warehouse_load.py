@@ -17,7 +17,6 @@ from apps.destinations.warehouse import loader
 from apps.events.pipeline import process_waiting
 from apps.syncs.models import Warehouse
 from apps.syncs.services import warehouse_create
-from martech.common import crypto
 from martech.common.errors import ApplicationError, PermissionDeniedError
 
 from .conftest import person_with, send
@@ -197,24 +196,6 @@ def test_load_now_needs_manage_production_needs_send_production_and_disabled_is_
 
 
 # -- into a real DuckDB file -------------------------------------------------------------------
-
-
-@pytest.fixture
-def pg(admin):
-    """A company's PostgreSQL: a database of its own on the test server, loaded as a role
-    that owns it but is no superuser."""
-    from django.db import connection
-
-    from tests.syncs.warehouses.pg_databases import company_database, read
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the company database is made on the PostgreSQL test server")
-    with company_database("events") as database:
-        warehouse = Warehouse.objects.create(
-            name="Analytics DB", kind="postgres", dsn_token=crypto.encrypt({"dsn": database["dsn"]})
-        )
-        warehouse.read = lambda sql: read(database, sql)
-        yield warehouse
 
 
 @pytest.mark.django_db(transaction=True)
