@@ -292,7 +292,7 @@ class DuckDBEngine(SqlEngine):
 
     def load(self, connection: Any, table: Table, rows: Sequence[tuple]) -> int:
         """Hand the batch to DuckDB as one frame of Python values (``object`` columns, so no
-        number is rounded on the way) and insert the rows whose key is new in one
+        number loses a digit on the way) and insert the rows whose key is new in one
         statement, each column cast to its type. Measured on 200,000 ten-column events into
         a table of a million: 0.8 s, against 2.2 s through the appender and a temporary table
         and 1.6 s for the appender alone, which is not idempotent."""
