@@ -46,11 +46,21 @@ def _key(destination) -> str:
     ]
 
 
+def _consent(email: str, granted: bool) -> None:
+    consent_record(
+        subject=Ident("email", email),
+        purpose="analytics",
+        granted=granted,
+        source="banner",
+        jurisdiction="gdpr",
+    )
+
+
 def test_identity_graph_follows_merges_and_profiles_carry_touch_state_and_consent(
     client, admin, tool, web, duck
 ):
     # given: a person whose two profiles merged, and consent granted for analytics
-    destination = _destination(admin, tool, duck)
+    destination = _destination(admin, tool, duck, environment="production")
     link_record(a=("user_id", "u-2"), b=("email", "bo@acme.example"), rule="identify")
     link_record(a=("anonymous_id", "v-9"), b=("device_id", "d-9"), rule="same_event")
     link_record(a=("user_id", "u-2"), b=("anonymous_id", "v-9"), rule="identify")
@@ -61,13 +71,7 @@ def test_identity_graph_follows_merges_and_profiles_carry_touch_state_and_consen
         for m in Merge.objects.filter(winner_id=winner, undone_at__isnull=True).order_by("at")
         if "anonymous_id:v-9" in m.identifiers
     )
-    consent_record(
-        subject=Ident("email", "bo@acme.example"),
-        purpose="analytics",
-        granted=True,
-        source="banner",
-        jurisdiction="gdpr",
-    )
+    _consent("bo@acme.example", True)
     _, raw = web
     send(client, raw, [_identify(1, "u-2", "v-9", "bo@acme.example")])
     process_waiting()
@@ -111,7 +115,7 @@ def test_identity_graph_follows_merges_and_profiles_carry_touch_state_and_consen
 @pytest.mark.parametrize("where", ["duck", "pg"])
 def test_a_publication_replaces_each_table_whole(admin, tool, where, request):
     warehouse = request.getfixturevalue(where)
-    destination = _destination(admin, tool, warehouse)
+    destination = _destination(admin, tool, warehouse, environment="production")
     link_record(a=("user_id", "u-1"), b=("email", "ana@acme.example"), rule="identify")
     link_record(a=("user_id", "u-2"), b=("email", "bo@acme.example"), rule="identify")
     assert publish(destination).error == ""
@@ -126,6 +130,78 @@ def test_a_publication_replaces_each_table_whole(admin, tool, where, request):
         ("user_id:u-1",),
         ("user_id:u-2",),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("where", ["duck", "pg"])
+def test_a_person_whose_consent_does_not_grant_the_required_purposes_is_not_published(
+    admin, tool, where, request
+):
+    # given: a production destination requiring analytics; Ana grants it, Bo refuses it
+    warehouse = request.getfixturevalue(where)
+    destination = _destination(
+        admin, tool, warehouse, environment="production", purposes=["analytics"]
+    )
+    link_record(a=("user_id", "u-1"), b=("email", "ana@acme.example"), rule="identify")
+    link_record(a=("user_id", "u-2"), b=("email", "bo@acme.example"), rule="identify")
+    link_record(a=("user_id", "u-2"), b=("phone", "+14155550123"), rule="identify")
+    _consent("ana@acme.example", True)
+    _consent("bo@acme.example", False)
+    ana = Identifier.objects.get(type="user_id", value="u-1").profile_id
+
+    # when
+    publication = publish(destination)
+
+    # then: only Ana's identifiers and profile; nothing of Bo's
+    assert publication.error == ""
+    assert sorted(warehouse.read("SELECT id FROM martech_events.identity_graph")) == [
+        ("email:ana@acme.example",),
+        ("user_id:u-1",),
+    ]
+    assert warehouse.read("SELECT profile_id FROM martech_events.profiles") == [(ana,)]
+    assert publication.rows["identity_graph"] == 2
+    assert publication.rows["profiles"] == 1
+
+    # when: Bo grants analytics, and Ana withdraws it
+    _consent("bo@acme.example", True)
+    _consent("ana@acme.example", False)
+    publish(destination)
+
+    # then
+    assert sorted(warehouse.read("SELECT id FROM martech_events.identity_graph")) == [
+        ("email:bo@acme.example",),
+        ("phone:+14155550123",),
+        ("user_id:u-2",),
+    ]
+    assert warehouse.read("SELECT count(*) FROM martech_events.profiles") == [(1,)]
+
+
+def test_a_sandbox_destination_publishes_no_production_people(client, admin, tool, duck):
+    # given: a production destination that published everyone, then set to sandbox
+    destination = _destination(admin, tool, duck, environment="production")
+    link_record(a=("user_id", "u-1"), b=("email", "ana@acme.example"), rule="identify")
+    _consent("ana@acme.example", True)
+    assert publish(destination).rows["identity_graph"] == 2
+    services.destination_update(actor=admin, destination=destination, environment="sandbox")
+    destination.refresh_from_db()
+
+    # when
+    publication = publish(destination)
+
+    # then: the key and the erased hashes only; the people are gone from the warehouse
+    assert publication.error == ""
+    assert publication.rows == {
+        "hash_key": 1,
+        "deleted_users": 0,
+        "identity_graph": 0,
+        "profiles": 0,
+    }
+    assert duck.read("SELECT count(*) FROM martech_events.identity_graph") == [(0,)]
+    assert duck.read("SELECT count(*) FROM martech_events.profiles") == [(0,)]
+    assert duck.read("SELECT id FROM martech_events.hash_key") == [("deleted_users",)]
+    client.force_login(admin)
+    page = client.get(reverse("destinations:destination_detail", args=[destination.pk]))
+    assert "A sandbox destination publishes no" in page.content.decode()
 
 
 def test_a_model_excludes_erased_people_by_computing_the_hash_of_its_own_column_in_sql(

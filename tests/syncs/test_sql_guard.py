@@ -184,6 +184,9 @@ STATEMENT_PAYLOADS = [
     ("SELECT * FROM information_schema.tables", "system catalog"),
     ("SELECT * FROM t WHERE a IN (SELECT usename FROM pg_user)", "system catalog"),
     ("SELECT * FROM sqlite_master", "system catalog"),
+    ("SELECT key FROM martech_events.hash_key", "hash key is read in the warehouse"),
+    ('SELECT "key" FROM "Hash_Key"', "hash key is read in the warehouse"),
+    ("SELECT * FROM t WHERE a IN (SELECT key FROM HASH_KEY)", "hash key is read in the warehouse"),
     ("", "Write a SELECT"),
     ("  ;  -- only a comment", "Write a SELECT"),
 ]

@@ -17,6 +17,12 @@ schema and after each load:
   the canonical profile (merges followed) and the profile it came from by a merge.
 * ``profiles``: each profile, its state, first and last touch, and its consent in force now,
   one ``consent_<purpose>`` column per purpose.
+
+  Both hold only people whose consent in force now grants every one of the destination's
+  required purposes (``gate.allows``, as routing asks of an event): a profile's identifiers
+  and its row go together or not at all, and a profile merged away (no identifiers left, so
+  no consent of its own) is published only when the destination requires nothing. A sandbox
+  destination publishes neither table's rows: production people never reach a sandbox.
 * ``hash_key``: one row, the key and how the hash is made.
 
 Each table is replaced whole in one transaction of the warehouse (emptied, then loaded page by
@@ -35,6 +41,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.consent import gate
 from apps.consent.selectors import consent_snapshots, purpose_name_map
 from apps.erasure.selectors import identifiers_being_erased, suppression_count
 from apps.identity.normalise import Ident
@@ -149,7 +156,20 @@ def _deleted_users(destination: Destination, schema: str) -> _Published:
     return _Published(table, pages())
 
 
-def _identity_graph(schema: str) -> _Published:
+def _consent_now(subjects: Iterable[Ident]) -> dict[Ident, dict[str, bool]]:
+    """The consent in force now of each of ``subjects`` (its profile's), in one read."""
+    asked = list(dict.fromkeys(subjects))
+    now = timezone.now()
+    return dict(zip(asked, consent_snapshots([(s, now) for s in asked]), strict=True))
+
+
+def _people(destination: Destination) -> tuple[str, ...] | None:
+    """The purposes a person must grant to be published to ``destination``, or None when
+    nobody is (a sandbox)."""
+    return destination.required_purposes if destination.is_production else None
+
+
+def _identity_graph(schema: str, required: tuple[str, ...] | None) -> _Published:
     table = Table(
         schema=schema,
         name=IDENTITY_GRAPH,
@@ -166,7 +186,16 @@ def _identity_graph(schema: str) -> _Published:
     )
 
     def pages():
+        if required is None:
+            return
         for page in identity_graph_pages(PAGE):
+            if required:
+                consent = _consent_now(Ident(row["type"], row["value"]) for row in page)
+                page = [
+                    row
+                    for row in page
+                    if gate.allows(required, consent[Ident(row["type"], row["value"])])
+                ]
             yield [
                 (
                     f"{row['type']}:{row['value']}",
@@ -191,7 +220,7 @@ def _touch_at(touch: dict) -> dt.datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
-def _profiles(schema: str) -> _Published:
+def _profiles(schema: str, required: tuple[str, ...] | None) -> _Published:
     purposes = sorted(purpose_name_map())
     consent_columns = [(f"consent_{snake(code)}", code) for code in purposes]
     touch_columns = [
@@ -215,13 +244,15 @@ def _profiles(schema: str) -> _Published:
     )
 
     def pages():
-        now = timezone.now()
+        if required is None:
+            return
         for page in profile_pages(PAGE):
-            asked = [row["subject"] for row in page if row["subject"] is not None]
-            snapshots = dict(zip(asked, consent_snapshots([(s, now) for s in asked]), strict=True))
+            snapshots = _consent_now(row["subject"] for row in page if row["subject"] is not None)
             rows = []
             for row in page:
                 consent = snapshots.get(row["subject"]) if row["subject"] else None
+                if not gate.allows(required, consent):
+                    continue
                 touches = []
                 for side in ("first_touch", "last_touch"):
                     touch = row[side]
@@ -287,11 +318,12 @@ def publish(destination: Destination) -> WarehousePublication:
         with engine.writing(credentials) as connection:
             found = engine.tables(connection, schema)
             ownership.claim(engine, connection, schema, destination, found)
+        required = _people(destination)
         for published in (
             _hash_key(schema, publication),
             _deleted_users(destination, schema),
-            _identity_graph(schema),
-            _profiles(schema),
+            _identity_graph(schema, required),
+            _profiles(schema, required),
         ):
             table = published.table
             with engine.writing(credentials) as connection:

@@ -14,7 +14,9 @@ least two of them:
 2. sqlglot (PostgreSQL dialect) parses the same text; its tokens must cover exactly the
    words, strings and quoted identifiers the scan found, so both read the same query.
 3. The tree: one read query, no writes (also in CTEs), no ``SELECT … INTO``, no row locks,
-   no schema-qualified function, no system catalog tables, every unknown function allowed.
+   no schema-qualified function, no system catalog tables, no table named ``hash_key`` (a
+   warehouse destination's key, shown once to those who manage destinations: its models read
+   it in the warehouse, never a preview), every unknown function allowed.
 
 The warehouse connection is the hard boundary (a read-only role, a read-only transaction
 and a statement timeout); this check is the second wall, and the first one a user sees.
@@ -161,6 +163,8 @@ _WHOLE_ROW_FUNCTIONS = _names(
     "quote_literal quote_nullable quote_ident",
 )
 _SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
+# The table a warehouse destination publishes its hash key in (in any schema).
+HASH_KEY_TABLE = "hash_key"
 
 _SPACE = " \t\n\r\f"
 _OP_CHARS = frozenset("~!@#^&|`?+-*/%<>=")
@@ -460,9 +464,19 @@ def _check_tree(tree: exp.Expression) -> Counter:
             ):
                 shown = ".".join(p for p in parts if p)
                 raise _refuse(f"A model may not read the system catalog ({shown}).")
+            refuse_hash_key(name)
         if isinstance(node, exp.TableAlias) and node.columns:
             aliases[_identifier(node.this)] += 1
     return aliases
+
+
+def refuse_hash_key(name: str) -> None:
+    """Refuse a table named ``hash_key``, quoted or not, in any case."""
+    if name.lower() == HASH_KEY_TABLE:
+        raise _refuse(
+            "A model may not read hash_key: the hash key is read in the warehouse, "
+            "not through the console."
+        )
 
 
 def _check_names(tokens: list[_Token]) -> None:

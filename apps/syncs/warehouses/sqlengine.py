@@ -18,7 +18,8 @@ The guard (``check_sql``) has two layers, as PostgreSQL's (``apps.syncs.engine.s
 2. The tree, parsed in the warehouse's dialect: one read query; no writes, DDL, COPY, EXPORT,
    ATTACH, INSTALL, LOAD, PRAGMA, SET, CALL or ``SELECT … INTO`` anywhere; no function that
    reads files or URLs; no table named like a path or URL (read as a file by some engines);
-   no system catalog; no parameters.
+   no system catalog; no table named ``hash_key`` (a warehouse destination's key, read by
+   models in the warehouse, never through the console); no parameters.
 
 The connection is the hard boundary (read-only where the warehouse has it, a role that may
 only read); the guard is the second wall, and the first one a person sees.
@@ -300,6 +301,7 @@ def _check_table(
     lowered = [n.lower() for n in names]
     if any(n in system_schemas for n in lowered) or lowered[2].startswith(system_prefixes):
         raise _refuse(f"A model may not read the system catalog ({shown}).")
+    pg.refuse_hash_key(names[2])
 
 
 def _parse(dialect: Dialect, tokens: list, text: str) -> list[exp.Expression]:

@@ -134,6 +134,37 @@ def test_guard_drops_trailing_semicolons_and_comments():
     assert ENGINE.check_sql("SELECT 1 AS x; -- done\n") == "SELECT 1 AS x"
 
 
+@pytest.mark.parametrize("kind", ["duckdb", "snowflake", "bigquery", "databricks"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT key FROM martech_events.hash_key",
+        "SELECT key FROM hash_key",
+        'SELECT "key" FROM "martech_events"."HASH_KEY"',
+        "SELECT * FROM people p JOIN Hash_Key k ON true",
+        "SELECT * FROM people WHERE id IN (SELECT key FROM analytics.martech_events.hash_key)",
+    ],
+)
+def test_guard_refuses_a_model_reading_the_hash_key_table(kind, sql):
+    with pytest.raises(ApplicationError) as caught:
+        engine_for(kind).check_sql(sql)
+    assert caught.value.code == "invalid_sql"
+    assert caught.value.status == 400
+    assert "read in the warehouse, not through the console" in caught.value.message
+
+
+def test_a_model_reading_the_hash_key_table_is_refused_before_the_preview_runs(var):
+    credentials = make_database(
+        var,
+        "keyed.duckdb",
+        "CREATE TABLE hash_key (key VARCHAR)",
+        "INSERT INTO hash_key VALUES ('k')",
+    )
+    with pytest.raises(ApplicationError) as caught:
+        ENGINE.preview(credentials, "SELECT key FROM hash_key", timeout=10)
+    assert caught.value.code == "invalid_sql"
+
+
 def test_preview_shows_first_rows_and_column_types(people):
     shown = ENGINE.preview(
         people, "SELECT id, ltv, plan FROM people ORDER BY id", timeout=10, limit=2
