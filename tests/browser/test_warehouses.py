@@ -13,6 +13,7 @@ from tests.syncs.conftest import dsn
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.postgres_only(reason="the Redshift warehouse is the PostgreSQL test server")
 def test_a_redshift_warehouse_is_connected_with_only_its_own_fields_shown(
     live_server, page, screenshot
 ):
