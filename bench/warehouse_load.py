@@ -274,7 +274,7 @@ def _bulk(kind: str, destination_id: int) -> dict:
     """The console's rows, read back batch by batch (untimed), written by the engine's own
     bulk load into identical tables (timed, each batch committed)."""
     from apps.destinations.models import Destination
-    from apps.destinations.warehouse import loader
+    from apps.destinations.warehouse import loader, ownership
     from apps.syncs.models import Warehouse
     from apps.syncs.selectors import warehouse_engine
     from apps.syncs.warehouses.base import Column, Table
@@ -283,7 +283,11 @@ def _bulk(kind: str, destination_id: int) -> dict:
     warehouse = Warehouse.objects.get(pk=int(destination.config["warehouse"]))
     engine, credentials = warehouse_engine(warehouse)
     with engine.writing(credentials) as conn:
-        tables = engine.tables(conn, SCHEMA)
+        tables = {  # the events' tables, not the one marking the schema as the destination's
+            name: columns
+            for name, columns in engine.tables(conn, SCHEMA).items()
+            if not ownership.is_marker(name)
+        }
         for name, columns in tables.items():
             engine.ensure(
                 conn,

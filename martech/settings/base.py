@@ -401,7 +401,7 @@ MARTECH_EGRESS_ALLOW = env.list("MARTECH_EGRESS_ALLOW", default=[])
 # path always lives under MARTECH_VAR_DIR/warehouses/); empty allows none.
 MARTECH_DUCKDB_DIRECTORIES = env.list("MARTECH_DUCKDB_DIRECTORIES", default=[])
 # The memory one DuckDB connection may use before it spills to disk (beside the file).
-MARTECH_DUCKDB_MEMORY_LIMIT = env("MARTECH_DUCKDB_MEMORY_LIMIT", default="128MB")
+MARTECH_DUCKDB_MEMORY_LIMIT = env("MARTECH_DUCKDB_MEMORY_LIMIT", default="64MB")
 # Snowflake: where every connection goes instead of https://<account>.snowflakecomputing.com
 # (a proxy of the operator's, or a test server); its host passes the egress policy too.
 MARTECH_SNOWFLAKE_URL = env("MARTECH_SNOWFLAKE_URL", default="")

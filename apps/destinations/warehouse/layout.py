@@ -83,6 +83,7 @@ OWN = {
     "alias": {"previous_id": "string"},
 }
 USER_COLUMNS = {"id": "string", "received_at": "timestamp", "loaded_at": "timestamp"}
+_BASE = {kind: {**COMMON, **own} for kind, own in OWN.items()}  # each type's own columns
 # Where each type's own values come from: (column, message key).
 _OWN_FROM = {
     "track": (("event_text", "event"),),
@@ -190,13 +191,31 @@ def _is_object(value) -> bool:
     return kind is dict or (kind not in _NOT_OBJECTS and isinstance(value, Mapping))
 
 
+_DIGITS = frozenset("0123456789")
+
+
 def _flatten(value: Mapping, prefix: str, out: dict, depth: int = 0) -> None:
+    """``value``'s leaves (``_cells``' cells), each under its column's name: nested objects
+    flattened down to ``MAX_DEPTH``, nulls left out. The hot path of a load, so ``_typed``'s
+    work is done in line for the usual types."""
     for key, item in value.items():
         name = _child(prefix, key)
-        if _is_object(item) and depth < MAX_DEPTH:
+        kind = type(item)
+        if kind is str:
+            # only a text starting with a digit may be a date-time
+            if item[:1] in _DIGITS and _ISO.match(item):
+                parsed = _timestamp(item)
+                if parsed is not None:
+                    out[name] = ("timestamp", parsed, item)
+                    continue
+            out[name] = ("string", item, item)
+        elif (plain := _PLAIN.get(kind)) is not None:
+            out[name] = (plain, item, item)
+        elif _is_object(item) and depth < MAX_DEPTH:
             _flatten(item, name, out, depth + 1)
         elif item is not None:
-            out[name] = item
+            sent, typed = _typed(item)
+            out[name] = (sent, typed, item)
 
 
 def table_of_event(event: str) -> str:
@@ -225,6 +244,7 @@ class TableBatch:
     columns: dict[str, str] = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)
     added: dict[str, str] = field(default_factory=dict)
+    at: dict = field(default_factory=dict, repr=False)  # id -> its row, where ids replace
 
     def tuples(self) -> list[tuple]:
         """The rows as tuples in ``columns`` order (None where a row has no value)."""
@@ -278,39 +298,42 @@ class Planner:
                     values[column] = message[key]
             if kind == "track" and message.get("event"):
                 values["event"] = table_of_event(str(message["event"]))
-            base = {**COMMON, **OWN[kind]}
-            context: dict = {}
+            base = _BASE[kind]
+            # Each value typed once (``_flatten``), whatever the number of tables it lands in.
+            cells = _cells(values)
             if _is_object(message.get("context")):
+                context: dict = {}
                 _flatten(message["context"], "context", context)
+                for name, cell in context.items():
+                    if name not in base:
+                        cells[name] = cell
             extra, prefix = {}, ""
             if kind in _FLATTENED:
                 key, prefix = _FLATTENED[kind]
                 given = message.get(key)
                 if _is_object(given):
                     _flatten(given, "", extra)
-            own = {name: v for name, v in context.items() if name not in base}
-            taken = base.keys() | own.keys()
-            flattened = {}
-            for name, v in extra.items():
-                flattened[snake(f"{prefix}{name}") if name in taken else name] = v
+            properties = {}
+            for name, cell in extra.items():
+                taken = name in base or name in cells
+                properties[snake(f"{prefix}{name}") if taken else name] = cell
             # A track's type table carries its context only (its properties go to the
             # event's table); pages and screens carry properties, identifies and groups
             # traits.
-            # Each value typed once, whatever the number of tables it lands in.
-            cells, properties = _cells({**values, **own}), _cells(flattened)
             typed = {**cells, **properties} if kind != "track" else cells
             self._add(out, TYPE_TABLES[kind], base, typed, reported)
             if "event" in values:
                 self._add(out, values["event"], base, {**cells, **properties}, reported)
             if kind == "identify" and message.get("userId"):
-                traits = {n: v for n, v in extra.items() if n not in USER_COLUMNS}
-                row = {
-                    "id": message["userId"],
-                    "received_at": common.get("received_at"),
-                    "loaded_at": loaded_at,
-                    **traits,
-                }
-                self._add(out, USERS, USER_COLUMNS, _cells(row), reported, replace=True)
+                row = _cells(
+                    {
+                        "id": message["userId"],
+                        "received_at": common.get("received_at"),
+                        "loaded_at": loaded_at,
+                    }
+                )
+                row.update((n, c) for n, c in extra.items() if n not in USER_COLUMNS)
+                self._add(out, USERS, USER_COLUMNS, row, reported, replace=True)
         return out
 
     def _common(self, message: Mapping, loaded_at: dt.datetime) -> dict:
@@ -342,11 +365,14 @@ class Planner:
                 if name not in batch.columns:
                     batch.columns[name] = batch.added[name] = type_
                     known[name] = type_
-        row = {}
         columns = batch.columns
-        for name, (sent, typed, value) in cells.items():
-            if columns.get(name) == sent:  # the usual case: a known column, its own type
-                row[name] = typed
+        # the usual case: known columns, each value of its column's type
+        row = {name: cell[1] for name, cell in cells.items() if columns.get(name) == cell[0]}
+        if len(row) == len(cells):
+            self._append(batch, row, replace)
+            return
+        for name, (sent, _typed_value, value) in cells.items():
+            if name in row:
                 continue
             column = name
             have = batch.columns.get(column)
@@ -367,11 +393,17 @@ class Planner:
                 row[column] = value if batch.columns[column] == "timestamp" else value.isoformat()
             else:
                 row[column] = _convert(value, batch.columns[column])
+        self._append(batch, row, replace)
+
+    @staticmethod
+    def _append(batch: TableBatch, row: dict, replace: bool) -> None:
+        """Add ``row``; with ``replace``, over the batch's earlier row of its id."""
         if replace:
-            for i, existing in enumerate(batch.rows):
-                if existing.get("id") == row.get("id"):
-                    batch.rows[i] = {**existing, **row}
-                    return
+            at = batch.at.get(row.get("id"))
+            if at is not None:
+                batch.rows[at] = {**batch.rows[at], **row}
+                return
+            batch.at[row.get("id")] = len(batch.rows)
         batch.rows.append(row)
 
     def _new_column(self, batch: TableBatch, column: str, sent: str) -> None:

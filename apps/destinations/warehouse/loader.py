@@ -163,57 +163,27 @@ def load(
         engine, credentials = warehouse_engine(warehouse)
         schema = config.get("schema") or DEFAULT_SCHEMA
         rules = rules_of(destination)
-        planner = None
-        ensured: set[str] = set()  # tables made as this load's layout has them
-        for _ in range(max_batches):
-            suppressing = gate.anyone_suppressed()
-            events = settled_events(record.last_event_id, batch, subjects=suppressing)
-            if not events:
-                break
-            messages, left_out = _choose(events, rules, suppressing)
-            # One transaction of the warehouse's a batch, committed before the load records
-            # how far it got: a batch is never recorded as loaded unless it is.
-            with engine.writing(credentials) as connection:
-                if planner is None:
-                    found = engine.tables(connection, schema)
-                    ownership.claim(engine, connection, schema, destination, found)
-                    planner = Planner(
-                        {t: c for t, c in found.items() if not ownership.is_marker(t)}
-                    )
-                existing = {name for name, columns in planner.known.items() if columns}
-                layout = planner.layout(messages, loaded_at=timezone.now())
-                for part in layout.tables.values():
-                    table = Table(
-                        schema=schema,
-                        name=part.name,
-                        columns=tuple(Column(n, t) for n, t in part.columns.items()),
-                        key=part.key,
-                    )
-                    # a table this load has made as it is, with no new column, is as
-                    # the warehouse has it
-                    if part.added or part.name not in ensured:
-                        added = engine.ensure(connection, table)
-                        if part.name not in existing:  # created: recorded as a table
-                            record.added.append({"table": part.name, "column": "", "type": "table"})
-                        for column in added:
-                            record.added.append(
-                                {"table": part.name, "column": column.name, "type": column.type}
-                            )
-                        ensured.add(part.name)
-                    if part.name == USERS and part.rows:
-                        # the latest traits win: a user's earlier row makes way
-                        engine.delete(connection, USERS, schema, "id", [r["id"] for r in part.rows])
-                    rows[part.name] += engine.load(connection, table, part.tuples())
-            record.conflicts.extend(dataclasses.asdict(c) for c in layout.conflicts)
-            filtered.update(left_out)
-            record.events += len(events)
-            record.loaded += len(messages)
-            record.last_event_id = events[-1].id
-            record.newest_received_at = max(e.received_at for e in events)
-            record.rows, record.filtered = dict(rows), dict(filtered)
-            record.save()
-            if len(events) < batch:
-                break
+        into = _Into(engine, schema, destination, record)
+        with engine.loading(credentials) as batch_connection:
+            for _ in range(max_batches):
+                suppressing = gate.anyone_suppressed()
+                events = settled_events(record.last_event_id, batch, subjects=suppressing)
+                if not events:
+                    break
+                messages, left_out = _choose(events, rules, suppressing)
+                # One transaction of the warehouse's a batch, committed before the load
+                # records how far it got: a batch is never recorded as loaded unless it is.
+                with batch_connection() as connection:
+                    into.write(connection, messages, rows)
+                filtered.update(left_out)
+                record.events += len(events)
+                record.loaded += len(messages)
+                record.last_event_id = events[-1].id
+                record.newest_received_at = max(e.received_at for e in events)
+                record.rows, record.filtered = dict(rows), dict(filtered)
+                record.save()
+                if len(events) < batch:
+                    break
         record.status = LoadStatus.LOADED
     except Exception as exc:  # recorded on the load, shown on the destination's page
         log.warning("Load %s of destination %s failed", record.pk, destination.pk, exc_info=False)
@@ -224,6 +194,51 @@ def load(
     record.save()
     _note_outcome(destination, record)
     return record
+
+
+class _Into:
+    """Where a load writes: the destination's schema in its warehouse, laid out batch after
+    batch against the tables the warehouse has (read once, when the first batch claims the
+    schema), noting on the load's record the tables and columns it adds and the type
+    conflicts it meets."""
+
+    def __init__(self, engine, schema: str, destination: Destination, record: WarehouseLoad):
+        self.engine, self.schema = engine, schema
+        self.destination, self.record = destination, record
+        self.planner: Planner | None = None
+        self.ensured: set[str] = set()  # tables made as this load's layout has them
+
+    def write(self, connection, messages: list[dict], rows: Counter) -> None:
+        engine, schema, record = self.engine, self.schema, self.record
+        if self.planner is None:
+            found = engine.tables(connection, schema)
+            ownership.claim(engine, connection, schema, self.destination, found)
+            self.planner = Planner({t: c for t, c in found.items() if not ownership.is_marker(t)})
+        existing = {name for name, columns in self.planner.known.items() if columns}
+        layout = self.planner.layout(messages, loaded_at=timezone.now())
+        for part in layout.tables.values():
+            table = Table(
+                schema=schema,
+                name=part.name,
+                columns=tuple(Column(n, t) for n, t in part.columns.items()),
+                key=part.key,
+            )
+            # a table this load has made as it is, with no new column, is as the warehouse
+            # has it
+            if part.added or part.name not in self.ensured:
+                added = engine.ensure(connection, table)
+                if part.name not in existing:  # created: recorded as a table
+                    record.added.append({"table": part.name, "column": "", "type": "table"})
+                for column in added:
+                    record.added.append(
+                        {"table": part.name, "column": column.name, "type": column.type}
+                    )
+                self.ensured.add(part.name)
+            if part.name == USERS and part.rows:
+                # the latest traits win: a user's earlier row makes way
+                engine.delete(connection, USERS, schema, "id", [r["id"] for r in part.rows])
+            rows[part.name] += engine.load(connection, table, part.tuples())
+        record.conflicts.extend(dataclasses.asdict(c) for c in layout.conflicts)
 
 
 def _int(value) -> int | None:

@@ -15,8 +15,8 @@ Credentials are a dict of the engine's ``fields``, stored encrypted like a desti
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -162,6 +162,16 @@ class Engine(abc.ABC):
     def writing(self, credentials: dict[str, str]) -> AbstractContextManager[Any]:
         """A connection that may create, widen and write the console's own tables."""
         raise NotImplementedError(f"{self.label} does not load yet")
+
+    @contextmanager
+    def loading(
+        self, credentials: dict[str, str]
+    ) -> Iterator[Callable[[], AbstractContextManager[Any]]]:
+        """What a load of many batches writes through: a function giving, for each batch, a
+        connection as ``writing`` gives one, in a transaction of the batch's own, committed
+        when its ``with`` ends without an error. By default each batch connects anew; an
+        engine whose connections are dear to open keeps one for the whole load."""
+        yield lambda: self.writing(credentials)
 
     def column_type(self, type_: str) -> str:
         """This warehouse's type for one of ``COLUMN_TYPES``."""

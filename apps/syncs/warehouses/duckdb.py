@@ -24,6 +24,7 @@ table, then insert the rows whose key is new (``SqlEngine.insert_new``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -251,12 +252,19 @@ class DuckDBEngine(SqlEngine):
     def writing(self, credentials: dict[str, str]):
         connection = self._open(credentials, read_only=False)
         try:
-            connection.begin()
-            yield _Writing(connection)
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
+            with _transaction(connection) as writing:
+                yield writing
+        finally:
+            connection.close()
+
+    @contextmanager
+    def loading(self, credentials: dict[str, str]):
+        """One connection for the whole load, a transaction per batch: opening a DuckDB file
+        (and closing it, which checkpoints its log) costs more than writing a batch. The file
+        stays held by the load until it ends."""
+        connection = self._open(credentials, read_only=False)
+        try:
+            yield lambda: _transaction(connection)
         finally:
             connection.close()
 
@@ -302,6 +310,16 @@ class DuckDBEngine(SqlEngine):
 
         names = [c.name for c in table.columns]
         frame = pandas.DataFrame(list(rows), columns=names, dtype=object)
+        connection.register(_BATCH, frame)
+        try:
+            return self.insert_new(connection, table, self._insert_sql(table))
+        finally:
+            connection.unregister(_BATCH)
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - the engine is one for the process
+    def _insert_sql(self, table: Table) -> str:
+        """The statement inserting a batch's new keys into ``table`` (the same for every
+        batch with the same columns)."""
         typed = exp.select(
             *[
                 exp.alias_(
@@ -315,14 +333,22 @@ class DuckDBEngine(SqlEngine):
                 for c in table.columns
             ]
         ).from_(_BATCH)
-        connection.register(_BATCH, frame)
-        try:
-            return self.insert_new(connection, table, typed.subquery("b"))
-        finally:
-            connection.unregister(_BATCH)
+        return self.insert_new_sql(table, typed.subquery("b"))
 
 
 _SETUP = threading.Lock()
+
+
+@contextmanager
+def _transaction(connection) -> Iterator[_Writing]:
+    """``connection`` in a transaction, committed when the ``with`` ends without an error."""
+    connection.begin()
+    try:
+        yield _Writing(connection)
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
 
 
 def _lock_down(connection) -> None:

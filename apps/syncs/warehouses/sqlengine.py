@@ -756,9 +756,21 @@ class SqlEngine(Engine):
         finally:
             cursor.close()
 
-    def insert_new(self, connection: Any, table: Table, source: exp.Expression) -> int:
+    def insert_new(self, connection: Any, table: Table, source: exp.Expression | str) -> int:
         """Insert into ``table`` the rows of ``source`` (a table or query with
-        ``table.columns``) whose key it does not hold yet, once per key; the rows written."""
+        ``table.columns``; or ``insert_new_sql``'s statement) whose key it does not hold
+        yet, once per key; the rows written."""
+        statement = source if isinstance(source, str) else self.insert_new_sql(table, source)
+        cursor = connection.cursor()
+        try:
+            cursor.execute(statement)
+            return self.affected(cursor)
+        finally:
+            cursor.close()
+
+    def insert_new_sql(self, table: Table, source: exp.Expression) -> str:
+        """``insert_new``'s statement, in the warehouse's dialect: built once and kept by an
+        engine that loads the same table batch after batch."""
         names = [c.name for c in table.columns]
         target = self.table_name(table.schema, table.name)
         ranked = (
@@ -801,12 +813,7 @@ class SqlEngine(Engine):
             this=exp.Schema(this=target, expressions=[_identifier(n) for n in names]),
             expression=select,
         )
-        cursor = connection.cursor()
-        try:
-            cursor.execute(self.render(insert))
-            return self.affected(cursor)
-        finally:
-            cursor.close()
+        return self.render(insert)
 
     def affected(self, cursor: Any) -> int:
         """Rows the last statement wrote or deleted."""
