@@ -14,7 +14,9 @@ into tables made as the console makes them, each batch committed.
 
 Reported per warehouse: rows per second of both (medians over the rounds), the console's
 share of the bulk load's rate (the target: at least 50%), and the peak memory of the
-process carrying out each. ``BENCH_WAREHOUSE_EVENTS`` changes the size. What a run made
+process carrying out each; and, as a floor no layout goes under, the time the console takes
+only to read the events from its database with their messages parsed, against the bulk
+load's. ``BENCH_WAREHOUSE_EVENTS`` changes the size. What a run made
 (events, source, destinations, warehouses, the PostgreSQL database, the DuckDB file) is
 taken away at its end.
 """
@@ -270,6 +272,18 @@ def _console(destination_id: int) -> dict:
     }
 
 
+def _reading(destination_id: int) -> dict:
+    """The part of a load no layout avoids: reading the events from the console's database,
+    their messages parsed (``settled_events``, batch by batch as the loader reads them)."""
+    from apps.destinations.warehouse import loader
+    from apps.events.selectors import settled_events
+
+    started, after, events = time.perf_counter(), 0, 0
+    while batch := settled_events(after, loader.BATCH, subjects=False):
+        after, events = batch[-1].id, events + len(batch)
+    return {"seconds": time.perf_counter() - started, "rows": events, "status": "loaded"}
+
+
 def _bulk(kind: str, destination_id: int) -> dict:
     """The console's rows, read back batch by batch (untimed), written by the engine's own
     bulk load into identical tables (timed, each batch committed)."""
@@ -404,6 +418,11 @@ def main() -> None:
     destinations = _setup_destinations()
     print(f"  {N:,} processed events stored in {time.perf_counter() - started:.1f} s")
     failed = False
+    reading = [_in_child(_reading, 0)["seconds"] for _ in range(ROUNDS)]
+    print(
+        f"  reading the {N:,} events alone (from the console's database, parsed): "
+        f"{statistics.median(reading):.1f} s (median of {ROUNDS})"
+    )
     for kind, destination_id in destinations.items():
         console, bulk = [], []
         for _ in range(ROUNDS):
@@ -436,6 +455,11 @@ def main() -> None:
         print(
             f"  {kind}: console / bulk load: {statistics.median(ratios):.0%} (median of "
             f"{ROUNDS}: {', '.join(f'{r:.0%}' for r in ratios)}; target at least 50%)"
+        )
+        bulk_seconds = statistics.median(r["seconds"] for r in bulk)
+        print(
+            f"  {kind}: reading the events alone takes "
+            f"{statistics.median(reading) / bulk_seconds:.0%} of the bulk load's time"
         )
     _clean()
 

@@ -160,3 +160,38 @@ def test_a_track_without_an_event_name_and_a_message_of_no_known_type_make_no_ta
 
     assert list(layout.tables) == ["tracks"]
     assert "event" not in layout.tables["tracks"].rows[0]
+
+
+def test_a_number_beyond_64_bits_is_a_float_and_text_loses_its_nul_characters():
+    """Values every warehouse can hold: a batch with either would otherwise fail at each
+    load, and every event after it would wait behind it."""
+    layout = Planner().layout(
+        [
+            _track(
+                big=2**63,
+                small=-(2**63),
+                note="gift\x00wrap",
+                tags=["a\x00b"],
+                nested={"deep": "x\x00"},
+            )
+        ],
+        loaded_at=AT,
+    )
+
+    table = layout.tables["order_completed"]
+    (row,) = table.rows
+    assert (table.columns["big"], row["big"]) == ("float", float(2**63))
+    assert (table.columns["small"], row["small"]) == ("integer", -(2**63))
+    assert (row["note"], row["tags"], row["nested_deep"]) == ("giftwrap", '["ab"]', "x")
+
+
+def test_a_number_beyond_64_bits_sent_where_a_column_holds_whole_numbers_goes_aside():
+    planner = Planner({"order_completed": {"id": "string", "quantity": "integer"}})
+
+    layout = planner.layout([_track(quantity=2**64)], loaded_at=AT)
+
+    (row,) = layout.tables["order_completed"].rows
+    assert row["quantity_float"] == float(2**64)
+    assert [(c.column, c.sent, c.into) for c in layout.conflicts] == [
+        ("quantity", "float", "quantity_float")
+    ]

@@ -408,3 +408,22 @@ def test_two_destinations_never_load_into_one_schema_however_the_warehouse_is_re
     assert taken.status == LoadStatus.FAILED
     assert f"another destination (#{first.pk})" in taken.error
     assert duck.read("SELECT count(*) FROM martech_events.tracks") == [(1,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_number_beyond_64_bits_loads_into_postgresql_as_a_float_and_holds_up_nothing(
+    client, admin, tool, web, pg
+):
+    destination = _destination(admin, tool, pg)
+    _, raw = web
+    send(client, raw, [_track(1, quantity=2**63), _track(2, quantity=3)])
+    assert process_waiting() == 2
+
+    record = loader.load(destination)
+
+    assert record.status == LoadStatus.LOADED, record.error
+    assert record.rows["order_completed"] == 2
+    assert sorted(pg.read("SELECT id, quantity FROM martech_events.order_completed")) == [
+        ("m1", float(2**63)),
+        ("m2", 3.0),
+    ]

@@ -21,9 +21,10 @@ Names are snake case (``productId`` -> ``product_id``, ``Order ID`` -> ``order_i
 stay two columns). A property named like one of the table's own columns lands as
 ``property_<name>`` (a trait: ``trait_<name>``), never over it.
 
-Types: true/false is ``boolean``, a whole number ``integer``, any other number ``float``, a
-string that is an ISO 8601 date-time ``timestamp``, other strings ``string``, a list ``json``
-(its JSON text). A null makes no column and no value. A column is never dropped or retyped:
+Types: true/false is ``boolean``, a whole number ``integer`` (one beyond 64 bits a
+``float``), any other number ``float``, a string that is an ISO 8601 date-time
+``timestamp``, other strings ``string`` (without NUL characters, which PostgreSQL cannot
+hold), a list ``json`` (its JSON text). A null makes no column and no value. A column is never dropped or retyped:
 a value of another type goes where it fits, or to a column of its own, reported as a
 conflict:
 
@@ -137,20 +138,36 @@ def type_of(value) -> str | None:
 
 # The types of the values a parsed message holds whose column type is their Python type's.
 _PLAIN = {bool: "boolean", int: "integer", float: "float"}
+# The whole numbers an ``integer`` column holds (64 bits, as every warehouse's); a larger one
+# is a ``float``.
+_INTEGERS = range(-(2**63), 2**63)
+
+
+def _plain(kind: type, value) -> tuple[str, object] | None:
+    """(type, value) of a boolean or a number; None for any other value."""
+    plain = _PLAIN.get(kind)
+    if plain == "integer" and value not in _INTEGERS:
+        return "float", float(value)
+    return None if plain is None else (plain, value)
+
+
+def _text(value: str) -> str:
+    """Text as a column holds it: without NUL characters, which PostgreSQL refuses."""
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 def _typed(value) -> tuple[str | None, object]:
     """``value``'s column type (``type_of``; a date-time the loader set is a ``timestamp``)
     and its value as a column of that type holds it, parsing a date-time's text once."""
-    plain = _PLAIN.get(type(value))
+    plain = _plain(type(value), value)
     if plain is not None:
-        return plain, value
+        return plain
     if type(value) is str:
         if _ISO.match(value):
             parsed = _timestamp(value)
             if parsed is not None:
                 return "timestamp", parsed
-        return "string", value
+        return "string", _text(value)
     if isinstance(value, dt.datetime):
         return "timestamp", value
     sent = type_of(value)
@@ -208,9 +225,9 @@ def _flatten(value: Mapping, prefix: str, out: dict, depth: int = 0) -> None:
                 if parsed is not None:
                     out[name] = ("timestamp", parsed, item)
                     continue
-            out[name] = ("string", item, item)
-        elif (plain := _PLAIN.get(kind)) is not None:
-            out[name] = (plain, item, item)
+            out[name] = ("string", _text(item), item)
+        elif (plain := _plain(kind, item)) is not None:
+            out[name] = (plain[0], plain[1], item)
         elif _is_object(item) and depth < MAX_DEPTH:
             _flatten(item, name, out, depth + 1)
         elif item is not None:
@@ -264,10 +281,11 @@ def _convert(value, type_: str):
     """``value`` as a column of ``type_`` holds it (the caller checked that it fits)."""
     if type_ == "timestamp":
         return _timestamp(value)
-    if type_ == "json":
-        return orjson.dumps(value).decode()
-    if type_ == "string" and not isinstance(value, str):
-        return orjson.dumps(value).decode()
+    if type_ == "json" or (type_ == "string" and not isinstance(value, str)):
+        text = orjson.dumps(value).decode()
+        return text.replace("\\u0000", "") if "\\u0000" in text else text
+    if type_ == "string":
+        return _text(value)
     if type_ == "float":
         return float(value)
     return value
