@@ -24,9 +24,9 @@ stay two columns). A property named like one of the table's own columns lands as
 Types: true/false is ``boolean``, a whole number ``integer`` (one beyond 64 bits a
 ``float``), any other number ``float``, a string that is an ISO 8601 date-time
 ``timestamp``, other strings ``string`` (without NUL characters, which PostgreSQL cannot
-hold), a list ``json`` (its JSON text). A null makes no column and no value. A column is never dropped or retyped:
-a value of another type goes where it fits, or to a column of its own, reported as a
-conflict:
+hold), a list ``json`` (its JSON text). A null makes no column and no value. A column is
+never dropped or retyped: a value of another type goes where it fits, or to a column of its
+own, reported as a conflict:
 
 * any value into a ``string`` column (as its text; a list or object as JSON), a whole number
   into a ``float`` column, a ``timestamp``'s text into a ``string`` column;
