@@ -16,7 +16,8 @@ Reported per warehouse: rows per second of both (medians over the rounds), the c
 share of the bulk load's rate (the target: at least 50%), and the peak memory of the
 process carrying out each; and, as a floor no layout goes under, the time the console takes
 only to read the events from its database with their messages parsed, against the bulk
-load's. ``BENCH_WAREHOUSE_EVENTS`` changes the size. What a run made
+load's. ``BENCH_WAREHOUSE_EVENTS`` changes the size; ``BENCH_WAREHOUSE_KINDS=duckdb`` (or
+``postgres``) measures one warehouse only. What a run made
 (events, source, destinations, warehouses, the PostgreSQL database, the DuckDB file) is
 taken away at its end.
 """
@@ -24,6 +25,7 @@ taken away at its end.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
 import statistics
 import time
@@ -33,6 +35,8 @@ from bench._setup import setup, size
 
 N = size("BENCH_WAREHOUSE_EVENTS", 1000000, quick=5000)
 ROUNDS = size("BENCH_WAREHOUSE_ROUNDS", 3, quick=1)
+# the warehouses measured, of "postgres" and "duckdb"
+KINDS = os.environ.get("BENCH_WAREHOUSE_KINDS", "postgres,duckdb").split(",")
 SCHEMA = "martech_events"
 BULK = "bench_bulk"  # the bulk load's own tables, made as the console's are
 LOADER = "martech_bench_loader"  # owns the PostgreSQL warehouse; no superuser
@@ -424,6 +428,8 @@ def main() -> None:
         f"{statistics.median(reading):.1f} s (median of {ROUNDS})"
     )
     for kind, destination_id in destinations.items():
+        if kind not in KINDS:
+            continue
         console, bulk = [], []
         for _ in range(ROUNDS):
             _empty(kind)

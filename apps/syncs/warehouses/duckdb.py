@@ -311,10 +311,11 @@ class DuckDBEngine(SqlEngine):
         names = [c.name for c in table.columns]
         frame = pandas.DataFrame(list(rows), columns=names, dtype=object)
         connection.register(_BATCH, frame)
-        try:
-            return self.insert_new(connection, table, self._insert_sql(table))
-        finally:
-            connection.unregister(_BATCH)
+        # Not unregistered when the insert fails: in the aborted transaction, that would fail
+        # too and hide why (the connection goes with the failed load).
+        written = self.insert_new(connection, table, self._insert_sql(table))
+        connection.unregister(_BATCH)
+        return written
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - the engine is one for the process
     def _insert_sql(self, table: Table) -> str:

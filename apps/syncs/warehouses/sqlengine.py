@@ -770,7 +770,13 @@ class SqlEngine(Engine):
 
     def insert_new_sql(self, table: Table, source: exp.Expression) -> str:
         """``insert_new``'s statement, in the warehouse's dialect: built once and kept by an
-        engine that loads the same table batch after batch."""
+        engine that loads the same table batch after batch.
+
+        The keys already loaded are looked up as those of the table that are among the
+        batch's (a semi-join whose lookup side is the batch, a few thousand keys), and only
+        those are left out: a ``NOT EXISTS`` against the whole table builds its lookup from
+        every key the table holds, which on DuckDB took 20 times as long per batch on a table
+        of 2,000,000 rows, and memory growing with it."""
         names = [c.name for c in table.columns]
         target = self.table_name(table.schema, table.name)
         ranked = (
@@ -785,11 +791,12 @@ class SqlEngine(Engine):
                     quoted=True,
                 ),
             )
-            .from_(source)
+            .from_(source.copy())
             .subquery("s")
         )
-        exists = (
-            exp.select(exp.Literal.number(1))
+        batch_keys = exp.select(_column(table.key)).from_(source.copy())
+        loaded = (
+            exp.select(_column(table.key, "t"))
             .from_(
                 exp.Table(
                     this=target.this.copy(),
@@ -797,7 +804,7 @@ class SqlEngine(Engine):
                     alias=exp.TableAlias(this=exp.to_identifier("t")),
                 )
             )
-            .where(exp.EQ(this=_column(table.key, "t"), expression=_column(table.key, "s")))
+            .where(exp.In(this=_column(table.key, "t"), query=batch_keys.subquery()))
         )
         select = (
             exp.select(*[_column(n, "s") for n in names])
@@ -805,7 +812,7 @@ class SqlEngine(Engine):
             .where(
                 exp.and_(
                     exp.EQ(this=_column("__martech_n", "s"), expression=exp.Literal.number(1)),
-                    exp.Not(this=exp.Exists(this=exists)),
+                    exp.Not(this=exp.In(this=_column(table.key, "s"), query=loaded.subquery())),
                 )
             )
         )
