@@ -26,6 +26,7 @@ urlpatterns = [
     path("palette/", common_views.palette, name="palette"),
     path("healthz", health.healthz, name="healthz"),
     path("", include("apps.events.collect_urls")),
+    path("", include("apps.provisioning.urls")),
     path("readyz", health.readyz, name="readyz"),
     path("", include("apps.accounts.urls")),
     path("", include("apps.access.urls")),

@@ -247,19 +247,31 @@ SELF_LOCKED_FIELDS = ("team", "job_title", "manager", "start_date")
 
 
 @transaction.atomic
-def user_update(*, actor: User, user: User, **changes) -> User:
-    """Change a person's attributes; tenure and birthright rules follow at once."""
-    require(actor, "accounts.manage_access", "edit people")
-    before = audit_snapshot(user, PERSON_FIELDS)
+def user_update(*, actor: User | None, user: User, **changes) -> User:
+    """Change a person's attributes; tenure and birthright rules follow at once. Without an
+    ``actor``, the change is the identity provider's (provisioning), whose token was checked
+    at its door; only it changes a person's ``email``."""
+    if actor is not None:
+        require(actor, "accounts.manage_access", "edit people")
+    recorded = (*PERSON_FIELDS, "email") if "email" in changes else PERSON_FIELDS
+    before = audit_snapshot(user, recorded)
     for key in changes:
-        if key not in PERSON_FIELDS:
+        if key not in PERSON_FIELDS and not (key == "email" and actor is None):
             raise ValueError(key)
     changed = [k for k, v in changes.items() if getattr(user, k) != v]
-    if user.is_superuser and changed and actor.pk != user.pk:
+    if actor is not None and user.is_superuser and changed and actor.pk != user.pk:
         require_may_change_person(actor, user, "record")
     # Tenure, team and title decide access, and the manager decides requests: not one's own.
-    if any(k in SELF_LOCKED_FIELDS for k in changed):
+    if actor is not None and any(k in SELF_LOCKED_FIELDS for k in changed):
         require_may_change_person(actor, user, ", ".join(k for k in changed if k != "full_name"))
+    if "email" in changed:
+        changes["email"] = changes["email"].strip().lower()
+        if User.objects.filter(email__iexact=changes["email"]).exclude(pk=user.pk).exists():
+            raise ConflictError(
+                f"A person with the email {changes['email']} already exists.",
+                code=AccountsErrorCode.EMAIL_TAKEN,
+                details={"email": changes["email"]},
+            )
     for key, value in changes.items():
         setattr(user, key, value)
     check_date(user.start_date, "start_date")
@@ -280,7 +292,7 @@ def user_update(*, actor: User, user: User, **changes) -> User:
         action="accounts.user.updated",
         target=user,
         before=before,
-        after=audit_snapshot(user, PERSON_FIELDS),
+        after=audit_snapshot(user, recorded),
     )
     access_recompute(user=user)
     return user

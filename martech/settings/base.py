@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.events",
     "apps.syncs",
     "apps.erasure",
+    "apps.provisioning",
 ]
 
 MIDDLEWARE = [
