@@ -12,7 +12,12 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from scim2_models import ForbiddenException, SCIMException, UnauthorizedException
+from scim2_models import (
+    ForbiddenException,
+    PayloadTooLargeException,
+    SCIMException,
+    UnauthorizedException,
+)
 from scim2_server.handler import ScimHandler
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
@@ -31,6 +36,13 @@ log = logging.getLogger(__name__)
 
 CAPABILITY = "provisioning.provision_people"
 MAX_BODY = 1024 * 1024  # a SCIM request's body, at most
+
+
+class _Failed(SCIMException):
+    """A request the service could not serve through no fault of the client's."""
+
+    status = 500
+    _default_detail = "The request failed."
 
 
 def _service() -> ScimService:
@@ -83,7 +95,7 @@ def scim(request: HttpRequest, path: str = "") -> HttpResponse:
         if len(request.body) > MAX_BODY:
             return _response(
                 service.error_response(
-                    SCIMException(status=413, detail="The request body is over 1 MB.")
+                    PayloadTooLargeException(detail="The request body is over 1 MB.")
                 )
             )
         scim_request.body = request.body
@@ -98,8 +110,6 @@ def scim(request: HttpRequest, path: str = "") -> HttpResponse:
         return _response(service.error_response(exc))
     except Exception:  # a bug: logged with its traceback, answered without one
         log.exception("SCIM %s %s failed", request.method, scim_request.path)
-        return _response(
-            service.error_response(SCIMException(status=500, detail="The request failed."))
-        )
+        return _response(service.error_response(_Failed()))
     answer.headers.setdefault("Location", scim_request.url)
     return _response(answer)

@@ -334,3 +334,33 @@ def test_only_a_live_token_whose_owner_holds_the_capability_gets_in(client, toke
     assert forbidden.status_code == 403
     assert config.status_code == 200  # RFC 7643 §5: no authentication
     assert config.json()["authenticationSchemes"][0]["type"] == "oauthbearertoken"
+
+
+def test_malformed_input_is_a_scim_error_never_a_500(client, token):
+    broken = client.post(
+        "/scim/v2/Users", data=b"{not json", content_type=SCIM, HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    huge = client.post(
+        "/scim/v2/Users",
+        data=b'{"userName": "' + b"x" * (1024 * 1024) + b'"}',
+        content_type=SCIM,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    bad_filter = _call(client, "get", '/Users?filter=userName eq "unterminated', token)
+    unknown = _call(client, "get", "/Robots", token)
+    not_allowed = _call(client, "delete", "/Users", token)
+
+    assert broken.status_code == 400
+    assert broken.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert huge.status_code == 413
+    assert (bad_filter.status_code, bad_filter.json()["scimType"]) == (400, "invalidFilter")
+    assert unknown.status_code == 404
+    assert not_allowed.status_code == 405
+
+
+def test_a_token_whose_owner_was_deactivated_is_refused(client, token, provider_account):
+    from apps.accounts.services import user_set_active
+
+    user_set_active(user=provider_account, active=False)
+
+    assert _call(client, "get", "/Users", token).status_code == 401
