@@ -75,13 +75,17 @@ def test_users_api_lists_filters_and_orders(api):
 
 
 def test_demo_data_loads_idempotently_with_a_working_admin_login(client):
+    from apps.provisioning.demo import HIRES
+
     call_command("load_demo")
     call_command("load_demo")
-    assert User.objects.count() == len(PEOPLE)
-    assert AuditEvent.objects.filter(action="accounts.user.created").count() == len(PEOPLE)
+    # the demo people, the identity provider's account and the people it provisioned
+    people = len(PEOPLE) + 1 + len(HIRES)
+    assert User.objects.count() == people
+    assert AuditEvent.objects.filter(action="accounts.user.created").count() == people
     admin = User.objects.get(email=DEMO_ADMIN_EMAIL)
     assert admin.is_superuser
-    assert User.objects.filter(is_active=False).count() == 1
+    assert User.objects.filter(is_active=False).count() == 1 + sum(not h[-1] for h in HIRES)
     assert admin.api_tokens.count() == 1
     response = client.post(
         reverse("accounts:login"), {"username": DEMO_ADMIN_EMAIL, "password": "martech-demo-2026"}

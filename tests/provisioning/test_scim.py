@@ -364,3 +364,16 @@ def test_a_token_whose_owner_was_deactivated_is_refused(client, token, provider_
     user_set_active(user=provider_account, active=False)
 
     assert _call(client, "get", "/Users", token).status_code == 401
+
+
+def test_a_provisioned_persons_page_says_the_identity_provider_is_its_source(
+    client, token, admin_client
+):
+    _call(client, "post", "/Users", token, _new_hire())
+    person = User.objects.get(email="nadia.kovacs@acme.example")
+
+    provisioned = admin_client.get(f"/people/{person.pk}/")
+    own = admin_client.get(f"/people/{factories.UserFactory().pk}/")
+
+    assert "The identity provider (SCIM)" in provisioned.content.decode()
+    assert "The identity provider (SCIM)" not in own.content.decode()
