@@ -24,6 +24,8 @@ from scim2_models import (
 from scim2_server.storage import ScimStorage, SearchPage
 from scim2_server.utils import parametrize
 
+from apps.audit.services import audit_record
+
 from . import people
 from .models import ScimResource
 
@@ -119,6 +121,7 @@ class ConsoleStorage(ScimStorage):
             row.person = people.provision(resource, None)
         row.document = resource.model_dump(mode="json")
         self._save(row)
+        _audit(row, "created")
         return resource
 
     def update(
@@ -144,6 +147,7 @@ class ConsoleStorage(ScimStorage):
             row.person = people.provision(updated, row.person)
         row.document = updated.model_dump(mode="json")
         self._save(row)
+        _audit(row, "updated")
         return updated
 
     def delete(
@@ -154,6 +158,7 @@ class ConsoleStorage(ScimStorage):
             raise PreconditionFailedException
         if row.person is not None:
             people.deprovision(row.person)
+        _audit(row, "deleted")
         row.delete()
 
     def operation(self):
@@ -174,6 +179,17 @@ class ConsoleStorage(ScimStorage):
                 row.save()
         except IntegrityError:  # written meanwhile by another request
             raise UniquenessException(detail="The userName or the person is taken.") from None
+
+
+def _audit(row: ScimResource, what: str) -> None:
+    """Every write of the provider's, whether or not it changes a person (those changes are
+    audited by the accounts services besides)."""
+    audit_record(
+        action=f"provisioning.{row.resource_type.lower()}.{what}",
+        target=row,
+        target_repr=f"SCIM {row.resource_type} {row.name_key}",
+        metadata={"id": row.id, "version": row.version, "person": row.person_id},
+    )
 
 
 def _narrowed(rows, text: str):

@@ -118,6 +118,24 @@ def test_a_new_hire_becomes_a_person_with_the_hr_records_team_title_and_start(
     assert not person.has_usable_password()
     event = AuditEvent.objects.get(action="accounts.user.created", target_id=str(person.pk))
     assert event.actor_id == provider_account.pk
+    scim = AuditEvent.objects.get(action="provisioning.user.created")
+    assert (scim.actor_id, scim.metadata["person"]) == (provider_account.pk, person.pk)
+
+
+def test_every_group_change_is_audited_with_the_provider_as_actor(client, token, provider_account):
+    group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Growth"}
+    scim_id = _call(client, "post", "/Groups", token, group).json()["id"]
+    _call(client, "put", f"/Groups/{scim_id}", token, {**group, "displayName": "Growth EMEA"})
+    _call(client, "delete", f"/Groups/{scim_id}", token)
+
+    events = AuditEvent.objects.filter(action__startswith="provisioning.group.").order_by("id")
+
+    assert [(e.action, e.actor_id) for e in events] == [
+        ("provisioning.group.created", provider_account.pk),
+        ("provisioning.group.updated", provider_account.pk),
+        ("provisioning.group.deleted", provider_account.pk),
+    ]
+    assert events[1].target_repr == "SCIM Group growth emea"
 
 
 def test_a_title_change_moves_a_birthright_role_and_deactivation_stops_everything(
