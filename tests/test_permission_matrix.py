@@ -830,6 +830,9 @@ CASES = [
     ],
     Case("collect:snowplow-tp2", "post", expect(400, 400, 400, 400, 400)),
     Case("collect:snowplow-pixel", "get", expect(401, 401, 401, 401, 401)),
+    # The SCIM service authenticates by a provisioning token, never by session.
+    Case("scim:root", "get", expect(401, 401, 401, 401, 401)),
+    Case("scim:scim", "get", expect(401, 401, 401, 401, 401), lambda w: {"path": "Users"}),
     # Sources: events.*, from 90 days in the role
     Case("events:source_list", "get", UI_MANAGE),
     Case("events:source_create", "get", UI_MANAGE),
