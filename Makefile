@@ -41,6 +41,7 @@ run: deps  ## run the console, a Celery worker and beat on SQLite (Ctrl-C stops 
 test: deps-dev fakesnow  ## install what the tests need, run every test, then SQLITE_TESTS on SQLite
 	bash scripts/ensure-chromium.sh
 	npm ci --prefix tests/sdk_node --no-audit --no-fund --ignore-scripts --loglevel=error
+	npm ci --prefix tests/oidc_provider --no-audit --no-fund --ignore-scripts --loglevel=error
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	.venv/bin/lint-imports --no-cache

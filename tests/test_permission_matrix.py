@@ -604,6 +604,9 @@ CASES = [
     Case("api-docs", "get", PUBLIC),
     # Sign-in and the person's own account
     Case("accounts:login", "get", expect(200, 302, 302, 302, 302)),
+    # Single sign-on answers only where it is configured (tests/accounts/test_sso.py).
+    Case("accounts:sso_start", "get", expect(404, 404, 404, 404, 404)),
+    Case("accounts:sso_callback", "get", expect(404, 404, 404, 404, 404)),
     Case("accounts:logout", "post", expect(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
     Case("accounts:password_change", "get", UI_ALL),
     Case("accounts:token_list", "get", UI_ALL),

@@ -12,3 +12,11 @@ class AccountsErrorCode(StrEnum):
     DEACTIVATE_SELF = "deactivate_self"
     MANAGER_CYCLE = "manager_cycle"
     SUPERUSER_PROTECTED = "superuser_protected"
+    SSO_REQUIRED = "sso_required"
+    SSO_STATE_MISMATCH = "sso_state_mismatch"
+    SSO_CANCELLED = "sso_cancelled"
+    SSO_PROVIDER_UNAVAILABLE = "sso_provider_unavailable"
+    SSO_INVALID_TOKEN = "sso_invalid_token"  # noqa: S105 (an error code)
+    SSO_EMAIL_MISSING = "sso_email_missing"
+    SSO_EMAIL_UNVERIFIED = "sso_email_unverified"
+    SSO_UNKNOWN_PERSON = "sso_unknown_person"

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from martech.common.forms import BoundedDateField
 
+from . import sso
 from .models import User
 
 
@@ -20,6 +21,14 @@ class LoginForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": "That email and password do not match an active account.",
     }
+
+    def clean(self):
+        # SSO required: refused before the password is looked at (nor counted as a failure),
+        # unless the account is one of the break-glass accounts.
+        email = self.cleaned_data.get("username")
+        if sso.sso_required() and email and not sso.is_break_glass(email):
+            raise forms.ValidationError(sso.password_refusal(), code="sso_required")
+        return super().clean()
 
 
 class ApiTokenCreateForm(forms.Form):

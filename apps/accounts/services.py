@@ -53,6 +53,7 @@ def user_create(
     password: str | None = None,
     is_superuser: bool = False,
     actor: User | None = None,
+    audit_metadata: dict | None = None,
 ) -> User:
     """Create a person; refuse an email address already in use (case-insensitively).
 
@@ -80,10 +81,40 @@ def user_create(
         is_superuser=is_superuser,
     )
     audit_record(
-        action="accounts.user.created", target=user, after=audit_snapshot(user, USER_AUDIT_FIELDS)
+        action="accounts.user.created",
+        target=user,
+        after=audit_snapshot(user, USER_AUDIT_FIELDS),
+        metadata=audit_metadata,
     )
     access_recompute(user=user)
     return user
+
+
+@transaction.atomic
+def user_create_from_sso(*, email: str, full_name: str, team: str, provider: str) -> User:
+    """Create a person at their first single sign-on, the provider being authoritative.
+
+    Audited as ``accounts.user.created`` with the provider named; no password is set, and
+    birthright rules give the new person their roles at once.
+    """
+    return user_create(
+        email=email,
+        full_name=full_name,
+        team=team,
+        audit_metadata={"method": "sso", "provider": provider},
+    )
+
+
+@transaction.atomic
+def sso_sign_in_refused(*, provider: str, code: str, email: str = "") -> None:
+    """Record a refused single sign-on with its reason (no token or claim but the email)."""
+    person = User.objects.filter(email__iexact=email).first() if email else None
+    audit_record(
+        action="accounts.user.sso_refused",
+        target=person,
+        actor_label="anonymous",
+        metadata={"provider": provider, "reason": code, "email": email},
+    )
 
 
 @transaction.atomic

@@ -6,10 +6,16 @@ from django.dispatch import receiver
 from apps.audit.services import audit_record
 from martech.common.logging import redact
 
+from .sso import BACKEND as SSO_BACKEND
+from .sso import provider_name
+
 
 @receiver(user_logged_in, dispatch_uid="accounts_audit_logged_in")
 def _logged_in(sender, request, user, **kwargs):
-    audit_record(action="accounts.user.logged_in", target=user, actor=user)
+    # A single sign-on names its provider; a password sign-in carries no metadata.
+    via_sso = getattr(user, "backend", "") == SSO_BACKEND
+    metadata = {"method": "sso", "provider": provider_name()} if via_sso else None
+    audit_record(action="accounts.user.logged_in", target=user, actor=user, metadata=metadata)
 
 
 @receiver(user_logged_out, dispatch_uid="accounts_audit_logged_out")

@@ -6,6 +6,8 @@ app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/sso/", views.SsoStartView.as_view(), name="sso_start"),
+    path("login/sso/callback/", views.SsoCallbackView.as_view(), name="sso_callback"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("account/tokens/", views.ApiTokenListView.as_view(), name="token_list"),

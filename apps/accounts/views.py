@@ -1,14 +1,18 @@
 """Browser views of the accounts app: sign-in, password, tokens, people, notifications."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
+from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
 from apps.access.forms import AssignRoleForm, CompletionForm
 from apps.access.models import AccessAssignment
@@ -32,7 +36,7 @@ from martech.common.views import (
     count_of,
 )
 
-from . import selectors, services
+from . import selectors, services, sso
 from .errors import AccountsErrorCode
 from .filters import ApiTokenPageFilter, NotificationFilter, UserFilter
 from .forms import ApiTokenCreateForm, LoginForm, PersonForm
@@ -46,6 +50,93 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "sso_provider": sso.provider_name() if sso.enabled() else "",
+            "sso_required": sso.sso_required(),
+        }
+
+
+class SsoStartView(OIDCAuthenticationRequestView):
+    """Send the browser to the provider: mozilla-django-oidc makes the state, the nonce and
+    the PKCE pair and keeps them in the session; the endpoint comes from discovery."""
+
+    def __init__(self, **kwargs):
+        View.__init__(self, **kwargs)  # the endpoints are read per request, from discovery
+
+    def get(self, request):
+        if not sso.enabled():
+            raise Http404
+        try:
+            self.OIDC_OP_AUTH_ENDPOINT = sso.provider().authorization_endpoint
+        except sso.SsoRefused as refusal:
+            return _sso_refused(request, refusal)
+        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
+        return super().get(request)
+
+
+def _sso_refused(request, refusal: sso.SsoRefused):
+    """Tell the person why on the sign-in page, and audit the refusal with its reason."""
+    services.sso_sign_in_refused(
+        provider=sso.provider_name(), code=refusal.code, email=refusal.email
+    )
+    messages.error(request, refusal.message)
+    return redirect("accounts:login")
+
+
+class SsoCallbackView(View):
+    """The provider's answer: the state must be one this browser's session was given (used
+    once), then the backend verifies the code, the ID token and who the person is."""
+
+    http_method_names = ["get"]
+
+    def get(self, request):
+        if not sso.enabled():
+            raise Http404
+        name = sso.provider_name()
+        states = request.session.get("oidc_states")
+        states = states if isinstance(states, dict) else {}
+        # A state is used once, also when the provider answers with an error.
+        issued = states.pop(request.GET.get("state", ""), None)
+        request.session["oidc_states"] = states
+        if request.GET.get("error"):
+            return _sso_refused(
+                request,
+                sso.SsoRefused(
+                    AccountsErrorCode.SSO_CANCELLED,
+                    f"The sign-in with {name} was cancelled or refused there. Try again.",
+                ),
+            )
+        if not isinstance(issued, dict) or not request.GET.get("code"):
+            return _sso_refused(
+                request,
+                sso.SsoRefused(
+                    AccountsErrorCode.SSO_STATE_MISMATCH,
+                    f"This answer from {name} does not belong to a sign-in started in this "
+                    "browser. Start the sign-in again.",
+                ),
+            )
+        backend = sso.SsoBackend()
+        try:
+            user = backend.authenticate(
+                request, nonce=issued.get("nonce"), code_verifier=issued.get("code_verifier")
+            )
+        except sso.SsoRefused as refusal:
+            return _sso_refused(request, refusal)
+        if user is None:
+            return _sso_refused(
+                request,
+                sso.SsoRefused(
+                    AccountsErrorCode.SSO_INVALID_TOKEN,
+                    f"The answer from {name} could not be verified. Start the sign-in again.",
+                ),
+            )
+        next_url = request.session.pop("oidc_login_next", None)
+        user.backend = sso.BACKEND  # the sign-in's audit record names the provider by it
+        login(request, user)
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
 
 
 class LogoutView(auth_views.LogoutView):

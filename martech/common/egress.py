@@ -416,18 +416,20 @@ def request(
     *,
     data: dict[str, str] | None = None,
     auth: tuple[str, str] | None = None,
+    headers: dict[str, str] | None = None,
     timeout: float = 30.0,
     ssl_context: ssl.SSLContext | None = None,
 ) -> tuple[int, bytes]:
-    """One request outside a vendor adapter (a warehouse's OAuth token endpoint): the URL
-    checked, the connection pinned to the checked address, no redirect followed and no proxy
-    taken. Returns the status and the body; raises ``EgressRefused``, or ``ConnectionError``
-    (its message without the request's content) when the target cannot be reached."""
+    """One request outside a vendor adapter (a warehouse's OAuth token endpoint, a sign-in
+    provider's discovery, keys, token and userinfo endpoints): the URL checked, the
+    connection pinned to the checked address, no redirect followed and no proxy taken.
+    Returns the status and the body; raises ``EgressRefused``, or ``ConnectionError`` (its
+    message without the request's content) when the target cannot be reached."""
     check_url(url)
     transport = http_transport(ssl_context=ssl_context)
     try:
         with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
-            answer = client.request(method, url, data=data, auth=auth)
+            answer = client.request(method, url, data=data, auth=auth, headers=headers)
             return answer.status_code, answer.content
     except httpx.HTTPError as exc:
         raise ConnectionError(f"{type(exc).__name__}: {exc}") from None

@@ -38,11 +38,12 @@ _PATTERNS = [
     # of a sign-in redirect; the value ends at ``&`` or ``%26``. The Snowplow pixel (GET /i)
     # carries its event in the query string: the user and device ids (uid, duid, nuid, tnuid),
     # the address (ip), the page and referrer (url, refr: UTMs can hold an email) and the
-    # self-describing event and contexts (ue_pr, ue_px, co, cx).
+    # self-describing event and contexts (ue_pr, ue_px, co, cx). A single sign-on's callback
+    # carries the provider's authorization code (code).
     (
         re2.compile(
             r"(?i)((?:[?&]|%3F|%26)(?:identifier|subject|email|phone|q|uid|duid|nuid|tnuid|ip|"
-            r"url|refr|ue_pr|ue_px|co|cx)(?:=|%3D))"
+            r"url|refr|ue_pr|ue_px|co|cx|code)(?:=|%3D))"
             r"(?:[^\s&#\"'%]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))+"
         ),
         r"\1[REDACTED]",

@@ -119,6 +119,8 @@ AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses locked-out accounts and IPs before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     "apps.accounts.backends.CapabilityBackend",
+    # Single sign-on: it answers only the console's OpenID Connect callback (apps/accounts/sso.py).
+    "apps.accounts.sso.SsoBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -219,6 +221,33 @@ AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
 AXES_HANDLER = "apps.accounts.lockout.LockoutHandler"
 AXES_VERBOSE = False
+
+# Single sign-on with OpenID Connect (apps/accounts/sso.py, mozilla-django-oidc): off until an
+# issuer, a client id and a client secret are set. The provider's endpoints come from its
+# discovery document, fetched through the egress policy; the ID token's signature is checked
+# against its JWKS, with state, nonce and PKCE (S256) on every sign-in.
+OIDC_ISSUER = env("MARTECH_OIDC_ISSUER", default="")
+OIDC_PROVIDER_NAME = env("MARTECH_OIDC_PROVIDER_NAME", default="single sign-on")
+OIDC_RP_CLIENT_ID = env("MARTECH_OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("MARTECH_OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env("MARTECH_OIDC_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env("MARTECH_OIDC_SIGN_ALGORITHM", default="RS256")
+# The claim saying the email is the person's (Entra ID: the optional claim xms_edov).
+OIDC_EMAIL_VERIFIED_CLAIM = env("MARTECH_OIDC_EMAIL_VERIFIED_CLAIM", default="email_verified")
+OIDC_GROUPS_CLAIM = env("MARTECH_OIDC_GROUPS_CLAIM", default="groups")
+# Authoritative: a verified email nobody uses yet becomes a new person at sign-in.
+OIDC_CREATE_USER = env.bool("MARTECH_OIDC_CREATE_USERS", default=False)
+# "group=Team,other group=Other team": the first listed group a new person is in names the team.
+OIDC_GROUP_TEAMS = env.dict("MARTECH_OIDC_GROUP_TEAMS", default={})
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TOKEN_USE_BASIC_AUTH = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso_callback"
+OIDC_TIMEOUT = 10
+# SSO required: password sign-in (the page and the token endpoint) only for these break-glass
+# accounts; API tokens keep working for everyone.
+SSO_REQUIRED = env.bool("MARTECH_SSO_REQUIRED", default=False)
+SSO_BREAK_GLASS = env.list("MARTECH_SSO_BREAK_GLASS", default=[])
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

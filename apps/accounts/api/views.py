@@ -14,12 +14,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.accounts import selectors, services
+from apps.accounts import selectors, services, sso
 from apps.accounts.errors import AccountsErrorCode
 from apps.accounts.filters import ApiTokenFilter, UserFilter
 from apps.accounts.lockout import lockout_clear_pair
 from apps.accounts.models import ApiToken, User
 from martech.common.api import ErrorSerializer, error_body, validated_body
+from martech.common.errors import PermissionDeniedError
 from martech.common.permissions import BodyParsed, CapabilityWritesMixin
 
 from .serializers import (
@@ -150,13 +151,16 @@ class TokenObtainView(APIView):
 
     @extend_schema(
         request=TokenObtainSerializer,
-        responses={201: ApiTokenCreatedSerializer, 401: ErrorSerializer},
+        responses={201: ApiTokenCreatedSerializer, 401: ErrorSerializer, 403: ErrorSerializer},
         auth=[],
     )
     def post(self, request):
         serializer = TokenObtainSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if sso.sso_required() and not sso.is_break_glass(data["email"]):
+            # A password exchange is a password sign-in; tokens already issued keep working.
+            raise PermissionDeniedError(sso.password_refusal(), code=AccountsErrorCode.SSO_REQUIRED)
         user = authenticate(request._request, username=data["email"], password=data["password"])
         if user is None:
             return Response(
