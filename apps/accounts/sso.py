@@ -200,6 +200,13 @@ def name_of(claims: dict, email: str) -> str:
     return (name or email.split("@", 1)[0])[:200]
 
 
+def _issuers(issuer: str) -> list[str]:
+    """The issuer an ID token may name: Google's tokens may also say it without the scheme."""
+    if issuer == "https://accounts.google.com":
+        return [issuer, "accounts.google.com"]
+    return [issuer]
+
+
 # -- the backend --------------------------------------------------------------------------------
 
 
@@ -284,7 +291,7 @@ class SsoBackend(OIDCAuthenticationBackend):
             key,
             algorithms=[algorithm],
             audience=self.OIDC_RP_CLIENT_ID,
-            issuer=self.issuer,
+            issuer=_issuers(self.issuer),
             leeway=_LEEWAY_SECONDS,
             options={"require": ["iss", "aud", "exp", "iat", "sub"]},
         )

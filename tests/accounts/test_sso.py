@@ -212,6 +212,24 @@ def test_sso_with_a_client_secret_the_provider_rejects_is_refused_without_showin
     assert "wrong-secret" not in str(event.metadata)
 
 
+def test_sso_refuses_an_id_token_signed_with_another_algorithm_than_configured(
+    client, sso, settings
+):
+    # the provider signs with RS256; the console expects ES256
+    UserFactory(email="dana.whitfield@acme.example")
+    settings.OIDC_RP_SIGN_ALGO = "ES256"
+    response = _sso_sign_in(client, "dana")
+    assert "could not be verified" in _refusal(response, client)
+    assert _refused_event("sso_invalid_token")
+
+
+def test_sso_takes_the_discovery_documents_url_as_the_issuer_setting(client, sso, settings):
+    dana = UserFactory(email="dana.whitfield@acme.example")
+    settings.OIDC_ISSUER = f"{sso.issuer}/.well-known/openid-configuration"
+    assert _sso_sign_in(client, "dana").url == reverse("dashboard")
+    assert int(client.session[SESSION_KEY]) == dana.pk
+
+
 def test_sso_provider_on_an_address_the_egress_policy_refuses_is_never_contacted(
     client, sso, settings
 ):
