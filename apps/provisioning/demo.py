@@ -27,7 +27,7 @@ HIRES = [
         "Nora",
         "Lindqvist",
         "Lifecycle Marketer",
-        "Lifecycle",
+        "Lifecycle Marketing",
         "2026-11-16",
         True,
     ),
