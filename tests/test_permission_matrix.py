@@ -610,6 +610,22 @@ CASES = [
     Case("accounts:logout", "post", expect(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
     Case("accounts:password_change", "get", UI_ALL),
     Case("accounts:token_list", "get", UI_ALL),
+    # Two-step sign-in: nobody here has a second factor (so there is no code to ask for)
+    Case("accounts:login_code", "get", expect(LOGIN, 302, 302, 302, 302)),
+    Case("accounts:mfa", "get", UI_ALL),
+    Case("accounts:mfa_setup", "get", UI_ALL),
+    Case(
+        "accounts:mfa_recovery_codes",
+        "post",
+        expect(LOGIN, 409, 409, 409, 409),
+        data=lambda w: {"regenerate-code": "123456"},
+    ),
+    Case(
+        "accounts:mfa_remove",
+        "post",
+        expect(LOGIN, 409, 409, 409, 409),
+        data=lambda w: {"remove-code": "123456"},
+    ),
     Case("accounts:token_revoke", "post", expect(LOGIN, 302, 404, 404, 404), _pk("employee_token")),
     Case("access:my_access", "get", UI_ALL),
     Case("accounts:notification_list", "get", UI_ALL),

@@ -43,4 +43,15 @@ class AccountsConfig(AppConfig):
                 keywords=("password", "security"),
             )
         )
+        register_page(
+            Page(
+                "Two-step sign-in",
+                "accounts:mfa",
+                section="Account",
+                icon="shield-lock",
+                order=35,
+                in_sidebar=False,
+                keywords=("mfa", "2fa", "authenticator", "totp", "recovery codes", "security"),
+            )
+        )
         register_search("Person", selectors.user_palette_search)

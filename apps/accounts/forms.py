@@ -99,3 +99,29 @@ class PersonForm(forms.Form):
         if password:
             password_validation.validate_password(password)
         return password
+
+
+class SecondFactorCodeForm(forms.Form):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=64,
+        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+    )
+
+
+class AuthenticatorConfirmForm(forms.Form):
+    """The first code a newly added authenticator app shows."""
+
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=16,
+        help_text="The 6-digit code the app shows for MarTech Console now.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import re
 import secrets
+import time
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_otp.models import Device
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from apps.access.rules import access_recompute, require, require_may_change_person
 from apps.access.services import (
@@ -18,8 +26,9 @@ from apps.access.services import (
     check_date,
 )
 from apps.audit.services import audit_record, audit_snapshot
-from martech.common.errors import ApplicationError, ConflictError
+from martech.common.errors import ApplicationError, ConflictError, PermissionDeniedError
 
+from . import selectors
 from .errors import AccountsErrorCode
 from .models import ApiToken, User
 
@@ -327,3 +336,205 @@ def user_update(*, actor: User | None, user: User, **changes) -> User:
     )
     access_recompute(user=user)
     return user
+
+
+# --- Multi-factor authentication ---------------------------------------------------------------
+
+RECOVERY_CODE_COUNT = 10
+# 16 base32 characters: 80 random bits, so the stored digest (as long as the code) cannot be
+# searched for the code it came from.
+_RECOVERY_CODE_BYTES = 10
+_TOTP_CODE = re.compile(r"\d{6}")
+AUTHENTICATOR_APP = "Authenticator app"
+
+
+def _normalised_code(code: str) -> str:
+    return re.sub(r"[\s-]", "", code or "").lower()
+
+
+def recovery_code_digest(code: str) -> str:
+    """Return what is stored of a recovery code: its SHA-256 digest in base32, cut to the
+    16 characters django-otp's static token holds."""
+    digest = hashlib.sha256(_normalised_code(code).encode()).digest()
+    return base64.b32encode(digest).decode().lower()[:16]
+
+
+def _recovery_code_new() -> str:
+    raw = base64.b32encode(secrets.token_bytes(_RECOVERY_CODE_BYTES)).decode().lower()
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def mfa_totp_key_new() -> str:
+    """Return a new authenticator-app secret (hex, 20 random bytes, as django-otp keeps it)."""
+    return random_hex(20)
+
+
+def mfa_totp_secret(key: str) -> str:
+    """Return the secret an authenticator app is given by hand (base32, no padding)."""
+    return base64.b32encode(bytes.fromhex(key)).decode().rstrip("=")
+
+
+def _user_locked(user: User) -> User:
+    # One enrolment, regeneration or removal at a time per person.
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+def _recovery_codes_replace(user: User) -> list[str]:
+    """Replace the person's recovery codes with new ones; return them (shown once)."""
+    # The device stays (a session confirmed by one of its codes stays confirmed); its codes go.
+    device = StaticDevice.objects.filter(user=user).order_by("pk").first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.token_set.all().delete()
+    codes = [_recovery_code_new() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=recovery_code_digest(code)) for code in codes
+    )
+    return codes
+
+
+def _invalid_code() -> ApplicationError:
+    return ApplicationError(
+        "That code is not right. Enter the 6-digit code your authenticator app shows now, "
+        "or one of your recovery codes.",
+        code=AccountsErrorCode.INVALID_MFA_CODE,
+    )
+
+
+@transaction.atomic
+def mfa_totp_enrol(*, user: User, key: str, code: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirm an authenticator app by a code it made from ``key``; return the device and
+    a new set of recovery codes (shown once; only their digests are kept).
+
+    The code confirmed here cannot be used again to sign in. Audited.
+    """
+    user = _user_locked(user)
+    if selectors.mfa_enrolled(user=user):
+        raise ConflictError(
+            "Two-step sign-in is already set up; remove it first to use another app.",
+            code=AccountsErrorCode.MFA_ALREADY_ENROLLED,
+        )
+    code = _normalised_code(code)
+    totp = TOTP(bytes.fromhex(key))
+    totp.time = time.time()
+    if not _TOTP_CODE.fullmatch(code) or not totp.verify(int(code), tolerance=1):
+        raise ApplicationError(
+            "That code does not match. Enter the 6-digit code the app shows now.",
+            code=AccountsErrorCode.INVALID_MFA_CODE,
+        )
+    TOTPDevice.objects.filter(user=user).delete()
+    device = TOTPDevice.objects.create(
+        user=user, name=AUTHENTICATOR_APP, key=key, confirmed=True, last_t=totp.t()
+    )
+    codes = _recovery_codes_replace(user)
+    audit_record(
+        action="accounts.mfa.enrolled",
+        target=user,
+        actor=user,
+        after={"device": AUTHENTICATOR_APP, "recovery_codes": len(codes)},
+    )
+    return device, codes
+
+
+@transaction.atomic
+def mfa_verify(*, user: User, code: str) -> Device | None:
+    """Return the device that accepts ``code`` (a code from a second factor, or a recovery
+    code, which is spent), or None.
+
+    A code is accepted once: a TOTP code not again, a recovery code never again (its row
+    is deleted in this transaction). Throttling is the caller's (django-axes, with the
+    passwords); spending a recovery code is audited.
+    """
+    code = _normalised_code(code)
+    if not code or len(code) > 64:
+        return None
+    if _TOTP_CODE.fullmatch(code):
+        for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
+            if device.verify_token(code):
+                return device
+        return None
+    for device in StaticDevice.objects.select_for_update().filter(user=user, confirmed=True):
+        if device.verify_token(recovery_code_digest(code)):
+            audit_record(
+                action="accounts.mfa.recovery_code_used",
+                target=user,
+                actor=user,
+                metadata={"recovery_codes_left": device.token_set.count()},
+            )
+            return device
+    return None
+
+
+def _verified(user: User, code: str) -> Device:
+    if not selectors.mfa_enrolled(user=user):
+        raise ConflictError(
+            "Two-step sign-in is not set up.", code=AccountsErrorCode.MFA_NOT_ENROLLED
+        )
+    device = mfa_verify(user=user, code=code)
+    if device is None:
+        raise _invalid_code()
+    return device
+
+
+@transaction.atomic
+def mfa_recovery_codes_regenerate(*, user: User, code: str) -> list[str]:
+    """Replace the person's recovery codes, confirmed by a current code; return the new ones
+    (shown once). The old ones stop working at once. Audited."""
+    user = _user_locked(user)
+    _verified(user, code)
+    codes = _recovery_codes_replace(user)
+    audit_record(
+        action="accounts.mfa.recovery_codes_regenerated",
+        target=user,
+        actor=user,
+        after={"recovery_codes": len(codes)},
+    )
+    return codes
+
+
+@transaction.atomic
+def mfa_remove(*, user: User, code: str) -> None:
+    """Remove the person's second factors and recovery codes, confirmed by a current code.
+
+    Refused to someone who must sign in with a second factor (``mfa_required_for``). Audited.
+    """
+    user = _user_locked(user)
+    if selectors.mfa_required_for(user=user):
+        raise PermissionDeniedError(
+            "Superusers and access administrators must sign in with a second factor, "
+            "so yours cannot be removed.",
+            code=AccountsErrorCode.MFA_REQUIRED,
+        )
+    device = _verified(user, code)
+    audit_record(
+        action="accounts.mfa.removed",
+        target=user,
+        actor=user,
+        before={"devices": _devices_delete(user)},
+        metadata={"confirmed_with": mfa_device_kind(device)},
+    )
+
+
+def _devices_delete(user: User) -> list[str]:
+    """Delete the person's second factors and recovery codes; return the factors' names."""
+    removed = [d.name for d in selectors.mfa_devices(user=user)]
+    for model in (*selectors.SECOND_FACTORS, StaticDevice):
+        model.objects.filter(user=user).delete()
+    return removed
+
+
+@transaction.atomic
+def mfa_reset(*, user: User) -> list[str]:
+    """Remove the second factors and recovery codes of someone who lost them all (an
+    operator's command, not a page: no code can confirm it). Whoever must have a second
+    factor sets one up at their next sign-in. Audited; returns the names removed."""
+    user = _user_locked(user)
+    removed = _devices_delete(user)
+    audit_record(action="accounts.mfa.reset", target=user, before={"devices": removed})
+    return removed
+
+
+def mfa_device_kind(device: Device) -> str:
+    """Name the kind of a device for the audit log: ``authenticator_app`` or ``recovery_code``."""
+    return "recovery_code" if isinstance(device, StaticDevice) else "authenticator_app"

@@ -6,15 +6,21 @@ from django.dispatch import receiver
 from apps.audit.services import audit_record
 from martech.common.logging import redact
 
+from .services import mfa_device_kind
 from .sso import BACKEND as SSO_BACKEND
 from .sso import provider_name
 
 
 @receiver(user_logged_in, dispatch_uid="accounts_audit_logged_in")
 def _logged_in(sender, request, user, **kwargs):
-    # A single sign-on names its provider; a password sign-in carries no metadata.
+    # A single sign-on names its provider; a password sign-in names its second factor, if any.
     via_sso = getattr(user, "backend", "") == SSO_BACKEND
-    metadata = {"method": "sso", "provider": provider_name()} if via_sso else None
+    device = getattr(user, "otp_device", None)
+    metadata = None
+    if via_sso:
+        metadata = {"method": "sso", "provider": provider_name()}
+    elif device is not None:
+        metadata = {"second_factor": mfa_device_kind(device)}
     audit_record(action="accounts.user.logged_in", target=user, actor=user, metadata=metadata)
 
 
@@ -28,8 +34,11 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     # Django already masks the password in ``credentials``; keep only the name tried.
     attempted = redact(str(credentials.get("username", "")))[:255]
+    metadata = {"username": attempted}
+    if credentials.get("second_factor"):
+        metadata["second_factor"] = True  # the password was right, the code was not
     audit_record(
         action="accounts.user.login_failed",
         actor_label="anonymous",
-        metadata={"username": attempted},
+        metadata=metadata,
     )

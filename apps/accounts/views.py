@@ -1,5 +1,8 @@
 """Browser views of the accounts app: sign-in, password, tokens, people, notifications."""
 
+import xml.etree.ElementTree as ET
+
+import qrcode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -7,12 +10,15 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.safestring import mark_safe
 from django.views.generic import TemplateView, View
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
+from qrcode.image.svg import SvgPathFillImage
 
 from apps.access.forms import AssignRoleForm, CompletionForm
 from apps.access.models import AccessAssignment
@@ -36,10 +42,17 @@ from martech.common.views import (
     count_of,
 )
 
-from . import selectors, services, sso
+from . import selectors, services, signin, sso
 from .errors import AccountsErrorCode
 from .filters import ApiTokenPageFilter, NotificationFilter, UserFilter
-from .forms import ApiTokenCreateForm, LoginForm, PersonForm
+from .forms import (
+    ApiTokenCreateForm,
+    AuthenticatorConfirmForm,
+    LoginForm,
+    PersonForm,
+    SecondFactorCodeForm,
+)
+from .lockout import lockout_response
 from .models import ApiToken
 from .notifications import notifications_mark_read
 
@@ -47,6 +60,9 @@ MANAGE = "accounts.manage_access"
 
 
 class LoginView(auth_views.LoginView):
+    """Sign in with email and password; someone who owes a second factor continues to the
+    code page (or, if they must have one and have none, to setting one up) still signed out."""
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
@@ -57,6 +73,14 @@ class LoginView(auth_views.LoginView):
             "sso_provider": sso.provider_name() if sso.enabled() else "",
             "sso_required": sso.sso_required(),
         }
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if not selectors.mfa_owed(user=user):
+            return super().form_valid(form)
+        signin.pending_start(self.request, user=user, next_url=self.get_success_url())
+        enrolled = selectors.mfa_enrolled(user=user)
+        return redirect("accounts:login_code" if enrolled else "accounts:mfa_setup")
 
 
 class SsoStartView(OIDCAuthenticationRequestView):
@@ -409,3 +433,231 @@ class NotificationsReadView(ActionView):
     def act(self, request):
         count = notifications_mark_read(user=request.user)
         return reverse("accounts:notification_list"), f"{count} marked as read." if count else ""
+
+
+# --- Multi-factor authentication ----------------------------------------------------------
+
+
+_NEW_RECOVERY_CODES_ONCE = "accounts.recovery_codes_once"
+
+
+def _code_subject(request) -> tuple[object | None, signin.Pending | None]:
+    """Whose code this page takes: the sign-in waiting in this session, or the signed-in
+    person whose session owes one; (None, None) when neither."""
+    if request.user.is_authenticated:
+        return (request.user if signin.owes_code(request) else None), None
+    pending = signin.pending_get(request)
+    return (pending.user if pending else None), pending
+
+
+def _restart_sign_in(request):
+    messages.info(request, "Sign in again: that sign-in was not finished within 10 minutes.")
+    return redirect("accounts:login")
+
+
+def _no_store(response):
+    add_never_cache_headers(response)
+    return response
+
+
+class LoginCodeView(View):
+    """The second step of signing in: a code from the authenticator app or a recovery code."""
+
+    template_name = "accounts/login_code.html"
+
+    def _next(self, request, pending):
+        wanted = pending.next_url if pending else request.GET.get("next")
+        return signin.safe_next(request, wanted or request.POST.get("next"))
+
+    def _render(self, request, form, status=200):
+        context = {"form": form, "next": request.GET.get("next", "")}
+        return _no_store(render(request, self.template_name, context, status=status))
+
+    def dispatch(self, request, *args, **kwargs):
+        self.user, self.pending = _code_subject(request)
+        if self.user is None:
+            if request.user.is_authenticated:  # nothing owed: on to where they were going
+                return redirect(self._next(request, None))
+            return _restart_sign_in(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        if not selectors.mfa_enrolled(user=self.user):
+            return redirect("accounts:mfa_setup")
+        return self._render(request, SecondFactorCodeForm())
+
+    def post(self, request):
+        user, pending = self.user, self.pending
+        form = SecondFactorCodeForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        if signin.code_locked(request, user=user):
+            return lockout_response(request, credentials={"username": user.email})
+        device = signin.code_check(request, user=user, code=form.cleaned_data["code"])
+        if device is None:
+            form.add_error("code", "That code is not right. Check the app's current code.")
+            return self._render(request, form, status=400)
+        next_url = self._next(request, pending)
+        signin.complete(request, device=device, pending=pending)
+        if services.mfa_device_kind(device) == "recovery_code":
+            left = selectors.mfa_recovery_codes_left(user=user)
+            messages.warning(
+                request,
+                f"You signed in with a recovery code; {left} left. "
+                "Make new ones on your two-step sign-in page if you are running out.",
+            )
+        return redirect(next_url)
+
+
+def _qr_code(uri: str) -> str:
+    """Draw ``uri`` as an inline SVG QR code (no request leaves the page for it)."""
+    svg = qrcode.make(uri, image_factory=SvgPathFillImage).get_image()
+    svg.set("width", "200")
+    svg.set("height", "200")
+    svg.set("role", "img")
+    svg.set("aria-label", "QR code of the secret, for an authenticator app to scan")
+    return mark_safe(ET.tostring(svg, encoding="unicode"))  # noqa: S308 - drawn by qrcode
+
+
+class MfaSetupView(View):
+    """Add an authenticator app: scan the QR code (or type the secret), confirm with a code.
+
+    For the signed-in person from their account page, and for someone who must have a
+    second factor and has none, as the second step of signing in.
+    """
+
+    def _subject(self, request):
+        if request.user.is_authenticated:
+            return request.user, None
+        pending = signin.pending_get(request)
+        return (pending.user if pending else None), pending
+
+    def _render(self, request, user, pending, form, status=200):
+        key = signin.setup_key(request, user=user)
+        uri = TOTPDevice(user=user, key=key).config_url
+        held = pending is not None or signin.owes_code(request)
+        context = {
+            "form": form,
+            "qr_code": _qr_code(uri),
+            "secret": _secret_groups(services.mfa_totp_secret(key)),
+            "otpauth_uri": uri,
+            "held": held,
+            "person": user,
+        }
+        template = "accounts/login_setup.html" if held else "accounts/mfa_setup.html"
+        return _no_store(render(request, template, context, status=status))
+
+    def get(self, request):
+        user, pending = self._subject(request)
+        if user is None:
+            return _restart_sign_in(request)
+        if selectors.mfa_enrolled(user=user):
+            return redirect("accounts:mfa" if pending is None else "accounts:login_code")
+        return self._render(request, user, pending, AuthenticatorConfirmForm())
+
+    def post(self, request):
+        user, pending = self._subject(request)
+        if user is None:
+            return _restart_sign_in(request)
+        form = AuthenticatorConfirmForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, user, pending, form, status=400)
+        key = signin.setup_key(request, user=user)
+        try:
+            device, codes = services.mfa_totp_enrol(
+                user=user, key=key, code=form.cleaned_data["code"]
+            )
+        except ApplicationError as exc:
+            if exc.code == AccountsErrorCode.MFA_ALREADY_ENROLLED:
+                raise
+            form.add_error("code", exc.message)
+            return self._render(request, user, pending, form, status=400)
+        signin.setup_done(request)
+        next_url = pending.next_url if pending else request.GET.get("next")
+        signin.complete(request, device=device, pending=pending)
+        request.session[_NEW_RECOVERY_CODES_ONCE] = {
+            "codes": codes,
+            "next": signin.safe_next(request, next_url, default=""),
+        }
+        messages.success(request, "Two-step sign-in is on. Keep your recovery codes safe.")
+        return redirect("accounts:mfa")
+
+
+def _secret_groups(secret: str) -> str:
+    """Write a base32 secret in groups of four, the way it is easiest to type."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+class MfaView(LoginRequiredMixin, TemplateView):
+    """Your two-step sign-in: the second factor, recovery codes (new ones shown once), and
+    the forms that make new recovery codes or remove it, each confirmed with a code."""
+
+    template_name = "accounts/mfa.html"
+    regenerate_form = None
+    remove_form = None
+    new_codes = None
+
+    def get(self, request, *args, **kwargs):
+        self.new_codes = request.session.pop(_NEW_RECOVERY_CODES_ONCE, None)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return {
+            **super().get_context_data(**kwargs),
+            "devices": selectors.mfa_devices(user=user),
+            "required": selectors.mfa_required_for(user=user),
+            "recovery_codes_left": selectors.mfa_recovery_codes_left(user=user),
+            "recovery_code_count": services.RECOVERY_CODE_COUNT,
+            "new_codes": self.new_codes,
+            "regenerate_form": self.regenerate_form or SecondFactorCodeForm(prefix="regenerate"),
+            "remove_form": self.remove_form or SecondFactorCodeForm(prefix="remove"),
+        }
+
+    def render_to_response(self, context, **response_kwargs):
+        return _no_store(super().render_to_response(context, **response_kwargs))
+
+
+class _MfaCodeActionView(MfaView):
+    """A change to your two-step sign-in, confirmed by a code (checked like a password)."""
+
+    http_method_names = ["post"]
+    prefix = ""
+
+    def act(self, code: str) -> str:
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        form = SecondFactorCodeForm(request.POST, prefix=self.prefix)
+        setattr(self, f"{self.prefix}_form", form)
+        if form.is_valid():
+            if signin.code_locked(request, user=request.user):
+                return lockout_response(request, credentials={"username": request.user.email})
+            try:
+                message = self.act(form.cleaned_data["code"])
+            except ApplicationError as exc:
+                if exc.code != AccountsErrorCode.INVALID_MFA_CODE:
+                    raise
+                signin.code_refused(request, user=request.user)
+                form.add_error("code", exc.message)
+            else:
+                messages.success(request, message)
+                return redirect("accounts:mfa")
+        return self.render_to_response(self.get_context_data(), status=400)
+
+
+class MfaRecoveryCodesView(_MfaCodeActionView):
+    prefix = "regenerate"
+
+    def act(self, code):
+        codes = services.mfa_recovery_codes_regenerate(user=self.request.user, code=code)
+        self.request.session[_NEW_RECOVERY_CODES_ONCE] = {"codes": codes, "next": ""}
+        return "New recovery codes made; the old ones no longer work."
+
+
+class MfaRemoveView(_MfaCodeActionView):
+    prefix = "remove"
+
+    def act(self, code):
+        services.mfa_remove(user=self.request.user, code=code)
+        return "Two-step sign-in was removed. You sign in with your password alone."

@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "martech.common",
     "apps.accounts",
     "apps.access",
@@ -67,6 +70,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Which second factor, if any, this session's sign-in was confirmed with.
+    "django_otp.middleware.OTPMiddleware",
+    # A session that owes its second factor reaches only the pages that take it.
+    "apps.accounts.middleware.MfaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -221,6 +228,18 @@ AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
 AXES_HANDLER = "apps.accounts.lockout.LockoutHandler"
 AXES_VERBOSE = False
+# A wrong second-factor code is a failed sign-in to axes; what was typed is never kept.
+AXES_SENSITIVE_PARAMETERS = ["code"]
+
+# Multi-factor authentication (README: "Multi-factor authentication"). Superusers and access
+# administrators must have a second factor when MARTECH_MFA_REQUIRED is on; anyone else may.
+MARTECH_MFA_REQUIRED = env.bool("MARTECH_MFA_REQUIRED", default=True)
+OTP_TOTP_ISSUER = env("MARTECH_MFA_ISSUER", default="MarTech Console")
+# Wrong codes are throttled by axes with the passwords (per account and address, growing),
+# not per device by django-otp: a device-wide delay would let anyone who has the password
+# lock its owner out from everywhere.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 # Single sign-on with OpenID Connect (apps/accounts/sso.py, mozilla-django-oidc): off until an
 # issuer, a client id and a client secret are set. The provider's endpoints come from its

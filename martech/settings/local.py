@@ -19,6 +19,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # The embedded demo's warehouse and vendor fakes are on this machine.
 MARTECH_EGRESS_ALLOW = env.list("MARTECH_EGRESS_ALLOW", default=["127.0.0.0/8", "::1", "localhost"])
 CONSOLE_ENVIRONMENT_LABEL = env("MARTECH_ENVIRONMENT_LABEL", default="Embedded demo")
+# The demo's people sign in with the demo password alone unless a second factor is asked for;
+# anyone may still set one up on their account page.
+MARTECH_MFA_REQUIRED = env.bool("MARTECH_MFA_REQUIRED", default=False)
 
 
 def _embedded_secret_key() -> str:

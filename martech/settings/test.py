@@ -43,6 +43,9 @@ CACHES = {
 # The vendor fakes and the warehouse under test listen on loopback; tests of the egress
 # policy override this with pytest-django's settings fixture.
 MARTECH_EGRESS_ALLOW = env.list("MARTECH_EGRESS_ALLOW", default=["127.0.0.0/8", "::1", "localhost"])
+# Signed-in test clients (force_login) have no second factor; the tests of required MFA turn
+# it on with the settings fixture.
+MARTECH_MFA_REQUIRED = env.bool("MARTECH_MFA_REQUIRED", default=False)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -127,3 +127,10 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 class TokenObtainSerializer(ApiTokenCreateSerializer):
     email = serializers.EmailField()
     password = serializers.CharField(write_only=True, trim_whitespace=False)
+    code = serializers.CharField(
+        write_only=True,
+        required=False,
+        max_length=64,
+        help_text="With two-step sign-in: the authenticator app's current code, or a recovery "
+        "code (spent).",
+    )

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.accounts import selectors, services, sso
+from apps.accounts import selectors, services, signin, sso
 from apps.accounts.errors import AccountsErrorCode
 from apps.accounts.filters import ApiTokenFilter, UserFilter
 from apps.accounts.lockout import lockout_clear_pair
@@ -141,8 +141,41 @@ class ApiTokenViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _second_factor_refusal(request, user, code: str | None) -> Response | None:
+    """Refuse a token to someone who owes a second factor and did not give it (or gave a
+    wrong one, which counts as a failed sign-in); None when the sign-in is complete."""
+    if not selectors.mfa_owed(user=user):
+        return None
+    if not selectors.mfa_enrolled(user=user):
+        return Response(
+            error_body(
+                AccountsErrorCode.MFA_ENROLMENT_REQUIRED,
+                "Your access needs two-step sign-in: sign in to the console to set it up, "
+                "then ask for a token with a code.",
+            ),
+            status=status.HTTP_403_FORBIDDEN,
+        )
+    if not code:
+        return _unauthorised(
+            AccountsErrorCode.SECOND_FACTOR_REQUIRED,
+            "Give `code`: your authenticator app's current code, or a recovery code.",
+        )
+    if signin.code_check(request, user=user, code=code) is None:
+        return _unauthorised(AccountsErrorCode.INVALID_MFA_CODE, "That code is not right.")
+    return None
+
+
+def _unauthorised(code: str, message: str) -> Response:
+    return Response(
+        error_body(code, message),
+        status=status.HTTP_401_UNAUTHORIZED,
+        headers={"WWW-Authenticate": 'Bearer realm="api"'},
+    )
+
+
 class TokenObtainView(APIView):
-    """Exchange an email and password for a new API token (throttled, with lockout)."""
+    """Exchange an email and password (and, with two-step sign-in, a code) for a new API
+    token (throttled, with lockout: wrong codes count as wrong passwords do)."""
 
     authentication_classes = []
     permission_classes = [AllowAny, BodyParsed]
@@ -163,14 +196,13 @@ class TokenObtainView(APIView):
             raise PermissionDeniedError(sso.password_refusal(), code=AccountsErrorCode.SSO_REQUIRED)
         user = authenticate(request._request, username=data["email"], password=data["password"])
         if user is None:
-            return Response(
-                error_body(
-                    AccountsErrorCode.INVALID_CREDENTIALS,
-                    "That email and password do not match an active account.",
-                ),
-                status=status.HTTP_401_UNAUTHORIZED,
-                headers={"WWW-Authenticate": 'Bearer realm="api"'},
+            return _unauthorised(
+                AccountsErrorCode.INVALID_CREDENTIALS,
+                "That email and password do not match an active account.",
             )
+        refused = _second_factor_refusal(request._request, user, data.get("code"))
+        if refused is not None:
+            return refused
         lockout_clear_pair(request._request, data["email"])
         token, raw = services.api_token_create(user=user, name=data["name"], days=data.get("days"))
         return Response(_created(token, raw), status=status.HTTP_201_CREATED)
