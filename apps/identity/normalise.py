@@ -96,6 +96,8 @@ def normalise(kind: str, value) -> Ident:
     given = value
     if len(value) > MAX_VALUE:
         raise InvalidIdentifier(f"The value is longer than {MAX_VALUE} characters.")
+    if "\x00" in value:  # no identifier holds one, and PostgreSQL stores no text that does
+        raise InvalidIdentifier("The value holds a NUL character.")
     if is_junk(value):
         raise InvalidIdentifier(
             f"{value!r} is a placeholder, not an identifier; it never links anything.",

@@ -74,3 +74,9 @@ def test_parse_reads_type_colon_value_including_custom_types():
     assert parse("custom:loyalty_number:LX-99") == Ident("custom:loyalty_number", "LX-99")
     with pytest.raises(InvalidIdentifier):
         parse("ana@example.com")
+
+
+def test_a_value_holding_a_nul_character_is_refused_for_every_type():
+    for kind in ("email", "user_id", "anonymous_id", "device_id"):
+        with pytest.raises(InvalidIdentifier, match="NUL"):
+            normalise(kind, "ana\x00@example.com")
